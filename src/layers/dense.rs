@@ -1,0 +1,84 @@
+//! `Dense`: a fully connected layer, `activation(x W^T + b)`.
+use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
+
+use super::{config_error, glorot_uniform, Layer, LayerSpec};
+use crate::{Activation, Result};
+
+/// A fully connected layer. Its input must be flat per sample (`(None, features)`); put a
+/// [`Flatten`](super::Flatten) after convolutions.
+///
+/// Variables: `weight` of shape `[units, features]` (PyTorch's `nn.Linear` layout, glorot-uniform)
+/// and `bias` of shape `[units]` (zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Dense {
+    /// Output features.
+    pub units: i64,
+    /// Activation applied to the output.
+    pub activation: Activation,
+    /// Whether the layer has a bias.
+    pub use_bias: bool,
+}
+
+impl Dense {
+    /// A dense layer with `units` outputs, no activation and a bias.
+    pub fn new(units: i64) -> Self {
+        Self { units, activation: Activation::Linear, use_bias: true }
+    }
+
+    /// Sets the activation.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// Sets whether the layer has a bias.
+    pub fn use_bias(mut self, use_bias: bool) -> Self {
+        self.use_bias = use_bias;
+        self
+    }
+}
+
+#[derive(Debug)]
+struct DenseModule {
+    weight: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Layer for DenseModule {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
+        Ok(xs.f_linear(&self.weight, self.bias.as_ref())?)
+    }
+}
+
+impl LayerSpec for Dense {
+    fn kind(&self) -> &'static str {
+        "Dense"
+    }
+
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        match input {
+            [_] => Ok(vec![self.units]),
+            [] => Err("Dense needs at least one feature axis".into()),
+            _ => Err(format!(
+                "Dense takes flat inputs (None, features) but got a {}-D input per sample; \
+                 add a Flatten layer before it",
+                input.len()
+            )),
+        }
+    }
+
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+        if self.units <= 0 {
+            return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
+        }
+        let fan_in = input[0];
+        let weight = path.var("weight", &[self.units, fan_in], glorot_uniform(fan_in, self.units));
+        let bias = self.use_bias.then(|| path.var("bias", &[self.units], nn::Init::Const(0.0)));
+        Ok(Box::new(DenseModule { weight, bias }))
+    }
+
+    fn activation(&self) -> Activation {
+        self.activation
+    }
+}

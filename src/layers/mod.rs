@@ -1,0 +1,134 @@
+//! Layers: the specs a user adds to a [`Sequential`](crate::Sequential), and the built modules.
+//!
+//! A spec (such as [`Dense`]) holds only its configuration. When the model is built, each spec
+//! computes its output shape from its input shape ([`LayerSpec::output_shape`]) and creates its
+//! variables under `layers.{index}` ([`LayerSpec::build`]), so no layer takes an input size.
+//!
+//! Shapes are per sample, without the batch axis, in LibTorch's channels-first layout: an image
+//! batch is `NCHW`, so Keras's `input_shape=(28, 28, 1)` is `[1, 28, 28]` here. A model fed flat
+//! 784-pixel rows can start with `Reshape::new([1, 28, 28])`.
+mod activation_layer;
+mod batch_norm;
+mod conv;
+mod dense;
+mod dropout;
+mod reshape;
+
+use std::fmt::Debug;
+
+use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
+
+pub use activation_layer::ActivationLayer;
+pub use batch_norm::BatchNormalization;
+pub use conv::{Conv2D, MaxPooling2D, Padding};
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use reshape::{Flatten, Reshape};
+
+use crate::{Activation, Error, Result};
+
+/// What every layer spec can do. Shape errors are returned as a message; the model wraps them
+/// with the layer's index, kind and input shape.
+pub trait LayerSpec {
+    /// The layer's kind as Keras names it, e.g. `Dense`.
+    fn kind(&self) -> &'static str;
+    /// The per-sample output shape for a per-sample input shape.
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String>;
+    /// Creates the layer's variables under `path` and returns the built module.
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>>;
+    /// The activation applied after the layer's own computation.
+    fn activation(&self) -> Activation {
+        Activation::Linear
+    }
+}
+
+/// A built layer: one forward function with a train flag, so dropout and batch normalization
+/// know the mode. The output is before the layer's activation; the model applies it.
+pub trait Layer: Debug + Send {
+    /// Computes the layer's output before its activation.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor>;
+}
+
+/// A layer's configuration: what [`Sequential::add`](crate::Sequential::add) takes and what a
+/// saved model's architecture JSON stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "class_name", content = "config")]
+pub enum LayerConfig {
+    /// See [`Dense`].
+    Dense(Dense),
+    /// See [`Conv2D`].
+    Conv2D(Conv2D),
+    /// See [`MaxPooling2D`].
+    MaxPooling2D(MaxPooling2D),
+    /// See [`Flatten`].
+    Flatten(Flatten),
+    /// See [`Reshape`].
+    Reshape(Reshape),
+    /// See [`Dropout`].
+    Dropout(Dropout),
+    /// See [`BatchNormalization`].
+    BatchNormalization(BatchNormalization),
+    /// See [`ActivationLayer`].
+    Activation(ActivationLayer),
+}
+
+impl LayerConfig {
+    /// The spec behind this configuration.
+    pub fn spec(&self) -> &dyn LayerSpec {
+        match self {
+            LayerConfig::Dense(l) => l,
+            LayerConfig::Conv2D(l) => l,
+            LayerConfig::MaxPooling2D(l) => l,
+            LayerConfig::Flatten(l) => l,
+            LayerConfig::Reshape(l) => l,
+            LayerConfig::Dropout(l) => l,
+            LayerConfig::BatchNormalization(l) => l,
+            LayerConfig::Activation(l) => l,
+        }
+    }
+
+    /// Keras's default name prefix for the layer kind, e.g. `max_pooling2d`.
+    pub fn name_prefix(&self) -> &'static str {
+        match self {
+            LayerConfig::Dense(_) => "dense",
+            LayerConfig::Conv2D(_) => "conv2d",
+            LayerConfig::MaxPooling2D(_) => "max_pooling2d",
+            LayerConfig::Flatten(_) => "flatten",
+            LayerConfig::Reshape(_) => "reshape",
+            LayerConfig::Dropout(_) => "dropout",
+            LayerConfig::BatchNormalization(_) => "batch_normalization",
+            LayerConfig::Activation(_) => "activation",
+        }
+    }
+}
+
+macro_rules! impl_from_spec {
+    ($($t:ident => $v:ident),*) => {$(
+        impl From<$t> for LayerConfig {
+            fn from(l: $t) -> Self {
+                LayerConfig::$v(l)
+            }
+        }
+    )*};
+}
+impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
+    Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
+    ActivationLayer => Activation);
+
+impl From<Activation> for LayerConfig {
+    fn from(a: Activation) -> Self {
+        LayerConfig::Activation(ActivationLayer::new(a))
+    }
+}
+
+/// Glorot-uniform initialisation, Keras's default for kernels: `U(-l, l)`,
+/// `l = sqrt(6 / (fan_in + fan_out))`.
+pub(crate) fn glorot_uniform(fan_in: i64, fan_out: i64) -> nn::Init {
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    nn::Init::Uniform { lo: -limit, up: limit }
+}
+
+pub(crate) fn config_error(layer: &'static str, message: impl Into<String>) -> Error {
+    Error::LayerConfig { layer, message: message.into() }
+}

@@ -1,0 +1,89 @@
+//! `Flatten` and `Reshape`: per-sample shape changes that keep the batch axis.
+use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
+
+use super::{Layer, LayerSpec};
+use crate::Result;
+
+/// Flattens each sample to one axis: `(None, c, h, w)` becomes `(None, c*h*w)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Flatten {}
+
+impl Flatten {
+    /// A flatten layer.
+    pub fn new() -> Self {
+        Self {}
+    }
+}
+
+#[derive(Debug)]
+struct ReshapeModule {
+    shape: Vec<i64>,
+}
+
+impl Layer for ReshapeModule {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
+        let mut shape = Vec::with_capacity(self.shape.len() + 1);
+        shape.push(xs.size().first().copied().unwrap_or(0));
+        shape.extend_from_slice(&self.shape);
+        Ok(xs.f_reshape(shape)?)
+    }
+}
+
+impl LayerSpec for Flatten {
+    fn kind(&self) -> &'static str {
+        "Flatten"
+    }
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        Ok(vec![input.iter().product()])
+    }
+    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(ReshapeModule { shape: vec![input.iter().product()] }))
+    }
+}
+
+/// Reshapes each sample to `target_shape` (without the batch axis); one entry may be `-1`.
+/// As a first layer it lets a convolutional model take flat rows: `Reshape::new([1, 28, 28])`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reshape {
+    /// The per-sample target shape.
+    pub target_shape: Vec<i64>,
+}
+
+impl Reshape {
+    /// A reshape to `target_shape`.
+    pub fn new(target_shape: impl Into<Vec<i64>>) -> Self {
+        Self { target_shape: target_shape.into() }
+    }
+}
+
+impl LayerSpec for Reshape {
+    fn kind(&self) -> &'static str {
+        "Reshape"
+    }
+
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        let total: i64 = input.iter().product();
+        let unknown = self.target_shape.iter().filter(|&&d| d == -1).count();
+        if unknown > 1 || self.target_shape.iter().any(|&d| d == 0 || d < -1) {
+            return Err(format!(
+                "target shape {:?} may hold positive sizes and at most one -1",
+                self.target_shape
+            ));
+        }
+        let known: i64 = self.target_shape.iter().filter(|&&d| d != -1).product();
+        let fits = if unknown == 1 { total % known == 0 } else { total == known };
+        if !fits {
+            return Err(format!(
+                "{total} values per sample cannot be reshaped to {:?}",
+                self.target_shape
+            ));
+        }
+        Ok(self.target_shape.iter().map(|&d| if d == -1 { total / known } else { d }).collect())
+    }
+
+    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+        let shape = self.output_shape(input).map_err(|m| super::config_error("Reshape", m))?;
+        Ok(Box::new(ReshapeModule { shape }))
+    }
+}

@@ -1,0 +1,50 @@
+//! # tch-keras
+//!
+//! The Keras experience in Rust, on LibTorch through `tch`: a [`Sequential`] model whose layers
+//! infer their shapes, [`summary`](Sequential::summary), [`compile`](Sequential::compile),
+//! [`fit`](Sequential::fit) with callbacks and a Keras-style progress bar,
+//! [`evaluate`](Sequential::evaluate) and [`predict`](Sequential::predict).
+//!
+//! ```no_run
+//! use tch_keras::{data, Activation, Dense, FitConfig, Loss, Metric, Optimizer, Sequential};
+//!
+//! let mnist = data::load(data::DatasetKind::Mnist, None)?;
+//! let y = data::to_categorical(&mnist.train_labels, 10)?;
+//! let mut model = Sequential::new()
+//!     .add(Dense::new(32).activation(Activation::Relu))
+//!     .add(Dense::new(16).activation(Activation::Relu))
+//!     .add(Dense::new(10).activation(Activation::Softmax));
+//! model.compile(Optimizer::adam(0.001), Loss::CategoricalCrossentropy, vec!["accuracy".parse()?])?;
+//! let history = model.fit(&mnist.train_images, &y, FitConfig { epochs: 5, ..Default::default() })?;
+//! println!("{:?}", history.series("accuracy"));
+//! # Ok::<(), tch_keras::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod activation;
+pub mod callbacks;
+pub mod data;
+mod error;
+pub mod layers;
+mod logs;
+mod losses;
+mod metrics;
+mod model;
+mod optimizers;
+pub mod recipes;
+mod training;
+
+pub use activation::Activation;
+pub use callbacks::{BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
+pub use data::to_categorical;
+pub use error::{batch_shape, full_shape, Error, Result};
+pub use layers::{
+    ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding,
+    Reshape,
+};
+pub use logs::{format_value, Logs};
+pub use losses::Loss;
+pub use metrics::{Metric, MetricKind};
+pub use model::Sequential;
+pub use optimizers::{Optimizer, OptimizerState};
+pub use training::FitConfig;

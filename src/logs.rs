@@ -1,0 +1,66 @@
+//! `Logs`: the named values (loss, metrics, `val_*`, learning rate) passed to callbacks.
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Named values in insertion order (`loss`, then metrics, then `val_*`), as Keras shows them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Logs(Vec<(String, f64)>);
+
+impl Logs {
+    /// Empty logs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// Sets `key`, keeping its position if present.
+    pub fn insert(&mut self, key: impl Into<String>, value: f64) {
+        let key = key.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// The keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Key-value pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Keras's number format in logs: 4 decimals, or scientific for tiny magnitudes.
+pub fn format_value(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+impl fmt::Display for Logs {
+    /// `loss: 0.0604 - acc: 0.9816`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.iter().map(|(k, v)| format!("{k}: {}", format_value(v))).collect();
+        f.write_str(&parts.join(" - "))
+    }
+}

@@ -1,0 +1,391 @@
+//! `Sequential`: the list of layers, building them from an input shape, `summary`, `compile`.
+//! Training (`fit`, `evaluate`, `predict`) lives in [`crate::training`].
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::error::batch_shape;
+use crate::layers::{Layer, LayerConfig};
+use crate::optimizers::OptimizerState;
+use crate::{Activation, Error, Loss, Metric, Optimizer, Result};
+
+/// A linear stack of layers, Keras-style.
+///
+/// ```no_run
+/// use tch_keras::{Activation, Dense, Loss, Metric, Optimizer, Sequential};
+/// let mut model = Sequential::new()
+///     .input_shape([784])
+///     .add(Dense::new(32).activation(Activation::Relu))
+///     .add(Dense::new(10).activation(Activation::Softmax));
+/// model.compile(Optimizer::adam(0.001), Loss::CategoricalCrossentropy, vec![Metric::accuracy()])?;
+/// assert_eq!(model.count_params()?, 25_450);
+/// # Ok::<(), tch_keras::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Sequential {
+    pub(crate) name: String,
+    pub(crate) layers: Vec<LayerConfig>,
+    pub(crate) input_shape: Option<Vec<i64>>,
+    pub(crate) device: Device,
+    pub(crate) seed: u64,
+    pub(crate) built: Option<Built>,
+    pub(crate) compiled: Option<Compiled>,
+    /// Set by a callback to end training after the current epoch (Keras's `model.stop_training`).
+    pub stop_training: bool,
+}
+
+/// The built model: variables, modules and shapes.
+#[derive(Debug)]
+pub(crate) struct Built {
+    pub(crate) vs: nn::VarStore,
+    pub(crate) modules: Vec<Box<dyn Layer>>,
+    pub(crate) activations: Vec<Activation>,
+    pub(crate) output_shapes: Vec<Vec<i64>>,
+    /// Every variable, in layer order then name order: `layers.{i}.{name}`.
+    pub(crate) variables: Vec<(String, Tensor)>,
+    /// The trainable subset of `variables`, in the same order.
+    pub(crate) trainable: Vec<Tensor>,
+}
+
+/// What `compile` set.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) optimizer: Optimizer,
+    pub(crate) loss: Loss,
+    pub(crate) metrics: Vec<Metric>,
+    pub(crate) state: Option<OptimizerState>,
+}
+
+impl Default for Sequential {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sequential {
+    /// An empty model on the CPU, seed 0.
+    pub fn new() -> Self {
+        Self {
+            name: "sequential".into(),
+            layers: Vec::new(),
+            input_shape: None,
+            device: Device::Cpu,
+            seed: 0,
+            built: None,
+            compiled: None,
+            stop_training: false,
+        }
+    }
+
+    /// Appends a layer (builder style).
+    pub fn add(mut self, layer: impl Into<LayerConfig>) -> Self {
+        self.push(layer);
+        self
+    }
+
+    /// Appends a layer to a model held by reference. Adding to a built model discards its weights.
+    pub fn push(&mut self, layer: impl Into<LayerConfig>) {
+        self.layers.push(layer.into());
+        self.built = None;
+    }
+
+    /// Sets the per-sample input shape (no batch axis; images as `[C, H, W]`). Without it, the
+    /// shape is taken from the data at the first `fit`.
+    pub fn input_shape(mut self, shape: impl Into<Vec<i64>>) -> Self {
+        self.input_shape = Some(shape.into());
+        self.built = None;
+        self
+    }
+
+    /// Sets the device the weights live on; data is moved there once per `fit`.
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = device;
+        self.built = None;
+        self
+    }
+
+    /// Sets the seed for weight initialisation, shuffling and dropout (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self.built = None;
+        self
+    }
+
+    /// Sets the model's name, shown by `summary`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The layer configurations.
+    pub fn layers(&self) -> &[LayerConfig] {
+        &self.layers
+    }
+
+    /// The device the model lives on.
+    pub fn model_device(&self) -> Device {
+        self.device
+    }
+
+    /// The seed.
+    pub fn model_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The per-sample input shape, if known.
+    pub fn get_input_shape(&self) -> Option<&[i64]> {
+        self.input_shape.as_deref()
+    }
+
+    /// Whether weights exist.
+    pub fn is_built(&self) -> bool {
+        self.built.is_some()
+    }
+
+    /// Computes every layer's output shape for `input` without creating weights. Errors name
+    /// the layer (index and kind) and its input shape.
+    pub fn output_shapes(&self, input: &[i64]) -> Result<Vec<Vec<i64>>> {
+        if self.layers.is_empty() {
+            return Err(Error::invalid("model", "has no layers: add at least one with Sequential::add"));
+        }
+        if input.is_empty() || input.iter().any(|&d| d <= 0) {
+            return Err(Error::invalid(
+                "input_shape",
+                format!("{} must have positive sizes and at least one axis", batch_shape(input)),
+            ));
+        }
+        let mut shape = input.to_vec();
+        let mut shapes = Vec::with_capacity(self.layers.len());
+        for (index, layer) in self.layers.iter().enumerate() {
+            let spec = layer.spec();
+            shape = spec.output_shape(&shape).map_err(|message| Error::LayerShape {
+                index,
+                layer: spec.kind(),
+                input: batch_shape(&shape),
+                message,
+            })?;
+            shapes.push(shape.clone());
+        }
+        Ok(shapes)
+    }
+
+    /// Builds the weights for the configured input shape.
+    pub fn build(&mut self) -> Result<()> {
+        let input = self.input_shape.clone().ok_or(Error::NotBuilt { action: "build" })?;
+        self.build_for(&input)
+    }
+
+    /// Sets the input shape and builds the weights (glorot-uniform kernels, zero biases),
+    /// seeded with the model's seed.
+    pub fn build_for(&mut self, input: &[i64]) -> Result<()> {
+        let output_shapes = self.output_shapes(input)?;
+        tch::manual_seed(self.seed as i64);
+        let vs = nn::VarStore::new(self.device);
+        let root = vs.root() / "layers";
+        let mut modules = Vec::with_capacity(self.layers.len());
+        let mut activations = Vec::with_capacity(self.layers.len());
+        let mut shape = input.to_vec();
+        for (index, layer) in self.layers.iter().enumerate() {
+            let spec = layer.spec();
+            let module = spec.build(&(&root / index), &shape).map_err(|e| match e {
+                Error::LayerConfig { layer, message } => Error::LayerShape {
+                    index,
+                    layer,
+                    input: batch_shape(&shape),
+                    message,
+                },
+                e => e,
+            })?;
+            modules.push(module);
+            activations.push(spec.activation());
+            shape.clone_from(&output_shapes[index]);
+        }
+        let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+        variables.sort_by_key(|(name, _)| variable_order(name));
+        let trainable = variables.iter().filter(|(_, t)| t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect();
+        self.input_shape = Some(input.to_vec());
+        self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable });
+        if let Some(compiled) = &mut self.compiled {
+            compiled.state = None;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn built(&self, action: &'static str) -> Result<&Built> {
+        self.built.as_ref().ok_or(Error::NotBuilt { action })
+    }
+
+    /// The per-sample output shape.
+    pub fn output_shape(&self) -> Result<Vec<i64>> {
+        let built = self.built("output_shape")?;
+        Ok(built.output_shapes.last().cloned().unwrap_or_default())
+    }
+
+    /// Every variable, named `layers.{index}.{weight|bias|running_mean|running_var}`, in layer
+    /// order. These names are stable: saved weights and PyTorch state dicts use them.
+    pub fn variables(&self) -> Result<&[(String, Tensor)]> {
+        Ok(&self.built("variables")?.variables)
+    }
+
+    /// Total number of parameters (trainable and not).
+    pub fn count_params(&mut self) -> Result<i64> {
+        self.ensure_built("count_params")?;
+        Ok(self.built("count_params")?.variables.iter().map(|(_, t)| t.numel() as i64).sum())
+    }
+
+    pub(crate) fn ensure_built(&mut self, action: &'static str) -> Result<()> {
+        if self.built.is_none() {
+            if self.input_shape.is_none() {
+                return Err(Error::NotBuilt { action });
+            }
+            self.build()?;
+        }
+        Ok(())
+    }
+
+    /// A Keras-like summary table: layer name and type, output shape, parameter count, totals.
+    pub fn summary(&mut self) -> Result<String> {
+        self.ensure_built("summary")?;
+        let built = self.built("summary")?;
+        let mut counts = std::collections::HashMap::<&str, usize>::new();
+        let rule = "_".repeat(65);
+        let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
+        out.push_str(&format!(" {:<28}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #"));
+        out.push_str(&format!("{}\n", "=".repeat(65)));
+        let (mut trainable, mut frozen) = (0i64, 0i64);
+        for (index, layer) in self.layers.iter().enumerate() {
+            let prefix = layer.name_prefix();
+            let n = counts.entry(prefix).or_insert(0);
+            let name = if *n == 0 { prefix.to_string() } else { format!("{prefix}_{n}") };
+            *n += 1;
+            let params: i64 = layer_vars(&built.variables, index).map(|(_, t)| t.numel() as i64).sum();
+            for (_, t) in layer_vars(&built.variables, index) {
+                if t.requires_grad() {
+                    trainable += t.numel() as i64;
+                } else {
+                    frozen += t.numel() as i64;
+                }
+            }
+            let label = format!("{name} ({})", layer.spec().kind());
+            out.push_str(&format!(
+                " {label:<28}{:<26}{:>10}\n",
+                batch_shape(&built.output_shapes[index]),
+                group(params)
+            ));
+            if index + 1 < self.layers.len() {
+                out.push('\n');
+            }
+        }
+        out.push_str(&format!("{}\n", "=".repeat(65)));
+        out.push_str(&format!("Total params: {}\n", group(trainable + frozen)));
+        out.push_str(&format!("Trainable params: {}\n", group(trainable)));
+        out.push_str(&format!("Non-trainable params: {}\n{rule}\n", group(frozen)));
+        Ok(out)
+    }
+
+    /// Sets the optimizer, loss and metrics. May be called before or after building; calling
+    /// it again resets the optimizer state.
+    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: Vec<Metric>) -> Result<()> {
+        optimizer.validate()?;
+        let mut seen = std::collections::HashSet::new();
+        for m in &metrics {
+            if m.name == "loss" || !seen.insert(m.name.clone()) {
+                return Err(Error::invalid("metrics", format!("metric name '{}' is used twice (or is 'loss')", m.name)));
+            }
+        }
+        self.compiled = Some(Compiled { optimizer, loss, metrics, state: None });
+        Ok(())
+    }
+
+    /// The compiled optimizer, loss and metrics.
+    pub fn compiled(&self) -> Option<(Optimizer, Loss, &[Metric])> {
+        self.compiled.as_ref().map(|c| {
+            let opt = c.state.as_ref().map(|s| s.config).unwrap_or(c.optimizer);
+            (opt, c.loss, c.metrics.as_slice())
+        })
+    }
+
+    /// The current learning rate (changed by schedules and callbacks).
+    pub fn learning_rate(&self) -> Result<f64> {
+        let c = self.compiled.as_ref().ok_or(Error::NotCompiled { action: "learning_rate" })?;
+        Ok(c.state.as_ref().map(|s| s.config).unwrap_or(c.optimizer).learning_rate())
+    }
+
+    /// Sets the learning rate for the following updates.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "set_learning_rate" })?;
+        let updated = c.optimizer.with_learning_rate(lr);
+        updated.validate()?;
+        c.optimizer = updated;
+        if let Some(state) = &mut c.state {
+            state.config = state.config.with_learning_rate(lr);
+        }
+        Ok(())
+    }
+
+    /// Optimizer updates applied so far.
+    pub fn iterations(&self) -> i64 {
+        self.compiled.as_ref().and_then(|c| c.state.as_ref()).map_or(0, |s| s.iterations)
+    }
+
+    /// The forward pass with the final activation: the model's outputs.
+    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        let (raw, act) = self.forward_raw(xs, train)?;
+        act.apply(&raw)
+    }
+
+    /// The forward pass up to the last layer's activation, and that activation.
+    pub(crate) fn forward_raw(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Activation)> {
+        let built = self.built("forward")?;
+        let mut x = xs.shallow_clone();
+        let last = built.modules.len() - 1;
+        for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
+            x = module.forward_t(&x, train)?;
+            if i < last {
+                x = act.apply(&x)?;
+            }
+        }
+        Ok((x, built.activations[last]))
+    }
+
+    /// Moves `x` to the model's device as float32, checking its per-sample shape.
+    pub(crate) fn prepare_inputs(&self, x: &Tensor, what: &str) -> Result<Tensor> {
+        let built = self.built("prepare_inputs")?;
+        let _ = built;
+        let expected = self.input_shape.as_deref().unwrap_or_default();
+        let size = x.size();
+        if size.get(1..) != Some(expected) {
+            return Err(Error::DataShape {
+                what: what.into(),
+                expected: batch_shape(expected),
+                got: crate::error::full_shape(&size),
+                hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into(),
+            });
+        }
+        Ok(x.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
+    }
+}
+
+fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &(String, Tensor)> {
+    let prefix = format!("layers.{index}.");
+    vars.iter().filter(move |(n, _)| n.starts_with(&prefix))
+}
+
+/// Sort key: layer index numerically, then the variable name.
+fn variable_order(name: &str) -> (usize, String) {
+    let mut parts = name.splitn(3, '.');
+    let _ = parts.next();
+    let index = parts.next().and_then(|i| i.parse().ok()).unwrap_or(usize::MAX);
+    (index, parts.next().unwrap_or_default().to_string())
+}
+
+/// `25818` -> `25,818`.
+pub(crate) fn group(n: i64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,318 @@
+//! Optimizers with Keras's update rules and defaults, whose state the library owns (so it can
+//! be saved in checkpoints and restored exactly).
+// In-place tensor ops return a handle to the tensor they changed; it is not needed here.
+#![allow(unused_must_use)]
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+use crate::{Error, Result};
+
+/// An optimizer and its hyper-parameters. Constructors take the learning rate and use Keras's
+/// defaults for the rest; the fields are public for everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum Optimizer {
+    /// Adam (Keras: beta_1 0.9, beta_2 0.999, epsilon 1e-7).
+    Adam {
+        /// Learning rate.
+        learning_rate: f64,
+        /// Decay of the first moment.
+        beta_1: f64,
+        /// Decay of the second moment.
+        beta_2: f64,
+        /// Added to the denominator.
+        epsilon: f64,
+        /// Use the maximum of past second moments.
+        amsgrad: bool,
+    },
+    /// Adam with decoupled weight decay (Keras: weight_decay 0.004).
+    AdamW {
+        /// Learning rate.
+        learning_rate: f64,
+        /// Decoupled weight decay, multiplied by the learning rate.
+        weight_decay: f64,
+        /// Decay of the first moment.
+        beta_1: f64,
+        /// Decay of the second moment.
+        beta_2: f64,
+        /// Added to the denominator.
+        epsilon: f64,
+    },
+    /// Stochastic gradient descent (Keras: learning rate 0.01, no momentum).
+    Sgd {
+        /// Learning rate.
+        learning_rate: f64,
+        /// Momentum, 0 for none.
+        momentum: f64,
+        /// Nesterov momentum.
+        nesterov: bool,
+    },
+    /// RMSprop (Keras: rho 0.9, epsilon 1e-7).
+    RmsProp {
+        /// Learning rate.
+        learning_rate: f64,
+        /// Decay of the squared-gradient average.
+        rho: f64,
+        /// Momentum, 0 for none.
+        momentum: f64,
+        /// Added inside the square root.
+        epsilon: f64,
+        /// Normalize by the gradient's variance instead of its second moment.
+        centered: bool,
+    },
+    /// Adagrad (Keras: initial accumulator 0.1, epsilon 1e-7).
+    Adagrad {
+        /// Learning rate.
+        learning_rate: f64,
+        /// Starting value of the squared-gradient sum.
+        initial_accumulator_value: f64,
+        /// Added inside the square root.
+        epsilon: f64,
+    },
+}
+
+impl Optimizer {
+    /// Adam with Keras's defaults.
+    pub fn adam(learning_rate: f64) -> Self {
+        Optimizer::Adam { learning_rate, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false }
+    }
+    /// AdamW with Keras's defaults.
+    pub fn adamw(learning_rate: f64) -> Self {
+        Optimizer::AdamW { learning_rate, weight_decay: 0.004, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }
+    }
+    /// Plain SGD.
+    pub fn sgd(learning_rate: f64) -> Self {
+        Optimizer::Sgd { learning_rate, momentum: 0.0, nesterov: false }
+    }
+    /// SGD with (optionally Nesterov) momentum.
+    pub fn sgd_momentum(learning_rate: f64, momentum: f64, nesterov: bool) -> Self {
+        Optimizer::Sgd { learning_rate, momentum, nesterov }
+    }
+    /// RMSprop with Keras's defaults.
+    pub fn rmsprop(learning_rate: f64) -> Self {
+        Optimizer::RmsProp { learning_rate, rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false }
+    }
+    /// Adagrad with Keras's defaults.
+    pub fn adagrad(learning_rate: f64) -> Self {
+        Optimizer::Adagrad { learning_rate, initial_accumulator_value: 0.1, epsilon: 1e-7 }
+    }
+
+    /// Keras's name for the optimizer.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Optimizer::Adam { .. } => "adam",
+            Optimizer::AdamW { .. } => "adamw",
+            Optimizer::Sgd { .. } => "sgd",
+            Optimizer::RmsProp { .. } => "rmsprop",
+            Optimizer::Adagrad { .. } => "adagrad",
+        }
+    }
+
+    /// The configured learning rate.
+    pub fn learning_rate(&self) -> f64 {
+        match *self {
+            Optimizer::Adam { learning_rate, .. }
+            | Optimizer::AdamW { learning_rate, .. }
+            | Optimizer::Sgd { learning_rate, .. }
+            | Optimizer::RmsProp { learning_rate, .. }
+            | Optimizer::Adagrad { learning_rate, .. } => learning_rate,
+        }
+    }
+
+    /// The same optimizer with another learning rate.
+    pub fn with_learning_rate(mut self, lr: f64) -> Self {
+        match &mut self {
+            Optimizer::Adam { learning_rate, .. }
+            | Optimizer::AdamW { learning_rate, .. }
+            | Optimizer::Sgd { learning_rate, .. }
+            | Optimizer::RmsProp { learning_rate, .. }
+            | Optimizer::Adagrad { learning_rate, .. } => *learning_rate = lr,
+        }
+        self
+    }
+
+    /// Names of the state slots kept per parameter.
+    pub fn slot_names(&self) -> &'static [&'static str] {
+        match self {
+            Optimizer::Adam { amsgrad: true, .. } => &["m", "v", "vhat"],
+            Optimizer::Adam { .. } | Optimizer::AdamW { .. } => &["m", "v"],
+            Optimizer::Sgd { momentum, .. } if *momentum > 0.0 => &["momentum"],
+            Optimizer::Sgd { .. } => &[],
+            Optimizer::RmsProp { centered, momentum, .. } => match (*centered, *momentum > 0.0) {
+                (false, false) => &["velocity"],
+                (false, true) => &["velocity", "momentum"],
+                (true, false) => &["velocity", "average_gradient"],
+                (true, true) => &["velocity", "average_gradient", "momentum"],
+            },
+            Optimizer::Adagrad { .. } => &["accumulator"],
+        }
+    }
+
+    /// Checks the hyper-parameters.
+    pub fn validate(&self) -> Result<()> {
+        let lr = self.learning_rate();
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(Error::invalid("learning_rate", format!("must be a positive number, got {lr}")));
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Optimizer {
+    type Err = Error;
+    /// Parses a name into the optimizer with Keras's default learning rate.
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "adam" => Optimizer::adam(0.001),
+            "adamw" => Optimizer::adamw(0.001),
+            "sgd" => Optimizer::sgd(0.01),
+            "rmsprop" => Optimizer::rmsprop(0.001),
+            "adagrad" => Optimizer::adagrad(0.001),
+            _ => {
+                return Err(Error::Parse {
+                    what: "optimizer",
+                    value: s.into(),
+                    expected: "adam, adamw, sgd, rmsprop, adagrad".into(),
+                })
+            }
+        })
+    }
+}
+
+/// The optimizer's state: the step count and one tensor per slot and parameter.
+#[derive(Debug)]
+pub struct OptimizerState {
+    /// The configuration, including the current learning rate.
+    pub config: Optimizer,
+    /// Updates applied so far.
+    pub iterations: i64,
+    /// `slots[i][j]`: slot `j` of `config.slot_names()` for parameter `i`.
+    pub slots: Vec<Vec<Tensor>>,
+}
+
+impl OptimizerState {
+    /// Fresh state for `params`.
+    pub fn new(config: Optimizer, params: &[Tensor]) -> Result<Self> {
+        let init = match config {
+            Optimizer::Adagrad { initial_accumulator_value, .. } => initial_accumulator_value,
+            _ => 0.0,
+        };
+        let slots = params
+            .iter()
+            .map(|p| {
+                config
+                    .slot_names()
+                    .iter()
+                    .map(|name| {
+                        let mut z = p.f_zeros_like()?.f_detach()?;
+                        Ok(if *name == "accumulator" { z.f_fill_(init)? } else { z })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { config, iterations: 0, slots })
+    }
+
+    /// Applies one update from the parameters' gradients and zeroes the gradients.
+    pub fn step(&mut self, params: &[Tensor]) -> Result<()> {
+        self.iterations += 1;
+        let t = self.iterations as f64;
+        let config = self.config;
+        tch::no_grad(|| -> Result<()> {
+            for (p, slots) in params.iter().zip(self.slots.iter_mut()) {
+                let mut g = p.grad();
+                if !g.defined() {
+                    continue;
+                }
+                let mut p = p.shallow_clone();
+                update(config, t, &mut p, &g, slots)?;
+                g.f_zero_()?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn update(config: Optimizer, t: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor]) -> Result<()> {
+    match config {
+        Optimizer::Adam { learning_rate: lr, beta_1, beta_2, epsilon, amsgrad } => {
+            adam(p, g, slots, lr, beta_1, beta_2, epsilon, amsgrad, t)?;
+        }
+        Optimizer::AdamW { learning_rate: lr, weight_decay, beta_1, beta_2, epsilon } => {
+            p.f_mul_scalar_(1.0 - lr * weight_decay)?;
+            adam(p, g, slots, lr, beta_1, beta_2, epsilon, false, t)?;
+        }
+        Optimizer::Sgd { learning_rate: lr, momentum, nesterov } => {
+            if momentum > 0.0 {
+                let m = &mut slots[0];
+                m.f_mul_scalar_(momentum)?.f_sub_(&g.f_mul_scalar(lr)?)?;
+                if nesterov {
+                    p.f_add_(&m.f_mul_scalar(momentum)?.f_sub(&g.f_mul_scalar(lr)?)?)?;
+                } else {
+                    p.f_add_(m)?;
+                }
+            } else {
+                p.f_sub_(&g.f_mul_scalar(lr)?)?;
+            }
+        }
+        Optimizer::RmsProp { learning_rate: lr, rho, momentum, epsilon, centered } => {
+            let (velocity, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+            velocity.f_mul_scalar_(rho)?.f_add_(&g.f_square()?.f_mul_scalar(1.0 - rho)?)?;
+            let denom = if centered {
+                let avg = &mut rest[0];
+                avg.f_mul_scalar_(rho)?.f_add_(&g.f_mul_scalar(1.0 - rho)?)?;
+                velocity.f_sub(&avg.f_square()?)?.f_add_scalar(epsilon)?
+            } else {
+                velocity.f_add_scalar(epsilon)?
+            };
+            let increment = g.f_mul(&denom.f_rsqrt()?)?.f_mul_scalar_(lr)?;
+            if momentum > 0.0 {
+                let m = rest.last_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+                m.f_mul_scalar_(momentum)?.f_add_(&increment)?;
+                p.f_sub_(m)?;
+            } else {
+                p.f_sub_(&increment)?;
+            }
+        }
+        Optimizer::Adagrad { learning_rate: lr, epsilon, .. } => {
+            let acc = &mut slots[0];
+            acc.f_add_(&g.f_square()?)?;
+            p.f_sub_(&g.f_mul(&acc.f_add_scalar(epsilon)?.f_rsqrt()?)?.f_mul_scalar_(lr)?)?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn adam(
+    p: &mut Tensor,
+    g: &Tensor,
+    slots: &mut [Tensor],
+    lr: f64,
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+    amsgrad: bool,
+    t: f64,
+) -> Result<()> {
+    let alpha = lr * (1.0 - beta_2.powf(t)).sqrt() / (1.0 - beta_1.powf(t));
+    let (m, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+    m.f_lerp_(g, 1.0 - beta_1)?;
+    let v = &mut rest[0];
+    v.f_lerp_(&g.f_square()?, 1.0 - beta_2)?;
+    let v_used = if amsgrad {
+        let (v, vhat) = rest.split_at_mut(1);
+        let vhat = &mut vhat[0];
+        let max = vhat.f_maximum(&v[0])?;
+        vhat.f_copy_(&max)?;
+        vhat.shallow_clone()
+    } else {
+        v.shallow_clone()
+    };
+    let denom = v_used.f_sqrt()?.f_add_scalar_(epsilon)?;
+    p.f_sub_(&m.f_div(&denom)?.f_mul_scalar_(alpha)?)?;
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The trainer: `fit`, `evaluate` and `predict` on a [`Sequential`].
+//!
+//! The data moves to the model's device once; batches are taken on the device (a permutation
+//! per epoch and `index_select` per batch); loss and metric sums accumulate on the device and
+//! are read only at epoch end or when a callback asks (the progress bar, ten times a second).
+use tch::{Device, Kind, Tensor};
+
+use crate::callbacks::{BatchLogs, Callback, CallbackList, History, ProgbarLogger, TrainParams, Verbosity};
+use crate::error::full_shape;
+use crate::model::Compiled;
+use crate::optimizers::OptimizerState;
+use crate::{Error, Logs, Result, Sequential};
+
+/// Batch size used for validation inside `fit` unless set: evaluation has no gradients, so a
+/// large batch is faster and gives the same means.
+const EVAL_BATCH: usize = 1024;
+
+/// `fit`'s settings, with Keras's defaults (batch 32, 1 epoch, shuffling, progress bar).
+///
+/// ```ignore
+/// let history = model.fit(&x, &y, FitConfig { batch_size: 64, epochs: 3,
+///     validation_data: Some((&x_test, &y_test)), callbacks: vec![&mut record], ..Default::default() })?;
+/// ```
+pub struct FitConfig<'a> {
+    /// Samples per gradient update; the last, partial batch is trained too.
+    pub batch_size: usize,
+    /// The epoch index to stop before (with `initial_epoch`, as in Keras).
+    pub epochs: usize,
+    /// The epoch to start at (for resuming).
+    pub initial_epoch: usize,
+    /// Reshuffle the training data at each epoch (seeded by the model's seed and the epoch).
+    pub shuffle: bool,
+    /// Data to evaluate at each epoch end; logged with the `val_` prefix.
+    pub validation_data: Option<(&'a Tensor, &'a Tensor)>,
+    /// Fraction of the training data, taken from the end before shuffling, held out for
+    /// validation when `validation_data` is not given.
+    pub validation_split: f64,
+    /// Batch size for validation (default: the larger of `batch_size` and 1024).
+    pub validation_batch_size: Option<usize>,
+    /// The user's callbacks, called before the History and the progress bar.
+    pub callbacks: Vec<&'a mut dyn Callback>,
+    /// Progress display.
+    pub verbose: Verbosity,
+    /// Replaces the progress display made from `verbose` (e.g. to draw into a test terminal).
+    pub progress: Option<ProgbarLogger>,
+}
+
+impl Default for FitConfig<'_> {
+    fn default() -> Self {
+        Self {
+            batch_size: 32,
+            epochs: 1,
+            initial_epoch: 0,
+            shuffle: true,
+            validation_data: None,
+            validation_split: 0.0,
+            validation_batch_size: None,
+            callbacks: Vec::new(),
+            verbose: Verbosity::ProgressBar,
+            progress: None,
+        }
+    }
+}
+
+/// Seed of an epoch's shuffle and dropout masks: a resumed run draws the same as an
+/// uninterrupted one.
+fn epoch_seed(seed: u64, epoch: usize) -> i64 {
+    let mut z = seed.wrapping_add((epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 1) as i64
+}
+
+fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size == 0 {
+        return Err(Error::invalid("batch_size", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn check_pair(x: &Tensor, y: &Tensor, what: &str) -> Result<i64> {
+    let (xs, ys) = (x.size(), y.size());
+    let n = xs.first().copied().unwrap_or(0);
+    if n == 0 {
+        return Err(Error::invalid("data", format!("{what} x is empty (shape {}): there is nothing to train or evaluate on", full_shape(&xs))));
+    }
+    if ys.first() != Some(&n) {
+        return Err(Error::invalid(
+            "data",
+            format!("{what} x has {n} samples but y has shape {}: give one target per sample", full_shape(&ys)),
+        ));
+    }
+    Ok(n)
+}
+
+impl Sequential {
+    fn compiled_ref(&self, action: &'static str) -> Result<&Compiled> {
+        self.compiled.as_ref().ok_or(Error::NotCompiled { action })
+    }
+
+    /// Names of the logged values: `loss`, then each metric's name.
+    fn log_names(&self) -> Result<Vec<String>> {
+        let c = self.compiled_ref("log_names")?;
+        Ok(std::iter::once("loss".to_string()).chain(c.metrics.iter().map(|m| m.name.clone())).collect())
+    }
+
+    /// Per-batch `[loss * n, metric sums...]` on the device, and the loss for backward.
+    fn batch_sums(&self, xb: &Tensor, yb: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let c = self.compiled_ref("fit")?;
+        let (raw, act) = self.forward_raw(xb, train)?;
+        let logits = c.loss.uses_logits(act);
+        let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
+        let loss = c.loss.compute(&pred, yb, logits)?;
+        let n = xb.size()[0] as f64;
+        let sums = tch::no_grad(|| -> Result<Tensor> {
+            let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?];
+            for m in &c.metrics {
+                parts.push(m.batch_sum(&raw.f_detach()?, act, yb, c.loss)?);
+            }
+            Ok(Tensor::f_stack(&parts, 0)?)
+        })?;
+        Ok((loss, sums))
+    }
+
+    /// Trains the model. Builds it first if needed, from the data's per-sample shape.
+    /// Returns the History of this call's epochs.
+    pub fn fit(&mut self, x: &Tensor, y: &Tensor, config: FitConfig<'_>) -> Result<History> {
+        let FitConfig {
+            batch_size,
+            epochs,
+            initial_epoch,
+            shuffle,
+            validation_data,
+            validation_split,
+            validation_batch_size,
+            mut callbacks,
+            verbose,
+            progress,
+        } = config;
+        let loss_kind = self.compiled_ref("fit")?.loss;
+        check_batch_size(batch_size)?;
+        if !(0.0..1.0).contains(&validation_split) {
+            return Err(Error::invalid("validation_split", format!("must be in [0, 1), got {validation_split}")));
+        }
+        let n_all = check_pair(x, y, "training")?;
+        if self.built.is_none() {
+            let shape = self.input_shape.clone().unwrap_or_else(|| x.size()[1..].to_vec());
+            self.build_for(&shape)?;
+        }
+        let output = self.output_shape()?;
+        let x = self.prepare_inputs(x, "x")?;
+        let y = loss_kind.prepare_targets(y, &output)?.f_to_device(self.device)?;
+
+        let (x, y, validation) = if let Some((vx, vy)) = validation_data {
+            check_pair(vx, vy, "validation")?;
+            let vx = self.prepare_inputs(vx, "validation x")?;
+            let vy = loss_kind.prepare_targets(vy, &output)?.f_to_device(self.device)?;
+            (x, y, Some((vx, vy)))
+        } else if validation_split > 0.0 {
+            let n_val = ((n_all as f64) * validation_split).floor() as i64;
+            let n_train = n_all - n_val;
+            if n_val == 0 || n_train == 0 {
+                return Err(Error::invalid(
+                    "validation_split",
+                    format!("{validation_split} of {n_all} samples leaves an empty training or validation set"),
+                ));
+            }
+            let val = (x.f_narrow(0, n_train, n_val)?, y.f_narrow(0, n_train, n_val)?);
+            (x.f_narrow(0, 0, n_train)?, y.f_narrow(0, 0, n_train)?, Some(val))
+        } else {
+            (x, y, None)
+        };
+        let n = x.size()[0];
+        let val_batch = validation_batch_size.unwrap_or(batch_size.max(EVAL_BATCH));
+        check_batch_size(val_batch)?;
+
+        self.ensure_optimizer_state()?;
+        let names = self.log_names()?;
+        let steps = (n as usize).div_ceil(batch_size);
+        let mut history = History::new();
+        let mut progbar = match (verbose, progress) {
+            (_, Some(p)) => Some(p),
+            (Verbosity::Silent, None) => None,
+            (v, None) => Some(ProgbarLogger::new(v)),
+        };
+        let mut list = CallbackList { callbacks: Vec::new() };
+        for cb in callbacks.iter_mut() {
+            list.callbacks.push(&mut **cb);
+        }
+        list.callbacks.push(&mut history);
+        if let Some(p) = progbar.as_mut() {
+            list.callbacks.push(p);
+        }
+        list.set_params(&TrainParams { epochs, steps, verbose });
+
+        self.stop_training = false;
+        list.on_train_begin(self)?;
+        let mut last_logs = Logs::new();
+        let bs = batch_size as i64;
+        for epoch in initial_epoch..epochs {
+            list.on_epoch_begin(self, epoch)?;
+            tch::manual_seed(epoch_seed(self.seed, epoch));
+            let perm = if shuffle { Some(Tensor::f_randperm(n, (Kind::Int64, self.device))?) } else { None };
+            let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
+            let mut count = 0i64;
+            for step in 0..steps {
+                let start = step as i64 * bs;
+                let len = bs.min(n - start);
+                let (xb, yb) = match &perm {
+                    Some(p) => {
+                        let idx = p.f_narrow(0, start, len)?;
+                        (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?)
+                    }
+                    None => (x.f_narrow(0, start, len)?, y.f_narrow(0, start, len)?),
+                };
+                list.on_train_batch_begin(self, step)?;
+                self.train_step(&xb, &yb, &mut sums)?;
+                count += len;
+                list.on_train_batch_end(self, step, &BatchLogs { names: &names, sums: &sums, count })?;
+            }
+            let mut logs = BatchLogs { names: &names, sums: &sums, count }.logs()?;
+            if let Some((vx, vy)) = &validation {
+                list.on_test_begin(self)?;
+                let val_logs = self.evaluate_prepared(vx, vy, val_batch)?;
+                list.on_test_end(self, &val_logs)?;
+                for (k, v) in val_logs.iter() {
+                    logs.insert(format!("val_{k}"), v);
+                }
+            }
+            list.on_epoch_end(self, epoch, &logs)?;
+            last_logs = logs;
+            if self.stop_training {
+                break;
+            }
+        }
+        list.on_train_end(self, &last_logs)?;
+        drop(list);
+        Ok(history)
+    }
+
+    pub(crate) fn ensure_optimizer_state(&mut self) -> Result<()> {
+        let params: Vec<Tensor> = self.built("fit")?.trainable.iter().map(|t| t.shallow_clone()).collect();
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "fit" })?;
+        if c.state.is_none() {
+            c.state = Some(OptimizerState::new(c.optimizer, &params)?);
+        }
+        Ok(())
+    }
+
+    /// One gradient update on a batch; adds the batch's sums to `sums` on the device.
+    pub fn train_step(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor) -> Result<()> {
+        let (loss, batch) = self.batch_sums(xb, yb, true)?;
+        loss.f_backward()?;
+        self.ensure_optimizer_state()?;
+        let built = self.built.as_ref().ok_or(Error::NotBuilt { action: "train_step" })?;
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
+        if let Some(state) = c.state.as_mut() {
+            state.step(&built.trainable)?;
+        }
+        let _ = sums.f_add_(&batch)?;
+        Ok(())
+    }
+
+    fn evaluate_prepared(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs> {
+        let names = self.log_names()?;
+        let _guard = tch::no_grad_guard();
+        let n = x.size()[0];
+        let bs = batch_size as i64;
+        let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
+        let mut start = 0;
+        while start < n {
+            let len = bs.min(n - start);
+            let (_, batch) = self.batch_sums(&x.f_narrow(0, start, len)?, &y.f_narrow(0, start, len)?, false)?;
+            let _ = sums.f_add_(&batch)?;
+            start += len;
+        }
+        BatchLogs { names: &names, sums: &sums, count: n }.logs()
+    }
+
+    /// The loss and metrics on `(x, y)`, in evaluation mode without gradients.
+    pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs> {
+        self.evaluate_with(x, y, batch_size, Vec::new())
+    }
+
+    /// `evaluate`, calling `on_test_begin` and `on_test_end` on `callbacks`.
+    pub fn evaluate_with(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        batch_size: usize,
+        mut callbacks: Vec<&mut dyn Callback>,
+    ) -> Result<Logs> {
+        let loss = self.compiled_ref("evaluate")?.loss;
+        check_batch_size(batch_size)?;
+        check_pair(x, y, "evaluation")?;
+        self.ensure_built("evaluate")?;
+        let output = self.output_shape()?;
+        let x = self.prepare_inputs(x, "x")?;
+        let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
+        let mut list = CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
+        list.on_test_begin(self)?;
+        let logs = self.evaluate_prepared(&x, &y, batch_size)?;
+        list.on_test_end(self, &logs)?;
+        Ok(logs)
+    }
+
+    /// The model's outputs for `x` (probabilities for a softmax model), in evaluation mode
+    /// without gradients, on the CPU.
+    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.predict_with(x, batch_size, Vec::new())
+    }
+
+    /// `predict`, calling `on_predict_begin` and `on_predict_end` on `callbacks`.
+    pub fn predict_with(&mut self, x: &Tensor, batch_size: usize, mut callbacks: Vec<&mut dyn Callback>) -> Result<Tensor> {
+        check_batch_size(batch_size)?;
+        let n = x.size().first().copied().unwrap_or(0);
+        if n == 0 {
+            return Err(Error::invalid("data", "predict got an empty x: give at least one sample"));
+        }
+        self.ensure_built("predict")?;
+        let x = self.prepare_inputs(x, "x")?;
+        let mut list = CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
+        list.on_predict_begin(self)?;
+        let out = {
+            let _guard = tch::no_grad_guard();
+            let bs = batch_size as i64;
+            let mut parts = Vec::new();
+            let mut start = 0;
+            while start < n {
+                let len = bs.min(n - start);
+                parts.push(self.forward_t(&x.f_narrow(0, start, len)?, false)?);
+                start += len;
+            }
+            Tensor::f_cat(&parts, 0)?.f_to_device(Device::Cpu)?
+        };
+        list.on_predict_end(self)?;
+        Ok(out)
+    }
+}
