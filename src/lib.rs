@@ -35,7 +35,7 @@ pub mod recipes;
 mod training;
 
 pub use activation::Activation;
-pub use callbacks::{BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
+pub use callbacks::{progress_line, BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
 pub use data::to_categorical;
 pub use error::{batch_shape, full_shape, Error, Result};
 pub use layers::{

@@ -1,0 +1,119 @@
+//! The command line: bad inputs, provisioning checks and one real training run on MNIST.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tch_keras::data::DatasetKind;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tch-keras"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Fails with a clear message, without a panic or backtrace.
+fn assert_refused(args: &[&str], needles: &[&str]) {
+    let o = run(args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: stderr lacks {n:?}:\n{err}");
+    }
+}
+
+#[test]
+fn bad_flags_exit_non_zero_with_one_clear_message() {
+    assert_refused(&["--model", "resnet"], &["--model", "resnet", "mlp", "cnn"]);
+    assert_refused(&["--dataset", "cifar"], &["--dataset", "cifar", "fashion-mnist"]);
+    assert_refused(&["--device", "tpu"], &["--device", "'tpu' is not a device"]);
+    assert_refused(&["--batch-size", "0"], &["--batch-size", "0"]);
+    assert_refused(&["--lr=-0.1"], &["--lr", "positive"]);
+    assert_refused(&["--lr", "0"], &["--lr", "positive"]);
+    assert_refused(&["--epochs", "x"], &["--epochs"]);
+}
+
+#[test]
+fn cuda_without_a_gpu_is_refused() {
+    if tch::Cuda::is_available() {
+        assert_refused(&["--device", "cuda:99"], &["cuda:99", "CUDA device"]);
+    } else {
+        assert_refused(&["--device", "cuda", "--model", "mlp"], &["--device cuda", "CUDA is not available", "--device cpu"]);
+        assert_refused(&["--device", "cuda:1"], &["CUDA is not available"]);
+    }
+}
+
+fn mnist_dir() -> PathBuf {
+    let dir = DatasetKind::Mnist.default_dir();
+    assert!(dir.join("train-images-idx3-ubyte").exists(), "MNIST is not provisioned at {}: run scripts/setup.sh", dir.display());
+    dir
+}
+
+fn copy_mnist(to: &Path) {
+    for name in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+        std::fs::copy(mnist_dir().join(name), to.join(name)).unwrap();
+    }
+}
+
+#[test]
+fn missing_or_truncated_data_names_the_file_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nothing-here");
+    assert_refused(&["--data-dir", missing.to_str().unwrap()], &["nothing-here", "no such folder", "scripts/setup.sh"]);
+
+    let dir = tmp.path().join("mnist");
+    std::fs::create_dir(&dir).unwrap();
+    copy_mnist(&dir);
+    let labels = dir.join("t10k-labels-idx1-ubyte");
+    let bytes = std::fs::read(&labels).unwrap();
+    std::fs::write(&labels, &bytes[..bytes.len() - 100]).unwrap();
+    assert_refused(&["--model", "mlp", "--data-dir", dir.to_str().unwrap()], &["t10k-labels-idx1-ubyte", "truncated", "scripts/setup.sh"]);
+    std::fs::remove_file(&labels).unwrap();
+    assert_refused(&["--model", "mlp", "--data-dir", dir.to_str().unwrap()], &["t10k-labels-idx1-ubyte", "missing"]);
+}
+
+#[test]
+fn provisioning_refuses_files_whose_md5_does_not_match() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup.sh");
+    let ok = Command::new("bash").arg(&script).arg("verify-mnist").arg(mnist_dir()).output().unwrap();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let tmp = tempfile::tempdir().unwrap();
+    copy_mnist(tmp.path());
+    let images = tmp.path().join("train-images-idx3-ubyte");
+    let mut bytes = std::fs::read(&images).unwrap();
+    bytes[5000] ^= 0xff;
+    std::fs::write(&images, bytes).unwrap();
+    let bad = Command::new("bash").arg(&script).arg("verify-mnist").arg(tmp.path()).output().unwrap();
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(err.contains("md5 mismatch") && err.contains("train-images-idx3-ubyte"), "{err}");
+}
+
+#[test]
+fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("r.json");
+    let o = run(&["--model", "mlp", "--epochs", "1", "--device", "cpu", "--verbose", "2", "--report", report.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("Epoch 1/1") && err.contains("1875/1875 - "), "{err}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["model"], "mlp");
+    assert_eq!(r["dataset"], "mnist");
+    assert_eq!(r["device"], "cpu");
+    assert_eq!(r["params"], 25_818);
+    assert_eq!(r["epochs"], 1);
+    assert_eq!(r["epoch_seconds"].as_array().unwrap().len(), 1);
+    assert_eq!(r["history"]["loss"].as_array().unwrap().len(), 1);
+    assert_eq!(r["history"]["accuracy"].as_array().unwrap().len(), 1);
+    assert!(r["history"]["val_loss"].as_array().is_some());
+    let acc = r["test_accuracy"].as_f64().unwrap();
+    assert!(acc > 0.9, "test accuracy {acc}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(&format!("test accuracy: {acc:.4}")), "{stdout}");
+}
