@@ -32,6 +32,7 @@ mod metrics;
 mod model;
 mod optimizers;
 pub mod recipes;
+pub mod saving;
 mod training;
 
 pub use activation::Activation;
@@ -47,4 +48,5 @@ pub use losses::Loss;
 pub use metrics::{Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{Optimizer, OptimizerState};
+pub use saving::load_model;
 pub use training::FitConfig;

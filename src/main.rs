@@ -9,7 +9,8 @@ use clap::{Parser, ValueEnum};
 use serde::Serialize;
 use tch::{Device, Tensor};
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
+use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
+use tch_keras::{load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
 
 /// Train the Keras cookbook's MNIST models from Rust on LibTorch.
 ///
@@ -45,6 +46,27 @@ struct Opts {
     /// Write a JSON report of the run (history, timings, test results) to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Save the whole model (architecture, weights, optimizer state) here after training.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Start from a model saved with --save or a checkpoint (its architecture replaces
+    /// --model); with --epochs 0 it is only evaluated.
+    #[arg(long, conflicts_with = "resume")]
+    load: Option<PathBuf>,
+    /// Write last.safetensors (every epoch) and best.safetensors (on improvement) here.
+    #[arg(long)]
+    checkpoint_dir: Option<PathBuf>,
+    /// Resume an interrupted run from DIR/last.safetensors up to the requested total epochs,
+    /// checkpointing into DIR again.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Append one CSV row of logs per epoch to this file.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Stop when the monitored loss (val_loss with validation, else loss) has not improved for
+    /// this many epochs, restoring the best weights.
+    #[arg(long, value_name = "PATIENCE")]
+    early_stopping: Option<usize>,
     /// 0: silent, 1: progress bar, 2: one line per epoch.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     verbose: u8,
@@ -159,7 +181,7 @@ struct History {
 
 #[derive(Debug, Serialize)]
 struct Report {
-    model: &'static str,
+    model: String,
     dataset: &'static str,
     device: String,
     params: i64,
@@ -173,15 +195,40 @@ struct Report {
     test_accuracy: f64,
 }
 
+fn path_str(p: &std::path::Path) -> Result<&str> {
+    p.to_str().with_context(|| format!("{} is not valid UTF-8", p.display()))
+}
+
 fn run(opts: Opts) -> Result<()> {
     let device = resolve_device(opts.device)?;
     let kind = DatasetKind::from(opts.dataset);
     let ds = data::load(kind, opts.data_dir.as_deref())?;
-    let (mut model, epochs, batch_size, name) = match opts.model {
-        ModelArg::Mlp => (recipes::mnist_mlp(), opts.epochs.unwrap_or(5), opts.batch_size.unwrap_or(32), "mlp"),
-        ModelArg::Cnn => (recipes::mnist_cnn(), opts.epochs.unwrap_or(3), opts.batch_size.unwrap_or(64), "cnn"),
+    let resume_file = opts.resume.as_ref().map(|d| d.join("last.safetensors"));
+    let (mut model, default_epochs, default_batch) = match (&opts.load, &resume_file) {
+        (Some(path), _) | (None, Some(path)) => {
+            let model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
+            if model.compiled().is_none() {
+                bail!("{} holds no compile settings; save it with --save after training", path.display());
+            }
+            let mlp = model.get_input_shape().is_some_and(|s| s.len() == 1);
+            (model, if mlp { 5 } else { 3 }, if mlp { 32 } else { 64 })
+        }
+        (None, None) => {
+            let (model, epochs, batch) = match opts.model {
+                ModelArg::Mlp => (recipes::mnist_mlp(), 5, 32),
+                ModelArg::Cnn => (recipes::mnist_cnn(), 3, 64),
+            };
+            let mut model = model.device(device).seed(opts.seed);
+            recipes::compile_classifier(&mut model, opts.lr, "accuracy")?;
+            (model, epochs, batch)
+        }
     };
-    model = model.device(device).seed(opts.seed);
+    let batch_size = opts.batch_size.unwrap_or(default_batch);
+    let requested = opts.epochs.unwrap_or(if opts.load.is_some() { 0 } else { default_epochs });
+    // --resume trains up to the requested total; --load trains that many more epochs.
+    let initial_epoch = model.epochs_done();
+    let total_epochs = if opts.resume.is_some() { requested.max(initial_epoch) } else { initial_epoch + requested };
+
     let input: Vec<i64> = model.get_input_shape().map(<[i64]>::to_vec).unwrap_or_default();
     let shape = |t: &Tensor| -> Result<Tensor> {
         let mut s = vec![t.size()[0]];
@@ -191,27 +238,56 @@ fn run(opts: Opts) -> Result<()> {
     let (x_train, x_test) = (shape(&ds.train_images)?, shape(&ds.test_images)?);
     let y_train = to_categorical(&ds.train_labels, 10)?;
     let y_test = to_categorical(&ds.test_labels, 10)?;
-    recipes::compile_classifier(&mut model, opts.lr, "accuracy")?;
     let params = model.count_params()?;
+    let name = model.model_name().to_string();
+    let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
     if opts.verbose > 0 {
         eprintln!("Training the recipe's {name} ({params} parameters) on {kind} on {}", device_name(device));
     }
+    let validate = name != "mlp";
+    let monitor = if validate { "val_loss" } else { "loss" };
+
     let mut timer = EpochTimer::default();
-    let history = model.fit(
-        &x_train,
-        &y_train,
-        FitConfig {
-            batch_size: batch_size as usize,
-            epochs,
-            validation_data: (opts.model == ModelArg::Cnn).then_some((&x_test, &y_test)),
-            callbacks: vec![&mut timer],
-            verbose: Verbosity::from(opts.verbose),
-            ..Default::default()
-        },
-    )?;
+    let mut extra: Vec<Box<dyn Callback>> = Vec::new();
+    if let Some(dir) = opts.checkpoint_dir.as_ref().or(opts.resume.as_ref()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create the checkpoint folder {}", dir.display()))?;
+        extra.push(Box::new(ModelCheckpoint::new(path_str(&dir.join("last.safetensors"))?)?));
+        extra.push(Box::new(
+            ModelCheckpoint::new(path_str(&dir.join("best.safetensors"))?)?.monitor(monitor).save_best_only(true),
+        ));
+    }
+    if let Some(path) = &opts.csv {
+        extra.push(Box::new(CsvLogger::new(path).append(opts.resume.is_some())));
+    }
+    if let Some(patience) = opts.early_stopping {
+        extra.push(Box::new(EarlyStopping::new(monitor, patience).restore_best_weights(true)));
+    }
+    let mut callbacks: Vec<&mut dyn Callback> = vec![&mut timer];
+    callbacks.extend(extra.iter_mut().map(|c| &mut **c as &mut dyn Callback));
+    let history = if total_epochs > initial_epoch {
+        model.fit(
+            &x_train,
+            &y_train,
+            FitConfig {
+                batch_size: batch_size as usize,
+                epochs: total_epochs,
+                initial_epoch,
+                validation_data: validate.then_some((&x_test, &y_test)),
+                callbacks,
+                verbose: Verbosity::from(opts.verbose),
+                ..Default::default()
+            },
+        )?
+    } else {
+        drop(callbacks);
+        tch_keras::History::new()
+    };
     let test = model.evaluate(&x_test, &y_test, 1024)?;
-    let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get("accuracy").unwrap_or(f64::NAN));
+    let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));
     println!("test loss: {test_loss:.4} - test accuracy: {test_accuracy:.4}");
+    if let Some(path) = &opts.save {
+        model.save(path).with_context(|| format!("could not save the model to {}", path.display()))?;
+    }
     if let Some(path) = &opts.report {
         let series = |k: &str| history.series(k).unwrap_or_default();
         let report = Report {
@@ -219,16 +295,16 @@ fn run(opts: Opts) -> Result<()> {
             dataset: kind.name(),
             device: device_name(device),
             params,
-            epochs,
+            epochs: history.epochs.len(),
             batch_size,
-            learning_rate: opts.lr,
-            seed: opts.seed,
+            learning_rate: model.learning_rate()?,
+            seed: model.model_seed(),
             epoch_seconds: timer.seconds,
             history: History {
                 loss: series("loss"),
-                accuracy: series("accuracy"),
+                accuracy: series(&metric),
                 val_loss: series("val_loss"),
-                val_accuracy: series("val_accuracy"),
+                val_accuracy: series(&format!("val_{metric}")),
             },
             test_loss,
             test_accuracy,

@@ -28,6 +28,7 @@ pub struct Sequential {
     pub(crate) seed: u64,
     pub(crate) built: Option<Built>,
     pub(crate) compiled: Option<Compiled>,
+    pub(crate) epochs_done: usize,
     /// Set by a callback to end training after the current epoch (Keras's `model.stop_training`).
     pub stop_training: bool,
 }
@@ -35,6 +36,8 @@ pub struct Sequential {
 /// The built model: variables, modules and shapes.
 #[derive(Debug)]
 pub(crate) struct Built {
+    /// Owns the variables.
+    #[allow(dead_code)]
     pub(crate) vs: nn::VarStore,
     pub(crate) modules: Vec<Box<dyn Layer>>,
     pub(crate) activations: Vec<Activation>,
@@ -71,6 +74,7 @@ impl Sequential {
             seed: 0,
             built: None,
             compiled: None,
+            epochs_done: 0,
             stop_training: false,
         }
     }
@@ -113,6 +117,11 @@ impl Sequential {
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
+    }
+
+    /// The model's name.
+    pub fn model_name(&self) -> &str {
+        &self.name
     }
 
     /// The layer configurations.

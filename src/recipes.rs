@@ -5,6 +5,7 @@ use crate::{Activation, Conv2D, Dense, Flatten, Loss, MaxPooling2D, Metric, Opti
 /// 784-pixel rows; 25,818 parameters.
 pub fn mnist_mlp() -> Sequential {
     Sequential::new()
+        .name("mlp")
         .input_shape([784])
         .add(Dense::new(32).activation(Activation::Relu))
         .add(Dense::new(16).activation(Activation::Relu))
@@ -15,6 +16,7 @@ pub fn mnist_mlp() -> Sequential {
 /// Conv2D(50, 5x5, relu) -> MaxPool(2) -> Flatten -> Dense(10, softmax); 39,735 parameters.
 pub fn mnist_cnn() -> Sequential {
     Sequential::new()
+        .name("cnn")
         .input_shape([1, 28, 28])
         .add(Conv2D::new(25, 4).activation(Activation::Relu))
         .add(MaxPooling2D::new(2))

@@ -217,6 +217,9 @@ impl Sequential {
                 self.train_step(&xb, &yb, &mut sums)?;
                 count += len;
                 list.on_train_batch_end(self, step, &BatchLogs { names: &names, sums: &sums, count })?;
+                if self.stop_training {
+                    break;
+                }
             }
             let mut logs = BatchLogs { names: &names, sums: &sums, count }.logs()?;
             if let Some((vx, vy)) = &validation {
@@ -227,6 +230,7 @@ impl Sequential {
                     logs.insert(format!("val_{k}"), v);
                 }
             }
+            self.epochs_done = epoch + 1;
             list.on_epoch_end(self, epoch, &logs)?;
             last_logs = logs;
             if self.stop_training {

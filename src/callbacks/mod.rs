@@ -11,7 +11,7 @@
 //!       for each batch: on_train_batch_begin(step), on_train_batch_end(step, batch_logs)
 //!       with validation data: on_test_begin, on_test_end(val_logs)
 //!     on_epoch_end(epoch, logs)        // logs hold loss, metrics and val_* entries
-//!     (stop here if model.stop_training was set)
+//!     (stop here if model.stop_training was set; it is also checked after each batch)
 //! on_train_end(last epoch's logs)
 //! ```
 //!
@@ -19,11 +19,25 @@
 //! `on_predict_begin`/`on_predict_end`. Every hook receives the model, so a callback can stop
 //! training (`model.stop_training = true`), read or set the learning rate, and read or change
 //! the weights. Epochs and steps are counted from 0, as in Keras.
+mod checkpoint;
+mod csv_logger;
+mod early_stopping;
 mod history;
+mod lambda;
+mod lr;
+mod monitor;
 mod progbar;
+mod terminate_nan;
 
+pub use checkpoint::{ModelCheckpoint, PathTemplate};
+pub use csv_logger::CsvLogger;
+pub use early_stopping::EarlyStopping;
 pub use history::History;
+pub use lambda::LambdaCallback;
+pub use lr::{LearningRateScheduler, ReduceLROnPlateau};
+pub use monitor::Mode;
 pub use progbar::{progress_line, ProgbarLogger, Verbosity};
+pub use terminate_nan::TerminateOnNaN;
 
 use tch::Tensor;
 

@@ -1,0 +1,204 @@
+//! `ModelCheckpoint`: saves the model (or its weights) at epoch ends, to a path formatted from
+//! the epoch and the logs.
+use std::path::{Path, PathBuf};
+
+use super::monitor::{monitored, Mode};
+use super::Callback;
+use crate::{Error, Logs, Result, Sequential};
+
+/// One piece of a path template.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    /// A key and its format: `None`, `.Nf`, `Nd` or `0Nd`.
+    Field(String, Option<String>),
+}
+
+/// A path template such as `ckpt/model-{epoch:02d}-{val_loss:.4f}.safetensors`: `{epoch}` is
+/// the epoch counted from 1 (as Keras), any other name is a log key. Formats: `.Nf`
+/// (fixed decimals), `Nd` / `0Nd` (integers, zero-padded with `0`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathTemplate {
+    template: String,
+    pieces: Vec<Piece>,
+}
+
+impl PathTemplate {
+    /// Parses a template; unbalanced braces and unknown formats are errors.
+    pub fn parse(template: &str) -> Result<Self> {
+        let bad = |m: String| Error::invalid("filepath", format!("template '{template}': {m}"));
+        let mut pieces = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                pieces.push(Piece::Text(rest[..open].to_string()));
+            }
+            let close = rest[open..].find('}').ok_or_else(|| bad("a '{' is never closed".into()))? + open;
+            let field = &rest[open + 1..close];
+            let (key, fmt) = match field.split_once(':') {
+                Some((k, f)) => (k, Some(f.to_string())),
+                None => (field, None),
+            };
+            if key.is_empty() {
+                return Err(bad("empty field '{}'".into()));
+            }
+            if let Some(f) = &fmt {
+                let ok = (f.starts_with('.') && f.ends_with('f') && f[1..f.len() - 1].parse::<usize>().is_ok())
+                    || (f.ends_with('d') && (f.len() == 1 || f[..f.len() - 1].parse::<usize>().is_ok()));
+                if !ok {
+                    return Err(bad(format!("unsupported format '{f}' for {key}: use .Nf, d, Nd or 0Nd")));
+                }
+            }
+            pieces.push(Piece::Field(key.to_string(), fmt));
+            rest = &rest[close + 1..];
+        }
+        if rest.contains('}') {
+            return Err(bad("a '}' has no '{'".into()));
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_string()));
+        }
+        Ok(Self { template: template.to_string(), pieces })
+    }
+
+    /// Formats the path for `epoch` (from 0) and `logs`. A key absent from the logs is an error
+    /// naming the keys that are present.
+    pub fn format(&self, epoch: usize, logs: &Logs) -> Result<PathBuf> {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Field(key, fmt) => {
+                    let value = if key == "epoch" {
+                        (epoch + 1) as f64
+                    } else {
+                        logs.get(key).ok_or_else(|| {
+                            let keys: Vec<&str> = logs.keys().collect();
+                            Error::invalid(
+                                "filepath",
+                                format!(
+                                    "template '{}' names '{key}', which is not in the logs; available: epoch, {}",
+                                    self.template,
+                                    keys.join(", ")
+                                ),
+                            )
+                        })?
+                    };
+                    out.push_str(&format_field(value, fmt.as_deref()));
+                }
+            }
+        }
+        Ok(PathBuf::from(out))
+    }
+}
+
+fn format_field(v: f64, fmt: Option<&str>) -> String {
+    match fmt {
+        None if v.fract() == 0.0 => format!("{}", v as i64),
+        None => format!("{v}"),
+        Some(f) if f.ends_with('f') => {
+            let decimals: usize = f[1..f.len() - 1].parse().unwrap_or(4);
+            format!("{v:.decimals$}")
+        }
+        Some(f) => {
+            let width: usize = f[..f.len() - 1].parse().unwrap_or(0);
+            if f.starts_with('0') {
+                format!("{:0width$}", v as i64)
+            } else {
+                format!("{:width$}", v as i64)
+            }
+        }
+    }
+}
+
+/// Saves the model at each epoch end (Keras's `ModelCheckpoint`). With `save_best_only`, only
+/// when `monitor` improves; with `save_weights_only`, only the weights
+/// ([`Sequential::save_weights`]), otherwise the whole model with its optimizer state
+/// ([`Sequential::save`]), which `load_model` can resume from. Files are written atomically.
+#[derive(Debug)]
+pub struct ModelCheckpoint {
+    template: PathTemplate,
+    /// The key compared with `save_best_only` (default `val_loss`).
+    pub monitor: String,
+    /// Direction of improvement.
+    pub mode: Mode,
+    /// Save only on improvement.
+    pub save_best_only: bool,
+    /// Save the weights alone.
+    pub save_weights_only: bool,
+    best: f64,
+    saved: Vec<PathBuf>,
+}
+
+impl ModelCheckpoint {
+    /// Saves to `filepath` (a [`PathTemplate`]) every epoch.
+    pub fn new(filepath: &str) -> Result<Self> {
+        Ok(Self {
+            template: PathTemplate::parse(filepath)?,
+            monitor: "val_loss".into(),
+            mode: Mode::Auto,
+            save_best_only: false,
+            save_weights_only: false,
+            best: f64::INFINITY,
+            saved: Vec::new(),
+        })
+    }
+    /// Sets the monitored key.
+    pub fn monitor(mut self, key: impl Into<String>) -> Self {
+        self.monitor = key.into();
+        self
+    }
+    /// Sets the mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Saves only on improvement.
+    pub fn save_best_only(mut self, yes: bool) -> Self {
+        self.save_best_only = yes;
+        self
+    }
+    /// Saves only the weights.
+    pub fn save_weights_only(mut self, yes: bool) -> Self {
+        self.save_weights_only = yes;
+        self
+    }
+    /// The paths written, in order.
+    pub fn saved(&self) -> &[PathBuf] {
+        &self.saved
+    }
+
+    fn write(&mut self, model: &Sequential, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        if self.save_weights_only {
+            model.save_weights(path)?;
+        } else {
+            model.save(path)?;
+        }
+        self.saved.push(path.to_path_buf());
+        Ok(())
+    }
+}
+
+impl Callback for ModelCheckpoint {
+    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+        self.best = self.mode.resolve(&self.monitor).worst();
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+        let path = self.template.format(epoch, logs)?;
+        if self.save_best_only {
+            let Some(current) = monitored("ModelCheckpoint", &self.monitor, logs) else {
+                return Ok(());
+            };
+            if !self.mode.resolve(&self.monitor).improved(current, self.best, 0.0) {
+                return Ok(());
+            }
+            self.best = current;
+        }
+        self.write(model, &path)
+    }
+}

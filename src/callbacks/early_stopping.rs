@@ -1,0 +1,140 @@
+//! `EarlyStopping`: stops training when a monitored value has stopped improving.
+use tch::Tensor;
+
+use super::monitor::{monitored, Mode};
+use super::Callback;
+use crate::{Logs, Result, Sequential};
+
+/// Stops training when `monitor` has not improved for `patience` epochs, with Keras's
+/// semantics: an improvement must beat the best by more than `min_delta`; with a `baseline`,
+/// waiting only resets once the baseline is beaten; epochs before `start_from_epoch` are not
+/// monitored; with `restore_best_weights`, the best epoch's weights are restored on stopping.
+#[derive(Debug)]
+pub struct EarlyStopping {
+    /// The key watched (default `val_loss`).
+    pub monitor: String,
+    /// Minimum change that counts as an improvement.
+    pub min_delta: f64,
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// Direction of improvement.
+    pub mode: Mode,
+    /// A value the monitored key must beat.
+    pub baseline: Option<f64>,
+    /// Restore the best weights when stopping.
+    pub restore_best_weights: bool,
+    /// Epochs to wait before monitoring starts.
+    pub start_from_epoch: usize,
+    wait: usize,
+    best: f64,
+    best_weights: Option<Vec<Tensor>>,
+    best_epoch: Option<usize>,
+    stopped_epoch: Option<usize>,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        Self::new("val_loss", 0)
+    }
+}
+
+impl EarlyStopping {
+    /// Watches `monitor` with `patience`; Keras's defaults for the rest.
+    pub fn new(monitor: impl Into<String>, patience: usize) -> Self {
+        Self {
+            monitor: monitor.into(),
+            min_delta: 0.0,
+            patience,
+            mode: Mode::Auto,
+            baseline: None,
+            restore_best_weights: false,
+            start_from_epoch: 0,
+            wait: 0,
+            best: f64::INFINITY,
+            best_weights: None,
+            best_epoch: None,
+            stopped_epoch: None,
+        }
+    }
+    /// Sets `min_delta`.
+    pub fn min_delta(mut self, d: f64) -> Self {
+        self.min_delta = d;
+        self
+    }
+    /// Sets the mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+    /// Sets a baseline.
+    pub fn baseline(mut self, b: f64) -> Self {
+        self.baseline = Some(b);
+        self
+    }
+    /// Restores the best weights on stopping.
+    pub fn restore_best_weights(mut self, yes: bool) -> Self {
+        self.restore_best_weights = yes;
+        self
+    }
+    /// Starts monitoring at this epoch.
+    pub fn start_from_epoch(mut self, epoch: usize) -> Self {
+        self.start_from_epoch = epoch;
+        self
+    }
+    /// The epoch training was stopped at (from 0), if it was.
+    pub fn stopped_epoch(&self) -> Option<usize> {
+        self.stopped_epoch
+    }
+    /// The best epoch seen (from 0).
+    pub fn best_epoch(&self) -> Option<usize> {
+        self.best_epoch
+    }
+    /// The best value seen.
+    pub fn best(&self) -> f64 {
+        self.best
+    }
+}
+
+impl Callback for EarlyStopping {
+    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+        self.wait = 0;
+        self.best = self.mode.resolve(&self.monitor).worst();
+        self.best_weights = None;
+        self.best_epoch = None;
+        self.stopped_epoch = None;
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+        let Some(current) = monitored("EarlyStopping", &self.monitor, logs) else {
+            return Ok(());
+        };
+        if epoch < self.start_from_epoch {
+            return Ok(());
+        }
+        let mode = self.mode.resolve(&self.monitor);
+        if self.restore_best_weights && self.best_weights.is_none() {
+            self.best_weights = Some(model.get_weights()?);
+        }
+        self.wait += 1;
+        if mode.improved(current, self.best, self.min_delta) {
+            self.best = current;
+            self.best_epoch = Some(epoch);
+            if self.restore_best_weights {
+                self.best_weights = Some(model.get_weights()?);
+            }
+            if self.baseline.is_none_or(|b| mode.improved(current, b, self.min_delta)) {
+                self.wait = 0;
+            }
+            return Ok(());
+        }
+        if self.wait >= self.patience && epoch > 0 {
+            self.stopped_epoch = Some(epoch);
+            model.stop_training = true;
+            if let (true, Some(w)) = (self.restore_best_weights, &self.best_weights) {
+                model.set_weights(w)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! `LambdaCallback`: a callback made of closures.
+use super::{BatchLogs, Callback};
+use crate::{Logs, Result, Sequential};
+
+type EpochFn = Box<dyn FnMut(&mut Sequential, usize, &Logs) -> Result<()>>;
+type EpochBeginFn = Box<dyn FnMut(&mut Sequential, usize) -> Result<()>>;
+type BatchFn = Box<dyn FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()>>;
+type TrainFn = Box<dyn FnMut(&mut Sequential) -> Result<()>>;
+type TrainEndFn = Box<dyn FnMut(&mut Sequential, &Logs) -> Result<()>>;
+
+/// A callback built from closures, one per hook you need (Keras's `LambdaCallback`).
+///
+/// ```
+/// use tch_keras::callbacks::LambdaCallback;
+/// let cb = LambdaCallback::new().on_epoch_end(|_model, epoch, logs| {
+///     println!("epoch {epoch}: {logs}");
+///     Ok(())
+/// });
+/// # let _ = cb;
+/// ```
+#[derive(Default)]
+pub struct LambdaCallback {
+    train_begin: Option<TrainFn>,
+    train_end: Option<TrainEndFn>,
+    epoch_begin: Option<EpochBeginFn>,
+    epoch_end: Option<EpochFn>,
+    batch_begin: Option<EpochBeginFn>,
+    batch_end: Option<BatchFn>,
+}
+
+impl LambdaCallback {
+    /// A callback that does nothing until closures are attached.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Runs `f` at training start.
+    pub fn on_train_begin(mut self, f: impl FnMut(&mut Sequential) -> Result<()> + 'static) -> Self {
+        self.train_begin = Some(Box::new(f));
+        self
+    }
+    /// Runs `f` at training end.
+    pub fn on_train_end(mut self, f: impl FnMut(&mut Sequential, &Logs) -> Result<()> + 'static) -> Self {
+        self.train_end = Some(Box::new(f));
+        self
+    }
+    /// Runs `f` at each epoch start.
+    pub fn on_epoch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static) -> Self {
+        self.epoch_begin = Some(Box::new(f));
+        self
+    }
+    /// Runs `f` at each epoch end.
+    pub fn on_epoch_end(mut self, f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'static) -> Self {
+        self.epoch_end = Some(Box::new(f));
+        self
+    }
+    /// Runs `f` before each batch.
+    pub fn on_train_batch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static) -> Self {
+        self.batch_begin = Some(Box::new(f));
+        self
+    }
+    /// Runs `f` after each batch.
+    pub fn on_train_batch_end(
+        mut self,
+        f: impl FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()> + 'static,
+    ) -> Self {
+        self.batch_end = Some(Box::new(f));
+        self
+    }
+}
+
+impl Callback for LambdaCallback {
+    fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        self.train_begin.as_mut().map_or(Ok(()), |f| f(model))
+    }
+    fn on_train_end(&mut self, model: &mut Sequential, logs: &Logs) -> Result<()> {
+        self.train_end.as_mut().map_or(Ok(()), |f| f(model, logs))
+    }
+    fn on_epoch_begin(&mut self, model: &mut Sequential, epoch: usize) -> Result<()> {
+        self.epoch_begin.as_mut().map_or(Ok(()), |f| f(model, epoch))
+    }
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+        self.epoch_end.as_mut().map_or(Ok(()), |f| f(model, epoch, logs))
+    }
+    fn on_train_batch_begin(&mut self, model: &mut Sequential, step: usize) -> Result<()> {
+        self.batch_begin.as_mut().map_or(Ok(()), |f| f(model, step))
+    }
+    fn on_train_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        self.batch_end.as_mut().map_or(Ok(()), |f| f(model, step, logs))
+    }
+}

@@ -1,0 +1,130 @@
+//! Learning-rate callbacks: `LearningRateScheduler` and `ReduceLROnPlateau`.
+use super::monitor::{monitored, Mode};
+use super::Callback;
+use crate::{Logs, Result, Sequential};
+
+/// Sets the learning rate at each epoch start to `schedule(epoch, current_rate)`.
+pub struct LearningRateScheduler {
+    schedule: Box<dyn FnMut(usize, f64) -> f64 + Send>,
+    /// The rate set at each epoch, in order.
+    pub rates: Vec<f64>,
+}
+
+impl std::fmt::Debug for LearningRateScheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LearningRateScheduler").field("rates", &self.rates).finish_non_exhaustive()
+    }
+}
+
+impl LearningRateScheduler {
+    /// A schedule from (epoch from 0, current rate) to the new rate.
+    pub fn new(schedule: impl FnMut(usize, f64) -> f64 + Send + 'static) -> Self {
+        Self { schedule: Box::new(schedule), rates: Vec::new() }
+    }
+}
+
+impl Callback for LearningRateScheduler {
+    fn on_epoch_begin(&mut self, model: &mut Sequential, epoch: usize) -> Result<()> {
+        let lr = (self.schedule)(epoch, model.learning_rate()?);
+        model.set_learning_rate(lr)?;
+        self.rates.push(lr);
+        Ok(())
+    }
+}
+
+/// Multiplies the learning rate by `factor` when `monitor` has not improved (by more than
+/// `min_delta`) for `patience` epochs, then waits `cooldown` epochs, never going below
+/// `min_lr`. Keras's defaults: `val_loss`, factor 0.1, patience 10, min_delta 1e-4.
+#[derive(Debug)]
+pub struct ReduceLROnPlateau {
+    /// The key watched.
+    pub monitor: String,
+    /// Multiplier applied to the rate.
+    pub factor: f64,
+    /// Epochs without improvement before reducing.
+    pub patience: usize,
+    /// Direction of improvement.
+    pub mode: Mode,
+    /// Minimum change that counts as an improvement.
+    pub min_delta: f64,
+    /// Epochs to wait after a reduction before counting again.
+    pub cooldown: usize,
+    /// Lower bound on the rate.
+    pub min_lr: f64,
+    best: f64,
+    wait: usize,
+    cooldown_counter: usize,
+}
+
+impl Default for ReduceLROnPlateau {
+    fn default() -> Self {
+        Self {
+            monitor: "val_loss".into(),
+            factor: 0.1,
+            patience: 10,
+            mode: Mode::Auto,
+            min_delta: 1e-4,
+            cooldown: 0,
+            min_lr: 0.0,
+            best: f64::INFINITY,
+            wait: 0,
+            cooldown_counter: 0,
+        }
+    }
+}
+
+impl ReduceLROnPlateau {
+    /// Watches `monitor`, multiplying by `factor` after `patience` epochs.
+    pub fn new(monitor: impl Into<String>, factor: f64, patience: usize) -> Self {
+        Self { monitor: monitor.into(), factor, patience, ..Default::default() }
+    }
+    /// Sets the cooldown.
+    pub fn cooldown(mut self, epochs: usize) -> Self {
+        self.cooldown = epochs;
+        self
+    }
+    /// Sets the lower bound.
+    pub fn min_lr(mut self, lr: f64) -> Self {
+        self.min_lr = lr;
+        self
+    }
+    /// Sets `min_delta`.
+    pub fn min_delta(mut self, d: f64) -> Self {
+        self.min_delta = d;
+        self
+    }
+}
+
+impl Callback for ReduceLROnPlateau {
+    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+        self.best = self.mode.resolve(&self.monitor).worst();
+        self.wait = 0;
+        self.cooldown_counter = 0;
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &Logs) -> Result<()> {
+        let Some(current) = monitored("ReduceLROnPlateau", &self.monitor, logs) else {
+            return Ok(());
+        };
+        if self.cooldown_counter > 0 {
+            self.cooldown_counter -= 1;
+            self.wait = 0;
+        }
+        if self.mode.resolve(&self.monitor).improved(current, self.best, self.min_delta) {
+            self.best = current;
+            self.wait = 0;
+        } else if self.cooldown_counter == 0 {
+            self.wait += 1;
+            if self.wait >= self.patience {
+                let old = model.learning_rate()?;
+                if old > self.min_lr {
+                    model.set_learning_rate((old * self.factor).max(self.min_lr))?;
+                    self.cooldown_counter = self.cooldown;
+                    self.wait = 0;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! What the monitoring callbacks share: the direction of improvement and the missing-key
+//! warning.
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use crate::Logs;
+
+/// Whether a monitored value improves by going down or up. `Auto` picks `Max` for keys ending
+/// in `acc`, `accuracy` or `auc` and `Min` otherwise, as Keras does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Decide from the key's name.
+    #[default]
+    Auto,
+    /// Lower is better.
+    Min,
+    /// Higher is better.
+    Max,
+}
+
+impl Mode {
+    /// `Min` or `Max` for `monitor`.
+    pub fn resolve(self, monitor: &str) -> Mode {
+        match self {
+            Mode::Auto if ["acc", "accuracy", "auc"].iter().any(|s| monitor.ends_with(s)) => Mode::Max,
+            Mode::Auto => Mode::Min,
+            m => m,
+        }
+    }
+
+    /// Whether `current` beats `reference` by more than `min_delta` (a non-negative margin).
+    pub fn improved(self, current: f64, reference: f64, min_delta: f64) -> bool {
+        match self {
+            Mode::Max => current - min_delta.abs() > reference,
+            _ => current + min_delta.abs() < reference,
+        }
+    }
+
+    /// The worst possible value.
+    pub fn worst(self) -> f64 {
+        if self == Mode::Max {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// The monitored value, or `None` with a warning (once per callback kind and key, as Keras's
+/// `warnings.warn`) when the logs lack it.
+pub(crate) fn monitored(who: &str, monitor: &str, logs: &Logs) -> Option<f64> {
+    if let Some(v) = logs.get(monitor) {
+        return Some(v);
+    }
+    let key = format!("{who}:{monitor}");
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if warned.get_or_insert_with(HashSet::new).insert(key) {
+        let present: Vec<&str> = logs.keys().collect();
+        eprintln!(
+            "warning: {who} is conditioned on metric `{monitor}` which is not available. Available metrics are: {}",
+            present.join(",")
+        );
+    }
+    None
+}

@@ -1,0 +1,364 @@
+//! Saving and loading: weights (`save_weights` / `load_weights`), whole models with their
+//! architecture, compile settings and optimizer state (`save` / [`load_model`]), all as
+//! safetensors files written atomically.
+//!
+//! Tensor names are stable and match PyTorch's conventions: `layers.{index}.weight`,
+//! `layers.{index}.bias`, and for batch normalization also `layers.{index}.running_mean` and
+//! `layers.{index}.running_var`. A PyTorch user reads them with
+//! `safetensors.torch.load_file(path)`. A whole-model file also holds the optimizer's slots as
+//! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`) and, in the
+//! safetensors metadata, the JSON under `tch_keras.model`.
+//!
+//! Every file is written to a temporary name in the same folder, flushed to disk and renamed
+//! over the target, so a process killed during a save leaves the previous file intact.
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use crate::layers::LayerConfig;
+use crate::optimizers::OptimizerState;
+use crate::{Error, Loss, Metric, Optimizer, Result, Sequential};
+
+/// Metadata key of the model's JSON in a whole-model file.
+pub const MODEL_KEY: &str = "tch_keras.model";
+const FORMAT_VERSION: u32 = 1;
+
+/// Test hook: when this environment variable is set, a save aborts the process after the
+/// temporary file is written and flushed, before the rename (as a crash would).
+pub const CRASH_BEFORE_RENAME_ENV: &str = "TCH_KERAS_TEST_CRASH_BEFORE_RENAME";
+
+fn ckpt_error(path: &Path, message: impl Into<String>) -> Error {
+    Error::Checkpoint { path: path.to_path_buf(), message: message.into() }
+}
+
+/// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename,
+/// fsync of the folder.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().ok_or_else(|| ckpt_error(path, "is not a file path"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    if std::env::var_os(CRASH_BEFORE_RENAME_ENV).is_some() {
+        std::process::abort();
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn dtype(kind: Kind, path: &Path, name: &str) -> Result<Dtype> {
+    Ok(match kind {
+        Kind::Float => Dtype::F32,
+        Kind::Double => Dtype::F64,
+        Kind::Int64 => Dtype::I64,
+        Kind::Int => Dtype::I32,
+        Kind::BFloat16 => Dtype::BF16,
+        Kind::Half => Dtype::F16,
+        Kind::Uint8 => Dtype::U8,
+        other => return Err(ckpt_error(path, format!("tensor {name} has kind {other:?}, which is not saved"))),
+    })
+}
+
+fn kind(dtype: Dtype, path: &Path, name: &str) -> Result<Kind> {
+    Ok(match dtype {
+        Dtype::F32 => Kind::Float,
+        Dtype::F64 => Kind::Double,
+        Dtype::I64 => Kind::Int64,
+        Dtype::I32 => Kind::Int,
+        Dtype::BF16 => Kind::BFloat16,
+        Dtype::F16 => Kind::Half,
+        Dtype::U8 => Kind::Uint8,
+        other => return Err(ckpt_error(path, format!("tensor {name} has dtype {other:?}, which is not supported"))),
+    })
+}
+
+/// Writes named tensors and string metadata as a safetensors file, atomically.
+pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<()> {
+    let mut owned = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let t = t.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?;
+        let numel = t.numel();
+        let mut bytes = vec![0u8; numel * t.kind().elt_size_in_bytes()];
+        t.f_copy_data_u8(&mut bytes, numel)?;
+        let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
+        owned.push((name.clone(), dtype(t.kind(), path, name)?, shape, bytes));
+    }
+    let views = owned
+        .iter()
+        .map(|(name, dt, shape, bytes)| {
+            TensorView::new(*dt, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| ckpt_error(path, format!("tensor {name}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let info = if metadata.is_empty() { None } else { Some(metadata) };
+    let bytes = safetensors::tensor::serialize(views, &info).map_err(|e| ckpt_error(path, e.to_string()))?;
+    atomic_write(path, &bytes)
+}
+
+/// Reads a safetensors file: its tensors (on the CPU) and its metadata.
+pub fn read_safetensors(path: &Path) -> Result<(Vec<(String, Tensor)>, HashMap<String, String>)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let not_st = |e: safetensors::SafeTensorError| {
+        ckpt_error(path, format!("is not a readable safetensors file ({e}); was it truncated or written by another program?"))
+    };
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(not_st)?;
+    let st = SafeTensors::deserialize(&bytes).map_err(not_st)?;
+    let mut tensors = Vec::new();
+    for (name, view) in st.tensors() {
+        let size: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        let t = Tensor::f_from_data_size(view.data(), &size, kind(view.dtype(), path, &name)?)?;
+        tensors.push((name, t));
+    }
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((tensors, meta.metadata().clone().unwrap_or_default()))
+}
+
+/// What `compile` set, as saved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompileConfig {
+    /// The optimizer, with its current learning rate.
+    pub optimizer: Optimizer,
+    /// The loss.
+    pub loss: Loss,
+    /// The metrics and their names.
+    pub metrics: Vec<Metric>,
+    /// Optimizer updates applied when saved (0 when there is no optimizer state).
+    pub iterations: i64,
+}
+
+/// A model's architecture and training position, as stored under [`MODEL_KEY`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Format version (1).
+    pub format_version: u32,
+    /// The model's name.
+    pub name: String,
+    /// Per-sample input shape.
+    pub input_shape: Vec<i64>,
+    /// The layers' configurations, in order.
+    pub layers: Vec<LayerConfig>,
+    /// The seed.
+    pub seed: u64,
+    /// Epochs completed by `fit` so far: a resumed `fit` starts here.
+    pub epochs_done: usize,
+    /// Compile settings, when the model was compiled.
+    pub compile: Option<CompileConfig>,
+}
+
+/// A detached copy that shares no storage with `t`.
+pub(crate) fn deep_copy(t: &Tensor) -> Result<Tensor> {
+    let mut c = t.f_detach()?.f_zeros_like()?;
+    c.f_copy_(t)?;
+    Ok(c)
+}
+
+fn slot_name(param: &str, slot: &str) -> String {
+    format!("optimizer.{param}.{slot}")
+}
+
+impl Sequential {
+    fn trainable_names(&self) -> Result<Vec<String>> {
+        let built = self.built("save")?;
+        Ok(built.variables.iter().filter(|(_, t)| t.requires_grad()).map(|(n, _)| n.clone()).collect())
+    }
+
+    /// Saves the weights (every variable, under its stable name) as safetensors.
+    pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<()> {
+        let built = self.built("save_weights")?;
+        write_safetensors(path.as_ref(), &built.variables, HashMap::new())
+    }
+
+    /// Loads weights saved by [`save_weights`](Self::save_weights) or [`save`](Self::save) (or a
+    /// PyTorch state dict with the same names and shapes). Names or shapes that do not match
+    /// the model are an error listing the first mismatches; nothing is changed then.
+    pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        self.ensure_built("load_weights")?;
+        let (tensors, _) = read_safetensors(path)?;
+        self.assign_variables(path, &tensors)
+    }
+
+    fn assign_variables(&mut self, path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
+        let built = self.built("load_weights")?;
+        let file: HashMap<&str, &Tensor> =
+            tensors.iter().filter(|(n, _)| !n.starts_with("optimizer.")).map(|(n, t)| (n.as_str(), t)).collect();
+        let mut problems = Vec::new();
+        for (name, var) in &built.variables {
+            match file.get(name.as_str()) {
+                None => problems.push(format!("{name} is missing from the file")),
+                Some(t) if t.size() != var.size() => {
+                    problems.push(format!("{name} has shape {:?} in the file but {:?} in the model", t.size(), var.size()))
+                }
+                Some(_) => {}
+            }
+        }
+        for name in file.keys() {
+            if !built.variables.iter().any(|(n, _)| n == name) {
+                problems.push(format!("{name} is in the file but not in the model"));
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort();
+            let n = problems.len();
+            problems.truncate(5);
+            return Err(ckpt_error(
+                path,
+                format!(
+                    "does not match this model's architecture ({n} mismatches; first: {}); load it into the model it was saved from, or use load_model",
+                    problems.join("; ")
+                ),
+            ));
+        }
+        tch::no_grad(|| -> Result<()> {
+            for (name, var) in &built.variables {
+                let mut var = var.shallow_clone();
+                var.f_copy_(file[name.as_str()])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Copies of every variable's current value, in [`variables`](Self::variables) order.
+    pub fn get_weights(&self) -> Result<Vec<Tensor>> {
+        let built = self.built("get_weights")?;
+        built.variables.iter().map(|(_, t)| deep_copy(t)).collect()
+    }
+
+    /// Sets every variable from values in [`variables`](Self::variables) order.
+    pub fn set_weights(&mut self, weights: &[Tensor]) -> Result<()> {
+        let built = self.built("set_weights")?;
+        if weights.len() != built.variables.len() {
+            return Err(Error::invalid(
+                "weights",
+                format!("got {} tensors for a model with {} variables", weights.len(), built.variables.len()),
+            ));
+        }
+        tch::no_grad(|| -> Result<()> {
+            for ((name, var), w) in built.variables.iter().zip(weights) {
+                if w.size() != var.size() {
+                    return Err(Error::invalid(
+                        "weights",
+                        format!("{name} has shape {:?} but got {:?}", var.size(), w.size()),
+                    ));
+                }
+                var.shallow_clone().f_copy_(w)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Epochs completed by `fit` on this model (restored by [`load_model`]).
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// The architecture and training position as saved.
+    pub fn config(&self) -> Result<ModelConfig> {
+        let input_shape = self.input_shape.clone().ok_or(Error::NotBuilt { action: "config" })?;
+        Ok(ModelConfig {
+            format_version: FORMAT_VERSION,
+            name: self.name.clone(),
+            input_shape,
+            layers: self.layers.clone(),
+            seed: self.seed,
+            epochs_done: self.epochs_done,
+            compile: self.compiled.as_ref().map(|c| CompileConfig {
+                optimizer: c.state.as_ref().map_or(c.optimizer, |s| s.config),
+                loss: c.loss,
+                metrics: c.metrics.clone(),
+                iterations: c.state.as_ref().map_or(0, |s| s.iterations),
+            }),
+        })
+    }
+
+    /// Saves the whole model in one safetensors file: weights, optimizer state, and (as
+    /// metadata) the architecture, compile settings and epochs done. [`load_model`] rebuilds
+    /// it with no user code, and `fit` with `initial_epoch: model.epochs_done()` resumes
+    /// training exactly where it stopped.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let config = self.config()?;
+        let built = self.built("save")?;
+        let mut tensors: Vec<(String, Tensor)> =
+            built.variables.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
+        if let Some(state) = self.compiled.as_ref().and_then(|c| c.state.as_ref()) {
+            let names = self.trainable_names()?;
+            let slots = state.config.slot_names();
+            for (param, values) in names.iter().zip(&state.slots) {
+                for (slot, t) in slots.iter().zip(values) {
+                    tensors.push((slot_name(param, slot), t.shallow_clone()));
+                }
+            }
+        }
+        let json = serde_json::to_string(&config).map_err(|e| ckpt_error(path, e.to_string()))?;
+        write_safetensors(path, &tensors, HashMap::from([(MODEL_KEY.to_string(), json)]))
+    }
+}
+
+/// Rebuilds a model saved by [`Sequential::save`] on `device`: the same layers, weights,
+/// compile settings and optimizer state; it predicts exactly what the saved model did.
+pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> {
+    let path = path.as_ref();
+    let (tensors, meta) = read_safetensors(path)?;
+    let json = meta.get(MODEL_KEY).ok_or_else(|| {
+        ckpt_error(path, "holds weights but no model architecture: load it with load_weights into a model you build, or save with save()")
+    })?;
+    let config: ModelConfig =
+        serde_json::from_str(json).map_err(|e| ckpt_error(path, format!("has an unreadable model description: {e}")))?;
+    if config.format_version != FORMAT_VERSION {
+        return Err(ckpt_error(path, format!("has format version {}, this library reads {FORMAT_VERSION}", config.format_version)));
+    }
+    let mut model = Sequential::new().device(device).seed(config.seed).name(config.name.clone());
+    for layer in config.layers {
+        model.push(layer);
+    }
+    model.build_for(&config.input_shape)?;
+    model.assign_variables(path, &tensors)?;
+    model.epochs_done = config.epochs_done;
+    if let Some(c) = config.compile {
+        model.compile(c.optimizer, c.loss, c.metrics)?;
+        if c.iterations > 0 {
+            let names = model.trainable_names()?;
+            let file: HashMap<&str, &Tensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            let built = model.built("load_model")?;
+            let mut slots = Vec::with_capacity(names.len());
+            for (param, var) in names.iter().zip(&built.trainable) {
+                let mut values = Vec::new();
+                for slot in c.optimizer.slot_names() {
+                    let key = slot_name(param, slot);
+                    let t = file.get(key.as_str()).ok_or_else(|| ckpt_error(path, format!("optimizer state {key} is missing")))?;
+                    if t.size() != var.size() {
+                        return Err(ckpt_error(path, format!("optimizer state {key} has shape {:?}, expected {:?}", t.size(), var.size())));
+                    }
+                    values.push(deep_copy(&t.f_to_device(device)?)?);
+                }
+                slots.push(values);
+            }
+            if let Some(compiled) = model.compiled.as_mut() {
+                compiled.state = Some(OptimizerState { config: c.optimizer, iterations: c.iterations, slots });
+            }
+        }
+    }
+    Ok(model)
+}
