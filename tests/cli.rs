@@ -4,8 +4,12 @@ use std::process::{Command, Output};
 
 use tch_keras::data::DatasetKind;
 
+/// The binary, with one LibTorch thread: tests run in parallel on few cores, and competing
+/// OpenMP pools slow each other down many times over.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tch-keras"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tch-keras"));
+    c.env("OMP_NUM_THREADS", "1");
+    c
 }
 
 fn run(args: &[&str]) -> Output {
@@ -116,4 +120,47 @@ fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
     assert!(acc > 0.9, "test accuracy {acc}");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(&format!("test accuracy: {acc:.4}")), "{stdout}");
+}
+
+#[test]
+fn a_saved_model_reloads_with_the_same_test_accuracy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |n: &str| tmp.path().join(n).to_str().unwrap().to_string();
+    let (model, a, b) = (p("m.safetensors"), p("a.json"), p("b.json"));
+    let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--save", &model, "--report", &a]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["--load", &model, "--epochs", "0", "--verbose", "0", "--report", &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |f: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap() };
+    let (ra, rb) = (read(&a), read(&b));
+    assert_eq!(ra["test_accuracy"], rb["test_accuracy"]);
+    assert_eq!(ra["test_loss"], rb["test_loss"]);
+    assert_eq!(rb["epochs"], 0);
+    assert_eq!(rb["params"], 25_818);
+    assert_refused(&["--load", &p("absent.safetensors")], &["absent.safetensors"]);
+}
+
+#[test]
+fn checkpoints_resume_an_interrupted_run_and_csv_appends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ckpt");
+    let csv = tmp.path().join("log.csv");
+    let (d, c) = (dir.to_str().unwrap(), csv.to_str().unwrap());
+    // A run of 2 epochs "interrupted" after the first, then resumed to 2.
+    let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--checkpoint-dir", d, "--csv", c]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("last.safetensors").exists() && dir.join("best.safetensors").exists());
+    let o = run(&["--model", "mlp", "--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Epoch 2/2") && !stderr(&o).contains("Epoch 1/2"), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[1].starts_with("0,") && lines[2].starts_with("1,"), "{text}");
+    let resumed = tch_keras::load_model(dir.join("last.safetensors"), tch::Device::Cpu).unwrap();
+    assert_eq!(resumed.epochs_done(), 2);
+    assert_eq!(resumed.iterations(), 2 * 1875);
+    // --early-stopping is accepted and training still reports.
+    let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--early-stopping", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
