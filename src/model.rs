@@ -79,7 +79,8 @@ impl Sequential {
         }
     }
 
-    /// Appends a layer (builder style).
+    /// Appends a layer (builder style), as Keras's `model.add`.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Into<LayerConfig>) -> Self {
         self.push(layer);
         self
@@ -153,24 +154,32 @@ impl Sequential {
     /// the layer (index and kind) and its input shape.
     pub fn output_shapes(&self, input: &[i64]) -> Result<Vec<Vec<i64>>> {
         if self.layers.is_empty() {
-            return Err(Error::invalid("model", "has no layers: add at least one with Sequential::add"));
+            return Err(Error::invalid(
+                "model",
+                "has no layers: add at least one with Sequential::add",
+            ));
         }
         if input.is_empty() || input.iter().any(|&d| d <= 0) {
             return Err(Error::invalid(
                 "input_shape",
-                format!("{} must have positive sizes and at least one axis", batch_shape(input)),
+                format!(
+                    "{} must have positive sizes and at least one axis",
+                    batch_shape(input)
+                ),
             ));
         }
         let mut shape = input.to_vec();
         let mut shapes = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let spec = layer.spec();
-            shape = spec.output_shape(&shape).map_err(|message| Error::LayerShape {
-                index,
-                layer: spec.kind(),
-                input: batch_shape(&shape),
-                message,
-            })?;
+            shape = spec
+                .output_shape(&shape)
+                .map_err(|message| Error::LayerShape {
+                    index,
+                    layer: spec.kind(),
+                    input: batch_shape(&shape),
+                    message,
+                })?;
             shapes.push(shape.clone());
         }
         Ok(shapes)
@@ -178,7 +187,10 @@ impl Sequential {
 
     /// Builds the weights for the configured input shape.
     pub fn build(&mut self) -> Result<()> {
-        let input = self.input_shape.clone().ok_or(Error::NotBuilt { action: "build" })?;
+        let input = self
+            .input_shape
+            .clone()
+            .ok_or(Error::NotBuilt { action: "build" })?;
         self.build_for(&input)
     }
 
@@ -209,9 +221,20 @@ impl Sequential {
         }
         let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
         variables.sort_by_key(|(name, _)| variable_order(name));
-        let trainable = variables.iter().filter(|(_, t)| t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect();
+        let trainable = variables
+            .iter()
+            .filter(|(_, t)| t.requires_grad())
+            .map(|(_, t)| t.shallow_clone())
+            .collect();
         self.input_shape = Some(input.to_vec());
-        self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable });
+        self.built = Some(Built {
+            vs,
+            modules,
+            activations,
+            output_shapes,
+            variables,
+            trainable,
+        });
         if let Some(compiled) = &mut self.compiled {
             compiled.state = None;
         }
@@ -237,7 +260,12 @@ impl Sequential {
     /// Total number of parameters (trainable and not).
     pub fn count_params(&mut self) -> Result<i64> {
         self.ensure_built("count_params")?;
-        Ok(self.built("count_params")?.variables.iter().map(|(_, t)| t.numel() as i64).sum())
+        Ok(self
+            .built("count_params")?
+            .variables
+            .iter()
+            .map(|(_, t)| t.numel() as i64)
+            .sum())
     }
 
     pub(crate) fn ensure_built(&mut self, action: &'static str) -> Result<()> {
@@ -257,15 +285,24 @@ impl Sequential {
         let mut counts = std::collections::HashMap::<&str, usize>::new();
         let rule = "_".repeat(65);
         let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
-        out.push_str(&format!(" {:<28}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #"));
+        out.push_str(&format!(
+            " {:<28}{:<26}{:>10}\n",
+            "Layer (type)", "Output Shape", "Param #"
+        ));
         out.push_str(&format!("{}\n", "=".repeat(65)));
         let (mut trainable, mut frozen) = (0i64, 0i64);
         for (index, layer) in self.layers.iter().enumerate() {
             let prefix = layer.name_prefix();
             let n = counts.entry(prefix).or_insert(0);
-            let name = if *n == 0 { prefix.to_string() } else { format!("{prefix}_{n}") };
+            let name = if *n == 0 {
+                prefix.to_string()
+            } else {
+                format!("{prefix}_{n}")
+            };
             *n += 1;
-            let params: i64 = layer_vars(&built.variables, index).map(|(_, t)| t.numel() as i64).sum();
+            let params: i64 = layer_vars(&built.variables, index)
+                .map(|(_, t)| t.numel() as i64)
+                .sum();
             for (_, t) in layer_vars(&built.variables, index) {
                 if t.requires_grad() {
                     trainable += t.numel() as i64;
@@ -286,21 +323,37 @@ impl Sequential {
         out.push_str(&format!("{}\n", "=".repeat(65)));
         out.push_str(&format!("Total params: {}\n", group(trainable + frozen)));
         out.push_str(&format!("Trainable params: {}\n", group(trainable)));
-        out.push_str(&format!("Non-trainable params: {}\n{rule}\n", group(frozen)));
+        out.push_str(&format!(
+            "Non-trainable params: {}\n{rule}\n",
+            group(frozen)
+        ));
         Ok(out)
     }
 
     /// Sets the optimizer, loss and metrics. May be called before or after building; calling
     /// it again resets the optimizer state.
-    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: Vec<Metric>) -> Result<()> {
+    pub fn compile(
+        &mut self,
+        optimizer: Optimizer,
+        loss: Loss,
+        metrics: Vec<Metric>,
+    ) -> Result<()> {
         optimizer.validate()?;
         let mut seen = std::collections::HashSet::new();
         for m in &metrics {
             if m.name == "loss" || !seen.insert(m.name.clone()) {
-                return Err(Error::invalid("metrics", format!("metric name '{}' is used twice (or is 'loss')", m.name)));
+                return Err(Error::invalid(
+                    "metrics",
+                    format!("metric name '{}' is used twice (or is 'loss')", m.name),
+                ));
             }
         }
-        self.compiled = Some(Compiled { optimizer, loss, metrics, state: None });
+        self.compiled = Some(Compiled {
+            optimizer,
+            loss,
+            metrics,
+            state: None,
+        });
         Ok(())
     }
 
@@ -314,13 +367,21 @@ impl Sequential {
 
     /// The current learning rate (changed by schedules and callbacks).
     pub fn learning_rate(&self) -> Result<f64> {
-        let c = self.compiled.as_ref().ok_or(Error::NotCompiled { action: "learning_rate" })?;
-        Ok(c.state.as_ref().map(|s| s.config).unwrap_or(c.optimizer).learning_rate())
+        let c = self.compiled.as_ref().ok_or(Error::NotCompiled {
+            action: "learning_rate",
+        })?;
+        Ok(c.state
+            .as_ref()
+            .map(|s| s.config)
+            .unwrap_or(c.optimizer)
+            .learning_rate())
     }
 
     /// Sets the learning rate for the following updates.
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
-        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "set_learning_rate" })?;
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled {
+            action: "set_learning_rate",
+        })?;
         let updated = c.optimizer.with_learning_rate(lr);
         updated.validate()?;
         c.optimizer = updated;
@@ -332,7 +393,10 @@ impl Sequential {
 
     /// Optimizer updates applied so far.
     pub fn iterations(&self) -> i64 {
-        self.compiled.as_ref().and_then(|c| c.state.as_ref()).map_or(0, |s| s.iterations)
+        self.compiled
+            .as_ref()
+            .and_then(|c| c.state.as_ref())
+            .map_or(0, |s| s.iterations)
     }
 
     /// The forward pass with the final activation: the model's outputs.
@@ -366,7 +430,8 @@ impl Sequential {
                 what: what.into(),
                 expected: batch_shape(expected),
                 got: crate::error::full_shape(&size),
-                hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into(),
+                hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape"
+                    .into(),
             });
         }
         Ok(x.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
@@ -382,7 +447,10 @@ fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &
 fn variable_order(name: &str) -> (usize, String) {
     let mut parts = name.splitn(3, '.');
     let _ = parts.next();
-    let index = parts.next().and_then(|i| i.parse().ok()).unwrap_or(usize::MAX);
+    let index = parts
+        .next()
+        .and_then(|i| i.parse().ok())
+        .unwrap_or(usize::MAX);
     (index, parts.next().unwrap_or_default().to_string())
 }
 

@@ -22,7 +22,10 @@ pub struct BatchNormalization {
 
 impl Default for BatchNormalization {
     fn default() -> Self {
-        Self { momentum: 0.99, epsilon: 1e-3 }
+        Self {
+            momentum: 0.99,
+            epsilon: 1e-3,
+        }
     }
 }
 
@@ -73,7 +76,10 @@ impl LayerSpec for BatchNormalization {
         if !(0.0..1.0).contains(&self.momentum) || self.epsilon <= 0.0 {
             return Err(config_error(
                 "BatchNormalization",
-                format!("momentum must be in [0, 1) and epsilon positive, got {} and {}", self.momentum, self.epsilon),
+                format!(
+                    "momentum must be in [0, 1) and epsilon positive, got {} and {}",
+                    self.momentum, self.epsilon
+                ),
             ));
         }
         let c = input[0];
