@@ -11,8 +11,8 @@
 //! Run with `cargo run --release --example mnist_cnn` after `scripts/setup.sh`.
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
-    to_categorical, Activation, Callback, Conv2D, Dense, FitConfig, Flatten, Logs, Loss,
-    MaxPooling2D, Optimizer, Sequential,
+    to_categorical, Activation, Callback, Conv2D, Dense, FitConfig, Flatten, Logs, Loss, MaxPooling2D, Optimizer,
+    Sequential,
 };
 
 /// The recipe's callback: remembers the training accuracy at the end of each epoch.
@@ -22,12 +22,7 @@ struct RecordAccuracy {
 }
 
 impl Callback for RecordAccuracy {
-    fn on_epoch_end(
-        &mut self,
-        _model: &mut Sequential,
-        _epoch: usize,
-        logs: &Logs,
-    ) -> tch_keras::Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, logs: &Logs) -> tch_keras::Result<()> {
         if let Some(acc) = logs.get("acc") {
             self.acc.push(acc);
         }
@@ -52,11 +47,7 @@ fn main() -> anyhow::Result<()> {
         .add(Flatten::new())
         .add(Dense::new(10).activation(Activation::Softmax))
         .device(tch::Device::cuda_if_available());
-    model.compile(
-        Optimizer::adam(0.001),
-        Loss::CategoricalCrossentropy,
-        vec!["acc".parse()?],
-    )?;
+    model.compile(Optimizer::adam(0.001), Loss::CategoricalCrossentropy, vec!["acc".parse()?])?;
     println!("{}", model.summary()?);
 
     let mut record = RecordAccuracy::default();

@@ -18,25 +18,11 @@ fn main() -> anyhow::Result<()> {
         .add(Dense::new(32).activation(Activation::Relu))
         .add(Dense::new(16).activation(Activation::Relu))
         .add(Dense::new(10).activation(Activation::Softmax));
-    model.compile(
-        Optimizer::adam(0.001),
-        Loss::CategoricalCrossentropy,
-        vec!["accuracy".parse()?],
-    )?;
+    model.compile(Optimizer::adam(0.001), Loss::CategoricalCrossentropy, vec!["accuracy".parse()?])?;
     println!("{}", model.summary()?);
 
-    model.fit(
-        &mnist.train_images,
-        &y_train,
-        FitConfig {
-            epochs: 5,
-            ..Default::default()
-        },
-    )?;
+    model.fit(&mnist.train_images, &y_train, FitConfig { epochs: 5, ..Default::default() })?;
     let test = model.evaluate(&mnist.test_images, &y_test, 1024)?;
-    println!(
-        "test accuracy: {:.4}",
-        test.get("accuracy").unwrap_or(f64::NAN)
-    );
+    println!("test accuracy: {:.4}", test.get("accuracy").unwrap_or(f64::NAN));
     Ok(())
 }

@@ -18,11 +18,7 @@ fn main() -> anyhow::Result<()> {
     let history = model.fit(
         &mnist.train_images,
         &y_train,
-        FitConfig {
-            epochs: 3,
-            verbose: Verbosity::EpochLine,
-            ..Default::default()
-        },
+        FitConfig { epochs: 3, verbose: Verbosity::EpochLine, ..Default::default() },
     )?;
     for (epoch, mae) in history.series("mae").unwrap_or_default().iter().enumerate() {
         println!("epoch {}: mae {mae:.4}", epoch + 1);

@@ -60,11 +60,7 @@ impl FromStr for DatasetKind {
         match s {
             "mnist" => Ok(DatasetKind::Mnist),
             "fashion-mnist" | "fashion_mnist" => Ok(DatasetKind::FashionMnist),
-            _ => Err(Error::Parse {
-                what: "dataset",
-                value: s.into(),
-                expected: "mnist, fashion-mnist".into(),
-            }),
+            _ => Err(Error::Parse { what: "dataset", value: s.into(), expected: "mnist, fashion-mnist".into() }),
         }
     }
 }
@@ -102,48 +98,24 @@ impl Mnist {
 }
 
 fn data_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Data {
-        path: path.to_path_buf(),
-        message: message.into(),
-    }
+    Error::Data { path: path.to_path_buf(), message: message.into() }
 }
 
 /// Checks that `path` is an idx file with the expected magic number and exactly the bytes its
 /// header announces.
 fn check_idx(path: &Path, magic: u32, dims: usize) -> Result<()> {
-    let fetch =
-        format!("run {FETCH_COMMAND} to fetch the data sets, or pass the folder that holds them");
-    let meta =
-        std::fs::metadata(path).map_err(|_| data_error(path, format!("missing; {fetch}")))?;
+    let fetch = format!("run {FETCH_COMMAND} to fetch the data sets, or pass the folder that holds them");
+    let meta = std::fs::metadata(path).map_err(|_| data_error(path, format!("missing; {fetch}")))?;
     let header_len = 4 + 4 * dims as u64;
     let mut header = vec![0u8; header_len as usize];
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if meta.len() < header_len {
-        return Err(data_error(
-            path,
-            format!(
-                "truncated ({} bytes, not even an idx header); {fetch}",
-                meta.len()
-            ),
-        ));
+        return Err(data_error(path, format!("truncated ({} bytes, not even an idx header); {fetch}", meta.len())));
     }
     header.copy_from_slice(&bytes[..header_len as usize]);
-    let word = |i: usize| {
-        u32::from_be_bytes([
-            header[4 * i],
-            header[4 * i + 1],
-            header[4 * i + 2],
-            header[4 * i + 3],
-        ])
-    };
+    let word = |i: usize| u32::from_be_bytes([header[4 * i], header[4 * i + 1], header[4 * i + 2], header[4 * i + 3]]);
     if word(0) != magic {
-        return Err(data_error(
-            path,
-            format!(
-                "not an idx file (magic {:#x}, expected {magic:#x}); {fetch}",
-                word(0)
-            ),
-        ));
+        return Err(data_error(path, format!("not an idx file (magic {:#x}, expected {magic:#x}); {fetch}", word(0))));
     }
     let payload: u64 = (1..=dims).map(|i| word(i) as u64).product();
     if meta.len() != header_len + payload {
@@ -166,16 +138,13 @@ pub fn load_mnist_dir(dir: impl AsRef<Path>) -> Result<Mnist> {
     if !dir.is_dir() {
         return Err(data_error(
             dir,
-            format!(
-                "no such folder; run {FETCH_COMMAND} to fetch the data sets, or pass --data-dir"
-            ),
+            format!("no such folder; run {FETCH_COMMAND} to fetch the data sets, or pass --data-dir"),
         ));
     }
     for (name, magic, dims) in FILES {
         check_idx(&dir.join(name), magic, dims)?;
     }
-    let ds = tch::vision::mnist::load_dir(dir)
-        .map_err(|e| data_error(dir, format!("could not be read: {e}")))?;
+    let ds = tch::vision::mnist::load_dir(dir).map_err(|e| data_error(dir, format!("could not be read: {e}")))?;
     Ok(Mnist {
         train_images: ds.train_images,
         train_labels: ds.train_labels.f_to_kind(Kind::Int64)?,
@@ -196,10 +165,7 @@ pub fn load(kind: DatasetKind, dir: Option<&Path>) -> Result<Mnist> {
 /// `to_categorical`).
 pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
     if num_classes <= 0 {
-        return Err(Error::invalid(
-            "num_classes",
-            format!("must be positive, got {num_classes}"),
-        ));
+        return Err(Error::invalid("num_classes", format!("must be positive, got {num_classes}")));
     }
     if labels.is_floating_point() || labels.dim() != 1 {
         return Err(Error::invalid(
@@ -212,19 +178,10 @@ pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
         ));
     }
     if labels.numel() > 0 {
-        let (lo, hi) = (
-            labels.f_min()?.int64_value(&[]),
-            labels.f_max()?.int64_value(&[]),
-        );
+        let (lo, hi) = (labels.f_min()?.int64_value(&[]), labels.f_max()?.int64_value(&[]));
         if lo < 0 || hi >= num_classes {
-            return Err(Error::invalid(
-                "labels",
-                format!("range over [{lo}, {hi}], outside 0..{num_classes}"),
-            ));
+            return Err(Error::invalid("labels", format!("range over [{lo}, {hi}], outside 0..{num_classes}")));
         }
     }
-    Ok(labels
-        .f_to_kind(Kind::Int64)?
-        .f_one_hot(num_classes)?
-        .f_to_kind(Kind::Float)?)
+    Ok(labels.f_to_kind(Kind::Int64)?.f_one_hot(num_classes)?.f_to_kind(Kind::Float)?)
 }

@@ -51,7 +51,9 @@ pub enum Error {
         action: &'static str,
     },
     /// The model has no built weights yet.
-    #[error("the model is not built: give it an input shape (Sequential::input_shape) or call fit first, before {action}")]
+    #[error(
+        "the model is not built: give it an input shape (Sequential::input_shape) or call fit first, before {action}"
+    )]
     NotBuilt {
         /// What was attempted.
         action: &'static str,
@@ -117,17 +119,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn invalid(name: &'static str, message: impl Into<String>) -> Self {
-        Error::InvalidArgument {
-            name,
-            message: message.into(),
-        }
+        Error::InvalidArgument { name, message: message.into() }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 }
 

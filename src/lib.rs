@@ -36,14 +36,11 @@ pub mod saving;
 mod training;
 
 pub use activation::Activation;
-pub use callbacks::{
-    progress_line, BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity,
-};
+pub use callbacks::{progress_line, BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
 pub use data::to_categorical;
 pub use error::{batch_shape, full_shape, Error, Result};
 pub use layers::{
-    ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig,
-    MaxPooling2D, Padding, Reshape,
+    ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
 pub use logs::{format_value, Logs};
 pub use losses::Loss;

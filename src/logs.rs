@@ -60,10 +60,7 @@ pub fn format_value(v: f64) -> String {
 impl fmt::Display for Logs {
     /// `loss: 0.0604 - acc: 0.9816`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", format_value(v)))
-            .collect();
+        let parts: Vec<String> = self.iter().map(|(k, v)| format!("{k}: {}", format_value(v))).collect();
         f.write_str(&parts.join(" - "))
     }
 }

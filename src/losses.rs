@@ -51,10 +51,8 @@ impl Loss {
     pub fn uses_logits(&self, last: Activation) -> bool {
         matches!(
             (self, last),
-            (
-                Loss::CategoricalCrossentropy | Loss::SparseCategoricalCrossentropy,
-                Activation::Softmax
-            ) | (Loss::BinaryCrossentropy, Activation::Sigmoid)
+            (Loss::CategoricalCrossentropy | Loss::SparseCategoricalCrossentropy, Activation::Softmax)
+                | (Loss::BinaryCrossentropy, Activation::Sigmoid)
         )
     }
 
@@ -62,10 +60,7 @@ impl Loss {
     /// the loss computes with (float targets, or int64 labels for the sparse loss).
     pub fn prepare_targets(&self, y: &Tensor, output: &[i64]) -> Result<Tensor> {
         let shape = y.size();
-        let err = |message: String| Error::Targets {
-            loss: self.name().into(),
-            message,
-        };
+        let err = |message: String| Error::Targets { loss: self.name().into(), message };
         let is_int = !y.is_floating_point();
         match self {
             Loss::SparseCategoricalCrossentropy => {
@@ -81,14 +76,9 @@ impl Loss {
                 };
                 let classes = output.last().copied().unwrap_or(1);
                 if labels.numel() > 0 {
-                    let (lo, hi) = (
-                        labels.f_min()?.double_value(&[]),
-                        labels.f_max()?.double_value(&[]),
-                    );
+                    let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
                     if lo < 0.0 || hi >= classes as f64 {
-                        return Err(err(format!(
-                            "labels range over [{lo}, {hi}] but the model has {classes} outputs"
-                        )));
+                        return Err(err(format!("labels range over [{lo}, {hi}] but the model has {classes} outputs")));
                     }
                 }
                 Ok(labels.f_to_kind(Kind::Int64)?)
@@ -99,11 +89,7 @@ impl Loss {
                 full_shape(&shape)
             ))),
             _ => {
-                let y = if shape.len() == 1 && output == [1] {
-                    y.f_reshape([shape[0], 1])?
-                } else {
-                    y.shallow_clone()
-                };
+                let y = if shape.len() == 1 && output == [1] { y.f_reshape([shape[0], 1])? } else { y.shallow_clone() };
                 let ys = y.size();
                 if ys.get(1..) != Some(output) {
                     let hint = if matches!(self, Loss::CategoricalCrossentropy) {
@@ -133,11 +119,7 @@ impl Loss {
                     let p = pred.f_div(&pred.f_sum_dim_intlist(-1, true, Kind::Float)?)?;
                     p.f_clamp(EPSILON, 1.0 - EPSILON)?.f_log()?
                 };
-                log_p
-                    .f_mul(y)?
-                    .f_sum_dim_intlist(-1, false, Kind::Float)?
-                    .f_mean(Kind::Float)?
-                    .f_neg()?
+                log_p.f_mul(y)?.f_sum_dim_intlist(-1, false, Kind::Float)?.f_mean(Kind::Float)?.f_neg()?
             }
             Loss::SparseCategoricalCrossentropy => {
                 let log_p = if logits {
@@ -149,12 +131,7 @@ impl Loss {
             }
             Loss::BinaryCrossentropy => {
                 if logits {
-                    pred.f_binary_cross_entropy_with_logits::<&Tensor>(
-                        y,
-                        None,
-                        None,
-                        Reduction::Mean,
-                    )?
+                    pred.f_binary_cross_entropy_with_logits::<&Tensor>(y, None, None, Reduction::Mean)?
                 } else {
                     let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
                     p.f_binary_cross_entropy::<&Tensor>(y, None, Reduction::Mean)?
@@ -178,9 +155,7 @@ impl FromStr for Loss {
     fn from_str(s: &str) -> Result<Self> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "categorical_crossentropy" | "categoricalcrossentropy" => Loss::CategoricalCrossentropy,
-            "sparse_categorical_crossentropy" | "sparsecategoricalcrossentropy" => {
-                Loss::SparseCategoricalCrossentropy
-            }
+            "sparse_categorical_crossentropy" | "sparsecategoricalcrossentropy" => Loss::SparseCategoricalCrossentropy,
             "binary_crossentropy" | "binarycrossentropy" => Loss::BinaryCrossentropy,
             "mse" | "mean_squared_error" | "meansquarederror" => Loss::MeanSquaredError,
             "mae" | "mean_absolute_error" | "meanabsoluteerror" => Loss::MeanAbsoluteError,

@@ -10,9 +10,7 @@ use serde::Serialize;
 use tch::{Device, Tensor};
 use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{
-    load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity,
-};
+use tch_keras::{load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
 
 /// Train the Keras cookbook's MNIST models from Rust on LibTorch.
 ///
@@ -138,10 +136,7 @@ fn resolve_device(arg: DeviceArg) -> Result<Device> {
                 bail!("--device cuda: CUDA is not available here (LibTorch sees no GPU); use --device cpu or --device auto");
             }
             if n >= count {
-                bail!(
-                    "--device cuda:{n}: this machine has {count} CUDA device(s), numbered 0 to {}",
-                    count - 1
-                );
+                bail!("--device cuda:{n}: this machine has {count} CUDA device(s), numbered 0 to {}", count - 1);
             }
             Ok(Device::Cuda(n))
         }
@@ -168,12 +163,7 @@ impl Callback for EpochTimer {
         self.started = Some(Instant::now());
         Ok(())
     }
-    fn on_epoch_end(
-        &mut self,
-        _model: &mut Sequential,
-        _epoch: usize,
-        _logs: &Logs,
-    ) -> tch_keras::Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, _logs: &Logs) -> tch_keras::Result<()> {
         if let Some(t) = self.started.take() {
             self.seconds.push(t.elapsed().as_secs_f64());
         }
@@ -206,8 +196,7 @@ struct Report {
 }
 
 fn path_str(p: &std::path::Path) -> Result<&str> {
-    p.to_str()
-        .with_context(|| format!("{} is not valid UTF-8", p.display()))
+    p.to_str().with_context(|| format!("{} is not valid UTF-8", p.display()))
 }
 
 fn run(opts: Opts) -> Result<()> {
@@ -217,13 +206,9 @@ fn run(opts: Opts) -> Result<()> {
     let resume_file = opts.resume.as_ref().map(|d| d.join("last.safetensors"));
     let (mut model, default_epochs, default_batch) = match (&opts.load, &resume_file) {
         (Some(path), _) | (None, Some(path)) => {
-            let model = load_model(path, device)
-                .with_context(|| format!("could not load {}", path.display()))?;
+            let model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
             if model.compiled().is_none() {
-                bail!(
-                    "{} holds no compile settings; save it with --save after training",
-                    path.display()
-                );
+                bail!("{} holds no compile settings; save it with --save after training", path.display());
             }
             let mlp = model.get_input_shape().is_some_and(|s| s.len() == 1);
             (model, if mlp { 5 } else { 3 }, if mlp { 32 } else { 64 })
@@ -239,23 +224,12 @@ fn run(opts: Opts) -> Result<()> {
         }
     };
     let batch_size = opts.batch_size.unwrap_or(default_batch);
-    let requested = opts.epochs.unwrap_or(if opts.load.is_some() {
-        0
-    } else {
-        default_epochs
-    });
+    let requested = opts.epochs.unwrap_or(if opts.load.is_some() { 0 } else { default_epochs });
     // --resume trains up to the requested total; --load trains that many more epochs.
     let initial_epoch = model.epochs_done();
-    let total_epochs = if opts.resume.is_some() {
-        requested.max(initial_epoch)
-    } else {
-        initial_epoch + requested
-    };
+    let total_epochs = if opts.resume.is_some() { requested.max(initial_epoch) } else { initial_epoch + requested };
 
-    let input: Vec<i64> = model
-        .get_input_shape()
-        .map(<[i64]>::to_vec)
-        .unwrap_or_default();
+    let input: Vec<i64> = model.get_input_shape().map(<[i64]>::to_vec).unwrap_or_default();
     let shape = |t: &Tensor| -> Result<Tensor> {
         let mut s = vec![t.size()[0]];
         s.extend_from_slice(&input);
@@ -266,15 +240,9 @@ fn run(opts: Opts) -> Result<()> {
     let y_test = to_categorical(&ds.test_labels, 10)?;
     let params = model.count_params()?;
     let name = model.model_name().to_string();
-    let metric = model
-        .compiled()
-        .and_then(|(_, _, m)| m.first().map(|m| m.name.clone()))
-        .unwrap_or_default();
+    let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
     if opts.verbose > 0 {
-        eprintln!(
-            "Training the recipe's {name} ({params} parameters) on {kind} on {}",
-            device_name(device)
-        );
+        eprintln!("Training the recipe's {name} ({params} parameters) on {kind} on {}", device_name(device));
     }
     let validate = name != "mlp";
     let monitor = if validate { "val_loss" } else { "loss" };
@@ -284,22 +252,16 @@ fn run(opts: Opts) -> Result<()> {
     if let Some(dir) = opts.checkpoint_dir.as_ref().or(opts.resume.as_ref()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create the checkpoint folder {}", dir.display()))?;
-        extra.push(Box::new(ModelCheckpoint::new(path_str(
-            &dir.join("last.safetensors"),
-        )?)?));
+        extra.push(Box::new(ModelCheckpoint::new(path_str(&dir.join("last.safetensors"))?)?));
         extra.push(Box::new(
-            ModelCheckpoint::new(path_str(&dir.join("best.safetensors"))?)?
-                .monitor(monitor)
-                .save_best_only(true),
+            ModelCheckpoint::new(path_str(&dir.join("best.safetensors"))?)?.monitor(monitor).save_best_only(true),
         ));
     }
     if let Some(path) = &opts.csv {
         extra.push(Box::new(CsvLogger::new(path).append(opts.resume.is_some())));
     }
     if let Some(patience) = opts.early_stopping {
-        extra.push(Box::new(
-            EarlyStopping::new(monitor, patience).restore_best_weights(true),
-        ));
+        extra.push(Box::new(EarlyStopping::new(monitor, patience).restore_best_weights(true)));
     }
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut timer];
     callbacks.extend(extra.iter_mut().map(|c| &mut **c as &mut dyn Callback));
@@ -322,15 +284,10 @@ fn run(opts: Opts) -> Result<()> {
         tch_keras::History::new()
     };
     let test = model.evaluate(&x_test, &y_test, 1024)?;
-    let (test_loss, test_accuracy) = (
-        test.get("loss").unwrap_or(f64::NAN),
-        test.get(&metric).unwrap_or(f64::NAN),
-    );
+    let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));
     println!("test loss: {test_loss:.4} - test accuracy: {test_accuracy:.4}");
     if let Some(path) = &opts.save {
-        model
-            .save(path)
-            .with_context(|| format!("could not save the model to {}", path.display()))?;
+        model.save(path).with_context(|| format!("could not save the model to {}", path.display()))?;
     }
     if let Some(path) = &opts.report {
         let series = |k: &str| history.series(k).unwrap_or_default();

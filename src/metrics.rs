@@ -32,10 +32,7 @@ pub struct Metric {
 impl Metric {
     /// A metric logged under `name`.
     pub fn new(kind: MetricKind, name: impl Into<String>) -> Self {
-        Self {
-            kind,
-            name: name.into(),
-        }
+        Self { kind, name: name.into() }
     }
     /// Accuracy, logged as `accuracy`.
     pub fn accuracy() -> Self {
@@ -54,26 +51,15 @@ impl Metric {
     ///
     /// `raw` is the last layer's output before its activation `act`; targets are prepared by
     /// [`Loss::prepare_targets`].
-    pub fn batch_sum(
-        &self,
-        raw: &Tensor,
-        act: Activation,
-        y: &Tensor,
-        loss: Loss,
-    ) -> Result<Tensor> {
+    pub fn batch_sum(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {
-            let d = if d.dim() > 1 {
-                d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)?
-            } else {
-                d
-            };
+            let d = if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d };
             Ok(d.f_sum(Kind::Float)?)
         };
         match self.kind {
             MetricKind::Accuracy => {
                 let binary = matches!(loss, Loss::BinaryCrossentropy)
-                    || (raw.size().last() == Some(&1)
-                        && !matches!(loss, Loss::SparseCategoricalCrossentropy));
+                    || (raw.size().last() == Some(&1) && !matches!(loss, Loss::SparseCategoricalCrossentropy));
                 let correct = if binary {
                     let out = act.apply(raw)?;
                     out.f_gt(0.5)?.f_eq_tensor(&y.f_gt(0.5)?)?
@@ -105,8 +91,7 @@ impl FromStr for Metric {
                 return Err(Error::Parse {
                     what: "metric",
                     value: s.into(),
-                    expected: "acc, accuracy, mae, mean_absolute_error, mse, mean_squared_error"
-                        .into(),
+                    expected: "acc, accuracy, mae, mean_absolute_error, mse, mean_squared_error".into(),
                 })
             }
         };

@@ -44,8 +44,10 @@ pub(crate) struct Built {
     pub(crate) output_shapes: Vec<Vec<i64>>,
     /// Every variable, in layer order then name order: `layers.{i}.{name}`.
     pub(crate) variables: Vec<(String, Tensor)>,
-    /// The trainable subset of `variables`, in the same order.
+    /// The trainable subset of `variables`, in the same order; each is a view into `flat`.
     pub(crate) trainable: Vec<Tensor>,
+    /// All trainable parameters end to end, in `trainable` order.
+    pub(crate) flat: Tensor,
 }
 
 /// What `compile` set.
@@ -154,32 +156,24 @@ impl Sequential {
     /// the layer (index and kind) and its input shape.
     pub fn output_shapes(&self, input: &[i64]) -> Result<Vec<Vec<i64>>> {
         if self.layers.is_empty() {
-            return Err(Error::invalid(
-                "model",
-                "has no layers: add at least one with Sequential::add",
-            ));
+            return Err(Error::invalid("model", "has no layers: add at least one with Sequential::add"));
         }
         if input.is_empty() || input.iter().any(|&d| d <= 0) {
             return Err(Error::invalid(
                 "input_shape",
-                format!(
-                    "{} must have positive sizes and at least one axis",
-                    batch_shape(input)
-                ),
+                format!("{} must have positive sizes and at least one axis", batch_shape(input)),
             ));
         }
         let mut shape = input.to_vec();
         let mut shapes = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let spec = layer.spec();
-            shape = spec
-                .output_shape(&shape)
-                .map_err(|message| Error::LayerShape {
-                    index,
-                    layer: spec.kind(),
-                    input: batch_shape(&shape),
-                    message,
-                })?;
+            shape = spec.output_shape(&shape).map_err(|message| Error::LayerShape {
+                index,
+                layer: spec.kind(),
+                input: batch_shape(&shape),
+                message,
+            })?;
             shapes.push(shape.clone());
         }
         Ok(shapes)
@@ -187,10 +181,7 @@ impl Sequential {
 
     /// Builds the weights for the configured input shape.
     pub fn build(&mut self) -> Result<()> {
-        let input = self
-            .input_shape
-            .clone()
-            .ok_or(Error::NotBuilt { action: "build" })?;
+        let input = self.input_shape.clone().ok_or(Error::NotBuilt { action: "build" })?;
         self.build_for(&input)
     }
 
@@ -207,12 +198,9 @@ impl Sequential {
         for (index, layer) in self.layers.iter().enumerate() {
             let spec = layer.spec();
             let module = spec.build(&(&root / index), &shape).map_err(|e| match e {
-                Error::LayerConfig { layer, message } => Error::LayerShape {
-                    index,
-                    layer,
-                    input: batch_shape(&shape),
-                    message,
-                },
+                Error::LayerConfig { layer, message } => {
+                    Error::LayerShape { index, layer, input: batch_shape(&shape), message }
+                }
                 e => e,
             })?;
             modules.push(module);
@@ -221,20 +209,11 @@ impl Sequential {
         }
         let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
         variables.sort_by_key(|(name, _)| variable_order(name));
-        let trainable = variables
-            .iter()
-            .filter(|(_, t)| t.requires_grad())
-            .map(|(_, t)| t.shallow_clone())
-            .collect();
+        let trainable: Vec<Tensor> =
+            variables.iter().filter(|(_, t)| t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect();
+        let flat = flatten_into_one_buffer(&trainable, self.device)?;
         self.input_shape = Some(input.to_vec());
-        self.built = Some(Built {
-            vs,
-            modules,
-            activations,
-            output_shapes,
-            variables,
-            trainable,
-        });
+        self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat });
         if let Some(compiled) = &mut self.compiled {
             compiled.state = None;
         }
@@ -260,12 +239,7 @@ impl Sequential {
     /// Total number of parameters (trainable and not).
     pub fn count_params(&mut self) -> Result<i64> {
         self.ensure_built("count_params")?;
-        Ok(self
-            .built("count_params")?
-            .variables
-            .iter()
-            .map(|(_, t)| t.numel() as i64)
-            .sum())
+        Ok(self.built("count_params")?.variables.iter().map(|(_, t)| t.numel() as i64).sum())
     }
 
     pub(crate) fn ensure_built(&mut self, action: &'static str) -> Result<()> {
@@ -285,24 +259,15 @@ impl Sequential {
         let mut counts = std::collections::HashMap::<&str, usize>::new();
         let rule = "_".repeat(65);
         let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
-        out.push_str(&format!(
-            " {:<28}{:<26}{:>10}\n",
-            "Layer (type)", "Output Shape", "Param #"
-        ));
+        out.push_str(&format!(" {:<28}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #"));
         out.push_str(&format!("{}\n", "=".repeat(65)));
         let (mut trainable, mut frozen) = (0i64, 0i64);
         for (index, layer) in self.layers.iter().enumerate() {
             let prefix = layer.name_prefix();
             let n = counts.entry(prefix).or_insert(0);
-            let name = if *n == 0 {
-                prefix.to_string()
-            } else {
-                format!("{prefix}_{n}")
-            };
+            let name = if *n == 0 { prefix.to_string() } else { format!("{prefix}_{n}") };
             *n += 1;
-            let params: i64 = layer_vars(&built.variables, index)
-                .map(|(_, t)| t.numel() as i64)
-                .sum();
+            let params: i64 = layer_vars(&built.variables, index).map(|(_, t)| t.numel() as i64).sum();
             for (_, t) in layer_vars(&built.variables, index) {
                 if t.requires_grad() {
                     trainable += t.numel() as i64;
@@ -323,21 +288,13 @@ impl Sequential {
         out.push_str(&format!("{}\n", "=".repeat(65)));
         out.push_str(&format!("Total params: {}\n", group(trainable + frozen)));
         out.push_str(&format!("Trainable params: {}\n", group(trainable)));
-        out.push_str(&format!(
-            "Non-trainable params: {}\n{rule}\n",
-            group(frozen)
-        ));
+        out.push_str(&format!("Non-trainable params: {}\n{rule}\n", group(frozen)));
         Ok(out)
     }
 
     /// Sets the optimizer, loss and metrics. May be called before or after building; calling
     /// it again resets the optimizer state.
-    pub fn compile(
-        &mut self,
-        optimizer: Optimizer,
-        loss: Loss,
-        metrics: Vec<Metric>,
-    ) -> Result<()> {
+    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: Vec<Metric>) -> Result<()> {
         optimizer.validate()?;
         let mut seen = std::collections::HashSet::new();
         for m in &metrics {
@@ -348,12 +305,7 @@ impl Sequential {
                 ));
             }
         }
-        self.compiled = Some(Compiled {
-            optimizer,
-            loss,
-            metrics,
-            state: None,
-        });
+        self.compiled = Some(Compiled { optimizer, loss, metrics, state: None });
         Ok(())
     }
 
@@ -367,21 +319,13 @@ impl Sequential {
 
     /// The current learning rate (changed by schedules and callbacks).
     pub fn learning_rate(&self) -> Result<f64> {
-        let c = self.compiled.as_ref().ok_or(Error::NotCompiled {
-            action: "learning_rate",
-        })?;
-        Ok(c.state
-            .as_ref()
-            .map(|s| s.config)
-            .unwrap_or(c.optimizer)
-            .learning_rate())
+        let c = self.compiled.as_ref().ok_or(Error::NotCompiled { action: "learning_rate" })?;
+        Ok(c.state.as_ref().map(|s| s.config).unwrap_or(c.optimizer).learning_rate())
     }
 
     /// Sets the learning rate for the following updates.
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
-        let c = self.compiled.as_mut().ok_or(Error::NotCompiled {
-            action: "set_learning_rate",
-        })?;
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "set_learning_rate" })?;
         let updated = c.optimizer.with_learning_rate(lr);
         updated.validate()?;
         c.optimizer = updated;
@@ -393,10 +337,7 @@ impl Sequential {
 
     /// Optimizer updates applied so far.
     pub fn iterations(&self) -> i64 {
-        self.compiled
-            .as_ref()
-            .and_then(|c| c.state.as_ref())
-            .map_or(0, |s| s.iterations)
+        self.compiled.as_ref().and_then(|c| c.state.as_ref()).map_or(0, |s| s.iterations)
     }
 
     /// The forward pass with the final activation: the model's outputs.
@@ -430,12 +371,30 @@ impl Sequential {
                 what: what.into(),
                 expected: batch_shape(expected),
                 got: crate::error::full_shape(&size),
-                hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape"
-                    .into(),
+                hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into(),
             });
         }
         Ok(x.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
     }
+}
+
+/// Moves every parameter into one contiguous buffer and makes each a view of it (same values,
+/// same autograd leaf), so optimizers update all parameters with a few kernels.
+fn flatten_into_one_buffer(params: &[Tensor], device: Device) -> Result<Tensor> {
+    let total: i64 = params.iter().map(|t| t.numel() as i64).sum();
+    let flat = Tensor::f_zeros([total], (Kind::Float, device))?;
+    let mut offset = 0;
+    tch::no_grad(|| -> Result<()> {
+        for p in params {
+            let n = p.numel() as i64;
+            let mut view = flat.f_narrow(0, offset, n)?.f_view(p.size().as_slice())?;
+            view.f_copy_(p)?;
+            p.shallow_clone().f_set_data(&view)?;
+            offset += n;
+        }
+        Ok(())
+    })?;
+    Ok(flat)
 }
 
 fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &(String, Tensor)> {
@@ -447,10 +406,7 @@ fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &
 fn variable_order(name: &str) -> (usize, String) {
     let mut parts = name.splitn(3, '.');
     let _ = parts.next();
-    let index = parts
-        .next()
-        .and_then(|i| i.parse().ok())
-        .unwrap_or(usize::MAX);
+    let index = parts.next().and_then(|i| i.parse().ok()).unwrap_or(usize::MAX);
     (index, parts.next().unwrap_or_default().to_string())
 }
 

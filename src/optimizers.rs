@@ -77,57 +77,27 @@ pub enum Optimizer {
 impl Optimizer {
     /// Adam with Keras's defaults.
     pub fn adam(learning_rate: f64) -> Self {
-        Optimizer::Adam {
-            learning_rate,
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-            amsgrad: false,
-        }
+        Optimizer::Adam { learning_rate, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false }
     }
     /// AdamW with Keras's defaults.
     pub fn adamw(learning_rate: f64) -> Self {
-        Optimizer::AdamW {
-            learning_rate,
-            weight_decay: 0.004,
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
-        }
+        Optimizer::AdamW { learning_rate, weight_decay: 0.004, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }
     }
     /// Plain SGD.
     pub fn sgd(learning_rate: f64) -> Self {
-        Optimizer::Sgd {
-            learning_rate,
-            momentum: 0.0,
-            nesterov: false,
-        }
+        Optimizer::Sgd { learning_rate, momentum: 0.0, nesterov: false }
     }
     /// SGD with (optionally Nesterov) momentum.
     pub fn sgd_momentum(learning_rate: f64, momentum: f64, nesterov: bool) -> Self {
-        Optimizer::Sgd {
-            learning_rate,
-            momentum,
-            nesterov,
-        }
+        Optimizer::Sgd { learning_rate, momentum, nesterov }
     }
     /// RMSprop with Keras's defaults.
     pub fn rmsprop(learning_rate: f64) -> Self {
-        Optimizer::RmsProp {
-            learning_rate,
-            rho: 0.9,
-            momentum: 0.0,
-            epsilon: 1e-7,
-            centered: false,
-        }
+        Optimizer::RmsProp { learning_rate, rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false }
     }
     /// Adagrad with Keras's defaults.
     pub fn adagrad(learning_rate: f64) -> Self {
-        Optimizer::Adagrad {
-            learning_rate,
-            initial_accumulator_value: 0.1,
-            epsilon: 1e-7,
-        }
+        Optimizer::Adagrad { learning_rate, initial_accumulator_value: 0.1, epsilon: 1e-7 }
     }
 
     /// Keras's name for the optimizer.
@@ -171,9 +141,7 @@ impl Optimizer {
             Optimizer::Adam { .. } | Optimizer::AdamW { .. } => &["m", "v"],
             Optimizer::Sgd { momentum, .. } if *momentum > 0.0 => &["momentum"],
             Optimizer::Sgd { .. } => &[],
-            Optimizer::RmsProp {
-                centered, momentum, ..
-            } => match (*centered, *momentum > 0.0) {
+            Optimizer::RmsProp { centered, momentum, .. } => match (*centered, *momentum > 0.0) {
                 (false, false) => &["velocity"],
                 (false, true) => &["velocity", "momentum"],
                 (true, false) => &["velocity", "average_gradient"],
@@ -187,10 +155,7 @@ impl Optimizer {
     pub fn validate(&self) -> Result<()> {
         let lr = self.learning_rate();
         if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::invalid(
-                "learning_rate",
-                format!("must be a positive number, got {lr}"),
-            ));
+            return Err(Error::invalid("learning_rate", format!("must be a positive number, got {lr}")));
         }
         Ok(())
     }
@@ -217,103 +182,58 @@ impl FromStr for Optimizer {
     }
 }
 
-/// The optimizer's state: the step count and one tensor per slot and parameter.
+/// The optimizer's state: the step count and one flat tensor per slot.
+///
+/// The model keeps all trainable parameters in one contiguous buffer (each parameter is a view
+/// into it), so an update is a handful of element-wise kernels over that buffer instead of a
+/// handful per parameter. Each slot has the buffer's layout.
 #[derive(Debug)]
 pub struct OptimizerState {
     /// The configuration, including the current learning rate.
     pub config: Optimizer,
     /// Updates applied so far.
     pub iterations: i64,
-    /// `slots[i][j]`: slot `j` of `config.slot_names()` for parameter `i`.
-    pub slots: Vec<Vec<Tensor>>,
+    /// `slots[j]`: slot `j` of `config.slot_names()`, shaped like the flat parameter buffer.
+    pub slots: Vec<Tensor>,
 }
 
 impl OptimizerState {
-    /// Fresh state for `params`.
-    pub fn new(config: Optimizer, params: &[Tensor]) -> Result<Self> {
+    /// Fresh state for the flat parameter buffer `params`.
+    pub fn new(config: Optimizer, params: &Tensor) -> Result<Self> {
         let init = match config {
-            Optimizer::Adagrad {
-                initial_accumulator_value,
-                ..
-            } => initial_accumulator_value,
+            Optimizer::Adagrad { initial_accumulator_value, .. } => initial_accumulator_value,
             _ => 0.0,
         };
-        let slots = params
+        let slots = config
+            .slot_names()
             .iter()
-            .map(|p| {
-                config
-                    .slot_names()
-                    .iter()
-                    .map(|name| {
-                        let mut z = p.f_zeros_like()?.f_detach()?;
-                        Ok(if *name == "accumulator" {
-                            z.f_fill_(init)?
-                        } else {
-                            z
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()
+            .map(|name| {
+                let mut z = params.f_zeros_like()?.f_detach()?;
+                Ok(if *name == "accumulator" { z.f_fill_(init)? } else { z })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            config,
-            iterations: 0,
-            slots,
-        })
+        Ok(Self { config, iterations: 0, slots })
     }
 
-    /// Applies one update from the parameters' gradients and zeroes the gradients.
-    pub fn step(&mut self, params: &[Tensor]) -> Result<()> {
+    /// Applies one update to the flat parameter buffer from the flat gradient.
+    pub fn step(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
         self.iterations += 1;
         let t = self.iterations as f64;
         let config = self.config;
-        tch::no_grad(|| -> Result<()> {
-            for (p, slots) in params.iter().zip(self.slots.iter_mut()) {
-                let mut g = p.grad();
-                if !g.defined() {
-                    continue;
-                }
-                let mut p = p.shallow_clone();
-                update(config, t, &mut p, &g, slots)?;
-                g.f_zero_()?;
-            }
-            Ok(())
-        })
+        tch::no_grad(|| update(config, t, &mut params.shallow_clone(), grad, &mut self.slots))
     }
 }
 
-fn update(
-    config: Optimizer,
-    t: f64,
-    p: &mut Tensor,
-    g: &Tensor,
-    slots: &mut [Tensor],
-) -> Result<()> {
+fn update(config: Optimizer, t: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor]) -> Result<()> {
     match config {
-        Optimizer::Adam {
-            learning_rate: lr,
-            beta_1,
-            beta_2,
-            epsilon,
-            amsgrad,
-        } => {
+        Optimizer::Adam { learning_rate: lr, beta_1, beta_2, epsilon, amsgrad } => {
             adam(p, g, slots, lr, beta_1, beta_2, epsilon, amsgrad, t)?;
         }
-        Optimizer::AdamW {
-            learning_rate: lr,
-            weight_decay,
-            beta_1,
-            beta_2,
-            epsilon,
-        } => {
+        Optimizer::AdamW { learning_rate: lr, weight_decay, beta_1, beta_2, epsilon } => {
             p.f_mul_scalar_(1.0 - lr * weight_decay)?;
             adam(p, g, slots, lr, beta_1, beta_2, epsilon, false, t)?;
         }
-        Optimizer::Sgd {
-            learning_rate: lr,
-            momentum,
-            nesterov,
-        } => {
+        Optimizer::Sgd { learning_rate: lr, momentum, nesterov } => {
             if momentum > 0.0 {
                 let m = &mut slots[0];
                 m.f_mul_scalar_(momentum)?.f_sub_(&g.f_mul_scalar(lr)?)?;
@@ -326,49 +246,30 @@ fn update(
                 p.f_sub_(&g.f_mul_scalar(lr)?)?;
             }
         }
-        Optimizer::RmsProp {
-            learning_rate: lr,
-            rho,
-            momentum,
-            epsilon,
-            centered,
-        } => {
-            let (velocity, rest) = slots
-                .split_first_mut()
-                .ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
-            velocity
-                .f_mul_scalar_(rho)?
-                .f_add_(&g.f_square()?.f_mul_scalar(1.0 - rho)?)?;
+        Optimizer::RmsProp { learning_rate: lr, rho, momentum, epsilon, centered } => {
+            let (velocity, rest) =
+                slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+            velocity.f_mul_scalar_(rho)?.f_add_(&g.f_square()?.f_mul_scalar(1.0 - rho)?)?;
             let denom = if centered {
                 let avg = &mut rest[0];
-                avg.f_mul_scalar_(rho)?
-                    .f_add_(&g.f_mul_scalar(1.0 - rho)?)?;
+                avg.f_mul_scalar_(rho)?.f_add_(&g.f_mul_scalar(1.0 - rho)?)?;
                 velocity.f_sub(&avg.f_square()?)?.f_add_scalar(epsilon)?
             } else {
                 velocity.f_add_scalar(epsilon)?
             };
             let increment = g.f_mul(&denom.f_rsqrt()?)?.f_mul_scalar_(lr)?;
             if momentum > 0.0 {
-                let m = rest
-                    .last_mut()
-                    .ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+                let m = rest.last_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
                 m.f_mul_scalar_(momentum)?.f_add_(&increment)?;
                 p.f_sub_(m)?;
             } else {
                 p.f_sub_(&increment)?;
             }
         }
-        Optimizer::Adagrad {
-            learning_rate: lr,
-            epsilon,
-            ..
-        } => {
+        Optimizer::Adagrad { learning_rate: lr, epsilon, .. } => {
             let acc = &mut slots[0];
             acc.f_add_(&g.f_square()?)?;
-            p.f_sub_(
-                &g.f_mul(&acc.f_add_scalar(epsilon)?.f_rsqrt()?)?
-                    .f_mul_scalar_(lr)?,
-            )?;
+            p.f_sub_(&g.f_mul(&acc.f_add_scalar(epsilon)?.f_rsqrt()?)?.f_mul_scalar_(lr)?)?;
         }
     }
     Ok(())
@@ -387,9 +288,7 @@ fn adam(
     t: f64,
 ) -> Result<()> {
     let alpha = lr * (1.0 - beta_2.powf(t)).sqrt() / (1.0 - beta_1.powf(t));
-    let (m, rest) = slots
-        .split_first_mut()
-        .ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+    let (m, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
     m.f_lerp_(g, 1.0 - beta_1)?;
     let v = &mut rest[0];
     v.f_lerp_(&g.f_square()?, 1.0 - beta_2)?;

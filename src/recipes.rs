@@ -1,7 +1,5 @@
 //! The cookbook recipe's models, as used by the command line, the examples and the benchmarks.
-use crate::{
-    Activation, Conv2D, Dense, Flatten, Loss, MaxPooling2D, Metric, Optimizer, Result, Sequential,
-};
+use crate::{Activation, Conv2D, Dense, Flatten, Loss, MaxPooling2D, Metric, Optimizer, Result, Sequential};
 
 /// The recipe's MLP: Dense(32, relu) -> Dense(16, relu) -> Dense(10, softmax) on flat
 /// 784-pixel rows; 25,818 parameters.
@@ -30,14 +28,6 @@ pub fn mnist_cnn() -> Sequential {
 
 /// Compiles a classifier as the recipe does: Adam, categorical cross-entropy, accuracy logged
 /// under `metric_name` (`"acc"` or `"accuracy"`).
-pub fn compile_classifier(
-    model: &mut Sequential,
-    learning_rate: f64,
-    metric_name: &str,
-) -> Result<()> {
-    model.compile(
-        Optimizer::adam(learning_rate),
-        Loss::CategoricalCrossentropy,
-        vec![metric_name.parse::<Metric>()?],
-    )
+pub fn compile_classifier(model: &mut Sequential, learning_rate: f64, metric_name: &str) -> Result<()> {
+    model.compile(Optimizer::adam(learning_rate), Loss::CategoricalCrossentropy, vec![metric_name.parse::<Metric>()?])
 }

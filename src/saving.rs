@@ -32,10 +32,7 @@ const FORMAT_VERSION: u32 = 1;
 pub const CRASH_BEFORE_RENAME_ENV: &str = "TCH_KERAS_TEST_CRASH_BEFORE_RENAME";
 
 fn ckpt_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Checkpoint {
-        path: path.to_path_buf(),
-        message: message.into(),
-    }
+    Error::Checkpoint { path: path.to_path_buf(), message: message.into() }
 }
 
 /// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename,
@@ -45,14 +42,8 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| ckpt_error(path, "is not a file path"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let name = path.file_name().ok_or_else(|| ckpt_error(path, "is not a file path"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -84,12 +75,7 @@ fn dtype(kind: Kind, path: &Path, name: &str) -> Result<Dtype> {
         Kind::BFloat16 => Dtype::BF16,
         Kind::Half => Dtype::F16,
         Kind::Uint8 => Dtype::U8,
-        other => {
-            return Err(ckpt_error(
-                path,
-                format!("tensor {name} has kind {other:?}, which is not saved"),
-            ))
-        }
+        other => return Err(ckpt_error(path, format!("tensor {name} has kind {other:?}, which is not saved"))),
     })
 }
 
@@ -102,21 +88,12 @@ fn kind(dtype: Dtype, path: &Path, name: &str) -> Result<Kind> {
         Dtype::BF16 => Kind::BFloat16,
         Dtype::F16 => Kind::Half,
         Dtype::U8 => Kind::Uint8,
-        other => {
-            return Err(ckpt_error(
-                path,
-                format!("tensor {name} has dtype {other:?}, which is not supported"),
-            ))
-        }
+        other => return Err(ckpt_error(path, format!("tensor {name} has dtype {other:?}, which is not supported"))),
     })
 }
 
 /// Writes named tensors and string metadata as a safetensors file, atomically.
-pub fn write_safetensors(
-    path: &Path,
-    tensors: &[(String, Tensor)],
-    metadata: HashMap<String, String>,
-) -> Result<()> {
+pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<()> {
     let mut owned = Vec::with_capacity(tensors.len());
     for (name, t) in tensors {
         let t = t.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?;
@@ -134,13 +111,8 @@ pub fn write_safetensors(
                 .map_err(|e| ckpt_error(path, format!("tensor {name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let info = if metadata.is_empty() {
-        None
-    } else {
-        Some(metadata)
-    };
-    let bytes = safetensors::tensor::serialize(views, &info)
-        .map_err(|e| ckpt_error(path, e.to_string()))?;
+    let info = if metadata.is_empty() { None } else { Some(metadata) };
+    let bytes = safetensors::tensor::serialize(views, &info).map_err(|e| ckpt_error(path, e.to_string()))?;
     atomic_write(path, &bytes)
 }
 
@@ -151,7 +123,10 @@ pub type NamedTensors = Vec<(String, Tensor)>;
 pub fn read_safetensors(path: &Path) -> Result<(NamedTensors, HashMap<String, String>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let not_st = |e: safetensors::SafeTensorError| {
-        ckpt_error(path, format!("is not a readable safetensors file ({e}); was it truncated or written by another program?"))
+        ckpt_error(
+            path,
+            format!("is not a readable safetensors file ({e}); was it truncated or written by another program?"),
+        )
     };
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(not_st)?;
     let st = SafeTensors::deserialize(&bytes).map_err(not_st)?;
@@ -211,12 +186,7 @@ fn slot_name(param: &str, slot: &str) -> String {
 impl Sequential {
     fn trainable_names(&self) -> Result<Vec<String>> {
         let built = self.built("save")?;
-        Ok(built
-            .variables
-            .iter()
-            .filter(|(_, t)| t.requires_grad())
-            .map(|(n, _)| n.clone())
-            .collect())
+        Ok(built.variables.iter().filter(|(_, t)| t.requires_grad()).map(|(n, _)| n.clone()).collect())
     }
 
     /// Saves the weights (every variable, under its stable name) as safetensors.
@@ -237,11 +207,8 @@ impl Sequential {
 
     fn assign_variables(&mut self, path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
         let built = self.built("load_weights")?;
-        let file: HashMap<&str, &Tensor> = tensors
-            .iter()
-            .filter(|(n, _)| !n.starts_with("optimizer."))
-            .map(|(n, t)| (n.as_str(), t))
-            .collect();
+        let file: HashMap<&str, &Tensor> =
+            tensors.iter().filter(|(n, _)| !n.starts_with("optimizer.")).map(|(n, t)| (n.as_str(), t)).collect();
         let mut problems = Vec::new();
         for (name, var) in &built.variables {
             match file.get(name.as_str()) {
@@ -292,11 +259,7 @@ impl Sequential {
         if weights.len() != built.variables.len() {
             return Err(Error::invalid(
                 "weights",
-                format!(
-                    "got {} tensors for a model with {} variables",
-                    weights.len(),
-                    built.variables.len()
-                ),
+                format!("got {} tensors for a model with {} variables", weights.len(), built.variables.len()),
             ));
         }
         tch::no_grad(|| -> Result<()> {
@@ -320,10 +283,7 @@ impl Sequential {
 
     /// The architecture and training position as saved.
     pub fn config(&self) -> Result<ModelConfig> {
-        let input_shape = self
-            .input_shape
-            .clone()
-            .ok_or(Error::NotBuilt { action: "config" })?;
+        let input_shape = self.input_shape.clone().ok_or(Error::NotBuilt { action: "config" })?;
         Ok(ModelConfig {
             format_version: FORMAT_VERSION,
             name: self.name.clone(),
@@ -348,26 +308,21 @@ impl Sequential {
         let path = path.as_ref();
         let config = self.config()?;
         let built = self.built("save")?;
-        let mut tensors: Vec<(String, Tensor)> = built
-            .variables
-            .iter()
-            .map(|(n, t)| (n.clone(), t.shallow_clone()))
-            .collect();
+        let mut tensors: Vec<(String, Tensor)> =
+            built.variables.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
         if let Some(state) = self.compiled.as_ref().and_then(|c| c.state.as_ref()) {
             let names = self.trainable_names()?;
-            let slots = state.config.slot_names();
-            for (param, values) in names.iter().zip(&state.slots) {
-                for (slot, t) in slots.iter().zip(values) {
-                    tensors.push((slot_name(param, slot), t.shallow_clone()));
+            for (slot, flat) in state.config.slot_names().iter().zip(&state.slots) {
+                let mut offset = 0;
+                for (param, var) in names.iter().zip(&built.trainable) {
+                    let n = var.numel() as i64;
+                    tensors.push((slot_name(param, slot), flat.f_narrow(0, offset, n)?.f_view(var.size().as_slice())?));
+                    offset += n;
                 }
             }
         }
         let json = serde_json::to_string(&config).map_err(|e| ckpt_error(path, e.to_string()))?;
-        write_safetensors(
-            path,
-            &tensors,
-            HashMap::from([(MODEL_KEY.to_string(), json)]),
-        )
+        write_safetensors(path, &tensors, HashMap::from([(MODEL_KEY.to_string(), json)]))
     }
 }
 
@@ -384,16 +339,10 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
     if config.format_version != FORMAT_VERSION {
         return Err(ckpt_error(
             path,
-            format!(
-                "has format version {}, this library reads {FORMAT_VERSION}",
-                config.format_version
-            ),
+            format!("has format version {}, this library reads {FORMAT_VERSION}", config.format_version),
         ));
     }
-    let mut model = Sequential::new()
-        .device(device)
-        .seed(config.seed)
-        .name(config.name.clone());
+    let mut model = Sequential::new().device(device).seed(config.seed).name(config.name.clone());
     for layer in config.layers {
         model.push(layer);
     }
@@ -404,37 +353,31 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
         model.compile(c.optimizer, c.loss, c.metrics)?;
         if c.iterations > 0 {
             let names = model.trainable_names()?;
-            let file: HashMap<&str, &Tensor> =
-                tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            let file: HashMap<&str, &Tensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
             let built = model.built("load_model")?;
-            let mut slots = Vec::with_capacity(names.len());
-            for (param, var) in names.iter().zip(&built.trainable) {
-                let mut values = Vec::new();
-                for slot in c.optimizer.slot_names() {
-                    let key = slot_name(param, slot);
-                    let t = file.get(key.as_str()).ok_or_else(|| {
-                        ckpt_error(path, format!("optimizer state {key} is missing"))
-                    })?;
-                    if t.size() != var.size() {
-                        return Err(ckpt_error(
-                            path,
-                            format!(
-                                "optimizer state {key} has shape {:?}, expected {:?}",
-                                t.size(),
-                                var.size()
-                            ),
-                        ));
-                    }
-                    values.push(deep_copy(&t.f_to_device(device)?)?);
-                }
-                slots.push(values);
+            let mut slots = Vec::new();
+            for slot in c.optimizer.slot_names() {
+                let parts = names
+                    .iter()
+                    .zip(&built.trainable)
+                    .map(|(param, var)| {
+                        let key = slot_name(param, slot);
+                        let t = file
+                            .get(key.as_str())
+                            .ok_or_else(|| ckpt_error(path, format!("optimizer state {key} is missing")))?;
+                        if t.size() != var.size() {
+                            return Err(ckpt_error(
+                                path,
+                                format!("optimizer state {key} has shape {:?}, expected {:?}", t.size(), var.size()),
+                            ));
+                        }
+                        Ok(t.f_reshape([-1])?)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                slots.push(Tensor::f_cat(&parts, 0)?.f_to_device(device)?);
             }
             if let Some(compiled) = model.compiled.as_mut() {
-                compiled.state = Some(OptimizerState {
-                    config: c.optimizer,
-                    iterations: c.iterations,
-                    slots,
-                });
+                compiled.state = Some(OptimizerState { config: c.optimizer, iterations: c.iterations, slots });
             }
         }
     }

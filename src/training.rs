@@ -5,9 +5,7 @@
 //! are read only at epoch end or when a callback asks (the progress bar, ten times a second).
 use tch::{Device, Kind, Tensor};
 
-use crate::callbacks::{
-    BatchLogs, Callback, CallbackList, History, ProgbarLogger, TrainParams, Verbosity,
-};
+use crate::callbacks::{BatchLogs, Callback, CallbackList, History, ProgbarLogger, TrainParams, Verbosity};
 use crate::error::full_shape;
 use crate::model::Compiled;
 use crate::optimizers::OptimizerState;
@@ -86,19 +84,13 @@ fn check_pair(x: &Tensor, y: &Tensor, what: &str) -> Result<i64> {
     if n == 0 {
         return Err(Error::invalid(
             "data",
-            format!(
-                "{what} x is empty (shape {}): there is nothing to train or evaluate on",
-                full_shape(&xs)
-            ),
+            format!("{what} x is empty (shape {}): there is nothing to train or evaluate on", full_shape(&xs)),
         ));
     }
     if ys.first() != Some(&n) {
         return Err(Error::invalid(
             "data",
-            format!(
-                "{what} x has {n} samples but y has shape {}: give one target per sample",
-                full_shape(&ys)
-            ),
+            format!("{what} x has {n} samples but y has shape {}: give one target per sample", full_shape(&ys)),
         ));
     }
     Ok(n)
@@ -112,9 +104,7 @@ impl Sequential {
     /// Names of the logged values: `loss`, then each metric's name.
     fn log_names(&self) -> Result<Vec<String>> {
         let c = self.compiled_ref("log_names")?;
-        Ok(std::iter::once("loss".to_string())
-            .chain(c.metrics.iter().map(|m| m.name.clone()))
-            .collect())
+        Ok(std::iter::once("loss".to_string()).chain(c.metrics.iter().map(|m| m.name.clone())).collect())
     }
 
     /// Per-batch `[loss * n, metric sums...]` on the device, and the loss for backward.
@@ -122,11 +112,7 @@ impl Sequential {
         let c = self.compiled_ref("fit")?;
         let (raw, act) = self.forward_raw(xb, train)?;
         let logits = c.loss.uses_logits(act);
-        let pred = if logits {
-            raw.shallow_clone()
-        } else {
-            act.apply(&raw)?
-        };
+        let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
         let loss = c.loss.compute(&pred, yb, logits)?;
         let n = xb.size()[0] as f64;
         let sums = tch::no_grad(|| -> Result<Tensor> {
@@ -157,31 +143,21 @@ impl Sequential {
         let loss_kind = self.compiled_ref("fit")?.loss;
         check_batch_size(batch_size)?;
         if !(0.0..1.0).contains(&validation_split) {
-            return Err(Error::invalid(
-                "validation_split",
-                format!("must be in [0, 1), got {validation_split}"),
-            ));
+            return Err(Error::invalid("validation_split", format!("must be in [0, 1), got {validation_split}")));
         }
         let n_all = check_pair(x, y, "training")?;
         if self.built.is_none() {
-            let shape = self
-                .input_shape
-                .clone()
-                .unwrap_or_else(|| x.size()[1..].to_vec());
+            let shape = self.input_shape.clone().unwrap_or_else(|| x.size()[1..].to_vec());
             self.build_for(&shape)?;
         }
         let output = self.output_shape()?;
         let x = self.prepare_inputs(x, "x")?;
-        let y = loss_kind
-            .prepare_targets(y, &output)?
-            .f_to_device(self.device)?;
+        let y = loss_kind.prepare_targets(y, &output)?.f_to_device(self.device)?;
 
         let (x, y, validation) = if let Some((vx, vy)) = validation_data {
             check_pair(vx, vy, "validation")?;
             let vx = self.prepare_inputs(vx, "validation x")?;
-            let vy = loss_kind
-                .prepare_targets(vy, &output)?
-                .f_to_device(self.device)?;
+            let vy = loss_kind.prepare_targets(vy, &output)?.f_to_device(self.device)?;
             (x, y, Some((vx, vy)))
         } else if validation_split > 0.0 {
             let n_val = ((n_all as f64) * validation_split).floor() as i64;
@@ -192,15 +168,8 @@ impl Sequential {
                     format!("{validation_split} of {n_all} samples leaves an empty training or validation set"),
                 ));
             }
-            let val = (
-                x.f_narrow(0, n_train, n_val)?,
-                y.f_narrow(0, n_train, n_val)?,
-            );
-            (
-                x.f_narrow(0, 0, n_train)?,
-                y.f_narrow(0, 0, n_train)?,
-                Some(val),
-            )
+            let val = (x.f_narrow(0, n_train, n_val)?, y.f_narrow(0, n_train, n_val)?);
+            (x.f_narrow(0, 0, n_train)?, y.f_narrow(0, 0, n_train)?, Some(val))
         } else {
             (x, y, None)
         };
@@ -217,9 +186,7 @@ impl Sequential {
             (Verbosity::Silent, None) => None,
             (v, None) => Some(ProgbarLogger::new(v)),
         };
-        let mut list = CallbackList {
-            callbacks: Vec::new(),
-        };
+        let mut list = CallbackList { callbacks: Vec::new() };
         for cb in callbacks.iter_mut() {
             list.callbacks.push(&mut **cb);
         }
@@ -227,11 +194,7 @@ impl Sequential {
         if let Some(p) = progbar.as_mut() {
             list.callbacks.push(p);
         }
-        list.set_params(&TrainParams {
-            epochs,
-            steps,
-            verbose,
-        });
+        list.set_params(&TrainParams { epochs, steps, verbose });
 
         self.stop_training = false;
         list.on_train_begin(self)?;
@@ -240,11 +203,7 @@ impl Sequential {
         for epoch in initial_epoch..epochs {
             list.on_epoch_begin(self, epoch)?;
             tch::manual_seed(epoch_seed(self.seed, epoch));
-            let perm = if shuffle {
-                Some(Tensor::f_randperm(n, (Kind::Int64, self.device))?)
-            } else {
-                None
-            };
+            let perm = if shuffle { Some(Tensor::f_randperm(n, (Kind::Int64, self.device))?) } else { None };
             let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
             let mut count = 0i64;
             for step in 0..steps {
@@ -260,25 +219,12 @@ impl Sequential {
                 list.on_train_batch_begin(self, step)?;
                 self.train_step(&xb, &yb, &mut sums)?;
                 count += len;
-                list.on_train_batch_end(
-                    self,
-                    step,
-                    &BatchLogs {
-                        names: &names,
-                        sums: &sums,
-                        count,
-                    },
-                )?;
+                list.on_train_batch_end(self, step, &BatchLogs { names: &names, sums: &sums, count })?;
                 if self.stop_training {
                     break;
                 }
             }
-            let mut logs = BatchLogs {
-                names: &names,
-                sums: &sums,
-                count,
-            }
-            .logs()?;
+            let mut logs = BatchLogs { names: &names, sums: &sums, count }.logs()?;
             if let Some((vx, vy)) = &validation {
                 list.on_test_begin(self)?;
                 let val_logs = self.evaluate_prepared(vx, vy, val_batch)?;
@@ -300,18 +246,10 @@ impl Sequential {
     }
 
     pub(crate) fn ensure_optimizer_state(&mut self) -> Result<()> {
-        let params: Vec<Tensor> = self
-            .built("fit")?
-            .trainable
-            .iter()
-            .map(|t| t.shallow_clone())
-            .collect();
-        let c = self
-            .compiled
-            .as_mut()
-            .ok_or(Error::NotCompiled { action: "fit" })?;
+        let flat = self.built("fit")?.flat.shallow_clone();
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "fit" })?;
         if c.state.is_none() {
-            c.state = Some(OptimizerState::new(c.optimizer, &params)?);
+            c.state = Some(OptimizerState::new(c.optimizer, &flat)?);
         }
         Ok(())
     }
@@ -319,16 +257,16 @@ impl Sequential {
     /// One gradient update on a batch; adds the batch's sums to `sums` on the device.
     pub fn train_step(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor) -> Result<()> {
         let (loss, batch) = self.batch_sums(xb, yb, true)?;
-        loss.f_backward()?;
         self.ensure_optimizer_state()?;
-        let built = self.built.as_ref().ok_or(Error::NotBuilt {
-            action: "train_step",
-        })?;
-        let c = self.compiled.as_mut().ok_or(Error::NotCompiled {
-            action: "train_step",
-        })?;
+        let built = self.built.as_ref().ok_or(Error::NotBuilt { action: "train_step" })?;
+        // Gradients come back as new tensors (nothing accumulates in `.grad`, so nothing needs
+        // zeroing) and are laid end to end like the flat parameter buffer.
+        let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
+        let flat: Vec<Tensor> = grads.iter().map(|g| g.f_view([-1])).collect::<Result<_, _>>()?;
+        let grad = Tensor::f_cat(&flat, 0)?;
+        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
         if let Some(state) = c.state.as_mut() {
-            state.step(&built.trainable)?;
+            state.step(&built.flat, &grad)?;
         }
         let _ = sums.f_add_(&batch)?;
         Ok(())
@@ -343,20 +281,11 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let len = bs.min(n - start);
-            let (_, batch) = self.batch_sums(
-                &x.f_narrow(0, start, len)?,
-                &y.f_narrow(0, start, len)?,
-                false,
-            )?;
+            let (_, batch) = self.batch_sums(&x.f_narrow(0, start, len)?, &y.f_narrow(0, start, len)?, false)?;
             let _ = sums.f_add_(&batch)?;
             start += len;
         }
-        BatchLogs {
-            names: &names,
-            sums: &sums,
-            count: n,
-        }
-        .logs()
+        BatchLogs { names: &names, sums: &sums, count: n }.logs()
     }
 
     /// The loss and metrics on `(x, y)`, in evaluation mode without gradients.
@@ -379,9 +308,7 @@ impl Sequential {
         let output = self.output_shape()?;
         let x = self.prepare_inputs(x, "x")?;
         let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
-        let mut list = CallbackList {
-            callbacks: callbacks.iter_mut().map(|c| &mut **c).collect(),
-        };
+        let mut list = CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
         list.on_test_begin(self)?;
         let logs = self.evaluate_prepared(&x, &y, batch_size)?;
         list.on_test_end(self, &logs)?;
@@ -404,16 +331,11 @@ impl Sequential {
         check_batch_size(batch_size)?;
         let n = x.size().first().copied().unwrap_or(0);
         if n == 0 {
-            return Err(Error::invalid(
-                "data",
-                "predict got an empty x: give at least one sample",
-            ));
+            return Err(Error::invalid("data", "predict got an empty x: give at least one sample"));
         }
         self.ensure_built("predict")?;
         let x = self.prepare_inputs(x, "x")?;
-        let mut list = CallbackList {
-            callbacks: callbacks.iter_mut().map(|c| &mut **c).collect(),
-        };
+        let mut list = CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
         list.on_predict_begin(self)?;
         let out = {
             let _guard = tch::no_grad_guard();

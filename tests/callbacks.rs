@@ -1,23 +1,14 @@
 //! Built-in callbacks driven by scripted logs, and by real fits where the interplay matters.
 use tch::{Device, Kind, Tensor};
 use tch_keras::callbacks::{
-    CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, Mode, ModelCheckpoint,
-    PathTemplate, ReduceLROnPlateau, TerminateOnNaN,
+    CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, Mode, ModelCheckpoint, PathTemplate,
+    ReduceLROnPlateau, TerminateOnNaN,
 };
-use tch_keras::{
-    Activation, Callback, Dense, FitConfig, Logs, Loss, Metric, Optimizer, Sequential, Verbosity,
-};
+use tch_keras::{Activation, Callback, Dense, FitConfig, Logs, Loss, Metric, Optimizer, Sequential, Verbosity};
 
 fn model() -> Sequential {
-    let mut m = Sequential::new()
-        .input_shape([4])
-        .add(Dense::new(3).activation(Activation::Softmax));
-    m.compile(
-        Optimizer::adam(0.01),
-        Loss::SparseCategoricalCrossentropy,
-        vec![Metric::accuracy()],
-    )
-    .unwrap();
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(3).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
     m.build().unwrap();
     m
 }
@@ -49,52 +40,28 @@ fn early_stopping_stops_where_keras_does() {
     let mut m = model();
     // Best 0.9 at epoch 1; epochs 2 and 3 do not improve; patience 2 stops at epoch 3.
     let mut es = EarlyStopping::new("val_loss", 2);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.95, 0.93, 0.5]),
-        Some(3)
-    );
-    assert_eq!(
-        (es.stopped_epoch(), es.best_epoch(), es.best()),
-        (Some(3), Some(1), 0.9)
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.95, 0.93, 0.5]), Some(3));
+    assert_eq!((es.stopped_epoch(), es.best_epoch(), es.best()), (Some(3), Some(1), 0.9));
     // min_delta 0.05: 0.88 and 0.86 are not improvements on 0.9.
     let mut es = EarlyStopping::new("val_loss", 2).min_delta(0.05);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.88, 0.86, 0.5]),
-        Some(3)
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.88, 0.86, 0.5]), Some(3));
     // Accuracy is maximised in auto mode.
     let mut es = EarlyStopping::new("val_accuracy", 1);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_accuracy", &[0.5, 0.6, 0.7, 0.65, 0.9]),
-        Some(3)
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_accuracy", &[0.5, 0.6, 0.7, 0.65, 0.9]), Some(3));
     let mut es = EarlyStopping::new("val_accuracy", 1).mode(Mode::Min);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_accuracy", &[0.5, 0.6, 0.7]),
-        Some(1)
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_accuracy", &[0.5, 0.6, 0.7]), Some(1));
     // Patience 0 stops at the first non-improvement, but never at epoch 0.
     let mut es = EarlyStopping::new("loss", 0);
     assert_eq!(drive(&mut es, &mut m, "loss", &[1.0, 1.0]), Some(1));
     // A baseline that is never beaten: improvements do not reset the wait, so the first
     // epoch without improvement stops training; without the baseline it would not.
     let mut es = EarlyStopping::new("val_loss", 2).baseline(0.1);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.8, 0.85]),
-        Some(3)
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.8, 0.85]), Some(3));
     let mut es = EarlyStopping::new("val_loss", 2);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.8, 0.85]),
-        None
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_loss", &[1.0, 0.9, 0.8, 0.85]), None);
     // start_from_epoch: the first two epochs are ignored.
     let mut es = EarlyStopping::new("val_loss", 1).start_from_epoch(2);
-    assert_eq!(
-        drive(&mut es, &mut m, "val_loss", &[0.1, 0.2, 0.9, 0.8, 0.85]),
-        Some(4)
-    );
+    assert_eq!(drive(&mut es, &mut m, "val_loss", &[0.1, 0.2, 0.9, 0.8, 0.85]), Some(4));
     // A missing key warns and never stops.
     let mut es = EarlyStopping::new("val_missing", 0);
     assert_eq!(drive(&mut es, &mut m, "val_loss", &[1.0, 2.0, 3.0]), None);
@@ -109,15 +76,9 @@ fn early_stopping_restores_the_best_weights() {
     let mut stopped = None;
     for (epoch, v) in values.iter().enumerate() {
         // Each epoch "trains" the weights to the constant epoch + 1.
-        let w: Vec<Tensor> = m
-            .get_weights()
-            .unwrap()
-            .iter()
-            .map(|t| t.ones_like() * (epoch as f64 + 1.0))
-            .collect();
+        let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.ones_like() * (epoch as f64 + 1.0)).collect();
         m.set_weights(&w).unwrap();
-        es.on_epoch_end(&mut m, epoch, &logs("val_loss", *v))
-            .unwrap();
+        es.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
         if m.stop_training {
             stopped = Some(epoch);
             break;
@@ -125,47 +86,24 @@ fn early_stopping_restores_the_best_weights() {
     }
     assert_eq!(stopped, Some(2));
     for w in m.get_weights().unwrap() {
-        assert_eq!(
-            w.mean(Kind::Float).double_value(&[]),
-            2.0,
-            "weights of epoch 1 restored"
-        );
+        assert_eq!(w.mean(Kind::Float).double_value(&[]), 2.0, "weights of epoch 1 restored");
     }
 }
 
 #[test]
 fn model_checkpoint_with_save_best_only_writes_only_on_improvement() {
     let dir = tempfile::tempdir().unwrap();
-    let template = format!(
-        "{}/w-{{epoch:02d}}-{{val_loss:.2f}}.safetensors",
-        dir.path().display()
-    );
+    let template = format!("{}/w-{{epoch:02d}}-{{val_loss:.2f}}.safetensors", dir.path().display());
     let mut m = model();
-    let mut ck = ModelCheckpoint::new(&template)
-        .unwrap()
-        .save_best_only(true)
-        .save_weights_only(true);
+    let mut ck = ModelCheckpoint::new(&template).unwrap().save_best_only(true).save_weights_only(true);
     drive(&mut ck, &mut m, "val_loss", &[0.9, 0.95, 0.5, 0.6, 0.4]);
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "w-01-0.90.safetensors",
-            "w-03-0.50.safetensors",
-            "w-05-0.40.safetensors"
-        ]
-    );
+    assert_eq!(names, ["w-01-0.90.safetensors", "w-03-0.50.safetensors", "w-05-0.40.safetensors"]);
     assert_eq!(ck.saved().len(), 3);
     // Without save_best_only every epoch is written, as whole models.
-    let mut every = ModelCheckpoint::new(&format!(
-        "{}/all-{{epoch}}.safetensors",
-        dir.path().display()
-    ))
-    .unwrap();
+    let mut every = ModelCheckpoint::new(&format!("{}/all-{{epoch}}.safetensors", dir.path().display())).unwrap();
     drive(&mut every, &mut m, "val_loss", &[0.9, 0.95]);
     assert!(tch_keras::load_model(dir.path().join("all-2.safetensors"), Device::Cpu).is_ok());
 }
@@ -175,21 +113,11 @@ fn path_templates_format_and_reject_unknown_keys() {
     let t = PathTemplate::parse("m-{epoch:03d}-{val_acc:.3f}-{loss}.st").unwrap();
     let mut l = logs("val_acc", 0.98765);
     l.insert("loss", 0.5);
-    assert_eq!(
-        t.format(6, &l).unwrap().to_str().unwrap(),
-        "m-007-0.988-0.5.st"
-    );
-    let e = PathTemplate::parse("m-{val_los}.st")
-        .unwrap()
-        .format(0, &l)
-        .unwrap_err()
-        .to_string();
+    assert_eq!(t.format(6, &l).unwrap().to_str().unwrap(), "m-007-0.988-0.5.st");
+    let e = PathTemplate::parse("m-{val_los}.st").unwrap().format(0, &l).unwrap_err().to_string();
     assert!(e.contains("'val_los'") && e.contains("val_acc"), "{e}");
     assert!(PathTemplate::parse("m-{epoch.st").is_err());
-    assert!(PathTemplate::parse("m-{epoch:x}.st")
-        .unwrap_err()
-        .to_string()
-        .contains("unsupported format"));
+    assert!(PathTemplate::parse("m-{epoch:x}.st").unwrap_err().to_string().contains("unsupported format"));
     // The error surfaces from fit.
     let mut m = model();
     let dir = tempfile::tempdir().unwrap();
@@ -197,15 +125,7 @@ fn path_templates_format_and_reject_unknown_keys() {
     let x = Tensor::randn([8, 4], (Kind::Float, Device::Cpu));
     let y = Tensor::zeros([8], (Kind::Int64, Device::Cpu));
     let e = m
-        .fit(
-            &x,
-            &y,
-            FitConfig {
-                verbose: Verbosity::Silent,
-                callbacks: vec![&mut ck],
-                ..Default::default()
-            },
-        )
+        .fit(&x, &y, FitConfig { verbose: Verbosity::Silent, callbacks: vec![&mut ck], ..Default::default() })
         .unwrap_err();
     assert!(e.to_string().contains("'nope'"), "{e}");
 }
@@ -213,33 +133,23 @@ fn path_templates_format_and_reject_unknown_keys() {
 #[test]
 fn reduce_lr_on_plateau_respects_patience_cooldown_and_min_lr() {
     let mut m = model();
-    let mut cb = ReduceLROnPlateau::new("val_loss", 0.5, 2)
-        .cooldown(2)
-        .min_lr(0.002);
+    let mut cb = ReduceLROnPlateau::new("val_loss", 0.5, 2).cooldown(2).min_lr(0.002);
     let mut rates = Vec::new();
     cb.on_train_begin(&mut m).unwrap();
-    for (epoch, v) in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-        .iter()
-        .enumerate()
-    {
-        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v))
-            .unwrap();
+    for (epoch, v) in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0].iter().enumerate() {
+        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
         rates.push(m.learning_rate().unwrap());
     }
     // Epoch 0 sets the best; epochs 1-2 wait and 2 reduces; epoch 3 is cooling down; as in
     // Keras, the epoch that ends the cooldown (4) already counts as waiting, so 5 reduces; then
     // 8 reduces to the floor 0.002 (not 0.00125). Without the cooldown, 4 and 6 would reduce.
-    assert_eq!(
-        rates,
-        [0.01, 0.01, 0.005, 0.005, 0.005, 0.0025, 0.0025, 0.0025, 0.002]
-    );
+    assert_eq!(rates, [0.01, 0.01, 0.005, 0.005, 0.005, 0.0025, 0.0025, 0.0025, 0.002]);
     // An improvement resets the wait.
     let mut m = model();
     let mut cb = ReduceLROnPlateau::new("val_loss", 0.1, 2);
     cb.on_train_begin(&mut m).unwrap();
     for (epoch, v) in [1.0, 1.0, 0.5, 0.5].iter().enumerate() {
-        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v))
-            .unwrap();
+        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
     }
     assert_eq!(m.learning_rate().unwrap(), 0.01);
 }
@@ -260,12 +170,7 @@ fn learning_rate_scheduler_sets_the_rate_each_epoch() {
     m.fit(
         &x,
         &y,
-        FitConfig {
-            epochs: 3,
-            verbose: Verbosity::Silent,
-            callbacks: vec![&mut sched],
-            ..Default::default()
-        },
+        FitConfig { epochs: 3, verbose: Verbosity::Silent, callbacks: vec![&mut sched], ..Default::default() },
     )
     .unwrap();
     assert_eq!(sched.rates, [0.01, 0.005, 0.0025]);
@@ -295,10 +200,7 @@ fn csv_logger_rows_equal_the_history() {
         .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
-    assert_eq!(
-        rows[0],
-        ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
-    );
+    assert_eq!(rows[0], ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]);
     assert_eq!(rows.len(), 4);
     for (i, row) in rows[1..].iter().enumerate() {
         assert_eq!(row[0], i.to_string());
@@ -309,17 +211,8 @@ fn csv_logger_rows_equal_the_history() {
     }
     // Appending adds rows without a second header.
     let mut csv = CsvLogger::new(&path).append(true).separator(';');
-    m.fit(
-        &x,
-        &y,
-        FitConfig {
-            epochs: 1,
-            verbose: Verbosity::Silent,
-            callbacks: vec![&mut csv],
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    m.fit(&x, &y, FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut csv], ..Default::default() })
+        .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 5);
     assert!(text.lines().last().unwrap().starts_with("0;"));
@@ -360,8 +253,7 @@ fn lambda_callback_runs_its_closures() {
     let s2 = seen.clone();
     let mut cb = LambdaCallback::new()
         .on_epoch_end(move |_, epoch, logs| {
-            s.borrow_mut()
-                .push(format!("end {epoch} {}", logs.get("loss").is_some()));
+            s.borrow_mut().push(format!("end {epoch} {}", logs.get("loss").is_some()));
             Ok(())
         })
         .on_train_end(move |m, _| {

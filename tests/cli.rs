@@ -25,10 +25,7 @@ fn assert_refused(args: &[&str], needles: &[&str]) {
     let o = run(args);
     let err = stderr(&o);
     assert!(!o.status.success(), "{args:?} succeeded");
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace"),
-        "{args:?}: {err}"
-    );
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{args:?}: {err}");
     for n in needles {
         assert!(err.contains(n), "{args:?}: stderr lacks {n:?}:\n{err}");
     }
@@ -37,10 +34,7 @@ fn assert_refused(args: &[&str], needles: &[&str]) {
 #[test]
 fn bad_flags_exit_non_zero_with_one_clear_message() {
     assert_refused(&["--model", "resnet"], &["--model", "resnet", "mlp", "cnn"]);
-    assert_refused(
-        &["--dataset", "cifar"],
-        &["--dataset", "cifar", "fashion-mnist"],
-    );
+    assert_refused(&["--dataset", "cifar"], &["--dataset", "cifar", "fashion-mnist"]);
     assert_refused(&["--device", "tpu"], &["--device", "'tpu' is not a device"]);
     assert_refused(&["--batch-size", "0"], &["--batch-size", "0"]);
     assert_refused(&["--lr=-0.1"], &["--lr", "positive"]);
@@ -72,12 +66,9 @@ fn mnist_dir() -> PathBuf {
 }
 
 fn copy_mnist(to: &Path) {
-    for name in [
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    ] {
+    for name in
+        ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    {
         std::fs::copy(mnist_dir().join(name), to.join(name)).unwrap();
     }
 }
@@ -86,10 +77,7 @@ fn copy_mnist(to: &Path) {
 fn missing_or_truncated_data_names_the_file_and_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nothing-here");
-    assert_refused(
-        &["--data-dir", missing.to_str().unwrap()],
-        &["nothing-here", "no such folder", "scripts/setup.sh"],
-    );
+    assert_refused(&["--data-dir", missing.to_str().unwrap()], &["nothing-here", "no such folder", "scripts/setup.sh"]);
 
     let dir = tmp.path().join("mnist");
     std::fs::create_dir(&dir).unwrap();
@@ -102,21 +90,13 @@ fn missing_or_truncated_data_names_the_file_and_the_fix() {
         &["t10k-labels-idx1-ubyte", "truncated", "scripts/setup.sh"],
     );
     std::fs::remove_file(&labels).unwrap();
-    assert_refused(
-        &["--model", "mlp", "--data-dir", dir.to_str().unwrap()],
-        &["t10k-labels-idx1-ubyte", "missing"],
-    );
+    assert_refused(&["--model", "mlp", "--data-dir", dir.to_str().unwrap()], &["t10k-labels-idx1-ubyte", "missing"]);
 }
 
 #[test]
 fn provisioning_refuses_files_whose_md5_does_not_match() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup.sh");
-    let ok = Command::new("bash")
-        .arg(&script)
-        .arg("verify-mnist")
-        .arg(mnist_dir())
-        .output()
-        .unwrap();
+    let ok = Command::new("bash").arg(&script).arg("verify-mnist").arg(mnist_dir()).output().unwrap();
     assert!(ok.status.success(), "{}", stderr(&ok));
     let tmp = tempfile::tempdir().unwrap();
     copy_mnist(tmp.path());
@@ -124,18 +104,10 @@ fn provisioning_refuses_files_whose_md5_does_not_match() {
     let mut bytes = std::fs::read(&images).unwrap();
     bytes[5000] ^= 0xff;
     std::fs::write(&images, bytes).unwrap();
-    let bad = Command::new("bash")
-        .arg(&script)
-        .arg("verify-mnist")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
+    let bad = Command::new("bash").arg(&script).arg("verify-mnist").arg(tmp.path()).output().unwrap();
     assert!(!bad.status.success());
     let err = stderr(&bad);
-    assert!(
-        err.contains("md5 mismatch") && err.contains("train-images-idx3-ubyte"),
-        "{err}"
-    );
+    assert!(err.contains("md5 mismatch") && err.contains("train-images-idx3-ubyte"), "{err}");
 }
 
 #[test]
@@ -156,12 +128,8 @@ fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(
-        err.contains("Epoch 1/1") && err.contains("1875/1875 - "),
-        "{err}"
-    );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(err.contains("Epoch 1/1") && err.contains("1875/1875 - "), "{err}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["model"], "mlp");
     assert_eq!(r["dataset"], "mnist");
     assert_eq!(r["device"], "cpu");
@@ -174,10 +142,7 @@ fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
     let acc = r["test_accuracy"].as_f64().unwrap();
     assert!(acc > 0.9, "test accuracy {acc}");
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains(&format!("test accuracy: {acc:.4}")),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("test accuracy: {acc:.4}")), "{stdout}");
 }
 
 #[test]
@@ -185,42 +150,17 @@ fn a_saved_model_reloads_with_the_same_test_accuracy() {
     let tmp = tempfile::tempdir().unwrap();
     let p = |n: &str| tmp.path().join(n).to_str().unwrap().to_string();
     let (model, a, b) = (p("m.safetensors"), p("a.json"), p("b.json"));
-    let o = run(&[
-        "--model",
-        "mlp",
-        "--epochs",
-        "1",
-        "--verbose",
-        "0",
-        "--save",
-        &model,
-        "--report",
-        &a,
-    ]);
+    let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--save", &model, "--report", &a]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = run(&[
-        "--load",
-        &model,
-        "--epochs",
-        "0",
-        "--verbose",
-        "0",
-        "--report",
-        &b,
-    ]);
+    let o = run(&["--load", &model, "--epochs", "0", "--verbose", "0", "--report", &b]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()
-    };
+    let read = |f: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap() };
     let (ra, rb) = (read(&a), read(&b));
     assert_eq!(ra["test_accuracy"], rb["test_accuracy"]);
     assert_eq!(ra["test_loss"], rb["test_loss"]);
     assert_eq!(rb["epochs"], 0);
     assert_eq!(rb["params"], 25_818);
-    assert_refused(
-        &["--load", &p("absent.safetensors")],
-        &["absent.safetensors"],
-    );
+    assert_refused(&["--load", &p("absent.safetensors")], &["absent.safetensors"]);
 }
 
 #[test]
@@ -230,58 +170,20 @@ fn checkpoints_resume_an_interrupted_run_and_csv_appends() {
     let csv = tmp.path().join("log.csv");
     let (d, c) = (dir.to_str().unwrap(), csv.to_str().unwrap());
     // A run of 2 epochs "interrupted" after the first, then resumed to 2.
-    let o = run(&[
-        "--model",
-        "mlp",
-        "--epochs",
-        "1",
-        "--verbose",
-        "0",
-        "--checkpoint-dir",
-        d,
-        "--csv",
-        c,
-    ]);
+    let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--checkpoint-dir", d, "--csv", c]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.join("last.safetensors").exists() && dir.join("best.safetensors").exists());
-    let o = run(&[
-        "--model",
-        "mlp",
-        "--epochs",
-        "2",
-        "--verbose",
-        "2",
-        "--resume",
-        d,
-        "--csv",
-        c,
-    ]);
+    let o = run(&["--model", "mlp", "--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("Epoch 2/2") && !stderr(&o).contains("Epoch 1/2"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("Epoch 2/2") && !stderr(&o).contains("Epoch 1/2"), "{}", stderr(&o));
     let text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(
-        lines[1].starts_with("0,") && lines[2].starts_with("1,"),
-        "{text}"
-    );
+    assert!(lines[1].starts_with("0,") && lines[2].starts_with("1,"), "{text}");
     let resumed = tch_keras::load_model(dir.join("last.safetensors"), tch::Device::Cpu).unwrap();
     assert_eq!(resumed.epochs_done(), 2);
     assert_eq!(resumed.iterations(), 2 * 1875);
     // --early-stopping is accepted and training still reports.
-    let o = run(&[
-        "--model",
-        "mlp",
-        "--epochs",
-        "1",
-        "--verbose",
-        "0",
-        "--early-stopping",
-        "1",
-    ]);
+    let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--early-stopping", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -6,8 +6,7 @@ use std::time::Duration;
 use indicatif::{InMemoryTerm, ProgressDrawTarget};
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
-    progress_line, Activation, Dense, FitConfig, Logs, Loss, Metric, Optimizer, ProgbarLogger,
-    Sequential, Verbosity,
+    progress_line, Activation, Dense, FitConfig, Logs, Loss, Metric, Optimizer, ProgbarLogger, Sequential, Verbosity,
 };
 
 fn logs() -> Logs {
@@ -33,15 +32,9 @@ fn running_line_shows_the_bar_head_and_eta() {
     let mut l = Logs::new();
     l.insert("loss", 0.25);
     let line = progress_line(469, 938, Duration::from_secs(10), &l, true);
-    assert_eq!(
-        line,
-        "469/938 [==============>...............] - ETA: 10s - loss: 0.2500"
-    );
+    assert_eq!(line, "469/938 [==============>...............] - ETA: 10s - loss: 0.2500");
     let line = progress_line(1, 938, Duration::from_secs(1), &Logs::new(), true);
-    assert_eq!(
-        line,
-        "  1/938 [..............................] - ETA: 15:37"
-    );
+    assert_eq!(line, "  1/938 [..............................] - ETA: 15:37");
     let line = progress_line(938, 938, Duration::from_millis(400), &l, false);
     assert_eq!(line, "938/938 - 0s - 426us/step - loss: 0.2500");
     let mut tiny = Logs::new();
@@ -66,9 +59,8 @@ fn model() -> (Sequential, Tensor, Tensor) {
 fn terminal_output_shows_epochs_and_final_bars() {
     let term = InMemoryTerm::new(20, 160);
     let t = term.clone();
-    let bar = ProgbarLogger::to_terminal(Verbosity::ProgressBar, move || {
-        ProgressDrawTarget::term_like(Box::new(t.clone()))
-    });
+    let bar =
+        ProgbarLogger::to_terminal(Verbosity::ProgressBar, move || ProgressDrawTarget::term_like(Box::new(t.clone())));
     let (mut m, x, y) = model();
     let (vx, vy) = (x.narrow(0, 0, 10), y.narrow(0, 0, 10));
     m.fit(
@@ -84,19 +76,12 @@ fn terminal_output_shows_epochs_and_final_bars() {
     )
     .unwrap();
     let screen = term.contents();
-    let lines: Vec<&str> = screen
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = screen.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 4, "{screen}");
     assert_eq!(lines[0], "Epoch 1/2");
     assert_eq!(lines[2], "Epoch 2/2");
     for l in [lines[1], lines[3]] {
-        assert!(
-            l.starts_with("5/5 [==============================] - 0s "),
-            "{l}"
-        );
+        assert!(l.starts_with("5/5 [==============================] - 0s "), "{l}");
         assert!(
             l.contains("/step - loss: ")
                 && l.contains(" - acc: ")
@@ -122,37 +107,18 @@ impl Write for Shared {
 
 #[test]
 fn piped_output_is_one_line_per_epoch() {
-    for (verbose, bar) in [
-        (Verbosity::ProgressBar, true),
-        (Verbosity::EpochLine, false),
-    ] {
+    for (verbose, bar) in [(Verbosity::ProgressBar, true), (Verbosity::EpochLine, false)] {
         let out = Shared::default();
         let (mut m, x, y) = model();
         let progress = ProgbarLogger::to_writer(verbose, out.clone());
-        m.fit(
-            &x,
-            &y,
-            FitConfig {
-                epochs: 3,
-                batch_size: 16,
-                progress: Some(progress),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        m.fit(&x, &y, FitConfig { epochs: 3, batch_size: 16, progress: Some(progress), ..Default::default() }).unwrap();
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 6, "{text}");
         assert_eq!(lines[4], "Epoch 3/3");
-        let prefix = if bar {
-            "4/4 [==============================] - "
-        } else {
-            "4/4 - "
-        };
+        let prefix = if bar { "4/4 [==============================] - " } else { "4/4 - " };
         assert!(
-            lines[5].starts_with(prefix)
-                && lines[5].contains(" - loss: ")
-                && lines[5].contains(" - acc: "),
+            lines[5].starts_with(prefix) && lines[5].contains(" - loss: ") && lines[5].contains(" - acc: "),
             "{text}"
         );
     }

@@ -6,8 +6,8 @@ use std::process::Command;
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::cache_dir;
 use tch_keras::{
-    load_model, Activation, BatchNormalization, Conv2D, Dense, Dropout, Error, FitConfig, Flatten,
-    Loss, MaxPooling2D, Metric, Optimizer, Sequential, Verbosity,
+    load_model, Activation, BatchNormalization, Conv2D, Dense, Dropout, Error, FitConfig, Flatten, Loss, MaxPooling2D,
+    Metric, Optimizer, Sequential, Verbosity,
 };
 
 fn cnn() -> Sequential {
@@ -25,42 +25,20 @@ fn cnn() -> Sequential {
 fn data() -> (Tensor, Tensor) {
     tch::manual_seed(11);
     let x = Tensor::randn([64, 1, 8, 8], (Kind::Float, Device::Cpu));
-    let y = x
-        .mean_dim(&[2i64, 3][..], false, Kind::Float)
-        .reshape([64])
-        .gt(0.0)
-        .to_kind(Kind::Int64)
-        + x.select(3, 0)
-            .mean_dim(&[1i64, 2][..], false, Kind::Float)
-            .gt(0.0)
-            .to_kind(Kind::Int64);
+    let y = x.mean_dim(&[2i64, 3][..], false, Kind::Float).reshape([64]).gt(0.0).to_kind(Kind::Int64)
+        + x.select(3, 0).mean_dim(&[1i64, 2][..], false, Kind::Float).gt(0.0).to_kind(Kind::Int64);
     (x, y)
 }
 
 fn compiled(opt: Optimizer) -> Sequential {
     let mut m = cnn();
-    m.compile(
-        opt,
-        Loss::SparseCategoricalCrossentropy,
-        vec![Metric::accuracy()],
-    )
-    .unwrap();
+    m.compile(opt, Loss::SparseCategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
     m
 }
 
 fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, initial_epoch: usize, epochs: usize) {
-    m.fit(
-        x,
-        y,
-        FitConfig {
-            epochs,
-            initial_epoch,
-            batch_size: 16,
-            verbose: Verbosity::Silent,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    m.fit(x, y, FitConfig { epochs, initial_epoch, batch_size: 16, verbose: Verbosity::Silent, ..Default::default() })
+        .unwrap();
 }
 
 #[test]
@@ -73,10 +51,7 @@ fn load_model_round_trip_predicts_identical_outputs() {
     m.save(&path).unwrap();
     let mut loaded = load_model(&path, Device::Cpu).unwrap();
     assert_eq!(loaded.layers(), m.layers());
-    assert_eq!(
-        loaded.compiled().unwrap().1,
-        Loss::SparseCategoricalCrossentropy
-    );
+    assert_eq!(loaded.compiled().unwrap().1, Loss::SparseCategoricalCrossentropy);
     assert_eq!(loaded.epochs_done(), 2);
     assert_eq!(loaded.iterations(), m.iterations());
     let (a, b) = (m.predict(&x, 16).unwrap(), loaded.predict(&x, 16).unwrap());
@@ -94,49 +69,29 @@ fn weights_round_trip_and_mismatches_are_listed() {
     m.save_weights(&path).unwrap();
     let mut fresh = cnn().seed(99);
     fresh.build().unwrap();
-    assert!(!fresh
-        .predict(&x, 64)
-        .unwrap()
-        .equal(&m.predict(&x, 64).unwrap()));
+    assert!(!fresh.predict(&x, 64).unwrap().equal(&m.predict(&x, 64).unwrap()));
     fresh.load_weights(&path).unwrap();
-    assert!(fresh
-        .predict(&x, 64)
-        .unwrap()
-        .equal(&m.predict(&x, 64).unwrap()));
+    assert!(fresh.predict(&x, 64).unwrap().equal(&m.predict(&x, 64).unwrap()));
 
-    let mut other = Sequential::new()
-        .input_shape([1, 8, 8])
-        .add(Conv2D::new(5, 3))
-        .add(Flatten::new())
-        .add(Dense::new(3));
+    let mut other =
+        Sequential::new().input_shape([1, 8, 8]).add(Conv2D::new(5, 3)).add(Flatten::new()).add(Dense::new(3));
     other.build().unwrap();
     let before = other.get_weights().unwrap();
     let e = other.load_weights(&path).unwrap_err();
     assert!(matches!(e, Error::Checkpoint { .. }), "{e}");
     let text = e.to_string();
+    assert!(text.contains("w.safetensors") && text.contains("does not match"), "{text}");
     assert!(
-        text.contains("w.safetensors") && text.contains("does not match"),
+        text.contains("layers.0.weight has shape [4, 1, 3, 3] in the file but [5, 1, 3, 3] in the model"),
         "{text}"
     );
-    assert!(
-        text.contains(
-            "layers.0.weight has shape [4, 1, 3, 3] in the file but [5, 1, 3, 3] in the model"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("layers.1.running_mean is in the file but not in the model"),
-        "{text}"
-    );
+    assert!(text.contains("layers.1.running_mean is in the file but not in the model"), "{text}");
     for (a, b) in before.iter().zip(other.get_weights().unwrap()) {
         assert!(a.equal(&b), "a failed load changed the weights");
     }
     // A weights-only file has no architecture.
     let e = load_model(&path, Device::Cpu).unwrap_err().to_string();
-    assert!(
-        e.contains("no model architecture") && e.contains("load_weights"),
-        "{e}"
-    );
+    assert!(e.contains("no model architecture") && e.contains("load_weights"), "{e}");
 }
 
 #[test]
@@ -144,18 +99,12 @@ fn bad_files_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.safetensors");
     let e = load_model(&missing, Device::Cpu).unwrap_err();
-    assert!(
-        matches!(e, Error::Io { .. }) && e.to_string().contains("missing.safetensors"),
-        "{e}"
-    );
+    assert!(matches!(e, Error::Io { .. }) && e.to_string().contains("missing.safetensors"), "{e}");
 
     let junk = dir.path().join("junk.safetensors");
     std::fs::write(&junk, b"this is not a safetensors file at all").unwrap();
     let e = load_model(&junk, Device::Cpu).unwrap_err().to_string();
-    assert!(
-        e.contains("junk.safetensors") && e.contains("not a readable safetensors file"),
-        "{e}"
-    );
+    assert!(e.contains("junk.safetensors") && e.contains("not a readable safetensors file"), "{e}");
 
     let (x, y) = data();
     let mut m = compiled(Optimizer::adam(0.01));
@@ -166,22 +115,11 @@ fn bad_files_are_typed_errors() {
     let cut = dir.path().join("cut.safetensors");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let e = load_model(&cut, Device::Cpu).unwrap_err().to_string();
-    assert!(
-        e.contains("cut.safetensors") && e.contains("truncated"),
-        "{e}"
-    );
+    assert!(e.contains("cut.safetensors") && e.contains("truncated"), "{e}");
 
-    let e = m
-        .save(Path::new("/nonexistent-folder/m.safetensors"))
-        .unwrap_err();
-    assert!(
-        e.to_string().contains("/nonexistent-folder/m.safetensors"),
-        "{e}"
-    );
-    let e = Sequential::new()
-        .add(Dense::new(1))
-        .save_weights(dir.path().join("x"))
-        .unwrap_err();
+    let e = m.save(Path::new("/nonexistent-folder/m.safetensors")).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent-folder/m.safetensors"), "{e}");
+    let e = Sequential::new().add(Dense::new(1)).save_weights(dir.path().join("x")).unwrap_err();
     assert!(matches!(e, Error::NotBuilt { .. }), "{e}");
 }
 
@@ -210,18 +148,8 @@ import sys, json, safetensors.torch as st
 d = st.load_file(sys.argv[1])
 print(json.dumps({k: {"shape": list(v.shape), "dtype": str(v.dtype), "values": v.flatten().tolist()} for k, v in d.items()}))
 "#;
-    let out = Command::new("python3")
-        .env("PYTHONPATH", pythonpath)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("python3").env("PYTHONPATH", pythonpath).arg("-c").arg(script).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let obj = json.as_object().unwrap();
     let vars = m.variables().unwrap();
@@ -229,24 +157,10 @@ print(json.dumps({k: {"shape": list(v.shape), "dtype": str(v.dtype), "values": v
     for (name, t) in vars {
         let entry = &obj[name.as_str()];
         assert_eq!(entry["dtype"], "torch.float32", "{name}");
-        let shape: Vec<i64> = entry["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_i64().unwrap())
-            .collect();
+        let shape: Vec<i64> = entry["shape"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
         assert_eq!(shape, t.size(), "{name}");
-        let values: Vec<f32> = entry["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
-        assert_eq!(
-            values,
-            Vec::<f32>::try_from(t.reshape([-1])).unwrap(),
-            "{name}"
-        );
+        let values: Vec<f32> = entry["values"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+        assert_eq!(values, Vec::<f32>::try_from(t.reshape([-1])).unwrap(), "{name}");
     }
     assert!(obj.contains_key("layers.1.running_var") && obj.contains_key("layers.5.weight"));
 }
@@ -254,11 +168,7 @@ print(json.dumps({k: {"shape": list(v.shape), "dtype": str(v.dtype), "values": v
 #[test]
 fn resuming_after_epoch_one_of_three_gives_bitwise_the_same_weights() {
     let (x, y) = data();
-    for opt in [
-        Optimizer::adam(0.01),
-        Optimizer::sgd_momentum(0.05, 0.9, true),
-        Optimizer::adagrad(0.05),
-    ] {
+    for opt in [Optimizer::adam(0.01), Optimizer::sgd_momentum(0.05, 0.9, true), Optimizer::adagrad(0.05)] {
         let mut straight = compiled(opt);
         fit(&mut straight, &x, &y, 0, 3);
 
@@ -274,12 +184,7 @@ fn resuming_after_epoch_one_of_three_gives_bitwise_the_same_weights() {
         fit(&mut resumed, &x, &y, start, 3);
 
         assert_eq!(resumed.iterations(), straight.iterations());
-        for ((name, a), (_, b)) in straight
-            .variables()
-            .unwrap()
-            .iter()
-            .zip(resumed.variables().unwrap())
-        {
+        for ((name, a), (_, b)) in straight.variables().unwrap().iter().zip(resumed.variables().unwrap()) {
             assert!(a.equal(b), "{opt:?}: {name} differs after resuming");
         }
     }
@@ -306,44 +211,18 @@ fn a_save_killed_before_the_rename_leaves_the_old_file_loadable() {
     // after writing the temporary file, before the rename, as a crash would.
     let out = Command::new(env!("CARGO_BIN_EXE_tch-keras"))
         .env(tch_keras::saving::CRASH_BEFORE_RENAME_ENV, "1")
-        .args([
-            "--load",
-            path.to_str().unwrap(),
-            "--epochs",
-            "1",
-            "--verbose",
-            "0",
-            "--save",
-            path.to_str().unwrap(),
-        ])
+        .args(["--load", path.to_str().unwrap(), "--epochs", "1", "--verbose", "0", "--save", path.to_str().unwrap()])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !err.contains("error:"),
-        "the run failed before saving: {err}"
-    );
+    assert!(!err.contains("error:"), "the run failed before saving: {err}");
     assert!(!out.status.success(), "the save was expected to be killed");
     let tmp = tmp_files(dir.path());
-    assert_eq!(
-        tmp.len(),
-        1,
-        "the interrupted temporary file is left beside the checkpoint"
-    );
-    assert!(
-        std::fs::metadata(&tmp[0]).unwrap().len() > before.len() as u64,
-        "the new file holds optimizer state too"
-    );
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        before,
-        "the old checkpoint was changed"
-    );
+    assert_eq!(tmp.len(), 1, "the interrupted temporary file is left beside the checkpoint");
+    assert!(std::fs::metadata(&tmp[0]).unwrap().len() > before.len() as u64, "the new file holds optimizer state too");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the old checkpoint was changed");
     let x = Tensor::rand([5, 784], (Kind::Float, Device::Cpu));
     let mut loaded = load_model(&path, Device::Cpu).unwrap();
     assert_eq!(loaded.epochs_done(), 0);
-    assert!(loaded
-        .predict(&x, 64)
-        .unwrap()
-        .equal(&m.predict(&x, 64).unwrap()));
+    assert!(loaded.predict(&x, 64).unwrap().equal(&m.predict(&x, 64).unwrap()));
 }

@@ -33,10 +33,7 @@ impl PathTemplate {
             if open > 0 {
                 pieces.push(Piece::Text(rest[..open].to_string()));
             }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| bad("a '{' is never closed".into()))?
-                + open;
+            let close = rest[open..].find('}').ok_or_else(|| bad("a '{' is never closed".into()))? + open;
             let field = &rest[open + 1..close];
             let (key, fmt) = match field.split_once(':') {
                 Some((k, f)) => (k, Some(f.to_string())),
@@ -46,15 +43,10 @@ impl PathTemplate {
                 return Err(bad("empty field '{}'".into()));
             }
             if let Some(f) = &fmt {
-                let ok = (f.starts_with('.')
-                    && f.ends_with('f')
-                    && f[1..f.len() - 1].parse::<usize>().is_ok())
-                    || (f.ends_with('d')
-                        && (f.len() == 1 || f[..f.len() - 1].parse::<usize>().is_ok()));
+                let ok = (f.starts_with('.') && f.ends_with('f') && f[1..f.len() - 1].parse::<usize>().is_ok())
+                    || (f.ends_with('d') && (f.len() == 1 || f[..f.len() - 1].parse::<usize>().is_ok()));
                 if !ok {
-                    return Err(bad(format!(
-                        "unsupported format '{f}' for {key}: use .Nf, d, Nd or 0Nd"
-                    )));
+                    return Err(bad(format!("unsupported format '{f}' for {key}: use .Nf, d, Nd or 0Nd")));
                 }
             }
             pieces.push(Piece::Field(key.to_string(), fmt));
@@ -66,10 +58,7 @@ impl PathTemplate {
         if !rest.is_empty() {
             pieces.push(Piece::Text(rest.to_string()));
         }
-        Ok(Self {
-            template: template.to_string(),
-            pieces,
-        })
+        Ok(Self { template: template.to_string(), pieces })
     }
 
     /// Formats the path for `epoch` (from 0) and `logs`. A key absent from the logs is an error
@@ -205,11 +194,7 @@ impl Callback for ModelCheckpoint {
             let Some(current) = monitored("ModelCheckpoint", &self.monitor, logs) else {
                 return Ok(());
             };
-            if !self
-                .mode
-                .resolve(&self.monitor)
-                .improved(current, self.best, 0.0)
-            {
+            if !self.mode.resolve(&self.monitor).improved(current, self.best, 0.0) {
                 return Ok(());
             }
             self.best = current;

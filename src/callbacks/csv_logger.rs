@@ -24,14 +24,7 @@ pub struct CsvLogger {
 impl CsvLogger {
     /// Logs to `path`, replacing it.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self {
-            path: path.into(),
-            separator: ',',
-            append: false,
-            file: None,
-            keys: None,
-            header_needed: true,
-        }
+        Self { path: path.into(), separator: ',', append: false, file: None, keys: None, header_needed: true }
     }
     /// Sets the separator.
     pub fn separator(mut self, sep: char) -> Self {
@@ -47,10 +40,7 @@ impl CsvLogger {
 
 impl Callback for CsvLogger {
     fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
-        let existing = self.append
-            && std::fs::metadata(&self.path)
-                .map(|m| m.len() > 0)
-                .unwrap_or(false);
+        let existing = self.append && std::fs::metadata(&self.path).map(|m| m.len() > 0).unwrap_or(false);
         let file = OpenOptions::new()
             .create(true)
             .write(true)
@@ -76,18 +66,11 @@ impl Callback for CsvLogger {
             text.push_str(&format!("epoch{sep}{}\n", keys.join(&sep)));
             self.header_needed = false;
         }
-        let values: Vec<String> = keys
-            .iter()
-            .map(|k| {
-                logs.get(k)
-                    .map_or_else(|| "NA".to_string(), |v| format!("{v}"))
-            })
-            .collect();
+        let values: Vec<String> =
+            keys.iter().map(|k| logs.get(k).map_or_else(|| "NA".to_string(), |v| format!("{v}"))).collect();
         text.push_str(&format!("{epoch}{sep}{}\n", values.join(&sep)));
         if let Some(f) = self.file.as_mut() {
-            f.write_all(text.as_bytes())
-                .and_then(|_| f.flush())
-                .map_err(|e| Error::io(&self.path, e))?;
+            f.write_all(text.as_bytes()).and_then(|_| f.flush()).map_err(|e| Error::io(&self.path, e))?;
         }
         Ok(())
     }

@@ -123,10 +123,7 @@ impl Callback for EarlyStopping {
             if self.restore_best_weights {
                 self.best_weights = Some(model.get_weights()?);
             }
-            if self
-                .baseline
-                .is_none_or(|b| mode.improved(current, b, self.min_delta))
-            {
+            if self.baseline.is_none_or(|b| mode.improved(current, b, self.min_delta)) {
                 self.wait = 0;
             }
             return Ok(());

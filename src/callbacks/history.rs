@@ -23,10 +23,7 @@ impl History {
 
     /// The keys recorded, in the order of the first epoch.
     pub fn keys(&self) -> Vec<String> {
-        self.logs
-            .first()
-            .map(|l| l.keys().map(String::from).collect())
-            .unwrap_or_default()
+        self.logs.first().map(|l| l.keys().map(String::from).collect()).unwrap_or_default()
     }
 
     /// One key as a series over the epochs (Keras's `history.history["loss"]`).
@@ -36,10 +33,7 @@ impl History {
 
     /// Every key as a series.
     pub fn as_map(&self) -> BTreeMap<String, Vec<f64>> {
-        self.keys()
-            .into_iter()
-            .filter_map(|k| self.series(&k).map(|s| (k, s)))
-            .collect()
+        self.keys().into_iter().filter_map(|k| self.series(&k).map(|s| (k, s))).collect()
     }
 
     /// The last epoch's logs.

@@ -34,42 +34,27 @@ impl LambdaCallback {
         Self::default()
     }
     /// Runs `f` at training start.
-    pub fn on_train_begin(
-        mut self,
-        f: impl FnMut(&mut Sequential) -> Result<()> + 'static,
-    ) -> Self {
+    pub fn on_train_begin(mut self, f: impl FnMut(&mut Sequential) -> Result<()> + 'static) -> Self {
         self.train_begin = Some(Box::new(f));
         self
     }
     /// Runs `f` at training end.
-    pub fn on_train_end(
-        mut self,
-        f: impl FnMut(&mut Sequential, &Logs) -> Result<()> + 'static,
-    ) -> Self {
+    pub fn on_train_end(mut self, f: impl FnMut(&mut Sequential, &Logs) -> Result<()> + 'static) -> Self {
         self.train_end = Some(Box::new(f));
         self
     }
     /// Runs `f` at each epoch start.
-    pub fn on_epoch_begin(
-        mut self,
-        f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static,
-    ) -> Self {
+    pub fn on_epoch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static) -> Self {
         self.epoch_begin = Some(Box::new(f));
         self
     }
     /// Runs `f` at each epoch end.
-    pub fn on_epoch_end(
-        mut self,
-        f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'static,
-    ) -> Self {
+    pub fn on_epoch_end(mut self, f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'static) -> Self {
         self.epoch_end = Some(Box::new(f));
         self
     }
     /// Runs `f` before each batch.
-    pub fn on_train_batch_begin(
-        mut self,
-        f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static,
-    ) -> Self {
+    pub fn on_train_batch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static) -> Self {
         self.batch_begin = Some(Box::new(f));
         self
     }
@@ -91,26 +76,15 @@ impl Callback for LambdaCallback {
         self.train_end.as_mut().map_or(Ok(()), |f| f(model, logs))
     }
     fn on_epoch_begin(&mut self, model: &mut Sequential, epoch: usize) -> Result<()> {
-        self.epoch_begin
-            .as_mut()
-            .map_or(Ok(()), |f| f(model, epoch))
+        self.epoch_begin.as_mut().map_or(Ok(()), |f| f(model, epoch))
     }
     fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
-        self.epoch_end
-            .as_mut()
-            .map_or(Ok(()), |f| f(model, epoch, logs))
+        self.epoch_end.as_mut().map_or(Ok(()), |f| f(model, epoch, logs))
     }
     fn on_train_batch_begin(&mut self, model: &mut Sequential, step: usize) -> Result<()> {
         self.batch_begin.as_mut().map_or(Ok(()), |f| f(model, step))
     }
-    fn on_train_batch_end(
-        &mut self,
-        model: &mut Sequential,
-        step: usize,
-        logs: &BatchLogs<'_>,
-    ) -> Result<()> {
-        self.batch_end
-            .as_mut()
-            .map_or(Ok(()), |f| f(model, step, logs))
+    fn on_train_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        self.batch_end.as_mut().map_or(Ok(()), |f| f(model, step, logs))
     }
 }

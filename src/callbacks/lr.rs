@@ -12,19 +12,14 @@ pub struct LearningRateScheduler {
 
 impl std::fmt::Debug for LearningRateScheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LearningRateScheduler")
-            .field("rates", &self.rates)
-            .finish_non_exhaustive()
+        f.debug_struct("LearningRateScheduler").field("rates", &self.rates).finish_non_exhaustive()
     }
 }
 
 impl LearningRateScheduler {
     /// A schedule from (epoch from 0, current rate) to the new rate.
     pub fn new(schedule: impl FnMut(usize, f64) -> f64 + Send + 'static) -> Self {
-        Self {
-            schedule: Box::new(schedule),
-            rates: Vec::new(),
-        }
+        Self { schedule: Box::new(schedule), rates: Vec::new() }
     }
 }
 
@@ -81,12 +76,7 @@ impl Default for ReduceLROnPlateau {
 impl ReduceLROnPlateau {
     /// Watches `monitor`, multiplying by `factor` after `patience` epochs.
     pub fn new(monitor: impl Into<String>, factor: f64, patience: usize) -> Self {
-        Self {
-            monitor: monitor.into(),
-            factor,
-            patience,
-            ..Default::default()
-        }
+        Self { monitor: monitor.into(), factor, patience, ..Default::default() }
     }
     /// Sets the cooldown.
     pub fn cooldown(mut self, epochs: usize) -> Self {
@@ -121,11 +111,7 @@ impl Callback for ReduceLROnPlateau {
             self.cooldown_counter -= 1;
             self.wait = 0;
         }
-        if self
-            .mode
-            .resolve(&self.monitor)
-            .improved(current, self.best, self.min_delta)
-        {
+        if self.mode.resolve(&self.monitor).improved(current, self.best, self.min_delta) {
             self.best = current;
             self.wait = 0;
         } else if self.cooldown_counter == 0 {

@@ -67,11 +67,8 @@ impl BatchLogs<'_> {
     /// The running means over the epoch so far, weighted by batch size (loss first, then
     /// metrics under their names).
     pub fn logs(&self) -> Result<Logs> {
-        let values: Vec<f64> = Vec::<f64>::try_from(
-            self.sums
-                .f_to_kind(tch::Kind::Double)?
-                .f_div_scalar(self.count.max(1) as f64)?,
-        )?;
+        let values: Vec<f64> =
+            Vec::<f64>::try_from(self.sums.f_to_kind(tch::Kind::Double)?.f_div_scalar(self.count.max(1) as f64)?)?;
         let mut logs = Logs::new();
         for (name, v) in self.names.iter().zip(values) {
             logs.insert(name.clone(), v);
@@ -111,12 +108,7 @@ pub trait Callback {
         Ok(())
     }
     /// After a training batch, with lazily read running logs.
-    fn on_train_batch_end(
-        &mut self,
-        model: &mut Sequential,
-        step: usize,
-        logs: &BatchLogs<'_>,
-    ) -> Result<()> {
+    fn on_train_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
         Ok(())
     }
     /// Before evaluation (validation inside `fit`, or `evaluate_with`).

@@ -22,13 +22,7 @@ impl Mode {
     /// `Min` or `Max` for `monitor`.
     pub fn resolve(self, monitor: &str) -> Mode {
         match self {
-            Mode::Auto
-                if ["acc", "accuracy", "auc"]
-                    .iter()
-                    .any(|s| monitor.ends_with(s)) =>
-            {
-                Mode::Max
-            }
+            Mode::Auto if ["acc", "accuracy", "auc"].iter().any(|s| monitor.ends_with(s)) => Mode::Max,
             Mode::Auto => Mode::Min,
             m => m,
         }

@@ -62,13 +62,7 @@ fn format_per_step(secs: f64) -> String {
 
 /// One progress line in Keras's format. With `bar` false it is the verbose-2 form
 /// (`938/938 - 12s - 13ms/step - loss: ...`).
-pub fn progress_line(
-    step: usize,
-    total: usize,
-    elapsed: Duration,
-    logs: &Logs,
-    bar: bool,
-) -> String {
+pub fn progress_line(step: usize, total: usize, elapsed: Duration, logs: &Logs, bar: bool) -> String {
     let digits = total.to_string().len();
     let mut line = format!("{step:>digits$}/{total}");
     let secs = elapsed.as_secs_f64();
@@ -86,10 +80,7 @@ pub fn progress_line(
         line.push(' ');
         line.push_str(&b);
         if step < total {
-            line.push_str(&format!(
-                " - ETA: {}",
-                format_eta(per_step * (total - step) as f64)
-            ));
+            line.push_str(&format!(" - ETA: {}", format_eta(per_step * (total - step) as f64)));
         } else {
             line.push_str(&format!(" - {secs:.0}s {}", format_per_step(per_step)));
         }
@@ -120,9 +111,7 @@ pub struct ProgbarLogger {
 
 impl std::fmt::Debug for ProgbarLogger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProgbarLogger")
-            .field("verbose", &self.verbose)
-            .finish_non_exhaustive()
+        f.debug_struct("ProgbarLogger").field("verbose", &self.verbose).finish_non_exhaustive()
     }
 }
 
@@ -139,10 +128,7 @@ impl ProgbarLogger {
 
     /// Draws a live bar into a terminal-like target made by `target` (for example an
     /// `indicatif::InMemoryTerm`).
-    pub fn to_terminal(
-        verbose: Verbosity,
-        target: impl Fn() -> ProgressDrawTarget + Send + 'static,
-    ) -> Self {
+    pub fn to_terminal(verbose: Verbosity, target: impl Fn() -> ProgressDrawTarget + Send + 'static) -> Self {
         Self::with_output(verbose, Output::Terminal(Box::new(target)))
     }
 
@@ -152,21 +138,14 @@ impl ProgbarLogger {
     }
 
     fn with_output(verbose: Verbosity, output: Output) -> Self {
-        Self {
-            verbose,
-            output,
-            params: None,
-            started: Instant::now(),
-            last_draw: None,
-            bar: None,
-        }
+        Self { verbose, output, params: None, started: Instant::now(), last_draw: None, bar: None }
     }
 
     fn write_line(&mut self, line: &str) -> Result<()> {
         match &mut self.output {
-            Output::Lines(w) => writeln!(w, "{line}")
-                .and_then(|_| w.flush())
-                .map_err(|e| Error::io("<progress output>", e)),
+            Output::Lines(w) => {
+                writeln!(w, "{line}").and_then(|_| w.flush()).map_err(|e| Error::io("<progress output>", e))
+            }
             Output::Terminal(_) => {
                 if let Some(bar) = &self.bar {
                     bar.println(line);
@@ -195,21 +174,13 @@ impl Callback for ProgbarLogger {
         self.last_draw = None;
         if let Output::Terminal(target) = &self.output {
             let bar = ProgressBar::with_draw_target(Some(steps as u64), target());
-            bar.set_style(
-                ProgressStyle::with_template("{msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            bar.set_style(ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
             self.bar = Some(bar);
         }
         self.write_line(&format!("Epoch {}/{}", epoch + 1, epochs))
     }
 
-    fn on_train_batch_end(
-        &mut self,
-        _model: &mut Sequential,
-        step: usize,
-        logs: &BatchLogs<'_>,
-    ) -> Result<()> {
+    fn on_train_batch_end(&mut self, _model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
         if !self.live() {
             return Ok(());
         }
@@ -232,13 +203,7 @@ impl Callback for ProgbarLogger {
             return Ok(());
         }
         let steps = self.params.map_or(0, |p| p.steps);
-        let line = progress_line(
-            steps,
-            steps,
-            self.started.elapsed(),
-            logs,
-            self.verbose == Verbosity::ProgressBar,
-        );
+        let line = progress_line(steps, steps, self.started.elapsed(), logs, self.verbose == Verbosity::ProgressBar);
         match (&self.output, self.bar.take()) {
             (Output::Terminal(_), Some(bar)) => {
                 bar.set_position(steps as u64);

@@ -24,12 +24,7 @@ impl Callback for TerminateOnNaN {
         Ok(())
     }
 
-    fn on_train_batch_end(
-        &mut self,
-        model: &mut Sequential,
-        step: usize,
-        logs: &BatchLogs<'_>,
-    ) -> Result<()> {
+    fn on_train_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
         if model.stop_training {
             return Ok(());
         }

@@ -22,10 +22,7 @@ pub struct BatchNormalization {
 
 impl Default for BatchNormalization {
     fn default() -> Self {
-        Self {
-            momentum: 0.99,
-            epsilon: 1e-3,
-        }
+        Self { momentum: 0.99, epsilon: 1e-3 }
     }
 }
 
@@ -69,17 +66,16 @@ impl LayerSpec for BatchNormalization {
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
         match input.len() {
             1 | 3 => Ok(input.to_vec()),
-            n => Err(format!("BatchNormalization takes (None, features) or (None, c, h, w) inputs, got {n}-D per sample")),
+            n => Err(format!(
+                "BatchNormalization takes (None, features) or (None, c, h, w) inputs, got {n}-D per sample"
+            )),
         }
     }
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
         if !(0.0..1.0).contains(&self.momentum) || self.epsilon <= 0.0 {
             return Err(config_error(
                 "BatchNormalization",
-                format!(
-                    "momentum must be in [0, 1) and epsilon positive, got {} and {}",
-                    self.momentum, self.epsilon
-                ),
+                format!("momentum must be in [0, 1) and epsilon positive, got {} and {}", self.momentum, self.epsilon),
             ));
         }
         let c = input[0];

@@ -98,9 +98,7 @@ fn spatial(
         ));
     };
     if k.iter().chain(s.iter()).any(|&v| v <= 0) {
-        return Err(format!(
-            "{kind} needs positive kernel sizes and strides, got {k:?} and {s:?}"
-        ));
+        return Err(format!("{kind} needs positive kernel sizes and strides, got {k:?} and {s:?}"));
     }
     let (oh, top, bottom) = axis(*h, k[0], s[0], padding);
     let (ow, left, right) = axis(*w, k[1], s[1], padding);
@@ -124,19 +122,9 @@ struct ConvModule {
 impl Layer for ConvModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let [l, r, t, b] = self.pad;
-        let (xs, padding) = if l == r && t == b {
-            (xs.shallow_clone(), [t, l])
-        } else {
-            (xs.f_constant_pad_nd([l, r, t, b])?, [0, 0])
-        };
-        Ok(xs.f_conv2d(
-            &self.weight,
-            self.bias.as_ref(),
-            self.strides,
-            padding,
-            [1, 1],
-            1,
-        )?)
+        let (xs, padding) =
+            if l == r && t == b { (xs.shallow_clone(), [t, l]) } else { (xs.f_constant_pad_nd([l, r, t, b])?, [0, 0]) };
+        Ok(xs.f_conv2d(&self.weight, self.bias.as_ref(), self.strides, padding, [1, 1], 1)?)
     }
 }
 
@@ -146,44 +134,22 @@ impl LayerSpec for Conv2D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        let (oh, ow, _) = spatial(
-            "Conv2D",
-            input,
-            self.kernel_size,
-            self.strides,
-            self.padding,
-        )?;
+        let (oh, ow, _) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)?;
         Ok(vec![self.filters, oh, ow])
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
         if self.filters <= 0 {
-            return Err(config_error(
-                "Conv2D",
-                format!("filters must be positive, got {}", self.filters),
-            ));
+            return Err(config_error("Conv2D", format!("filters must be positive, got {}", self.filters)));
         }
-        let (_, _, pad) = spatial(
-            "Conv2D",
-            input,
-            self.kernel_size,
-            self.strides,
-            self.padding,
-        )
-        .map_err(|m| config_error("Conv2D", m))?;
+        let (_, _, pad) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)
+            .map_err(|m| config_error("Conv2D", m))?;
         let [kh, kw] = self.kernel_size;
         let cin = input[0];
         let init = glorot_uniform(cin * kh * kw, self.filters * kh * kw);
         let weight = path.var("weight", &[self.filters, cin, kh, kw], init);
-        let bias = self
-            .use_bias
-            .then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
-        Ok(Box::new(ConvModule {
-            weight,
-            bias,
-            strides: self.strides,
-            pad,
-        }))
+        let bias = self.use_bias.then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
+        Ok(Box::new(ConvModule { weight, bias, strides: self.strides, pad }))
     }
 
     fn activation(&self) -> Activation {
@@ -204,10 +170,7 @@ pub struct MaxPooling2D {
 impl MaxPooling2D {
     /// A square pooling window; strides equal to the window.
     pub fn new(pool: i64) -> Self {
-        Self {
-            pool_size: [pool, pool],
-            strides: [pool, pool],
-        }
+        Self { pool_size: [pool, pool], strides: [pool, pool] }
     }
     /// Sets the same stride on both axes.
     pub fn strides(mut self, s: i64) -> Self {
@@ -240,20 +203,11 @@ impl LayerSpec for MaxPooling2D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        let (oh, ow, _) = spatial(
-            "MaxPooling2D",
-            input,
-            self.pool_size,
-            self.strides,
-            Padding::Valid,
-        )?;
+        let (oh, ow, _) = spatial("MaxPooling2D", input, self.pool_size, self.strides, Padding::Valid)?;
         Ok(vec![input[0], oh, ow])
     }
 
     fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(MaxPoolModule {
-            pool: self.pool_size,
-            strides: self.strides,
-        }))
+        Ok(Box::new(MaxPoolModule { pool: self.pool_size, strides: self.strides }))
     }
 }

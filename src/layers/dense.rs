@@ -23,11 +23,7 @@ pub struct Dense {
 impl Dense {
     /// A dense layer with `units` outputs, no activation and a bias.
     pub fn new(units: i64) -> Self {
-        Self {
-            units,
-            activation: Activation::Linear,
-            use_bias: true,
-        }
+        Self { units, activation: Activation::Linear, use_bias: true }
     }
 
     /// Sets the activation.
@@ -74,20 +70,11 @@ impl LayerSpec for Dense {
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
         if self.units <= 0 {
-            return Err(config_error(
-                "Dense",
-                format!("units must be positive, got {}", self.units),
-            ));
+            return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
         }
         let fan_in = input[0];
-        let weight = path.var(
-            "weight",
-            &[self.units, fan_in],
-            glorot_uniform(fan_in, self.units),
-        );
-        let bias = self
-            .use_bias
-            .then(|| path.var("bias", &[self.units], nn::Init::Const(0.0)));
+        let weight = path.var("weight", &[self.units, fan_in], glorot_uniform(fan_in, self.units));
+        let bias = self.use_bias.then(|| path.var("bias", &[self.units], nn::Init::Const(0.0)));
         Ok(Box::new(DenseModule { weight, bias }))
     }
 

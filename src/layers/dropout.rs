@@ -43,10 +43,7 @@ impl LayerSpec for Dropout {
     }
     fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
         if !(0.0..1.0).contains(&self.rate) {
-            return Err(config_error(
-                "Dropout",
-                format!("rate must be in [0, 1), got {}", self.rate),
-            ));
+            return Err(config_error("Dropout", format!("rate must be in [0, 1), got {}", self.rate)));
         }
         Ok(Box::new(DropoutModule { rate: self.rate }))
     }

@@ -126,15 +126,9 @@ impl From<Activation> for LayerConfig {
 /// `l = sqrt(6 / (fan_in + fan_out))`.
 pub(crate) fn glorot_uniform(fan_in: i64, fan_out: i64) -> nn::Init {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
-    nn::Init::Uniform {
-        lo: -limit,
-        up: limit,
-    }
+    nn::Init::Uniform { lo: -limit, up: limit }
 }
 
 pub(crate) fn config_error(layer: &'static str, message: impl Into<String>) -> Error {
-    Error::LayerConfig {
-        layer,
-        message: message.into(),
-    }
+    Error::LayerConfig { layer, message: message.into() }
 }

@@ -38,9 +38,7 @@ impl LayerSpec for Flatten {
         Ok(vec![input.iter().product()])
     }
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(ReshapeModule {
-            shape: vec![input.iter().product()],
-        }))
+        Ok(Box::new(ReshapeModule { shape: vec![input.iter().product()] }))
     }
 }
 
@@ -55,9 +53,7 @@ pub struct Reshape {
 impl Reshape {
     /// A reshape to `target_shape`.
     pub fn new(target_shape: impl Into<Vec<i64>>) -> Self {
-        Self {
-            target_shape: target_shape.into(),
-        }
+        Self { target_shape: target_shape.into() }
     }
 }
 
@@ -70,34 +66,18 @@ impl LayerSpec for Reshape {
         let total: i64 = input.iter().product();
         let unknown = self.target_shape.iter().filter(|&&d| d == -1).count();
         if unknown > 1 || self.target_shape.iter().any(|&d| d == 0 || d < -1) {
-            return Err(format!(
-                "target shape {:?} may hold positive sizes and at most one -1",
-                self.target_shape
-            ));
+            return Err(format!("target shape {:?} may hold positive sizes and at most one -1", self.target_shape));
         }
         let known: i64 = self.target_shape.iter().filter(|&&d| d != -1).product();
-        let fits = if unknown == 1 {
-            total % known == 0
-        } else {
-            total == known
-        };
+        let fits = if unknown == 1 { total % known == 0 } else { total == known };
         if !fits {
-            return Err(format!(
-                "{total} values per sample cannot be reshaped to {:?}",
-                self.target_shape
-            ));
+            return Err(format!("{total} values per sample cannot be reshaped to {:?}", self.target_shape));
         }
-        Ok(self
-            .target_shape
-            .iter()
-            .map(|&d| if d == -1 { total / known } else { d })
-            .collect())
+        Ok(self.target_shape.iter().map(|&d| if d == -1 { total / known } else { d }).collect())
     }
 
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        let shape = self
-            .output_shape(input)
-            .map_err(|m| super::config_error("Reshape", m))?;
+        let shape = self.output_shape(input).map_err(|m| super::config_error("Reshape", m))?;
         Ok(Box::new(ReshapeModule { shape }))
     }
 }
