@@ -48,4 +48,4 @@ pub use metrics::{Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{Optimizer, OptimizerState};
 pub use saving::load_model;
-pub use training::FitConfig;
+pub use training::{epoch_permutation, FitConfig};

@@ -174,8 +174,9 @@ pub struct ModelConfig {
 
 /// A detached copy that shares no storage with `t`.
 pub(crate) fn deep_copy(t: &Tensor) -> Result<Tensor> {
-    let mut c = t.f_detach()?.f_zeros_like()?;
-    c.f_copy_(t)?;
+    let t = t.f_detach()?;
+    let mut c = t.f_zeros_like()?;
+    c.f_copy_(&t)?;
     Ok(c)
 }
 

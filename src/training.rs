@@ -62,6 +62,14 @@ impl Default for FitConfig<'_> {
     }
 }
 
+/// The order `fit` visits `n` samples in at `epoch` with `seed`: a permutation drawn on
+/// `device` (no host copy), the same for the same seed and epoch, so a resumed run visits the
+/// data as the uninterrupted run would. It also seeds LibTorch for the epoch's dropout masks.
+pub fn epoch_permutation(n: i64, seed: u64, epoch: usize, device: Device) -> Result<Tensor> {
+    tch::manual_seed(epoch_seed(seed, epoch));
+    Ok(Tensor::f_randperm(n, (Kind::Int64, device))?)
+}
+
 /// Seed of an epoch's shuffle and dropout masks: a resumed run draws the same as an
 /// uninterrupted one.
 fn epoch_seed(seed: u64, epoch: usize) -> i64 {
@@ -202,8 +210,12 @@ impl Sequential {
         let bs = batch_size as i64;
         for epoch in initial_epoch..epochs {
             list.on_epoch_begin(self, epoch)?;
-            tch::manual_seed(epoch_seed(self.seed, epoch));
-            let perm = if shuffle { Some(Tensor::f_randperm(n, (Kind::Int64, self.device))?) } else { None };
+            let perm = if shuffle {
+                Some(epoch_permutation(n, self.seed, epoch, self.device)?)
+            } else {
+                tch::manual_seed(epoch_seed(self.seed, epoch));
+                None
+            };
             let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
             let mut count = 0i64;
             for step in 0..steps {
