@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod activation;
+pub mod bench;
 pub mod callbacks;
 pub mod data;
 mod error;

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use tch::{Device, Tensor};
+use tch_keras::bench::{BenchModel, BenchOptions};
 use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
@@ -17,8 +18,10 @@ use tch_keras::{load_model, recipes, to_categorical, Callback, FitConfig, Logs, 
 /// With no arguments, trains the recipe's CNN for 3 epochs (batch 64, Adam 0.001, validation on
 /// the test set) on the best device available, then prints the test loss and accuracy.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Opts {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Which recipe model to train.
     #[arg(long, value_enum, default_value_t = ModelArg::Cnn)]
     model: ModelArg,
@@ -67,9 +70,74 @@ struct Opts {
     /// this many epochs, restoring the best weights.
     #[arg(long, value_name = "PATIENCE")]
     early_stopping: Option<usize>,
+    /// Train without validating on the test set each epoch (the CNN validates by default).
+    #[arg(long)]
+    no_validation: bool,
     /// 0: silent, 1: progress bar, 2: one line per epoch.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time training steps of the recipe's models at several batch sizes, through fit and
+    /// through a hand-written tch loop, and report ms/step, samples/s, epoch time and memory.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// Models to time.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "mlp,cnn")]
+    models: Vec<ModelArg>,
+    /// Batch sizes to time.
+    #[arg(long, value_delimiter = ',', default_value = "64,256,1024", value_parser = clap::value_parser!(u64).range(1..))]
+    batch_sizes: Vec<u64>,
+    /// Where to run: auto, cpu, cuda, or cuda:N.
+    #[arg(long, default_value = "auto", value_parser = parse_device)]
+    device: DeviceArg,
+    /// Timed steps per configuration.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    /// Untimed warm-up steps before each timing.
+    #[arg(long, default_value_t = 10)]
+    warmup: u64,
+    /// Skip the hand-written tch loop.
+    #[arg(long)]
+    no_raw: bool,
+    /// Folder holding MNIST's idx files (default: the folder scripts/setup.sh fills).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Write the results as JSON to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let device = resolve_device(args.device)?;
+    let ds = data::load(DatasetKind::Mnist, args.data_dir.as_deref())?;
+    let opts = BenchOptions {
+        models: args
+            .models
+            .iter()
+            .map(|m| match m {
+                ModelArg::Mlp => BenchModel::Mlp,
+                ModelArg::Cnn => BenchModel::Cnn,
+            })
+            .collect(),
+        batch_sizes: args.batch_sizes.iter().map(|&b| b as usize).collect(),
+        device,
+        warmup_steps: args.warmup as usize,
+        steps: args.steps as usize,
+        raw: !args.no_raw,
+    };
+    let report = tch_keras::bench::run(&ds, &opts)?;
+    print!("{}", tch_keras::bench::markdown(&report));
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)? + "\n";
+        std::fs::write(path, json).with_context(|| format!("could not write the report to {}", path.display()))?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,13 +261,17 @@ struct Report {
     history: History,
     test_loss: f64,
     test_accuracy: f64,
+    peak_rss_mib: Option<f64>,
 }
 
 fn path_str(p: &std::path::Path) -> Result<&str> {
     p.to_str().with_context(|| format!("{} is not valid UTF-8", p.display()))
 }
 
-fn run(opts: Opts) -> Result<()> {
+fn run(mut opts: Opts) -> Result<()> {
+    if let Some(Command::Bench(args)) = opts.command.take() {
+        return bench(args);
+    }
     let device = resolve_device(opts.device)?;
     let kind = DatasetKind::from(opts.dataset);
     let ds = data::load(kind, opts.data_dir.as_deref())?;
@@ -244,7 +316,7 @@ fn run(opts: Opts) -> Result<()> {
     if opts.verbose > 0 {
         eprintln!("Training the recipe's {name} ({params} parameters) on {kind} on {}", device_name(device));
     }
-    let validate = name != "mlp";
+    let validate = name != "mlp" && !opts.no_validation;
     let monitor = if validate { "val_loss" } else { "loss" };
 
     let mut timer = EpochTimer::default();
@@ -309,6 +381,7 @@ fn run(opts: Opts) -> Result<()> {
             },
             test_loss,
             test_accuracy,
+            peak_rss_mib: tch_keras::bench::peak_rss_mib(),
         };
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n")

@@ -9,7 +9,7 @@ use crate::callbacks::{BatchLogs, Callback, CallbackList, History, ProgbarLogger
 use crate::error::full_shape;
 use crate::model::Compiled;
 use crate::optimizers::OptimizerState;
-use crate::{Error, Logs, Result, Sequential};
+use crate::{Activation, Error, Logs, Loss, MetricKind, Result, Sequential};
 
 /// Batch size used for validation inside `fit` unless set: evaluation has no gradients, so a
 /// large batch is faster and gives the same means.
@@ -116,21 +116,43 @@ impl Sequential {
     }
 
     /// Per-batch `[loss * n, metric sums...]` on the device, and the loss for backward.
-    fn batch_sums(&self, xb: &Tensor, yb: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+    /// `loss_kind` is the compiled loss, or its sparse equivalent (see [`Self::step_targets`]).
+    fn batch_sums(&self, xb: &Tensor, yb: &Tensor, train: bool, loss_kind: Loss) -> Result<(Tensor, Tensor)> {
         let c = self.compiled_ref("fit")?;
         let (raw, act) = self.forward_raw(xb, train)?;
-        let logits = c.loss.uses_logits(act);
+        let logits = loss_kind.uses_logits(act);
         let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
-        let loss = c.loss.compute(&pred, yb, logits)?;
+        let loss = loss_kind.compute(&pred, yb, logits)?;
         let n = xb.size()[0] as f64;
         let sums = tch::no_grad(|| -> Result<Tensor> {
             let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?];
             for m in &c.metrics {
-                parts.push(m.batch_sum(&raw.f_detach()?, act, yb, c.loss)?);
+                parts.push(m.batch_sum(&raw.f_detach()?, act, yb, loss_kind)?);
             }
             Ok(Tensor::f_stack(&parts, 0)?)
         })?;
         Ok((loss, sums))
+    }
+
+    /// The targets and loss the training step computes with. Exactly one-hot targets for a
+    /// softmax model trained with categorical cross-entropy and only accuracy metrics are
+    /// turned into class indices once, and the sparse loss is used: the same values and
+    /// gradients (`-log p[label]`) with fewer kernels per step.
+    fn step_targets(&self, y: Tensor) -> Result<(Tensor, Loss)> {
+        let c = self.compiled_ref("fit")?;
+        let last = self.built("fit")?.activations.last().copied().unwrap_or_default();
+        let eligible = c.loss == Loss::CategoricalCrossentropy
+            && last == Activation::Softmax
+            && c.metrics.iter().all(|m| m.kind == MetricKind::Accuracy)
+            && y.dim() == 2;
+        if eligible {
+            let binary = y.f_eq(0.0)?.f_logical_or(&y.f_eq(1.0)?)?.f_all()?.int64_value(&[]) == 1;
+            let one_per_row = y.f_sum_dim_intlist(1, false, Kind::Float)?.f_eq(1.0)?.f_all()?.int64_value(&[]) == 1;
+            if binary && one_per_row {
+                return Ok((y.f_argmax(1, false)?, Loss::SparseCategoricalCrossentropy));
+            }
+        }
+        Ok((y, c.loss))
     }
 
     /// Trains the model. Builds it first if needed, from the data's per-sample shape.
@@ -182,6 +204,11 @@ impl Sequential {
             (x, y, None)
         };
         let n = x.size()[0];
+        let (y, step_loss) = self.step_targets(y)?;
+        let validation = match validation {
+            Some((vx, vy)) => Some((vx, self.step_targets(vy)?)),
+            None => None,
+        };
         let val_batch = validation_batch_size.unwrap_or(batch_size.max(EVAL_BATCH));
         check_batch_size(val_batch)?;
 
@@ -229,7 +256,7 @@ impl Sequential {
                     None => (x.f_narrow(0, start, len)?, y.f_narrow(0, start, len)?),
                 };
                 list.on_train_batch_begin(self, step)?;
-                self.train_step(&xb, &yb, &mut sums)?;
+                self.train_step_with(&xb, &yb, &mut sums, step_loss)?;
                 count += len;
                 list.on_train_batch_end(self, step, &BatchLogs { names: &names, sums: &sums, count })?;
                 if self.stop_training {
@@ -237,9 +264,9 @@ impl Sequential {
                 }
             }
             let mut logs = BatchLogs { names: &names, sums: &sums, count }.logs()?;
-            if let Some((vx, vy)) = &validation {
+            if let Some((vx, (vy, val_loss))) = &validation {
                 list.on_test_begin(self)?;
-                let val_logs = self.evaluate_prepared(vx, vy, val_batch)?;
+                let val_logs = self.evaluate_prepared(vx, vy, val_batch, *val_loss)?;
                 list.on_test_end(self, &val_logs)?;
                 for (k, v) in val_logs.iter() {
                     logs.insert(format!("val_{k}"), v);
@@ -268,7 +295,12 @@ impl Sequential {
 
     /// One gradient update on a batch; adds the batch's sums to `sums` on the device.
     pub fn train_step(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor) -> Result<()> {
-        let (loss, batch) = self.batch_sums(xb, yb, true)?;
+        let loss = self.compiled_ref("train_step")?.loss;
+        self.train_step_with(xb, yb, sums, loss)
+    }
+
+    fn train_step_with(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor, loss_kind: Loss) -> Result<()> {
+        let (loss, batch) = self.batch_sums(xb, yb, true, loss_kind)?;
         self.ensure_optimizer_state()?;
         let built = self.built.as_ref().ok_or(Error::NotBuilt { action: "train_step" })?;
         // Gradients come back as new tensors (nothing accumulates in `.grad`, so nothing needs
@@ -284,7 +316,7 @@ impl Sequential {
         Ok(())
     }
 
-    fn evaluate_prepared(&self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs> {
+    fn evaluate_prepared(&self, x: &Tensor, y: &Tensor, batch_size: usize, loss_kind: Loss) -> Result<Logs> {
         let names = self.log_names()?;
         let _guard = tch::no_grad_guard();
         let n = x.size()[0];
@@ -293,7 +325,8 @@ impl Sequential {
         let mut start = 0;
         while start < n {
             let len = bs.min(n - start);
-            let (_, batch) = self.batch_sums(&x.f_narrow(0, start, len)?, &y.f_narrow(0, start, len)?, false)?;
+            let (_, batch) =
+                self.batch_sums(&x.f_narrow(0, start, len)?, &y.f_narrow(0, start, len)?, false, loss_kind)?;
             let _ = sums.f_add_(&batch)?;
             start += len;
         }
@@ -322,7 +355,7 @@ impl Sequential {
         let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
         let mut list = CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
         list.on_test_begin(self)?;
-        let logs = self.evaluate_prepared(&x, &y, batch_size)?;
+        let logs = self.evaluate_prepared(&x, &y, batch_size, loss)?;
         list.on_test_end(self, &logs)?;
         Ok(logs)
     }

@@ -1,0 +1,237 @@
+//! Benchmark mode: times training steps of the recipe's models at several batch sizes, through
+//! `fit` and through a hand-written loop on raw `tch` (the cost of the frontend), after a
+//! warm-up, and reports ms/step, samples/s, the epoch time they imply and peak memory.
+//!
+//! Timing brackets whole `fit` calls on a slice of the training set (so it includes everything
+//! `fit` does), and every timed region ends by reading a value computed on the device, so CUDA
+//! timings include the queued work.
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+use crate::data::Mnist;
+use crate::{recipes, to_categorical, Error, FitConfig, Result, Sequential, Verbosity};
+
+/// Which recipe model to time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BenchModel {
+    /// The recipe's MLP.
+    Mlp,
+    /// The recipe's CNN.
+    Cnn,
+}
+
+impl BenchModel {
+    fn name(self) -> &'static str {
+        match self {
+            BenchModel::Mlp => "mlp",
+            BenchModel::Cnn => "cnn",
+        }
+    }
+
+    fn sequential(self) -> Sequential {
+        match self {
+            BenchModel::Mlp => recipes::mnist_mlp(),
+            BenchModel::Cnn => recipes::mnist_cnn(),
+        }
+    }
+
+    fn input(self) -> Vec<i64> {
+        match self {
+            BenchModel::Mlp => vec![-1, 784],
+            BenchModel::Cnn => vec![-1, 1, 28, 28],
+        }
+    }
+}
+
+/// What to time.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Models to time.
+    pub models: Vec<BenchModel>,
+    /// Batch sizes to time each model at.
+    pub batch_sizes: Vec<usize>,
+    /// Where to run.
+    pub device: Device,
+    /// Untimed steps first.
+    pub warmup_steps: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// Also time the raw `tch` loop.
+    pub raw: bool,
+}
+
+/// One timed configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchRow {
+    /// `mlp` or `cnn`.
+    pub model: String,
+    /// Samples per step.
+    pub batch_size: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// Milliseconds per training step through `fit`.
+    pub ms_per_step: f64,
+    /// Training samples per second through `fit`.
+    pub samples_per_s: f64,
+    /// Seconds for one 60,000-sample epoch at this rate.
+    pub epoch_seconds: f64,
+    /// Milliseconds per step of the hand-written `tch` loop, when timed.
+    pub raw_tch_ms_per_step: Option<f64>,
+    /// `ms_per_step / raw_tch_ms_per_step`: the frontend's cost (1.0 = none).
+    pub fit_over_raw: Option<f64>,
+    /// Peak resident memory of the process so far, in MiB.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// The whole benchmark.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// LibTorch's intra-op threads.
+    pub threads: i32,
+    /// One row per model and batch size.
+    pub rows: Vec<BenchRow>,
+}
+
+/// Peak resident set size of this process in MiB (`VmHWM`), where the OS reports it.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn device_name(device: Device) -> String {
+    match device {
+        Device::Cuda(n) => format!("cuda:{n}"),
+        _ => "cpu".into(),
+    }
+}
+
+/// Times `steps` steps of `fit` on the first `steps * batch` samples, after a warm-up `fit`.
+fn time_fit(model: &mut Sequential, x: &Tensor, y: &Tensor, batch: usize, warmup: usize, steps: usize) -> Result<f64> {
+    let run = |model: &mut Sequential, n: usize| -> Result<f64> {
+        let n = (n * batch) as i64;
+        let (xs, ys) = (x.f_narrow(0, 0, n)?, y.f_narrow(0, 0, n)?);
+        let start = Instant::now();
+        model.fit(&xs, &ys, FitConfig { batch_size: batch, epochs: 1, verbose: Verbosity::Silent, ..Default::default() })?;
+        Ok(start.elapsed().as_secs_f64())
+    };
+    run(model, warmup.max(1))?;
+    run(model, steps)
+}
+
+/// The same model, written directly against `tch::nn` with tch's own Adam: the baseline a
+/// user would hand-write. Same device-side shuffle and on-device loss/accuracy sums.
+fn time_raw(which: BenchModel, x: &Tensor, y: &Tensor, batch: usize, warmup: usize, steps: usize) -> Result<f64> {
+    let device = x.device();
+    let vs = nn::VarStore::new(device);
+    let root = vs.root();
+    let net = match which {
+        BenchModel::Mlp => nn::seq()
+            .add(nn::linear(&root / "l0", 784, 32, Default::default()))
+            .add_fn(|t| t.relu())
+            .add(nn::linear(&root / "l1", 32, 16, Default::default()))
+            .add_fn(|t| t.relu())
+            .add(nn::linear(&root / "l2", 16, 10, Default::default())),
+        BenchModel::Cnn => nn::seq()
+            .add(nn::conv2d(&root / "c0", 1, 25, 4, Default::default()))
+            .add_fn(|t| t.relu().max_pool2d_default(2))
+            .add(nn::conv2d(&root / "c1", 25, 50, 5, Default::default()))
+            .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
+            .add(nn::linear(&root / "l", 800, 10, Default::default())),
+    };
+    let mut opt = nn::Adam { eps: 1e-7, ..Default::default() }.build(&vs, 1e-3)?;
+    let mut epoch = |n_steps: usize| -> Result<f64> {
+        let n = (n_steps * batch) as i64;
+        let start = Instant::now();
+        let perm = Tensor::f_randperm(n, (Kind::Int64, device))?;
+        let mut sums = Tensor::f_zeros([2], (Kind::Float, device))?;
+        for s in 0..n_steps {
+            let idx = perm.f_narrow(0, (s * batch) as i64, batch as i64)?;
+            let (xb, yb) = (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?);
+            let logits = net.forward(&xb);
+            let loss = logits.f_log_softmax(-1, Kind::Float)?.f_mul(&yb)?.f_sum(Kind::Float)?.f_div_scalar(-(batch as f64))?;
+            opt.zero_grad();
+            loss.f_backward()?;
+            opt.step();
+            tch::no_grad(|| -> Result<()> {
+                let acc = logits.f_argmax(-1, false)?.f_eq_tensor(&yb.f_argmax(-1, false)?)?.f_sum(Kind::Float)?;
+                let _ = sums.f_add_(&Tensor::f_stack(&[loss.f_mul_scalar(batch as f64)?, acc], 0)?)?;
+                Ok(())
+            })?;
+        }
+        let _ = Vec::<f32>::try_from(&sums)?;
+        Ok(start.elapsed().as_secs_f64())
+    };
+    epoch(warmup.max(1))?;
+    epoch(steps)
+}
+
+/// Runs the benchmark on `data` (reshaped per model; moved to the device once).
+pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
+    let mut rows = Vec::new();
+    let y = to_categorical(&data.train_labels, 10)?.f_to_device(opts.device)?;
+    for &which in &opts.models {
+        let x = data.train_images.f_reshape(which.input())?.f_to_device(opts.device)?;
+        for &batch in &opts.batch_sizes {
+            let available = (x.size()[0] as usize).checked_div(batch).unwrap_or(0);
+            let (steps, warmup) = (opts.steps.min(available), opts.warmup_steps.min(available));
+            if steps == 0 {
+                return Err(Error::invalid(
+                    "bench",
+                    format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
+                ));
+            }
+            let mut model = which.sequential().device(opts.device);
+            recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
+            let secs = time_fit(&mut model, &x, &y, batch, warmup, steps)?;
+            let ms = secs * 1e3 / steps as f64;
+            let raw_ms = if opts.raw {
+                Some(time_raw(which, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64)
+            } else {
+                None
+            };
+            rows.push(BenchRow {
+                model: which.name().into(),
+                batch_size: batch,
+                steps,
+                ms_per_step: ms,
+                samples_per_s: batch as f64 * 1e3 / ms,
+                epoch_seconds: 60_000usize.div_ceil(batch) as f64 * ms / 1e3,
+                raw_tch_ms_per_step: raw_ms,
+                fit_over_raw: raw_ms.map(|r| ms / r),
+                peak_rss_mib: peak_rss_mib(),
+            });
+        }
+    }
+    Ok(BenchReport { device: device_name(opts.device), threads: tch::get_num_threads(), rows })
+}
+
+/// The report as a markdown table.
+pub fn markdown(report: &BenchReport) -> String {
+    let mut s = format!(
+        "device: {} ({} LibTorch threads)\n\n| model | batch | ms/step | samples/s | epoch (s) | raw tch ms/step | fit / raw | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        report.device, report.threads
+    );
+    let opt = |v: Option<f64>, digits: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"));
+    for r in &report.rows {
+        s.push_str(&format!(
+            "| {} | {} | {:.3} | {:.0} | {:.2} | {} | {} | {} |\n",
+            r.model,
+            r.batch_size,
+            r.ms_per_step,
+            r.samples_per_s,
+            r.epoch_seconds,
+            opt(r.raw_tch_ms_per_step, 3),
+            opt(r.fit_over_raw, 2),
+            opt(r.peak_rss_mib, 0)
+        ));
+    }
+    s
+}
