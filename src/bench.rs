@@ -119,7 +119,11 @@ fn time_fit(model: &mut Sequential, x: &Tensor, y: &Tensor, batch: usize, warmup
         let n = (n * batch) as i64;
         let (xs, ys) = (x.f_narrow(0, 0, n)?, y.f_narrow(0, 0, n)?);
         let start = Instant::now();
-        model.fit(&xs, &ys, FitConfig { batch_size: batch, epochs: 1, verbose: Verbosity::Silent, ..Default::default() })?;
+        model.fit(
+            &xs,
+            &ys,
+            FitConfig { batch_size: batch, epochs: 1, verbose: Verbosity::Silent, ..Default::default() },
+        )?;
         Ok(start.elapsed().as_secs_f64())
     };
     run(model, warmup.max(1))?;
@@ -156,7 +160,8 @@ fn time_raw(which: BenchModel, x: &Tensor, y: &Tensor, batch: usize, warmup: usi
             let idx = perm.f_narrow(0, (s * batch) as i64, batch as i64)?;
             let (xb, yb) = (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?);
             let logits = net.forward(&xb);
-            let loss = logits.f_log_softmax(-1, Kind::Float)?.f_mul(&yb)?.f_sum(Kind::Float)?.f_div_scalar(-(batch as f64))?;
+            let loss =
+                logits.f_log_softmax(-1, Kind::Float)?.f_mul(&yb)?.f_sum(Kind::Float)?.f_div_scalar(-(batch as f64))?;
             opt.zero_grad();
             loss.f_backward()?;
             opt.step();
@@ -192,11 +197,8 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
             recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
             let secs = time_fit(&mut model, &x, &y, batch, warmup, steps)?;
             let ms = secs * 1e3 / steps as f64;
-            let raw_ms = if opts.raw {
-                Some(time_raw(which, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64)
-            } else {
-                None
-            };
+            let raw_ms =
+                if opts.raw { Some(time_raw(which, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64) } else { None };
             rows.push(BenchRow {
                 model: which.name().into(),
                 batch_size: batch,

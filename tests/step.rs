@@ -16,7 +16,8 @@ fn straightforward_adam(params: &[Tensor], x: &Tensor, y: &Tensor, batch: i64, l
         // params: [b0, w0, b1, w1] as the model orders them.
         let h = xb.linear(&params[1], Some(&params[0])).relu();
         let logits = h.linear(&params[3], Some(&params[2]));
-        let loss = -(logits.log_softmax(-1, Kind::Float) * &yb).sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float);
+        let loss =
+            -(logits.log_softmax(-1, Kind::Float) * &yb).sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float);
         for p in params {
             let mut g = p.grad();
             if g.defined() {
@@ -51,11 +52,14 @@ fn fit_matches_the_straightforward_loop() {
         .add(Dense::new(3).activation(Activation::Softmax));
     model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec![]).unwrap();
     model.build().unwrap();
-    let params: Vec<Tensor> =
-        model.get_weights().unwrap().into_iter().map(|t| t.set_requires_grad(true)).collect();
+    let params: Vec<Tensor> = model.get_weights().unwrap().into_iter().map(|t| t.set_requires_grad(true)).collect();
     straightforward_adam(&params, &x, &y, 16, 0.01);
     model
-        .fit(&x, &y, FitConfig { epochs: 1, batch_size: 16, shuffle: false, verbose: Verbosity::Silent, ..Default::default() })
+        .fit(
+            &x,
+            &y,
+            FitConfig { epochs: 1, batch_size: 16, shuffle: false, verbose: Verbosity::Silent, ..Default::default() },
+        )
         .unwrap();
     assert_eq!(model.iterations(), 7);
     for ((name, ours), theirs) in model.variables().unwrap().iter().zip(&params) {
