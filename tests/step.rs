@@ -9,8 +9,7 @@ fn straightforward_adam(params: &[Tensor], x: &Tensor, y: &Tensor, batch: i64, l
     let mut m: Vec<Tensor> = params.iter().map(|p| p.zeros_like()).collect();
     let mut v: Vec<Tensor> = params.iter().map(|p| p.zeros_like()).collect();
     let n = x.size()[0];
-    let mut t = 0;
-    for start in (0..n).step_by(batch as usize) {
+    for (step, start) in (0..n).step_by(batch as usize).enumerate() {
         let len = batch.min(n - start);
         let (xb, yb) = (x.narrow(0, start, len), y.narrow(0, start, len));
         // params: [b0, w0, b1, w1] as the model orders them.
@@ -25,7 +24,7 @@ fn straightforward_adam(params: &[Tensor], x: &Tensor, y: &Tensor, batch: i64, l
             }
         }
         loss.backward();
-        t += 1;
+        let t = step as i32 + 1;
         tch::no_grad(|| {
             let alpha = lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
             for (i, p) in params.iter().enumerate() {
