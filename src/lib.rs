@@ -50,3 +50,9 @@ pub use model::Sequential;
 pub use optimizers::{Optimizer, OptimizerState};
 pub use saving::load_model;
 pub use training::{epoch_permutation, FitConfig};
+
+/// Serialises "seed, then draw" sequences on LibTorch's process-wide random generator.
+pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

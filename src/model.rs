@@ -189,6 +189,8 @@ impl Sequential {
     /// seeded with the model's seed.
     pub fn build_for(&mut self, input: &[i64]) -> Result<()> {
         let output_shapes = self.output_shapes(input)?;
+        // Seeding and drawing the initial weights is one step for other threads of this library.
+        let _rng = crate::rng_lock();
         tch::manual_seed(self.seed as i64);
         let vs = nn::VarStore::new(self.device);
         let root = vs.root() / "layers";

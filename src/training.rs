@@ -65,7 +65,12 @@ impl Default for FitConfig<'_> {
 /// The order `fit` visits `n` samples in at `epoch` with `seed`: a permutation drawn on
 /// `device` (no host copy), the same for the same seed and epoch, so a resumed run visits the
 /// data as the uninterrupted run would. It also seeds LibTorch for the epoch's dropout masks.
+///
+/// LibTorch has one random generator per process: the seeding and the draw are one step for
+/// other threads using this library, but dropout masks are only reproducible when one model
+/// trains at a time in the process.
 pub fn epoch_permutation(n: i64, seed: u64, epoch: usize, device: Device) -> Result<Tensor> {
+    let _rng = crate::rng_lock();
     tch::manual_seed(epoch_seed(seed, epoch));
     Ok(Tensor::f_randperm(n, (Kind::Int64, device))?)
 }

@@ -41,8 +41,16 @@ fn fit(m: &mut Sequential, x: &Tensor, y: &Tensor, initial_epoch: usize, epochs:
         .unwrap();
 }
 
+/// LibTorch's random generator is process-wide, and these tests check exact reproducibility:
+/// they run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn load_model_round_trip_predicts_identical_outputs() {
+    let _serial = serial();
     let (x, y) = data();
     let mut m = compiled(Optimizer::rmsprop(0.01));
     fit(&mut m, &x, &y, 0, 2);
@@ -61,6 +69,7 @@ fn load_model_round_trip_predicts_identical_outputs() {
 
 #[test]
 fn weights_round_trip_and_mismatches_are_listed() {
+    let _serial = serial();
     let (x, y) = data();
     let mut m = compiled(Optimizer::adam(0.01));
     fit(&mut m, &x, &y, 0, 1);
@@ -96,6 +105,7 @@ fn weights_round_trip_and_mismatches_are_listed() {
 
 #[test]
 fn bad_files_are_typed_errors() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.safetensors");
     let e = load_model(&missing, Device::Cpu).unwrap_err();
@@ -133,6 +143,7 @@ fn python_path() -> Option<String> {
 
 #[test]
 fn pytorch_reads_saved_weights_with_the_same_names_and_values() {
+    let _serial = serial();
     let Some(pythonpath) = python_path() else {
         eprintln!("skipped: PyTorch and safetensors for Python are not in the cache (run scripts/setup.sh)");
         return;
@@ -167,6 +178,7 @@ print(json.dumps({k: {"shape": list(v.shape), "dtype": str(v.dtype), "values": v
 
 #[test]
 fn resuming_after_epoch_one_of_three_gives_bitwise_the_same_weights() {
+    let _serial = serial();
     let (x, y) = data();
     for opt in [Optimizer::adam(0.01), Optimizer::sgd_momentum(0.05, 0.9, true), Optimizer::adagrad(0.05)] {
         let mut straight = compiled(opt);
@@ -200,6 +212,7 @@ fn tmp_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_save_killed_before_the_rename_leaves_the_old_file_loadable() {
+    let _serial = serial();
     let mut m = tch_keras::recipes::mnist_mlp();
     tch_keras::recipes::compile_classifier(&mut m, 0.001, "accuracy").unwrap();
     m.build().unwrap();

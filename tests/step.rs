@@ -39,8 +39,16 @@ fn straightforward_adam(params: &[Tensor], x: &Tensor, y: &Tensor, batch: i64, l
     }
 }
 
+/// LibTorch's random generator is process-wide, and these tests check exact reproducibility:
+/// they run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn fit_matches_the_straightforward_loop() {
+    let _serial = serial();
     tch::manual_seed(0);
     let x = Tensor::randn([100, 6], (Kind::Float, Device::Cpu));
     let labels = x.narrow(1, 0, 3).argmax(1, false);
@@ -80,6 +88,7 @@ fn fit_matches_the_straightforward_loop() {
 
 #[test]
 fn the_device_side_shuffle_is_a_seeded_permutation() {
+    let _serial = serial();
     let p = epoch_permutation(1000, 7, 3, Device::Cpu).unwrap();
     assert_eq!(p.device(), Device::Cpu);
     let sorted = p.sort(0, false).0;
