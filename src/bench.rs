@@ -58,10 +58,12 @@ pub struct BenchOptions {
     pub device: Device,
     /// Untimed steps first.
     pub warmup_steps: usize,
-    /// Timed steps.
+    /// Timed steps (per repeat).
     pub steps: usize,
     /// Also time the raw `tch` loop.
     pub raw: bool,
+    /// Timings per configuration, alternating `fit` and the raw loop; the median is reported.
+    pub repeats: usize,
 }
 
 /// One timed configuration.
@@ -71,7 +73,7 @@ pub struct BenchRow {
     pub model: String,
     /// Samples per step.
     pub batch_size: usize,
-    /// Timed steps.
+    /// Timed steps (per repeat).
     pub steps: usize,
     /// Milliseconds per training step through `fit`.
     pub ms_per_step: f64,
@@ -178,6 +180,16 @@ fn time_raw(which: BenchModel, x: &Tensor, y: &Tensor, batch: usize, warmup: usi
     epoch(steps)
 }
 
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
 /// Runs the benchmark on `data` (reshaped per model; moved to the device once).
 pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
     let mut rows = Vec::new();
@@ -195,10 +207,15 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
             }
             let mut model = which.sequential().device(opts.device);
             recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
-            let secs = time_fit(&mut model, &x, &y, batch, warmup, steps)?;
-            let ms = secs * 1e3 / steps as f64;
-            let raw_ms =
-                if opts.raw { Some(time_raw(which, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64) } else { None };
+            let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
+            for _ in 0..opts.repeats.max(1) {
+                fit_ms.push(time_fit(&mut model, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64);
+                if opts.raw {
+                    raw_ms.push(time_raw(which, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64);
+                }
+            }
+            let ms = median(&mut fit_ms);
+            let raw_ms = (!raw_ms.is_empty()).then(|| median(&mut raw_ms));
             rows.push(BenchRow {
                 model: which.name().into(),
                 batch_size: batch,

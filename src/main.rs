@@ -102,6 +102,9 @@ struct BenchArgs {
     /// Untimed warm-up steps before each timing.
     #[arg(long, default_value_t = 10)]
     warmup: u64,
+    /// Timings per configuration (fit and raw loop alternate); medians are reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    repeats: u64,
     /// Skip the hand-written tch loop.
     #[arg(long)]
     no_raw: bool,
@@ -130,6 +133,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         warmup_steps: args.warmup as usize,
         steps: args.steps as usize,
         raw: !args.no_raw,
+        repeats: args.repeats as usize,
     };
     let report = tch_keras::bench::run(&ds, &opts)?;
     print!("{}", tch_keras::bench::markdown(&report));

@@ -353,10 +353,22 @@ impl Sequential {
         let built = self.built("forward")?;
         let mut x = xs.shallow_clone();
         let last = built.modules.len() - 1;
+        let mut deferred = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
             x = module.forward_t(&x, train)?;
+            if let Some(a) = deferred.take() {
+                x = Activation::apply(a, &x)?;
+            }
             if i < last {
-                x = act.apply(&x)?;
+                // relu(max_pool(x)) equals max_pool(relu(x)), values and gradients alike (the
+                // same element wins each window), on a quarter of the elements: a ReLU
+                // followed by max pooling is applied after the pooling.
+                let pool_next = matches!(self.layers.get(i + 1), Some(LayerConfig::MaxPooling2D(_)));
+                if *act == Activation::Relu && pool_next {
+                    deferred = Some(*act);
+                } else {
+                    x = act.apply(&x)?;
+                }
             }
         }
         Ok((x, built.activations[last]))
@@ -364,8 +376,7 @@ impl Sequential {
 
     /// Moves `x` to the model's device as float32, checking its per-sample shape.
     pub(crate) fn prepare_inputs(&self, x: &Tensor, what: &str) -> Result<Tensor> {
-        let built = self.built("prepare_inputs")?;
-        let _ = built;
+        self.built("prepare_inputs")?;
         let expected = self.input_shape.as_deref().unwrap_or_default();
         let size = x.size();
         if size.get(1..) != Some(expected) {

@@ -187,3 +187,49 @@ fn checkpoints_resume_an_interrupted_run_and_csv_appends() {
     let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--early-stopping", "1"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_mode_reports_its_fields_as_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("bench.json");
+    let o = run(&[
+        "bench",
+        "--models",
+        "mlp",
+        "--batch-sizes",
+        "32,64",
+        "--steps",
+        "5",
+        "--warmup",
+        "2",
+        "--repeats",
+        "1",
+        "--device",
+        "cpu",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("| model | batch | ms/step |") && stdout.contains("| mlp | 64 |"), "{stdout}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["device"], "cpu");
+    assert!(r["threads"].as_i64().unwrap() >= 1);
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, batch) in rows.iter().zip([32, 64]) {
+        assert_eq!(row["model"], "mlp");
+        assert_eq!(row["batch_size"], batch);
+        assert_eq!(row["steps"], 5);
+        let ms = row["ms_per_step"].as_f64().unwrap();
+        assert!(ms > 0.0);
+        let sps = row["samples_per_s"].as_f64().unwrap();
+        assert!((sps - batch as f64 * 1000.0 / ms).abs() < 1e-6 * sps);
+        let epoch = row["epoch_seconds"].as_f64().unwrap();
+        assert!((epoch - (60_000f64 / batch as f64).ceil() * ms / 1000.0).abs() < 1e-9 + 1e-9 * epoch);
+        assert!(row["raw_tch_ms_per_step"].as_f64().unwrap() > 0.0);
+        assert!(row["fit_over_raw"].as_f64().unwrap() > 0.0);
+        assert!(row["peak_rss_mib"].as_f64().unwrap() > 10.0);
+    }
+    assert_refused(&["bench", "--batch-sizes", "0"], &["--batch-sizes"]);
+}

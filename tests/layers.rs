@@ -157,3 +157,31 @@ fn dropout_and_batch_norm_follow_the_train_flag() {
     let first = eval.double_value(&[0, 0]);
     assert!((first - (1.0 - 0.02) / (1.01f64 + 0.001).sqrt()).abs() < 1e-4, "{first}");
 }
+
+#[test]
+fn relu_before_pooling_is_computed_after_it_with_identical_values_and_gradients() {
+    // The model defers a ReLU that precedes max pooling; compare with the literal order.
+    let mut m = Sequential::new()
+        .input_shape([2, 6, 6])
+        .add(Conv2D::new(3, 3).activation(Activation::Relu))
+        .add(MaxPooling2D::new(2))
+        .add(Flatten::new())
+        .seed(4);
+    m.build().unwrap();
+    let vars = m.variables().unwrap();
+    let (b, w) = (&vars[0].1, &vars[1].1);
+    tch::manual_seed(1);
+    let x = tch::Tensor::randn([5, 2, 6, 6], (tch::Kind::Float, tch::Device::Cpu));
+    let literal = x
+        .conv2d(w, Some(b), [1, 1], [0, 0], [1, 1], 1)
+        .relu()
+        .max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)
+        .flatten(1, -1);
+    let ours = m.forward_t(&x, true).unwrap();
+    assert!(ours.equal(&literal));
+    let g_literal = tch::Tensor::run_backward(&[literal.sum(tch::Kind::Float)], &[w, b], false, false);
+    let g_ours = tch::Tensor::run_backward(&[ours.sum(tch::Kind::Float)], &[w, b], false, false);
+    for (a, b) in g_literal.iter().zip(&g_ours) {
+        assert!(a.equal(b), "gradients differ");
+    }
+}

@@ -1,0 +1,95 @@
+//! GPU-only tests. They compile everywhere and are ignored unless built with
+//! `--features cuda-tests`, for a machine with CUDA, where they fail if CUDA cannot be used.
+use std::process::Command;
+
+use tch::{Device, Kind, Tensor};
+use tch_keras::{epoch_permutation, recipes, to_categorical, FitConfig, Verbosity};
+
+fn gpu() -> Device {
+    assert!(tch::Cuda::is_available(), "cuda-tests is on but LibTorch sees no CUDA device");
+    Device::Cuda(0)
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn cuda_is_available_after_linking() {
+    gpu();
+    assert!(tch::Cuda::device_count() >= 1);
+    assert!(tch::Cuda::cudnn_is_available());
+    let t = Tensor::ones([4], (Kind::Float, Device::Cuda(0)));
+    assert_eq!(t.sum(Kind::Float).double_value(&[]), 4.0);
+}
+
+/// The recipe's MLP trained for a few epochs on the same synthetic data from `start` weights.
+fn train(device: Device, start: &[Tensor]) -> (Vec<f64>, Vec<Tensor>) {
+    tch::manual_seed(0);
+    let x = Tensor::rand([512, 784], (Kind::Float, Device::Cpu));
+    let y = to_categorical(&Tensor::randint(10, [512], (Kind::Int64, Device::Cpu)), 10).unwrap();
+    let mut m = recipes::mnist_mlp().device(device).seed(3);
+    recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
+    m.build().unwrap();
+    m.set_weights(start).unwrap();
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig { epochs: 3, batch_size: 64, shuffle: false, verbose: Verbosity::Silent, ..Default::default() },
+        )
+        .unwrap();
+    let weights = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
+    (h.series("loss").unwrap(), weights)
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn training_on_cuda_matches_the_cpu() {
+    let device = gpu();
+    // Initial weights are drawn on the model's device, so start both from the CPU's. The
+    // shuffles differ between the CPU's and CUDA's generators, so train without shuffling.
+    let mut init = recipes::mnist_mlp().seed(3);
+    init.build().unwrap();
+    let start = init.get_weights().unwrap();
+    let (cpu_loss, cpu_w) = train(Device::Cpu, &start);
+    let (gpu_loss, gpu_w) = train(device, &start);
+    for (c, g) in cpu_loss.iter().zip(&gpu_loss) {
+        assert!((c - g).abs() < 1e-3 * c.abs().max(1.0), "cpu {cpu_loss:?} vs cuda {gpu_loss:?}");
+    }
+    for (c, g) in cpu_w.iter().zip(&gpu_w) {
+        assert!((c - g).abs().max().double_value(&[]) < 1e-3);
+    }
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn data_and_shuffles_stay_on_the_gpu() {
+    let device = gpu();
+    let p = epoch_permutation(1000, 0, 0, device).unwrap();
+    assert_eq!(p.device(), device);
+    let mut m = recipes::mnist_mlp().device(device);
+    recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
+    m.build().unwrap();
+    for (name, v) in m.variables().unwrap() {
+        assert_eq!(v.device(), device, "{name}");
+    }
+    let x = Tensor::rand([256, 784], (Kind::Float, device));
+    let y = to_categorical(&Tensor::randint(10, [256], (Kind::Int64, device)), 10).unwrap();
+    m.fit(&x, &y, FitConfig { epochs: 1, verbose: Verbosity::Silent, ..Default::default() }).unwrap();
+    assert_eq!(m.predict(&x, 64).unwrap().size(), [256, 10]);
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn device_flags_select_and_refuse_cuda_devices() {
+    gpu();
+    let n = tch::Cuda::device_count();
+    // On a GPU machine the binary may sit elsewhere than where it was built.
+    let bin = std::env::var("TCH_KERAS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tch-keras").to_string());
+    let out = Command::new(bin).args(["--device", &format!("cuda:{n}"), "--model", "mlp"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cuda:{n}")) && err.contains("CUDA device"), "{err}");
+    let m = recipes::mnist_mlp().device(Device::Cuda((n - 1) as usize));
+    let mut m = m;
+    m.build().unwrap();
+    assert_eq!(m.variables().unwrap()[0].1.device(), Device::Cuda((n - 1) as usize));
+}
