@@ -6,22 +6,11 @@ Prints one JSON object: epoch times, test accuracy, peak memory.
 """
 import argparse
 import json
-import os
 import resource
-import struct
 import sys
 import time
 
-import numpy as np
-
-
-def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic, = struct.unpack(">I", data[:4])
-    dims = magic & 0xFF
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+import idx
 
 
 def main():
@@ -36,11 +25,11 @@ def main():
     from keras import layers
 
     keras.utils.set_random_seed(0)
-    d = a.data_dir
-    x = read_idx(os.path.join(d, "train-images-idx3-ubyte")).astype("float32") / 255.0
-    y = keras.utils.to_categorical(read_idx(os.path.join(d, "train-labels-idx1-ubyte")), 10)
-    xt = read_idx(os.path.join(d, "t10k-images-idx3-ubyte")).astype("float32") / 255.0
-    yt = keras.utils.to_categorical(read_idx(os.path.join(d, "t10k-labels-idx1-ubyte")), 10)
+    import numpy as np
+
+    x, y, xt, yt = idx.load(a.data_dir, lambda b, shape: np.frombuffer(b, dtype=np.uint8).reshape(shape))
+    x, xt = x.astype("float32") / 255.0, xt.astype("float32") / 255.0
+    y, yt = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
     if a.model == "mlp":
         x, xt = x.reshape(-1, 784), xt.reshape(-1, 784)
         model = keras.Sequential([

@@ -9,9 +9,7 @@ Prints one JSON object: epoch times, test accuracy, peak memory.
 """
 import argparse
 import json
-import os
 import resource
-import struct
 import sys
 import time
 
@@ -19,23 +17,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    magic, = struct.unpack(">I", data[:4])
-    dims = magic & 0xFF
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    t = torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8)
-    return t.reshape(shape)
+import idx
 
 
 def load(data_dir):
-    x = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte")).float().div_(255.0)
-    y = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte")).long()
-    xt = read_idx(os.path.join(data_dir, "t10k-images-idx3-ubyte")).float().div_(255.0)
-    yt = read_idx(os.path.join(data_dir, "t10k-labels-idx1-ubyte")).long()
-    return x, y, xt, yt
+    x, y, xt, yt = idx.load(data_dir, lambda b, shape: torch.frombuffer(b, dtype=torch.uint8).reshape(shape))
+    return x.float().div_(255.0), y.long(), xt.float().div_(255.0), yt.long()
 
 
 def glorot(m):
