@@ -5,8 +5,8 @@
 //! the metric named "acc". `RecordAccuracy` stores `logs["acc"]` at each epoch end.
 //!
 //! Expected: 39,735 parameters; Keras-style bars ending in `938/938 [====...] - ... - loss: ...
-//! - acc: ... - val_loss: ... - val_acc: ...`; then the recorded list, rising over about
-//! `[0.94, 0.98, 0.99]`, and a test accuracy of about 0.988.
+//! - acc: ... - val_loss: ... - val_acc: ...`; then the recorded list, rising like
+//! `[0.9435, 0.9817, 0.9867]`, and a test accuracy of about 0.988 (0.9877 measured on the CPU).
 //!
 //! Run with `cargo run --release --example mnist_cnn` after `scripts/setup.sh`.
 use tch_keras::data::{self, DatasetKind};
