@@ -75,6 +75,30 @@ pub fn epoch_permutation(n: i64, seed: u64, epoch: usize, device: Device) -> Res
     Ok(Tensor::f_randperm(n, (Kind::Int64, device))?)
 }
 
+/// Holds out the last `fraction` of `(x, y)` for validation, as Keras's `validation_split`.
+#[allow(clippy::type_complexity)]
+fn split_validation(x: Tensor, y: Tensor, n: i64, fraction: f64) -> Result<(Tensor, Tensor, Option<(Tensor, Tensor)>)> {
+    if fraction == 0.0 {
+        return Ok((x, y, None));
+    }
+    let n_val = ((n as f64) * fraction).floor() as i64;
+    let n_train = n - n_val;
+    if n_val == 0 || n_train == 0 {
+        return Err(Error::invalid(
+            "validation_split",
+            format!("{fraction} of {n} samples leaves an empty training or validation set"),
+        ));
+    }
+    let val = (x.f_narrow(0, n_train, n_val)?, y.f_narrow(0, n_train, n_val)?);
+    Ok((x.f_narrow(0, 0, n_train)?, y.f_narrow(0, 0, n_train)?, Some(val)))
+}
+
+/// Seeds LibTorch for an epoch that is not shuffled (dropout masks).
+fn seed_epoch(seed: u64, epoch: usize) {
+    let _rng = crate::rng_lock();
+    tch::manual_seed(epoch_seed(seed, epoch));
+}
+
 /// Seed of an epoch's shuffle and dropout masks: a resumed run draws the same as an
 /// uninterrupted one.
 fn epoch_seed(seed: u64, epoch: usize) -> i64 {
@@ -189,24 +213,14 @@ impl Sequential {
         let x = self.prepare_inputs(x, "x")?;
         let y = loss_kind.prepare_targets(y, &output)?.f_to_device(self.device)?;
 
-        let (x, y, validation) = if let Some((vx, vy)) = validation_data {
-            check_pair(vx, vy, "validation")?;
-            let vx = self.prepare_inputs(vx, "validation x")?;
-            let vy = loss_kind.prepare_targets(vy, &output)?.f_to_device(self.device)?;
-            (x, y, Some((vx, vy)))
-        } else if validation_split > 0.0 {
-            let n_val = ((n_all as f64) * validation_split).floor() as i64;
-            let n_train = n_all - n_val;
-            if n_val == 0 || n_train == 0 {
-                return Err(Error::invalid(
-                    "validation_split",
-                    format!("{validation_split} of {n_all} samples leaves an empty training or validation set"),
-                ));
+        let (x, y, validation) = match validation_data {
+            Some((vx, vy)) => {
+                check_pair(vx, vy, "validation")?;
+                let vx = self.prepare_inputs(vx, "validation x")?;
+                let vy = loss_kind.prepare_targets(vy, &output)?.f_to_device(self.device)?;
+                (x, y, Some((vx, vy)))
             }
-            let val = (x.f_narrow(0, n_train, n_val)?, y.f_narrow(0, n_train, n_val)?);
-            (x.f_narrow(0, 0, n_train)?, y.f_narrow(0, 0, n_train)?, Some(val))
-        } else {
-            (x, y, None)
+            None => split_validation(x, y, n_all, validation_split)?,
         };
         let n = x.size()[0];
         let (y, step_loss) = self.step_targets(y)?;
@@ -239,36 +253,15 @@ impl Sequential {
         self.stop_training = false;
         list.on_train_begin(self)?;
         let mut last_logs = Logs::new();
-        let bs = batch_size as i64;
         for epoch in initial_epoch..epochs {
             list.on_epoch_begin(self, epoch)?;
             let perm = if shuffle {
                 Some(epoch_permutation(n, self.seed, epoch, self.device)?)
             } else {
-                tch::manual_seed(epoch_seed(self.seed, epoch));
+                seed_epoch(self.seed, epoch);
                 None
             };
-            let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
-            let mut count = 0i64;
-            for step in 0..steps {
-                let start = step as i64 * bs;
-                let len = bs.min(n - start);
-                let (xb, yb) = match &perm {
-                    Some(p) => {
-                        let idx = p.f_narrow(0, start, len)?;
-                        (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?)
-                    }
-                    None => (x.f_narrow(0, start, len)?, y.f_narrow(0, start, len)?),
-                };
-                list.on_train_batch_begin(self, step)?;
-                self.train_step_with(&xb, &yb, &mut sums, step_loss)?;
-                count += len;
-                list.on_train_batch_end(self, step, &BatchLogs { names: &names, sums: &sums, count })?;
-                if self.stop_training {
-                    break;
-                }
-            }
-            let mut logs = BatchLogs { names: &names, sums: &sums, count }.logs()?;
+            let mut logs = self.train_epoch(&x, &y, perm.as_ref(), batch_size, step_loss, &names, &mut list)?;
             if let Some((vx, (vy, val_loss))) = &validation {
                 list.on_test_begin(self)?;
                 let val_logs = self.evaluate_prepared(vx, vy, val_batch, *val_loss)?;
@@ -287,6 +280,45 @@ impl Sequential {
         list.on_train_end(self, &last_logs)?;
         drop(list);
         Ok(history)
+    }
+
+    /// One pass over `(x, y)` in batches (in `perm` order when shuffling), calling the batch
+    /// hooks; returns the epoch's running-mean logs. Stops early when a callback sets
+    /// `stop_training`.
+    #[allow(clippy::too_many_arguments)]
+    fn train_epoch(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        perm: Option<&Tensor>,
+        batch_size: usize,
+        loss: Loss,
+        names: &[String],
+        list: &mut CallbackList<'_, '_>,
+    ) -> Result<Logs> {
+        let n = x.size()[0];
+        let bs = batch_size as i64;
+        let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
+        let mut count = 0i64;
+        for step in 0..(n as usize).div_ceil(batch_size) {
+            let start = step as i64 * bs;
+            let len = bs.min(n - start);
+            let (xb, yb) = match perm {
+                Some(p) => {
+                    let idx = p.f_narrow(0, start, len)?;
+                    (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?)
+                }
+                None => (x.f_narrow(0, start, len)?, y.f_narrow(0, start, len)?),
+            };
+            list.on_train_batch_begin(self, step)?;
+            self.train_step_with(&xb, &yb, &mut sums, loss)?;
+            count += len;
+            list.on_train_batch_end(self, step, &BatchLogs { names, sums: &sums, count })?;
+            if self.stop_training {
+                break;
+            }
+        }
+        BatchLogs { names, sums: &sums, count }.logs()
     }
 
     pub(crate) fn ensure_optimizer_state(&mut self) -> Result<()> {
