@@ -26,6 +26,7 @@ pub mod bench;
 pub mod callbacks;
 pub mod data;
 mod error;
+mod flat;
 pub mod layers;
 mod logs;
 mod losses;

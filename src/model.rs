@@ -46,8 +46,10 @@ pub(crate) struct Built {
     pub(crate) variables: Vec<(String, Tensor)>,
     /// The trainable subset of `variables`, in the same order; each is a view into `flat`.
     pub(crate) trainable: Vec<Tensor>,
-    /// All trainable parameters end to end, in `trainable` order.
+    /// All trainable parameters end to end, in `trainable` order (see [`crate::flat`]).
     pub(crate) flat: Tensor,
+    /// Each trainable parameter's layout inside `flat`.
+    pub(crate) orders: Vec<crate::flat::MemoryOrder>,
 }
 
 /// What `compile` set.
@@ -213,9 +215,9 @@ impl Sequential {
         variables.sort_by_key(|(name, _)| variable_order(name));
         let trainable: Vec<Tensor> =
             variables.iter().filter(|(_, t)| t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect();
-        let flat = flatten_into_one_buffer(&trainable, self.device)?;
+        let (flat, orders) = crate::flat::flatten(&trainable, self.device)?;
         self.input_shape = Some(input.to_vec());
-        self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat });
+        self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat, orders });
         if let Some(compiled) = &mut self.compiled {
             compiled.state = None;
         }
@@ -389,25 +391,6 @@ impl Sequential {
         }
         Ok(x.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
     }
-}
-
-/// Moves every parameter into one contiguous buffer and makes each a view of it (same values,
-/// same autograd leaf), so optimizers update all parameters with a few kernels.
-fn flatten_into_one_buffer(params: &[Tensor], device: Device) -> Result<Tensor> {
-    let total: i64 = params.iter().map(|t| t.numel() as i64).sum();
-    let flat = Tensor::f_zeros([total], (Kind::Float, device))?;
-    let mut offset = 0;
-    tch::no_grad(|| -> Result<()> {
-        for p in params {
-            let n = p.numel() as i64;
-            let mut view = flat.f_narrow(0, offset, n)?.f_view(p.size().as_slice())?;
-            view.f_copy_(p)?;
-            p.shallow_clone().f_set_data(&view)?;
-            offset += n;
-        }
-        Ok(())
-    })?;
-    Ok(flat)
 }
 
 fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &(String, Tensor)> {

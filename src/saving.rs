@@ -315,9 +315,10 @@ impl Sequential {
             let names = self.trainable_names()?;
             for (slot, flat) in state.config.slot_names().iter().zip(&state.slots) {
                 let mut offset = 0;
-                for (param, var) in names.iter().zip(&built.trainable) {
+                for ((param, var), &order) in names.iter().zip(&built.trainable).zip(&built.orders) {
                     let n = var.numel() as i64;
-                    tensors.push((slot_name(param, slot), flat.f_narrow(0, offset, n)?.f_view(var.size().as_slice())?));
+                    let view = crate::flat::view_of(&flat.f_narrow(0, offset, n)?, &var.size(), order)?;
+                    tensors.push((slot_name(param, slot), view));
                     offset += n;
                 }
             }
@@ -361,7 +362,8 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
                 let parts = names
                     .iter()
                     .zip(&built.trainable)
-                    .map(|(param, var)| {
+                    .zip(&built.orders)
+                    .map(|((param, var), &order)| {
                         let key = slot_name(param, slot);
                         let t = file
                             .get(key.as_str())
@@ -372,7 +374,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
                                 format!("optimizer state {key} has shape {:?}, expected {:?}", t.size(), var.size()),
                             ));
                         }
-                        Ok(t.f_reshape([-1])?)
+                        crate::flat::in_memory_order(t, order)
                     })
                     .collect::<Result<Vec<_>>>()?;
                 slots.push(Tensor::f_cat(&parts, 0)?.f_to_device(device)?);

@@ -343,8 +343,7 @@ impl Sequential {
         // Gradients come back as new tensors (nothing accumulates in `.grad`, so nothing needs
         // zeroing) and are laid end to end like the flat parameter buffer.
         let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
-        let flat: Vec<Tensor> = grads.iter().map(|g| g.f_view([-1])).collect::<Result<_, _>>()?;
-        let grad = Tensor::f_cat(&flat, 0)?;
+        let grad = crate::flat::flat_gradient(&grads, &built.orders)?;
         let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
         if let Some(state) = c.state.as_mut() {
             state.step(&built.flat, &grad)?;

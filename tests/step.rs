@@ -98,3 +98,24 @@ fn the_device_side_shuffle_is_a_seeded_permutation() {
     assert!(!p.equal(&epoch_permutation(1000, 7, 4, Device::Cpu).unwrap()), "same order every epoch");
     assert!(!p.equal(&epoch_permutation(1000, 8, 3, Device::Cpu).unwrap()), "seed ignored");
 }
+
+#[test]
+fn conv_kernels_live_channels_last_in_the_flat_buffer_on_the_cpu() {
+    let _serial = serial();
+    let mut m = tch_keras::recipes::mnist_cnn();
+    m.build().unwrap();
+    let vars = m.variables().unwrap();
+    let w = &vars.iter().find(|(n, _)| n == "layers.2.weight").unwrap().1;
+    // Seen as [out, in, kh, kw]; stored as [out, kh, kw, in].
+    assert_eq!(w.size(), [50, 25, 5, 5]);
+    assert_eq!(w.stride(), [625, 1, 125, 25]);
+    // Dense kernels keep the row-major layout.
+    let d = &vars.iter().find(|(n, _)| n == "layers.5.weight").unwrap().1;
+    assert_eq!(d.stride(), [800, 1]);
+    // The layout is invisible: weights round-trip through get/set and keep their values.
+    let before = m.get_weights().unwrap();
+    m.set_weights(&before).unwrap();
+    for (a, b) in before.iter().zip(m.get_weights().unwrap()) {
+        assert!(a.equal(&b));
+    }
+}
