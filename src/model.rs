@@ -9,7 +9,7 @@ use crate::{Activation, Error, Loss, Metric, Optimizer, Result};
 
 /// A linear stack of layers, Keras-style.
 ///
-/// ```no_run
+/// ```
 /// use tch_keras::{Activation, Dense, Loss, Metric, Optimizer, Sequential};
 /// let mut model = Sequential::new()
 ///     .input_shape([784])

@@ -17,9 +17,24 @@ const EVAL_BATCH: usize = 1024;
 
 /// `fit`'s settings, with Keras's defaults (batch 32, 1 epoch, shuffling, progress bar).
 ///
-/// ```ignore
-/// let history = model.fit(&x, &y, FitConfig { batch_size: 64, epochs: 3,
-///     validation_data: Some((&x_test, &y_test)), callbacks: vec![&mut record], ..Default::default() })?;
+/// ```
+/// # use tch::{Device, Kind, Tensor};
+/// # use tch_keras::{callbacks::TerminateOnNaN, Dense, FitConfig, Loss, Optimizer, Sequential, Verbosity};
+/// let (x, y) = (Tensor::rand([100, 4], (Kind::Float, Device::Cpu)), Tensor::rand([100, 1], (Kind::Float, Device::Cpu)));
+/// let (x_test, y_test) = (x.narrow(0, 0, 10), y.narrow(0, 0, 10));
+/// let mut model = Sequential::new().add(Dense::new(1));
+/// model.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![])?;
+/// let mut nan_guard = TerminateOnNaN::new();
+/// let history = model.fit(&x, &y, FitConfig {
+///     batch_size: 64,
+///     epochs: 3,
+///     validation_data: Some((&x_test, &y_test)),
+///     callbacks: vec![&mut nan_guard],
+///     verbose: Verbosity::Silent,
+///     ..Default::default()
+/// })?;
+/// assert_eq!(history.keys(), ["loss", "val_loss"]);
+/// # Ok::<(), tch_keras::Error>(())
 /// ```
 pub struct FitConfig<'a> {
     /// Samples per gradient update; the last, partial batch is trained too.
