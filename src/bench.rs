@@ -108,13 +108,6 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn device_name(device: Device) -> String {
-    match device {
-        Device::Cuda(n) => format!("cuda:{n}"),
-        _ => "cpu".into(),
-    }
-}
-
 /// Times `steps` steps of `fit` on the first `steps * batch` samples, after a warm-up `fit`.
 fn time_fit(model: &mut Sequential, x: &Tensor, y: &Tensor, batch: usize, warmup: usize, steps: usize) -> Result<f64> {
     let run = |model: &mut Sequential, n: usize| -> Result<f64> {
@@ -229,7 +222,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
             });
         }
     }
-    Ok(BenchReport { device: device_name(opts.device), threads: tch::get_num_threads(), rows })
+    Ok(BenchReport { device: crate::device_name(opts.device), threads: tch::get_num_threads(), rows })
 }
 
 /// The report as a markdown table.

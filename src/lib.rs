@@ -52,6 +52,15 @@ pub use optimizers::{Optimizer, OptimizerState};
 pub use saving::load_model;
 pub use training::{epoch_permutation, FitConfig};
 
+/// A device as the command line and reports name it: `cpu`, `cuda:N`.
+pub fn device_name(device: tch::Device) -> String {
+    match device {
+        tch::Device::Cpu => "cpu".into(),
+        tch::Device::Cuda(n) => format!("cuda:{n}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
 /// Serialises "seed, then draw" sequences on LibTorch's process-wide random generator.
 pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());

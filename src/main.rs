@@ -11,7 +11,7 @@ use tch::{Device, Tensor};
 use tch_keras::bench::{BenchModel, BenchOptions};
 use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
+use tch_keras::{device_name, load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
 
 /// Train the Keras cookbook's MNIST models from Rust on LibTorch.
 ///
@@ -212,14 +212,6 @@ fn resolve_device(arg: DeviceArg) -> Result<Device> {
             }
             Ok(Device::Cuda(n))
         }
-    }
-}
-
-fn device_name(device: Device) -> String {
-    match device {
-        Device::Cpu => "cpu".into(),
-        Device::Cuda(n) => format!("cuda:{n}"),
-        other => format!("{other:?}"),
     }
 }
 

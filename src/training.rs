@@ -348,21 +348,21 @@ impl Sequential {
     /// One gradient update on a batch; adds the batch's sums to `sums` on the device.
     pub fn train_step(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor) -> Result<()> {
         let loss = self.compiled_ref("train_step")?.loss;
+        self.ensure_optimizer_state()?;
         self.train_step_with(xb, yb, sums, loss)
     }
 
     fn train_step_with(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor, loss_kind: Loss) -> Result<()> {
         let (loss, batch) = self.batch_sums(xb, yb, true, loss_kind)?;
-        self.ensure_optimizer_state()?;
         let built = self.built.as_ref().ok_or(Error::NotBuilt { action: "train_step" })?;
         // Gradients come back as new tensors (nothing accumulates in `.grad`, so nothing needs
         // zeroing) and are laid end to end like the flat parameter buffer.
         let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
         let grad = crate::flat::flat_gradient(&grads, &built.orders)?;
         let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
-        if let Some(state) = c.state.as_mut() {
-            state.step(&built.flat, &grad)?;
-        }
+        // The caller (fit or train_step) created the state before the first step.
+        let state = c.state.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
+        state.step(&built.flat, &grad)?;
         let _ = sums.f_add_(&batch)?;
         Ok(())
     }
