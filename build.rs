@@ -5,15 +5,18 @@
 //! * `torch_cuda` linked with `--no-as-needed`: nothing in the binary references its symbols
 //!   directly, so without this the linker drops it and `tch::Cuda::is_available()` is false even
 //!   on a GPU machine.
-use std::path::PathBuf;
+//! * `csrc/tch_keras.cpp`, the LibTorch switches tch does not expose (autocast dtype, TF32,
+//!   fused Adam), compiled against LibTorch's headers.
+use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=csrc/tch_keras.cpp");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     let Some(lib) = std::env::var_os("DEP_TCH_LIBTORCH_LIB").map(PathBuf::from) else {
-        println!("cargo:warning=torch-sys did not report its LibTorch lib folder; no rpath is set");
-        return;
+        panic!("torch-sys did not report its LibTorch lib folder (DEP_TCH_LIBTORCH_LIB): run scripts/setup.sh or set LIBTORCH");
     };
     let mut dirs = vec![lib.clone()];
     if let Ok(real) = lib.canonicalize() {
@@ -30,4 +33,29 @@ fn main() {
         println!("cargo:rustc-link-arg=-ltorch_cuda");
         println!("cargo:rustc-link-arg=-Wl,--as-needed");
     }
+    compile_shim(&lib);
+}
+
+/// Compiles the C++ shim against the headers next to the lib folder (`<libtorch>/include`).
+fn compile_shim(lib: &Path) {
+    let root = lib.parent().unwrap_or(lib);
+    let include = root.join("include");
+    if !include.join("ATen/Context.h").exists() {
+        panic!(
+            "LibTorch's headers are not at {}: point LIBTORCH at a LibTorch 2.11 folder with include/ and lib/ \
+             (scripts/setup.sh provides one)",
+            include.display()
+        );
+    }
+    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
+    cc::Build::new()
+        .cpp(true)
+        .file("csrc/tch_keras.cpp")
+        .include(&include)
+        .include(include.join("torch/csrc/api/include"))
+        .flag("-std=c++17")
+        .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        .warnings(false)
+        .compile("tch_keras_shim");
 }

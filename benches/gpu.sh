@@ -5,14 +5,18 @@
 #
 #   OUT=/some/folder benches/gpu.sh
 #
-# It runs the GPU tests, the recipe's MLP (5 epochs) and CNN (3 epochs) on cuda with reports,
-# the bench mode at batch 64/256/1024, and the PyTorch eager peer on the same card, writing
-# everything under $OUT. Budget: well under 8 minutes on an H100/H200.
+# It runs the GPU tests, the recipe's MLP (5 epochs) and CNN (3 epochs) on cuda with reports
+# (float32 and bf16), the bench mode at batch 64/256/1024 with each speed switch, and the
+# PyTorch eager peer on the same card, writing everything under $OUT. Every step has a time
+# limit and writes its output as it finishes; the whole run takes a few minutes on an H100/H200.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-gpu-out}
 BUNDLE=${BUNDLE:-gpu-bundle}
 PYTHON=${PYTHON:-python3}
+if ! $PYTHON -c 'import torch' 2>/dev/null && [ -x /opt/torch/.venv/bin/python3 ]; then
+    PYTHON=/opt/torch/.venv/bin/python3
+fi
 mkdir -p "$OUT"
 TORCH_LIB=$($PYTHON -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
 export LD_LIBRARY_PATH=$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -37,14 +41,34 @@ step() { # name timeout command...
     date -u
 } >"$OUT/machine.txt" 2>&1
 step cuda-tests 120 "$BUNDLE/cuda-tests" --test-threads 1
-step mlp 120 "$TCH_KERAS_BIN" --model mlp --device cuda --verbose 2 --data-dir "$DATA" --report "$OUT/mlp.json"
-step cnn 150 "$TCH_KERAS_BIN" --model cnn --device cuda --verbose 2 --data-dir "$DATA" --report "$OUT/cnn.json"
-step bench 150 "$TCH_KERAS_BIN" bench --device cuda --steps 200 --warmup 30 --data-dir "$DATA" --report "$OUT/bench.json"
+BIN=("$TCH_KERAS_BIN" --device cuda --verbose 2 --data-dir "$DATA")
+# The recipe's runs (accuracy), then the same in bf16 mixed precision.
+step mlp 90 "${BIN[@]}" --model mlp --report "$OUT/mlp.json"
+step cnn 90 "${BIN[@]}" --model cnn --report "$OUT/cnn.json"
+step mlp-bf16 90 "${BIN[@]}" --model mlp --precision bf16 --report "$OUT/mlp-bf16.json"
+step cnn-bf16 90 "${BIN[@]}" --model cnn --precision bf16 --report "$OUT/cnn-bf16.json"
+# Whole epochs at batch 64 without validation, as the PyTorch peer runs them.
+step mlp-b64 90 "${BIN[@]}" --model mlp --batch-size 64 --report "$OUT/mlp-b64.json"
+step cnn-noval 90 "${BIN[@]}" --model cnn --no-validation --report "$OUT/cnn-noval.json"
+# Bench mode: plain float32 with LibTorch's defaults, then one switch at a time.
+BENCH=("$TCH_KERAS_BIN" bench --device cuda --steps 200 --warmup 30 --repeats 3 --data-dir "$DATA")
+step bench 90 "${BENCH[@]}" --report "$OUT/bench.json"
+step bench-tf32-on 90 "${BENCH[@]}" --tf32 on --report "$OUT/bench-tf32-on.json"
+step bench-tf32-off 90 "${BENCH[@]}" --tf32 off --report "$OUT/bench-tf32-off.json"
+step bench-bf16 90 "${BENCH[@]}" --precision bf16 --report "$OUT/bench-bf16.json"
+step bench-cudnn-benchmark 90 "${BENCH[@]}" --cudnn-benchmark --report "$OUT/bench-cudnn-benchmark.json"
+# The PyTorch eager peer on the same card: the recipe's epochs at batch 64, two epochs at the
+# larger batches, and the same switches at batch 64.
+PEER=($PYTHON -W ignore benches/pytorch_eager.py --device cuda --data-dir "$DATA")
 for model in mlp cnn; do
     epochs=5
     [ $model = cnn ] && epochs=3
-    step "pytorch-$model" 150 $PYTHON -W ignore benches/pytorch_eager.py --model $model --epochs $epochs \
-        --batch-size 64 --device cuda --data-dir "$DATA"
+    step "pytorch-$model" 120 "${PEER[@]}" --model $model --epochs $epochs --batch-size 64
+    for b in 256 1024; do
+        step "pytorch-$model-b$b" 60 "${PEER[@]}" --model $model --epochs 2 --batch-size $b
+    done
+    step "pytorch-$model-tf32-on" 60 "${PEER[@]}" --model $model --epochs 2 --batch-size 64 --tf32 on
+    step "pytorch-$model-bf16" 60 "${PEER[@]}" --model $model --epochs 2 --batch-size 64 --precision bf16
 done
 rm -rf "$OUT/.mnist"
 log "done"

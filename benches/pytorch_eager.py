@@ -48,9 +48,18 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--data-dir", required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", choices=["f32", "bf16"], default="f32")
+    p.add_argument("--tf32", choices=["default", "on", "off"], default="default")
+    p.add_argument("--cudnn-benchmark", action="store_true")
     a = p.parse_args()
     torch.manual_seed(a.seed)
     dev = torch.device(a.device)
+    if a.tf32 != "default":
+        value = "tf32" if a.tf32 == "on" else "ieee"
+        torch.backends.cuda.matmul.fp32_precision = value
+        torch.backends.cudnn.conv.fp32_precision = value
+    torch.backends.cudnn.benchmark = a.cudnn_benchmark
+    autocast = lambda: torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.precision == "bf16")
     x, y, xt, yt = load(a.data_dir)
     shape = (-1, 784) if a.model == "mlp" else (-1, 1, 28, 28)
     x, y, xt, yt = x.reshape(shape).to(dev), y.to(dev), xt.reshape(shape).to(dev), yt.to(dev)
@@ -70,7 +79,9 @@ def main():
         for i in range(0, n, a.batch_size):
             idx = perm[i:i + a.batch_size]
             xb, yb = x[idx], y[idx]
-            out = net(xb)
+            with autocast():
+                out = net(xb)
+            out = out.float()
             loss = F.cross_entropy(out, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -82,13 +93,17 @@ def main():
         sync()
         times.append(time.perf_counter() - t0)
     net.eval()
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         acc = sum((net(xt[i:i + 1024]).argmax(1) == yt[i:i + 1024]).sum().item() for i in range(0, xt.shape[0], 1024)) / xt.shape[0]
     out = {
         "peer": "pytorch-eager",
         "model": a.model,
         "device": a.device,
         "batch_size": a.batch_size,
+        "precision": a.precision,
+        "tf32": a.tf32,
+        "cudnn_benchmark": a.cudnn_benchmark,
+        "ms_per_step": [t * 1e3 / -(-n // a.batch_size) for t in times],
         "epoch_seconds": times,
         "train_loss": train_loss,
         "train_accuracy": train_acc,

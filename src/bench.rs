@@ -12,6 +12,7 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use crate::data::Mnist;
+use crate::precision::{Autocast, Precision, Tf32};
 use crate::{recipes, to_categorical, Error, FitConfig, Result, Sequential, Verbosity};
 
 /// Which recipe model to time.
@@ -64,6 +65,8 @@ pub struct BenchOptions {
     pub raw: bool,
     /// Timings per configuration, alternating `fit` and the raw loop; the median is reported.
     pub repeats: usize,
+    /// Precision of the forward pass, for `fit` and the raw loop alike.
+    pub precision: Precision,
 }
 
 /// One timed configuration.
@@ -96,6 +99,12 @@ pub struct BenchReport {
     pub device: String,
     /// LibTorch's intra-op threads.
     pub threads: i32,
+    /// Precision of the forward pass.
+    pub precision: Precision,
+    /// TF32 switches in effect (CUDA only).
+    pub tf32: Tf32,
+    /// Whether cuDNN's benchmark mode was on.
+    pub cudnn_benchmark: bool,
     /// One row per model and batch size.
     pub rows: Vec<BenchRow>,
 }
@@ -127,7 +136,14 @@ fn time_fit(model: &mut Sequential, x: &Tensor, y: &Tensor, batch: usize, warmup
 
 /// The same model, written directly against `tch::nn` with tch's own Adam: the baseline a
 /// user would hand-write. Same device-side shuffle and on-device loss/accuracy sums.
-fn time_raw(which: BenchModel, x: &Tensor, y: &Tensor, batch: usize, warmup: usize, steps: usize) -> Result<f64> {
+fn time_raw(
+    which: BenchModel,
+    precision: Precision,
+    (x, y): (&Tensor, &Tensor),
+    batch: usize,
+    warmup: usize,
+    steps: usize,
+) -> Result<f64> {
     let device = x.device();
     let vs = nn::VarStore::new(device);
     let root = vs.root();
@@ -154,7 +170,10 @@ fn time_raw(which: BenchModel, x: &Tensor, y: &Tensor, batch: usize, warmup: usi
         for s in 0..n_steps {
             let idx = perm.f_narrow(0, (s * batch) as i64, batch as i64)?;
             let (xb, yb) = (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?);
+            let autocast = Autocast::enter(precision, device)?;
             let logits = net.forward(&xb);
+            drop(autocast);
+            let logits = logits.f_to_kind(Kind::Float)?;
             let loss =
                 logits.f_log_softmax(-1, Kind::Float)?.f_mul(&yb)?.f_sum(Kind::Float)?.f_div_scalar(-(batch as f64))?;
             opt.zero_grad();
@@ -184,6 +203,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Runs the benchmark on `data` (reshaped per model; moved to the device once).
+/// TF32 and cuDNN's benchmark mode are read from LibTorch's current settings.
 pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
     let mut rows = Vec::new();
     let y = to_categorical(&data.train_labels, 10)?.f_to_device(opts.device)?;
@@ -198,13 +218,13 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                     format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
                 ));
             }
-            let mut model = which.sequential().device(opts.device);
+            let mut model = which.sequential().device(opts.device).precision(opts.precision);
             recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
             let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
             for _ in 0..opts.repeats.max(1) {
                 fit_ms.push(time_fit(&mut model, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64);
                 if opts.raw {
-                    raw_ms.push(time_raw(which, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64);
+                    raw_ms.push(time_raw(which, opts.precision, (&x, &y), batch, warmup, steps)? * 1e3 / steps as f64);
                 }
             }
             let ms = median(&mut fit_ms);
@@ -222,14 +242,26 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
             });
         }
     }
-    Ok(BenchReport { device: crate::device_name(opts.device), threads: tch::get_num_threads(), rows })
+    Ok(BenchReport {
+        device: crate::device_name(opts.device),
+        threads: tch::get_num_threads(),
+        precision: opts.precision,
+        tf32: crate::precision::tf32()?,
+        cudnn_benchmark: crate::precision::cudnn_benchmark(),
+        rows,
+    })
 }
 
 /// The report as a markdown table.
 pub fn markdown(report: &BenchReport) -> String {
     let mut s = format!(
-        "device: {} ({} LibTorch threads)\n\n| model | batch | ms/step | samples/s | epoch (s) | raw tch ms/step | fit / raw | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
-        report.device, report.threads
+        "device: {} ({} LibTorch threads), precision {}, TF32 matmul {} / conv {}, cuDNN benchmark {}\n\n| model | batch | ms/step | samples/s | epoch (s) | raw tch ms/step | fit / raw | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        report.device,
+        report.threads,
+        report.precision,
+        on_off(report.tf32.matmul),
+        on_off(report.tf32.conv),
+        on_off(report.cudnn_benchmark)
     );
     let opt = |v: Option<f64>, digits: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"));
     for r in &report.rows {
@@ -246,4 +278,12 @@ pub fn markdown(report: &BenchReport) -> String {
         ));
     }
     s
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
 }

@@ -33,6 +33,7 @@ mod losses;
 mod metrics;
 mod model;
 mod optimizers;
+pub mod precision;
 pub mod recipes;
 pub mod saving;
 mod training;
@@ -49,6 +50,7 @@ pub use losses::Loss;
 pub use metrics::{Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{Optimizer, OptimizerState};
+pub use precision::Precision;
 pub use saving::load_model;
 pub use training::{epoch_permutation, FitConfig};
 

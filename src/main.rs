@@ -11,7 +11,10 @@ use tch::{Device, Tensor};
 use tch_keras::bench::{BenchModel, BenchOptions};
 use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{device_name, load_model, recipes, to_categorical, Callback, FitConfig, Logs, Sequential, Verbosity};
+use tch_keras::precision::{self, Tf32};
+use tch_keras::{
+    device_name, load_model, recipes, to_categorical, Callback, FitConfig, Logs, Precision, Sequential, Verbosity,
+};
 
 /// Train the Keras cookbook's MNIST models from Rust on LibTorch.
 ///
@@ -76,6 +79,53 @@ struct Opts {
     /// 0: silent, 1: progress bar, 2: one line per epoch.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=2))]
     verbose: u8,
+    #[command(flatten)]
+    speed: SpeedArgs,
+}
+
+/// Numeric precision and CUDA speed switches.
+#[derive(Debug, Args)]
+struct SpeedArgs {
+    /// Forward-pass precision: f32 (default), or bf16 (mixed precision: bf16 autocast, float32
+    /// weights and loss; meant for CUDA). A loaded model keeps its own unless this is given.
+    #[arg(long, value_parser = parse_precision)]
+    precision: Option<Precision>,
+    /// TF32 for float32 CUDA work: default (LibTorch's: convolutions only), on (matmuls and
+    /// convolutions), off.
+    #[arg(long, value_enum, default_value_t = Tf32Arg::Default)]
+    tf32: Tf32Arg,
+    /// Let cuDNN time its convolution algorithms for each new shape and keep the fastest.
+    #[arg(long)]
+    cudnn_benchmark: bool,
+}
+
+impl SpeedArgs {
+    /// Sets LibTorch's process-wide switches.
+    fn apply(&self) -> Result<()> {
+        match self.tf32 {
+            Tf32Arg::Default => {}
+            Tf32Arg::On => precision::set_tf32(Tf32 { matmul: true, conv: true })?,
+            Tf32Arg::Off => precision::set_tf32(Tf32 { matmul: false, conv: false })?,
+        }
+        if self.cudnn_benchmark {
+            precision::set_cudnn_benchmark(true);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Tf32Arg {
+    /// LibTorch's defaults: TF32 for convolutions, not for matmuls.
+    Default,
+    /// TF32 for matmuls and convolutions.
+    On,
+    /// Full float32 everywhere.
+    Off,
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse().map_err(|_| format!("'{s}' is not a precision: use f32 or bf16"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,10 +164,13 @@ struct BenchArgs {
     /// Write the results as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    #[command(flatten)]
+    speed: SpeedArgs,
 }
 
 fn bench(args: BenchArgs) -> Result<()> {
     let device = resolve_device(args.device)?;
+    args.speed.apply()?;
     let ds = data::load(DatasetKind::Mnist, args.data_dir.as_deref())?;
     let opts = BenchOptions {
         models: args
@@ -134,6 +187,7 @@ fn bench(args: BenchArgs) -> Result<()> {
         steps: args.steps as usize,
         raw: !args.no_raw,
         repeats: args.repeats as usize,
+        precision: args.speed.precision.unwrap_or_default(),
     };
     let report = tch_keras::bench::run(&ds, &opts)?;
     print!("{}", tch_keras::bench::markdown(&report));
@@ -253,6 +307,9 @@ struct Report {
     batch_size: u64,
     learning_rate: f64,
     seed: u64,
+    precision: Precision,
+    tf32: Tf32,
+    cudnn_benchmark: bool,
     epoch_seconds: Vec<f64>,
     history: History,
     test_loss: f64,
@@ -269,6 +326,7 @@ fn run(mut opts: Opts) -> Result<()> {
         return bench(args);
     }
     let device = resolve_device(opts.device)?;
+    opts.speed.apply()?;
     let kind = DatasetKind::from(opts.dataset);
     let ds = data::load(kind, opts.data_dir.as_deref())?;
     let resume_file = opts.resume.as_ref().map(|d| d.join("last.safetensors"));
@@ -291,6 +349,9 @@ fn run(mut opts: Opts) -> Result<()> {
             (model, epochs, batch)
         }
     };
+    if let Some(p) = opts.speed.precision {
+        model.set_precision(p);
+    }
     let batch_size = opts.batch_size.unwrap_or(default_batch);
     let requested = opts.epochs.unwrap_or(if opts.load.is_some() { 0 } else { default_epochs });
     // --resume trains up to the requested total; --load trains that many more epochs.
@@ -310,7 +371,11 @@ fn run(mut opts: Opts) -> Result<()> {
     let name = model.model_name().to_string();
     let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
     if opts.verbose > 0 {
-        eprintln!("Training the recipe's {name} ({params} parameters) on {kind} on {}", device_name(device));
+        eprintln!(
+            "Training the recipe's {name} ({params} parameters) on {kind} on {}{}",
+            device_name(device),
+            if model.model_precision() == Precision::Bf16 { " in bf16 mixed precision" } else { "" }
+        );
     }
     let validate = name != "mlp" && !opts.no_validation;
     let monitor = if validate { "val_loss" } else { "loss" };
@@ -368,6 +433,9 @@ fn run(mut opts: Opts) -> Result<()> {
             batch_size,
             learning_rate: model.learning_rate()?,
             seed: model.model_seed(),
+            precision: model.model_precision(),
+            tf32: precision::tf32()?,
+            cudnn_benchmark: precision::cudnn_benchmark(),
             epoch_seconds: timer.seconds,
             history: History {
                 loss: series("loss"),

@@ -5,7 +5,7 @@ use tch::{nn, Device, Kind, Tensor};
 use crate::error::batch_shape;
 use crate::layers::{Layer, LayerConfig};
 use crate::optimizers::OptimizerState;
-use crate::{Activation, Error, Loss, Metric, Optimizer, Result};
+use crate::{Activation, Error, Loss, Metric, Optimizer, Precision, Result};
 
 /// A linear stack of layers, Keras-style.
 ///
@@ -26,6 +26,7 @@ pub struct Sequential {
     pub(crate) input_shape: Option<Vec<i64>>,
     pub(crate) device: Device,
     pub(crate) seed: u64,
+    pub(crate) precision: Precision,
     pub(crate) built: Option<Built>,
     pub(crate) compiled: Option<Compiled>,
     pub(crate) epochs_done: usize,
@@ -76,6 +77,7 @@ impl Sequential {
             input_shape: None,
             device: Device::Cpu,
             seed: 0,
+            precision: Precision::F32,
             built: None,
             compiled: None,
             epochs_done: 0,
@@ -116,6 +118,25 @@ impl Sequential {
         self.seed = seed;
         self.built = None;
         self
+    }
+
+    /// Sets the precision of the forward pass (default float32). With [`Precision::Bf16`] the
+    /// weights, gradients and optimizer state stay float32 and the forward pass runs under bf16
+    /// autocast (Keras's `mixed_bfloat16`); outputs, loss and metrics are float32. Meant for
+    /// CUDA; it also runs on the CPU.
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    /// Changes the precision of a model held by reference (weights are kept).
+    pub fn set_precision(&mut self, precision: Precision) {
+        self.precision = precision;
+    }
+
+    /// The precision of the forward pass.
+    pub fn model_precision(&self) -> Precision {
+        self.precision
     }
 
     /// Sets the model's name, shown by `summary`.
@@ -353,6 +374,7 @@ impl Sequential {
     /// The forward pass up to the last layer's activation, and that activation.
     pub(crate) fn forward_raw(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Activation)> {
         let built = self.built("forward")?;
+        let autocast = crate::precision::Autocast::enter(self.precision, self.device)?;
         let mut x = xs.shallow_clone();
         let last = built.modules.len() - 1;
         let mut deferred = None;
@@ -372,6 +394,11 @@ impl Sequential {
                     x = act.apply(&x)?;
                 }
             }
+        }
+        if autocast.is_some() {
+            drop(autocast);
+            // Outputs, loss and metrics in float32, as Keras's mixed precision recommends.
+            x = x.f_to_kind(Kind::Float)?;
         }
         Ok((x, built.activations[last]))
     }

@@ -195,6 +195,8 @@ pub struct OptimizerState {
     pub iterations: i64,
     /// `slots[j]`: slot `j` of `config.slot_names()`, shaped like the flat parameter buffer.
     pub slots: Vec<Tensor>,
+    /// The step count on the parameters' device, for the fused Adam kernel (made on first use).
+    pub(crate) step_count: Option<Tensor>,
 }
 
 impl OptimizerState {
@@ -212,11 +214,53 @@ impl OptimizerState {
                 Ok(if *name == "accumulator" { z.f_fill_(init)? } else { z })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { config, iterations: 0, slots })
+        Ok(Self { config, iterations: 0, slots, step_count: None })
+    }
+
+    /// State restored from saved slots after `iterations` updates.
+    pub fn restored(config: Optimizer, iterations: i64, slots: Vec<Tensor>) -> Self {
+        Self { config, iterations, slots, step_count: None }
     }
 
     /// Applies one update to the flat parameter buffer from the flat gradient.
     pub fn step(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
+        self.iterations += 1;
+        let t = self.iterations as f64;
+        let config = self.config;
+        tch::no_grad(|| {
+            let fused = match config {
+                Optimizer::Adam { learning_rate, beta_1, beta_2, epsilon, .. } => {
+                    Some((learning_rate, beta_1, beta_2, epsilon))
+                }
+                Optimizer::AdamW { learning_rate, weight_decay, beta_1, beta_2, epsilon } => {
+                    params.shallow_clone().f_mul_scalar_(1.0 - learning_rate * weight_decay)?;
+                    Some((learning_rate, beta_1, beta_2, epsilon))
+                }
+                _ => None,
+            };
+            match fused {
+                Some((lr, beta_1, beta_2, epsilon)) => {
+                    let step = match &mut self.step_count {
+                        Some(s) => s,
+                        None => self.step_count.insert(Tensor::f_zeros([], (tch::Kind::Float, params.device()))?),
+                    };
+                    step.f_fill_(t)?;
+                    // Keras adds epsilon to sqrt(v); PyTorch's kernel adds it to
+                    // sqrt(v) / sqrt(1 - beta_2^t): the same update with epsilon scaled.
+                    let eps = epsilon / (1.0 - beta_2.powf(t)).sqrt();
+                    let (m, rest) =
+                        self.slots.split_first().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+                    crate::precision::fused_adam(params, grad, m, &rest[0], rest.get(1), step, lr, beta_1, beta_2, eps)
+                }
+                None => update(config, t, &mut params.shallow_clone(), grad, &mut self.slots),
+            }
+        })
+    }
+
+    /// [`Self::step`] with one element-wise kernel per operation instead of the fused Adam
+    /// kernel: the reference the fused update is tested against.
+    #[doc(hidden)]
+    pub fn step_unfused(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
         self.iterations += 1;
         let t = self.iterations as f64;
         let config = self.config;

@@ -21,7 +21,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::layers::LayerConfig;
 use crate::optimizers::OptimizerState;
-use crate::{Error, Loss, Metric, Optimizer, Result, Sequential};
+use crate::{Error, Loss, Metric, Optimizer, Precision, Result, Sequential};
 
 /// Metadata key of the model's JSON in a whole-model file.
 pub const MODEL_KEY: &str = "tch_keras.model";
@@ -166,6 +166,9 @@ pub struct ModelConfig {
     pub layers: Vec<LayerConfig>,
     /// The seed.
     pub seed: u64,
+    /// The forward pass's precision (absent in files from before it was saved: float32).
+    #[serde(default)]
+    pub precision: Precision,
     /// Epochs completed by `fit` so far: a resumed `fit` starts here.
     pub epochs_done: usize,
     /// Compile settings, when the model was compiled.
@@ -291,6 +294,7 @@ impl Sequential {
             input_shape,
             layers: self.layers.clone(),
             seed: self.seed,
+            precision: self.precision,
             epochs_done: self.epochs_done,
             compile: self.compiled.as_ref().map(|c| CompileConfig {
                 optimizer: c.state.as_ref().map_or(c.optimizer, |s| s.config),
@@ -344,7 +348,8 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
             format!("has format version {}, this library reads {FORMAT_VERSION}", config.format_version),
         ));
     }
-    let mut model = Sequential::new().device(device).seed(config.seed).name(config.name.clone());
+    let mut model =
+        Sequential::new().device(device).seed(config.seed).precision(config.precision).name(config.name.clone());
     for layer in config.layers {
         model.push(layer);
     }
@@ -380,7 +385,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
                 slots.push(Tensor::f_cat(&parts, 0)?.f_to_device(device)?);
             }
             if let Some(compiled) = model.compiled.as_mut() {
-                compiled.state = Some(OptimizerState { config: c.optimizer, iterations: c.iterations, slots });
+                compiled.state = Some(OptimizerState::restored(c.optimizer, c.iterations, slots));
             }
         }
     }

@@ -38,6 +38,9 @@ fn bad_flags_exit_non_zero_with_one_clear_message() {
     assert_refused(&["--device", "tpu"], &["--device", "'tpu' is not a device"]);
     assert_refused(&["--batch-size", "0"], &["--batch-size", "0"]);
     assert_refused(&["--lr=-0.1"], &["--lr", "positive"]);
+    assert_refused(&["--precision", "fp8"], &["--precision", "'fp8' is not a precision", "bf16"]);
+    assert_refused(&["--tf32", "maybe"], &["--tf32", "maybe", "default", "on", "off"]);
+    assert_refused(&["bench", "--precision", "half"], &["--precision", "'half'"]);
     assert_refused(&["--lr", "0"], &["--lr", "positive"]);
     assert_refused(&["--epochs", "x"], &["--epochs"]);
 }

@@ -93,3 +93,88 @@ fn device_flags_select_and_refuse_cuda_devices() {
     m.build().unwrap();
     assert_eq!(m.variables().unwrap()[0].1.device(), Device::Cuda((n - 1) as usize));
 }
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn tf32_switch_changes_cublas_results() {
+    use tch_keras::precision::{self, Tf32};
+    let device = gpu();
+    tch::manual_seed(0);
+    let a = Tensor::randn([1024, 1024], (Kind::Float, device));
+    let b = Tensor::randn([1024, 1024], (Kind::Float, device));
+    let exact = a.to_kind(Kind::Double).matmul(&b.to_kind(Kind::Double));
+    let err = |t: &Tensor| (t.to_kind(Kind::Double) - &exact).abs().max().double_value(&[]);
+    let before = precision::tf32().unwrap();
+    precision::set_tf32(Tf32 { matmul: false, conv: false }).unwrap();
+    let ieee = err(&a.matmul(&b));
+    precision::set_tf32(Tf32 { matmul: true, conv: true }).unwrap();
+    let tf32 = err(&a.matmul(&b));
+    precision::set_tf32(before).unwrap();
+    // TF32 keeps 10 mantissa bits: errors about a thousand times float32's.
+    assert!(ieee < 1e-2, "float32 matmul error {ieee}");
+    assert!(tf32 > 10.0 * ieee, "TF32 on did not change cuBLAS: error {tf32} vs {ieee}");
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn bf16_training_on_cuda_tracks_float32() {
+    use tch_keras::Precision;
+    let device = gpu();
+    let mut init = recipes::mnist_cnn().seed(5);
+    init.build().unwrap();
+    let start = init.get_weights().unwrap();
+    tch::manual_seed(0);
+    let x = Tensor::rand([512, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let y = to_categorical(&Tensor::randint(10, [512], (Kind::Int64, Device::Cpu)), 10).unwrap();
+    let run = |precision: Precision| {
+        let mut m = recipes::mnist_cnn().device(device).precision(precision);
+        recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
+        m.build().unwrap();
+        m.set_weights(&start).unwrap();
+        let out = m.forward_t(&x.to_device(device), false).unwrap();
+        assert_eq!(out.kind(), Kind::Float);
+        let h = m
+            .fit(
+                &x,
+                &y,
+                FitConfig {
+                    epochs: 2,
+                    batch_size: 64,
+                    shuffle: false,
+                    verbose: Verbosity::Silent,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        for (name, v) in m.variables().unwrap() {
+            assert_eq!(v.kind(), Kind::Float, "{name}");
+        }
+        (out.to_device(Device::Cpu), h.series("loss").unwrap())
+    };
+    let (f32_out, f32_loss) = run(Precision::F32);
+    let (bf16_out, bf16_loss) = run(Precision::Bf16);
+    let d = (&f32_out - &bf16_out).abs().max().double_value(&[]);
+    assert!(d > 0.0 && d < 0.05, "bf16 outputs differ from float32 by {d}");
+    for (a, b) in f32_loss.iter().zip(&bf16_loss) {
+        assert!((a - b).abs() < 0.02 * a.abs(), "losses {f32_loss:?} vs {bf16_loss:?}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn fused_adam_on_cuda_matches_the_reference_rule() {
+    use tch_keras::{Optimizer, OptimizerState};
+    let device = gpu();
+    tch::manual_seed(3);
+    let start = Tensor::randn([5000], (Kind::Float, device));
+    let (p, q) = (start.copy(), start.copy());
+    let mut fused = OptimizerState::new(Optimizer::adam(0.01), &p).unwrap();
+    let mut reference = OptimizerState::new(Optimizer::adam(0.01), &q).unwrap();
+    for _ in 0..10 {
+        let g = Tensor::randn([5000], (Kind::Float, device));
+        fused.step(&p, &g).unwrap();
+        reference.step_unfused(&q, &g).unwrap();
+    }
+    assert!((&p - &q).abs().max().double_value(&[]) < 1e-5);
+    assert!((&p - &start).abs().max().double_value(&[]) > 1e-2);
+}
