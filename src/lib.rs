@@ -27,6 +27,7 @@ pub mod callbacks;
 pub mod data;
 mod error;
 mod flat;
+mod graph;
 pub mod layers;
 mod logs;
 mod losses;
@@ -36,6 +37,7 @@ mod optimizers;
 pub mod precision;
 pub mod recipes;
 pub mod saving;
+mod shim;
 mod training;
 
 pub use activation::Activation;

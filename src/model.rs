@@ -27,6 +27,8 @@ pub struct Sequential {
     pub(crate) device: Device,
     pub(crate) seed: u64,
     pub(crate) precision: Precision,
+    pub(crate) run_eagerly: bool,
+    pub(crate) graph_replays: u64,
     pub(crate) built: Option<Built>,
     pub(crate) compiled: Option<Compiled>,
     pub(crate) epochs_done: usize,
@@ -78,6 +80,8 @@ impl Sequential {
             device: Device::Cpu,
             seed: 0,
             precision: Precision::F32,
+            run_eagerly: false,
+            graph_replays: 0,
             built: None,
             compiled: None,
             epochs_done: 0,
@@ -137,6 +141,31 @@ impl Sequential {
     /// The precision of the forward pass.
     pub fn model_precision(&self) -> Precision {
         self.precision
+    }
+
+    /// Runs every training step op by op (Keras's `run_eagerly=True`). By default, on CUDA,
+    /// `fit` captures its training step in a CUDA graph after two eager steps and replays it:
+    /// one launch per step instead of one per kernel, with the same results. Steps of another
+    /// size (the last, partial batch) and models with `Dropout` always run eagerly.
+    pub fn run_eagerly(mut self, eager: bool) -> Self {
+        self.run_eagerly = eager;
+        self
+    }
+
+    /// [`Self::run_eagerly`] for a model held by reference.
+    pub fn set_run_eagerly(&mut self, eager: bool) {
+        self.run_eagerly = eager;
+    }
+
+    /// Whether training steps always run eagerly.
+    pub fn is_run_eagerly(&self) -> bool {
+        self.run_eagerly
+    }
+
+    /// Training steps this model has run as CUDA graph replays (0 on the CPU or when run
+    /// eagerly): tells whether `fit` used graphs.
+    pub fn cuda_graph_replays(&self) -> u64 {
+        self.graph_replays
     }
 
     /// Sets the model's name, shown by `summary`.

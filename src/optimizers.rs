@@ -257,6 +257,46 @@ impl OptimizerState {
         })
     }
 
+    /// Makes the on-device step count hold `iterations`, before capturing
+    /// [`Self::step_captured`] in a CUDA graph.
+    pub(crate) fn prepare_capture(&mut self, params: &Tensor) -> Result<()> {
+        let t = self.iterations as f64;
+        let step = match &mut self.step_count {
+            Some(s) => s,
+            None => self.step_count.insert(Tensor::f_zeros([], (tch::Kind::Float, params.device()))?),
+        };
+        step.f_fill_(t)?;
+        Ok(())
+    }
+
+    /// One update whose every step-dependent value is computed on the device from the step
+    /// count, so that it can be captured in a CUDA graph once and replayed for every step
+    /// (the learning rate is fixed in the capture). Does not count the update in
+    /// `iterations`: the caller does, once per replay.
+    pub(crate) fn step_captured(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
+        let config = self.config;
+        tch::no_grad(|| {
+            let (lr, beta_1, beta_2, epsilon, amsgrad) = match config {
+                Optimizer::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad } => {
+                    (learning_rate, beta_1, beta_2, epsilon, amsgrad)
+                }
+                Optimizer::AdamW { learning_rate, weight_decay, beta_1, beta_2, epsilon } => {
+                    params.shallow_clone().f_mul_scalar_(1.0 - learning_rate * weight_decay)?;
+                    (learning_rate, beta_1, beta_2, epsilon, false)
+                }
+                // The other rules do not depend on the step.
+                _ => return update(config, 0.0, &mut params.shallow_clone(), grad, &mut self.slots),
+            };
+            let step =
+                self.step_count.as_mut().ok_or_else(|| Error::invalid("optimizer", "step count not prepared"))?;
+            step.f_add_scalar_(1.0)?;
+            let correction =
+                |beta: f64| -> Result<Tensor> { Ok(Tensor::f_pow_scalar(beta, step)?.f_neg()?.f_add_scalar(1.0)?) };
+            let alpha = correction(beta_2)?.f_sqrt()?.f_div(&correction(beta_1)?)?.f_mul_scalar(lr)?;
+            adam_with(&mut params.shallow_clone(), grad, &mut self.slots, &alpha, beta_1, beta_2, epsilon, amsgrad)
+        })
+    }
+
     /// [`Self::step`] with one element-wise kernel per operation instead of the fused Adam
     /// kernel: the reference the fused update is tested against.
     #[doc(hidden)]
@@ -332,6 +372,23 @@ fn adam(
     t: f64,
 ) -> Result<()> {
     let alpha = lr * (1.0 - beta_2.powf(t)).sqrt() / (1.0 - beta_1.powf(t));
+    let alpha = Tensor::from(alpha as f32).f_to_device(p.device())?;
+    adam_with(p, g, slots, &alpha, beta_1, beta_2, epsilon, amsgrad)
+}
+
+/// Keras's Adam update with the step size `alpha` (lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)) as
+/// a scalar tensor.
+#[allow(clippy::too_many_arguments)]
+fn adam_with(
+    p: &mut Tensor,
+    g: &Tensor,
+    slots: &mut [Tensor],
+    alpha: &Tensor,
+    beta_1: f64,
+    beta_2: f64,
+    epsilon: f64,
+    amsgrad: bool,
+) -> Result<()> {
     let (m, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
     m.f_lerp_(g, 1.0 - beta_1)?;
     let v = &mut rest[0];
@@ -346,6 +403,6 @@ fn adam(
         v.shallow_clone()
     };
     let denom = v_used.f_sqrt()?.f_add_scalar_(epsilon)?;
-    p.f_sub_(&m.f_div(&denom)?.f_mul_scalar_(alpha)?)?;
+    p.f_sub_(&m.f_div(&denom)?.f_mul_(alpha)?)?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 //!
 //! TF32 ([`set_tf32`]) and cuDNN's benchmark mode ([`set_cudnn_benchmark`]) are process-wide
 //! LibTorch switches for CUDA, as in PyTorch.
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::c_int;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -16,43 +16,7 @@ use tch::{Device, Tensor};
 
 use crate::{Error, Result};
 
-mod ffi {
-    use std::ffi::{c_char, c_int};
-    use torch_sys::C_tensor;
-
-    extern "C" {
-        pub fn tk_free_error(e: *mut c_char);
-        pub fn tk_autocast_enter(cuda: c_int, bf16: c_int, state: *mut c_int) -> *mut c_char;
-        pub fn tk_autocast_exit(cuda: c_int, state: *const c_int) -> *mut c_char;
-        pub fn tk_autocast_enabled(cuda: c_int) -> c_int;
-        pub fn tk_set_tf32(matmul: c_int, conv: c_int) -> *mut c_char;
-        pub fn tk_get_tf32(out: *mut c_int) -> *mut c_char;
-        #[allow(clippy::too_many_arguments)]
-        pub fn tk_fused_adam(
-            param: *mut C_tensor,
-            grad: *mut C_tensor,
-            m: *mut C_tensor,
-            v: *mut C_tensor,
-            vhat: *mut C_tensor,
-            step: *mut C_tensor,
-            lr: f64,
-            beta1: f64,
-            beta2: f64,
-            eps: f64,
-        ) -> *mut c_char;
-    }
-}
-
-/// Turns the shim's error string into an [`Error`].
-fn check(what: &'static str, e: *mut c_char) -> Result<()> {
-    if e.is_null() {
-        return Ok(());
-    }
-    // SAFETY: a non-null return is a NUL-terminated string malloc'd by the shim; freed once here.
-    let message = unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned();
-    unsafe { ffi::tk_free_error(e) };
-    Err(Error::Torch(tch::TchError::Torch(format!("{what}: {message}"))))
-}
+use crate::shim::{check, ffi};
 
 /// The precision the forward pass computes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

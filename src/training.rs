@@ -7,9 +7,38 @@ use tch::{Device, Kind, Tensor};
 
 use crate::callbacks::{BatchLogs, Callback, CallbackList, History, ProgbarLogger, TrainParams, Verbosity};
 use crate::error::full_shape;
+use crate::graph::CudaGraph;
 use crate::model::Compiled;
 use crate::optimizers::OptimizerState;
-use crate::{Activation, Error, Logs, Loss, MetricKind, Result, Sequential};
+use crate::{Activation, Error, LayerConfig, Logs, Loss, MetricKind, Result, Sequential};
+
+/// Eager steps before a training step is captured in a CUDA graph: they initialise what the
+/// capture must not (cuBLAS and cuDNN handles and workspaces, cuDNN's algorithm choice).
+const GRAPH_WARMUP_STEPS: usize = 2;
+
+/// The state of CUDA graph replay within one `fit`.
+enum GraphSlot {
+    /// Every step runs eagerly.
+    Off,
+    /// Full-size eager steps taken so far.
+    Warmup(usize),
+    /// A captured step.
+    Ready(GraphStep),
+}
+
+/// A training step captured in a CUDA graph, with the tensors it reads and writes.
+struct GraphStep {
+    graph: CudaGraph,
+    /// The batch inputs the graph reads: filled before each replay.
+    x: Tensor,
+    y: Tensor,
+    /// The batch's `[loss * n, metric sums...]`, written by each replay.
+    batch: Tensor,
+    /// The learning rate fixed in the capture.
+    lr: f64,
+    /// Addresses of the parameter buffer and optimizer state the graph updates.
+    addresses: Vec<usize>,
+}
 
 /// Batch size used for validation inside `fit` unless set: evaluation has no gradients, so a
 /// large batch is faster and gives the same means.
@@ -265,6 +294,7 @@ impl Sequential {
         }
         list.set_params(&TrainParams { epochs, steps, verbose });
 
+        let mut graph = if self.graphs_eligible() { GraphSlot::Warmup(0) } else { GraphSlot::Off };
         self.stop_training = false;
         list.on_train_begin(self)?;
         let mut last_logs = Logs::new();
@@ -276,7 +306,8 @@ impl Sequential {
                 seed_epoch(self.seed, epoch);
                 None
             };
-            let mut logs = self.train_epoch(&x, &y, perm.as_ref(), batch_size, step_loss, &names, &mut list)?;
+            let mut logs =
+                self.train_epoch((&x, &y), perm.as_ref(), batch_size, step_loss, &names, &mut list, &mut graph)?;
             if let Some((vx, (vy, val_loss))) = &validation {
                 list.on_test_begin(self)?;
                 let val_logs = self.evaluate_prepared(vx, vy, val_batch, *val_loss)?;
@@ -303,13 +334,13 @@ impl Sequential {
     #[allow(clippy::too_many_arguments)]
     fn train_epoch(
         &mut self,
-        x: &Tensor,
-        y: &Tensor,
+        (x, y): (&Tensor, &Tensor),
         perm: Option<&Tensor>,
         batch_size: usize,
         loss: Loss,
         names: &[String],
         list: &mut CallbackList<'_, '_>,
+        graph: &mut GraphSlot,
     ) -> Result<Logs> {
         let n = x.size()[0];
         let bs = batch_size as i64;
@@ -318,15 +349,16 @@ impl Sequential {
         for step in 0..(n as usize).div_ceil(batch_size) {
             let start = step as i64 * bs;
             let len = bs.min(n - start);
-            let (xb, yb) = match perm {
-                Some(p) => {
-                    let idx = p.f_narrow(0, start, len)?;
-                    (x.f_index_select(0, &idx)?, y.f_index_select(0, &idx)?)
-                }
-                None => (x.f_narrow(0, start, len)?, y.f_narrow(0, start, len)?),
-            };
+            let idx = perm.map(|p| p.f_narrow(0, start, len)).transpose()?;
             list.on_train_batch_begin(self, step)?;
-            self.train_step_with(&xb, &yb, &mut sums, loss)?;
+            let replayed = len == bs && self.graph_step(graph, (x, y), idx.as_ref(), start, &mut sums, loss)?;
+            if !replayed {
+                let (xb, yb) = match &idx {
+                    Some(idx) => (x.f_index_select(0, idx)?, y.f_index_select(0, idx)?),
+                    None => (x.f_narrow(0, start, len)?, y.f_narrow(0, start, len)?),
+                };
+                self.train_step_with(&xb, &yb, &mut sums, loss)?;
+            }
             count += len;
             list.on_train_batch_end(self, step, &BatchLogs { names, sums: &sums, count })?;
             if self.stop_training {
@@ -334,6 +366,112 @@ impl Sequential {
             }
         }
         BatchLogs { names, sums: &sums, count }.logs()
+    }
+
+    /// Whether `fit` may replay its training step from a CUDA graph.
+    fn graphs_eligible(&self) -> bool {
+        !self.run_eagerly
+            && self.device.is_cuda()
+            && crate::graph::available()
+            && !self.layers.iter().any(|l| matches!(l, LayerConfig::Dropout(_)))
+    }
+
+    /// Addresses of the tensors a captured step updates in place: a capture is valid while
+    /// they are the same.
+    fn graph_addresses(&self) -> Result<Vec<usize>> {
+        let built = self.built("fit")?;
+        let c = self.compiled_ref("fit")?;
+        let mut out = vec![built.flat.data_ptr() as usize];
+        if let Some(state) = &c.state {
+            out.extend(state.slots.iter().map(|t| t.data_ptr() as usize));
+        }
+        Ok(out)
+    }
+
+    /// A full-size training step through the CUDA graph: warms up, (re)captures when the
+    /// learning rate or the updated tensors changed, fills the graph's inputs and replays it.
+    /// Returns false when the step must run eagerly instead.
+    fn graph_step(
+        &mut self,
+        slot: &mut GraphSlot,
+        (x, y): (&Tensor, &Tensor),
+        idx: Option<&Tensor>,
+        start: i64,
+        sums: &mut Tensor,
+        loss: Loss,
+    ) -> Result<bool> {
+        match slot {
+            GraphSlot::Off => return Ok(false),
+            GraphSlot::Warmup(k) if *k < GRAPH_WARMUP_STEPS => {
+                *k += 1;
+                return Ok(false);
+            }
+            _ => {}
+        }
+        let lr = self.learning_rate()?;
+        let addresses = self.graph_addresses()?;
+        let valid = matches!(slot, GraphSlot::Ready(g) if g.lr == lr && g.addresses == addresses);
+        if !valid {
+            // Free the old graph's memory before capturing the new one.
+            *slot = GraphSlot::Off;
+            let batch = idx.map_or(0, |i| i.size()[0]);
+            match self.capture_step((x, y), batch, loss, lr) {
+                Ok(g) => *slot = GraphSlot::Ready(g),
+                Err(e) => {
+                    eprintln!("warning: training without CUDA graphs: {e}");
+                    return Ok(false);
+                }
+            }
+        }
+        let GraphSlot::Ready(g) = slot else { return Ok(false) };
+        let len = g.x.size()[0];
+        match idx {
+            Some(idx) => {
+                let _ = x.f_index_select_out(&g.x, 0, idx)?;
+                let _ = y.f_index_select_out(&g.y, 0, idx)?;
+            }
+            None => {
+                g.x.f_copy_(&x.f_narrow(0, start, len)?)?;
+                g.y.f_copy_(&y.f_narrow(0, start, len)?)?;
+            }
+        }
+        g.graph.replay()?;
+        let state =
+            self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action: "fit" })?;
+        state.iterations += 1;
+        self.graph_replays += 1;
+        let _ = sums.f_add_(&g.batch)?;
+        Ok(true)
+    }
+
+    /// Captures one training step on `batch`-sized inputs shaped like `x` and `y` in a CUDA
+    /// graph (nothing runs until the graph is replayed).
+    fn capture_step(&mut self, (x, y): (&Tensor, &Tensor), batch: i64, loss_kind: Loss, lr: f64) -> Result<GraphStep> {
+        let Device::Cuda(index) = self.device else {
+            return Err(Error::invalid("device", "CUDA graphs need a CUDA device"));
+        };
+        let flat = self.built("fit")?.flat.shallow_clone();
+        let state =
+            self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action: "fit" })?;
+        state.prepare_capture(&flat)?;
+        let addresses = self.graph_addresses()?;
+        let static_input = |t: &Tensor| -> Result<Tensor> {
+            let mut size = t.size();
+            size[0] = batch;
+            Ok(Tensor::f_zeros(size.as_slice(), (t.kind(), t.device()))?)
+        };
+        let (xs, ys) = (static_input(x)?, static_input(y)?);
+        let (graph, out) = CudaGraph::capture(index, || -> Result<Tensor> {
+            let (loss, out) = self.batch_sums(&xs, &ys, true, loss_kind)?;
+            let built = self.built("fit")?;
+            let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
+            let grad = crate::flat::flat_gradient(&grads, &built.orders)?;
+            let state =
+                self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action: "fit" })?;
+            state.step_captured(&flat, &grad)?;
+            Ok(out)
+        })?;
+        Ok(GraphStep { graph, x: xs, y: ys, batch: out, lr, addresses })
     }
 
     pub(crate) fn ensure_optimizer_state(&mut self) -> Result<()> {

@@ -178,3 +178,78 @@ fn fused_adam_on_cuda_matches_the_reference_rule() {
     assert!((&p - &q).abs().max().double_value(&[]) < 1e-5);
     assert!((&p - &start).abs().max().double_value(&[]) > 1e-2);
 }
+
+/// `fit` on CUDA with graph replay and with eager steps, from the same start: the same losses
+/// and weights, with a learning-rate change mid-run (a recapture) and a partial last batch.
+fn graph_vs_eager(
+    model: fn() -> tch_keras::Sequential,
+    optimizer: tch_keras::Optimizer,
+    precision: tch_keras::Precision,
+    x: &Tensor,
+    y: &Tensor,
+) {
+    use tch_keras::callbacks::LearningRateScheduler;
+    let device = gpu();
+    let mut init = model().seed(11);
+    init.build_for(&x.size()[1..]).unwrap();
+    let start = init.get_weights().unwrap();
+    let run = |eager: bool| {
+        let mut m = model().device(device).precision(precision).run_eagerly(eager);
+        m.compile(optimizer, tch_keras::Loss::CategoricalCrossentropy, vec!["accuracy".parse().unwrap()]).unwrap();
+        m.build_for(&x.size()[1..]).unwrap();
+        m.set_weights(&start).unwrap();
+        let mut schedule = LearningRateScheduler::new(|epoch, lr| if epoch == 2 { lr * 0.5 } else { lr });
+        let h = m
+            .fit(
+                x,
+                y,
+                FitConfig {
+                    epochs: 3,
+                    batch_size: 64,
+                    callbacks: vec![&mut schedule],
+                    verbose: Verbosity::Silent,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
+        (h.series("loss").unwrap(), w, m.cuda_graph_replays(), m.iterations())
+    };
+    let (eager_loss, eager_w, eager_replays, eager_iters) = run(true);
+    let (graph_loss, graph_w, replays, iters) = run(false);
+    assert_eq!(eager_replays, 0);
+    let steps_per_epoch = (x.size()[0] as u64).div_ceil(64);
+    // Two warm-up steps, then every full batch is a replay; the partial last batch is eager.
+    assert_eq!(replays, 3 * (steps_per_epoch - 1) - 2, "graph replays");
+    assert_eq!(iters, eager_iters);
+    let tol = if precision == tch_keras::Precision::Bf16 { 2e-2 } else { 1e-4 };
+    for (a, b) in eager_loss.iter().zip(&graph_loss) {
+        assert!((a - b).abs() <= tol * a.abs(), "eager {eager_loss:?} vs graph {graph_loss:?}");
+    }
+    for (a, b) in eager_w.iter().zip(&graph_w) {
+        let d = (a - b).abs().max().double_value(&[]);
+        assert!(d <= 10.0 * tol, "weights differ by {d}");
+    }
+}
+
+fn synthetic(n: i64, shape: &[i64]) -> (Tensor, Tensor) {
+    tch::manual_seed(1);
+    let mut size = vec![n];
+    size.extend_from_slice(shape);
+    let x = Tensor::rand(size.as_slice(), (Kind::Float, Device::Cpu));
+    let y = to_categorical(&Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)), 10).unwrap();
+    (x, y)
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn cuda_graph_training_matches_eager_steps() {
+    use tch_keras::{Optimizer, Precision};
+    let (x, y) = synthetic(1000, &[784]);
+    graph_vs_eager(recipes::mnist_mlp, Optimizer::adam(1e-3), Precision::F32, &x, &y);
+    graph_vs_eager(recipes::mnist_mlp, Optimizer::adamw(1e-3), Precision::F32, &x, &y);
+    graph_vs_eager(recipes::mnist_mlp, Optimizer::sgd_momentum(1e-2, 0.9, true), Precision::F32, &x, &y);
+    let (x, y) = synthetic(700, &[1, 28, 28]);
+    graph_vs_eager(recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::F32, &x, &y);
+    graph_vs_eager(recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::Bf16, &x, &y);
+}
