@@ -9,6 +9,7 @@
 #include <ATen/ops/_fused_adam.h>
 
 #ifdef TK_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
@@ -105,8 +106,22 @@ char* tk_fused_adam(at::Tensor* param, at::Tensor* grad, at::Tensor* m, at::Tens
 // current stream. Autocast's weight cache is off while capturing (its casts would be captured
 // but not rerun).
 #ifdef TK_CUDA
+// A capture that fails after it started (an op the capture does not allow) ends without
+// LibTorch's generator epilogue, leaving the device's default CUDA generator in capture mode:
+// every later random op on the device would fail. Give the generator a fresh state object
+// with the same seed and offset.
+void reset_generator_after_failed_capture(c10::DeviceIndex device) {
+  at::Generator gen = at::cuda::detail::getDefaultCUDAGenerator(device);
+  at::Generator fresh = at::cuda::detail::createCUDAGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  at::Tensor saved = gen.get_state();
+  gen.graphsafe_set_state(fresh);
+  gen.set_state(saved);
+}
+
 struct TkGraph {
   at::cuda::CUDAGraph graph;
+  c10::DeviceIndex device = 0;
   // What capture_begin changed: the current device and that device's current stream.
   std::optional<c10::cuda::CUDAStream> previous_stream;
   c10::DeviceIndex previous_device = 0;
@@ -132,6 +147,7 @@ char* tk_graph_capture_begin(void* g, int device) {
   auto* t = static_cast<TkGraph*>(g);
   return guarded([&] {
     auto index = static_cast<c10::DeviceIndex>(device);
+    t->device = index;
     t->previous_device = c10::cuda::current_device();
     c10::cuda::set_device(index);
     c10::cuda::device_synchronize();
@@ -143,6 +159,7 @@ char* tk_graph_capture_begin(void* g, int device) {
       t->graph.capture_begin();
     } catch (...) {
       t->restore();
+      reset_generator_after_failed_capture(index);
       throw;
     }
   });
@@ -151,7 +168,10 @@ char* tk_graph_capture_begin(void* g, int device) {
 char* tk_graph_capture_end(void* g) {
   auto* t = static_cast<TkGraph*>(g);
   char* err = guarded([&] { t->graph.capture_end(); });
-  char* restored = guarded([&] { t->restore(); });
+  char* restored = guarded([&] {
+    t->restore();
+    if (err != nullptr) reset_generator_after_failed_capture(t->device);
+  });
   if (err == nullptr) return restored;
   std::free(restored);
   return err;

@@ -131,7 +131,9 @@ fn bf16_training_on_cuda_tracks_float32() {
         recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
         m.build().unwrap();
         m.set_weights(&start).unwrap();
-        let out = m.forward_t(&x.to_device(device), false).unwrap();
+        // Without gradients: an autograd graph kept alive across `fit` would stop the CUDA graph
+        // capture (see a_failed_capture_falls_back_to_eager_steps).
+        let out = tch::no_grad(|| m.forward_t(&x.to_device(device), false).unwrap());
         assert_eq!(out.kind(), Kind::Float);
         let h = m
             .fit(
@@ -252,4 +254,31 @@ fn cuda_graph_training_matches_eager_steps() {
     let (x, y) = synthetic(700, &[1, 28, 28]);
     graph_vs_eager(recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::F32, &x, &y);
     graph_vs_eager(recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::Bf16, &x, &y);
+}
+
+/// A capture LibTorch refuses (here: an autograd graph through the weights, made before `fit`
+/// on the default stream, is kept alive) falls back to eager steps with a warning, and leaves
+/// CUDA's random generator usable.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn a_failed_capture_falls_back_to_eager_steps() {
+    let device = gpu();
+    let (x, y) = synthetic(640, &[784]);
+    let mut m = recipes::mnist_mlp().device(device);
+    recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
+    m.build().unwrap();
+    let kept = m.forward_t(&x.narrow(0, 0, 8).to_device(device), true).unwrap();
+    let h = m
+        .fit(&x, &y, FitConfig { epochs: 2, batch_size: 64, verbose: Verbosity::Silent, ..Default::default() })
+        .unwrap();
+    assert_eq!(m.iterations(), 20);
+    assert!(h.series("loss").unwrap().iter().all(|l| l.is_finite()));
+    drop(kept);
+    // Random numbers on the device still work: a new model initialises and shuffles there.
+    let mut other = recipes::mnist_mlp().device(device).seed(4);
+    recipes::compile_classifier(&mut other, 1e-3, "acc").unwrap();
+    other
+        .fit(&x, &y, FitConfig { epochs: 1, batch_size: 64, verbose: Verbosity::Silent, ..Default::default() })
+        .unwrap();
+    assert!(other.cuda_graph_replays() > 0, "graphs should work again once nothing holds the old autograd graph");
 }
