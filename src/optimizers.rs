@@ -240,33 +240,35 @@ impl OptimizerState {
             };
             match fused {
                 Some((lr, beta_1, beta_2, epsilon)) => {
-                    let step = match &mut self.step_count {
-                        Some(s) => s,
-                        None => self.step_count.insert(Tensor::f_zeros([], (tch::Kind::Float, params.device()))?),
-                    };
-                    step.f_fill_(t)?;
+                    let step = self.sync_step_count(params)?;
                     // Keras adds epsilon to sqrt(v); PyTorch's kernel adds it to
                     // sqrt(v) / sqrt(1 - beta_2^t): the same update with epsilon scaled.
                     let eps = epsilon / (1.0 - beta_2.powf(t)).sqrt();
                     let (m, rest) =
                         self.slots.split_first().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
-                    crate::precision::fused_adam(params, grad, m, &rest[0], rest.get(1), step, lr, beta_1, beta_2, eps)
+                    crate::precision::fused_adam(params, grad, m, &rest[0], rest.get(1), &step, lr, beta_1, beta_2, eps)
                 }
                 None => update(config, t, &mut params.shallow_clone(), grad, &mut self.slots),
             }
         })
     }
 
-    /// Makes the on-device step count hold `iterations`, before capturing
-    /// [`Self::step_captured`] in a CUDA graph.
-    pub(crate) fn prepare_capture(&mut self, params: &Tensor) -> Result<()> {
+    /// Makes the on-device step count (created on `params`' device on first use) hold
+    /// `iterations`, and returns it.
+    fn sync_step_count(&mut self, params: &Tensor) -> Result<Tensor> {
         let t = self.iterations as f64;
         let step = match &mut self.step_count {
             Some(s) => s,
             None => self.step_count.insert(Tensor::f_zeros([], (tch::Kind::Float, params.device()))?),
         };
         step.f_fill_(t)?;
-        Ok(())
+        Ok(step.shallow_clone())
+    }
+
+    /// Prepares the on-device step count before capturing [`Self::step_captured`] in a CUDA
+    /// graph.
+    pub(crate) fn prepare_capture(&mut self, params: &Tensor) -> Result<()> {
+        self.sync_step_count(params).map(drop)
     }
 
     /// One update whose every step-dependent value is computed on the device from the step
