@@ -351,7 +351,7 @@ impl Sequential {
             let len = bs.min(n - start);
             let idx = perm.map(|p| p.f_narrow(0, start, len)).transpose()?;
             list.on_train_batch_begin(self, step)?;
-            let replayed = len == bs && self.graph_step(graph, (x, y), idx.as_ref(), start, &mut sums, loss)?;
+            let replayed = len == bs && self.graph_step(graph, (x, y), idx.as_ref(), (start, len), &mut sums, loss)?;
             if !replayed {
                 let (xb, yb) = match &idx {
                     Some(idx) => (x.f_index_select(0, idx)?, y.f_index_select(0, idx)?),
@@ -396,7 +396,7 @@ impl Sequential {
         slot: &mut GraphSlot,
         (x, y): (&Tensor, &Tensor),
         idx: Option<&Tensor>,
-        start: i64,
+        (start, len): (i64, i64),
         sums: &mut Tensor,
         loss: Loss,
     ) -> Result<bool> {
@@ -414,8 +414,7 @@ impl Sequential {
         if !valid {
             // Free the old graph's memory before capturing the new one.
             *slot = GraphSlot::Off;
-            let batch = idx.map_or(0, |i| i.size()[0]);
-            match self.capture_step((x, y), batch, loss, lr) {
+            match self.capture_step((x, y), len, loss, lr) {
                 Ok(g) => *slot = GraphSlot::Ready(g),
                 Err(e) => {
                     eprintln!("warning: training without CUDA graphs: {e}");
@@ -424,7 +423,6 @@ impl Sequential {
             }
         }
         let GraphSlot::Ready(g) = slot else { return Ok(false) };
-        let len = g.x.size()[0];
         match idx {
             Some(idx) => {
                 let _ = x.f_index_select_out(&g.x, 0, idx)?;
