@@ -43,6 +43,7 @@ step() { # name timeout command...
     date -u
 } >"$OUT/machine.txt" 2>&1
 step cuda-tests 120 "$BUNDLE/cuda-tests" --test-threads 1
+step cuda-fallback-tests 60 "$BUNDLE/cuda-fallback-tests"
 BIN=("$TCH_KERAS_BIN" --device cuda --verbose 2 --data-dir "$DATA")
 # The recipe's runs (accuracy), then the same in bf16 mixed precision.
 step mlp 90 "${BIN[@]}" --model mlp --report "$OUT/mlp.json"

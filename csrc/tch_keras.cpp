@@ -10,7 +10,9 @@
 
 #ifdef TK_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <ATen/core/CachingHostAllocator.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -18,7 +20,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -119,19 +123,66 @@ void reset_generator_after_failed_capture(c10::DeviceIndex device) {
   gen.set_state(saved);
 }
 
+// CUDAGraph with access to what a failed capture must clean up.
+struct TkCudaGraph : at::cuda::CUDAGraph {
+  at::cuda::MempoolId_t pool_id() const { return mempool_id_; }
+  bool capture_ended() const { return capture_ended_; }
+};
+
+// A capture that fails after it started ends, in LibTorch 2.11, without handing the caching
+// allocator's private pool back: the allocator would go on routing allocations through the
+// deleted graph's filter. End the pool's allocation routing and release the pool.
+void release_pool_after_failed_capture(TkCudaGraph& graph, c10::DeviceIndex device) {
+  auto pool = graph.pool_id();
+  if (graph.capture_ended() || (pool.first == 0 && pool.second == 0)) return;
+  try {
+    c10::cuda::CUDACachingAllocator::endAllocateToPool(device, pool);
+  } catch (...) {
+  }
+  try {
+    at::getHostAllocator(at::kCUDA)->end_allocate_to_pool(pool);
+  } catch (...) {
+  }
+  try {
+    c10::cuda::CUDACachingAllocator::releasePool(device, pool);
+  } catch (...) {
+  }
+}
+
+// One side stream per device for every capture, so LibTorch's per-stream handles and
+// workspaces are made once.
+c10::cuda::CUDAStream capture_stream(c10::DeviceIndex device) {
+  static std::mutex mutex;
+  static std::unordered_map<int, c10::cuda::CUDAStream> streams;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = streams.find(device);
+  if (it == streams.end()) it = streams.emplace(device, c10::cuda::getStreamFromPool(false, device)).first;
+  return it->second;
+}
+
 struct TkGraph {
-  at::cuda::CUDAGraph graph;
+  TkCudaGraph graph;
   c10::DeviceIndex device = 0;
-  // What capture_begin changed: the current device and that device's current stream.
+  // What capture_begin changed: the current device, that device's current stream, autocast's
+  // cache switch.
+  bool device_set = false;
   std::optional<c10::cuda::CUDAStream> previous_stream;
   c10::DeviceIndex previous_device = 0;
-  bool autocast_cache = true;
+  std::optional<bool> autocast_cache;
 
   void restore() {
-    at::autocast::set_autocast_cache_enabled(autocast_cache);
+    if (autocast_cache) at::autocast::set_autocast_cache_enabled(*autocast_cache);
+    autocast_cache.reset();
     if (previous_stream) c10::cuda::setCurrentCUDAStream(*previous_stream);
     previous_stream.reset();
-    c10::cuda::set_device(previous_device);
+    if (device_set) c10::cuda::set_device(previous_device);
+    device_set = false;
+  }
+
+  // After a capture failed: undo what it left behind in LibTorch.
+  void clean_up_failure() {
+    release_pool_after_failed_capture(graph, device);
+    reset_generator_after_failed_capture(device);
   }
 };
 
@@ -146,20 +197,21 @@ void tk_graph_free(void* g) { delete static_cast<TkGraph*>(g); }
 char* tk_graph_capture_begin(void* g, int device) {
   auto* t = static_cast<TkGraph*>(g);
   return guarded([&] {
-    auto index = static_cast<c10::DeviceIndex>(device);
-    t->device = index;
-    t->previous_device = c10::cuda::current_device();
-    c10::cuda::set_device(index);
-    c10::cuda::device_synchronize();
-    t->previous_stream = c10::cuda::getCurrentCUDAStream(index);
-    c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, index));
-    t->autocast_cache = at::autocast::is_autocast_cache_enabled();
-    at::autocast::set_autocast_cache_enabled(false);
     try {
+      auto index = static_cast<c10::DeviceIndex>(device);
+      t->device = index;
+      t->previous_device = c10::cuda::current_device();
+      c10::cuda::set_device(index);
+      t->device_set = true;
+      c10::cuda::device_synchronize();
+      t->previous_stream = c10::cuda::getCurrentCUDAStream(index);
+      c10::cuda::setCurrentCUDAStream(capture_stream(index));
+      t->autocast_cache = at::autocast::is_autocast_cache_enabled();
+      at::autocast::set_autocast_cache_enabled(false);
       t->graph.capture_begin();
     } catch (...) {
       t->restore();
-      reset_generator_after_failed_capture(index);
+      t->clean_up_failure();
       throw;
     }
   });
@@ -170,7 +222,7 @@ char* tk_graph_capture_end(void* g) {
   char* err = guarded([&] { t->graph.capture_end(); });
   char* restored = guarded([&] {
     t->restore();
-    if (err != nullptr) reset_generator_after_failed_capture(t->device);
+    if (err != nullptr) t->clean_up_failure();
   });
   if (err == nullptr) return restored;
   std::free(restored);

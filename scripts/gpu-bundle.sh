@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds what a GPU machine without a Rust toolchain needs, into gpu-bundle/: the release
-# binary, the GPU test binary (built with --features cuda-tests) and MNIST, gzipped. On the GPU machine, run benches/gpu.sh from the repository root.
+# binary, the GPU test binaries (built with --features cuda-tests) and MNIST, gzipped. On the GPU machine, run benches/gpu.sh from the repository root.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
@@ -8,13 +8,14 @@ rm -rf gpu-bundle
 mkdir -p gpu-bundle
 cargo build --release --features cuda-tests --quiet
 cp target/release/tch-keras gpu-bundle/
-exe=$(cargo test --release --features cuda-tests --test cuda --no-run --message-format=json 2>/dev/null |
+# The GPU test binaries: tests/cuda.rs and tests/cuda_fallback.rs.
+tests=$(cargo test --release --features cuda-tests --test cuda --test cuda_fallback --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "cuda" and m.get("executable"):
-        print(m["executable"])')
-cp "$exe" gpu-bundle/cuda-tests
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") in ("cuda", "cuda_fallback") and m.get("executable"):
+        print(m["target"]["name"], m["executable"])')
+while read -r name exe; do cp "$exe" "gpu-bundle/${name//_/-}-tests"; done <<<"$tests"
 # MNIST, gzipped (about 11 MB), so the bundle fits what can be carried to the GPU machine.
 mkdir -p gpu-bundle/mnist
 cache=${TCH_KERAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tch-keras}

@@ -34,11 +34,13 @@ impl CudaGraph {
         // SAFETY: `ptr` receives a new graph object, owned by the returned value.
         check("creating a CUDA graph", unsafe { ffi::tk_graph_new(&mut ptr) })?;
         let graph = Self { ptr };
-        // SAFETY: `graph.ptr` is live; begin and end are paired below whatever `f` returns.
+        // SAFETY: `graph.ptr` is live; the guard ends the capture even if `f` panics.
         check("starting a CUDA graph capture", unsafe { ffi::tk_graph_capture_begin(graph.ptr, device as c_int) })?;
-        let out = f();
-        // SAFETY: as above.
-        let end = check("ending a CUDA graph capture", unsafe { ffi::tk_graph_capture_end(graph.ptr) });
+        let (out, end) = {
+            let mut capturing = Capturing { graph: &graph, ended: false };
+            let out = f();
+            (out, capturing.end())
+        };
         let out = out?;
         end?;
         Ok((graph, out))
@@ -55,5 +57,27 @@ impl Drop for CudaGraph {
     fn drop(&mut self) {
         // SAFETY: `ptr` came from tk_graph_new and is freed once.
         unsafe { ffi::tk_graph_free(self.ptr) }
+    }
+}
+
+/// Ends a capture once, on `end` or when dropped (by a panic in the captured closure).
+struct Capturing<'a> {
+    graph: &'a CudaGraph,
+    ended: bool,
+}
+
+impl Capturing<'_> {
+    fn end(&mut self) -> Result<()> {
+        self.ended = true;
+        // SAFETY: a capture was begun on this live graph and has not ended.
+        check("ending a CUDA graph capture", unsafe { ffi::tk_graph_capture_end(self.graph.ptr) })
+    }
+}
+
+impl Drop for Capturing<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = self.end();
+        }
     }
 }
