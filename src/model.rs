@@ -146,7 +146,11 @@ impl Sequential {
     /// Runs every training step op by op (Keras's `run_eagerly=True`). By default, on CUDA,
     /// `fit` captures its training step in a CUDA graph after two eager steps and replays it:
     /// one launch per step instead of one per kernel, with the same results. Steps of another
-    /// size (the last, partial batch) and models with `Dropout` always run eagerly.
+    /// size (the last, partial batch) and models with `Dropout` always run eagerly. A capture
+    /// LibTorch refuses (e.g. while an autograd graph through the weights, made outside `fit`,
+    /// is still alive) warns once and the fit goes on eagerly. Captures affect the whole CUDA
+    /// device: do not fit two models on one GPU from two threads at once unless they run
+    /// eagerly.
     pub fn run_eagerly(mut self, eager: bool) -> Self {
         self.run_eagerly = eager;
         self
