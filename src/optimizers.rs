@@ -228,28 +228,17 @@ impl OptimizerState {
         let t = self.iterations as f64;
         let config = self.config;
         tch::no_grad(|| {
-            let fused = match config {
-                Optimizer::Adam { learning_rate, beta_1, beta_2, epsilon, .. } => {
-                    Some((learning_rate, beta_1, beta_2, epsilon))
-                }
-                Optimizer::AdamW { learning_rate, weight_decay, beta_1, beta_2, epsilon } => {
-                    params.shallow_clone().f_mul_scalar_(1.0 - learning_rate * weight_decay)?;
-                    Some((learning_rate, beta_1, beta_2, epsilon))
-                }
-                _ => None,
+            let Some(rule) = config.adam_rule() else {
+                return update(config, t, &mut params.shallow_clone(), grad, &mut self.slots);
             };
-            match fused {
-                Some((lr, beta_1, beta_2, epsilon)) => {
-                    let step = self.sync_step_count(params)?;
-                    // Keras adds epsilon to sqrt(v); PyTorch's kernel adds it to
-                    // sqrt(v) / sqrt(1 - beta_2^t): the same update with epsilon scaled.
-                    let eps = epsilon / (1.0 - beta_2.powf(t)).sqrt();
-                    let (m, rest) =
-                        self.slots.split_first().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
-                    crate::precision::fused_adam(params, grad, m, &rest[0], rest.get(1), &step, lr, beta_1, beta_2, eps)
-                }
-                None => update(config, t, &mut params.shallow_clone(), grad, &mut self.slots),
-            }
+            rule.decay(params)?;
+            let step = self.sync_step_count(params)?;
+            // Keras adds epsilon to sqrt(v); PyTorch's kernel adds it to sqrt(v) / sqrt(1 - beta_2^t):
+            // the same update with epsilon scaled.
+            let eps = rule.epsilon / (1.0 - rule.beta_2.powf(t)).sqrt();
+            let (m, rest) = self.slots.split_first().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+            let vhat = if rule.amsgrad { rest.get(1) } else { None };
+            crate::precision::fused_adam(params, grad, m, &rest[0], vhat, &step, rule.lr, rule.beta_1, rule.beta_2, eps)
         })
     }
 
@@ -278,24 +267,18 @@ impl OptimizerState {
     pub(crate) fn step_captured(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
         let config = self.config;
         tch::no_grad(|| {
-            let (lr, beta_1, beta_2, epsilon, amsgrad) = match config {
-                Optimizer::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad } => {
-                    (learning_rate, beta_1, beta_2, epsilon, amsgrad)
-                }
-                Optimizer::AdamW { learning_rate, weight_decay, beta_1, beta_2, epsilon } => {
-                    params.shallow_clone().f_mul_scalar_(1.0 - learning_rate * weight_decay)?;
-                    (learning_rate, beta_1, beta_2, epsilon, false)
-                }
-                // The other rules do not depend on the step.
-                _ => return update(config, 0.0, &mut params.shallow_clone(), grad, &mut self.slots),
+            // The other rules do not depend on the step.
+            let Some(rule) = config.adam_rule() else {
+                return update(config, 0.0, &mut params.shallow_clone(), grad, &mut self.slots);
             };
+            rule.decay(params)?;
             let step =
                 self.step_count.as_mut().ok_or_else(|| Error::invalid("optimizer", "step count not prepared"))?;
             step.f_add_scalar_(1.0)?;
             let correction =
                 |beta: f64| -> Result<Tensor> { Ok(Tensor::f_pow_scalar(beta, step)?.f_neg()?.f_add_scalar(1.0)?) };
-            let alpha = correction(beta_2)?.f_sqrt()?.f_div(&correction(beta_1)?)?.f_mul_scalar(lr)?;
-            adam_with(&mut params.shallow_clone(), grad, &mut self.slots, &alpha, beta_1, beta_2, epsilon, amsgrad)
+            let alpha = correction(rule.beta_2)?.f_sqrt()?.f_div(&correction(rule.beta_1)?)?.f_mul_scalar(rule.lr)?;
+            rule.apply(&mut params.shallow_clone(), grad, &mut self.slots, StepSize::Device(&alpha))
         })
     }
 
@@ -311,14 +294,13 @@ impl OptimizerState {
 }
 
 fn update(config: Optimizer, t: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor]) -> Result<()> {
+    if let Some(rule) = config.adam_rule() {
+        rule.decay(p)?;
+        let alpha = rule.lr * (1.0 - rule.beta_2.powf(t)).sqrt() / (1.0 - rule.beta_1.powf(t));
+        return rule.apply(p, g, slots, StepSize::Host(alpha));
+    }
     match config {
-        Optimizer::Adam { learning_rate: lr, beta_1, beta_2, epsilon, amsgrad } => {
-            adam(p, g, slots, lr, beta_1, beta_2, epsilon, amsgrad, t)?;
-        }
-        Optimizer::AdamW { learning_rate: lr, weight_decay, beta_1, beta_2, epsilon } => {
-            p.f_mul_scalar_(1.0 - lr * weight_decay)?;
-            adam(p, g, slots, lr, beta_1, beta_2, epsilon, false, t)?;
-        }
+        Optimizer::Adam { .. } | Optimizer::AdamW { .. } => {}
         Optimizer::Sgd { learning_rate: lr, momentum, nesterov } => {
             if momentum > 0.0 {
                 let m = &mut slots[0];
@@ -361,50 +343,70 @@ fn update(config: Optimizer, t: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Te
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn adam(
-    p: &mut Tensor,
-    g: &Tensor,
-    slots: &mut [Tensor],
+/// Adam's update rule and hyper-parameters, shared by Adam and AdamW.
+#[derive(Debug, Clone, Copy)]
+struct AdamRule {
     lr: f64,
     beta_1: f64,
     beta_2: f64,
     epsilon: f64,
     amsgrad: bool,
-    t: f64,
-) -> Result<()> {
-    let alpha = lr * (1.0 - beta_2.powf(t)).sqrt() / (1.0 - beta_1.powf(t));
-    let alpha = Tensor::from(alpha as f32).f_to_device(p.device())?;
-    adam_with(p, g, slots, &alpha, beta_1, beta_2, epsilon, amsgrad)
+    /// AdamW's decoupled weight decay (0 for Adam).
+    weight_decay: f64,
 }
 
-/// Keras's Adam update with the step size `alpha` (lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)) as
-/// a scalar tensor.
-#[allow(clippy::too_many_arguments)]
-fn adam_with(
-    p: &mut Tensor,
-    g: &Tensor,
-    slots: &mut [Tensor],
-    alpha: &Tensor,
-    beta_1: f64,
-    beta_2: f64,
-    epsilon: f64,
-    amsgrad: bool,
-) -> Result<()> {
-    let (m, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
-    m.f_lerp_(g, 1.0 - beta_1)?;
-    let v = &mut rest[0];
-    v.f_lerp_(&g.f_square()?, 1.0 - beta_2)?;
-    let v_used = if amsgrad {
-        let (v, vhat) = rest.split_at_mut(1);
-        let vhat = &mut vhat[0];
-        let max = vhat.f_maximum(&v[0])?;
-        vhat.f_copy_(&max)?;
-        vhat.shallow_clone()
-    } else {
-        v.shallow_clone()
-    };
-    let denom = v_used.f_sqrt()?.f_add_scalar_(epsilon)?;
-    p.f_sub_(&m.f_div(&denom)?.f_mul_(alpha)?)?;
-    Ok(())
+/// Adam's step size, lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), on the host or (inside a CUDA
+/// graph) as a scalar tensor on the device.
+enum StepSize<'a> {
+    Host(f64),
+    Device(&'a Tensor),
+}
+
+impl Optimizer {
+    fn adam_rule(&self) -> Option<AdamRule> {
+        match *self {
+            Optimizer::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad } => {
+                Some(AdamRule { lr: learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay: 0.0 })
+            }
+            Optimizer::AdamW { learning_rate, weight_decay, beta_1, beta_2, epsilon } => {
+                Some(AdamRule { lr: learning_rate, beta_1, beta_2, epsilon, amsgrad: false, weight_decay })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl AdamRule {
+    /// AdamW's decoupled weight decay (Keras: variable -= variable * weight_decay * lr).
+    fn decay(&self, p: &Tensor) -> Result<()> {
+        if self.weight_decay != 0.0 {
+            p.shallow_clone().f_mul_scalar_(1.0 - self.lr * self.weight_decay)?;
+        }
+        Ok(())
+    }
+
+    /// Keras's Adam update, one element-wise kernel per operation.
+    fn apply(&self, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor], alpha: StepSize<'_>) -> Result<()> {
+        let (m, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+        m.f_lerp_(g, 1.0 - self.beta_1)?;
+        let v = &mut rest[0];
+        v.f_lerp_(&g.f_square()?, 1.0 - self.beta_2)?;
+        let v_used = if self.amsgrad {
+            let (v, vhat) = rest.split_at_mut(1);
+            let vhat = &mut vhat[0];
+            let max = vhat.f_maximum(&v[0])?;
+            vhat.f_copy_(&max)?;
+            vhat.shallow_clone()
+        } else {
+            v.shallow_clone()
+        };
+        let denom = v_used.f_sqrt()?.f_add_scalar_(self.epsilon)?;
+        let mut update = m.f_div(&denom)?;
+        match alpha {
+            StepSize::Host(a) => update.f_mul_scalar_(a)?,
+            StepSize::Device(a) => update.f_mul_(a)?,
+        };
+        p.f_sub_(&update)?;
+        Ok(())
+    }
 }

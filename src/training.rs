@@ -434,9 +434,7 @@ impl Sequential {
             }
         }
         g.graph.replay()?;
-        let state =
-            self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action: "fit" })?;
-        state.iterations += 1;
+        self.optimizer_state("fit")?.iterations += 1;
         self.graph_replays += 1;
         let _ = sums.f_add_(&g.batch)?;
         Ok(true)
@@ -449,9 +447,7 @@ impl Sequential {
             return Err(Error::invalid("device", "CUDA graphs need a CUDA device"));
         };
         let flat = self.built("fit")?.flat.shallow_clone();
-        let state =
-            self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action: "fit" })?;
-        state.prepare_capture(&flat)?;
+        self.optimizer_state("fit")?.prepare_capture(&flat)?;
         let addresses = self.graph_addresses()?;
         let static_input = |t: &Tensor| -> Result<Tensor> {
             let mut size = t.size();
@@ -460,13 +456,8 @@ impl Sequential {
         };
         let (xs, ys) = (static_input(x)?, static_input(y)?);
         let (graph, out) = CudaGraph::capture(index, || -> Result<Tensor> {
-            let (loss, out) = self.batch_sums(&xs, &ys, true, loss_kind)?;
-            let built = self.built("fit")?;
-            let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
-            let grad = crate::flat::flat_gradient(&grads, &built.orders)?;
-            let state =
-                self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action: "fit" })?;
-            state.step_captured(&flat, &grad)?;
+            let (out, grad) = self.batch_gradient(&xs, &ys, loss_kind)?;
+            self.optimizer_state("fit")?.step_captured(&flat, &grad)?;
             Ok(out)
         })?;
         Ok(GraphStep { graph, x: xs, y: ys, batch: out, lr, addresses })
@@ -489,18 +480,26 @@ impl Sequential {
     }
 
     fn train_step_with(&mut self, xb: &Tensor, yb: &Tensor, sums: &mut Tensor, loss_kind: Loss) -> Result<()> {
-        let (loss, batch) = self.batch_sums(xb, yb, true, loss_kind)?;
-        let built = self.built.as_ref().ok_or(Error::NotBuilt { action: "train_step" })?;
-        // Gradients come back as new tensors (nothing accumulates in `.grad`, so nothing needs
-        // zeroing) and are laid end to end like the flat parameter buffer.
-        let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
-        let grad = crate::flat::flat_gradient(&grads, &built.orders)?;
-        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
-        // The caller (fit or train_step) created the state before the first step.
-        let state = c.state.as_mut().ok_or(Error::NotCompiled { action: "train_step" })?;
-        state.step(&built.flat, &grad)?;
+        let (batch, grad) = self.batch_gradient(xb, yb, loss_kind)?;
+        let flat = self.built("train_step")?.flat.shallow_clone();
+        self.optimizer_state("train_step")?.step(&flat, &grad)?;
         let _ = sums.f_add_(&batch)?;
         Ok(())
+    }
+
+    /// The batch's sums (see [`Self::batch_sums`]) and the loss's gradient, laid end to end like
+    /// the flat parameter buffer. Gradients come back as new tensors (nothing accumulates in
+    /// `.grad`, so nothing needs zeroing).
+    fn batch_gradient(&self, xb: &Tensor, yb: &Tensor, loss_kind: Loss) -> Result<(Tensor, Tensor)> {
+        let (loss, batch) = self.batch_sums(xb, yb, true, loss_kind)?;
+        let built = self.built("train_step")?;
+        let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
+        Ok((batch, crate::flat::flat_gradient(&grads, &built.orders)?))
+    }
+
+    /// The optimizer state, which `fit` and `train_step` create before the first step.
+    fn optimizer_state(&mut self, action: &'static str) -> Result<&mut OptimizerState> {
+        self.compiled.as_mut().and_then(|c| c.state.as_mut()).ok_or(Error::NotCompiled { action })
     }
 
     fn evaluate_prepared(&self, x: &Tensor, y: &Tensor, batch_size: usize, loss_kind: Loss) -> Result<Logs> {

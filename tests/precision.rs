@@ -20,8 +20,10 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
 #[test]
 fn bf16_runs_the_forward_pass_in_bf16_and_returns_float32() {
     let x = Tensor::randn([8, 16], (Kind::Float, Device::Cpu));
-    let f32_model = dense_model(Precision::F32);
     let bf16_model = dense_model(Precision::Bf16);
+    // The same weights (other tests draw from LibTorch's process-wide generator meanwhile).
+    let mut f32_model = dense_model(Precision::F32);
+    f32_model.set_weights(&bf16_model.get_weights().unwrap()).unwrap();
     let (w, b) = (&bf16_model.get_weights().unwrap()[1], &bf16_model.get_weights().unwrap()[0]);
     let ours = bf16_model.forward_t(&x, false).unwrap();
     assert_eq!(ours.kind(), Kind::Float);
