@@ -5,16 +5,15 @@ use std::process::Command;
 use tch::{Device, Kind, Tensor};
 use tch_keras::{epoch_permutation, recipes, to_categorical, FitConfig, Verbosity};
 
+#[path = "common/gpu.rs"]
+mod common;
+use common::{gpu, synthetic};
+
 /// CUDA graph captures are process-wide events for CUDA (another thread's device-wide sync
 /// breaks a capture): the GPU tests run one at a time, whatever `--test-threads` says.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn gpu() -> Device {
-    assert!(tch::Cuda::is_available(), "cuda-tests is on but LibTorch sees no CUDA device");
-    Device::Cuda(0)
 }
 
 #[test]
@@ -248,15 +247,6 @@ fn graph_vs_eager(
         let d = (a - b).abs().max().double_value(&[]);
         assert!(d <= 10.0 * tol, "weights differ by {d}");
     }
-}
-
-fn synthetic(n: i64, shape: &[i64]) -> (Tensor, Tensor) {
-    tch::manual_seed(1);
-    let mut size = vec![n];
-    size.extend_from_slice(shape);
-    let x = Tensor::rand(size.as_slice(), (Kind::Float, Device::Cpu));
-    let y = to_categorical(&Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)), 10).unwrap();
-    (x, y)
 }
 
 #[test]

@@ -1,20 +1,11 @@
 //! The GPU test of a refused CUDA graph capture, in a process of its own (a refused capture
 //! leaves LibTorch state behind that the library then cleans up; if that cleanup failed, other
 //! tests in the process would fail for it). Ignored unless built with `--features cuda-tests`.
-use tch::{Device, Kind, Tensor};
-use tch_keras::{recipes, to_categorical, FitConfig, Verbosity};
+use tch_keras::{recipes, FitConfig, Verbosity};
 
-fn gpu() -> Device {
-    assert!(tch::Cuda::is_available(), "cuda-tests is on but LibTorch sees no CUDA device");
-    Device::Cuda(0)
-}
-
-fn synthetic(n: i64) -> (Tensor, Tensor) {
-    tch::manual_seed(1);
-    let x = Tensor::rand([n, 784], (Kind::Float, Device::Cpu));
-    let y = to_categorical(&Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)), 10).unwrap();
-    (x, y)
-}
+#[path = "common/gpu.rs"]
+mod common;
+use common::{gpu, synthetic};
 
 /// A capture LibTorch refuses (here: an autograd graph through the weights, made before `fit`
 /// on the default stream, is kept alive) falls back to eager steps with a warning, and leaves
@@ -23,7 +14,7 @@ fn synthetic(n: i64) -> (Tensor, Tensor) {
 #[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
 fn a_failed_capture_falls_back_to_eager_steps() {
     let device = gpu();
-    let (x, y) = synthetic(640);
+    let (x, y) = synthetic(640, &[784]);
     let mut m = recipes::mnist_mlp().device(device);
     recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
     m.build().unwrap();
