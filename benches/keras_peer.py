@@ -18,13 +18,14 @@ def main():
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", required=True)
     a = p.parse_args()
 
     import keras
     from keras import layers
 
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(a.seed)
     import numpy as np
 
     x, y, xt, yt = idx.load(a.data_dir, lambda b, shape: np.frombuffer(b, dtype=np.uint8).reshape(shape))
@@ -73,6 +74,7 @@ def main():
         "epoch_seconds": timer.times,
         "test_accuracy": float(acc),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "seed": a.seed,
         "keras": keras.__version__,
     }))
 
