@@ -24,30 +24,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 MLP_EPOCHS=${MLP_EPOCHS:-5} CNN_EPOCHS=${CNN_EPOCHS:-3} BATCH=${BATCH:-64}
-CACHE=${TCH_KERAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tch-keras}
-DATA=$CACHE/data/mnist
-
-if [ -z "${TCH_KERAS_BIN:-}" ]; then
-    scripts/setup.sh
-    cargo build --release --quiet
-    TCH_KERAS_BIN=$ROOT/target/release/tch-keras
-fi
-if [ -z "${PYTHON:-}" ]; then
-    PYTHON=python3
-    export PYTHONPATH=$CACHE/torch-2.11.0${PYTHONPATH:+:$PYTHONPATH}
-fi
-# Keras 3 (and numpy) for the Keras peer, in the cache like LibTorch.
-KERAS_DIR=$CACHE/py-keras
-if [ ! -f "$KERAS_DIR/.complete" ]; then
-    echo "compare: installing keras into $KERAS_DIR" >&2
-    rm -rf "$KERAS_DIR"
-    $PYTHON -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
-        --target "$KERAS_DIR" keras numpy && touch "$KERAS_DIR/.complete" ||
-        echo "compare: keras could not be installed; its rows are skipped" >&2
-fi
-KERAS_PATH=$KERAS_DIR${PYTHONPATH:+:$PYTHONPATH}
-HAVE_TF=0
-PYTHONPATH=$KERAS_PATH $PYTHON -c 'import tensorflow' 2>/dev/null && HAVE_TF=1
+# shellcheck source=benches/peers.sh
+. benches/peers.sh
 
 rm -rf "$OUT/runs"
 mkdir -p "$OUT/runs"

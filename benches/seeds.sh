@@ -6,8 +6,8 @@
 #
 # Usage: benches/seeds.sh [--model mlp|cnn] [--seeds N] [--device cpu|cuda] [--out DIR]
 #                         [--only tch-keras|pytorch-eager|keras-torch]
-# Environment: TCH_KERAS_BIN, PYTHON as for benches/compare.sh. The Keras runs (CPU only) need the
-# Keras that benches/compare.sh installs into the cache; without it they are skipped.
+# Environment: TCH_KERAS_BIN, PYTHON as for benches/compare.sh (see benches/peers.sh). Keras runs
+# on the CPU only.
 # Writes OUT/seeds-MODEL.jsonl (one line per run) and prints a summary per implementation
 # (default OUT: bench-out).
 set -euo pipefail
@@ -25,18 +25,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $MODEL in mlp) EPOCHS=5 BATCH=32 ;; cnn) EPOCHS=3 BATCH=64 ;; *) echo "unknown model $MODEL" >&2; exit 2 ;; esac
-CACHE=${TCH_KERAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tch-keras}
-DATA=$CACHE/data/mnist
-if [ -z "${TCH_KERAS_BIN:-}" ]; then
-    scripts/setup.sh
-    cargo build --release --quiet
-    TCH_KERAS_BIN=$ROOT/target/release/tch-keras
-fi
-if [ -z "${PYTHON:-}" ]; then
-    PYTHON=python3
-    export PYTHONPATH=$CACHE/torch-2.11.0${PYTHONPATH:+:$PYTHONPATH}
-fi
-KERAS_DIR=$CACHE/py-keras
+# shellcheck source=benches/peers.sh
+. benches/peers.sh
 mkdir -p "$OUT"
 LOG=$OUT/seeds-$MODEL.jsonl
 : >"$LOG"
@@ -68,7 +58,7 @@ for seed in $(seq 0 $((SEEDS - 1))); do
             --seed "$seed" --data-dir "$DATA" >"$TMP" && record pytorch-eager "$seed" "$TMP"
     fi
     if want keras-torch && [ -f "$KERAS_DIR/.complete" ] && [ "$DEVICE" = cpu ]; then
-        env PYTHONPATH="$KERAS_DIR:$PYTHONPATH" KERAS_BACKEND=torch CUDA_VISIBLE_DEVICES= $PYTHON -W ignore \
+        env PYTHONPATH="$KERAS_PATH" KERAS_BACKEND=torch CUDA_VISIBLE_DEVICES= $PYTHON -W ignore \
             benches/keras_peer.py --model "$MODEL" --epochs $EPOCHS --batch-size $BATCH --seed "$seed" --data-dir "$DATA" >"$TMP" &&
             record keras-torch "$seed" "$TMP"
     fi
