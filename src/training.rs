@@ -182,10 +182,9 @@ impl Sequential {
         self.compiled.as_ref().ok_or(Error::NotCompiled { action })
     }
 
-    /// Names of the logged values: `loss`, then each metric's name.
-    fn log_names(&self) -> Result<Vec<String>> {
-        let c = self.compiled_ref("log_names")?;
-        Ok(std::iter::once("loss".to_string()).chain(c.metrics.iter().map(|m| m.name.clone())).collect())
+    /// Where the logged values live in the step's sums.
+    fn log_layout(&self) -> Result<crate::logs::LogLayout> {
+        Ok(crate::logs::LogLayout::new(&self.compiled_ref("log_layout")?.metrics))
     }
 
     /// Per-batch `[loss * n, metric sums...]` on the device, and the loss for backward.
@@ -198,11 +197,11 @@ impl Sequential {
         let loss = loss_kind.compute(&pred, yb, logits)?;
         let n = xb.size()[0] as f64;
         let sums = tch::no_grad(|| -> Result<Tensor> {
-            let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?];
+            let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?.f_reshape([1])?];
             for m in &c.metrics {
-                parts.push(m.batch_sum(&raw.f_detach()?, act, yb, loss_kind)?);
+                parts.push(m.batch_state(&raw.f_detach()?, act, yb, loss_kind)?);
             }
-            Ok(Tensor::f_stack(&parts, 0)?)
+            Ok(Tensor::f_cat(&parts, 0)?)
         })?;
         Ok((loss, sums))
     }
@@ -276,7 +275,7 @@ impl Sequential {
         check_batch_size(val_batch)?;
 
         self.ensure_optimizer_state()?;
-        let names = self.log_names()?;
+        let layout = self.log_layout()?;
         let steps = (n as usize).div_ceil(batch_size);
         let mut history = History::new();
         let mut progbar = match (verbose, progress) {
@@ -307,7 +306,7 @@ impl Sequential {
                 None
             };
             let mut logs =
-                self.train_epoch((&x, &y), perm.as_ref(), batch_size, step_loss, &names, &mut list, &mut graph)?;
+                self.train_epoch((&x, &y), perm.as_ref(), batch_size, step_loss, &layout, &mut list, &mut graph)?;
             if let Some((vx, (vy, val_loss))) = &validation {
                 list.on_test_begin(self)?;
                 let val_logs = self.evaluate_prepared(vx, vy, val_batch, *val_loss)?;
@@ -338,13 +337,13 @@ impl Sequential {
         perm: Option<&Tensor>,
         batch_size: usize,
         loss: Loss,
-        names: &[String],
+        layout: &crate::logs::LogLayout,
         list: &mut CallbackList<'_, '_>,
         graph: &mut GraphSlot,
     ) -> Result<Logs> {
         let n = x.size()[0];
         let bs = batch_size as i64;
-        let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
+        let mut sums = Tensor::f_zeros([layout.len() as i64], (Kind::Float, self.device))?;
         let mut count = 0i64;
         for step in 0..(n as usize).div_ceil(batch_size) {
             let start = step as i64 * bs;
@@ -360,12 +359,12 @@ impl Sequential {
                 self.train_step_with(&xb, &yb, &mut sums, loss)?;
             }
             count += len;
-            list.on_train_batch_end(self, step, &BatchLogs { names, sums: &sums, count })?;
+            list.on_train_batch_end(self, step, &BatchLogs { layout, sums: &sums, count })?;
             if self.stop_training {
                 break;
             }
         }
-        BatchLogs { names, sums: &sums, count }.logs()
+        BatchLogs { layout, sums: &sums, count }.logs()
     }
 
     /// Whether `fit` may replay its training step from a CUDA graph.
@@ -503,11 +502,11 @@ impl Sequential {
     }
 
     fn evaluate_prepared(&self, x: &Tensor, y: &Tensor, batch_size: usize, loss_kind: Loss) -> Result<Logs> {
-        let names = self.log_names()?;
+        let layout = self.log_layout()?;
         let _guard = tch::no_grad_guard();
         let n = x.size()[0];
         let bs = batch_size as i64;
-        let mut sums = Tensor::f_zeros([names.len() as i64], (Kind::Float, self.device))?;
+        let mut sums = Tensor::f_zeros([layout.len() as i64], (Kind::Float, self.device))?;
         let mut start = 0;
         while start < n {
             let len = bs.min(n - start);
@@ -516,7 +515,7 @@ impl Sequential {
             let _ = sums.f_add_(&batch)?;
             start += len;
         }
-        BatchLogs { names: &names, sums: &sums, count: n }.logs()
+        BatchLogs { layout: &layout, sums: &sums, count: n }.logs()
     }
 
     /// The loss and metrics on `(x, y)`, in evaluation mode without gradients.

@@ -58,22 +58,17 @@ pub struct TrainParams {
 /// so a callback that only needs them now and then (like the progress bar) keeps training free
 /// of host synchronisation.
 pub struct BatchLogs<'a> {
-    pub(crate) names: &'a [String],
+    pub(crate) layout: &'a crate::logs::LogLayout,
     pub(crate) sums: &'a Tensor,
     pub(crate) count: i64,
 }
 
 impl BatchLogs<'_> {
-    /// The running means over the epoch so far, weighted by batch size (loss first, then
+    /// The running values over the epoch so far, weighted by batch size (loss first, then
     /// metrics under their names).
     pub fn logs(&self) -> Result<Logs> {
-        let values: Vec<f64> =
-            Vec::<f64>::try_from(self.sums.f_to_kind(tch::Kind::Double)?.f_div_scalar(self.count.max(1) as f64)?)?;
-        let mut logs = Logs::new();
-        for (name, v) in self.names.iter().zip(values) {
-            logs.insert(name.clone(), v);
-        }
-        Ok(logs)
+        let values: Vec<f64> = Vec::<f64>::try_from(self.sums.f_to_kind(tch::Kind::Double)?)?;
+        Ok(self.layout.logs(&values, self.count))
     }
 
     /// Samples seen so far in the epoch.
