@@ -164,6 +164,13 @@ impl Sequential {
         self.train.as_ref().map_or(0, |t| t.graph_replays)
     }
 
+    /// Training steps this model has captured in a CUDA graph: one per fit normally; a new
+    /// capture happens only when the parameter buffer or optimizer state moved (not when the
+    /// learning rate changes).
+    pub fn cuda_graph_captures(&self) -> u64 {
+        self.train.as_ref().map_or(0, |t| t.graph_captures)
+    }
+
     /// Sets the model's name, shown by `summary`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
@@ -472,4 +479,23 @@ pub(crate) fn group(n: i64) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_sort_by_layer_number_then_name() {
+        let mut names = vec!["layers.10.bias", "layers.2.weight", "layers.2.bias", "layers.1.running_mean"];
+        names.sort_by_key(|n| variable_order(n));
+        assert_eq!(names, ["layers.1.running_mean", "layers.2.bias", "layers.2.weight", "layers.10.bias"]);
+    }
+
+    #[test]
+    fn counts_are_grouped_in_thousands() {
+        assert_eq!(group(7), "7");
+        assert_eq!(group(25_818), "25,818");
+        assert_eq!(group(1_234_567), "1,234,567");
+    }
 }

@@ -27,8 +27,10 @@ use crate::{Error, Loss, Metric, Optimizer, Precision, Result, Sequential};
 pub const MODEL_KEY: &str = "tch_keras.model";
 const FORMAT_VERSION: u32 = 1;
 
-/// Test hook: when this environment variable is set, a save aborts the process after the
-/// temporary file is written and flushed, before the rename (as a crash would).
+/// Test hook: when this environment variable is set (read once per process), a save aborts
+/// the process after the temporary file is written and flushed, before the rename (as a crash
+/// would).
+#[doc(hidden)]
 pub const CRASH_BEFORE_RENAME_ENV: &str = "TCH_KERAS_TEST_CRASH_BEFORE_RENAME";
 
 fn ckpt_error(path: &Path, message: impl Into<String>) -> Error {
@@ -53,7 +55,8 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(path, e));
     }
-    if std::env::var_os(CRASH_BEFORE_RENAME_ENV).is_some() {
+    static CRASH_BEFORE_RENAME: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *CRASH_BEFORE_RENAME.get_or_init(|| std::env::var_os(CRASH_BEFORE_RENAME_ENV).is_some()) {
         std::process::abort();
     }
     std::fs::rename(&tmp, path).map_err(|e| {
