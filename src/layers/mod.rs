@@ -7,11 +7,17 @@
 //! Shapes are per sample, without the batch axis, in LibTorch's channels-first layout: an image
 //! batch is `NCHW`, so Keras's `input_shape=(28, 28, 1)` is `[1, 28, 28]` here. A model fed flat
 //! 784-pixel rows can start with `Reshape::new([1, 28, 28])`.
+//!
+//! Each layer lives in its own file, named after it (`conv2d.rs`, `max_pooling2d.rs`);
+//! `padding.rs` holds the window arithmetic the convolutions and poolings share.
 mod activation_layer;
 mod batch_norm;
-mod conv;
+mod conv2d;
 mod dense;
 mod dropout;
+mod flatten;
+mod max_pooling2d;
+mod padding;
 mod reshape;
 
 use std::fmt::Debug;
@@ -21,10 +27,13 @@ use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
 pub use batch_norm::BatchNormalization;
-pub use conv::{Conv2D, MaxPooling2D, Padding};
+pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
-pub use reshape::{Flatten, Reshape};
+pub use flatten::Flatten;
+pub use max_pooling2d::MaxPooling2D;
+pub use padding::Padding;
+pub use reshape::Reshape;
 
 use crate::{Activation, Error, Result};
 
