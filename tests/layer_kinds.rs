@@ -5,9 +5,10 @@
 //! Reference numbers come from `tests/reference/layers.py` (Keras 3, torch backend). Inputs
 //! and weights there and here are `vals(shape, offset, scale)`: `sin(0.7 * i + offset) * scale`.
 use tch::{Device, Kind, Tensor};
+use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
     AveragePooling2D, Conv1D, Conv2D, Dense, Embedding, Error, Flatten, GaussianNoise, GlobalAveragePooling2D,
-    GlobalMaxPooling2D, Interpolation, LayerConfig, LayerNormalization, MaxPooling2D, Padding, Sequential,
+    GlobalMaxPooling2D, Interpolation, LayerConfig, LayerNormalization, MaxPooling2D, Padding, Reshape, Sequential,
     SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 
@@ -587,6 +588,61 @@ fn shape_errors_name_the_layer_and_both_shapes() {
             assert!(text.contains(needle), "{text:?} lacks {needle:?}");
         }
     }
+}
+
+/// 6,000 MNIST training images, 1,000 test images, one-hot labels.
+fn mnist_subset() -> (Tensor, Tensor, Tensor, Tensor) {
+    let ds = data::load(DatasetKind::Mnist, None).expect("MNIST is provisioned by scripts/setup.sh");
+    let y = tch_keras::to_categorical(&ds.train_labels.narrow(0, 0, 6000), 10).unwrap();
+    let y_test = tch_keras::to_categorical(&ds.test_labels.narrow(0, 0, 1000), 10).unwrap();
+    (ds.train_images.narrow(0, 0, 6000), y, ds.test_images.narrow(0, 0, 1000), y_test)
+}
+
+fn fit_and_test(
+    model: &mut Sequential,
+    x: &Tensor,
+    y: &Tensor,
+    x_test: &Tensor,
+    y_test: &Tensor,
+    epochs: usize,
+) -> f64 {
+    tch_keras::recipes::compile_classifier(model, 0.003, "acc").unwrap();
+    let config = tch_keras::FitConfig { epochs, verbose: tch_keras::Verbosity::Silent, ..Default::default() };
+    model.fit(x, y, config).unwrap();
+    model.evaluate(x_test, y_test, 500).unwrap().get("acc").unwrap()
+}
+
+#[test]
+fn recurrent_layers_learn_mnist_read_row_by_row() {
+    // Keras's classic: each image as 28 time steps of 28 pixels.
+    let (x, y, x_test, y_test) = mnist_subset();
+    for rnn in [LayerConfig::from(LSTM::new(32)), GRU::new(32).into()] {
+        let kind = rnn.spec().kind();
+        let mut m = Sequential::new()
+            .input_shape([784])
+            .add(Reshape::new([28, 28]))
+            .add(rnn)
+            .add(Dense::new(10).activation(tch_keras::Activation::Softmax));
+        let acc = fit_and_test(&mut m, &x, &y, &x_test, &y_test, 3);
+        eprintln!("{kind}: test accuracy {acc}");
+        assert!(acc > 0.8, "{kind}: test accuracy {acc}");
+    }
+}
+
+#[test]
+fn embedding_learns_from_float_token_ids_through_fit() {
+    // Pixel intensities 0..=255 as tokens: Sequential feeds them as float32 whole numbers.
+    let (x, y, x_test, y_test) = mnist_subset();
+    let tokens = |t: &Tensor| (t * 255.0).round();
+    assert_eq!(f64::try_from(tokens(&x).max()).unwrap(), 255.0);
+    let mut m = Sequential::new()
+        .input_shape([784])
+        .add(Embedding::new(256, 2))
+        .add(Flatten::new())
+        .add(Dense::new(10).activation(tch_keras::Activation::Softmax));
+    let acc = fit_and_test(&mut m, &tokens(&x), &y, &tokens(&x_test), &y_test, 2);
+    eprintln!("Embedding: test accuracy {acc}");
+    assert!(acc > 0.8, "test accuracy {acc}");
 }
 
 /// Keras 3: conv1d, shape [2, 3, 4] (tests/reference/layers.py).
