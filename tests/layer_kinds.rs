@@ -590,6 +590,40 @@ fn shape_errors_name_the_layer_and_both_shapes() {
     }
 }
 
+#[test]
+fn new_layers_run_under_bf16_autocast() {
+    let cases = [
+        (
+            Sequential::new()
+                .input_shape([6])
+                .add(Embedding::new(20, 5))
+                .add(LSTM::new(4).return_sequences(true))
+                .add(LayerNormalization::new())
+                .add(GRU::new(3)),
+            Tensor::from_slice(&[1.0f32, 4.0, 19.0, 0.0, 7.0, 7.0, 2.0, 3.0, 5.0, 8.0, 13.0, 11.0]).reshape([2, 6]),
+        ),
+        (
+            Sequential::new()
+                .input_shape([2, 6, 6])
+                .add(ZeroPadding2D::new(1))
+                .add(AveragePooling2D::new(2).padding(Padding::Same))
+                .add(UpSampling2D::new(2).interpolation(Interpolation::Bilinear))
+                .add(GlobalAveragePooling2D::new()),
+            vals(&[3, 2, 6, 6], 0.1, 1.0),
+        ),
+        (Sequential::new().input_shape([2, 9]).add(Conv1D::new(3, 2)), vals(&[4, 2, 9], 0.2, 1.0)),
+    ];
+    for (mut m, x) in cases {
+        m.build().unwrap();
+        let full = m.forward_t(&x, false).unwrap();
+        m.set_precision(tch_keras::Precision::Bf16);
+        let mixed = m.forward_t(&x, false).unwrap();
+        assert_eq!(mixed.kind(), Kind::Float);
+        let diff = f64::try_from((&mixed - &full).abs().max()).unwrap();
+        assert!(diff < 0.05, "bf16 differs from float32 by {diff}: {:?}", m.layers());
+    }
+}
+
 /// 6,000 MNIST training images, 1,000 test images, one-hot labels.
 fn mnist_subset() -> (Tensor, Tensor, Tensor, Tensor) {
     let ds = data::load(DatasetKind::Mnist, None).expect("MNIST is provisioned by scripts/setup.sh");

@@ -59,15 +59,16 @@ impl EmbeddingModule {
         Ok(xs.f_to_kind(Kind::Int64)?)
     }
 
-    /// `xs` as int64 indices and a mask of the valid ones, without a host sync.
-    fn masked_indices(&self, xs: &Tensor) -> Result<(Tensor, Tensor)> {
+    /// The vectors of `xs`, zeros for bad indices, without a host sync.
+    fn masked_lookup(&self, xs: &Tensor) -> Result<Tensor> {
         let mut valid = xs.f_ge(0)?.f_logical_and(&xs.f_lt(self.input_dim)?)?;
         if xs.is_floating_point() {
             valid = valid.f_logical_and(&xs.f_eq_tensor(&xs.f_floor()?)?)?;
         }
         let zero = Tensor::f_zeros([], (xs.kind(), xs.device()))?;
         let indices = xs.f_where_self(&valid, &zero)?.f_to_kind(Kind::Int64)?;
-        Ok((indices, valid))
+        let vectors = Tensor::f_embedding(&self.weight, &indices, -1, false, false)?;
+        Ok(vectors.f_mul(&valid.f_unsqueeze(-1)?.f_to_kind(vectors.kind())?)?)
     }
 }
 
@@ -77,9 +78,7 @@ impl Layer for EmbeddingModule {
             let indices = self.checked_indices(xs)?;
             return Ok(Tensor::f_embedding(&self.weight, &indices, -1, false, false)?);
         }
-        let (indices, valid) = self.masked_indices(xs)?;
-        let vectors = Tensor::f_embedding(&self.weight, &indices, -1, false, false)?;
-        Ok(vectors.f_mul(&valid.f_unsqueeze(-1)?.f_to_kind(vectors.kind())?)?)
+        self.masked_lookup(xs)
     }
 }
 
@@ -102,5 +101,22 @@ impl LayerSpec for Embedding {
         let init = nn::Init::Uniform { lo: -0.05, up: 0.05 };
         let weight = path.var("weight", &[self.input_dim, self.output_dim], init);
         Ok(Box::new(EmbeddingModule { weight, input_dim: self.input_dim }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The path other devices take, run on the CPU: bad indices give zero vectors.
+    #[test]
+    fn masked_lookup_gives_zeros_for_bad_indices() {
+        let weight = Tensor::arange(12, (Kind::Float, Device::Cpu)).reshape([4, 3]) + 1.0;
+        let m = EmbeddingModule { weight: weight.shallow_clone(), input_dim: 4 };
+        let xs = Tensor::from_slice(&[0.0f32, 3.0, 4.0, -1.0, 1.5, f32::NAN, 2.0]);
+        let got = m.masked_lookup(&xs).unwrap();
+        let rows: Vec<f32> = Vec::try_from(got.sum_dim_intlist([1i64].as_slice(), false, Kind::Float)).unwrap();
+        // Row sums of weight rows 0, 3 and 2: 6, 33, 24; zeros for the four bad indices.
+        assert_eq!(rows, [6.0, 33.0, 0.0, 0.0, 0.0, 0.0, 24.0]);
     }
 }

@@ -129,6 +129,7 @@ for seq in [False, True]:
     l.build((None, 5, 3))
     l.set_weights([w_ih.T, w_hh.T, b_ih])
     show(f"lstm return_sequences={seq}", run(l, x))
+keras_lstm = keras.ops.convert_to_numpy(run(l, x))
 
 # GRU(4) on [2, 5, 3]: tch-keras (PyTorch) gate rows r, z, n; Keras's columns z, r, h.
 def keras_gates(a):
@@ -143,6 +144,25 @@ for seq in [False, True]:
     l.build((None, 5, 3))
     l.set_weights([keras_gates(w_ih).T, keras_gates(w_hh).T, np.stack([keras_gates(b_ih), keras_gates(b_hh)])])
     show(f"gru return_sequences={seq}", run(l, x))
+keras_gru = keras.ops.convert_to_numpy(run(l, x))
+
+# The same weights under tch-keras's variable names load into PyTorch's modules: nn.GRU as they
+# are; nn.LSTM without bias_hh_l0 (Keras's single bias), which must then be zero.
+import torch
+
+t = lambda a: torch.tensor(np.ascontiguousarray(a))
+gru = torch.nn.GRU(3, 4, batch_first=True)
+gru.load_state_dict({"weight_ih_l0": t(w_ih), "weight_hh_l0": t(w_hh), "bias_ih_l0": t(b_ih), "bias_hh_l0": t(b_hh)})
+lstm = torch.nn.LSTM(3, 4, batch_first=True)
+w_ih, w_hh, b_ih = vals((16, 3), 1.5, 0.5), vals((16, 4), 1.6, 0.5), vals((16,), 1.7, 0.2)
+result = lstm.load_state_dict({"weight_ih_l0": t(w_ih), "weight_hh_l0": t(w_hh), "bias_ih_l0": t(b_ih)}, strict=False)
+assert result.missing_keys == ["bias_hh_l0"], result
+with torch.no_grad():
+    lstm.bias_hh_l0.zero_()
+    for name, module, ref in [("GRU", gru, keras_gru), ("LSTM", lstm, keras_lstm)]:
+        diff = np.abs(module(t(x))[0].numpy() - ref).max()
+        print(f"// torch.nn.{name} with tch-keras's weights: max |difference| to Keras {diff:.1e}")
+        assert diff < 1e-5
 
 # --- summaries ---------------------------------------------------------------------------
 def summarize(name, m):
