@@ -25,6 +25,7 @@ mod activation;
 pub mod bench;
 pub mod callbacks;
 pub mod data;
+pub mod distributed;
 mod error;
 mod flat;
 mod graph;
