@@ -129,7 +129,7 @@ fn compile_c10d(lib: &Path, cuda: Option<&CudaIncludes>) {
         }
         None => println!(
             "cargo:warning=Gloo's headers not found (.gloo-include or TCH_KERAS_GLOO_INCLUDE): building without \
-             distributed training on Gloo (scripts/setup.sh fetches them)"
+             distributed training on Gloo (scripts/setup.sh fetches them; then `touch build.rs` and rebuild)"
         ),
     }
     // LibTorch's CUDA event headers reach CCCL's nv/target through cuda_fp16.h: the wheel does

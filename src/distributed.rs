@@ -486,7 +486,7 @@ impl Distributed {
                         DistErrorKind::Unsupported,
                         "backend gloo: this build has no Gloo support, because Gloo's headers were missing when it \
                          was compiled: run scripts/setup.sh (it fetches Debian's libgloo-dev headers into the \
-                         cache) or set TCH_KERAS_GLOO_INCLUDE to a folder holding gloo/, then rebuild",
+                         cache) or set TCH_KERAS_GLOO_INCLUDE to a folder holding gloo/, then `touch build.rs` and rebuild",
                     ));
                 }
                 if let Device::Cuda(_) = config.device {
@@ -627,6 +627,24 @@ impl Distributed {
     /// Replaces `tensor` on every rank with the element-wise sum over the ranks.
     pub fn all_reduce_sum_(&self, tensor: &mut Tensor) -> Result<()> {
         self.all_reduce(tensor, Op::Sum, "all-reduce (sum)")
+    }
+
+    /// Replaces `tensor` on every rank with the element-wise mean over the ranks: the sum,
+    /// then a division by the world size (Gloo has no averaging reduction). Floating-point
+    /// tensors only. This is how data-parallel training averages a gradient.
+    pub fn all_reduce_mean_(&self, tensor: &mut Tensor) -> Result<()> {
+        let floating = [Kind::Float, Kind::Double, Kind::Half, Kind::BFloat16];
+        if tensor.defined() && !floating.contains(&tensor.f_kind()?) {
+            return Err(invalid(format!(
+                "all-reduce (mean): dtype {:?} is not a floating-point type: use all_reduce_sum_ for integers",
+                tensor.f_kind()?
+            )));
+        }
+        self.all_reduce(tensor, Op::Sum, "all-reduce (mean)")?;
+        if self.world_size > 1 {
+            tch::no_grad(|| tensor.f_div_scalar_(self.world_size as f64))?;
+        }
+        Ok(())
     }
 
     /// Replaces `tensor` on every rank with the element-wise maximum over the ranks.

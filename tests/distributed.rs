@@ -162,6 +162,9 @@ fn run_role(role: &str, dist: &Distributed) {
             dist.all_reduce_sum_(&mut t).unwrap();
             println!("RESULT sum {}", show(&values(&t)));
             let mut t = Tensor::from_slice(&mine);
+            dist.all_reduce_mean_(&mut t).unwrap();
+            println!("RESULT mean {}", show(&values(&t)));
+            let mut t = Tensor::from_slice(&mine);
             dist.all_reduce_max_(&mut t).unwrap();
             println!("RESULT max {}", show(&values(&t)));
             let mut t = Tensor::from_slice(&mine).to_kind(Kind::Int64);
@@ -201,6 +204,12 @@ fn run_role(role: &str, dist: &Distributed) {
                 Err(e) => println!("RESULT second {:?} {} {e}", kind_of(&e), start.elapsed().as_millis()),
             }
         }
+        "hello" => {
+            let mut t = Tensor::from_slice(&[rank as f64]);
+            dist.all_reduce_sum_(&mut t).unwrap();
+            let launcher = std::env::var("TORCHELASTIC_USE_AGENT_STORE").unwrap_or_default();
+            println!("RESULT hello {rank} {} {} {launcher}", dist.world_size(), values(&t)[0]);
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -212,6 +221,7 @@ fn two_processes_all_reduce_and_broadcast() {
     let mut lines: Vec<Lines> = children.iter_mut().map(Lines::of).collect();
     let (a, b) = (contribution(0), contribution(1));
     let sum: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+    let mean: Vec<f64> = sum.iter().map(|s| s / 2.0).collect();
     let max: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect();
     // The minimum is taken over int64 copies, which drop the fractions.
     let min: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x.trunc().min(y.trunc())).collect();
@@ -219,6 +229,7 @@ fn two_processes_all_reduce_and_broadcast() {
         let limit = Duration::from_secs(30);
         assert_eq!(l.wait_for("joined", limit), format!("{rank} 2 gloo"));
         assert_eq!(parse(&l.wait_for("sum", limit)), sum, "rank {rank}: sum");
+        assert_eq!(parse(&l.wait_for("mean", limit)), mean, "rank {rank}: mean");
         assert_eq!(parse(&l.wait_for("max", limit)), max, "rank {rank}: max");
         assert_eq!(parse(&l.wait_for("min", limit)), min, "rank {rank}: min (int64)");
         // The base tensor [[a0, a1], [a2, a3]] reduced through its transpose: the same sums.
@@ -230,6 +241,44 @@ fn two_processes_all_reduce_and_broadcast() {
     for c in &mut children {
         assert!(finish(c, Duration::from_secs(20)), "a rank failed");
     }
+}
+
+/// The folder holding the PyTorch wheel's `torch` package (scripts/setup.sh installs it).
+fn torch_python_path() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let libtorch =
+        std::env::var_os("LIBTORCH").map(std::path::PathBuf::from).unwrap_or_else(|| manifest.join(".libtorch"));
+    let libtorch = if libtorch.is_relative() { manifest.join(libtorch) } else { libtorch };
+    let candidates = [
+        libtorch.canonicalize().ok().and_then(|p| p.parent().map(|p| p.to_path_buf())),
+        Some(tch_keras::data::cache_dir().join("torch-2.11.0")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("torch/distributed/run.py").exists())
+        .expect("PyTorch's torch package (with torch.distributed.run) not found: run scripts/setup.sh")
+}
+
+#[test]
+fn torchrun_launches_two_ranks() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let port = free_port().to_string();
+    let out = Command::new("python3")
+        .args(["-m", "torch.distributed.run", "--no-python", "--nproc-per-node", "2", "--master-port", &port])
+        .arg(&exe)
+        .args(["rank", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
+        .env("PYTHONPATH", torch_python_path())
+        .env(ROLE, "hello")
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .expect("run python3 -m torch.distributed.run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "torchrun failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let mut hellos: Vec<&str> = stdout.lines().filter_map(|l| l.strip_prefix("RESULT hello ")).collect();
+    hellos.sort();
+    // Each rank saw the sum of ranks 0 + 1, and joined the store torchrun hosts.
+    assert_eq!(hellos, ["0 2 1 True", "1 2 1 True"], "{stdout}");
 }
 
 #[test]
@@ -434,6 +483,9 @@ fn a_world_of_one_reduces_to_itself_and_checks_tensors() {
     let e = dist.broadcast_(&mut t, 1).expect_err("root 1 of a world of 1");
     assert_eq!(kind_of(&e), DistErrorKind::InvalidArgument);
     assert!(e.to_string().contains("root 1"), "{e}");
+    let mut counts = Tensor::from_slice(&[3i64]);
+    let e = dist.all_reduce_mean_(&mut counts).expect_err("the mean of integers");
+    assert!(e.to_string().contains("all_reduce_sum_"), "{e}");
     let mut flags = Tensor::from_slice(&[true, false]);
     let e = dist.all_reduce_max_(&mut flags).expect_err("bool tensors");
     assert!(e.to_string().contains("dtype Bool"), "{e}");
