@@ -642,7 +642,7 @@ impl Distributed {
         }
         self.all_reduce(tensor, Op::Sum, "all-reduce (mean)")?;
         if self.world_size > 1 {
-            tch::no_grad(|| tensor.f_div_scalar_(self.world_size as f64))?;
+            let _ = tch::no_grad(|| tensor.f_div_scalar_(self.world_size as f64))?;
         }
         Ok(())
     }
