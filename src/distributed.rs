@@ -673,6 +673,35 @@ impl Distributed {
         })
     }
 
+    /// Sums `values` element-wise over the ranks, in place, in float64 (for loss and metric
+    /// sums kept on the host). The values travel on the group's device.
+    pub fn all_reduce_sum_f64(&self, values: &mut [f64]) -> Result<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let mut t = Tensor::from_slice(values).f_to_device(self.device)?;
+        self.all_reduce_sum_(&mut t)?;
+        let summed = Vec::<f64>::try_from(t.f_to_device(Device::Cpu)?)?;
+        values.copy_from_slice(&summed);
+        Ok(())
+    }
+
+    /// Rank `root`'s `value`, on every rank: how the ranks agree on a decision one of them makes
+    /// (such as rank 0's early stopping).
+    pub fn broadcast_bool(&self, value: bool, root: usize) -> Result<bool> {
+        let mut t = Tensor::from_slice(&[value as i32]).f_to_device(self.device)?;
+        self.broadcast_(&mut t, root)?;
+        Ok(t.f_to_device(Device::Cpu)?.f_int64_value(&[0])? != 0)
+    }
+
+    /// Whether `value` is true on any rank (all ranks get the same answer): how they agree to
+    /// stop when any of them must (a NaN loss on one shard).
+    pub fn any(&self, value: bool) -> Result<bool> {
+        let mut t = Tensor::from_slice(&[value as i32]).f_to_device(self.device)?;
+        self.all_reduce_max_(&mut t)?;
+        Ok(t.f_to_device(Device::Cpu)?.f_int64_value(&[0])? != 0)
+    }
+
     /// Returns once every rank has called it.
     pub fn barrier(&self) -> Result<()> {
         let mut kind: c_int = 0;

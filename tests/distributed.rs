@@ -185,6 +185,13 @@ fn run_role(role: &str, dist: &Distributed) {
             let mut b = Tensor::from_slice(&[rank as f64 * 100.0 + 1.0]);
             dist.broadcast_(&mut b, 1).unwrap();
             println!("RESULT broadcast1 {}", show(&values(&b)));
+            let mut host = [rank as f64 + 0.25, 1e-3];
+            dist.all_reduce_sum_f64(&mut host).unwrap();
+            println!("RESULT host_sum {}", show(&host));
+            let decided = dist.broadcast_bool(rank == 1, 1).unwrap();
+            let any = dist.any(rank == 1).unwrap();
+            let none = dist.any(false).unwrap();
+            println!("RESULT flags {} {} {}", decided, any, none);
             dist.barrier().unwrap();
             println!("RESULT done ok");
         }
@@ -236,6 +243,8 @@ fn two_processes_all_reduce_and_broadcast() {
         assert_eq!(parse(&l.wait_for("sum_transposed", limit)), sum[..4].to_vec(), "rank {rank}: view");
         assert_eq!(parse(&l.wait_for("broadcast0", limit)), vec![1.5, -2.5, 3.25], "rank {rank}: broadcast");
         assert_eq!(parse(&l.wait_for("broadcast1", limit)), vec![101.0], "rank {rank}: broadcast from 1");
+        assert_eq!(parse(&l.wait_for("host_sum", limit)), vec![0.25 + 1.25, 2e-3], "rank {rank}: host sums");
+        assert_eq!(l.wait_for("flags", limit), "true true false", "rank {rank}: agreed flags");
         assert_eq!(l.wait_for("done", limit), "ok");
     }
     for c in &mut children {
