@@ -24,9 +24,28 @@
 //! ```
 //!
 //! Failures are bounded in time: the rendezvous and every collective give up after the
-//! configured timeout ([`DistConfig::timeout`], default [`DEFAULT_TIMEOUT`]), and a peer whose
+//! configured timeout ([`DistConfig::timeout`], default [`DEFAULT_TIMEOUT`]; an unreachable
+//! master takes up to about twice that, as c10d's client retries once), and a peer whose
 //! process ends makes Gloo collectives fail at once. Errors are [`Error::Distributed`] with a
-//! [`DistErrorKind`] telling a timeout from a lost peer or a bad set-up.
+//! [`DistErrorKind`] telling a timeout from a lost peer or a bad set-up, on one line: c10d's
+//! own error logs (with C++ backtraces) are silenced once a group is made, unless
+//! `TORCH_CPP_LOG_LEVEL` is set.
+//!
+//! # In a training loop
+//!
+//! * Gloo collectives are synchronous: the call returns when the result is in the tensor.
+//!   Gloo takes CUDA tensors too (staged through host memory), but cannot be captured in a
+//!   CUDA graph.
+//! * NCCL collectives are stream-ordered, like CUDA kernels: the call queues the collective
+//!   and makes the current stream wait for it, and returns before it completes. They can be
+//!   captured in a CUDA graph once the communicator exists (NCCL creates it lazily at the first
+//!   collective: run one eagerly before capturing); c10d's watchdog does not follow captured
+//!   collectives, so a captured step that hangs is not timed out. Do not capture
+//!   [`barrier`](Distributed::barrier) (it synchronises the device).
+//! * Every rank must make the same calls in the same order: a rank that skips a collective
+//!   (an early `break`, a decision only it made) leaves the others waiting until the timeout.
+//!   Agree first with [`broadcast_bool`](Distributed::broadcast_bool) or
+//!   [`any`](Distributed::any).
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::fmt;
 use std::str::FromStr;
