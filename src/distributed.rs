@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use tch::{Device, Kind, Tensor};
 
-use crate::{Error, Result};
+use crate::{Error, GradientReducer, Result};
 
 mod ffi {
     use std::ffi::{c_char, c_int, c_void};
@@ -811,5 +811,40 @@ impl Distributed {
             _ => format!("rank {rank} of {world}: {what} failed: {message}"),
         };
         Err(dist_error(kind, text))
+    }
+}
+
+/// Data-parallel training's reducer, as PyTorch's DDP does it: rank 0's parameters to every
+/// rank before training, the mean of the ranks' gradients and the sum of their log sums after
+/// each backward pass, and a stop when any rank asks for one.
+impl GradientReducer for Distributed {
+    fn world_size(&self) -> usize {
+        self.world_size
+    }
+
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn reduce_step(&mut self, grad: &mut Tensor, sums: &mut Tensor) -> Result<()> {
+        self.all_reduce_mean_(grad)?;
+        self.all_reduce_sum_(sums)
+    }
+
+    fn reduce_sums(&mut self, sums: &mut Tensor) -> Result<()> {
+        self.all_reduce_sum_(sums)
+    }
+
+    fn sync_parameters(&mut self, flat: &mut Tensor) -> Result<()> {
+        self.broadcast_(flat, 0)
+    }
+
+    fn agree_to_stop(&mut self, local: bool) -> Result<bool> {
+        self.any(local)
+    }
+
+    /// NCCL's collectives can be captured in a CUDA graph; Gloo's run on the host.
+    fn capturable(&self) -> bool {
+        self.backend == Backend::Nccl
     }
 }

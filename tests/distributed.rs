@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tch::{Device, Kind, Tensor};
 use tch_keras::distributed::{self, Backend, DistConfig, DistEnv, DistErrorKind, Distributed};
-use tch_keras::Error;
+use tch_keras::{Error, GradientReducer};
 
 const ROLE: &str = "TK_DIST_ROLE";
 /// A short timeout, so that failure tests end in seconds.
@@ -148,11 +148,11 @@ fn rank() {
     match Distributed::from_env(rank_config()) {
         Err(e) => println!("RESULT join_error {:?} {e}", kind_of(&e)),
         Ok(None) => println!("RESULT join_error none"),
-        Ok(Some(dist)) => run_role(&role, &dist),
+        Ok(Some(mut dist)) => run_role(&role, &mut dist),
     }
 }
 
-fn run_role(role: &str, dist: &Distributed) {
+fn run_role(role: &str, dist: &mut Distributed) {
     let rank = dist.rank();
     println!("RESULT joined {rank} {} {}", dist.world_size(), dist.backend());
     match role {
@@ -194,6 +194,30 @@ fn run_role(role: &str, dist: &Distributed) {
             println!("RESULT flags {} {} {}", decided, any, none);
             dist.barrier().unwrap();
             println!("RESULT done ok");
+        }
+        "reducer" => {
+            // The hook fit calls: rank 0's parameters everywhere, the mean gradient, summed logs.
+            let reducer: &mut dyn GradientReducer = dist;
+            let r = rank as f32;
+            let mut flat = Tensor::from_slice(&[r + 0.5, 1.0 - r, 3.0 * r]);
+            reducer.sync_parameters(&mut flat).unwrap();
+            let mut grad = Tensor::from_slice(&[r + 1.0, 2.0 * r, -4.0]);
+            let mut sums = Tensor::from_slice(&[10.0 * (r + 1.0), r]);
+            reducer.reduce_step(&mut grad, &mut sums).unwrap();
+            let mut eval = Tensor::from_slice(&[r, 1.0]);
+            reducer.reduce_sums(&mut eval).unwrap();
+            let stop = reducer.agree_to_stop(rank == 0).unwrap();
+            let go_on = reducer.agree_to_stop(false).unwrap();
+            println!(
+                "RESULT reducer {} {} | {} | {} | {} | {stop} {go_on} {}",
+                reducer.rank(),
+                reducer.world_size(),
+                show(&values(&flat)),
+                show(&values(&grad)),
+                show(&values(&sums)),
+                reducer.capturable()
+            );
+            println!("RESULT reducer_eval {}", show(&values(&eval)));
         }
         "survivor" | "victim" => {
             let mut t = Tensor::from_slice(&[1.0f32]);
@@ -267,6 +291,24 @@ fn torch_python_path() -> std::path::PathBuf {
         .flatten()
         .find(|p| p.join("torch/distributed/run.py").exists())
         .expect("PyTorch's torch package (with torch.distributed.run) not found: run scripts/setup.sh")
+}
+
+#[test]
+fn the_gradient_reducer_averages_gradients_and_sums_logs() {
+    let port = free_port();
+    let mut children: Vec<Child> = (0..2).map(|r| spawn_rank("reducer", r, 2, port, &[])).collect();
+    let mut lines: Vec<Lines> = children.iter_mut().map(Lines::of).collect();
+    for (rank, l) in lines.iter_mut().enumerate() {
+        let limit = Duration::from_secs(30);
+        // Rank 0's parameters [0.5, 1, 0]; gradients [1, 0, -4] and [2, 2, -4] average to
+        // [1.5, 1, -4]; sums [10, 0] and [20, 1] add to [30, 1]; rank 0 asks to stop.
+        let expected = format!("{rank} 2 | 0.5,1,0 | 1.5,1,-4 | 30,1 | true false false");
+        assert_eq!(l.wait_for("reducer", limit), expected, "rank {rank}");
+        assert_eq!(parse(&l.wait_for("reducer_eval", limit)), vec![1.0, 2.0], "rank {rank}: evaluation sums");
+    }
+    for c in &mut children {
+        assert!(finish(c, Duration::from_secs(20)), "a rank failed");
+    }
 }
 
 #[test]
