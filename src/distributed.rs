@@ -31,6 +31,10 @@
 //! own error logs (with C++ backtraces) are silenced once a group is made, unless
 //! `TORCH_CPP_LOG_LEVEL` is set.
 //!
+//! Gloo's connections use the network interfaces `GLOO_SOCKET_IFNAME` names (comma-separated),
+//! as in PyTorch; without it, loopback when the master is a loopback address, else the address
+//! this machine's host name resolves to.
+//!
 //! # In a training loop
 //!
 //! * Gloo collectives are synchronous: the call returns when the result is in the tensor.
