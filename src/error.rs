@@ -109,6 +109,22 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A TensorBoard event file is truncated, corrupted or not an event file.
+    #[error("event file {path}: {message}")]
+    EventFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A plot cannot be drawn (no data, an unreadable input file, a drawing failure).
+    #[error("plot {path}: {message}")]
+    Plot {
+        /// The PNG being drawn, or the input file being read.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// An error from LibTorch.
     #[error("LibTorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -38,6 +38,7 @@ pub mod precision;
 pub mod recipes;
 pub mod saving;
 mod shim;
+pub mod tensorboard;
 mod training;
 
 pub use activation::Activation;
