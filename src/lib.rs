@@ -34,6 +34,7 @@ mod losses;
 mod metrics;
 mod model;
 mod optimizers;
+pub mod plot;
 pub mod precision;
 pub mod recipes;
 pub mod saving;
