@@ -23,7 +23,6 @@ use std::sync::OnceLock;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::bench::BenchReport;
 use crate::{Error, History, Result};
 
 const FONT_FAMILY: &str = "sans-serif";
@@ -204,63 +203,56 @@ fn dataset_title(name: &str) -> String {
     }
 }
 
-/// The parts of a benchmark report a chart needs; older and newer reports both have them.
-#[derive(serde::Deserialize)]
-struct Throughput {
-    device: String,
+/// What a benchmark chart shows. The JSON that `tch-keras bench --report` writes deserializes
+/// into it (other fields are ignored, so reports of earlier and later versions draw too).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BenchRuns {
+    /// The device timed, such as `cpu` or `cuda:0`.
+    pub device: String,
+    /// The precision timed, such as `f32` or `bf16`.
     #[serde(default)]
-    precision: Option<String>,
+    pub precision: Option<String>,
+    /// Whether `fit` ran eagerly (no CUDA graphs).
     #[serde(default)]
-    run_eagerly: bool,
-    rows: Vec<ThroughputRow>,
+    pub run_eagerly: bool,
+    /// One row per model and batch size.
+    pub rows: Vec<BenchPoint>,
 }
 
-#[derive(serde::Deserialize)]
-struct ThroughputRow {
-    model: String,
-    batch_size: usize,
-    samples_per_s: f64,
+/// One timed configuration of a [`BenchRuns`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BenchPoint {
+    /// The model's name.
+    pub model: String,
+    /// Samples per step.
+    pub batch_size: usize,
+    /// Training samples per second through `fit`.
+    pub samples_per_s: f64,
+    /// Milliseconds per step of the hand-written tch loop, when it was timed.
     #[serde(default)]
-    raw_tch_ms_per_step: Option<f64>,
+    pub raw_tch_ms_per_step: Option<f64>,
 }
 
-/// Draws a benchmark report: samples/s against batch size (both on log scales), one solid line
-/// per model through `fit`, and a dashed one per model for the hand-written tch loop when the
-/// report timed it. The default title names the device and precision.
-pub fn bench(report: &BenchReport, png: impl AsRef<Path>, options: &PlotOptions) -> Result<()> {
-    let throughput = Throughput {
-        device: report.device.clone(),
-        precision: Some(report.precision.to_string()),
-        run_eagerly: report.run_eagerly,
-        rows: report
-            .rows
-            .iter()
-            .map(|r| ThroughputRow {
-                model: r.model.clone(),
-                batch_size: r.batch_size,
-                samples_per_s: r.samples_per_s,
-                raw_tch_ms_per_step: r.raw_tch_ms_per_step,
-            })
-            .collect(),
-    };
-    draw_bench(&throughput, png.as_ref(), options)
+/// Draws a benchmark: samples/s against batch size (both on log scales), one solid line per
+/// model through `fit`, and a dashed one per model for the hand-written tch loop where it was
+/// timed. The default title names the device and precision. No rows is an [`Error::Plot`].
+pub fn bench(runs: &BenchRuns, png: impl AsRef<Path>, options: &PlotOptions) -> Result<()> {
+    draw_bench(runs, png.as_ref(), options)
 }
 
-/// [`bench`] from the JSON that `tch-keras bench --report` writes (only `device`, `precision`,
-/// `run_eagerly` and the rows' `model`, `batch_size`, `samples_per_s` and
-/// `raw_tch_ms_per_step` are read, so reports of earlier versions draw too).
+/// [`bench`] from the JSON that `tch-keras bench --report` writes.
 pub fn bench_from_json(json: impl AsRef<Path>, png: impl AsRef<Path>, options: &PlotOptions) -> Result<()> {
     let json = json.as_ref();
     let value = read_json(json)?;
-    let report: Throughput =
+    let runs: BenchRuns =
         serde_json::from_value(value).map_err(|e| plot_error(json, format!("not a tch-keras bench report: {e}")))?;
-    draw_bench(&report, png.as_ref(), options)
+    draw_bench(&runs, png.as_ref(), options)
 }
 
 /// One line of the benchmark chart: label, dashed or not, and its points.
 type BenchLine = (String, bool, Vec<(f64, f64)>);
 
-fn draw_bench(report: &Throughput, png: &Path, options: &PlotOptions) -> Result<()> {
+fn draw_bench(report: &BenchRuns, png: &Path, options: &PlotOptions) -> Result<()> {
     if report.rows.is_empty() {
         return Err(plot_error(png, "the benchmark report has no rows: time at least one model and batch size"));
     }

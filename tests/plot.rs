@@ -167,10 +167,10 @@ fn bench_png_decodes_and_follows_the_data() {
     let (w, h, a) = decode(&pa);
     assert_eq!((w, h), (900, 550));
     assert_ne!(decode(&pb).2, a);
-    let report: tch_keras::bench::BenchReport = serde_json::from_value(bench_json(2400.0)).unwrap();
+    let report: plot::BenchRuns = serde_json::from_value(bench_json(2400.0)).unwrap();
     plot::bench(&report, &pb, &PlotOptions::default().size(900, 550)).unwrap();
     assert_eq!(decode(&pb).2, a);
-    let empty = tch_keras::bench::BenchReport { rows: vec![], ..report };
+    let empty = plot::BenchRuns { rows: vec![], ..report };
     let e = plot::bench(&empty, &pb, &PlotOptions::default()).unwrap_err();
     assert!(matches!(e, Error::Plot { .. }), "{e}");
 }

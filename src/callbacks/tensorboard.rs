@@ -153,7 +153,7 @@ impl Callback for TensorBoard {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
         let step = epoch as i64;
         let mut train: Vec<(String, f64)> =
             logs.iter().filter(|(k, _)| !k.starts_with("val_")).map(|(k, v)| (k.to_string(), v)).collect();
