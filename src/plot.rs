@@ -187,11 +187,17 @@ fn parse_report(value: &serde_json::Value) -> std::result::Result<(Curves, Strin
     let curves = Curves { epochs: (0..epochs).map(|e| first + e as f64 + 1.0).collect(), series };
     let text = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let title = match (text("model"), text("dataset")) {
-        (m, d) if !m.is_empty() && !d.is_empty() => format!("{} on {}", m.to_uppercase(), dataset_title(&d)),
+        (m, d) if !m.is_empty() && !d.is_empty() => title_for(&m, &d),
         (m, _) if !m.is_empty() => m.to_uppercase(),
         _ => "Training curves".to_string(),
     };
     Ok((curves, title))
+}
+
+/// The title of a run: `title_for("cnn", "mnist")` is "CNN on MNIST" (model names upper-cased,
+/// the data sets' usual spelling: MNIST, Fashion-MNIST).
+pub fn title_for(model: &str, dataset: &str) -> String {
+    format!("{} on {}", model.to_uppercase(), dataset_title(dataset))
 }
 
 /// `mnist` -> `MNIST`, `fashion-mnist` -> `Fashion-MNIST`; other names as they are.
