@@ -43,6 +43,23 @@ pub enum UpdateFreq {
     Batches(usize),
 }
 
+impl std::str::FromStr for UpdateFreq {
+    type Err = Error;
+
+    /// Keras's spellings: `epoch`, `batch` (every batch), or a number of batches (`0` is `epoch`).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "epoch" | "0" => Ok(UpdateFreq::Epoch),
+            "batch" => Ok(UpdateFreq::Batches(1)),
+            n => n.parse().map(UpdateFreq::Batches).map_err(|_| Error::Parse {
+                what: "update_freq",
+                value: s.to_string(),
+                expected: "epoch, batch, or a number of batches such as 100".into(),
+            }),
+        }
+    }
+}
+
 /// The `file_version` of the first event in every file, as TensorFlow writes it.
 pub const FILE_VERSION: &str = "brain.Event:2";
 
@@ -363,6 +380,16 @@ mod tests {
     // tests/reference/masked_crc32c.py
     const MASKED_123456789: u32 = 0xC78A_B0E5;
     const MASKED_EMPTY: u32 = 0xA282_EAD8;
+
+    #[test]
+    fn update_freq_parses_keras_spellings() {
+        assert_eq!("epoch".parse::<UpdateFreq>().unwrap(), UpdateFreq::Epoch);
+        assert_eq!("batch".parse::<UpdateFreq>().unwrap(), UpdateFreq::Batches(1));
+        assert_eq!("100".parse::<UpdateFreq>().unwrap(), UpdateFreq::Batches(100));
+        assert_eq!("0".parse::<UpdateFreq>().unwrap(), UpdateFreq::Epoch);
+        let e = "often".parse::<UpdateFreq>().unwrap_err().to_string();
+        assert!(e.contains("often") && e.contains("epoch, batch"), "{e}");
+    }
 
     #[test]
     fn histogram_counts_every_finite_value_once() {
