@@ -2,7 +2,8 @@
 # Installs Python packages for tests, idempotently, each into its own cache folder:
 #   scripts/py-deps.sh NAME...   ->   $CACHE/py-NAME (with a .complete marker when installed)
 # A NAME may carry a pip version specifier (tensorboard==2.20.0); the folder is named after the
-# bare name. Prints, on stdout, the PYTHONPATH that holds every NAME (folders joined by ':').
+# bare name (an installed folder is kept whatever version is asked later: remove it to change).
+# Prints, on stdout, the PYTHONPATH that holds every NAME (folders joined by ':').
 # A second run only checks the markers. Exits non-zero, saying why, when pip cannot install one.
 #
 # Environment:
@@ -30,8 +31,9 @@ ensure_pip() {
 
 paths=()
 for spec in "$@"; do
-    name=${spec%%[=<>!~ ]*}
-    [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "'$spec' is not a package name"
+    [[ $spec =~ ^[A-Za-z0-9._-]+([\<\>=!~]=?[A-Za-z0-9._*+!-]+)?$ ]] ||
+        die "'$spec' is not a package name with an optional version (such as tensorboard==2.21.0)"
+    name=${spec%%[=<>!~]*}
     target=$CACHE/py-$name
     if [ ! -f "$target/.complete" ]; then
         command -v "$PYTHON" >/dev/null || die "$PYTHON not found: install python3"
@@ -45,7 +47,7 @@ for spec in "$@"; do
             rm -rf "$target.partial"
             "$PYTHON" -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
                 --target "$target.partial" "$spec" >&2 ||
-                die "pip could not install $spec; check network access to PyPI"
+                { rm -rf "$target.partial"; die "pip could not install $spec; check network access to PyPI"; }
             rm -rf "$target"
             mv "$target.partial" "$target"
             touch "$target/.complete"
