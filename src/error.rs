@@ -110,6 +110,22 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A TensorBoard event file is truncated, corrupted or not an event file.
+    #[error("event file {path}: {message}")]
+    EventFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A plot cannot be drawn (no data, an unreadable input file, a drawing failure).
+    #[error("plot {path}: {message}")]
+    Plot {
+        /// The PNG being drawn, or the input file being read.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// A distributed (c10d) set-up or collective failed; `kind` tells a timeout from a lost peer
     /// or a bad configuration, and the message names the variable or argument at fault.
     #[error("distributed: {message}")]
