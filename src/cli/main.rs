@@ -13,9 +13,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tch::{Device, Tensor};
 use tch_keras::data::{self, DatasetKind, Mnist};
 use tch_keras::distributed::{Backend, DistConfig, DistEnv, Distributed};
+use tch_keras::plot::{self, PlotOptions};
 use tch_keras::precision::{self, Tf32};
+use tch_keras::tensorboard::{TensorBoard, UpdateFreq};
 use tch_keras::{
-    device_name, load_model, recipes, to_categorical, FitConfig, GradientReducer, Precision, Sequential, Verbosity,
+    device_name, load_model, recipes, to_categorical, Callback, FitConfig, GradientReducer, Precision, Sequential,
+    Verbosity,
 };
 
 use crate::bench::BenchOptions;
@@ -76,6 +79,20 @@ struct Opts {
     /// Write one CSV row of logs per epoch to this file (replacing it; appending with --resume).
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Write TensorBoard event files under DIR (DIR/train, DIR/validation), as Keras's
+    /// TensorBoard callback does; view them with `tensorboard --logdir DIR`.
+    #[arg(long, value_name = "DIR")]
+    tensorboard: Option<PathBuf>,
+    /// With --tensorboard: epoch (epoch scalars only), batch, or N: also write batch_* scalars
+    /// every N training batches (each write waits for the device).
+    #[arg(long, value_name = "epoch|batch|N", default_value = "epoch", value_parser = parse_update_freq, requires = "tensorboard")]
+    tensorboard_update_freq: UpdateFreq,
+    /// With --tensorboard: write weight histograms every N epochs (0: none, as Keras).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "tensorboard")]
+    histogram_freq: usize,
+    /// Draw the training and validation curves (loss and accuracy per epoch) into this PNG.
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
     /// Stop when the monitored loss (val_loss with validation, else loss) has not improved for
     /// this many epochs, restoring the best weights.
     #[arg(long, value_name = "PATIENCE")]
@@ -170,6 +187,10 @@ enum Tf32Arg {
     Off,
 }
 
+fn parse_update_freq(s: &str) -> Result<UpdateFreq, String> {
+    s.parse().map_err(|e: tch_keras::Error| e.to_string())
+}
+
 fn parse_precision(s: &str) -> Result<Precision, String> {
     s.parse().map_err(|_| format!("'{s}' is not a precision: use f32 or bf16"))
 }
@@ -179,6 +200,34 @@ enum Command {
     /// Time training steps of the recipe's models at several batch sizes, through fit and
     /// through a hand-written tch loop, and report ms/step, samples/s, epoch time and memory.
     Bench(BenchArgs),
+    /// Draw a PNG from a --csv file, a --report JSON or a bench --report JSON.
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+struct PlotArgs {
+    /// The CSV log, training report or bench report to draw.
+    file: PathBuf,
+    /// The PNG to write (default: FILE with the extension .png).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Image width in pixels.
+    #[arg(long, default_value_t = 1000)]
+    width: u32,
+    /// Image height in pixels.
+    #[arg(long, default_value_t = 600)]
+    height: u32,
+    /// The title (default: from the file: model and data set for a report).
+    #[arg(long)]
+    title: Option<String>,
+}
+
+fn plot_file(args: PlotArgs) -> Result<()> {
+    let png = args.output.clone().unwrap_or_else(|| args.file.with_extension("png"));
+    let options = PlotOptions { width: args.width, height: args.height, title: args.title };
+    plot::from_file(&args.file, &png, &options)?;
+    println!("wrote {}", png.display());
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +259,9 @@ struct BenchArgs {
     /// Write the results as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Draw samples/s against batch size per model into this PNG.
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     speed: SpeedArgs,
 }
@@ -234,6 +286,10 @@ fn bench(args: BenchArgs) -> Result<()> {
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)? + "\n";
         std::fs::write(path, json).with_context(|| format!("could not write the report to {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let runs: plot::BenchRuns = serde_json::from_value(serde_json::to_value(&report)?)?;
+        plot::bench(&runs, path, &PlotOptions::default())?;
     }
     Ok(())
 }
@@ -386,7 +442,7 @@ fn refuse_for_loaded(opts: &Opts) -> Result<()> {
 
 /// Output paths are checked before training, so a bad one does not cost a whole run.
 fn check_outputs(opts: &Opts) -> Result<()> {
-    let files = [("--report", &opts.report), ("--save", &opts.save), ("--csv", &opts.csv)];
+    let files = [("--report", &opts.report), ("--save", &opts.save), ("--csv", &opts.csv), ("--plot", &opts.plot)];
     for (flag, path) in files.iter().filter_map(|(f, p)| p.as_ref().map(|p| (f, p))) {
         if path.is_dir() {
             bail!("{flag} {}: is a folder; give a file path", path.display());
@@ -423,13 +479,16 @@ fn model_data(ds: &Mnist, model: &Sequential) -> Result<[Tensor; 4]> {
 }
 
 fn run(mut opts: Opts) -> Result<()> {
-    if let Some(Command::Bench(args)) = opts.command.take() {
-        return bench(args);
+    match opts.command.take() {
+        Some(Command::Bench(args)) => return bench(args),
+        Some(Command::Plot(args)) => return plot_file(args),
+        None => {}
     }
     let (mut group, device) = join_group(&opts, resolve_device(opts.device)?)?;
     if !group.as_ref().is_none_or(Distributed::is_main) {
         // Only the first process prints and writes files.
         (opts.verbose, opts.report, opts.save, opts.csv, opts.checkpoint_dir) = (0, None, None, None, None);
+        (opts.tensorboard, opts.plot) = (None, None);
     }
     opts.speed.apply()?;
     let kind = DatasetKind::from(opts.dataset);
@@ -451,6 +510,10 @@ fn run(mut opts: Opts) -> Result<()> {
     let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));
     if group.as_ref().is_none_or(Distributed::is_main) {
         println!("test loss: {test_loss:.4} - test accuracy: {test_accuracy:.4}");
+    }
+    if let Some(path) = &opts.plot {
+        let title = plot::title_for(model.model_name(), kind.name());
+        history.plot(path, &title).with_context(|| format!("could not draw {}", path.display()))?;
     }
     if let Some(path) = &opts.save {
         model.save(path).with_context(|| format!("could not save the model to {}", path.display()))?;
@@ -503,12 +566,20 @@ fn train(
         monitor: plan.monitor(),
     };
     let mut run_callbacks = RunCallbacks::new(&flags, model)?;
+    let mut tensorboard = opts
+        .tensorboard
+        .as_ref()
+        .map(|dir| TensorBoard::new(dir).update_freq(opts.tensorboard_update_freq).histogram_freq(opts.histogram_freq));
+    let mut callbacks: Vec<&mut dyn Callback> = vec![timer, &mut run_callbacks];
+    if let Some(tb) = tensorboard.as_mut() {
+        callbacks.push(tb);
+    }
     let config = FitConfig {
         batch_size: plan.batch_size,
         epochs: plan.total_epochs,
         initial_epoch: plan.initial_epoch,
         validation_data: plan.validate.then_some((x_test, y_test)),
-        callbacks: vec![timer, &mut run_callbacks],
+        callbacks,
         verbose: Verbosity::from(opts.verbose),
         reducer: group.map(|g| g as &mut dyn GradientReducer),
         ..Default::default()
