@@ -173,6 +173,10 @@ fn csv_header_names_delimiters_and_gzip() {
     let data = read_csv(&gz, &options.features(["weight"]).label_type(LabelType::Value)).unwrap();
     assert_eq!(Vec::<f32>::try_from(data.x.flatten(0, -1)).unwrap(), [60.0, 80.5, 90.0]);
     assert_eq!(data.y.unwrap().kind(), Kind::Float);
+    // A byte-order mark (spreadsheet exports) is not part of the first column's name.
+    let bom = write(tmp.path(), "bom.csv", "\u{feff}a,b\n1,2\n");
+    let data = read_csv(&bom, &CsvOptions::new().features(["a"])).unwrap();
+    assert_eq!(Vec::<f32>::try_from(data.x.flatten(0, -1)).unwrap(), [1.0]);
     // No label: every column is a feature.
     let all = read_csv(&path, &CsvOptions::new().skip_lines(1).delimiter(Delimiter::Byte(b';'))).unwrap();
     assert_eq!(all.x.size(), [3, 3]);

@@ -334,11 +334,11 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData>
     let mut rows = Rows::open(path, options.delimiter, options.skip_lines)?;
     let header = if options.has_header {
         let row = rows.next_row()?.ok_or_else(|| empty_file(path, options))?;
-        Some(row.fields)
+        Some(strip_bom(row).fields)
     } else {
         None
     };
-    let first = rows.next_row()?;
+    let first = rows.next_row()?.map(strip_bom);
     let Some(first) = first else {
         return Err(empty_file(path, options));
     };
@@ -410,6 +410,16 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData>
         (Some(_), LabelType::Value) => Some(Tensor::from_slice(&y.iter().map(|&v| v as f32).collect::<Vec<_>>())),
     };
     Ok(CsvData { x, y, feature_names: features.iter().map(|&i| name_of(i)).collect(), label_name: label.map(name_of) })
+}
+
+/// Removes a UTF-8 byte-order mark (as spreadsheet programs write) from a row's first field.
+fn strip_bom(mut row: Row) -> Row {
+    if let Some(first) = row.fields.first_mut() {
+        if let Some(rest) = first.strip_prefix('\u{feff}') {
+            *first = rest.trim_start().to_string();
+        }
+    }
+    row
 }
 
 fn empty_file(path: &Path, options: &CsvOptions) -> Error {

@@ -24,7 +24,7 @@ use crate::{Error, Result};
 pub mod csv;
 mod dataset;
 pub mod image_folder;
-mod loader;
+pub mod loader;
 pub mod numpy;
 mod numpy_rng;
 mod preprocess;
