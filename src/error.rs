@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 /// Everything the library can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A layer cannot take the shape it is given.
     #[error("layer {index} ({layer}) cannot take input shape {input}: {message}")]
@@ -128,6 +129,12 @@ pub enum Error {
         /// The device as given.
         device: String,
         /// What is wrong.
+        message: String,
+    },
+    /// LibTorch refused to capture a CUDA graph (training goes on eagerly).
+    #[error("CUDA graph capture refused: {message}")]
+    CudaGraph {
+        /// LibTorch's reason.
         message: String,
     },
     /// An error from LibTorch.

@@ -64,3 +64,36 @@ impl fmt::Display for Logs {
         f.write_str(&parts.join(" - "))
     }
 }
+
+/// Where each logged value lives in the flat vector of sums a step accumulates on the device:
+/// `loss * n` first, then each metric's state ([`Metric::state_len`] numbers each).
+#[derive(Debug, Clone)]
+pub(crate) struct LogLayout {
+    metrics: Vec<crate::Metric>,
+}
+
+impl LogLayout {
+    pub(crate) fn new(metrics: &[crate::Metric]) -> Self {
+        Self { metrics: metrics.to_vec() }
+    }
+
+    /// Numbers in the sums vector.
+    pub(crate) fn len(&self) -> usize {
+        1 + self.metrics.iter().map(|m| m.state_len()).sum::<usize>()
+    }
+
+    /// The logs (`loss`, then each metric under its name) from the summed vector over `count`
+    /// samples.
+    pub(crate) fn logs(&self, sums: &[f64], count: i64) -> Logs {
+        let mut logs = Logs::new();
+        logs.insert("loss", sums.first().copied().unwrap_or(f64::NAN) / count.max(1) as f64);
+        let mut offset = 1;
+        for m in &self.metrics {
+            let n = m.state_len();
+            let state = sums.get(offset..offset + n).unwrap_or(&[]);
+            logs.insert(m.name.clone(), m.result(state, count));
+            offset += n;
+        }
+        logs
+    }
+}

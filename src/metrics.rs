@@ -47,11 +47,30 @@ impl Metric {
         Self::new(MetricKind::MeanSquaredError, "mse")
     }
 
+    /// How many numbers this metric accumulates over an epoch (its state): 1 for a mean over
+    /// samples. Each batch adds [`Self::batch_state`] to the state, on the device; the logged
+    /// value is [`Self::result`] of the summed state. Streaming metrics (precision, AUC, ...)
+    /// keep several counts here, and a distributed run sums the states of every process.
+    pub(crate) fn state_len(&self) -> usize {
+        1
+    }
+
+    /// The batch's contribution to the state: a float32 tensor of [`Self::state_len`] sums on
+    /// the batch's device (no host sync).
+    pub(crate) fn batch_state(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+        Ok(self.batch_sum(raw, act, y, loss)?.f_reshape([1])?)
+    }
+
+    /// The metric's value from its state summed over `count` samples.
+    pub(crate) fn result(&self, state: &[f64], count: i64) -> f64 {
+        state.first().copied().unwrap_or(f64::NAN) / count.max(1) as f64
+    }
+
     /// The metric summed over a batch (a scalar on the batch's device; no host sync).
     ///
     /// `raw` is the last layer's output before its activation `act`; targets are prepared by
     /// [`Loss::prepare_targets`].
-    pub fn batch_sum(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+    fn batch_sum(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {
             let d = if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d };
             Ok(d.f_sum(Kind::Float)?)

@@ -58,14 +58,15 @@ impl FromStr for Precision {
 }
 
 /// An autocast region for a device; left (and the previous state restored) on drop.
-pub(crate) struct Autocast {
+#[derive(Debug)]
+pub struct Autocast {
     cuda: c_int,
     state: [c_int; 2],
 }
 
 impl Autocast {
     /// Enters bf16 autocast on `device` when `precision` asks for it; `None` for float32.
-    pub(crate) fn enter(precision: Precision, device: Device) -> Result<Option<Self>> {
+    pub fn enter(precision: Precision, device: Device) -> Result<Option<Self>> {
         if precision == Precision::F32 {
             return Ok(None);
         }
@@ -82,7 +83,7 @@ impl Drop for Autocast {
         // SAFETY: `state` is what `tk_autocast_enter` wrote. Restoring cannot fail for a state
         // LibTorch itself reported; an error here has nowhere to go but stderr.
         if let Err(e) = check("leaving autocast", unsafe { ffi::tk_autocast_exit(self.cuda, self.state.as_ptr()) }) {
-            eprintln!("warning: {e}");
+            log::warn!("{e}");
         }
     }
 }

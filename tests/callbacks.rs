@@ -27,7 +27,7 @@ fn drive(cb: &mut dyn Callback, m: &mut Sequential, key: &str, values: &[f64]) -
     cb.on_train_begin(m).unwrap();
     for (epoch, v) in values.iter().enumerate() {
         cb.on_epoch_begin(m, epoch).unwrap();
-        cb.on_epoch_end(m, epoch, &logs(key, *v)).unwrap();
+        cb.on_epoch_end(m, epoch, &mut logs(key, *v)).unwrap();
         if m.stop_training {
             return Some(epoch);
         }
@@ -78,7 +78,7 @@ fn early_stopping_restores_the_best_weights() {
         // Each epoch "trains" the weights to the constant epoch + 1.
         let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.ones_like() * (epoch as f64 + 1.0)).collect();
         m.set_weights(&w).unwrap();
-        es.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
+        es.on_epoch_end(&mut m, epoch, &mut logs("val_loss", *v)).unwrap();
         if m.stop_training {
             stopped = Some(epoch);
             break;
@@ -137,7 +137,7 @@ fn reduce_lr_on_plateau_respects_patience_cooldown_and_min_lr() {
     let mut rates = Vec::new();
     cb.on_train_begin(&mut m).unwrap();
     for (epoch, v) in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0].iter().enumerate() {
-        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
+        cb.on_epoch_end(&mut m, epoch, &mut logs("val_loss", *v)).unwrap();
         rates.push(m.learning_rate().unwrap());
     }
     // Epoch 0 sets the best; epochs 1-2 wait and 2 reduces; epoch 3 is cooling down; as in
@@ -149,7 +149,7 @@ fn reduce_lr_on_plateau_respects_patience_cooldown_and_min_lr() {
     let mut cb = ReduceLROnPlateau::new("val_loss", 0.1, 2);
     cb.on_train_begin(&mut m).unwrap();
     for (epoch, v) in [1.0, 1.0, 0.5, 0.5].iter().enumerate() {
-        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
+        cb.on_epoch_end(&mut m, epoch, &mut logs("val_loss", *v)).unwrap();
     }
     assert_eq!(m.learning_rate().unwrap(), 0.01);
 }
@@ -274,4 +274,47 @@ fn lambda_callback_runs_its_closures() {
     )
     .unwrap();
     assert_eq!(*seen.borrow(), ["end 0 true", "end 1 true", "done 4"]);
+}
+
+/// Keras's learning-rate callbacks add `learning_rate` to the epoch logs (the rate the epoch
+/// trained with), so History and CSVLogger record it.
+#[test]
+fn learning_rate_callbacks_put_the_rate_in_history_and_csv() {
+    let (x, y) = blobs();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lr.csv");
+    let mut m = model();
+    let mut sched = LearningRateScheduler::new(|epoch, lr| if epoch == 0 { lr } else { lr * 0.5 });
+    let mut csv = CsvLogger::new(&path);
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig {
+                epochs: 3,
+                verbose: Verbosity::Silent,
+                callbacks: vec![&mut sched, &mut csv],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(h.series("learning_rate").unwrap(), [0.01, 0.005, 0.0025]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let column = rows[0].iter().position(|k| *k == "learning_rate").expect("no learning_rate column");
+    let logged: Vec<f64> = rows[1..].iter().map(|r| r[column].parse().unwrap()).collect();
+    assert_eq!(logged, [0.01, 0.005, 0.0025]);
+
+    // ReduceLROnPlateau logs the rate before reducing it: never improving by 10, patience 1.
+    let mut m = model();
+    let mut plateau = ReduceLROnPlateau::new("loss", 0.5, 1).min_delta(10.0);
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig { epochs: 3, verbose: Verbosity::Silent, callbacks: vec![&mut plateau], ..Default::default() },
+        )
+        .unwrap();
+    assert_eq!(h.series("learning_rate").unwrap(), [0.01, 0.01, 0.005]);
+    assert_eq!(m.learning_rate().unwrap(), 0.0025);
 }

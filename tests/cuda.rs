@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use tch::{Device, Kind, Tensor};
-use tch_keras::{epoch_permutation, recipes, to_categorical, FitConfig, Verbosity};
+use tch_keras::{recipes, to_categorical, BatchSource, FitConfig, TensorSource, Verbosity};
 
 #[path = "common/gpu.rs"]
 mod common;
@@ -72,7 +72,9 @@ fn training_on_cuda_matches_the_cpu() {
 fn data_and_shuffles_stay_on_the_gpu() {
     let _serial = serial();
     let device = gpu();
-    let p = epoch_permutation(1000, 0, 0, device).unwrap();
+    let rows = Tensor::arange(1000, (Kind::Int64, device)).view([1000, 1]);
+    let mut source = TensorSource::new(rows, None, 1000).unwrap().shuffled(0);
+    let p = source.epoch(0).unwrap().next().unwrap().unwrap().x().unwrap();
     assert_eq!(p.device(), device);
     let mut m = recipes::mnist_mlp().device(device);
     recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
@@ -174,17 +176,19 @@ fn bf16_training_on_cuda_tracks_float32() {
     }
 }
 
+/// Compiled only with `cuda-tests`: it compares against internals that feature exposes.
 #[test]
-#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+#[cfg(feature = "cuda-tests")]
 fn fused_adam_on_cuda_matches_the_reference_rule() {
     let _serial = serial();
-    use tch_keras::{Optimizer, OptimizerState};
+    use tch_keras::testing::OptimizerState;
+    use tch_keras::Optimizer;
     let device = gpu();
     tch::manual_seed(3);
     let start = Tensor::randn([5000], (Kind::Float, device));
     let (p, q) = (start.copy(), start.copy());
-    let mut fused = OptimizerState::new(Optimizer::adam(0.01), &p).unwrap();
-    let mut reference = OptimizerState::new(Optimizer::adam(0.01), &q).unwrap();
+    let mut fused = OptimizerState::new(Optimizer::adam(0.01));
+    let mut reference = OptimizerState::new(Optimizer::adam(0.01));
     for _ in 0..10 {
         let g = Tensor::randn([5000], (Kind::Float, device));
         fused.step(&p, &g).unwrap();
@@ -262,4 +266,57 @@ fn cuda_graph_training_matches_eager_steps() {
     let (x, y) = synthetic(700, &[1, 28, 28]);
     graph_vs_eager(true, recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::F32, &x, &y);
     graph_vs_eager(true, recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::Bf16, &x, &y);
+}
+
+/// A learning rate changed before every batch (a per-batch schedule) is read by the captured
+/// step from the device: one capture, a replay for every full batch after warm-up, and the
+/// same weights as eager steps under the same schedule.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn a_per_batch_schedule_replays_one_capture() {
+    let _serial = serial();
+    use tch_keras::callbacks::LambdaCallback;
+    let device = gpu();
+    let (x, y) = synthetic(1024, &[784]);
+    let mut init = recipes::mnist_mlp().seed(5);
+    init.build().unwrap();
+    let start = init.get_weights().unwrap();
+    let run = |eager: bool| {
+        let mut m = recipes::mnist_mlp().device(device).run_eagerly(eager);
+        recipes::compile_classifier(&mut m, 1e-3, "accuracy").unwrap();
+        m.set_weights(&start).unwrap();
+        let mut schedule = LambdaCallback::new().on_train_batch_begin(|m, _step| {
+            let lr = 1e-3 * 0.97f64.powi(m.iterations() as i32);
+            m.set_learning_rate(lr)
+        });
+        let h = m
+            .fit(
+                &x,
+                &y,
+                FitConfig {
+                    epochs: 2,
+                    batch_size: 128,
+                    callbacks: vec![&mut schedule],
+                    verbose: Verbosity::Silent,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
+        (h.series("loss").unwrap(), w, m.cuda_graph_replays(), m.cuda_graph_captures(), m.learning_rate().unwrap())
+    };
+    let (eager_loss, eager_w, _, eager_captures, eager_lr) = run(true);
+    let (graph_loss, graph_w, replays, captures, graph_lr) = run(false);
+    assert_eq!(eager_captures, 0);
+    assert_eq!(captures, 1, "the schedule caused new captures");
+    // 8 full batches per epoch, 2 epochs, 2 warm-up steps.
+    assert_eq!(replays, 16 - 2);
+    assert_eq!(eager_lr, graph_lr);
+    for (a, b) in eager_loss.iter().zip(&graph_loss) {
+        assert!((a - b).abs() <= 1e-4 * a.abs(), "eager {eager_loss:?} vs graph {graph_loss:?}");
+    }
+    for (a, b) in eager_w.iter().zip(&graph_w) {
+        let d = (a - b).abs().max().double_value(&[]);
+        assert!(d <= 1e-3, "weights differ by {d}");
+    }
 }

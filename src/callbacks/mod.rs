@@ -48,8 +48,8 @@ use crate::{Logs, Result, Sequential};
 pub struct TrainParams {
     /// The epoch index `fit` stops before.
     pub epochs: usize,
-    /// Training steps (batches) per epoch.
-    pub steps: usize,
+    /// Training steps (batches) per epoch, when the batch source knows it.
+    pub steps: Option<usize>,
     /// Verbosity requested.
     pub verbose: Verbosity,
 }
@@ -58,22 +58,17 @@ pub struct TrainParams {
 /// so a callback that only needs them now and then (like the progress bar) keeps training free
 /// of host synchronisation.
 pub struct BatchLogs<'a> {
-    pub(crate) names: &'a [String],
+    pub(crate) layout: &'a crate::logs::LogLayout,
     pub(crate) sums: &'a Tensor,
     pub(crate) count: i64,
 }
 
 impl BatchLogs<'_> {
-    /// The running means over the epoch so far, weighted by batch size (loss first, then
+    /// The running values over the epoch so far, weighted by batch size (loss first, then
     /// metrics under their names).
     pub fn logs(&self) -> Result<Logs> {
-        let values: Vec<f64> =
-            Vec::<f64>::try_from(self.sums.f_to_kind(tch::Kind::Double)?.f_div_scalar(self.count.max(1) as f64)?)?;
-        let mut logs = Logs::new();
-        for (name, v) in self.names.iter().zip(values) {
-            logs.insert(name.clone(), v);
-        }
-        Ok(logs)
+        let values: Vec<f64> = Vec::<f64>::try_from(self.sums.f_to_kind(tch::Kind::Double)?)?;
+        Ok(self.layout.logs(&values, self.count))
     }
 
     /// Samples seen so far in the epoch.
@@ -99,8 +94,10 @@ pub trait Callback {
     fn on_epoch_begin(&mut self, model: &mut Sequential, epoch: usize) -> Result<()> {
         Ok(())
     }
-    /// At the end of an epoch, with the epoch's training and validation logs.
-    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+    /// At the end of an epoch, with the epoch's training and validation logs. A callback may
+    /// add entries (as Keras's learning-rate callbacks add `learning_rate`); callbacks after it,
+    /// the History among them, see them.
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
         Ok(())
     }
     /// Before a training batch (step counted from 0 within the epoch).
@@ -152,11 +149,17 @@ impl CallbackList<'_, '_> {
         }
     }
 
+    pub(crate) fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
+        for cb in self.callbacks.iter_mut() {
+            cb.on_epoch_end(model, epoch, logs)?;
+        }
+        Ok(())
+    }
+
     fan_out! {
         on_train_begin();
         on_train_end(logs: &Logs);
         on_epoch_begin(epoch: usize);
-        on_epoch_end(epoch: usize, logs: &Logs);
         on_train_batch_begin(step: usize);
         on_train_batch_end(step: usize, logs: &BatchLogs<'_>);
         on_test_begin();
