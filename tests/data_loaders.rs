@@ -14,7 +14,9 @@ use tch_keras::data::sklearn::{self, ToyDataset};
 use tch_keras::data::{
     numpy, ColorMode, DataLoader, Dataset, ImageFolder, ImageFolderOptions, Standardizer, Subset, TensorDataset,
 };
-use tch_keras::Error;
+use tch_keras::{
+    Activation, BatchSource, Conv2D, Dense, Error, FitConfig, Flatten, Loss, Metric, Optimizer, Sequential, Verbosity,
+};
 
 fn sklearn_dir() -> PathBuf {
     let dir = sklearn::default_dir();
@@ -575,7 +577,8 @@ impl Dataset for Faulty {
                 message: format!("sample {} is corrupt", self.bad),
             });
         }
-        indexed(self.n as i64).get(indices)
+        let (x, y) = indexed(self.n as i64).get(indices)?;
+        Ok((x, y.to_kind(Kind::Float)))
     }
 }
 
@@ -689,4 +692,79 @@ fn standardizer_uses_the_statistics_it_was_fitted_on() {
     let test_mean = test.mean_dim(0, false, Kind::Float).abs().max().double_value(&[]);
     assert!(test_mean > 0.1, "the test rows are scaled with the training statistics, not their own");
     assert!(scaler.transform(&wine.x.narrow(1, 0, 5)).is_err());
+}
+
+#[test]
+fn sharded_loaders_split_one_global_order() {
+    let whole = DataLoader::new(indexed(11), 3).unwrap().seed(9);
+    let global = whole.order(4);
+    let mut seen = Vec::new();
+    for rank in 0..3 {
+        let mut shard = DataLoader::new(indexed(11), 3).unwrap().seed(9);
+        BatchSource::shard(&mut shard, rank, 3).unwrap();
+        assert_eq!(shard.num_batches(), 2, "4 samples each (11 padded to 12)");
+        let order = visit_order(&shard, 4);
+        assert_eq!(order, (rank..12).step_by(3).map(|i| global[i % 11]).collect::<Vec<_>>());
+        seen.extend(order);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, (0..11).collect::<Vec<_>>());
+    let mut bad = DataLoader::new(indexed(2), 1).unwrap();
+    assert!(BatchSource::shard(&mut bad, 3, 3).is_err() && BatchSource::shard(&mut bad, 0, 3).is_err());
+}
+
+fn digits_cnn() -> Sequential {
+    let mut model = Sequential::new()
+        .seed(3)
+        .input_shape([1, 8, 8])
+        .add(Conv2D::new(8, 3).activation(Activation::Relu))
+        .add(Flatten::new())
+        .add(Dense::new(10).activation(Activation::Softmax));
+    model.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
+    model
+}
+
+fn quiet(epochs: usize, batch_size: usize, shuffle: bool) -> FitConfig<'static> {
+    FitConfig { epochs, batch_size, shuffle, verbose: Verbosity::Silent, ..Default::default() }
+}
+
+#[test]
+fn fit_from_a_streamed_image_folder_equals_fit_on_the_same_data_in_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    digits_folder(tmp.path(), 12);
+    let options = ImageFolderOptions::new().image_size(8, 8).color_mode(ColorMode::Grayscale).seed(11);
+    let folder = ImageFolder::open(tmp.path(), &options).unwrap();
+    let (x, y) = folder.load_all().unwrap();
+
+    // In order: the streamed batches are fit's own tensor batches.
+    let mut memory = digits_cnn();
+    let expected = memory.fit(&x, &y, quiet(4, 16, false)).unwrap();
+    let mut loader = DataLoader::new(folder.clone(), 16).unwrap().shuffle(false);
+    let mut streamed = digits_cnn();
+    let history = streamed.fit_source(&mut loader, quiet(4, 16, false)).unwrap();
+    let losses = history.series("loss").unwrap();
+    assert_eq!(losses, expected.series("loss").unwrap());
+    assert!(losses[3] < 0.5 * losses[0], "the CNN learns the digits: {losses:?}");
+    assert!(streamed.predict(&x, 64).unwrap().equal(&memory.predict(&x, 64).unwrap()));
+
+    // Shuffled with a seed: streaming from disk and from the same tensors train alike.
+    let mut from_disk = DataLoader::new(folder, 16).unwrap().seed(21);
+    let mut from_memory = DataLoader::new(TensorDataset::new(x.shallow_clone(), y).unwrap(), 16).unwrap().seed(21);
+    let (mut a, mut b) = (digits_cnn(), digits_cnn());
+    let ha = a.fit_source(&mut from_disk, quiet(3, 16, true)).unwrap();
+    let hb = b.fit_source(&mut from_memory, quiet(3, 16, true)).unwrap();
+    assert_eq!(ha.series("loss"), hb.series("loss"));
+    assert_ne!(ha.series("loss"), expected.series("loss").map(|l| l[..3].to_vec()), "another order");
+    assert!(a.predict(&x, 64).unwrap().equal(&b.predict(&x, 64).unwrap()));
+}
+
+#[test]
+fn fit_from_a_failing_dataset_returns_its_error() {
+    let (ds, _) = faulty(25, false, 0);
+    let mut loader = DataLoader::new(ds, 10).unwrap();
+    let mut model = Sequential::new().input_shape([1]).add(Dense::new(1));
+    model.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    let err = model.fit_source(&mut loader, quiet(2, 10, true)).unwrap_err();
+    assert!(matches!(&err, Error::DataFormat { message, .. } if message.contains("sample 25")), "{err}");
 }

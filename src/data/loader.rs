@@ -12,6 +12,11 @@
 //! - dropping the iterator early stops the thread (it finishes the batch it is preparing, then
 //!   sees the queue closed) and waits for it, so no thread outlives the iterator.
 //!
+//! A `DataLoader` is a [`BatchSource`], so `Sequential::fit_source` trains from it (and
+//! `evaluate_source` / `predict_source` read it: turn shuffling off for those, since predictions
+//! come back in the loader's order). Sharded for data-parallel training, each process takes
+//! every `world`-th sample of the one global order, padded as PyTorch's `DistributedSampler`.
+//!
 //! ```
 //! use tch::Tensor;
 //! use tch_keras::data::{DataLoader, TensorDataset};
@@ -36,6 +41,7 @@ use std::thread::JoinHandle;
 use tch::Tensor;
 
 use super::dataset::{check_indices, Dataset};
+use crate::train::{Batch, BatchSource, Batches};
 use crate::{Error, Result};
 
 /// SplitMix64: a small, fast generator with good statistical quality for shuffling.
@@ -85,6 +91,8 @@ pub struct DataLoader<D: Dataset + 'static> {
     shuffle: bool,
     seed: u64,
     prefetch: usize,
+    rank: usize,
+    world: usize,
 }
 
 impl<D: Dataset + 'static> DataLoader<D> {
@@ -95,7 +103,16 @@ impl<D: Dataset + 'static> DataLoader<D> {
             return Err(Error::invalid("batch_size", "must be at least 1"));
         }
         let len = dataset.len();
-        Ok(Self { dataset: Arc::new(Mutex::new(dataset)), len, batch_size, shuffle: true, seed: 0, prefetch: 2 })
+        Ok(Self {
+            dataset: Arc::new(Mutex::new(dataset)),
+            len,
+            batch_size,
+            shuffle: true,
+            seed: 0,
+            prefetch: 2,
+            rank: 0,
+            world: 1,
+        })
     }
 
     /// Whether each epoch visits the samples in a shuffled order (default) or in index order.
@@ -132,19 +149,28 @@ impl<D: Dataset + 'static> DataLoader<D> {
         self.batch_size
     }
 
-    /// Number of batches per epoch, the last one partial when `batch_size` does not divide the
-    /// number of samples.
-    pub fn num_batches(&self) -> usize {
-        self.len.div_ceil(self.batch_size)
+    /// Samples this process visits per epoch: all of them, or its shard's share (padded).
+    pub fn shard_len(&self) -> usize {
+        self.len.div_ceil(self.world)
     }
 
-    /// The sample order of `epoch`: [`shuffled_indices`] when shuffling, else `0..len`.
+    /// Number of batches per epoch (of this process's shard), the last one partial when
+    /// `batch_size` does not divide the number of samples.
+    pub fn num_batches(&self) -> usize {
+        self.shard_len().div_ceil(self.batch_size)
+    }
+
+    /// The sample order of `epoch` for this process: [`shuffled_indices`] when shuffling, else
+    /// `0..len`; when sharded, every `world`-th entry of that order from position `rank`, the
+    /// order first padded by repeating its first entries to a multiple of `world`.
     pub fn order(&self, epoch: usize) -> Vec<i64> {
-        if self.shuffle {
-            shuffled_indices(self.len, self.seed, epoch)
-        } else {
-            (0..self.len as i64).collect()
+        let order: Vec<i64> =
+            if self.shuffle { shuffled_indices(self.len, self.seed, epoch) } else { (0..self.len as i64).collect() };
+        if self.world == 1 {
+            return order;
         }
+        let total = self.shard_len() * self.world;
+        (0..total).skip(self.rank).step_by(self.world).map(|i| order[i % self.len]).collect()
     }
 
     /// Starts preparing the batches of `epoch` in the loader's order.
@@ -166,6 +192,31 @@ impl<D: Dataset + 'static> DataLoader<D> {
             .spawn(move || worker.run(tx))
             .map_err(|e| Error::Loader { message: format!("could not start the loader thread: {e}") })?;
         Ok(EpochBatches { rx: Some(rx), handle: Some(handle), stop, remaining: batches, done: false })
+    }
+}
+
+impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
+    fn num_batches(&self) -> Option<usize> {
+        Some(DataLoader::num_batches(self))
+    }
+
+    fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {
+        let batches = DataLoader::epoch(self, epoch)?;
+        Ok(Box::new(batches.map(|batch| batch.and_then(|(x, y)| Batch::new(x, y)))))
+    }
+
+    fn shard(&mut self, rank: usize, world: usize) -> Result<()> {
+        if world == 0 || rank >= world {
+            return Err(Error::invalid("shard", format!("rank {rank} is not in a world of {world} processes")));
+        }
+        if world > self.len {
+            return Err(Error::invalid(
+                "shard",
+                format!("{} samples cannot be split across {world} processes", self.len),
+            ));
+        }
+        (self.rank, self.world) = (rank, world);
+        Ok(())
     }
 }
 
