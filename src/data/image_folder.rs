@@ -25,7 +25,7 @@
 use std::path::{Path, PathBuf};
 
 use image::ImageReader;
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use super::dataset::{check_indices, Dataset};
 use super::numpy_rng::Mt19937;
@@ -279,6 +279,16 @@ impl ImageFolder {
         Ok(Self { files, labels, class_names, image_size: options.image_size, color_mode: options.color_mode })
     }
 
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether the folder (subset) has no images; never true for an opened folder.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// The class names, indexed by label.
     pub fn class_names(&self) -> &[String] {
         &self.class_names
@@ -301,9 +311,23 @@ impl ImageFolder {
 
     /// Decodes, converts and resizes sample `index`: float32 `[C, H, W]` in `[0, 1]`.
     pub fn image(&self, index: usize) -> Result<Tensor> {
-        let path = self.files.get(index).ok_or_else(|| {
-            Error::invalid("index", format!("{index} is outside the folder's {} images", self.files.len()))
-        })?;
+        if index >= self.files.len() {
+            return Err(Error::invalid(
+                "index",
+                format!("{index} is outside the folder's {} images", self.files.len()),
+            ));
+        }
+        let [c, h, w] = self.image_shape();
+        let mut out = vec![0f32; (c * h * w) as usize];
+        self.decode_into(index, &mut out)?;
+        Ok(Tensor::from_slice(&out).f_view([c, h, w])?)
+    }
+
+    /// Decodes image `index` into `out` (`C * H * W` floats, channels first), converted and
+    /// resized. Plain Rust, no LibTorch operation: a loader thread running it does not start
+    /// LibTorch's (OpenMP) worker threads next to the training thread's.
+    fn decode_into(&self, index: usize, out: &mut [f32]) -> Result<()> {
+        let path = &self.files[index];
         let decoded = ImageReader::open(path)
             .map_err(|e| Error::io(path, e))?
             .with_guessed_format()
@@ -318,26 +342,22 @@ impl ImageFolder {
         let (w, h, c, raw) = match self.color_mode {
             ColorMode::Grayscale => {
                 let img = decoded.into_luma8();
-                (img.width(), img.height(), 1, img.into_raw())
+                (img.width() as usize, img.height() as usize, 1, img.into_raw())
             }
             ColorMode::Rgb => {
                 let img = decoded.into_rgb8();
-                (img.width(), img.height(), 3, img.into_raw())
+                (img.width() as usize, img.height() as usize, 3, img.into_raw())
             }
         };
-        let chw = Tensor::from_slice(&raw)
-            .f_view([h as i64, w as i64, c])?
-            .f_permute([2, 0, 1])?
-            .f_to_kind(Kind::Float)?
-            .f_div_scalar(255.0)?;
-        let (out_h, out_w) = self.image_size;
-        if (out_h, out_w) == (h, w) {
-            return Ok(chw.f_contiguous()?);
+        let (out_h, out_w) = (self.image_size.0 as usize, self.image_size.1 as usize);
+        let mut plane = vec![0f32; w * h];
+        for ch in 0..c {
+            for (p, v) in plane.iter_mut().zip(raw.iter().skip(ch).step_by(c)) {
+                *p = *v as f32 / 255.0;
+            }
+            resize_bilinear(&plane, h, w, &mut out[ch * out_h * out_w..(ch + 1) * out_h * out_w], out_h, out_w);
         }
-        Ok(chw
-            .f_unsqueeze(0)?
-            .f_upsample_bilinear2d([out_h as i64, out_w as i64], false, None, None)?
-            .f_squeeze_dim(0)?)
+        Ok(())
     }
 
     /// Every sample at once: `x` `[N, C, H, W]` and `y` `[N]`, for folders that fit in memory.
@@ -382,14 +402,65 @@ impl Dataset for ImageFolder {
 
     fn get(&self, indices: &[i64]) -> Result<(Tensor, Tensor)> {
         check_indices(indices, self.files.len())?;
-        let images = indices.iter().map(|&i| self.image(i as usize)).collect::<Result<Vec<_>>>()?;
-        let x = if images.is_empty() {
-            let [c, h, w] = self.image_shape();
-            Tensor::f_zeros([0, c, h, w], (Kind::Float, tch::Device::Cpu))?
-        } else {
-            Tensor::f_stack(&images, 0)?
-        };
+        let [c, h, w] = self.image_shape();
+        let size = (c * h * w) as usize;
+        let mut x = vec![0f32; size * indices.len()];
+        for (&i, out) in indices.iter().zip(x.chunks_mut(size)) {
+            self.decode_into(i as usize, out)?;
+        }
         let y: Vec<i64> = indices.iter().map(|&i| self.labels[i as usize]).collect();
-        Ok((x, Tensor::from_slice(&y)))
+        Ok((Tensor::from_slice(&x).f_view([indices.len() as i64, c, h, w])?, Tensor::from_slice(&y)))
+    }
+}
+
+/// Resizes a `h x w` plane into `out` (`out_h x out_w`) by bilinear interpolation with
+/// half-pixel centres, as LibTorch's `upsample_bilinear2d(align_corners=False)` (and
+/// TensorFlow 2's `tf.image.resize` without antialiasing); a plane of the same size is copied.
+pub(crate) fn resize_bilinear(plane: &[f32], h: usize, w: usize, out: &mut [f32], out_h: usize, out_w: usize) {
+    if (h, w) == (out_h, out_w) {
+        out.copy_from_slice(plane);
+        return;
+    }
+    // Source index, lower neighbour, whether an upper one exists, and the upper weight.
+    let taps = |n_in: usize, n_out: usize| -> Vec<(usize, usize, f32)> {
+        let scale = n_in as f32 / n_out as f32;
+        (0..n_out)
+            .map(|o| {
+                let src = (scale * (o as f32 + 0.5) - 0.5).max(0.0);
+                let i0 = (src as usize).min(n_in - 1);
+                let step = usize::from(i0 < n_in - 1);
+                (i0, step, src - i0 as f32)
+            })
+            .collect()
+    };
+    let (rows, cols) = (taps(h, out_h), taps(w, out_w));
+    for (oy, &(y0, dy, ly)) in rows.iter().enumerate() {
+        let (r0, r1) = (&plane[y0 * w..(y0 + 1) * w], &plane[(y0 + dy) * w..(y0 + dy + 1) * w]);
+        for (ox, &(x0, dx, lx)) in cols.iter().enumerate() {
+            let top = (1.0 - lx) * r0[x0] + lx * r0[x0 + dx];
+            let bottom = (1.0 - lx) * r1[x0] + lx * r1[x0 + dx];
+            out[oy * out_w + ox] = (1.0 - ly) * top + ly * bottom;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The resize agrees with LibTorch's upsample_bilinear2d (align_corners=False), shrinking
+    /// and enlarging, square and not.
+    #[test]
+    fn resize_matches_libtorch_bilinear() {
+        for (h, w, oh, ow) in [(8, 8, 16, 16), (28, 28, 13, 9), (5, 7, 5, 3), (3, 10, 7, 10), (1, 4, 3, 2)] {
+            let plane: Vec<f32> = (0..h * w).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+            let mut out = vec![0f32; oh * ow];
+            resize_bilinear(&plane, h, w, &mut out, oh, ow);
+            let t = Tensor::from_slice(&plane).view([1, 1, h as i64, w as i64]);
+            let expected = t.upsample_bilinear2d([oh as i64, ow as i64], false, None, None);
+            let expected = Vec::<f32>::try_from(expected.flatten(0, -1)).unwrap();
+            let worst = out.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(worst < 1e-6, "{h}x{w} -> {oh}x{ow}: off by {worst}");
+        }
     }
 }
