@@ -390,6 +390,12 @@ fn image_folder_loads_what_was_written_with_sorted_folder_labels() {
     let (x3, _) = rgb.get(&[0, 1]).unwrap();
     assert_eq!(x3.size(), [2, 3, 8, 8]);
     assert!(x3.select(1, 0).equal(&x3.select(1, 2)) && x3.select(1, 1).equal(&x.narrow(0, 0, 2).select(1, 0)));
+    // Decoding on several threads gives the same batch.
+    let parallel = ImageFolder::open(tmp.path(), &options.clone().decode_threads(4)).unwrap();
+    let some = [7i64, 3, 59, 0, 12, 44, 8];
+    let (xp, yp) = parallel.get(&some).unwrap();
+    let (xs, ys) = folder.get(&some).unwrap();
+    assert!(xp.equal(&xs) && yp.equal(&ys));
     let big = ImageFolder::open(tmp.path(), &options.clone().image_size(16, 12)).unwrap();
     let (x16, _) = big.get(&[5]).unwrap();
     assert_eq!(x16.size(), [1, 1, 16, 12]);
@@ -507,6 +513,9 @@ fn image_folder_reads_jpeg_photos_and_reports_broken_files() {
     let err = folder.get(&[0, 1, 2]).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::DataFormat { .. }) && text.contains("broken.png"), "{text}");
+    let threads = ImageFolderOptions::new().image_size(8, 8).shuffle(false).decode_threads(3);
+    let err = ImageFolder::open(tmp.path(), &threads).unwrap().get(&[2, 0, 1]).unwrap_err();
+    assert!(matches!(&err, Error::DataFormat { path, .. } if path.ends_with("broken.png")), "{err}");
     let err = ImageFolder::open(tmp.path().join("none"), &ImageFolderOptions::new()).unwrap_err();
     assert!(err.to_string().contains("no such folder"), "{err}");
 }

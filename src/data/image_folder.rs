@@ -80,6 +80,10 @@ pub struct ImageFolderOptions {
     pub subset: Option<Subset>,
     /// The classes (sub-folder names) to use, in this order; default: all sub-folders sorted.
     pub class_names: Option<Vec<String>>,
+    /// Threads decoding the images of one batch in parallel (default 1: the loader's
+    /// background thread alone). Raise it when decoding large JPEGs cannot keep up with
+    /// training.
+    pub decode_threads: usize,
 }
 
 impl Default for ImageFolderOptions {
@@ -92,6 +96,7 @@ impl Default for ImageFolderOptions {
             validation_split: None,
             subset: None,
             class_names: None,
+            decode_threads: 1,
         }
     }
 }
@@ -133,6 +138,12 @@ impl ImageFolderOptions {
         self
     }
 
+    /// Sets the number of threads decoding one batch's images.
+    pub fn decode_threads(mut self, threads: usize) -> Self {
+        self.decode_threads = threads;
+        self
+    }
+
     /// Uses only these classes, numbered in this order.
     pub fn class_names<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.class_names = Some(names.into_iter().map(Into::into).collect());
@@ -148,6 +159,7 @@ pub struct ImageFolder {
     class_names: Vec<String>,
     image_size: (u32, u32),
     color_mode: ColorMode,
+    decode_threads: usize,
 }
 
 fn folder_error(path: &Path, message: impl Into<String>) -> Error {
@@ -194,6 +206,9 @@ impl ImageFolder {
         let (height, width) = options.image_size;
         if height == 0 || width == 0 {
             return Err(Error::invalid("image_size", format!("({height}, {width}): both sides must be positive")));
+        }
+        if options.decode_threads == 0 {
+            return Err(Error::invalid("decode_threads", "must be at least 1"));
         }
         let split = check_split(options)?;
         if !dir.is_dir() {
@@ -276,7 +291,14 @@ impl ImageFolder {
                 }
             }
         }
-        Ok(Self { files, labels, class_names, image_size: options.image_size, color_mode: options.color_mode })
+        Ok(Self {
+            files,
+            labels,
+            class_names,
+            image_size: options.image_size,
+            color_mode: options.color_mode,
+            decode_threads: options.decode_threads,
+        })
     }
 
     /// Number of images.
@@ -405,8 +427,25 @@ impl Dataset for ImageFolder {
         let [c, h, w] = self.image_shape();
         let size = (c * h * w) as usize;
         let mut x = vec![0f32; size * indices.len()];
-        for (&i, out) in indices.iter().zip(x.chunks_mut(size)) {
-            self.decode_into(i as usize, out)?;
+        let decode = |ids: &[i64], out: &mut [f32]| -> Result<()> {
+            ids.iter().zip(out.chunks_mut(size)).try_for_each(|(&i, o)| self.decode_into(i as usize, o))
+        };
+        let threads = self.decode_threads.min(indices.len());
+        if threads <= 1 {
+            decode(indices, &mut x)?;
+        } else {
+            let per = indices.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let jobs: Vec<_> = indices
+                    .chunks(per)
+                    .zip(x.chunks_mut(per * size))
+                    .map(|(ids, out)| scope.spawn(move || decode(ids, out)))
+                    .collect();
+                jobs.into_iter().try_for_each(|job| {
+                    job.join()
+                        .unwrap_or_else(|_| Err(Error::Loader { message: "an image decoding thread panicked".into() }))
+                })
+            })?;
         }
         let y: Vec<i64> = indices.iter().map(|&i| self.labels[i as usize]).collect();
         Ok((Tensor::from_slice(&x).f_view([indices.len() as i64, c, h, w])?, Tensor::from_slice(&y)))
