@@ -179,6 +179,9 @@ pub struct ModelConfig {
     pub epochs_done: usize,
     /// Compile settings, when the model was compiled.
     pub compile: Option<CompileConfig>,
+    /// Strings stored with [`Sequential::set_metadata`].
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// A detached copy that shares no storage with `t`.
@@ -304,6 +307,7 @@ impl Sequential {
                 iterations: t.optimizer.iterations(),
                 fit: t.fit_settings,
             }),
+            metadata: self.metadata.clone(),
         })
     }
 
@@ -357,6 +361,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
     }
     model.build_for(&config.input_shape)?;
     model.assign_variables(path, &tensors)?;
+    model.metadata = config.metadata;
     if let Some(c) = config.compile {
         model.compile(c.optimizer, c.loss, c.metrics)?;
         let state = model.train_state_mut("load_model")?;
