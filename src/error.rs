@@ -85,6 +85,27 @@ pub enum Error {
         /// What is wrong and how to get the file.
         message: String,
     },
+    /// A row, column or cell of a data file is malformed: the error names the file, the line
+    /// (1-based, as an editor shows it) and the column where known.
+    #[error("data file {path}{}: {message}", place(*line, column.as_deref()))]
+    DataFormat {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line in the file, when the problem is on one line.
+        line: Option<u64>,
+        /// The column: its 0-based index and, when the file has a header, its name, such as
+        /// `3 ("petal_width")`.
+        column: Option<String>,
+        /// What is wrong and what to do about it.
+        message: String,
+    },
+    /// A batch source (a [`Dataset`](crate::data::Dataset) read on a background thread) failed
+    /// in a way that is not one of its own errors: it panicked or returned a malformed batch.
+    #[error("batch loader: {message}")]
+    Loader {
+        /// What went wrong and what to fix.
+        message: String,
+    },
     /// A saved model or checkpoint does not match or cannot be read.
     #[error("{path}: {message}")]
     Checkpoint {
@@ -157,6 +178,18 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+}
+
+/// ", line 7, column 3 (\"x\")" for the `DataFormat` message.
+fn place(line: Option<u64>, column: Option<&str>) -> String {
+    let mut s = String::new();
+    if let Some(line) = line {
+        s.push_str(&format!(", line {line}"));
+    }
+    if let Some(column) = column {
+        s.push_str(&format!(", column {column}"));
+    }
+    s
 }
 
 /// Formats a per-sample shape Keras-style, with the batch axis as `None`: `(None, 1, 28, 28)`.

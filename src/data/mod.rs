@@ -2,6 +2,16 @@
 //!
 //! Files are checked before `tch::vision::mnist::load_dir` reads them, so a missing or
 //! truncated file is an error naming the file and the command that fetches it.
+//!
+//! Your own data:
+//! - [`csv`]: delimited text files (plain or `.gz`) into feature and label tensors;
+//! - [`numpy`]: `.npy` / `.npz` arrays saved by NumPy;
+//! - [`image_folder`]: a folder of images, one sub-folder per class (Keras's
+//!   `image_dataset_from_directory`), read lazily as a [`Dataset`];
+//! - [`Dataset`] and [`TensorDataset`]: indexed data read a batch at a time, and
+//!   [`DataLoader`]: shuffled batches prepared on a background thread;
+//! - [`sklearn`]: scikit-learn's small real data sets (iris, wine, breast cancer, digits,
+//!   diabetes), provisioned by `scripts/setup.sh`; [`Standardizer`] to normalise features.
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -10,6 +20,20 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::{Error, Result};
+
+pub mod csv;
+mod dataset;
+pub mod image_folder;
+pub mod loader;
+pub mod numpy;
+mod numpy_rng;
+mod preprocess;
+pub mod sklearn;
+
+pub use dataset::{Dataset, TensorDataset};
+pub use image_folder::{ColorMode, ImageFolder, ImageFolderOptions, Subset};
+pub use loader::{shuffled_indices, DataLoader, EpochBatches};
+pub use preprocess::Standardizer;
 
 /// The command that provisions the data sets.
 pub const FETCH_COMMAND: &str = "scripts/setup.sh";
