@@ -27,6 +27,7 @@ pub mod data;
 mod error;
 mod flat;
 mod graph;
+pub mod idx;
 pub mod layers;
 mod logs;
 mod losses;

@@ -76,7 +76,8 @@ fn axis(input: i64, k: i64, s: i64, padding: Padding) -> (i64, i64, i64) {
     match padding {
         Padding::Valid => ((input - k).div_euclid(s) + 1, 0, 0),
         Padding::Same => {
-            let out = (input + s - 1) / s;
+            // ceil(input / s) for a positive input, without overflow.
+            let out = (input - 1) / s + 1;
             let total = ((out - 1) * s + k - input).max(0);
             (out, total / 2, total - total / 2)
         }
@@ -134,8 +135,21 @@ impl LayerSpec for Conv2D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.filters <= 0 {
+            return Err(format!("filters must be positive, got {}", self.filters));
+        }
         let (oh, ow, _) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)?;
         Ok(vec![self.filters, oh, ow])
+    }
+
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let [kh, kw] = self.kernel_size;
+        let mut shapes = Vec::with_capacity(2);
+        if self.use_bias {
+            shapes.push(("bias", vec![self.filters]));
+        }
+        shapes.push(("weight", vec![self.filters, input.first().copied().unwrap_or(0), kh, kw]));
+        shapes
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
@@ -147,8 +161,8 @@ impl LayerSpec for Conv2D {
         let [kh, kw] = self.kernel_size;
         let cin = input[0];
         let init = glorot_uniform(cin * kh * kw, self.filters * kh * kw);
-        let weight = path.var("weight", &[self.filters, cin, kh, kw], init);
-        let bias = self.use_bias.then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
+        let weight = path.f_var("weight", &[self.filters, cin, kh, kw], init)?;
+        let bias = if self.use_bias { Some(path.f_var("bias", &[self.filters], nn::Init::Const(0.0))?) } else { None };
         Ok(Box::new(ConvModule { weight, bias, strides: self.strides, pad }))
     }
 
