@@ -155,7 +155,11 @@ pub(crate) fn strip_backtrace(message: &str) -> String {
         }
     }
     let text = kept.join(" ");
-    let text = text.strip_prefix("Internal torch error:").map_or(text.as_str(), str::trim);
+    let mut text = text.strip_prefix("Internal torch error:").map_or(text.as_str(), str::trim);
+    // A failed `TORCH_ENFORCE` starts with where it was raised: "[enforce fail at f.cpp:127] err == 0. ".
+    if let Some(rest) = text.strip_prefix("[enforce fail at").and_then(|r| r.split_once("] ")) {
+        text = rest.1.split_once(". ").map_or(rest.1, |(_, reason)| reason).trim();
+    }
     if text.is_empty() {
         // Nothing before the backtrace: keep the first line rather than an empty message.
         message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error").to_string()
@@ -225,6 +229,12 @@ mod tests {
         let e = Error::Torch(tch::TchError::Torch(raw.into()));
         assert_eq!(e.to_string(), "LibTorch: boom");
         assert_eq!(strip_backtrace("frame #0: only a backtrace"), "frame #0: only a backtrace");
+        let enforce = "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: \
+                       you tried to allocate 32000000000000 bytes.\nframe #0: c10::ThrowEnforceNotMet";
+        assert_eq!(
+            strip_backtrace(enforce),
+            "DefaultCPUAllocator: can't allocate memory: you tried to allocate 32000000000000 bytes."
+        );
     }
 
     #[test]
