@@ -237,9 +237,8 @@ pub struct ModelConfig {
 pub const MAX_DIM: i64 = i32::MAX as i64;
 /// The most values one sample may hold at any layer of a model file's description: 2^31.
 pub const MAX_SAMPLE_VALUES: i64 = 1 << 31;
-/// The largest count (epochs done, optimizer updates, batch size, epochs) a model file may
-/// hold: 2^53, the largest integer a float64 (which the optimizers' bias corrections use)
-/// holds exactly.
+/// The largest count (epochs done, optimizer updates) a model file may hold: 2^53, the
+/// largest integer a float64 (which the optimizers' bias corrections use) holds exactly.
 pub const MAX_COUNT: u64 = 1 << 53;
 
 /// The integer sizes in a layer's configuration, by field name.
@@ -314,9 +313,17 @@ fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tens
             ));
         }
         check_count(path, "iterations", c.iterations as u64, 0)?;
-        if let Some(fit) = &c.fit {
-            check_count(path, "fit.batch_size", fit.batch_size as u64, 1)?;
-            check_count(path, "fit.epochs", fit.epochs as u64, 0)?;
+        // `fit` takes batch sizes up to i64::MAX (LibTorch's sizes); the stored end epoch is
+        // only a default for resuming, so any value is harmless.
+        if let Some(fit) = c.fit.filter(|f| f.batch_size == 0 || i64::try_from(f.batch_size).is_err()) {
+            return Err(ckpt_error(
+                path,
+                format!(
+                    "the model description's fit.batch_size is {}, outside 1..={}; the file was edited or damaged",
+                    fit.batch_size,
+                    i64::MAX
+                ),
+            ));
         }
     }
     if config.layers.is_empty() {

@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::load_mnist_dir;
-use tch_keras::{load_model, Dense, Error, Sequential};
+use tch_keras::{
+    load_model, Activation, BatchNormalization, Conv2D, Dense, Dropout, Error, Flatten, MaxPooling2D, Padding, Reshape,
+    Sequential,
+};
 
 #[path = "common/files.rs"]
 mod files;
@@ -98,6 +101,36 @@ fn crafted_model_descriptions_are_typed_errors_before_anything_is_allocated() {
     assert!(grown_mib < 100, "loading the crafted files raised the peak memory by {grown_mib} MiB");
     // The untouched file still loads.
     assert!(load_no_panic(&good).is_ok());
+}
+
+#[test]
+fn every_layer_declares_the_variables_it_builds() {
+    // `load_model` checks a file against `param_shapes` before building: they must agree.
+    let mut m = Sequential::new()
+        .input_shape([12])
+        .add(Dense::new(36).use_bias(false))
+        .add(BatchNormalization::new())
+        .add(Reshape::new([1, 6, 6]))
+        .add(Conv2D::new(3, 3).padding(Padding::Same).activation(Activation::Relu))
+        .add(Conv2D { use_bias: false, ..Conv2D::new(2, 2) })
+        .add(BatchNormalization::new())
+        .add(MaxPooling2D::new(2))
+        .add(Dropout::new(0.1))
+        .add(Flatten::new())
+        .add(Activation::Tanh)
+        .add(Dense::new(4));
+    m.build().unwrap();
+    let shapes = m.output_shapes(&[12]).unwrap();
+    let mut declared = Vec::new();
+    let mut input = vec![12];
+    for (index, layer) in m.layers().iter().enumerate() {
+        for (name, shape) in layer.spec().param_shapes(&input) {
+            declared.push((format!("layers.{index}.{name}"), shape));
+        }
+        input.clone_from(&shapes[index]);
+    }
+    let built: Vec<(String, Vec<i64>)> = m.variables().unwrap().iter().map(|(n, t)| (n.clone(), t.size())).collect();
+    assert_eq!(declared, built);
 }
 
 #[test]
