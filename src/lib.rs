@@ -24,6 +24,7 @@
 mod activation;
 pub mod callbacks;
 pub mod data;
+pub mod distributed;
 mod error;
 mod flat;
 mod graph;
@@ -46,6 +47,10 @@ pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
+};
+pub use layers::{
+    AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
+    LayerNormalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use logs::Logs;
 pub use losses::Loss;

@@ -33,6 +33,8 @@ pub struct Sequential {
     pub(crate) built: Option<Built>,
     /// What `compile` set and what training has done since.
     pub(crate) train: Option<TrainState>,
+    /// Strings saved with the model (see [`Self::set_metadata`]).
+    pub(crate) metadata: std::collections::BTreeMap<String, String>,
     /// Set by a callback to end training (Keras's `model.stop_training`): `fit` stops after the
     /// current batch. It is the one piece of run state on the model, kept here so callbacks
     /// write it as in Keras.
@@ -77,6 +79,7 @@ impl Sequential {
             run_eagerly: false,
             built: None,
             train: None,
+            metadata: Default::default(),
             stop_training: false,
         }
     }
@@ -169,6 +172,18 @@ impl Sequential {
     /// learning rate changes).
     pub fn cuda_graph_captures(&self) -> u64 {
         self.train.as_ref().map_or(0, |t| t.graph_captures)
+    }
+
+    /// Stores `value` under `key` with the model: [`save`](Self::save) writes it and
+    /// [`load_model`](crate::load_model) restores it (e.g. a training program's own state, so
+    /// a resumed run continues exactly).
+    pub fn set_metadata(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.metadata.insert(key.into(), value.into());
+    }
+
+    /// The strings stored with [`Self::set_metadata`].
+    pub fn metadata(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.metadata
     }
 
     /// Sets the model's name, shown by `summary`.
@@ -292,6 +307,12 @@ impl Sequential {
     /// order. These names are stable: saved weights and PyTorch state dicts use them.
     pub fn variables(&self) -> Result<&[(String, Tensor)]> {
         Ok(&self.built("variables")?.variables)
+    }
+
+    /// The variables that are not trained (batch normalization's running statistics).
+    pub(crate) fn buffers(&self) -> Result<Vec<Tensor>> {
+        let built = self.built("buffers")?;
+        Ok(built.variables.iter().filter(|(_, t)| !t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect())
     }
 
     /// Total number of parameters (trainable and not). Builds the model first when it has an
@@ -451,7 +472,13 @@ impl Sequential {
                 hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into(),
             });
         }
-        Ok(x.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
+        // Token ids stay integers for an Embedding; everything else computes in float32.
+        let integer = !x.is_floating_point() && x.kind() != Kind::Bool;
+        let kind = match self.layers.first() {
+            Some(LayerConfig::Embedding(_)) if integer => Kind::Int64,
+            _ => Kind::Float,
+        };
+        Ok(x.f_to_device(self.device)?.f_to_kind(kind)?)
     }
 }
 

@@ -230,6 +230,9 @@ pub struct ModelConfig {
     pub epochs_done: usize,
     /// Compile settings, when the model was compiled.
     pub compile: Option<CompileConfig>,
+    /// Strings stored with [`Sequential::set_metadata`].
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// The largest size along any axis a model file may describe (input shape, layer sizes,
@@ -241,29 +244,41 @@ pub const MAX_SAMPLE_VALUES: i64 = 1 << 31;
 /// largest integer a float64 (which the optimizers' bias corrections use) holds exactly.
 pub const MAX_COUNT: u64 = 1 << 53;
 
-/// The integer sizes in a layer's configuration, by field name.
-fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64)> {
+/// The integer sizes in a layer's configuration: field name, value and smallest valid value.
+fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
+    let pair = |field, v: [i64; 2]| [(field, v[0], 1), (field, v[1], 1)];
     match layer {
-        LayerConfig::Dense(l) => vec![("units", l.units)],
-        LayerConfig::Conv2D(l) => vec![
-            ("filters", l.filters),
-            ("kernel_size", l.kernel_size[0]),
-            ("kernel_size", l.kernel_size[1]),
-            ("strides", l.strides[0]),
-            ("strides", l.strides[1]),
-        ],
-        LayerConfig::MaxPooling2D(l) => vec![
-            ("pool_size", l.pool_size[0]),
-            ("pool_size", l.pool_size[1]),
-            ("strides", l.strides[0]),
-            ("strides", l.strides[1]),
-        ],
+        LayerConfig::Dense(l) => vec![("units", l.units, 1)],
+        LayerConfig::Conv2D(l) => {
+            let mut v = vec![("filters", l.filters, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v
+        }
+        LayerConfig::Conv1D(l) => {
+            vec![("filters", l.filters, 1), ("kernel_size", l.kernel_size, 1), ("strides", l.strides, 1)]
+        }
+        LayerConfig::MaxPooling2D(l) => [pair("pool_size", l.pool_size), pair("strides", l.strides)].concat(),
+        LayerConfig::AveragePooling2D(l) => [pair("pool_size", l.pool_size), pair("strides", l.strides)].concat(),
         // -1 (the inferred axis) is checked by the layer itself.
-        LayerConfig::Reshape(l) => l.target_shape.iter().filter(|&&d| d != -1).map(|&d| ("target_shape", d)).collect(),
+        LayerConfig::Reshape(l) => {
+            l.target_shape.iter().filter(|&&d| d != -1).map(|&d| ("target_shape", d, 1)).collect()
+        }
+        LayerConfig::ZeroPadding2D(l) => l.padding.iter().flatten().map(|&p| ("padding", p, 0)).collect(),
+        LayerConfig::UpSampling2D(l) => pair("size", l.size).to_vec(),
+        LayerConfig::Embedding(l) => vec![("input_dim", l.input_dim, 1), ("output_dim", l.output_dim, 1)],
+        LayerConfig::LSTM(l) => vec![("units", l.units, 1)],
+        LayerConfig::GRU(l) => vec![("units", l.units, 1)],
+        // No sizes (LayerNormalization's axis is checked by the layer itself).
         LayerConfig::Flatten(_)
         | LayerConfig::Dropout(_)
         | LayerConfig::BatchNormalization(_)
-        | LayerConfig::Activation(_) => Vec::new(),
+        | LayerConfig::Activation(_)
+        | LayerConfig::GlobalAveragePooling2D(_)
+        | LayerConfig::GlobalMaxPooling2D(_)
+        | LayerConfig::LayerNormalization(_)
+        | LayerConfig::SpatialDropout2D(_)
+        | LayerConfig::GaussianNoise(_) => Vec::new(),
     }
 }
 
@@ -335,13 +350,13 @@ fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tens
     for (index, layer) in config.layers.iter().enumerate() {
         let spec = layer.spec();
         let kind = spec.kind();
-        for (field, value) in layer_sizes(layer) {
-            if !(1..=MAX_DIM).contains(&value) {
+        for (field, value, min) in layer_sizes(layer) {
+            if !(min..=MAX_DIM).contains(&value) {
                 return Err(ckpt_error(
                     path,
                     format!(
-                        "the model description's layers[{index}] ({kind}) has {field} {value}, outside 1..={MAX_DIM}; \
-                         the file was edited or damaged"
+                        "the model description's layers[{index}] ({kind}) has {field} {value}, outside \
+                         {min}..={MAX_DIM}; the file was edited or damaged"
                     ),
                 ));
             }
@@ -540,6 +555,7 @@ impl Sequential {
                 iterations: t.optimizer.iterations(),
                 fit: t.fit_settings,
             }),
+            metadata: self.metadata.clone(),
         })
     }
 
@@ -596,6 +612,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
     }
     model.build_for(&config.input_shape)?;
     model.assign_variables(path, &tensors)?;
+    model.metadata = config.metadata;
     if let Some(c) = config.compile {
         model.compile(c.optimizer, c.loss, c.metrics)?;
         let state = model.train_state_mut("load_model")?;

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::load_mnist_dir;
 use tch_keras::{
-    load_model, Activation, BatchNormalization, Conv2D, Dense, Dropout, Error, Flatten, MaxPooling2D, Padding, Reshape,
-    Sequential,
+    load_model, Activation, BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Embedding, Error, Flatten,
+    LayerNormalization, MaxPooling2D, Padding, Reshape, Sequential, GRU, LSTM,
 };
 
 #[path = "common/files.rs"]
@@ -106,7 +106,7 @@ fn crafted_model_descriptions_are_typed_errors_before_anything_is_allocated() {
 #[test]
 fn every_layer_declares_the_variables_it_builds() {
     // `load_model` checks a file against `param_shapes` before building: they must agree.
-    let mut m = Sequential::new()
+    let m = Sequential::new()
         .input_shape([12])
         .add(Dense::new(36).use_bias(false))
         .add(BatchNormalization::new())
@@ -119,10 +119,25 @@ fn every_layer_declares_the_variables_it_builds() {
         .add(Flatten::new())
         .add(Activation::Tanh)
         .add(Dense::new(4));
+    assert_declared_variables_are_built(m, &[12]);
+    let sequences = Sequential::new()
+        .input_shape([6])
+        .add(Embedding::new(20, 5))
+        .add(LSTM::new(4).return_sequences(true))
+        .add(LayerNormalization::new())
+        .add(GRU::new(3).return_sequences(true))
+        .add(LSTM { use_bias: false, ..LSTM::new(2) })
+        .add(Reshape::new([1, 2]))
+        .add(Conv1D::new(3, 1))
+        .add(GRU { use_bias: false, ..GRU::new(2) });
+    assert_declared_variables_are_built(sequences, &[6]);
+}
+
+fn assert_declared_variables_are_built(mut m: Sequential, input: &[i64]) {
     m.build().unwrap();
-    let shapes = m.output_shapes(&[12]).unwrap();
+    let shapes = m.output_shapes(input).unwrap();
     let mut declared = Vec::new();
-    let mut input = vec![12];
+    let mut input = input.to_vec();
     for (index, layer) in m.layers().iter().enumerate() {
         for (name, shape) in layer.spec().param_shapes(&input) {
             declared.push((format!("layers.{index}.{name}"), shape));

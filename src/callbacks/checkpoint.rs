@@ -61,6 +61,12 @@ impl PathTemplate {
         Ok(Self { template: template.to_string(), pieces })
     }
 
+    /// A template with no fields: always `path`.
+    pub fn literal(path: &Path) -> Self {
+        let text = path.to_string_lossy().into_owned();
+        Self { template: text.clone(), pieces: vec![Piece::Text(text)] }
+    }
+
     /// Formats the path for `epoch` (from 0) and `logs`. A key absent from the logs is an error
     /// naming the keys that are present.
     pub fn format(&self, epoch: usize, logs: &Logs) -> Result<PathBuf> {
@@ -126,6 +132,8 @@ pub struct ModelCheckpoint {
     pub save_best_only: bool,
     /// Save the weights alone.
     pub save_weights_only: bool,
+    /// The best value before training (Keras's `initial_value_threshold`).
+    pub initial_value_threshold: Option<f64>,
     best: f64,
     saved: Vec<PathBuf>,
 }
@@ -139,9 +147,37 @@ impl ModelCheckpoint {
             mode: Mode::Auto,
             save_best_only: false,
             save_weights_only: false,
+            initial_value_threshold: None,
             best: f64::INFINITY,
             saved: Vec::new(),
         })
+    }
+
+    /// Saves to exactly `path` (no template: braces are part of the name).
+    pub fn literal(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        Self {
+            template: PathTemplate::literal(&path),
+            monitor: "val_loss".into(),
+            mode: Mode::Auto,
+            save_best_only: false,
+            save_weights_only: false,
+            initial_value_threshold: None,
+            best: f64::INFINITY,
+            saved: Vec::new(),
+        }
+    }
+
+    /// Only a value better than `threshold` counts as an improvement at first (Keras's
+    /// `initial_value_threshold`; also how a resumed run keeps its previous best).
+    pub fn initial_value_threshold(mut self, threshold: f64) -> Self {
+        self.initial_value_threshold = Some(threshold);
+        self
+    }
+
+    /// The best monitored value so far (the worst possible before any).
+    pub fn best(&self) -> f64 {
+        self.best
     }
     /// Sets the monitored key.
     pub fn monitor(mut self, key: impl Into<String>) -> Self {
@@ -184,7 +220,7 @@ impl ModelCheckpoint {
 
 impl Callback for ModelCheckpoint {
     fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
-        self.best = self.mode.resolve(&self.monitor).worst();
+        self.best = self.initial_value_threshold.unwrap_or_else(|| self.mode.resolve(&self.monitor).worst());
         Ok(())
     }
 

@@ -1,24 +1,14 @@
-//! `Flatten` and `Reshape`: per-sample shape changes that keep the batch axis.
+//! `Reshape`: a per-sample shape change that keeps the batch axis.
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::{Layer, LayerSpec};
 use crate::Result;
 
-/// Flattens each sample to one axis: `(None, c, h, w)` becomes `(None, c*h*w)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Flatten {}
-
-impl Flatten {
-    /// A flatten layer.
-    pub fn new() -> Self {
-        Self {}
-    }
-}
-
+/// Reshapes each sample to `shape`, keeping the batch axis (also used by `Flatten`).
 #[derive(Debug)]
-struct ReshapeModule {
-    shape: Vec<i64>,
+pub(super) struct ReshapeModule {
+    pub(super) shape: Vec<i64>,
 }
 
 impl Layer for ReshapeModule {
@@ -27,19 +17,6 @@ impl Layer for ReshapeModule {
         shape.push(xs.size().first().copied().unwrap_or(0));
         shape.extend_from_slice(&self.shape);
         Ok(xs.f_reshape(shape)?)
-    }
-}
-
-impl LayerSpec for Flatten {
-    fn kind(&self) -> &'static str {
-        "Flatten"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        Ok(vec![checked_product(input)?])
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        let total = checked_product(input).map_err(|m| super::config_error("Flatten", m))?;
-        Ok(Box::new(ReshapeModule { shape: vec![total] }))
     }
 }
 
@@ -84,7 +61,7 @@ impl LayerSpec for Reshape {
 }
 
 /// The number of values in a shape, or an error when it does not fit in an `i64`.
-fn checked_product<'a>(dims: impl IntoIterator<Item = &'a i64>) -> std::result::Result<i64, String> {
+pub(crate) fn checked_product<'a>(dims: impl IntoIterator<Item = &'a i64>) -> std::result::Result<i64, String> {
     let dims: Vec<i64> = dims.into_iter().copied().collect();
     dims.iter()
         .try_fold(1i64, |n, &d| n.checked_mul(d))
