@@ -28,6 +28,7 @@ pub mod distributed;
 mod error;
 mod flat;
 mod graph;
+pub mod idx;
 pub mod layers;
 mod logs;
 mod losses;
