@@ -65,3 +65,15 @@ fn gzipped_idx_files_train() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("test accuracy"), "{out}");
 }
+
+#[test]
+fn images_the_model_cannot_take_are_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (rows, cols) in [(32, 32), (56, 14)] {
+        let data = tiny_mnist(&dir.path().join(format!("{rows}x{cols}")), rows, cols, false);
+        for model in ["mlp", "cnn"] {
+            let o = run(&["--model", model, "--epochs", "1", "--verbose", "0", "--device", "cpu", "--data-dir", &data]);
+            assert_one_error_line(&o, &[&format!("{rows}x{cols}"), "28x28"]);
+        }
+    }
+}

@@ -188,6 +188,15 @@ fn median(v: &mut [f64]) -> f64 {
 /// Runs the benchmark on `data` (reshaped per model; moved to the device once).
 /// TF32 and cuDNN's benchmark mode are read from LibTorch's current settings.
 pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
+    if data.image_shape != [28, 28] {
+        return Err(Error::InvalidArgument {
+            name: "data",
+            message: format!(
+                "the recipe's models take 28x28 images but the data set's are {}x{}; pass a --data-dir with MNIST",
+                data.image_shape[0], data.image_shape[1]
+            ),
+        });
+    }
     let mut rows = Vec::new();
     let y = to_categorical(&data.train_labels, 10)?.f_to_device(opts.device)?;
     for &which in &opts.models {

@@ -385,7 +385,7 @@ fn prepare_model(opts: &Opts, device: Device) -> Result<(Sequential, Plan)> {
     let (mut model, batch, validate, epochs) = match opts.load.as_ref().or(resume_file.as_ref()) {
         Some(path) => {
             refuse_for_loaded(opts)?;
-            let mut model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
+            let mut model = load_model(path, device).context("could not load the model")?;
             if model.compiled().is_none() {
                 bail!("{} holds no compile settings; save it with --save after training", path.display());
             }
@@ -465,10 +465,28 @@ fn check_outputs(opts: &Opts) -> Result<()> {
 /// The data set's images in the model's input shape, and one-hot labels.
 fn model_data(ds: &Mnist, model: &Sequential) -> Result<[Tensor; 4]> {
     let input: Vec<i64> = model.get_input_shape().map(<[i64]>::to_vec).unwrap_or_default();
+    // Every model this binary trains or loads takes 28x28 images, flat ([784]) or as [1, 28, 28]:
+    // images of another geometry are refused here, before LibTorch sees them (56x14 images
+    // have 784 pixels too, and would train on scrambled rows).
+    let [rows, cols] = ds.image_shape;
+    let expected = match input.as_slice() {
+        &[_, h, w] => [h, w],
+        _ => [28, 28],
+    };
+    let values: i64 = input.iter().product();
+    if ds.image_shape != expected || rows * cols != values {
+        bail!(
+            "the data set's images are {rows}x{cols} pixels but the model takes {}x{} images ({values} values per \
+             sample); pass a --data-dir holding MNIST-format files of 28x28 images",
+            expected[0],
+            expected[1]
+        );
+    }
     let shape = |t: &Tensor| -> Result<Tensor> {
         let mut s = vec![t.size()[0]];
         s.extend_from_slice(&input);
-        Ok(t.f_reshape(s)?)
+        // Through the library's error, which drops LibTorch's C++ backtrace.
+        Ok(t.f_reshape(s).map_err(tch_keras::Error::from)?)
     };
     Ok([
         shape(&ds.train_images)?,
@@ -615,7 +633,12 @@ fn main() -> ExitCode {
     match run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // A LibTorch error converted straight into anyhow (not through tch_keras::Error)
+            // still carries its C++ backtrace: keep what comes before it, on one line.
+            let text = format!("{err:#}");
+            let text = text.split("\nException raised from").next().unwrap_or_default();
+            let text = text.split("\nframe #").next().unwrap_or_default().replace('\n', " ");
+            eprintln!("error: {text}");
             ExitCode::FAILURE
         }
     }

@@ -28,6 +28,9 @@ impl Sequential {
             Some(r) => r,
             None => &mut single,
         };
+        if epochs as u64 > crate::saving::MAX_COUNT {
+            return Err(Error::invalid("epochs", format!("{epochs} is more than a model can record; use fewer")));
+        }
         let (rank, world) = (reducer.rank(), reducer.world_size());
         train.shard(rank, world)?;
         if let Some((source, _)) = validation.as_mut() {
