@@ -2,7 +2,7 @@
 //! the epoch and the logs.
 use std::path::{Path, PathBuf};
 
-use super::monitor::{monitored, Mode};
+use super::monitor::{monitored_or, Mode};
 use super::Callback;
 use crate::{Error, Logs, Result, Sequential};
 
@@ -115,6 +115,9 @@ fn format_field(v: f64, fmt: Option<&str>) -> String {
 /// when `monitor` improves; with `save_weights_only`, only the weights
 /// ([`Sequential::save_weights`]), otherwise the whole model with its optimizer state
 /// ([`Sequential::save`]), which `load_model` can resume from. Files are written atomically.
+///
+/// With `save_best_only` and a `monitor` key that is not in the logs, it warns once and saves
+/// every epoch, as Keras does, rather than losing every checkpoint to a typo.
 #[derive(Debug)]
 pub struct ModelCheckpoint {
     template: PathTemplate,
@@ -191,13 +194,13 @@ impl Callback for ModelCheckpoint {
     fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
         let path = self.template.format(epoch, logs)?;
         if self.save_best_only {
-            let Some(current) = monitored("ModelCheckpoint", &self.monitor, logs) else {
-                return Ok(());
-            };
-            if !self.mode.resolve(&self.monitor).improved(current, self.best, 0.0) {
-                return Ok(());
+            let current = monitored_or("ModelCheckpoint", &self.monitor, logs, "; saving every epoch instead");
+            if let Some(current) = current {
+                if !self.mode.resolve(&self.monitor).improved(current, self.best, 0.0) {
+                    return Ok(());
+                }
+                self.best = current;
             }
-            self.best = current;
         }
         self.write(model, &path)
     }

@@ -8,7 +8,11 @@ use crate::{Logs, Result, Sequential};
 /// Stops training when `monitor` has not improved for `patience` epochs, with Keras's
 /// semantics: an improvement must beat the best by more than `min_delta`; with a `baseline`,
 /// waiting only resets once the baseline is beaten; epochs before `start_from_epoch` are not
-/// monitored; with `restore_best_weights`, the best epoch's weights are restored on stopping.
+/// monitored; with `restore_best_weights`, the best epoch's weights are restored when training
+/// ends, whatever ended it (this callback, another one, or the last epoch), as Keras 3 does.
+///
+/// A `monitor` key missing from the logs warns once and is otherwise ignored (Keras raises no
+/// error either; it warns on every epoch).
 #[derive(Debug)]
 pub struct EarlyStopping {
     /// The key watched (default `val_loss`).
@@ -21,7 +25,7 @@ pub struct EarlyStopping {
     pub mode: Mode,
     /// A value the monitored key must beat.
     pub baseline: Option<f64>,
-    /// Restore the best weights when stopping.
+    /// Restore the best epoch's weights at the end of training.
     pub restore_best_weights: bool,
     /// Epochs to wait before monitoring starts.
     pub start_from_epoch: usize,
@@ -71,7 +75,7 @@ impl EarlyStopping {
         self.baseline = Some(b);
         self
     }
-    /// Restores the best weights on stopping.
+    /// Restores the best epoch's weights at the end of training (in `on_train_end`).
     pub fn restore_best_weights(mut self, yes: bool) -> Self {
         self.restore_best_weights = yes;
         self
@@ -114,7 +118,9 @@ impl Callback for EarlyStopping {
         }
         let mode = self.mode.resolve(&self.monitor);
         if self.restore_best_weights && self.best_weights.is_none() {
+            // Until something improves, the first monitored epoch's weights are the best.
             self.best_weights = Some(model.get_weights()?);
+            self.best_epoch = Some(epoch);
         }
         self.wait += 1;
         if mode.improved(current, self.best, self.min_delta) {
@@ -131,9 +137,13 @@ impl Callback for EarlyStopping {
         if self.wait >= self.patience && epoch > 0 {
             self.stopped_epoch = Some(epoch);
             model.stop_training = true;
-            if let (true, Some(w)) = (self.restore_best_weights, &self.best_weights) {
-                model.set_weights(w)?;
-            }
+        }
+        Ok(())
+    }
+
+    fn on_train_end(&mut self, model: &mut Sequential, _logs: &Logs) -> Result<()> {
+        if let (true, Some(w)) = (self.restore_best_weights, &self.best_weights) {
+            model.set_weights(w)?;
         }
         Ok(())
     }
