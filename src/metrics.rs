@@ -77,18 +77,13 @@ impl Metric {
         };
         match self.kind {
             MetricKind::Accuracy => {
-                let binary = matches!(loss, Loss::BinaryCrossentropy)
-                    || (raw.size().last() == Some(&1) && !matches!(loss, Loss::SparseCategoricalCrossentropy));
+                let binary = loss.is_binary_crossentropy() || (raw.size().last() == Some(&1) && !loss.is_sparse());
                 let correct = if binary {
                     let out = act.apply(raw)?;
                     out.f_gt(0.5)?.f_eq_tensor(&y.f_gt(0.5)?)?
                 } else {
                     let pred = raw.f_argmax(-1, false)?;
-                    let truth = if matches!(loss, Loss::SparseCategoricalCrossentropy) {
-                        y.shallow_clone()
-                    } else {
-                        y.f_argmax(-1, false)?
-                    };
+                    let truth = if loss.is_sparse() { y.shallow_clone() } else { y.f_argmax(-1, false)? };
                     pred.f_eq_tensor(&truth)?
                 };
                 per_sample_mean(correct.f_to_kind(Kind::Float)?)
