@@ -222,10 +222,12 @@ impl Loss {
             let labels = match shape.as_slice() {
                 [_] => y.shallow_clone(),
                 [n, 1] => y.f_reshape([*n])?,
-                _ => return Err(err(format!(
+                _ => {
+                    return Err(err(format!(
                     "expected integer labels of shape (N,), got {}; for one-hot targets use categorical_crossentropy",
                     full_shape(&shape)
-                ))),
+                )))
+                }
             };
             let classes = output.last().copied().unwrap_or(1);
             if labels.numel() > 0 {
