@@ -49,7 +49,7 @@ pub use layers::{
 };
 pub use logs::{format_value, Logs};
 pub use losses::Loss;
-pub use metrics::{Metric, MetricKind};
+pub use metrics::{AucCurve, AucSummation, Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{Optimizer, OptimizerState};
 pub use precision::Precision;

@@ -175,3 +175,14 @@ fn terminate_on_nan_raises_a_typed_error_when_asked() {
     assert_eq!((h.epochs.as_slice(), ends.0, m.iterations()), (&[0][..], true, 5));
     assert_eq!(t.stopped_at, Some((0, 4)));
 }
+
+#[test]
+fn auto_mode_maximises_the_metrics_keras_marks_as_going_up() {
+    // Keras's Precision, Recall and AUC have `_direction = "up"`; losses and errors go down.
+    for key in ["val_precision", "recall", "val_auc", "binary_accuracy", "val_top_k_categorical_accuracy"] {
+        assert_eq!(Mode::Auto.resolve(key), Mode::Max, "{key}");
+    }
+    for key in ["val_loss", "mae", "val_mse"] {
+        assert_eq!(Mode::Auto.resolve(key), Mode::Min, "{key}");
+    }
+}
