@@ -22,7 +22,7 @@ struct RecordAccuracy {
 }
 
 impl Callback for RecordAccuracy {
-    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, logs: &Logs) -> tch_keras::Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, logs: &mut Logs) -> tch_keras::Result<()> {
         if let Some(acc) = logs.get("acc") {
             self.acc.push(acc);
         }

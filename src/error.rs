@@ -3,6 +3,7 @@ use std::path::PathBuf;
 
 /// Everything the library can fail with.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A layer cannot take the shape it is given.
     #[error("layer {index} ({layer}) cannot take input shape {input}: {message}")]
@@ -122,6 +123,12 @@ pub enum Error {
         batch: usize,
         /// The running loss read after that batch.
         loss: f64,
+    },
+    /// LibTorch refused to capture a CUDA graph (training goes on eagerly).
+    #[error("CUDA graph capture refused: {message}")]
+    CudaGraph {
+        /// LibTorch's reason.
+        message: String,
     },
     /// An error from LibTorch.
     #[error("LibTorch: {0}")]

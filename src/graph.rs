@@ -6,7 +6,7 @@
 use std::ffi::{c_int, c_void};
 
 use crate::shim::{check, ffi};
-use crate::Result;
+use crate::{Error, Result};
 
 /// Whether this build has CUDA graph support (LibTorch with CUDA and the CUDA headers).
 pub(crate) fn available() -> bool {
@@ -29,7 +29,17 @@ impl CudaGraph {
     /// Captures the CUDA work `f` queues on `device` (on a side stream; nothing runs yet) and
     /// returns the graph and what `f` returned: tensors `f` creates live in the graph's memory
     /// pool and are rewritten by every replay.
+    ///
+    /// Every failure of the capture itself (LibTorch refusing an operation while capturing, or
+    /// refusing to begin or end) is an [`Error::CudaGraph`], so callers can go on eagerly.
     pub(crate) fn capture<T>(device: usize, f: impl FnOnce() -> Result<T>) -> Result<(Self, T)> {
+        Self::capture_inner(device, f).map_err(|e| match e {
+            Error::CudaGraph { .. } => e,
+            other => Error::CudaGraph { message: other.to_string() },
+        })
+    }
+
+    fn capture_inner<T>(device: usize, f: impl FnOnce() -> Result<T>) -> Result<(Self, T)> {
         let mut ptr = std::ptr::null_mut();
         // SAFETY: `ptr` receives a new graph object, owned by the returned value.
         check("creating a CUDA graph", unsafe { ffi::tk_graph_new(&mut ptr) })?;

@@ -22,7 +22,6 @@
 #![warn(missing_docs)]
 
 mod activation;
-pub mod bench;
 pub mod callbacks;
 pub mod data;
 mod error;
@@ -38,23 +37,33 @@ pub mod precision;
 pub mod recipes;
 pub mod saving;
 mod shim;
-mod training;
+pub mod train;
 
 pub use activation::Activation;
-pub use callbacks::{progress_line, BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
+pub use callbacks::{BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
 pub use data::to_categorical;
-pub use error::{batch_shape, full_shape, Error, Result};
+pub use error::{Error, Result};
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
-pub use logs::{format_value, Logs};
+pub use logs::Logs;
 pub use losses::Loss;
 pub use metrics::{AucCurve, AucSummation, Metric, MetricKind};
 pub use model::Sequential;
-pub use optimizers::{Optimizer, OptimizerState};
+pub use optimizers::Optimizer;
 pub use precision::Precision;
 pub use saving::load_model;
-pub use training::{epoch_permutation, FitConfig};
+pub use train::{Batch, BatchSource, FitConfig, FitSettings, GradientReducer, TensorSource};
+
+/// The exact `tch` this library is built on: make tensors with it to avoid version mismatches.
+pub use tch;
+
+/// Internals the GPU test binaries compare against (not part of the API).
+#[cfg(feature = "cuda-tests")]
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::optimizers::OptimizerState;
+}
 
 /// A device as the command line and reports name it: `cpu`, `cuda:N`.
 pub fn device_name(device: tch::Device) -> String {

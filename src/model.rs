@@ -1,10 +1,12 @@
-//! `Sequential`: the list of layers, building them from an input shape, `summary`, `compile`.
-//! Training (`fit`, `evaluate`, `predict`) lives in [`crate::training`].
+//! `Sequential`: the list of layers, building them from an input shape, the forward pass,
+//! `summary` and `compile`. Training (`fit`, `evaluate`, `predict`) lives in [`crate::train`];
+//! saving in [`crate::saving`].
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::batch_shape;
 use crate::layers::{Layer, LayerConfig};
 use crate::optimizers::OptimizerState;
+use crate::train::state::TrainState;
 use crate::{Activation, Error, Loss, Metric, Optimizer, Precision, Result};
 
 /// A linear stack of layers, Keras-style.
@@ -28,11 +30,12 @@ pub struct Sequential {
     pub(crate) seed: u64,
     pub(crate) precision: Precision,
     pub(crate) run_eagerly: bool,
-    pub(crate) graph_replays: u64,
     pub(crate) built: Option<Built>,
-    pub(crate) compiled: Option<Compiled>,
-    pub(crate) epochs_done: usize,
-    /// Set by a callback to end training after the current epoch (Keras's `model.stop_training`).
+    /// What `compile` set and what training has done since.
+    pub(crate) train: Option<TrainState>,
+    /// Set by a callback to end training (Keras's `model.stop_training`): `fit` stops after the
+    /// current batch. It is the one piece of run state on the model, kept here so callbacks
+    /// write it as in Keras.
     pub stop_training: bool,
 }
 
@@ -55,15 +58,6 @@ pub(crate) struct Built {
     pub(crate) orders: Vec<crate::flat::MemoryOrder>,
 }
 
-/// What `compile` set.
-#[derive(Debug)]
-pub(crate) struct Compiled {
-    pub(crate) optimizer: Optimizer,
-    pub(crate) loss: Loss,
-    pub(crate) metrics: Vec<Metric>,
-    pub(crate) state: Option<OptimizerState>,
-}
-
 impl Default for Sequential {
     fn default() -> Self {
         Self::new()
@@ -81,10 +75,8 @@ impl Sequential {
             seed: 0,
             precision: Precision::F32,
             run_eagerly: false,
-            graph_replays: 0,
             built: None,
-            compiled: None,
-            epochs_done: 0,
+            train: None,
             stop_training: false,
         }
     }
@@ -169,7 +161,7 @@ impl Sequential {
     /// Training steps this model has run as CUDA graph replays (0 on the CPU or when run
     /// eagerly): tells whether `fit` used graphs.
     pub fn cuda_graph_replays(&self) -> u64 {
-        self.graph_replays
+        self.train.as_ref().map_or(0, |t| t.graph_replays)
     }
 
     /// Sets the model's name, shown by `summary`.
@@ -272,8 +264,9 @@ impl Sequential {
         let (flat, orders) = crate::flat::flatten(&trainable, self.device)?;
         self.input_shape = Some(input.to_vec());
         self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat, orders });
-        if let Some(compiled) = &mut self.compiled {
-            compiled.state = None;
+        if let Some(state) = &mut self.train {
+            // New weights: the optimizer starts over.
+            state.optimizer = OptimizerState::new(state.optimizer.config());
         }
         Ok(())
     }
@@ -294,7 +287,8 @@ impl Sequential {
         Ok(&self.built("variables")?.variables)
     }
 
-    /// Total number of parameters (trainable and not).
+    /// Total number of parameters (trainable and not). Builds the model first when it has an
+    /// input shape but no weights yet (which draws the initial weights: hence `&mut`).
     pub fn count_params(&mut self) -> Result<i64> {
         self.ensure_built("count_params")?;
         Ok(self.built("count_params")?.variables.iter().map(|(_, t)| t.numel() as i64).sum())
@@ -311,6 +305,7 @@ impl Sequential {
     }
 
     /// A Keras-like summary table: layer name and type, output shape, parameter count, totals.
+    /// Builds the model first when needed, as [`Self::count_params`] does.
     pub fn summary(&mut self) -> Result<String> {
         self.ensure_built("summary")?;
         let built = self.built("summary")?;
@@ -351,7 +346,7 @@ impl Sequential {
     }
 
     /// Sets the optimizer, loss and metrics. May be called before or after building; calling
-    /// it again resets the optimizer state.
+    /// it again resets the optimizer state and the training position.
     pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: Vec<Metric>) -> Result<()> {
         optimizer.validate()?;
         let mut seen = std::collections::HashSet::new();
@@ -363,39 +358,39 @@ impl Sequential {
                 ));
             }
         }
-        self.compiled = Some(Compiled { optimizer, loss, metrics, state: None });
-        Ok(())
-    }
-
-    /// The compiled optimizer, loss and metrics.
-    pub fn compiled(&self) -> Option<(Optimizer, Loss, &[Metric])> {
-        self.compiled.as_ref().map(|c| {
-            let opt = c.state.as_ref().map(|s| s.config).unwrap_or(c.optimizer);
-            (opt, c.loss, c.metrics.as_slice())
-        })
-    }
-
-    /// The current learning rate (changed by schedules and callbacks).
-    pub fn learning_rate(&self) -> Result<f64> {
-        let c = self.compiled.as_ref().ok_or(Error::NotCompiled { action: "learning_rate" })?;
-        Ok(c.state.as_ref().map(|s| s.config).unwrap_or(c.optimizer).learning_rate())
-    }
-
-    /// Sets the learning rate for the following updates.
-    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
-        let c = self.compiled.as_mut().ok_or(Error::NotCompiled { action: "set_learning_rate" })?;
-        let updated = c.optimizer.with_learning_rate(lr);
-        updated.validate()?;
-        c.optimizer = updated;
-        if let Some(state) = &mut c.state {
-            state.config = state.config.with_learning_rate(lr);
+        self.train = Some(TrainState::new(OptimizerState::new(optimizer), loss, metrics));
+        // With an input shape the weights can exist now (as in Keras), so `summary` and
+        // `count_params` work before the first `fit`.
+        if self.built.is_none() && self.input_shape.is_some() {
+            self.build()?;
         }
         Ok(())
     }
 
-    /// Optimizer updates applied so far.
+    /// The compiled optimizer (with its current learning rate), loss and metrics.
+    pub fn compiled(&self) -> Option<(Optimizer, Loss, &[Metric])> {
+        self.train.as_ref().map(|t| (t.optimizer.config(), t.loss, t.metrics.as_slice()))
+    }
+
+    /// The current learning rate (changed by schedules and callbacks).
+    pub fn learning_rate(&self) -> Result<f64> {
+        Ok(self.train_state("learning_rate")?.optimizer.config().learning_rate())
+    }
+
+    /// Sets the learning rate for the following updates. On CUDA a captured training step
+    /// reads it from the device, so changing it every batch costs no new capture.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        self.train_state_mut("set_learning_rate")?.optimizer.set_learning_rate(lr)
+    }
+
+    /// Optimizer updates applied so far (Keras's `optimizer.iterations`).
     pub fn iterations(&self) -> i64 {
-        self.compiled.as_ref().and_then(|c| c.state.as_ref()).map_or(0, |s| s.iterations)
+        self.train.as_ref().map_or(0, |t| t.optimizer.iterations())
+    }
+
+    /// Epochs completed by `fit` on this model (restored by [`load_model`](crate::load_model)).
+    pub fn epochs_done(&self) -> usize {
+        self.train.as_ref().map_or(0, |t| t.epochs_done)
     }
 
     /// The forward pass with the final activation: the model's outputs.

@@ -58,14 +58,15 @@ impl FromStr for Precision {
 }
 
 /// An autocast region for a device; left (and the previous state restored) on drop.
-pub(crate) struct Autocast {
+#[derive(Debug)]
+pub struct Autocast {
     cuda: c_int,
     state: [c_int; 2],
 }
 
 impl Autocast {
     /// Enters bf16 autocast on `device` when `precision` asks for it; `None` for float32.
-    pub(crate) fn enter(precision: Precision, device: Device) -> Result<Option<Self>> {
+    pub fn enter(precision: Precision, device: Device) -> Result<Option<Self>> {
         if precision == Precision::F32 {
             return Ok(None);
         }

@@ -151,6 +151,9 @@ pub struct CompileConfig {
     pub metrics: Vec<Metric>,
     /// Optimizer updates applied when saved (0 when there is no optimizer state).
     pub iterations: i64,
+    /// The settings of the last `fit` on tensors (absent in older files).
+    #[serde(default)]
+    pub fit: Option<crate::train::FitSettings>,
 }
 
 /// A model's architecture and training position, as stored under [`MODEL_KEY`].
@@ -280,11 +283,6 @@ impl Sequential {
         })
     }
 
-    /// Epochs completed by `fit` on this model (restored by [`load_model`]).
-    pub fn epochs_done(&self) -> usize {
-        self.epochs_done
-    }
-
     /// The architecture and training position as saved.
     pub fn config(&self) -> Result<ModelConfig> {
         let input_shape = self.input_shape.clone().ok_or(Error::NotBuilt { action: "config" })?;
@@ -295,12 +293,13 @@ impl Sequential {
             layers: self.layers.clone(),
             seed: self.seed,
             precision: self.precision,
-            epochs_done: self.epochs_done,
-            compile: self.compiled.as_ref().map(|c| CompileConfig {
-                optimizer: c.state.as_ref().map_or(c.optimizer, |s| s.config),
-                loss: c.loss,
-                metrics: c.metrics.clone(),
-                iterations: c.state.as_ref().map_or(0, |s| s.iterations),
+            epochs_done: self.epochs_done(),
+            compile: self.train.as_ref().map(|t| CompileConfig {
+                optimizer: t.optimizer.config(),
+                loss: t.loss,
+                metrics: t.metrics.clone(),
+                iterations: t.optimizer.iterations(),
+                fit: t.fit_settings,
             }),
         })
     }
@@ -315,9 +314,9 @@ impl Sequential {
         let built = self.built("save")?;
         let mut tensors: Vec<(String, Tensor)> =
             built.variables.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
-        if let Some(state) = self.compiled.as_ref().and_then(|c| c.state.as_ref()) {
+        if let Some(state) = self.train.as_ref().map(|t| &t.optimizer).filter(|o| o.has_slots()) {
             let names = self.trainable_names()?;
-            for (slot, flat) in state.config.slot_names().iter().zip(&state.slots) {
+            for (slot, flat) in state.config().slot_names().iter().zip(state.slots()) {
                 let mut offset = 0;
                 for ((param, var), &order) in names.iter().zip(&built.trainable).zip(&built.orders) {
                     let n = var.numel() as i64;
@@ -355,9 +354,11 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
     }
     model.build_for(&config.input_shape)?;
     model.assign_variables(path, &tensors)?;
-    model.epochs_done = config.epochs_done;
     if let Some(c) = config.compile {
         model.compile(c.optimizer, c.loss, c.metrics)?;
+        let state = model.train_state_mut("load_model")?;
+        state.epochs_done = config.epochs_done;
+        state.fit_settings = c.fit;
         if c.iterations > 0 {
             let names = model.trainable_names()?;
             let file: HashMap<&str, &Tensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
@@ -384,9 +385,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
                     .collect::<Result<Vec<_>>>()?;
                 slots.push(Tensor::f_cat(&parts, 0)?.f_to_device(device)?);
             }
-            if let Some(compiled) = model.compiled.as_mut() {
-                compiled.state = Some(OptimizerState::restored(c.optimizer, c.iterations, slots));
-            }
+            model.train_state_mut("load_model")?.optimizer = OptimizerState::restored(c.optimizer, c.iterations, slots);
         }
     }
     Ok(model)

@@ -27,7 +27,7 @@ fn drive(cb: &mut dyn Callback, m: &mut Sequential, key: &str, values: &[f64]) -
     cb.on_train_begin(m).unwrap();
     for (epoch, v) in values.iter().enumerate() {
         cb.on_epoch_begin(m, epoch).unwrap();
-        cb.on_epoch_end(m, epoch, &logs(key, *v)).unwrap();
+        cb.on_epoch_end(m, epoch, &mut logs(key, *v)).unwrap();
         if m.stop_training {
             return Some(epoch);
         }
@@ -78,7 +78,7 @@ fn early_stopping_restores_the_best_weights() {
         // Each epoch "trains" the weights to the constant epoch + 1.
         let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.ones_like() * (epoch as f64 + 1.0)).collect();
         m.set_weights(&w).unwrap();
-        es.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
+        es.on_epoch_end(&mut m, epoch, &mut logs("val_loss", *v)).unwrap();
         if m.stop_training {
             stopped = Some(epoch);
             break;
@@ -139,7 +139,7 @@ fn reduce_lr_on_plateau_respects_patience_cooldown_and_min_lr() {
     let mut rates = Vec::new();
     cb.on_train_begin(&mut m).unwrap();
     for (epoch, v) in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0].iter().enumerate() {
-        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
+        cb.on_epoch_end(&mut m, epoch, &mut logs("val_loss", *v)).unwrap();
         rates.push(m.learning_rate().unwrap());
     }
     // Epoch 0 sets the best; epochs 1-2 wait and 2 reduces; epoch 3 is cooling down; as in
@@ -151,7 +151,7 @@ fn reduce_lr_on_plateau_respects_patience_cooldown_and_min_lr() {
     let mut cb = ReduceLROnPlateau::new("val_loss", 0.1, 2);
     cb.on_train_begin(&mut m).unwrap();
     for (epoch, v) in [1.0, 1.0, 0.5, 0.5].iter().enumerate() {
-        cb.on_epoch_end(&mut m, epoch, &logs("val_loss", *v)).unwrap();
+        cb.on_epoch_end(&mut m, epoch, &mut logs("val_loss", *v)).unwrap();
     }
     assert_eq!(m.learning_rate().unwrap(), 0.01);
 }

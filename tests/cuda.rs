@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use tch::{Device, Kind, Tensor};
-use tch_keras::{epoch_permutation, recipes, to_categorical, FitConfig, Verbosity};
+use tch_keras::{recipes, to_categorical, BatchSource, FitConfig, TensorSource, Verbosity};
 
 #[path = "common/gpu.rs"]
 mod common;
@@ -72,7 +72,9 @@ fn training_on_cuda_matches_the_cpu() {
 fn data_and_shuffles_stay_on_the_gpu() {
     let _serial = serial();
     let device = gpu();
-    let p = epoch_permutation(1000, 0, 0, device).unwrap();
+    let rows = Tensor::arange(1000, (Kind::Int64, device)).view([1000, 1]);
+    let mut source = TensorSource::new(rows, None, 1000).unwrap().shuffled(0);
+    let p = source.epoch(0).unwrap().next().unwrap().unwrap().x().unwrap();
     assert_eq!(p.device(), device);
     let mut m = recipes::mnist_mlp().device(device);
     recipes::compile_classifier(&mut m, 1e-3, "acc").unwrap();
@@ -174,17 +176,19 @@ fn bf16_training_on_cuda_tracks_float32() {
     }
 }
 
+/// Compiled only with `cuda-tests`: it compares against internals that feature exposes.
 #[test]
-#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+#[cfg(feature = "cuda-tests")]
 fn fused_adam_on_cuda_matches_the_reference_rule() {
     let _serial = serial();
-    use tch_keras::{Optimizer, OptimizerState};
+    use tch_keras::testing::OptimizerState;
+    use tch_keras::Optimizer;
     let device = gpu();
     tch::manual_seed(3);
     let start = Tensor::randn([5000], (Kind::Float, device));
     let (p, q) = (start.copy(), start.copy());
-    let mut fused = OptimizerState::new(Optimizer::adam(0.01), &p).unwrap();
-    let mut reference = OptimizerState::new(Optimizer::adam(0.01), &q).unwrap();
+    let mut fused = OptimizerState::new(Optimizer::adam(0.01));
+    let mut reference = OptimizerState::new(Optimizer::adam(0.01));
     for _ in 0..10 {
         let g = Tensor::randn([5000], (Kind::Float, device));
         fused.step(&p, &g).unwrap();

@@ -26,7 +26,7 @@ fn drive(es: &mut EarlyStopping, values: &[f64], external_stop: Option<usize>) -
         let mut logs = Logs::new();
         logs.insert("loss", 1.0);
         logs.insert("val_loss", *v);
-        es.on_epoch_end(&mut m, epoch, &logs).unwrap();
+        es.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
         ran += 1;
         if external_stop == Some(epoch) {
             m.stop_training = true;
@@ -74,7 +74,7 @@ struct Snapshots {
 }
 
 impl Callback for Snapshots {
-    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &Logs) -> tch_keras::Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &mut Logs) -> tch_keras::Result<()> {
         self.epochs.push((logs.get("val_loss").unwrap(), model.get_weights()?));
         Ok(())
     }

@@ -6,7 +6,8 @@ use std::time::Duration;
 use indicatif::{InMemoryTerm, ProgressDrawTarget};
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
-    progress_line, Activation, Dense, FitConfig, Logs, Loss, Metric, Optimizer, ProgbarLogger, Sequential, Verbosity,
+    callbacks::progress_line, Activation, Dense, FitConfig, Logs, Loss, Metric, Optimizer, ProgbarLogger, Sequential,
+    Verbosity,
 };
 
 fn logs() -> Logs {

@@ -57,7 +57,7 @@ struct Recorder(Events);
 
 impl Callback for Recorder {
     fn set_params(&mut self, p: &tch_keras::TrainParams) {
-        self.0.borrow_mut().push(format!("params {} {}", p.epochs, p.steps));
+        self.0.borrow_mut().push(format!("params {} {:?}", p.epochs, p.steps));
     }
     fn on_train_begin(&mut self, _: &mut Sequential) -> tch_keras::Result<()> {
         self.0.borrow_mut().push("train_begin".into());
@@ -71,7 +71,7 @@ impl Callback for Recorder {
         self.0.borrow_mut().push(format!("epoch_begin {e}"));
         Ok(())
     }
-    fn on_epoch_end(&mut self, _: &mut Sequential, e: usize, logs: &Logs) -> tch_keras::Result<()> {
+    fn on_epoch_end(&mut self, _: &mut Sequential, e: usize, logs: &mut Logs) -> tch_keras::Result<()> {
         let keys: Vec<&str> = logs.keys().collect();
         self.0.borrow_mut().push(format!("epoch_end {e} {}", keys.join(",")));
         Ok(())
@@ -116,7 +116,7 @@ fn callbacks_see_hooks_in_the_documented_order() {
         FitConfig { epochs: 2, batch_size: 8, validation_data: Some((&vx, &vy)), callbacks: vec![&mut rec], ..quiet() },
     )
     .unwrap();
-    let mut expected = vec!["params 2 3".to_string(), "train_begin".into()];
+    let mut expected = vec!["params 2 Some(3)".to_string(), "train_begin".into()];
     for e in 0..2 {
         expected.push(format!("epoch_begin {e}"));
         for (s, seen) in [(0, 8), (1, 16), (2, 20)] {
@@ -139,7 +139,7 @@ fn callbacks_see_hooks_in_the_documented_order() {
 struct StopAfter(usize);
 
 impl Callback for StopAfter {
-    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, _: &Logs) -> tch_keras::Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, _: &mut Logs) -> tch_keras::Result<()> {
         if epoch + 1 == self.0 {
             model.stop_training = true;
         }

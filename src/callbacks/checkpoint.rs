@@ -191,7 +191,7 @@ impl Callback for ModelCheckpoint {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
         let path = self.template.format(epoch, logs)?;
         if self.save_best_only {
             let current = monitored_or("ModelCheckpoint", &self.monitor, logs, "; saving every epoch instead");

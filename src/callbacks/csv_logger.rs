@@ -54,7 +54,7 @@ impl Callback for CsvLogger {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
         let sep = self.separator.to_string();
         let keys = self.keys.get_or_insert_with(|| {
             let mut k: Vec<String> = logs.keys().map(String::from).collect();

@@ -49,7 +49,7 @@ impl Callback for History {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
         self.epochs.push(epoch);
         self.logs.push(logs.clone());
         Ok(())

@@ -30,6 +30,12 @@ impl Callback for LearningRateScheduler {
         self.rates.push(lr);
         Ok(())
     }
+
+    /// Logs the epoch's rate as `learning_rate`, as Keras does.
+    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &mut Logs) -> Result<()> {
+        logs.insert("learning_rate", model.learning_rate()?);
+        Ok(())
+    }
 }
 
 /// Multiplies the learning rate by `factor` when `monitor` has not improved (by more than
@@ -103,7 +109,9 @@ impl Callback for ReduceLROnPlateau {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &mut Logs) -> Result<()> {
+        // The rate this epoch trained with, before any reduction, as Keras logs it.
+        logs.insert("learning_rate", model.learning_rate()?);
         let Some(current) = monitored("ReduceLROnPlateau", &self.monitor, logs) else {
             return Ok(());
         };

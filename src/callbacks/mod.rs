@@ -48,8 +48,8 @@ use crate::{Logs, Result, Sequential};
 pub struct TrainParams {
     /// The epoch index `fit` stops before.
     pub epochs: usize,
-    /// Training steps (batches) per epoch.
-    pub steps: usize,
+    /// Training steps (batches) per epoch, when the batch source knows it.
+    pub steps: Option<usize>,
     /// Verbosity requested.
     pub verbose: Verbosity,
 }
@@ -94,8 +94,10 @@ pub trait Callback {
     fn on_epoch_begin(&mut self, model: &mut Sequential, epoch: usize) -> Result<()> {
         Ok(())
     }
-    /// At the end of an epoch, with the epoch's training and validation logs.
-    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &Logs) -> Result<()> {
+    /// At the end of an epoch, with the epoch's training and validation logs. A callback may
+    /// add entries (as Keras's learning-rate callbacks add `learning_rate`); callbacks after it,
+    /// the History among them, see them.
+    fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
         Ok(())
     }
     /// Before a training batch (step counted from 0 within the epoch).
@@ -147,11 +149,17 @@ impl CallbackList<'_, '_> {
         }
     }
 
+    pub(crate) fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
+        for cb in self.callbacks.iter_mut() {
+            cb.on_epoch_end(model, epoch, logs)?;
+        }
+        Ok(())
+    }
+
     fan_out! {
         on_train_begin();
         on_train_end(logs: &Logs);
         on_epoch_begin(epoch: usize);
-        on_epoch_end(epoch: usize, logs: &Logs);
         on_train_batch_begin(step: usize);
         on_train_batch_end(step: usize, logs: &BatchLogs<'_>);
         on_test_begin();

@@ -94,6 +94,18 @@ pub fn progress_line(step: usize, total: usize, elapsed: Duration, logs: &Logs, 
     line
 }
 
+/// The live line for a source of unknown length (Keras: `    123/Unknown 5s 40ms/step - ...`).
+fn unknown_length_line(step: usize, elapsed: Duration, logs: &Logs) -> String {
+    let secs = elapsed.as_secs_f64();
+    let per_step = if step > 0 { secs / step as f64 } else { 0.0 };
+    let mut line = format!("{step:>7}/Unknown {secs:.0}s {}", format_per_step(per_step));
+    if !logs.is_empty() {
+        line.push_str(" - ");
+        line.push_str(&logs.to_string());
+    }
+    line
+}
+
 enum Output {
     Terminal(Box<dyn Fn() -> ProgressDrawTarget + Send>),
     Lines(Box<dyn Write + Send>),
@@ -107,6 +119,8 @@ pub struct ProgbarLogger {
     started: Instant,
     last_draw: Option<Instant>,
     bar: Option<ProgressBar>,
+    /// Steps finished in the current epoch.
+    seen: usize,
 }
 
 impl std::fmt::Debug for ProgbarLogger {
@@ -138,7 +152,7 @@ impl ProgbarLogger {
     }
 
     fn with_output(verbose: Verbosity, output: Output) -> Self {
-        Self { verbose, output, params: None, started: Instant::now(), last_draw: None, bar: None }
+        Self { verbose, output, params: None, started: Instant::now(), last_draw: None, bar: None, seen: 0 }
     }
 
     fn write_line(&mut self, line: &str) -> Result<()> {
@@ -169,11 +183,12 @@ impl Callback for ProgbarLogger {
         if self.verbose == Verbosity::Silent {
             return Ok(());
         }
-        let (epochs, steps) = self.params.map_or((0, 0), |p| (p.epochs, p.steps));
+        let (epochs, steps) = self.params.map_or((0, None), |p| (p.epochs, p.steps));
         self.started = Instant::now();
         self.last_draw = None;
+        self.seen = 0;
         if let Output::Terminal(target) = &self.output {
-            let bar = ProgressBar::with_draw_target(Some(steps as u64), target());
+            let bar = ProgressBar::with_draw_target(steps.map(|s| s as u64), target());
             bar.set_style(ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
             self.bar = Some(bar);
         }
@@ -181,16 +196,20 @@ impl Callback for ProgbarLogger {
     }
 
     fn on_train_batch_end(&mut self, _model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        self.seen = step + 1;
         if !self.live() {
             return Ok(());
         }
-        let steps = self.params.map_or(0, |p| p.steps);
+        let steps = self.params.and_then(|p| p.steps);
         let now = Instant::now();
-        if self.last_draw.is_some_and(|t| now - t < REFRESH) || step + 1 >= steps {
+        if self.last_draw.is_some_and(|t| now - t < REFRESH) || steps.is_some_and(|s| step + 1 >= s) {
             return Ok(());
         }
         self.last_draw = Some(now);
-        let line = progress_line(step + 1, steps, now - self.started, &logs.logs()?, true);
+        let line = match steps {
+            Some(total) => progress_line(step + 1, total, now - self.started, &logs.logs()?, true),
+            None => unknown_length_line(step + 1, now - self.started, &logs.logs()?),
+        };
         if let Some(bar) = &self.bar {
             bar.set_position(step as u64 + 1);
             bar.set_message(line);
@@ -198,11 +217,12 @@ impl Callback for ProgbarLogger {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, logs: &mut Logs) -> Result<()> {
         if self.verbose == Verbosity::Silent {
             return Ok(());
         }
-        let steps = self.params.map_or(0, |p| p.steps);
+        // A source of unknown length has its length now (Keras: the steps seen).
+        let steps = self.params.and_then(|p| p.steps).unwrap_or(self.seen);
         let line = progress_line(steps, steps, self.started.elapsed(), logs, self.verbose == Verbosity::ProgressBar);
         match (&self.output, self.bar.take()) {
             (Output::Terminal(_), Some(bar)) => {

@@ -11,40 +11,17 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
-use crate::data::Mnist;
-use crate::precision::{Autocast, Precision, Tf32};
-use crate::{recipes, to_categorical, Error, FitConfig, Result, Sequential, Verbosity};
+use tch_keras::data::Mnist;
+use tch_keras::precision::{Autocast, Precision, Tf32};
+use tch_keras::{recipes, to_categorical, Error, FitConfig, Result, Sequential, Verbosity};
 
-/// Which recipe model to time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BenchModel {
-    /// The recipe's MLP.
-    Mlp,
-    /// The recipe's CNN.
-    Cnn,
-}
+use crate::recipe::Recipe;
 
-impl BenchModel {
-    fn name(self) -> &'static str {
-        match self {
-            BenchModel::Mlp => "mlp",
-            BenchModel::Cnn => "cnn",
-        }
-    }
-
-    fn sequential(self) -> Sequential {
-        match self {
-            BenchModel::Mlp => recipes::mnist_mlp(),
-            BenchModel::Cnn => recipes::mnist_cnn(),
-        }
-    }
-
-    fn input(self) -> Vec<i64> {
-        match self {
-            BenchModel::Mlp => vec![-1, 784],
-            BenchModel::Cnn => vec![-1, 1, 28, 28],
-        }
+/// The input shape each recipe model takes, with the batch axis.
+fn input(which: Recipe) -> Vec<i64> {
+    match which {
+        Recipe::Mlp => vec![-1, 784],
+        Recipe::Cnn => vec![-1, 1, 28, 28],
     }
 }
 
@@ -52,7 +29,7 @@ impl BenchModel {
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
     /// Models to time.
-    pub models: Vec<BenchModel>,
+    pub models: Vec<Recipe>,
     /// Batch sizes to time each model at.
     pub batch_sizes: Vec<usize>,
     /// Where to run.
@@ -143,7 +120,7 @@ fn time_fit(model: &mut Sequential, x: &Tensor, y: &Tensor, batch: usize, warmup
 /// The same model, written directly against `tch::nn` with tch's own Adam: the baseline a
 /// user would hand-write. Same device-side shuffle and on-device loss/accuracy sums.
 fn time_raw(
-    which: BenchModel,
+    which: Recipe,
     precision: Precision,
     (x, y): (&Tensor, &Tensor),
     batch: usize,
@@ -154,13 +131,13 @@ fn time_raw(
     let vs = nn::VarStore::new(device);
     let root = vs.root();
     let net = match which {
-        BenchModel::Mlp => nn::seq()
+        Recipe::Mlp => nn::seq()
             .add(nn::linear(&root / "l0", 784, 32, Default::default()))
             .add_fn(|t| t.relu())
             .add(nn::linear(&root / "l1", 32, 16, Default::default()))
             .add_fn(|t| t.relu())
             .add(nn::linear(&root / "l2", 16, 10, Default::default())),
-        BenchModel::Cnn => nn::seq()
+        Recipe::Cnn => nn::seq()
             .add(nn::conv2d(&root / "c0", 1, 25, 4, Default::default()))
             .add_fn(|t| t.relu().max_pool2d_default(2))
             .add(nn::conv2d(&root / "c1", 25, 50, 5, Default::default()))
@@ -214,18 +191,17 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
     let mut rows = Vec::new();
     let y = to_categorical(&data.train_labels, 10)?.f_to_device(opts.device)?;
     for &which in &opts.models {
-        let x = data.train_images.f_reshape(which.input())?.f_to_device(opts.device)?;
+        let x = data.train_images.f_reshape(input(which))?.f_to_device(opts.device)?;
         for &batch in &opts.batch_sizes {
             let available = (x.size()[0] as usize).checked_div(batch).unwrap_or(0);
             let (steps, warmup) = (opts.steps.min(available), opts.warmup_steps.min(available));
             if steps == 0 {
-                return Err(Error::invalid(
-                    "bench",
-                    format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
-                ));
+                return Err(Error::InvalidArgument {
+                    name: "bench",
+                    message: format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
+                });
             }
-            let mut model =
-                which.sequential().device(opts.device).precision(opts.precision).run_eagerly(opts.run_eagerly);
+            let mut model = which.model().device(opts.device).precision(opts.precision).run_eagerly(opts.run_eagerly);
             recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
             let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
             for _ in 0..opts.repeats.max(1) {
@@ -251,11 +227,11 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
         }
     }
     Ok(BenchReport {
-        device: crate::device_name(opts.device),
+        device: tch_keras::device_name(opts.device),
         threads: tch::get_num_threads(),
         precision: opts.precision,
-        tf32: crate::precision::tf32()?,
-        cudnn_benchmark: crate::precision::cudnn_benchmark(),
+        tf32: tch_keras::precision::tf32()?,
+        cudnn_benchmark: tch_keras::precision::cudnn_benchmark(),
         run_eagerly: opts.run_eagerly,
         rows,
     })

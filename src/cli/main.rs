@@ -1,20 +1,25 @@
 //! `tch-keras`: trains the cookbook recipe's models on MNIST or Fashion-MNIST from the command
 //! line, through the library's Keras-shaped API.
-use std::path::PathBuf;
+mod bench;
+mod recipe;
+mod report;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
 use tch::{Device, Tensor};
-use tch_keras::bench::{BenchModel, BenchOptions};
 use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
-use tch_keras::data::{self, DatasetKind};
+use tch_keras::data::{self, DatasetKind, Mnist};
 use tch_keras::precision::{self, Tf32};
 use tch_keras::{
-    device_name, load_model, recipes, to_categorical, Callback, FitConfig, Logs, Precision, Sequential, Verbosity,
+    device_name, load_model, recipes, to_categorical, Callback, FitConfig, Precision, Sequential, Verbosity,
 };
+
+use crate::bench::BenchOptions;
+use crate::recipe::Recipe;
+use crate::report::{EpochTimer, Report};
 
 /// Train the Keras cookbook's MNIST models from Rust on LibTorch.
 ///
@@ -26,8 +31,8 @@ struct Opts {
     #[command(subcommand)]
     command: Option<Command>,
     /// Which recipe model to train.
-    #[arg(long, value_enum, default_value_t = ModelArg::Cnn)]
-    model: ModelArg,
+    #[arg(long, value_enum, default_value_t = Recipe::Cnn)]
+    model: Recipe,
     /// Which data set to train on.
     #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
     dataset: DatasetArg,
@@ -143,7 +148,7 @@ enum Command {
 struct BenchArgs {
     /// Models to time.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "mlp,cnn")]
-    models: Vec<ModelArg>,
+    models: Vec<Recipe>,
     /// Batch sizes to time.
     #[arg(long, value_delimiter = ',', default_value = "64,256,1024", value_parser = clap::value_parser!(u64).range(1..))]
     batch_sizes: Vec<u64>,
@@ -177,14 +182,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     args.speed.apply()?;
     let ds = data::load(DatasetKind::Mnist, args.data_dir.as_deref())?;
     let opts = BenchOptions {
-        models: args
-            .models
-            .iter()
-            .map(|m| match m {
-                ModelArg::Mlp => BenchModel::Mlp,
-                ModelArg::Cnn => BenchModel::Cnn,
-            })
-            .collect(),
+        models: args.models.clone(),
         batch_sizes: args.batch_sizes.iter().map(|&b| b as usize).collect(),
         device,
         warmup_steps: args.warmup as usize,
@@ -194,21 +192,13 @@ fn bench(args: BenchArgs) -> Result<()> {
         precision: args.speed.precision.unwrap_or_default(),
         run_eagerly: args.speed.run_eagerly,
     };
-    let report = tch_keras::bench::run(&ds, &opts)?;
-    print!("{}", tch_keras::bench::markdown(&report));
+    let report = bench::run(&ds, &opts)?;
+    print!("{}", bench::markdown(&report));
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)? + "\n";
         std::fs::write(path, json).with_context(|| format!("could not write the report to {}", path.display()))?;
     }
     Ok(())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ModelArg {
-    /// Dense(32, relu) -> Dense(16, relu) -> Dense(10, softmax).
-    Mlp,
-    /// Conv2D(25, 4x4) -> MaxPool -> Conv2D(50, 5x5) -> MaxPool -> Flatten -> Dense(10).
-    Cnn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -274,57 +264,102 @@ fn resolve_device(arg: DeviceArg) -> Result<Device> {
     }
 }
 
-/// Records each epoch's wall time for the report.
-#[derive(Default)]
-struct EpochTimer {
-    started: Option<Instant>,
-    seconds: Vec<f64>,
-}
-
-impl Callback for EpochTimer {
-    fn on_epoch_begin(&mut self, _model: &mut Sequential, _epoch: usize) -> tch_keras::Result<()> {
-        self.started = Some(Instant::now());
-        Ok(())
-    }
-    fn on_epoch_end(&mut self, _model: &mut Sequential, _epoch: usize, _logs: &Logs) -> tch_keras::Result<()> {
-        if let Some(t) = self.started.take() {
-            self.seconds.push(t.elapsed().as_secs_f64());
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct History {
-    loss: Vec<f64>,
-    accuracy: Vec<f64>,
-    val_loss: Vec<f64>,
-    val_accuracy: Vec<f64>,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    model: String,
-    dataset: &'static str,
-    device: String,
-    params: i64,
-    epochs: usize,
-    batch_size: u64,
-    learning_rate: f64,
-    seed: u64,
-    precision: Precision,
-    tf32: Tf32,
-    cudnn_benchmark: bool,
-    cuda_graph_replays: u64,
-    epoch_seconds: Vec<f64>,
-    history: History,
-    test_loss: f64,
-    test_accuracy: f64,
-    peak_rss_mib: Option<f64>,
-}
-
-fn path_str(p: &std::path::Path) -> Result<&str> {
+fn path_str(p: &Path) -> Result<&str> {
     p.to_str().with_context(|| format!("{} is not valid UTF-8", p.display()))
+}
+
+/// How a training run goes: where its epochs start and end, its batch size, whether it
+/// validates.
+#[derive(Debug)]
+struct Plan {
+    initial_epoch: usize,
+    total_epochs: usize,
+    batch_size: usize,
+    validate: bool,
+}
+
+impl Plan {
+    /// What callbacks watch: `val_loss` with validation, else `loss`.
+    fn monitor(&self) -> &'static str {
+        if self.validate {
+            "val_loss"
+        } else {
+            "loss"
+        }
+    }
+}
+
+/// The model to train and its plan: a recipe's fresh model, or one loaded with --load or
+/// --resume (whose defaults are those of the run that saved it).
+fn prepare_model(opts: &Opts, device: Device) -> Result<(Sequential, Plan)> {
+    let resume_file = opts.resume.as_ref().map(|d| d.join("last.safetensors"));
+    let (mut model, batch, validate, epochs) = match opts.load.as_ref().or(resume_file.as_ref()) {
+        Some(path) => {
+            let model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
+            if model.compiled().is_none() {
+                bail!("{} holds no compile settings; save it with --save after training", path.display());
+            }
+            let last = model.last_fit();
+            let batch = last.map_or(32, |f| f.batch_size);
+            let epochs = if opts.resume.is_some() { last.map_or(0, |f| f.epochs) } else { 0 };
+            (model, batch, last.is_none_or(|f| f.validation), epochs)
+        }
+        None => {
+            let recipe = opts.model;
+            let mut model = recipe.model().device(device).seed(opts.seed);
+            recipes::compile_classifier(&mut model, opts.lr, "accuracy")?;
+            (model, recipe.batch_size(), recipe.validates(), recipe.epochs())
+        }
+    };
+    if let Some(p) = opts.speed.precision {
+        model.set_precision(p);
+    }
+    model.set_run_eagerly(opts.speed.run_eagerly);
+    let requested = opts.epochs.unwrap_or(epochs);
+    // --resume trains up to the requested total; --load trains that many more epochs.
+    let initial_epoch = model.epochs_done();
+    let total_epochs = if opts.resume.is_some() { requested.max(initial_epoch) } else { initial_epoch + requested };
+    let batch_size = opts.batch_size.map_or(batch, |b| b as usize);
+    let validate = validate && !opts.no_validation;
+    Ok((model, Plan { initial_epoch, total_epochs, batch_size, validate }))
+}
+
+/// The callbacks the flags ask for (checkpoints, CSV log, early stopping).
+fn flag_callbacks(opts: &Opts, plan: &Plan) -> Result<Vec<Box<dyn Callback>>> {
+    let mut out: Vec<Box<dyn Callback>> = Vec::new();
+    if let Some(dir) = opts.checkpoint_dir.as_ref().or(opts.resume.as_ref()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create the checkpoint folder {}", dir.display()))?;
+        out.push(Box::new(ModelCheckpoint::new(path_str(&dir.join("last.safetensors"))?)?));
+        out.push(Box::new(
+            ModelCheckpoint::new(path_str(&dir.join("best.safetensors"))?)?
+                .monitor(plan.monitor())
+                .save_best_only(true),
+        ));
+    }
+    if let Some(path) = &opts.csv {
+        out.push(Box::new(CsvLogger::new(path).append(opts.resume.is_some())));
+    }
+    if let Some(patience) = opts.early_stopping {
+        out.push(Box::new(EarlyStopping::new(plan.monitor(), patience).restore_best_weights(true)));
+    }
+    Ok(out)
+}
+
+/// The data set's images in the model's input shape, and one-hot labels.
+fn model_data(ds: &Mnist, model: &Sequential) -> Result<[Tensor; 4]> {
+    let input: Vec<i64> = model.get_input_shape().map(<[i64]>::to_vec).unwrap_or_default();
+    let shape = |t: &Tensor| -> Result<Tensor> {
+        let mut s = vec![t.size()[0]];
+        s.extend_from_slice(&input);
+        Ok(t.f_reshape(s)?)
+    };
+    Ok([
+        shape(&ds.train_images)?,
+        to_categorical(&ds.train_labels, 10)?,
+        shape(&ds.test_images)?,
+        to_categorical(&ds.test_labels, 10)?,
+    ])
 }
 
 fn run(mut opts: Opts) -> Result<()> {
@@ -335,134 +370,78 @@ fn run(mut opts: Opts) -> Result<()> {
     opts.speed.apply()?;
     let kind = DatasetKind::from(opts.dataset);
     let ds = data::load(kind, opts.data_dir.as_deref())?;
-    let resume_file = opts.resume.as_ref().map(|d| d.join("last.safetensors"));
-    let (mut model, default_epochs, default_batch) = match (&opts.load, &resume_file) {
-        (Some(path), _) | (None, Some(path)) => {
-            let model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
-            if model.compiled().is_none() {
-                bail!("{} holds no compile settings; save it with --save after training", path.display());
-            }
-            let mlp = model.get_input_shape().is_some_and(|s| s.len() == 1);
-            (model, if mlp { 5 } else { 3 }, if mlp { 32 } else { 64 })
-        }
-        (None, None) => {
-            let (model, epochs, batch) = match opts.model {
-                ModelArg::Mlp => (recipes::mnist_mlp(), 5, 32),
-                ModelArg::Cnn => (recipes::mnist_cnn(), 3, 64),
-            };
-            let mut model = model.device(device).seed(opts.seed);
-            recipes::compile_classifier(&mut model, opts.lr, "accuracy")?;
-            (model, epochs, batch)
-        }
-    };
-    if let Some(p) = opts.speed.precision {
-        model.set_precision(p);
-    }
-    model.set_run_eagerly(opts.speed.run_eagerly);
-    let batch_size = opts.batch_size.unwrap_or(default_batch);
-    let requested = opts.epochs.unwrap_or(if opts.load.is_some() { 0 } else { default_epochs });
-    // --resume trains up to the requested total; --load trains that many more epochs.
-    let initial_epoch = model.epochs_done();
-    let total_epochs = if opts.resume.is_some() { requested.max(initial_epoch) } else { initial_epoch + requested };
-
-    let input: Vec<i64> = model.get_input_shape().map(<[i64]>::to_vec).unwrap_or_default();
-    let shape = |t: &Tensor| -> Result<Tensor> {
-        let mut s = vec![t.size()[0]];
-        s.extend_from_slice(&input);
-        Ok(t.f_reshape(s)?)
-    };
-    let (x_train, x_test) = (shape(&ds.train_images)?, shape(&ds.test_images)?);
-    let y_train = to_categorical(&ds.train_labels, 10)?;
-    let y_test = to_categorical(&ds.test_labels, 10)?;
+    let (mut model, plan) = prepare_model(&opts, device)?;
+    let [x_train, y_train, x_test, y_test] = model_data(&ds, &model)?;
     let params = model.count_params()?;
-    let name = model.model_name().to_string();
-    let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
     if opts.verbose > 0 {
         eprintln!(
-            "Training the recipe's {name} ({params} parameters) on {kind} on {}{}",
+            "Training the recipe's {} ({params} parameters) on {kind} on {}{}",
+            model.model_name(),
             device_name(device),
             if model.model_precision() == Precision::Bf16 { " in bf16 mixed precision" } else { "" }
         );
     }
-    let validate = name != "mlp" && !opts.no_validation;
-    let monitor = if validate { "val_loss" } else { "loss" };
-
     let mut timer = EpochTimer::default();
-    let mut extra: Vec<Box<dyn Callback>> = Vec::new();
-    if let Some(dir) = opts.checkpoint_dir.as_ref().or(opts.resume.as_ref()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create the checkpoint folder {}", dir.display()))?;
-        extra.push(Box::new(ModelCheckpoint::new(path_str(&dir.join("last.safetensors"))?)?));
-        extra.push(Box::new(
-            ModelCheckpoint::new(path_str(&dir.join("best.safetensors"))?)?.monitor(monitor).save_best_only(true),
-        ));
-    }
-    if let Some(path) = &opts.csv {
-        extra.push(Box::new(CsvLogger::new(path).append(opts.resume.is_some())));
-    }
-    if let Some(patience) = opts.early_stopping {
-        extra.push(Box::new(EarlyStopping::new(monitor, patience).restore_best_weights(true)));
-    }
+    let mut extra = flag_callbacks(&opts, &plan)?;
     let mut callbacks: Vec<&mut dyn Callback> = vec![&mut timer];
     callbacks.extend(extra.iter_mut().map(|c| &mut **c as &mut dyn Callback));
-    let history = if total_epochs > initial_epoch {
-        model.fit(
-            &x_train,
-            &y_train,
-            FitConfig {
-                batch_size: batch_size as usize,
-                epochs: total_epochs,
-                initial_epoch,
-                validation_data: validate.then_some((&x_test, &y_test)),
-                callbacks,
-                verbose: Verbosity::from(opts.verbose),
-                ..Default::default()
-            },
-        )?
+    let history = if plan.total_epochs > plan.initial_epoch {
+        let config = FitConfig {
+            batch_size: plan.batch_size,
+            epochs: plan.total_epochs,
+            initial_epoch: plan.initial_epoch,
+            validation_data: plan.validate.then_some((&x_test, &y_test)),
+            callbacks,
+            verbose: Verbosity::from(opts.verbose),
+            ..Default::default()
+        };
+        model.fit(&x_train, &y_train, config)?
     } else {
         drop(callbacks);
         tch_keras::History::new()
     };
     let test = model.evaluate(&x_test, &y_test, 1024)?;
+    let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
     let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));
     println!("test loss: {test_loss:.4} - test accuracy: {test_accuracy:.4}");
     if let Some(path) = &opts.save {
         model.save(path).with_context(|| format!("could not save the model to {}", path.display()))?;
     }
     if let Some(path) = &opts.report {
-        let series = |k: &str| history.series(k).unwrap_or_default();
-        let report = Report {
-            model: name,
-            dataset: kind.name(),
-            device: device_name(device),
-            params,
-            epochs: history.epochs.len(),
-            batch_size,
-            learning_rate: model.learning_rate()?,
-            seed: model.model_seed(),
-            precision: model.model_precision(),
-            tf32: precision::tf32()?,
-            cudnn_benchmark: precision::cudnn_benchmark(),
-            cuda_graph_replays: model.cuda_graph_replays(),
-            epoch_seconds: timer.seconds,
-            history: History {
-                loss: series("loss"),
-                accuracy: series(&metric),
-                val_loss: series("val_loss"),
-                val_accuracy: series(&format!("val_{metric}")),
-            },
-            test_loss,
-            test_accuracy,
-            peak_rss_mib: tch_keras::bench::peak_rss_mib(),
-        };
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json + "\n")
-            .with_context(|| format!("could not write the report to {}", path.display()))?;
+        let report = Report::new(
+            &mut model,
+            kind,
+            plan.batch_size,
+            &history,
+            &metric,
+            timer.seconds,
+            (test_loss, test_accuracy),
+        )?;
+        report.write(path)?;
     }
     Ok(())
 }
 
+/// Prints the library's warnings on standard error, as `warning: ...` lines.
+struct StderrLogger;
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("{}: {}", record.level().as_str().to_lowercase(), record.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
+    static LOGGER: StderrLogger = StderrLogger;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
     let opts = Opts::parse();
     match run(opts) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,82 @@
+//! What a step computes from a batch: outputs, loss, the loss and metric sums, the gradient.
+use tch::{Kind, Tensor};
+
+use crate::logs::LogLayout;
+use crate::train::state::TrainState;
+use crate::{Activation, Error, Loss, MetricKind, Result, Sequential};
+
+impl Sequential {
+    pub(crate) fn train_state(&self, action: &'static str) -> Result<&TrainState> {
+        self.train.as_ref().ok_or(Error::NotCompiled { action })
+    }
+
+    pub(crate) fn train_state_mut(&mut self, action: &'static str) -> Result<&mut TrainState> {
+        self.train.as_mut().ok_or(Error::NotCompiled { action })
+    }
+
+    /// The flat buffer of trainable parameters (a handle to the same storage).
+    pub(crate) fn flat(&self, action: &'static str) -> Result<Tensor> {
+        Ok(self.built(action)?.flat.shallow_clone())
+    }
+
+    /// Where the logged values live in the step's sums.
+    pub(crate) fn log_layout(&self) -> Result<LogLayout> {
+        Ok(LogLayout::new(&self.train_state("fit")?.metrics))
+    }
+
+    /// Per-batch `[loss * n, metric states...]` on the device, and the loss for backward.
+    /// `loss_kind` is the compiled loss, or its sparse equivalent (see [`Self::step_targets`]).
+    pub(crate) fn batch_sums(
+        &self,
+        xb: &Tensor,
+        yb: &Tensor,
+        train: bool,
+        loss_kind: Loss,
+    ) -> Result<(Tensor, Tensor)> {
+        let state = self.train_state("fit")?;
+        let (raw, act) = self.forward_raw(xb, train)?;
+        let logits = loss_kind.uses_logits(act);
+        let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
+        let loss = loss_kind.compute(&pred, yb, logits)?;
+        let n = xb.size()[0] as f64;
+        let sums = tch::no_grad(|| -> Result<Tensor> {
+            let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?.f_reshape([1])?];
+            for m in &state.metrics {
+                parts.push(m.batch_state(&raw.f_detach()?, act, yb, loss_kind)?);
+            }
+            Ok(Tensor::f_cat(&parts, 0)?)
+        })?;
+        Ok((loss, sums))
+    }
+
+    /// The batch's sums (see [`Self::batch_sums`]) and the loss's gradient, laid end to end like
+    /// the flat parameter buffer. Gradients come back as new tensors (nothing accumulates in
+    /// `.grad`, so nothing needs zeroing).
+    pub(crate) fn batch_gradient(&self, xb: &Tensor, yb: &Tensor, loss_kind: Loss) -> Result<(Tensor, Tensor)> {
+        let (loss, sums) = self.batch_sums(xb, yb, true, loss_kind)?;
+        let built = self.built("fit")?;
+        let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
+        Ok((sums, crate::flat::flat_gradient(&grads, &built.orders)?))
+    }
+
+    /// The targets and loss the training step computes with. Exactly one-hot targets for a
+    /// softmax model trained with categorical cross-entropy and only accuracy metrics are
+    /// turned into class indices once, and the sparse loss is used: the same values and
+    /// gradients (`-log p[label]`) with fewer kernels per step.
+    pub(crate) fn step_targets(&self, y: Tensor) -> Result<(Tensor, Loss)> {
+        let state = self.train_state("fit")?;
+        let last = self.built("fit")?.activations.last().copied().unwrap_or_default();
+        let eligible = state.loss == Loss::CategoricalCrossentropy
+            && last == Activation::Softmax
+            && state.metrics.iter().all(|m| m.kind == MetricKind::Accuracy)
+            && y.dim() == 2;
+        if eligible {
+            let binary = y.f_eq(0.0)?.f_logical_or(&y.f_eq(1.0)?)?.f_all()?.int64_value(&[]) == 1;
+            let one_per_row = y.f_sum_dim_intlist(1, false, Kind::Float)?.f_eq(1.0)?.f_all()?.int64_value(&[]) == 1;
+            if binary && one_per_row {
+                return Ok((y.f_argmax(1, false)?, Loss::SparseCategoricalCrossentropy));
+            }
+        }
+        Ok((y, state.loss))
+    }
+}

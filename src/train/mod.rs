@@ -1,0 +1,350 @@
+//! Training: `fit`, `evaluate` and `predict`, and the parts the training loop is made of.
+//!
+//! - [`source`]: a [`BatchSource`] turns data into batches, one epoch at a time
+//!   ([`TensorSource`] keeps tensors on the device and batches them there).
+//! - `step`: a step runner runs one training step (eager, or a CUDA graph replay).
+//! - [`reducer`]: a [`GradientReducer`] combines gradients and log sums across processes
+//!   between the backward pass and the update (none for a single process).
+//! - `epochs`: the loop itself, which calls the callbacks and never prints.
+//!
+//! Loss and metric sums accumulate on the device and are read only at epoch end or when a
+//! callback asks (the progress bar, ten times a second).
+mod compute;
+mod epochs;
+pub mod reducer;
+pub(crate) mod seed;
+pub mod source;
+pub(crate) mod state;
+mod step;
+
+use tch::Tensor;
+
+pub use reducer::GradientReducer;
+pub use source::{Batch, BatchSource, Batches, ShardMode, TensorSource};
+pub use state::FitSettings;
+
+use crate::callbacks::{Callback, History, ProgbarLogger, Verbosity};
+use crate::error::full_shape;
+use crate::{Error, Logs, Result, Sequential};
+
+/// Batch size used for validation inside `fit` unless set: evaluation has no gradients, so a
+/// large batch is faster and gives the same means.
+const EVAL_BATCH: usize = 1024;
+
+/// `fit`'s settings, with Keras's defaults (batch 32, 1 epoch, shuffling, progress bar).
+///
+/// ```
+/// # use tch::{Device, Kind, Tensor};
+/// # use tch_keras::{callbacks::TerminateOnNaN, Dense, FitConfig, Loss, Optimizer, Sequential, Verbosity};
+/// let (x, y) = (Tensor::rand([100, 4], (Kind::Float, Device::Cpu)), Tensor::rand([100, 1], (Kind::Float, Device::Cpu)));
+/// let (x_test, y_test) = (x.narrow(0, 0, 10), y.narrow(0, 0, 10));
+/// let mut model = Sequential::new().add(Dense::new(1));
+/// model.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![])?;
+/// let mut nan_guard = TerminateOnNaN::new();
+/// let history = model.fit(&x, &y, FitConfig {
+///     batch_size: 64,
+///     epochs: 3,
+///     validation_data: Some((&x_test, &y_test)),
+///     callbacks: vec![&mut nan_guard],
+///     verbose: Verbosity::Silent,
+///     ..Default::default()
+/// })?;
+/// assert_eq!(history.keys(), ["loss", "val_loss"]);
+/// # Ok::<(), tch_keras::Error>(())
+/// ```
+pub struct FitConfig<'a> {
+    /// Samples per gradient update (per process in data-parallel training); the last, partial
+    /// batch is trained too. Used by `fit` on tensors; a batch source batches itself.
+    pub batch_size: usize,
+    /// The epoch index to stop before (with `initial_epoch`, as in Keras).
+    pub epochs: usize,
+    /// The epoch to start at (for resuming).
+    pub initial_epoch: usize,
+    /// Reshuffle the training data at each epoch (seeded by the model's seed and the epoch).
+    pub shuffle: bool,
+    /// Data to evaluate at each epoch end; logged with the `val_` prefix.
+    pub validation_data: Option<(&'a Tensor, &'a Tensor)>,
+    /// A batch source to evaluate at each epoch end, instead of `validation_data`.
+    pub validation_source: Option<&'a mut dyn BatchSource>,
+    /// Fraction of the training data, taken from the end before shuffling, held out for
+    /// validation when `validation_data` is not given: `n - floor(n * (1 - split))` samples,
+    /// as Keras.
+    pub validation_split: f64,
+    /// Batch size for validation (default: the larger of `batch_size` and 1024).
+    pub validation_batch_size: Option<usize>,
+    /// The user's callbacks, called before the History and the progress bar.
+    pub callbacks: Vec<&'a mut dyn Callback>,
+    /// Progress display.
+    pub verbose: Verbosity,
+    /// Replaces the progress display made from `verbose` (e.g. to draw into a test terminal).
+    pub progress: Option<ProgbarLogger>,
+    /// Combines gradients across processes (data-parallel training); none by default.
+    pub reducer: Option<&'a mut dyn GradientReducer>,
+}
+
+impl Default for FitConfig<'_> {
+    fn default() -> Self {
+        Self {
+            batch_size: 32,
+            epochs: 1,
+            initial_epoch: 0,
+            shuffle: true,
+            validation_data: None,
+            validation_source: None,
+            validation_split: 0.0,
+            validation_batch_size: None,
+            callbacks: Vec::new(),
+            verbose: Verbosity::ProgressBar,
+            progress: None,
+            reducer: None,
+        }
+    }
+}
+
+fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size == 0 {
+        return Err(Error::invalid("batch_size", "must be at least 1"));
+    }
+    if i64::try_from(batch_size).is_err() {
+        return Err(Error::invalid("batch_size", format!("{batch_size} is too large")));
+    }
+    Ok(())
+}
+
+fn check_pair(x: &Tensor, y: &Tensor, what: &str) -> Result<i64> {
+    let (xs, ys) = (x.size(), y.size());
+    let n = xs.first().copied().unwrap_or(0);
+    if n == 0 {
+        return Err(Error::invalid(
+            "data",
+            format!("{what} x is empty (shape {}): there is nothing to train or evaluate on", full_shape(&xs)),
+        ));
+    }
+    if ys.first() != Some(&n) {
+        return Err(Error::invalid(
+            "data",
+            format!("{what} x has {n} samples but y has shape {}: give one target per sample", full_shape(&ys)),
+        ));
+    }
+    Ok(n)
+}
+
+/// Samples Keras's `validation_split` holds out of `n`: `n - floor(n * (1 - fraction))`.
+fn validation_count(n: i64, fraction: f64) -> i64 {
+    n - ((n as f64) * (1.0 - fraction)).floor() as i64
+}
+
+/// Holds out the last `fraction` of `(x, y)` for validation, as Keras's `validation_split`.
+#[allow(clippy::type_complexity)]
+fn split_validation(x: Tensor, y: Tensor, n: i64, fraction: f64) -> Result<(Tensor, Tensor, Option<(Tensor, Tensor)>)> {
+    if fraction == 0.0 {
+        return Ok((x, y, None));
+    }
+    let n_val = validation_count(n, fraction);
+    let n_train = n - n_val;
+    if n_val == 0 || n_train == 0 {
+        return Err(Error::invalid(
+            "validation_split",
+            format!("{fraction} of {n} samples leaves an empty training or validation set"),
+        ));
+    }
+    let val = (x.f_narrow(0, n_train, n_val)?, y.f_narrow(0, n_train, n_val)?);
+    Ok((x.f_narrow(0, 0, n_train)?, y.f_narrow(0, 0, n_train)?, Some(val)))
+}
+
+/// The reducer of a single process: nothing to combine.
+pub(crate) struct SingleProcess;
+
+impl GradientReducer for SingleProcess {
+    fn reduce_step(&mut self, _grad: &mut Tensor, _sums: &mut Tensor) -> Result<()> {
+        Ok(())
+    }
+    fn capturable(&self) -> bool {
+        true
+    }
+}
+
+impl Sequential {
+    /// Trains the model on tensors. Builds it first if needed, from the data's per-sample
+    /// shape. Returns the History of this call's epochs.
+    pub fn fit(&mut self, x: &Tensor, y: &Tensor, mut config: FitConfig<'_>) -> Result<History> {
+        let loss = self.train_state("fit")?.loss;
+        check_batch_size(config.batch_size)?;
+        let split = config.validation_split;
+        if !(0.0..1.0).contains(&split) {
+            return Err(Error::invalid("validation_split", format!("must be in [0, 1), got {split}")));
+        }
+        let n_all = check_pair(x, y, "training")?;
+        if self.built.is_none() {
+            let shape = self.input_shape.clone().unwrap_or_else(|| x.size()[1..].to_vec());
+            self.build_for(&shape)?;
+        }
+        let output = self.output_shape()?;
+        let x = self.prepare_inputs(x, "x")?;
+        let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
+        let (x, y, split_off) = match config.validation_data {
+            Some(_) => (x, y, None),
+            None => split_validation(x, y, n_all, split)?,
+        };
+        let (y, train_loss) = self.step_targets(y)?;
+        let validates = config.validation_data.is_some() || split_off.is_some();
+        self.train_state_mut("fit")?.fit_settings =
+            Some(FitSettings { batch_size: config.batch_size, epochs: config.epochs, validation: validates });
+        let mut train = TensorSource::new(x, Some(y), config.batch_size)?;
+        if config.shuffle {
+            train = train.shuffled(self.seed);
+        }
+        let val_batch = config.validation_batch_size.unwrap_or(config.batch_size.max(EVAL_BATCH));
+        check_batch_size(val_batch)?;
+        let validation = match (config.validation_data.take(), split_off) {
+            (Some((vx, vy)), _) => Some(self.tensor_source(vx, vy, val_batch, "validation")?),
+            (None, Some((vx, vy))) => {
+                let (vy, vloss) = self.step_targets(vy)?;
+                Some((TensorSource::new(vx, Some(vy), val_batch)?.shard_mode(ShardMode::Exact), vloss))
+            }
+            (None, None) => None,
+        };
+        let mut validation = validation;
+        let val = validation.as_mut().map(|(s, l)| (s as &mut dyn BatchSource, *l));
+        self.run_fit(&mut train, train_loss, val, config)
+    }
+
+    /// The settings of the last `fit` on tensors (also restored by
+    /// [`load_model`](crate::load_model)), to resume a run with them.
+    pub fn last_fit(&self) -> Option<FitSettings> {
+        self.train.as_ref().and_then(|t| t.fit_settings)
+    }
+
+    /// Trains the model on batches from `source` (see [`BatchSource`]); `batch_size` and
+    /// `shuffle` in `config` are the source's business and are ignored. The model must be
+    /// built (give it an input shape). Validation comes from `config.validation_source` or
+    /// `config.validation_data`.
+    pub fn fit_source(&mut self, source: &mut dyn BatchSource, mut config: FitConfig<'_>) -> Result<History> {
+        let loss = self.train_state("fit")?.loss;
+        self.ensure_built("fit")?;
+        let val_batch = config.validation_batch_size.unwrap_or(EVAL_BATCH);
+        check_batch_size(val_batch)?;
+        let mut tensors = match config.validation_data.take() {
+            Some((vx, vy)) => Some(self.tensor_source(vx, vy, val_batch, "validation")?),
+            None => None,
+        };
+        let mut given = config.validation_source.take();
+        let val: Option<(&mut dyn BatchSource, crate::Loss)> = match (given.as_deref_mut(), tensors.as_mut()) {
+            (Some(s), _) => Some((s, loss)),
+            (None, Some((s, l))) => Some((s, *l)),
+            (None, None) => None,
+        };
+        self.run_fit(source, loss, val, config)
+    }
+
+    /// Checks and moves `(x, y)` to the device as an unshuffled source, with the loss it is
+    /// evaluated with.
+    fn tensor_source(&self, x: &Tensor, y: &Tensor, batch: usize, what: &str) -> Result<(TensorSource, crate::Loss)> {
+        let loss = self.train_state("evaluate")?.loss;
+        check_pair(x, y, what)?;
+        let output = self.output_shape()?;
+        let x = self.prepare_inputs(x, if what == "validation" { "validation x" } else { "x" })?;
+        let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
+        let (y, loss) = self.step_targets(y)?;
+        Ok((TensorSource::new(x, Some(y), batch)?.shard_mode(ShardMode::Exact), loss))
+    }
+
+    /// The loss and metrics on `(x, y)`, in evaluation mode without gradients.
+    pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Logs> {
+        self.evaluate_with(x, y, batch_size, Vec::new())
+    }
+
+    /// `evaluate`, calling `on_test_begin` and `on_test_end` on `callbacks`.
+    pub fn evaluate_with(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        batch_size: usize,
+        callbacks: Vec<&mut dyn Callback>,
+    ) -> Result<Logs> {
+        self.train_state("evaluate")?;
+        check_batch_size(batch_size)?;
+        self.ensure_built("evaluate")?;
+        let (mut source, loss) = self.tensor_source(x, y, batch_size, "evaluation")?;
+        self.evaluate_source_with(&mut source, loss, callbacks)
+    }
+
+    /// The loss and metrics on the batches of `source`, calling `on_test_begin` and
+    /// `on_test_end` on `callbacks`.
+    pub fn evaluate_source(&mut self, source: &mut dyn BatchSource, callbacks: Vec<&mut dyn Callback>) -> Result<Logs> {
+        let loss = self.train_state("evaluate")?.loss;
+        self.ensure_built("evaluate")?;
+        self.evaluate_source_with(source, loss, callbacks)
+    }
+
+    fn evaluate_source_with(
+        &mut self,
+        source: &mut dyn BatchSource,
+        loss: crate::Loss,
+        mut callbacks: Vec<&mut dyn Callback>,
+    ) -> Result<Logs> {
+        let mut list = crate::callbacks::CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
+        list.on_test_begin(self)?;
+        let logs = self.evaluate_batches(source, loss, &mut SingleProcess)?;
+        list.on_test_end(self, &logs)?;
+        Ok(logs)
+    }
+
+    /// The model's outputs for `x` (probabilities for a softmax model), in evaluation mode
+    /// without gradients, on the CPU.
+    pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.predict_with(x, batch_size, Vec::new())
+    }
+
+    /// `predict`, calling `on_predict_begin` and `on_predict_end` on `callbacks`.
+    pub fn predict_with(&mut self, x: &Tensor, batch_size: usize, callbacks: Vec<&mut dyn Callback>) -> Result<Tensor> {
+        check_batch_size(batch_size)?;
+        let n = x.size().first().copied().unwrap_or(0);
+        if n == 0 {
+            return Err(Error::invalid("data", "predict got an empty x: give at least one sample"));
+        }
+        self.ensure_built("predict")?;
+        let x = self.prepare_inputs(x, "x")?;
+        let mut source = TensorSource::new(x, None, batch_size)?;
+        self.predict_source(&mut source, callbacks)
+    }
+
+    /// The model's outputs for every batch of `source` (targets, if any, are ignored),
+    /// concatenated on the CPU.
+    pub fn predict_source(
+        &mut self,
+        source: &mut dyn BatchSource,
+        mut callbacks: Vec<&mut dyn Callback>,
+    ) -> Result<Tensor> {
+        self.ensure_built("predict")?;
+        let mut list = crate::callbacks::CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
+        list.on_predict_begin(self)?;
+        let out = {
+            let _guard = tch::no_grad_guard();
+            let mut parts = Vec::new();
+            for batch in source.epoch(0)? {
+                parts.push(self.forward_t(&batch?.x()?, false)?);
+            }
+            if parts.is_empty() {
+                return Err(Error::invalid("data", "the batch source yielded no batches to predict"));
+            }
+            Tensor::f_cat(&parts, 0)?.f_to_device(tch::Device::Cpu)?
+        };
+        list.on_predict_end(self)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validation_count;
+
+    #[test]
+    fn validation_split_holds_out_as_keras() {
+        // Keras: n - floor(n * (1 - split)).
+        assert_eq!(validation_count(10, 0.25), 3);
+        assert_eq!(validation_count(10, 0.2), 2);
+        assert_eq!(validation_count(60_000, 0.1), 6_000);
+        assert_eq!(validation_count(7, 0.5), 4);
+    }
+}
