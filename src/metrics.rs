@@ -132,6 +132,12 @@ impl MetricKind {
 }
 
 /// A metric and the name it is logged under.
+///
+/// Accepted difference from Keras 3: `"accuracy"` ([`MetricKind::Accuracy`]) picks binary,
+/// categorical or sparse accuracy from the compiled **loss** (binary cross-entropy, sparse
+/// categorical cross-entropy, anything else), where Keras picks it from the width of the output
+/// and the shape of the targets. Name the accuracy (`"binary_accuracy"`, or
+/// [`Metric::binary_accuracy`]) to choose it yourself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// What is computed.

@@ -117,7 +117,8 @@ fn format_field(v: f64, fmt: Option<&str>) -> String {
 /// ([`Sequential::save`]), which `load_model` can resume from. Files are written atomically.
 ///
 /// With `save_best_only` and a `monitor` key that is not in the logs, it warns once and saves
-/// every epoch, as Keras does, rather than losing every checkpoint to a typo.
+/// every epoch, as Keras does, rather than losing every checkpoint to a typo. (Accepted
+/// difference: in `auto` mode Keras raises for a key that is not a compiled metric.)
 #[derive(Debug)]
 pub struct ModelCheckpoint {
     template: PathTemplate,

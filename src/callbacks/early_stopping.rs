@@ -11,8 +11,9 @@ use crate::{Logs, Result, Sequential};
 /// monitored; with `restore_best_weights`, the best epoch's weights are restored when training
 /// ends, whatever ended it (this callback, another one, or the last epoch), as Keras 3 does.
 ///
-/// A `monitor` key missing from the logs warns once and is otherwise ignored (Keras raises no
-/// error either; it warns on every epoch).
+/// Accepted difference from Keras 3: a `monitor` key missing from the logs warns once and the
+/// epoch is ignored. Keras does the same in `min`/`max` mode, but in `auto` mode it raises a
+/// `ValueError` for a key that is neither a loss nor a compiled metric.
 #[derive(Debug)]
 pub struct EarlyStopping {
     /// The key watched (default `val_loss`).
