@@ -186,3 +186,65 @@ fn auto_mode_maximises_the_metrics_keras_marks_as_going_up() {
         assert_eq!(Mode::Auto.resolve(key), Mode::Min, "{key}");
     }
 }
+
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn model_checkpoint_saves_every_n_batches_across_epochs() {
+    let (x, y) = blobs();
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/b-{{epoch:02d}}-{{batch:02d}}-{{loss:.2f}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template).unwrap().save_every_batches(4).save_weights_only(true);
+    let config = FitConfig {
+        epochs: 3,
+        batch_size: 10,
+        verbose: Verbosity::Silent,
+        callbacks: vec![&mut ck],
+        ..Default::default()
+    };
+    m.fit(&x, &y, config).unwrap();
+    // Keras, 9 batches per epoch: b-01-04, b-01-08, b-02-03, b-02-07, b-03-02, b-03-06.
+    let names: Vec<String> = file_names(dir.path()).iter().map(|n| n[..7].to_string()).collect();
+    assert_eq!(names, ["b-01-04", "b-01-08", "b-02-03", "b-02-07", "b-03-02", "b-03-06"]);
+    // The running loss of the epoch so far is in the name.
+    assert!(file_names(dir.path()).iter().all(|n| n.ends_with(".safetensors") && n.len() > 20));
+    // A frequency of 0 batches is refused when training starts.
+    let mut zero = ModelCheckpoint::new(&template).unwrap().save_every_batches(0);
+    let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut zero], ..Default::default() };
+    assert!(m.fit(&x, &y, config).unwrap_err().to_string().contains("save_freq"));
+}
+
+#[test]
+fn model_checkpoint_initial_threshold_and_best_kept_across_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/t-{{epoch:02d}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template)
+        .unwrap()
+        .save_best_only(true)
+        .save_weights_only(true)
+        .mode(Mode::Min)
+        .initial_value_threshold(0.6);
+    let mut saved = Vec::new();
+    for values in [&[0.9, 0.7, 0.5, 0.55, 0.4][..], &[0.45, 0.3]] {
+        ck.on_train_begin(&mut m).unwrap();
+        for (epoch, v) in values.iter().enumerate() {
+            ck.on_epoch_begin(&mut m, epoch).unwrap();
+            let mut logs = Logs::new();
+            logs.insert("loss", 1.0);
+            logs.insert("val_loss", *v);
+            ck.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+        }
+        saved.push(ck.saved().iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect::<Vec<_>>());
+    }
+    // Keras: fit 1 ['t-03', 't-05']; fit 2 adds only 't-02' (0.45 does not beat fit 1's 0.4).
+    assert_eq!(saved[0], ["t-03.safetensors", "t-05.safetensors"]);
+    assert_eq!(saved[1], ["t-03.safetensors", "t-05.safetensors", "t-02.safetensors"]);
+    assert_eq!(ck.best(), Some(0.3));
+}

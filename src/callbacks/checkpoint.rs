@@ -1,9 +1,9 @@
-//! `ModelCheckpoint`: saves the model (or its weights) at epoch ends, to a path formatted from
-//! the epoch and the logs.
+//! `ModelCheckpoint`: saves the model (or its weights) at epoch ends or every N batches, to a
+//! path formatted from the epoch, the batch and the logs.
 use std::path::{Path, PathBuf};
 
 use super::monitor::{monitored_or, Mode};
-use super::Callback;
+use super::{BatchLogs, Callback};
 use crate::{Error, Logs, Result, Sequential};
 
 /// One piece of a path template.
@@ -15,7 +15,8 @@ enum Piece {
 }
 
 /// A path template such as `ckpt/model-{epoch:02d}-{val_loss:.4f}.safetensors`: `{epoch}` is
-/// the epoch counted from 1 (as Keras), any other name is a log key. Formats: `.Nf`
+/// the epoch counted from 1 (as Keras), `{batch}` the batch within the epoch counted from 1
+/// (when saving every N batches), any other name is a log key. Formats: `.Nf`
 /// (fixed decimals), `Nd` / `0Nd` (integers, zero-padded with `0`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathTemplate {
@@ -64,25 +65,32 @@ impl PathTemplate {
     /// Formats the path for `epoch` (from 0) and `logs`. A key absent from the logs is an error
     /// naming the keys that are present.
     pub fn format(&self, epoch: usize, logs: &Logs) -> Result<PathBuf> {
+        self.format_at(epoch, None, logs)
+    }
+
+    /// Formats the path for `epoch` and, when saving by batch, `batch` (both from 0; `{batch}`
+    /// is written from 1, and a `batch` key in the logs wins, as in Keras).
+    pub fn format_at(&self, epoch: usize, batch: Option<usize>, logs: &Logs) -> Result<PathBuf> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Field(key, fmt) => {
-                    let value = if key == "epoch" {
-                        (epoch + 1) as f64
-                    } else {
-                        logs.get(key).ok_or_else(|| {
+                    let value = match (key.as_str(), batch) {
+                        ("epoch", _) => (epoch + 1) as f64,
+                        ("batch", Some(b)) if logs.get("batch").is_none() => (b + 1) as f64,
+                        _ => logs.get(key).ok_or_else(|| {
                             let keys: Vec<&str> = logs.keys().collect();
+                            let batch = if batch.is_some() { "batch, " } else { "" };
                             Error::invalid(
                                 "filepath",
                                 format!(
-                                    "template '{}' names '{key}', which is not in the logs; available: epoch, {}",
+                                    "template '{}' names '{key}', which is not in the logs; available: epoch, {batch}{}",
                                     self.template,
                                     keys.join(", ")
                                 ),
                             )
-                        })?
+                        })?,
                     };
                     out.push_str(&format_field(value, fmt.as_deref()));
                 }
@@ -111,13 +119,26 @@ fn format_field(v: f64, fmt: Option<&str>) -> String {
     }
 }
 
-/// Saves the model at each epoch end (Keras's `ModelCheckpoint`). With `save_best_only`, only
-/// when `monitor` improves; with `save_weights_only`, only the weights
-/// ([`Sequential::save_weights`]), otherwise the whole model with its optimizer state
-/// ([`Sequential::save`]), which `load_model` can resume from. Files are written atomically.
+/// When [`ModelCheckpoint`] saves (Keras's `save_freq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SaveFreq {
+    /// At the end of every epoch (Keras's `"epoch"`).
+    #[default]
+    Epoch,
+    /// After every N training batches, counted across epochs (Keras's integer `save_freq`),
+    /// from the running logs of the epoch so far.
+    Batches(usize),
+}
+
+/// Saves the model at each epoch end, or every N batches (Keras's `ModelCheckpoint`). With
+/// `save_best_only`, only when `monitor` improves on the best value seen (which starts at
+/// `initial_value_threshold` if given, and is kept from one `fit` to the next, as in Keras);
+/// with `save_weights_only`, only the weights ([`Sequential::save_weights`]), otherwise the
+/// whole model with its optimizer state ([`Sequential::save`]), which `load_model` can resume
+/// from. Files are written atomically.
 ///
 /// With `save_best_only` and a `monitor` key that is not in the logs, it warns once and saves
-/// every epoch, as Keras does, rather than losing every checkpoint to a typo. (Accepted
+/// anyway, as Keras does, rather than losing every checkpoint to a typo. (Accepted
 /// difference: in `auto` mode Keras raises for a key that is not a compiled metric.)
 #[derive(Debug)]
 pub struct ModelCheckpoint {
@@ -130,7 +151,12 @@ pub struct ModelCheckpoint {
     pub save_best_only: bool,
     /// Save the weights alone.
     pub save_weights_only: bool,
-    best: f64,
+    /// When to save.
+    pub save_freq: SaveFreq,
+    best: Option<f64>,
+    epoch: usize,
+    batches_since_save: usize,
+    last_batch_seen: Option<usize>,
     saved: Vec<PathBuf>,
 }
 
@@ -143,7 +169,11 @@ impl ModelCheckpoint {
             mode: Mode::Auto,
             save_best_only: false,
             save_weights_only: false,
-            best: f64::INFINITY,
+            save_freq: SaveFreq::Epoch,
+            best: None,
+            epoch: 0,
+            batches_since_save: 0,
+            last_batch_seen: None,
             saved: Vec::new(),
         })
     }
@@ -167,9 +197,61 @@ impl ModelCheckpoint {
         self.save_weights_only = yes;
         self
     }
+    /// Saves at epoch ends or every N batches (`SaveFreq::Batches(0)` is refused when training
+    /// starts).
+    pub fn save_freq(mut self, freq: SaveFreq) -> Self {
+        self.save_freq = freq;
+        self
+    }
+    /// Saves after every `n` training batches, counted across epochs
+    /// (`save_freq(SaveFreq::Batches(n))`, Keras's `save_freq=n`).
+    pub fn save_every_batches(self, n: usize) -> Self {
+        self.save_freq(SaveFreq::Batches(n))
+    }
+    /// With `save_best_only`, the value the monitored key must beat for the first save
+    /// (Keras's `initial_value_threshold`).
+    pub fn initial_value_threshold(mut self, value: f64) -> Self {
+        self.best = Some(value);
+        self
+    }
+    /// The best monitored value so far (or the initial threshold).
+    pub fn best(&self) -> Option<f64> {
+        self.best
+    }
     /// The paths written, in order.
     pub fn saved(&self) -> &[PathBuf] {
         &self.saved
+    }
+
+    /// Saves to the path for (`epoch`, `batch`) if `save_best_only` allows it.
+    fn save(&mut self, model: &Sequential, epoch: usize, batch: Option<usize>, logs: &Logs) -> Result<()> {
+        let path = self.template.format_at(epoch, batch, logs)?;
+        if self.save_best_only {
+            let current = monitored_or("ModelCheckpoint", &self.monitor, logs, "; saving anyway");
+            if let Some(current) = current {
+                let mode = self.mode.resolve(&self.monitor);
+                if self.best.is_some_and(|best| !mode.improved(current, best, 0.0)) {
+                    return Ok(());
+                }
+                self.best = Some(current);
+            }
+        }
+        self.write(model, &path)
+    }
+
+    /// Keras's `_should_save_on_batch`: counts batches across epochs.
+    fn due_on_batch(&mut self, batch: usize, every: usize) -> bool {
+        let added = match self.last_batch_seen {
+            Some(last) if batch > last => batch - last,
+            _ => batch + 1, // a new epoch
+        };
+        self.batches_since_save += added;
+        self.last_batch_seen = Some(batch);
+        if self.batches_since_save >= every {
+            self.batches_since_save = 0;
+            return true;
+        }
+        false
     }
 
     fn write(&mut self, model: &Sequential, path: &Path) -> Result<()> {
@@ -188,21 +270,31 @@ impl ModelCheckpoint {
 
 impl Callback for ModelCheckpoint {
     fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
-        self.best = self.mode.resolve(&self.monitor).worst();
+        if self.save_freq == SaveFreq::Batches(0) {
+            return Err(Error::invalid("save_freq", "must be SaveFreq::Epoch or SaveFreq::Batches(n) with n >= 1"));
+        }
+        Ok(())
+    }
+
+    fn on_epoch_begin(&mut self, _model: &mut Sequential, epoch: usize) -> Result<()> {
+        self.epoch = epoch;
+        Ok(())
+    }
+
+    fn on_train_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        if let SaveFreq::Batches(every) = self.save_freq {
+            if self.due_on_batch(step, every) {
+                let logs = logs.logs()?;
+                self.save(model, self.epoch, Some(step), &logs)?;
+            }
+        }
         Ok(())
     }
 
     fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
-        let path = self.template.format(epoch, logs)?;
-        if self.save_best_only {
-            let current = monitored_or("ModelCheckpoint", &self.monitor, logs, "; saving every epoch instead");
-            if let Some(current) = current {
-                if !self.mode.resolve(&self.monitor).improved(current, self.best, 0.0) {
-                    return Ok(());
-                }
-                self.best = current;
-            }
+        if self.save_freq == SaveFreq::Epoch {
+            self.save(model, epoch, None, logs)?;
         }
-        self.write(model, &path)
+        Ok(())
     }
 }

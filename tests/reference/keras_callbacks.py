@@ -89,3 +89,29 @@ h = m.fit(xs, ys, epochs=5, batch_size=10, shuffle=False, verbose=0,
           callbacks=[keras.callbacks.TerminateOnNaN(), Ends()])
 print("terminate_on_nan quiet: epochs", h.epoch, "| on_train_end called:", Ends.train_end_called,
       "| iterations:", int(m.optimizer.iterations))
+
+# ModelCheckpoint(save_freq=4): every 4 batches, counted across epochs; {batch} from 1.
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    m.save_weights = lambda filepath, overwrite=True: open(filepath, "w").close()
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "b-{epoch:02d}-{batch:02d}.weights.h5"), save_freq=4, save_weights_only=True)
+    m.fit(np.concatenate([x, x, x])[:90], np.concatenate([y, y, y])[:90], epochs=3, batch_size=10,
+          verbose=0, callbacks=[ck])
+    print("checkpoint save_freq=4, 9 batches per epoch:", sorted(os.listdir(d)))
+
+# initial_value_threshold, and the best value kept from one fit to the next.
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    saved = []
+    m.save_weights = lambda filepath, overwrite=True: saved.append(os.path.basename(filepath))
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "t-{epoch:02d}.weights.h5"), save_best_only=True, save_weights_only=True,
+        mode="min", initial_value_threshold=0.6)
+    ck.set_model(m)
+    for run, values in enumerate([[0.9, 0.7, 0.5, 0.55, 0.4], [0.45, 0.3]]):
+        ck.on_train_begin()
+        for epoch, v in enumerate(values):
+            ck.on_epoch_begin(epoch)
+            ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
+        print(f"checkpoint initial_value_threshold=0.6, fit {run + 1}:", saved)
