@@ -54,12 +54,19 @@ pub enum MetricKind {
     ///
     /// Accepted difference from Keras 3, which picks binary, categorical or sparse accuracy from
     /// the shapes of the outputs and targets: a model with one output column trained with a
-    /// sparse loss gets sparse accuracy here. Name the accuracy (`"binary_accuracy"`) to choose.
+    /// sparse loss gets sparse accuracy here. Name the accuracy (`"binary_accuracy"`,
+    /// `"categorical_accuracy"`, `"sparse_categorical_accuracy"`) to choose.
     Accuracy,
     /// Mean absolute error.
     MeanAbsoluteError,
     /// Mean squared error.
     MeanSquaredError,
+    /// Whether the arg-max of the outputs is the arg-max of the one-hot (or soft) targets
+    /// (Keras's `CategoricalAccuracy`), whatever the loss.
+    CategoricalAccuracy,
+    /// Whether the arg-max of the outputs is the integer label (Keras's
+    /// `SparseCategoricalAccuracy`), whatever the loss.
+    SparseCategoricalAccuracy,
     /// Fraction of outputs on the right side of `threshold`: `y == (p > threshold)`, element
     /// by element, averaged per sample (Keras's `BinaryAccuracy`; targets must be 0 or 1).
     BinaryAccuracy {
@@ -136,8 +143,8 @@ impl MetricKind {
 /// Accepted difference from Keras 3: `"accuracy"` ([`MetricKind::Accuracy`]) picks binary,
 /// categorical or sparse accuracy from the compiled **loss** (binary cross-entropy, sparse
 /// categorical cross-entropy, anything else), where Keras picks it from the width of the output
-/// and the shape of the targets. Name the accuracy (`"binary_accuracy"`, or
-/// [`Metric::binary_accuracy`]) to choose it yourself.
+/// and the shape of the targets. Name the accuracy (`"binary_accuracy"`,
+/// `"categorical_accuracy"`, `"sparse_categorical_accuracy"`) to choose it yourself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// What is computed.
@@ -293,6 +300,18 @@ impl Metric {
                 };
                 per_sample_mean(correct.f_to_kind(Kind::Float)?)
             }
+            MetricKind::CategoricalAccuracy => {
+                if raw.size() != y.size() {
+                    return Err(self.shape_error(raw, y, "one-hot targets of the outputs' shape"));
+                }
+                per_sample_mean(raw.f_argmax(-1, false)?.f_eq_tensor(&y.f_argmax(-1, false)?)?.f_to_kind(Kind::Float)?)
+            }
+            MetricKind::SparseCategoricalAccuracy => {
+                if y.is_floating_point() || y.size().first() != Some(&n) || y.dim() != raw.dim() - 1 {
+                    return Err(self.shape_error(raw, y, "integer labels (sparse_categorical_crossentropy)"));
+                }
+                per_sample_mean(raw.f_argmax(-1, false)?.f_eq_tensor(y)?.f_to_kind(Kind::Float)?)
+            }
             MetricKind::BinaryAccuracy { threshold } => {
                 let out = act.apply(raw)?;
                 if out.size() != y.size() {
@@ -446,6 +465,8 @@ impl FromStr for Metric {
             "acc" | "accuracy" => MetricKind::Accuracy,
             "mae" | "mean_absolute_error" | "meanabsoluteerror" => MetricKind::MeanAbsoluteError,
             "mse" | "mean_squared_error" | "meansquarederror" => MetricKind::MeanSquaredError,
+            "categorical_accuracy" | "categoricalaccuracy" => MetricKind::CategoricalAccuracy,
+            "sparse_categorical_accuracy" | "sparsecategoricalaccuracy" => MetricKind::SparseCategoricalAccuracy,
             "binary_accuracy" | "binaryaccuracy" => MetricKind::BinaryAccuracy { threshold: 0.5 },
             "top_k_categorical_accuracy" | "topkcategoricalaccuracy" => MetricKind::TopKCategoricalAccuracy { k: 5 },
             "sparse_top_k_categorical_accuracy" | "sparsetopkcategoricalaccuracy" => {
@@ -459,7 +480,8 @@ impl FromStr for Metric {
                     what: "metric",
                     value: s.into(),
                     expected: "acc, accuracy, mae, mean_absolute_error, mse, mean_squared_error, \
-                               binary_accuracy, top_k_categorical_accuracy, \
+                               categorical_accuracy, sparse_categorical_accuracy, binary_accuracy, \
+                               top_k_categorical_accuracy, \
                                sparse_top_k_categorical_accuracy, precision, recall, auc"
                         .into(),
                 })

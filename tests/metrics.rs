@@ -239,3 +239,19 @@ fn metric_json_stays_readable_and_options_are_checked() {
     let err = m.evaluate(&matrix(&SCORES), &Tensor::from_slice(&LABELS), 4).unwrap_err().to_string();
     assert!(err.contains("precision") && err.contains("to_categorical"), "{err}");
 }
+
+#[test]
+fn named_categorical_accuracies_equal_keras() {
+    const LABELS2: [i64; 9] = [3, 0, 4, 1, 0, 2, 0, 2, 3];
+    let one_hot = Tensor::from_slice(&LABELS2).one_hot(5).to_kind(Kind::Float);
+    let mut m = identity(5, Loss::CategoricalCrossentropy, vec!["categorical_accuracy".parse().unwrap()]);
+    check(&m.evaluate(&matrix(&SCORES), &one_hot, 4).unwrap(), &[("categorical_accuracy", 0.777777791)]);
+    let mut m = identity(5, Loss::SparseCategoricalCrossentropy, vec!["sparse_categorical_accuracy".parse().unwrap()]);
+    check(
+        &m.evaluate(&matrix(&SCORES), &Tensor::from_slice(&LABELS2), 4).unwrap(),
+        &[("sparse_categorical_accuracy", 0.777777791)],
+    );
+    // Multi-hot targets: the first of the maxima is the class, as Keras's argmax.
+    let mut m = identity(3, Loss::BinaryCrossentropy, vec![Metric::new(MetricKind::CategoricalAccuracy, "cat")]);
+    check(&m.evaluate(&matrix(&P3), &matrix(&Y3), 3).unwrap(), &[("cat", 0.75)]);
+}

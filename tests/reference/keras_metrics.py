@@ -20,6 +20,7 @@ SCORES = np.array([[0.1, 0.5, 0.2, 0.9, 0.3], [0.6, 0.6, 0.1, 0.2, 0.6], [0.3, 0
                    [0.9, 0.8, 0.7, 0.6, 0.5], [0.2, 0.2, 0.2, 0.2, 0.2], [0.05, 0.1, 0.3, 0.2, 0.25],
                    [0.7, 0.1, 0.6, 0.3, 0.2], [0.4, 0.45, 0.5, 0.35, 0.3], [0.15, 0.9, 0.8, 0.85, 0.1]], "float32")
 LABELS = np.array([1, 4, 3, 4, 2, 0, 2, 1, 3])
+LABELS2 = np.array([3, 0, 4, 1, 0, 2, 0, 2, 3])
 
 
 def streamed(metric, y_true, y_pred, batch):
@@ -51,5 +52,8 @@ for name, metric, args in [
     ("top_3", M.TopKCategoricalAccuracy(k=3), (np.eye(5, dtype="float32")[LABELS], SCORES, 4)),
     ("sparse_top_2", M.SparseTopKCategoricalAccuracy(k=2), (LABELS, SCORES, 4)),
     ("sparse_top_1", M.SparseTopKCategoricalAccuracy(k=1), (LABELS, SCORES, 4)),
+    ("categorical_accuracy", M.CategoricalAccuracy(), (np.eye(5, dtype="float32")[LABELS2], SCORES, 4)),
+    ("sparse_categorical_accuracy", M.SparseCategoricalAccuracy(), (LABELS2, SCORES, 4)),
+    ("categorical_accuracy_multi_hot", M.CategoricalAccuracy(), (Y3, P3, 3)),
 ]:
     print(f"{name} = {streamed(metric, *args):.9g}")
