@@ -68,3 +68,47 @@ pub(crate) fn flat_gradient(grads: &[Tensor], orders: &[MemoryOrder]) -> Result<
     let parts = grads.iter().zip(orders).map(|(g, &o)| in_memory_order(g, o)).collect::<Result<Vec<_>>>()?;
     Ok(Tensor::f_cat(&parts, 0)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_become_views_of_one_buffer_with_their_values() {
+        let dense = Tensor::arange(6, (Kind::Float, Device::Cpu)).view([2, 3]).set_requires_grad(true);
+        let conv = Tensor::arange(24, (Kind::Float, Device::Cpu)).view([2, 3, 2, 2]).set_requires_grad(true);
+        let (before_d, before_c) = (dense.copy(), conv.copy());
+        let (flat, orders) = flatten(&[dense.shallow_clone(), conv.shallow_clone()], Device::Cpu).unwrap();
+        assert_eq!(flat.size(), [30]);
+        assert_eq!(orders, [None, Some([0, 2, 3, 1])]);
+        assert!(dense.equal(&before_d) && conv.equal(&before_c), "values changed");
+        assert!(dense.requires_grad() && conv.requires_grad());
+        // Writing the buffer changes the parameters: they share its storage.
+        let _ = tch::no_grad(|| flat.shallow_clone().fill_(1.0));
+        assert!(dense.equal(&Tensor::ones([2, 3], (Kind::Float, Device::Cpu))));
+        assert!(conv.equal(&Tensor::ones([2, 3, 2, 2], (Kind::Float, Device::Cpu))));
+    }
+
+    #[test]
+    fn channels_last_views_round_trip_through_the_memory_order() {
+        let t = Tensor::arange(24, (Kind::Float, Device::Cpu)).view([2, 3, 2, 2]);
+        let order = memory_order(&t.size(), Device::Cpu);
+        let flat = in_memory_order(&t, order).unwrap();
+        // Memory holds [out, kh, kw, in]: the first four numbers are out 0, kh 0, kw 0, in 0..3.
+        assert_eq!(Vec::<f32>::try_from(flat.narrow(0, 0, 3)).unwrap(), [0.0, 4.0, 8.0]);
+        assert!(view_of(&flat, &t.size(), order).unwrap().equal(&t));
+        assert_eq!(memory_order(&[3, 4], Device::Cpu), None);
+    }
+
+    #[test]
+    fn the_flat_gradient_follows_each_parameters_layout() {
+        let grads = [
+            Tensor::ones([2], (Kind::Float, Device::Cpu)),
+            Tensor::arange(24, (Kind::Float, Device::Cpu)).view([2, 3, 2, 2]),
+        ];
+        let orders = [None, Some([0, 2, 3, 1])];
+        let g = flat_gradient(&grads, &orders).unwrap();
+        assert_eq!(g.size(), [26]);
+        assert!(g.narrow(0, 2, 24).equal(&in_memory_order(&grads[1], orders[1]).unwrap()));
+    }
+}

@@ -46,6 +46,10 @@ pub use error::{Error, Result};
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
+pub use layers::{
+    AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
+    LayerNormalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
+};
 pub use logs::Logs;
 pub use losses::Loss;
 pub use metrics::{AucCurve, AucSummation, Metric, MetricKind};

@@ -33,6 +33,8 @@ pub struct Sequential {
     pub(crate) built: Option<Built>,
     /// What `compile` set and what training has done since.
     pub(crate) train: Option<TrainState>,
+    /// Strings saved with the model (see [`Self::set_metadata`]).
+    pub(crate) metadata: std::collections::BTreeMap<String, String>,
     /// Set by a callback to end training (Keras's `model.stop_training`): `fit` stops after the
     /// current batch. It is the one piece of run state on the model, kept here so callbacks
     /// write it as in Keras.
@@ -77,6 +79,7 @@ impl Sequential {
             run_eagerly: false,
             built: None,
             train: None,
+            metadata: Default::default(),
             stop_training: false,
         }
     }
@@ -162,6 +165,25 @@ impl Sequential {
     /// eagerly): tells whether `fit` used graphs.
     pub fn cuda_graph_replays(&self) -> u64 {
         self.train.as_ref().map_or(0, |t| t.graph_replays)
+    }
+
+    /// Training steps this model has captured in a CUDA graph: one per fit normally; a new
+    /// capture happens only when the parameter buffer or optimizer state moved (not when the
+    /// learning rate changes).
+    pub fn cuda_graph_captures(&self) -> u64 {
+        self.train.as_ref().map_or(0, |t| t.graph_captures)
+    }
+
+    /// Stores `value` under `key` with the model: [`save`](Self::save) writes it and
+    /// [`load_model`](crate::load_model) restores it (e.g. a training program's own state, so
+    /// a resumed run continues exactly).
+    pub fn set_metadata(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.metadata.insert(key.into(), value.into());
+    }
+
+    /// The strings stored with [`Self::set_metadata`].
+    pub fn metadata(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.metadata
     }
 
     /// Sets the model's name, shown by `summary`.
@@ -472,4 +494,23 @@ pub(crate) fn group(n: i64) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_sort_by_layer_number_then_name() {
+        let mut names = vec!["layers.10.bias", "layers.2.weight", "layers.2.bias", "layers.1.running_mean"];
+        names.sort_by_key(|n| variable_order(n));
+        assert_eq!(names, ["layers.1.running_mean", "layers.2.bias", "layers.2.weight", "layers.10.bias"]);
+    }
+
+    #[test]
+    fn counts_are_grouped_in_thousands() {
+        assert_eq!(group(7), "7");
+        assert_eq!(group(25_818), "25,818");
+        assert_eq!(group(1_234_567), "1,234,567");
+    }
 }

@@ -27,8 +27,10 @@ use crate::{Error, Loss, Metric, Optimizer, Precision, Result, Sequential};
 pub const MODEL_KEY: &str = "tch_keras.model";
 const FORMAT_VERSION: u32 = 1;
 
-/// Test hook: when this environment variable is set, a save aborts the process after the
-/// temporary file is written and flushed, before the rename (as a crash would).
+/// Test hook: when this environment variable is set (read once per process), a save aborts
+/// the process after the temporary file is written and flushed, before the rename (as a crash
+/// would).
+#[doc(hidden)]
 pub const CRASH_BEFORE_RENAME_ENV: &str = "TCH_KERAS_TEST_CRASH_BEFORE_RENAME";
 
 fn ckpt_error(path: &Path, message: impl Into<String>) -> Error {
@@ -53,7 +55,8 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(path, e));
     }
-    if std::env::var_os(CRASH_BEFORE_RENAME_ENV).is_some() {
+    static CRASH_BEFORE_RENAME: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *CRASH_BEFORE_RENAME.get_or_init(|| std::env::var_os(CRASH_BEFORE_RENAME_ENV).is_some()) {
         std::process::abort();
     }
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -176,6 +179,9 @@ pub struct ModelConfig {
     pub epochs_done: usize,
     /// Compile settings, when the model was compiled.
     pub compile: Option<CompileConfig>,
+    /// Strings stored with [`Sequential::set_metadata`].
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// A detached copy that shares no storage with `t`.
@@ -301,6 +307,7 @@ impl Sequential {
                 iterations: t.optimizer.iterations(),
                 fit: t.fit_settings,
             }),
+            metadata: self.metadata.clone(),
         })
     }
 
@@ -354,6 +361,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
     }
     model.build_for(&config.input_shape)?;
     model.assign_variables(path, &tensors)?;
+    model.metadata = config.metadata;
     if let Some(c) = config.compile {
         model.compile(c.optimizer, c.loss, c.metrics)?;
         let state = model.train_state_mut("load_model")?;

@@ -277,3 +277,46 @@ fn lambda_callback_runs_its_closures() {
     .unwrap();
     assert_eq!(*seen.borrow(), ["end 0 true", "end 1 true", "done 4"]);
 }
+
+/// Keras's learning-rate callbacks add `learning_rate` to the epoch logs (the rate the epoch
+/// trained with), so History and CSVLogger record it.
+#[test]
+fn learning_rate_callbacks_put_the_rate_in_history_and_csv() {
+    let (x, y) = blobs();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lr.csv");
+    let mut m = model();
+    let mut sched = LearningRateScheduler::new(|epoch, lr| if epoch == 0 { lr } else { lr * 0.5 });
+    let mut csv = CsvLogger::new(&path);
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig {
+                epochs: 3,
+                verbose: Verbosity::Silent,
+                callbacks: vec![&mut sched, &mut csv],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(h.series("learning_rate").unwrap(), [0.01, 0.005, 0.0025]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let column = rows[0].iter().position(|k| *k == "learning_rate").expect("no learning_rate column");
+    let logged: Vec<f64> = rows[1..].iter().map(|r| r[column].parse().unwrap()).collect();
+    assert_eq!(logged, [0.01, 0.005, 0.0025]);
+
+    // ReduceLROnPlateau logs the rate before reducing it: never improving by 10, patience 1.
+    let mut m = model();
+    let mut plateau = ReduceLROnPlateau::new("loss", 0.5, 1).min_delta(10.0);
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig { epochs: 3, verbose: Verbosity::Silent, callbacks: vec![&mut plateau], ..Default::default() },
+        )
+        .unwrap();
+    assert_eq!(h.series("learning_rate").unwrap(), [0.01, 0.01, 0.005]);
+    assert_eq!(m.learning_rate().unwrap(), 0.0025);
+}

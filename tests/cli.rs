@@ -176,7 +176,7 @@ fn checkpoints_resume_an_interrupted_run_and_csv_appends() {
     let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--checkpoint-dir", d, "--csv", c]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.join("last.safetensors").exists() && dir.join("best.safetensors").exists());
-    let o = run(&["--model", "mlp", "--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c]);
+    let o = run(&["--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("Epoch 2/2") && !stderr(&o).contains("Epoch 1/2"), "{}", stderr(&o));
     let text = std::fs::read_to_string(&csv).unwrap();

@@ -267,3 +267,56 @@ fn cuda_graph_training_matches_eager_steps() {
     graph_vs_eager(true, recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::F32, &x, &y);
     graph_vs_eager(true, recipes::mnist_cnn, Optimizer::adam(1e-3), Precision::Bf16, &x, &y);
 }
+
+/// A learning rate changed before every batch (a per-batch schedule) is read by the captured
+/// step from the device: one capture, a replay for every full batch after warm-up, and the
+/// same weights as eager steps under the same schedule.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn a_per_batch_schedule_replays_one_capture() {
+    let _serial = serial();
+    use tch_keras::callbacks::LambdaCallback;
+    let device = gpu();
+    let (x, y) = synthetic(1024, &[784]);
+    let mut init = recipes::mnist_mlp().seed(5);
+    init.build().unwrap();
+    let start = init.get_weights().unwrap();
+    let run = |eager: bool| {
+        let mut m = recipes::mnist_mlp().device(device).run_eagerly(eager);
+        recipes::compile_classifier(&mut m, 1e-3, "accuracy").unwrap();
+        m.set_weights(&start).unwrap();
+        let mut schedule = LambdaCallback::new().on_train_batch_begin(|m, _step| {
+            let lr = 1e-3 * 0.97f64.powi(m.iterations() as i32);
+            m.set_learning_rate(lr)
+        });
+        let h = m
+            .fit(
+                &x,
+                &y,
+                FitConfig {
+                    epochs: 2,
+                    batch_size: 128,
+                    callbacks: vec![&mut schedule],
+                    verbose: Verbosity::Silent,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
+        (h.series("loss").unwrap(), w, m.cuda_graph_replays(), m.cuda_graph_captures(), m.learning_rate().unwrap())
+    };
+    let (eager_loss, eager_w, _, eager_captures, eager_lr) = run(true);
+    let (graph_loss, graph_w, replays, captures, graph_lr) = run(false);
+    assert_eq!(eager_captures, 0);
+    assert_eq!(captures, 1, "the schedule caused new captures");
+    // 8 full batches per epoch, 2 epochs, 2 warm-up steps.
+    assert_eq!(replays, 16 - 2);
+    assert_eq!(eager_lr, graph_lr);
+    for (a, b) in eager_loss.iter().zip(&graph_loss) {
+        assert!((a - b).abs() <= 1e-4 * a.abs(), "eager {eager_loss:?} vs graph {graph_loss:?}");
+    }
+    for (a, b) in eager_w.iter().zip(&graph_w) {
+        let d = (a - b).abs().max().double_value(&[]);
+        assert!(d <= 1e-3, "weights differ by {d}");
+    }
+}

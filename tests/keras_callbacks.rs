@@ -246,5 +246,5 @@ fn model_checkpoint_initial_threshold_and_best_kept_across_fits() {
     // Keras: fit 1 ['t-03', 't-05']; fit 2 adds only 't-02' (0.45 does not beat fit 1's 0.4).
     assert_eq!(saved[0], ["t-03.safetensors", "t-05.safetensors"]);
     assert_eq!(saved[1], ["t-03.safetensors", "t-05.safetensors", "t-02.safetensors"]);
-    assert_eq!(ck.best(), Some(0.3));
+    assert_eq!(ck.best(), 0.3);
 }

@@ -62,6 +62,12 @@ impl PathTemplate {
         Ok(Self { template: template.to_string(), pieces })
     }
 
+    /// A template with no fields: always `path`.
+    pub fn literal(path: &Path) -> Self {
+        let text = path.to_string_lossy().into_owned();
+        Self { template: text.clone(), pieces: vec![Piece::Text(text)] }
+    }
+
     /// Formats the path for `epoch` (from 0) and `logs`. A key absent from the logs is an error
     /// naming the keys that are present.
     pub fn format(&self, epoch: usize, logs: &Logs) -> Result<PathBuf> {
@@ -153,6 +159,10 @@ pub struct ModelCheckpoint {
     pub save_weights_only: bool,
     /// When to save.
     pub save_freq: SaveFreq,
+    /// The value to beat before the first save (Keras's `initial_value_threshold`); read when
+    /// the first `fit` starts.
+    pub initial_value_threshold: Option<f64>,
+    /// The best value so far, kept from one `fit` to the next; `None` before any.
     best: Option<f64>,
     epoch: usize,
     batches_since_save: usize,
@@ -163,19 +173,42 @@ pub struct ModelCheckpoint {
 impl ModelCheckpoint {
     /// Saves to `filepath` (a [`PathTemplate`]) every epoch.
     pub fn new(filepath: &str) -> Result<Self> {
-        Ok(Self {
-            template: PathTemplate::parse(filepath)?,
+        Ok(Self::with_template(PathTemplate::parse(filepath)?))
+    }
+
+    /// Saves to exactly `path` (no template: braces are part of the name).
+    pub fn literal(path: impl Into<PathBuf>) -> Self {
+        Self::with_template(PathTemplate::literal(&path.into()))
+    }
+
+    fn with_template(template: PathTemplate) -> Self {
+        Self {
+            template,
             monitor: "val_loss".into(),
             mode: Mode::Auto,
             save_best_only: false,
             save_weights_only: false,
             save_freq: SaveFreq::Epoch,
+            initial_value_threshold: None,
             best: None,
             epoch: 0,
             batches_since_save: 0,
             last_batch_seen: None,
             saved: Vec::new(),
-        })
+        }
+    }
+
+    /// Only a value better than `threshold` counts as an improvement at first (Keras's
+    /// `initial_value_threshold`; also how a resumed run keeps its previous best).
+    pub fn initial_value_threshold(mut self, threshold: f64) -> Self {
+        self.initial_value_threshold = Some(threshold);
+        self
+    }
+
+    /// The best monitored value so far (the initial threshold before any, else the worst
+    /// possible value).
+    pub fn best(&self) -> f64 {
+        self.best.or(self.initial_value_threshold).unwrap_or_else(|| self.mode.resolve(&self.monitor).worst())
     }
     /// Sets the monitored key.
     pub fn monitor(mut self, key: impl Into<String>) -> Self {
@@ -207,16 +240,6 @@ impl ModelCheckpoint {
     /// (`save_freq(SaveFreq::Batches(n))`, Keras's `save_freq=n`).
     pub fn save_every_batches(self, n: usize) -> Self {
         self.save_freq(SaveFreq::Batches(n))
-    }
-    /// With `save_best_only`, the value the monitored key must beat for the first save
-    /// (Keras's `initial_value_threshold`).
-    pub fn initial_value_threshold(mut self, value: f64) -> Self {
-        self.best = Some(value);
-        self
-    }
-    /// The best monitored value so far (or the initial threshold).
-    pub fn best(&self) -> Option<f64> {
-        self.best
     }
     /// The paths written, in order.
     pub fn saved(&self) -> &[PathBuf] {
@@ -272,6 +295,9 @@ impl Callback for ModelCheckpoint {
     fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
         if self.save_freq == SaveFreq::Batches(0) {
             return Err(Error::invalid("save_freq", "must be SaveFreq::Epoch or SaveFreq::Batches(n) with n >= 1"));
+        }
+        if self.best.is_none() {
+            self.best = self.initial_value_threshold;
         }
         Ok(())
     }

@@ -1,4 +1,5 @@
 //! `EarlyStopping`: stops training when a monitored value has stopped improving.
+use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use super::monitor::{monitored, Mode};
@@ -35,6 +36,21 @@ pub struct EarlyStopping {
     best_weights: Option<Vec<Tensor>>,
     best_epoch: Option<usize>,
     stopped_epoch: Option<usize>,
+    /// State to continue from instead of starting over at `on_train_begin`.
+    resumed: Option<(EarlyStoppingState, Option<Vec<Tensor>>)>,
+}
+
+/// What [`EarlyStopping`] has counted, to continue an interrupted run exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStoppingState {
+    /// Epochs since the last improvement.
+    pub wait: usize,
+    /// The best value so far (`None` before any).
+    pub best: Option<f64>,
+    /// The best epoch so far.
+    pub best_epoch: Option<usize>,
+    /// The epoch training was stopped at, if it was.
+    pub stopped_epoch: Option<usize>,
 }
 
 impl Default for EarlyStopping {
@@ -59,7 +75,26 @@ impl EarlyStopping {
             best_weights: None,
             best_epoch: None,
             stopped_epoch: None,
+            resumed: None,
         }
+    }
+
+    /// What has been counted so far.
+    pub fn state(&self) -> EarlyStoppingState {
+        EarlyStoppingState {
+            wait: self.wait,
+            best: self.best.is_finite().then_some(self.best),
+            best_epoch: self.best_epoch,
+            stopped_epoch: self.stopped_epoch,
+        }
+    }
+
+    /// Continues from `state` (and the best epoch's weights, for `restore_best_weights`) at the
+    /// next `fit` instead of starting over: a resumed run then stops where the uninterrupted
+    /// one would.
+    pub fn resume_from(mut self, state: EarlyStoppingState, best_weights: Option<Vec<Tensor>>) -> Self {
+        self.resumed = Some((state, best_weights));
+        self
     }
     /// Sets `min_delta`.
     pub fn min_delta(mut self, d: f64) -> Self {
@@ -107,6 +142,13 @@ impl Callback for EarlyStopping {
         self.best_weights = None;
         self.best_epoch = None;
         self.stopped_epoch = None;
+        if let Some((state, weights)) = self.resumed.take() {
+            self.wait = state.wait;
+            self.best = state.best.unwrap_or(self.best);
+            self.best_epoch = state.best_epoch;
+            self.stopped_epoch = state.stopped_epoch;
+            self.best_weights = weights;
+        }
         Ok(())
     }
 

@@ -31,7 +31,7 @@ mod terminate_nan;
 
 pub use checkpoint::{ModelCheckpoint, PathTemplate};
 pub use csv_logger::CsvLogger;
-pub use early_stopping::EarlyStopping;
+pub use early_stopping::{EarlyStopping, EarlyStoppingState};
 pub use history::History;
 pub use lambda::LambdaCallback;
 pub use lr::{LearningRateScheduler, ReduceLROnPlateau};

@@ -3,6 +3,7 @@
 mod bench;
 mod recipe;
 mod report;
+mod run_callbacks;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,7 +11,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tch::{Device, Tensor};
-use tch_keras::callbacks::{CsvLogger, EarlyStopping, ModelCheckpoint};
 use tch_keras::data::{self, DatasetKind, Mnist};
 use tch_keras::precision::{self, Tf32};
 use tch_keras::{
@@ -20,6 +20,7 @@ use tch_keras::{
 use crate::bench::BenchOptions;
 use crate::recipe::Recipe;
 use crate::report::{EpochTimer, Report};
+use crate::run_callbacks::{Flags, RunCallbacks};
 
 /// Train the Keras cookbook's MNIST models from Rust on LibTorch.
 ///
@@ -30,9 +31,9 @@ use crate::report::{EpochTimer, Report};
 struct Opts {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Which recipe model to train.
-    #[arg(long, value_enum, default_value_t = Recipe::Cnn)]
-    model: Recipe,
+    /// Which recipe model to train [default: cnn].
+    #[arg(long, value_enum)]
+    model: Option<Recipe>,
     /// Which data set to train on.
     #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
     dataset: DatasetArg,
@@ -42,15 +43,15 @@ struct Opts {
     /// Samples per gradient update (default: 32 for mlp, as Keras; 64 for cnn, as the recipe).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     batch_size: Option<u64>,
-    /// Adam's learning rate.
-    #[arg(long, default_value_t = 0.001, value_parser = positive_f64)]
-    lr: f64,
+    /// Adam's learning rate [default: 0.001]. With --load, sets the loaded model's rate.
+    #[arg(long, value_parser = positive_f64)]
+    lr: Option<f64>,
     /// Where to train: auto (CUDA if available, else CPU), cpu, cuda, or cuda:N.
     #[arg(long, default_value = "auto", value_parser = parse_device)]
     device: DeviceArg,
-    /// Seed for weight initialisation, shuffling and dropout.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed for weight initialisation, shuffling and dropout [default: 0]. New models only.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Folder holding the data set's idx files (default: the folder scripts/setup.sh fills).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -71,7 +72,7 @@ struct Opts {
     /// checkpointing into DIR again.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
-    /// Append one CSV row of logs per epoch to this file.
+    /// Write one CSV row of logs per epoch to this file (replacing it; appending with --resume).
     #[arg(long)]
     csv: Option<PathBuf>,
     /// Stop when the monitored loss (val_loss with validation, else loss) has not improved for
@@ -264,10 +265,6 @@ fn resolve_device(arg: DeviceArg) -> Result<Device> {
     }
 }
 
-fn path_str(p: &Path) -> Result<&str> {
-    p.to_str().with_context(|| format!("{} is not valid UTF-8", p.display()))
-}
-
 /// How a training run goes: where its epochs start and end, its batch size, whether it
 /// validates.
 #[derive(Debug)]
@@ -295,9 +292,14 @@ fn prepare_model(opts: &Opts, device: Device) -> Result<(Sequential, Plan)> {
     let resume_file = opts.resume.as_ref().map(|d| d.join("last.safetensors"));
     let (mut model, batch, validate, epochs) = match opts.load.as_ref().or(resume_file.as_ref()) {
         Some(path) => {
-            let model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
+            refuse_for_loaded(opts)?;
+            let mut model = load_model(path, device).with_context(|| format!("could not load {}", path.display()))?;
             if model.compiled().is_none() {
                 bail!("{} holds no compile settings; save it with --save after training", path.display());
+            }
+            if let Some(lr) = opts.lr {
+                eprintln!("note: --lr {lr} replaces the loaded model's learning rate {}", model.learning_rate()?);
+                model.set_learning_rate(lr)?;
             }
             let last = model.last_fit();
             let batch = last.map_or(32, |f| f.batch_size);
@@ -305,9 +307,9 @@ fn prepare_model(opts: &Opts, device: Device) -> Result<(Sequential, Plan)> {
             (model, batch, last.is_none_or(|f| f.validation), epochs)
         }
         None => {
-            let recipe = opts.model;
-            let mut model = recipe.model().device(device).seed(opts.seed);
-            recipes::compile_classifier(&mut model, opts.lr, "accuracy")?;
+            let recipe = opts.model.unwrap_or(Recipe::Cnn);
+            let mut model = recipe.model().device(device).seed(opts.seed.unwrap_or(0));
+            recipes::compile_classifier(&mut model, opts.lr.unwrap_or(0.001), "accuracy")?;
             (model, recipe.batch_size(), recipe.validates(), recipe.epochs())
         }
     };
@@ -316,34 +318,56 @@ fn prepare_model(opts: &Opts, device: Device) -> Result<(Sequential, Plan)> {
     }
     model.set_run_eagerly(opts.speed.run_eagerly);
     let requested = opts.epochs.unwrap_or(epochs);
+    if requested == 0 && opts.load.is_none() && opts.resume.is_none() {
+        bail!("--epochs 0 trains nothing: give at least 1, or --load a saved model to only evaluate it");
+    }
     // --resume trains up to the requested total; --load trains that many more epochs.
     let initial_epoch = model.epochs_done();
-    let total_epochs = if opts.resume.is_some() { requested.max(initial_epoch) } else { initial_epoch + requested };
-    let batch_size = opts.batch_size.map_or(batch, |b| b as usize);
+    let total_epochs = if opts.resume.is_some() {
+        requested.max(initial_epoch)
+    } else {
+        initial_epoch.checked_add(requested).with_context(|| format!("--epochs {requested} is too large"))?
+    };
+    let batch_size = opts.batch_size.map_or(Ok(batch), usize::try_from).context("--batch-size is too large")?;
     let validate = validate && !opts.no_validation;
     Ok((model, Plan { initial_epoch, total_epochs, batch_size, validate }))
 }
 
-/// The callbacks the flags ask for (checkpoints, CSV log, early stopping).
-fn flag_callbacks(opts: &Opts, plan: &Plan) -> Result<Vec<Box<dyn Callback>>> {
-    let mut out: Vec<Box<dyn Callback>> = Vec::new();
-    if let Some(dir) = opts.checkpoint_dir.as_ref().or(opts.resume.as_ref()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create the checkpoint folder {}", dir.display()))?;
-        out.push(Box::new(ModelCheckpoint::new(path_str(&dir.join("last.safetensors"))?)?));
-        out.push(Box::new(
-            ModelCheckpoint::new(path_str(&dir.join("best.safetensors"))?)?
-                .monitor(plan.monitor())
-                .save_best_only(true),
-        ));
+/// Flags that would silently not apply to a loaded model are refused.
+fn refuse_for_loaded(opts: &Opts) -> Result<()> {
+    let how = if opts.resume.is_some() { "--resume" } else { "--load" };
+    if let Some(m) = opts.model {
+        bail!("--model {} does not apply with {how}: the file holds the architecture", m.name());
     }
-    if let Some(path) = &opts.csv {
-        out.push(Box::new(CsvLogger::new(path).append(opts.resume.is_some())));
+    if opts.seed.is_some() {
+        bail!("--seed does not apply with {how}: a loaded model keeps the seed it was built with");
     }
-    if let Some(patience) = opts.early_stopping {
-        out.push(Box::new(EarlyStopping::new(plan.monitor(), patience).restore_best_weights(true)));
+    if opts.resume.is_some() && (opts.lr.is_some() || opts.batch_size.is_some()) {
+        bail!("--resume continues the run with its own learning rate and batch size: drop --lr and --batch-size (or use --load to train on with new ones)");
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Output paths are checked before training, so a bad one does not cost a whole run.
+fn check_outputs(opts: &Opts) -> Result<()> {
+    let files = [("--report", &opts.report), ("--save", &opts.save), ("--csv", &opts.csv)];
+    for (flag, path) in files.iter().filter_map(|(f, p)| p.as_ref().map(|p| (f, p))) {
+        if path.is_dir() {
+            bail!("{flag} {}: is a folder; give a file path", path.display());
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            bail!("{flag} {}: the folder {} does not exist; create it first", path.display(), dir.display());
+        }
+        let probe = dir.join(format!(".tch-keras-probe-{}", std::process::id()));
+        std::fs::File::create(&probe)
+            .and_then(|_| std::fs::remove_file(&probe))
+            .with_context(|| format!("{flag} {}: cannot write in {}", path.display(), dir.display()))?;
+    }
+    Ok(())
 }
 
 /// The data set's images in the model's input shape, and one-hot labels.
@@ -370,8 +394,12 @@ fn run(mut opts: Opts) -> Result<()> {
     opts.speed.apply()?;
     let kind = DatasetKind::from(opts.dataset);
     let ds = data::load(kind, opts.data_dir.as_deref())?;
+    check_outputs(&opts)?;
     let (mut model, plan) = prepare_model(&opts, device)?;
     let [x_train, y_train, x_test, y_test] = model_data(&ds, &model)?;
+    if x_test.size()[0] == 0 || x_test.size()[0] != y_test.size()[0] {
+        bail!("the test set has {} images and {} labels: it cannot be evaluated", x_test.size()[0], y_test.size()[0]);
+    }
     let params = model.count_params()?;
     if opts.verbose > 0 {
         eprintln!(
@@ -382,9 +410,15 @@ fn run(mut opts: Opts) -> Result<()> {
         );
     }
     let mut timer = EpochTimer::default();
-    let mut extra = flag_callbacks(&opts, &plan)?;
-    let mut callbacks: Vec<&mut dyn Callback> = vec![&mut timer];
-    callbacks.extend(extra.iter_mut().map(|c| &mut **c as &mut dyn Callback));
+    let flags = Flags {
+        checkpoint_dir: opts.checkpoint_dir.as_deref().or(opts.resume.as_deref()),
+        csv: opts.csv.as_deref(),
+        early_stopping: opts.early_stopping,
+        resume: opts.resume.is_some(),
+        monitor: plan.monitor(),
+    };
+    let mut run_callbacks = RunCallbacks::new(&flags, &model)?;
+    let callbacks: Vec<&mut dyn Callback> = vec![&mut timer, &mut run_callbacks];
     let history = if plan.total_epochs > plan.initial_epoch {
         let config = FitConfig {
             batch_size: plan.batch_size,
@@ -400,6 +434,9 @@ fn run(mut opts: Opts) -> Result<()> {
         drop(callbacks);
         tch_keras::History::new()
     };
+    if let Some((epoch, key)) = &run_callbacks.non_finite {
+        bail!("training diverged: {key} was not finite at epoch {}; try a smaller --lr", epoch + 1);
+    }
     let test = model.evaluate(&x_test, &y_test, 1024)?;
     let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
     let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));

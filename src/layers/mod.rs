@@ -7,12 +7,32 @@
 //! Shapes are per sample, without the batch axis, in LibTorch's channels-first layout: an image
 //! batch is `NCHW`, so Keras's `input_shape=(28, 28, 1)` is `[1, 28, 28]` here. A model fed flat
 //! 784-pixel rows can start with `Reshape::new([1, 28, 28])`.
+//!
+//! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
+//! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
+//! `GRU` share.
 mod activation_layer;
+mod average_pooling2d;
 mod batch_norm;
-mod conv;
+mod conv1d;
+mod conv2d;
 mod dense;
 mod dropout;
+mod embedding;
+mod flatten;
+mod gaussian_noise;
+mod global_average_pooling2d;
+mod global_max_pooling2d;
+mod gru;
+mod layer_normalization;
+mod lstm;
+mod max_pooling2d;
+mod padding;
 mod reshape;
+mod rnn;
+mod spatial_dropout2d;
+mod up_sampling2d;
+mod zero_padding2d;
 
 use std::fmt::Debug;
 
@@ -20,11 +40,26 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
+pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
-pub use conv::{Conv2D, MaxPooling2D, Padding};
+pub use conv1d::Conv1D;
+pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
-pub use reshape::{Flatten, Reshape};
+pub use embedding::Embedding;
+pub use flatten::Flatten;
+pub use gaussian_noise::GaussianNoise;
+pub use global_average_pooling2d::GlobalAveragePooling2D;
+pub use global_max_pooling2d::GlobalMaxPooling2D;
+pub use gru::GRU;
+pub use layer_normalization::LayerNormalization;
+pub use lstm::LSTM;
+pub use max_pooling2d::MaxPooling2D;
+pub use padding::Padding;
+pub use reshape::Reshape;
+pub use spatial_dropout2d::SpatialDropout2D;
+pub use up_sampling2d::{Interpolation, UpSampling2D};
+pub use zero_padding2d::ZeroPadding2D;
 
 use crate::{Activation, Error, Result};
 
@@ -71,6 +106,30 @@ pub enum LayerConfig {
     BatchNormalization(BatchNormalization),
     /// See [`ActivationLayer`].
     Activation(ActivationLayer),
+    /// See [`Conv1D`].
+    Conv1D(Conv1D),
+    /// See [`AveragePooling2D`].
+    AveragePooling2D(AveragePooling2D),
+    /// See [`GlobalAveragePooling2D`].
+    GlobalAveragePooling2D(GlobalAveragePooling2D),
+    /// See [`GlobalMaxPooling2D`].
+    GlobalMaxPooling2D(GlobalMaxPooling2D),
+    /// See [`ZeroPadding2D`].
+    ZeroPadding2D(ZeroPadding2D),
+    /// See [`UpSampling2D`].
+    UpSampling2D(UpSampling2D),
+    /// See [`Embedding`].
+    Embedding(Embedding),
+    /// See [`LayerNormalization`].
+    LayerNormalization(LayerNormalization),
+    /// See [`LSTM`].
+    LSTM(LSTM),
+    /// See [`GRU`].
+    GRU(GRU),
+    /// See [`SpatialDropout2D`].
+    SpatialDropout2D(SpatialDropout2D),
+    /// See [`GaussianNoise`].
+    GaussianNoise(GaussianNoise),
 }
 
 impl LayerConfig {
@@ -85,6 +144,18 @@ impl LayerConfig {
             LayerConfig::Dropout(l) => l,
             LayerConfig::BatchNormalization(l) => l,
             LayerConfig::Activation(l) => l,
+            LayerConfig::Conv1D(l) => l,
+            LayerConfig::AveragePooling2D(l) => l,
+            LayerConfig::GlobalAveragePooling2D(l) => l,
+            LayerConfig::GlobalMaxPooling2D(l) => l,
+            LayerConfig::ZeroPadding2D(l) => l,
+            LayerConfig::UpSampling2D(l) => l,
+            LayerConfig::Embedding(l) => l,
+            LayerConfig::LayerNormalization(l) => l,
+            LayerConfig::LSTM(l) => l,
+            LayerConfig::GRU(l) => l,
+            LayerConfig::SpatialDropout2D(l) => l,
+            LayerConfig::GaussianNoise(l) => l,
         }
     }
 
@@ -99,6 +170,18 @@ impl LayerConfig {
             LayerConfig::Dropout(_) => "dropout",
             LayerConfig::BatchNormalization(_) => "batch_normalization",
             LayerConfig::Activation(_) => "activation",
+            LayerConfig::Conv1D(_) => "conv1d",
+            LayerConfig::AveragePooling2D(_) => "average_pooling2d",
+            LayerConfig::GlobalAveragePooling2D(_) => "global_average_pooling2d",
+            LayerConfig::GlobalMaxPooling2D(_) => "global_max_pooling2d",
+            LayerConfig::ZeroPadding2D(_) => "zero_padding2d",
+            LayerConfig::UpSampling2D(_) => "up_sampling2d",
+            LayerConfig::Embedding(_) => "embedding",
+            LayerConfig::LayerNormalization(_) => "layer_normalization",
+            LayerConfig::LSTM(_) => "lstm",
+            LayerConfig::GRU(_) => "gru",
+            LayerConfig::SpatialDropout2D(_) => "spatial_dropout2d",
+            LayerConfig::GaussianNoise(_) => "gaussian_noise",
         }
     }
 }
@@ -114,7 +197,7 @@ macro_rules! impl_from_spec {
 }
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
-    ActivationLayer => Activation);
+    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise);
 
 impl From<Activation> for LayerConfig {
     fn from(a: Activation) -> Self {

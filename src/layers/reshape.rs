@@ -1,24 +1,14 @@
-//! `Flatten` and `Reshape`: per-sample shape changes that keep the batch axis.
+//! `Reshape`: a per-sample shape change that keeps the batch axis.
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::{Layer, LayerSpec};
 use crate::Result;
 
-/// Flattens each sample to one axis: `(None, c, h, w)` becomes `(None, c*h*w)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Flatten {}
-
-impl Flatten {
-    /// A flatten layer.
-    pub fn new() -> Self {
-        Self {}
-    }
-}
-
+/// Reshapes each sample to `shape`, keeping the batch axis (also used by `Flatten`).
 #[derive(Debug)]
-struct ReshapeModule {
-    shape: Vec<i64>,
+pub(super) struct ReshapeModule {
+    pub(super) shape: Vec<i64>,
 }
 
 impl Layer for ReshapeModule {
@@ -27,18 +17,6 @@ impl Layer for ReshapeModule {
         shape.push(xs.size().first().copied().unwrap_or(0));
         shape.extend_from_slice(&self.shape);
         Ok(xs.f_reshape(shape)?)
-    }
-}
-
-impl LayerSpec for Flatten {
-    fn kind(&self) -> &'static str {
-        "Flatten"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        Ok(vec![input.iter().product()])
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(ReshapeModule { shape: vec![input.iter().product()] }))
     }
 }
 

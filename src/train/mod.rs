@@ -228,8 +228,8 @@ impl Sequential {
             Some((vx, vy)) => Some(self.tensor_source(vx, vy, val_batch, "validation")?),
             None => None,
         };
-        let mut given = config.validation_source.take();
-        let val: Option<(&mut dyn BatchSource, crate::Loss)> = match (given.as_deref_mut(), tensors.as_mut()) {
+        let val: Option<(&mut dyn BatchSource, crate::Loss)> = match (config.validation_source.take(), tensors.as_mut())
+        {
             (Some(s), _) => Some((s, loss)),
             (None, Some((s, l))) => Some((s, *l)),
             (None, None) => None,

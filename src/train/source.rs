@@ -53,6 +53,9 @@ impl Part {
     }
 }
 
+/// The per-sample shape and kind of a batch part.
+pub(crate) type PartSignature = (Vec<i64>, Kind);
+
 /// One batch: inputs, and targets unless it is for `predict`.
 #[derive(Debug)]
 pub struct Batch {
@@ -95,8 +98,8 @@ impl Batch {
     }
 
     /// Per-sample shapes and kinds of inputs and targets: what a captured step's buffers need.
-    pub(crate) fn signature(&self) -> (Vec<i64>, Kind, Option<(Vec<i64>, Kind)>) {
-        (self.x.feature_size(), self.x.kind(), self.y.as_ref().map(|y| (y.feature_size(), y.kind())))
+    pub(crate) fn signature(&self) -> (PartSignature, Option<PartSignature>) {
+        ((self.x.feature_size(), self.x.kind()), self.y.as_ref().map(|y| (y.feature_size(), y.kind())))
     }
 
     /// Writes the batch into preallocated tensors of its exact size (a captured step's inputs).

@@ -28,12 +28,14 @@ pub(crate) struct TrainState {
     pub(crate) epochs_done: usize,
     /// Training steps run as CUDA graph replays.
     pub(crate) graph_replays: u64,
+    /// Training steps captured in a CUDA graph.
+    pub(crate) graph_captures: u64,
     /// The last `fit` on tensors.
     pub(crate) fit_settings: Option<FitSettings>,
 }
 
 impl TrainState {
     pub(crate) fn new(optimizer: OptimizerState, loss: Loss, metrics: Vec<Metric>) -> Self {
-        Self { optimizer, loss, metrics, epochs_done: 0, graph_replays: 0, fit_settings: None }
+        Self { optimizer, loss, metrics, epochs_done: 0, graph_replays: 0, graph_captures: 0, fit_settings: None }
     }
 }

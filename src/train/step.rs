@@ -79,7 +79,7 @@ impl GraphStep {
         let flat = model.flat("fit")?;
         model.train_state_mut("fit")?.optimizer.prepare_capture(&flat)?;
         let addresses = graph_addresses(model)?;
-        let (x_size, x_kind, y_sig) = batch.signature();
+        let ((x_size, x_kind), y_sig) = batch.signature();
         let (y_size, y_kind) = y_sig.ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
         let device = Device::Cuda(self.device);
         let buffer = |size: &[i64], kind: Kind| -> Result<Tensor> {
@@ -122,7 +122,10 @@ impl StepRunner for GraphStep {
             // Free the old graph's memory before capturing the new one.
             self.captured = None;
             match self.capture(model, batch, reducer) {
-                Ok(c) => self.captured = Some(c),
+                Ok(c) => {
+                    self.captured = Some(c);
+                    model.train_state_mut("fit")?.graph_captures += 1;
+                }
                 Err(Error::CudaGraph { message }) => {
                     log::warn!("training without CUDA graphs: {message}");
                     self.refused = true;

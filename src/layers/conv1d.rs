@@ -1,0 +1,130 @@
+//! `Conv1D`: a 1-D convolution over channels-first sequences (`NCL`).
+use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
+
+use super::padding::axis;
+use super::{config_error, glorot_uniform, Layer, LayerSpec, Padding};
+use crate::{Activation, Result};
+
+/// A 1-D convolution over `[channels, length]` inputs (channels first, as `Conv2D`'s images;
+/// Keras's `(steps, channels)` is `[channels, steps]` here).
+///
+/// Variables: `weight` `[filters, in_channels, kernel_size]` (PyTorch's `nn.Conv1d` layout,
+/// glorot-uniform over Keras's fans `in_channels * k` and `filters * k`) and `bias`
+/// `[filters]` (zeros). Parameters: `filters * (in_channels * k + 1)`, as Keras.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Conv1D {
+    /// Output channels.
+    pub filters: i64,
+    /// Kernel length.
+    pub kernel_size: i64,
+    /// Stride along the length.
+    pub strides: i64,
+    /// Padding mode.
+    pub padding: Padding,
+    /// Activation applied to the output.
+    pub activation: Activation,
+    /// Whether the layer has a bias.
+    pub use_bias: bool,
+}
+
+impl Conv1D {
+    /// A convolution with `filters` outputs and a kernel of `kernel_size`, stride 1, valid padding.
+    pub fn new(filters: i64, kernel_size: i64) -> Self {
+        Self {
+            filters,
+            kernel_size,
+            strides: 1,
+            padding: Padding::Valid,
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+    /// Sets the stride.
+    pub fn strides(mut self, s: i64) -> Self {
+        self.strides = s;
+        self
+    }
+    /// Sets the padding mode.
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.padding = padding;
+        self
+    }
+    /// Sets the activation.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+    /// Sets whether the layer has a bias.
+    pub fn use_bias(mut self, use_bias: bool) -> Self {
+        self.use_bias = use_bias;
+        self
+    }
+
+    /// Output length and (left, right) padding.
+    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 2]), String> {
+        let &[_, length] = input else {
+            return Err(format!(
+                "Conv1D takes sequences (None, channels, length) but got a {}-D input per sample; \
+                 reshape the data to [N, C, L]",
+                input.len()
+            ));
+        };
+        if self.kernel_size <= 0 || self.strides <= 0 {
+            return Err(format!(
+                "Conv1D needs a positive kernel size and stride, got {} and {}",
+                self.kernel_size, self.strides
+            ));
+        }
+        let (out, left, right) = axis(length, self.kernel_size, self.strides, self.padding);
+        if out <= 0 || (self.padding == Padding::Valid && self.kernel_size > length) {
+            return Err(format!(
+                "the kernel of {} is longer than the input length {length}; use a smaller kernel or padding 'same'",
+                self.kernel_size
+            ));
+        }
+        Ok((out, [left, right]))
+    }
+}
+
+#[derive(Debug)]
+struct Conv1DModule {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    stride: i64,
+    pad: [i64; 2],
+}
+
+impl Layer for Conv1DModule {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
+        let [l, r] = self.pad;
+        let (xs, padding) = if l == r { (xs.shallow_clone(), l) } else { (xs.f_constant_pad_nd([l, r])?, 0) };
+        Ok(xs.f_conv1d(&self.weight, self.bias.as_ref(), [self.stride], [padding], [1], 1)?)
+    }
+}
+
+impl LayerSpec for Conv1D {
+    fn kind(&self) -> &'static str {
+        "Conv1D"
+    }
+
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        let (out, _) = self.geometry(input)?;
+        Ok(vec![self.filters, out])
+    }
+
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+        if self.filters <= 0 {
+            return Err(config_error("Conv1D", format!("filters must be positive, got {}", self.filters)));
+        }
+        let (_, pad) = self.geometry(input).map_err(|m| config_error("Conv1D", m))?;
+        let (cin, k) = (input[0], self.kernel_size);
+        let weight = path.var("weight", &[self.filters, cin, k], glorot_uniform(cin * k, self.filters * k));
+        let bias = self.use_bias.then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
+        Ok(Box::new(Conv1DModule { weight, bias, stride: self.strides, pad }))
+    }
+
+    fn activation(&self) -> Activation {
+        self.activation
+    }
+}

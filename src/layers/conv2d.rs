@@ -1,0 +1,107 @@
+//! `Conv2D`: a 2-D convolution over channels-first (`NCHW`) images.
+use serde::{Deserialize, Serialize};
+use tch::{nn, Tensor};
+
+use super::padding::spatial;
+use super::{config_error, glorot_uniform, Layer, LayerSpec, Padding};
+use crate::{Activation, Result};
+
+/// A 2-D convolution over `[channels, height, width]` inputs.
+///
+/// Variables: `weight` `[filters, in_channels, kh, kw]` (PyTorch's `nn.Conv2d` layout,
+/// glorot-uniform) and `bias` `[filters]` (zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Conv2D {
+    /// Output channels.
+    pub filters: i64,
+    /// Kernel height and width.
+    pub kernel_size: [i64; 2],
+    /// Strides along height and width.
+    pub strides: [i64; 2],
+    /// Padding mode.
+    pub padding: Padding,
+    /// Activation applied to the output.
+    pub activation: Activation,
+    /// Whether the layer has a bias.
+    pub use_bias: bool,
+}
+
+impl Conv2D {
+    /// A convolution with `filters` outputs and a square kernel, stride 1, valid padding.
+    pub fn new(filters: i64, kernel_size: i64) -> Self {
+        Self {
+            filters,
+            kernel_size: [kernel_size, kernel_size],
+            strides: [1, 1],
+            padding: Padding::Valid,
+            activation: Activation::Linear,
+            use_bias: true,
+        }
+    }
+    /// Sets a non-square kernel.
+    pub fn kernel_size(mut self, kh: i64, kw: i64) -> Self {
+        self.kernel_size = [kh, kw];
+        self
+    }
+    /// Sets the same stride on both axes.
+    pub fn strides(mut self, s: i64) -> Self {
+        self.strides = [s, s];
+        self
+    }
+    /// Sets the padding mode.
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.padding = padding;
+        self
+    }
+    /// Sets the activation.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+}
+
+#[derive(Debug)]
+struct ConvModule {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    strides: [i64; 2],
+    pad: [i64; 4],
+}
+
+impl Layer for ConvModule {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
+        let [l, r, t, b] = self.pad;
+        let (xs, padding) =
+            if l == r && t == b { (xs.shallow_clone(), [t, l]) } else { (xs.f_constant_pad_nd([l, r, t, b])?, [0, 0]) };
+        Ok(xs.f_conv2d(&self.weight, self.bias.as_ref(), self.strides, padding, [1, 1], 1)?)
+    }
+}
+
+impl LayerSpec for Conv2D {
+    fn kind(&self) -> &'static str {
+        "Conv2D"
+    }
+
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        let (oh, ow, _) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)?;
+        Ok(vec![self.filters, oh, ow])
+    }
+
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+        if self.filters <= 0 {
+            return Err(config_error("Conv2D", format!("filters must be positive, got {}", self.filters)));
+        }
+        let (_, _, pad) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)
+            .map_err(|m| config_error("Conv2D", m))?;
+        let [kh, kw] = self.kernel_size;
+        let cin = input[0];
+        let init = glorot_uniform(cin * kh * kw, self.filters * kh * kw);
+        let weight = path.var("weight", &[self.filters, cin, kh, kw], init);
+        let bias = self.use_bias.then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
+        Ok(Box::new(ConvModule { weight, bias, strides: self.strides, pad }))
+    }
+
+    fn activation(&self) -> Activation {
+        self.activation
+    }
+}

@@ -1,0 +1,62 @@
+//! `Padding`, Keras's padding modes, and the window arithmetic shared by convolutions and pooling.
+use serde::{Deserialize, Serialize};
+
+/// Keras's padding modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Padding {
+    /// No padding: output `floor((in - k) / s) + 1`.
+    #[default]
+    Valid,
+    /// Zero padding so the output is `ceil(in / s)`, split as TensorFlow does (extra on the
+    /// bottom/right).
+    Same,
+}
+
+/// Output length and (before, after) padding of one spatial axis.
+pub(crate) fn axis(input: i64, k: i64, s: i64, padding: Padding) -> (i64, i64, i64) {
+    match padding {
+        Padding::Valid => ((input - k).div_euclid(s) + 1, 0, 0),
+        Padding::Same => {
+            let out = (input + s - 1) / s;
+            let total = ((out - 1) * s + k - input).max(0);
+            (out, total / 2, total - total / 2)
+        }
+    }
+}
+
+/// Output height, width and `[left, right, top, bottom]` padding of a 2-D window over
+/// `[channels, height, width]` inputs.
+pub(crate) fn spatial(
+    kind: &str,
+    input: &[i64],
+    k: [i64; 2],
+    s: [i64; 2],
+    padding: Padding,
+) -> std::result::Result<(i64, i64, [i64; 4]), String> {
+    let [_, h, w] = image(kind, input)?;
+    if k.iter().chain(s.iter()).any(|&v| v <= 0) {
+        return Err(format!("{kind} needs positive kernel sizes and strides, got {k:?} and {s:?}"));
+    }
+    let (oh, top, bottom) = axis(h, k[0], s[0], padding);
+    let (ow, left, right) = axis(w, k[1], s[1], padding);
+    if oh <= 0 || ow <= 0 || (padding == Padding::Valid && (k[0] > h || k[1] > w)) {
+        return Err(format!(
+            "the {}x{} window is larger than the {h}x{w} input; use a smaller kernel or padding 'same'",
+            k[0], k[1]
+        ));
+    }
+    Ok((oh, ow, [left, right, top, bottom]))
+}
+
+/// The `[channels, height, width]` of a per-sample image shape, or an error naming `kind`.
+pub(crate) fn image(kind: &str, input: &[i64]) -> std::result::Result<[i64; 3], String> {
+    match input {
+        &[c, h, w] => Ok([c, h, w]),
+        _ => Err(format!(
+            "{kind} takes images (None, channels, height, width) but got a {}-D input per sample; \
+             reshape the data to [N, C, H, W] or start the model with Reshape",
+            input.len()
+        )),
+    }
+}

@@ -1,0 +1,91 @@
+//! GPU-only checks of the layers with device-specific paths: LSTM and GRU through cuDNN, and
+//! Embedding's unchecked lookup. Ignored unless built with `--features cuda-tests`.
+use tch::{Device, Kind, Tensor};
+use tch_keras::data::{self, DatasetKind};
+use tch_keras::{Activation, Dense, Embedding, FitConfig, LayerConfig, Reshape, Sequential, Verbosity, GRU, LSTM};
+
+#[path = "common/gpu.rs"]
+#[allow(dead_code)]
+mod common;
+use common::gpu;
+
+/// CUDA graph captures are process-wide: these tests run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `layer` on `input`, built on the CPU and on `device` with the same weights: both outputs.
+fn both(layer: impl Into<LayerConfig> + Clone, input: &[i64], x: &Tensor, device: Device) -> (Tensor, Tensor) {
+    let mut cpu = Sequential::new().input_shape(input.to_vec()).add(layer.clone());
+    cpu.build().unwrap();
+    let mut gpu = Sequential::new().input_shape(input.to_vec()).add(layer).device(device);
+    gpu.build().unwrap();
+    gpu.set_weights(&cpu.get_weights().unwrap()).unwrap();
+    let on_cpu = cpu.forward_t(x, false).unwrap();
+    let on_gpu = gpu.forward_t(&x.to_device(device), false).unwrap().to_device(Device::Cpu);
+    (on_cpu, on_gpu)
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn cudnn_lstm_and_gru_give_the_cpu_outputs() {
+    let _serial = serial();
+    let device = gpu();
+    tch::manual_seed(0);
+    let x = Tensor::randn([8, 12, 5], (Kind::Float, Device::Cpu));
+    for layer in [
+        LayerConfig::from(LSTM::new(16)),
+        LSTM::new(16).return_sequences(true).into(),
+        GRU::new(16).into(),
+        GRU::new(16).return_sequences(true).into(),
+    ] {
+        let (cpu, cuda) = both(layer.clone(), &[12, 5], &x, device);
+        let diff = f64::try_from((cpu - cuda).abs().max()).unwrap();
+        // cuDNN may use TF32 for the matrix products.
+        assert!(diff < 2e-3, "{layer:?}: CUDA differs from the CPU by {diff}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn embedding_on_cuda_gives_zeros_for_bad_indices() {
+    let _serial = serial();
+    let device = gpu();
+    let mut m = Sequential::new().input_shape([6]).add(Embedding::new(10, 4)).device(device);
+    m.build().unwrap();
+    let table = m.get_weights().unwrap()[0].to_device(Device::Cpu);
+    let x = Tensor::from_slice(&[0.0f32, 9.0, 10.0, -1.0, 2.5, 3.0]).reshape([1, 6]);
+    let y = m.forward_t(&x.to_device(device), false).unwrap().to_device(Device::Cpu);
+    for (i, row) in [Some(0), Some(9), None, None, None, Some(3)].into_iter().enumerate() {
+        let expected = match row {
+            Some(r) => table.get(r),
+            None => Tensor::zeros([4], (Kind::Float, Device::Cpu)),
+        };
+        assert!(y.get(0).get(i as i64).equal(&expected), "index {i}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn lstm_and_gru_learn_mnist_rows_on_cuda() {
+    let _serial = serial();
+    let device = gpu();
+    let ds = data::load(DatasetKind::Mnist, None).expect("MNIST is provisioned by scripts/setup.sh");
+    let y = tch_keras::to_categorical(&ds.train_labels.narrow(0, 0, 6000), 10).unwrap();
+    let y_test = tch_keras::to_categorical(&ds.test_labels.narrow(0, 0, 1000), 10).unwrap();
+    for rnn in [LayerConfig::from(LSTM::new(32)), GRU::new(32).into()] {
+        let mut m = Sequential::new()
+            .input_shape([784])
+            .add(Reshape::new([28, 28]))
+            .add(rnn.clone())
+            .add(Dense::new(10).activation(Activation::Softmax))
+            .device(device);
+        tch_keras::recipes::compile_classifier(&mut m, 0.003, "acc").unwrap();
+        let config = FitConfig { epochs: 3, verbose: Verbosity::Silent, ..Default::default() };
+        m.fit(&ds.train_images.narrow(0, 0, 6000), &y, config).unwrap();
+        let acc = m.evaluate(&ds.test_images.narrow(0, 0, 1000), &y_test, 500).unwrap().get("acc").unwrap();
+        eprintln!("{rnn:?}: test accuracy {acc}, {} steps replayed from CUDA graphs", m.cuda_graph_replays());
+        assert!(acc > 0.8, "{rnn:?}: test accuracy {acc}");
+    }
+}
