@@ -51,8 +51,10 @@ pub use layers::{
     LayerNormalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use logs::Logs;
+pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;
-pub use metrics::{AucCurve, AucSummation, Metric, MetricKind};
+pub use metrics::{AucCurve, AucSummation};
+pub use metrics::{Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::Optimizer;
 pub use precision::Precision;

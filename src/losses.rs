@@ -265,50 +265,125 @@ impl Loss {
     /// The mean loss over the batch. `pred` holds logits when [`Loss::uses_logits`] is true for
     /// the model's last activation (`logits == true`), and final outputs otherwise.
     pub fn compute(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
-        let mean = |t: Tensor| -> Result<Tensor> { Ok(t.f_mean(Kind::Float)?) };
+        self.reduce(pred, y, logits, false)
+    }
+
+    /// Each sample's loss, shape `[N]` (Keras's `reduction=None`, with any axes between the
+    /// batch and the last averaged). Arguments as [`Loss::compute`], whose value is their mean.
+    pub fn per_sample(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
+        self.reduce(pred, y, logits, true)
+    }
+
+    /// Keras's weighted loss: `sum(per_sample * sample_weight) / N` (its default
+    /// `sum_over_batch_size` reduction: a zero weight still counts in `N`). `sample_weight` has
+    /// shape `[N]`; [`class_weight_to_sample_weight`] turns class weights into one.
+    pub fn compute_weighted(&self, pred: &Tensor, y: &Tensor, logits: bool, sample_weight: &Tensor) -> Result<Tensor> {
+        let losses = self.per_sample(pred, y, logits)?;
+        if sample_weight.size() != losses.size() {
+            return Err(Error::invalid(
+                "sample_weight",
+                format!("expected one weight per sample, shape {:?}, got {:?}", losses.size(), sample_weight.size()),
+            ));
+        }
+        Ok(losses.f_mul(sample_weight)?.f_mean(Kind::Float)?)
+    }
+
+    /// The batch mean (`per_sample == false`; fused LibTorch reductions for the losses that
+    /// have them) or each sample's loss.
+    fn reduce(&self, pred: &Tensor, y: &Tensor, logits: bool, per_sample: bool) -> Result<Tensor> {
+        let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
+        // Per-sample values of an element-wise loss, or their batch mean.
+        let elementwise = |t: Tensor| -> Result<Tensor> {
+            if per_sample {
+                sample_means(t)
+            } else {
+                Ok(t.f_mean(Kind::Float)?)
+            }
+        };
+        let fused = |t: Tensor| -> Result<Tensor> {
+            if per_sample {
+                sample_means(t)
+            } else {
+                Ok(t)
+            }
+        };
+        let ce = |kind, from_logits: bool, smoothing| {
+            cross_entropy(kind, pred, y, logits || from_logits, smoothing, per_sample)
+        };
         match *self {
-            Loss::CategoricalCrossentropy => cross_entropy(CrossEntropy::Categorical, pred, y, logits, 0.0),
+            Loss::CategoricalCrossentropy => ce(CrossEntropy::Categorical, false, 0.0),
             Loss::CategoricalCrossentropyWith { from_logits, label_smoothing } => {
-                cross_entropy(CrossEntropy::Categorical, pred, y, logits || from_logits, label_smoothing)
+                ce(CrossEntropy::Categorical, from_logits, label_smoothing)
             }
-            Loss::SparseCategoricalCrossentropy => cross_entropy(CrossEntropy::Sparse, pred, y, logits, 0.0),
-            Loss::SparseCategoricalCrossentropyWith { from_logits } => {
-                cross_entropy(CrossEntropy::Sparse, pred, y, logits || from_logits, 0.0)
-            }
-            Loss::BinaryCrossentropy => cross_entropy(CrossEntropy::Binary, pred, y, logits, 0.0),
+            Loss::SparseCategoricalCrossentropy => ce(CrossEntropy::Sparse, false, 0.0),
+            Loss::SparseCategoricalCrossentropyWith { from_logits } => ce(CrossEntropy::Sparse, from_logits, 0.0),
+            Loss::BinaryCrossentropy => ce(CrossEntropy::Binary, false, 0.0),
             Loss::BinaryCrossentropyWith { from_logits, label_smoothing } => {
-                cross_entropy(CrossEntropy::Binary, pred, y, logits || from_logits, label_smoothing)
+                ce(CrossEntropy::Binary, from_logits, label_smoothing)
             }
-            Loss::MeanSquaredError => Ok(pred.f_mse_loss(y, Reduction::Mean)?),
-            Loss::MeanAbsoluteError => Ok(pred.f_l1_loss(y, Reduction::Mean)?),
-            Loss::Huber { delta } => Ok(pred.f_huber_loss(y, Reduction::Mean, delta)?),
+            Loss::MeanSquaredError => fused(pred.f_mse_loss(y, reduction)?),
+            Loss::MeanAbsoluteError => fused(pred.f_l1_loss(y, reduction)?),
+            Loss::Huber { delta } => fused(pred.f_huber_loss(y, reduction, delta)?),
             Loss::KlDivergence => {
                 let t = y.f_clamp(EPSILON, 1.0)?;
                 let p = pred.f_clamp(EPSILON, 1.0)?;
-                let per_sample = t.f_mul(&t.f_div(&p)?.f_log()?)?.f_sum_dim_intlist(-1, false, Kind::Float)?;
-                mean(per_sample)
+                elementwise(t.f_mul(&t.f_div(&p)?.f_log()?)?.f_sum_dim_intlist(-1, false, Kind::Float)?)
             }
-            Loss::Poisson => mean(pred.f_sub(&y.f_mul(&pred.f_add_scalar(EPSILON)?.f_log()?)?)?),
+            Loss::Poisson => elementwise(pred.f_sub(&y.f_mul(&pred.f_add_scalar(EPSILON)?.f_log()?)?)?),
             Loss::LogCosh => {
                 let x = pred.f_sub(y)?;
-                mean(x.f_add(&x.f_mul_scalar(-2.0)?.f_softplus()?)?.f_sub_scalar(std::f64::consts::LN_2)?)
+                elementwise(x.f_add(&x.f_mul_scalar(-2.0)?.f_softplus()?)?.f_sub_scalar(std::f64::consts::LN_2)?)
             }
-            Loss::Hinge => mean(hinge_margin(pred, y)?),
-            Loss::SquaredHinge => mean(hinge_margin(pred, y)?.f_square()?),
+            Loss::Hinge => elementwise(hinge_margin(pred, y)?),
+            Loss::SquaredHinge => elementwise(hinge_margin(pred, y)?.f_square()?),
             Loss::CosineSimilarity => {
                 let dot = l2_normalize(y)?.f_mul(&l2_normalize(pred)?)?.f_sum_dim_intlist(-1, false, Kind::Float)?;
-                mean(dot.f_neg()?)
+                elementwise(dot.f_neg()?)
             }
             Loss::MeanSquaredLogarithmicError => {
                 let log1 = |t: &Tensor| -> Result<Tensor> { Ok(t.f_clamp_min(EPSILON)?.f_add_scalar(1.0)?.f_log()?) };
-                mean(log1(pred)?.f_sub(&log1(y)?)?.f_square()?)
+                elementwise(log1(pred)?.f_sub(&log1(y)?)?.f_square()?)
             }
             Loss::MeanAbsolutePercentageError => {
                 let diff = y.f_sub(pred)?.f_div(&y.f_abs()?.f_clamp_min(EPSILON)?)?.f_abs()?;
-                mean(diff.f_mul_scalar(100.0)?)
+                elementwise(diff.f_mul_scalar(100.0)?)
             }
         }
     }
+}
+
+/// Keras's `class_weight`: each sample's weight is its class's weight (1 for a class not
+/// listed). The class is the arg-max of one-hot targets `[N, C]`, or the rounded value of
+/// labels `[N]` / `[N, 1]` (binary 0/1 targets included), as Keras's
+/// `class_weight_to_sample_weights`. Returns float weights `[N]` on `y`'s device.
+pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) -> Result<Tensor> {
+    let size = y.size();
+    let round = |t: Tensor| -> Result<Tensor> { Ok(if t.is_floating_point() { t.f_round()? } else { t }) };
+    let classes = match size.as_slice() {
+        [_] => round(y.shallow_clone())?,
+        [n, 1] => round(y.f_reshape([*n])?)?,
+        [_, _] => y.f_argmax(-1, false)?,
+        _ => {
+            return Err(Error::invalid(
+                "class_weight",
+                format!("needs targets of shape (N,), (N, 1) or (N, classes), got {}", full_shape(&size)),
+            ))
+        }
+    }
+    .f_to_kind(Kind::Int64)?;
+    let mut weights = classes.f_ones_like()?.f_to_kind(Kind::Float)?;
+    for &(class, w) in class_weight {
+        if !w.is_finite() {
+            return Err(Error::invalid("class_weight", format!("class {class} has weight {w}: give finite weights")));
+        }
+        weights = weights.f_masked_fill(&classes.f_eq(class)?, w)?;
+    }
+    Ok(weights)
+}
+
+/// The mean over every axis but the batch axis: `[N, ...]` to `[N]`.
+fn sample_means(t: Tensor) -> Result<Tensor> {
+    Ok(if t.dim() > 1 { t.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { t })
 }
 
 fn check_smoothing(s: f64) -> Result<()> {
@@ -322,7 +397,16 @@ fn check_smoothing(s: f64) -> Result<()> {
 /// Keras's cross-entropies. From logits: `log_softmax` (or PyTorch's binary cross-entropy with
 /// logits); from probabilities: the categorical losses rescale each row to sum to 1, and every
 /// probability is clipped to `[1e-7, 1 - 1e-7]` before the logarithm.
-fn cross_entropy(kind: CrossEntropy, pred: &Tensor, y: &Tensor, logits: bool, smoothing: f64) -> Result<Tensor> {
+/// With `per_sample`, each sample's loss (`[N]`) instead of the batch mean.
+fn cross_entropy(
+    kind: CrossEntropy,
+    pred: &Tensor,
+    y: &Tensor,
+    logits: bool,
+    smoothing: f64,
+    per_sample: bool,
+) -> Result<Tensor> {
+    let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
     let log_probs = |pred: &Tensor| -> Result<Tensor> {
         Ok(if logits {
             pred.f_log_softmax(-1, Kind::Float)?
@@ -339,20 +423,30 @@ fn cross_entropy(kind: CrossEntropy, pred: &Tensor, y: &Tensor, logits: bool, sm
             } else {
                 y.shallow_clone()
             };
-            log_probs(pred)?.f_mul(&y)?.f_sum_dim_intlist(-1, false, Kind::Float)?.f_mean(Kind::Float)?.f_neg()?
+            let losses = log_probs(pred)?.f_mul(&y)?.f_sum_dim_intlist(-1, false, Kind::Float)?.f_neg()?;
+            if per_sample {
+                sample_means(losses)?
+            } else {
+                losses.f_mean(Kind::Float)?
+            }
         }
-        CrossEntropy::Sparse => log_probs(pred)?.f_nll_loss::<&Tensor>(y, None, Reduction::Mean, -100)?,
+        CrossEntropy::Sparse => log_probs(pred)?.f_nll_loss::<&Tensor>(y, None, reduction, -100)?,
         CrossEntropy::Binary => {
             let y = if smoothing > 0.0 {
                 y.f_mul_scalar(1.0 - smoothing)?.f_add_scalar(0.5 * smoothing)?
             } else {
                 y.shallow_clone()
             };
-            if logits {
-                pred.f_binary_cross_entropy_with_logits::<&Tensor>(&y, None, None, Reduction::Mean)?
+            let losses = if logits {
+                pred.f_binary_cross_entropy_with_logits::<&Tensor>(&y, None, None, reduction)?
             } else {
                 let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
-                p.f_binary_cross_entropy::<&Tensor>(&y, None, Reduction::Mean)?
+                p.f_binary_cross_entropy::<&Tensor>(&y, None, reduction)?
+            };
+            if per_sample {
+                sample_means(losses)?
+            } else {
+                losses
             }
         }
     })

@@ -148,3 +148,56 @@ fn saved_loss_json_is_unchanged_and_new_variants_round_trip() {
         "{\"categorical_crossentropy_with\":{\"from_logits\":true,\"label_smoothing\":0.1}}"
     );
 }
+
+#[test]
+fn weighted_losses_match_keras_sample_weight() {
+    let w = Tensor::from_slice(&[0.5f32, 2.0, 0.0, 1.5]);
+    let cases = [
+        ("w_categorical_probs", Loss::CategoricalCrossentropy, one_hot(), t(&PROBS), 0.79911983),
+        ("w_sparse_logits", Loss::sparse_categorical_crossentropy(true), labels(), t(&LOGITS), 1.77753067),
+        (
+            "w_categorical_logits_smooth",
+            Loss::categorical_crossentropy(true, 0.2).unwrap(),
+            one_hot(),
+            t(&LOGITS),
+            1.75003076,
+        ),
+        ("w_binary_probs", Loss::BinaryCrossentropy, t2(&B_TRUE), t2(&B_PROBS), 0.568565726),
+        ("w_binary_logits", Loss::binary_crossentropy(true, 0.0).unwrap(), t2(&B_TRUE), t2(&B_LOGITS), 0.933599949),
+        ("w_mse", Loss::MeanSquaredError, t(&REG_TRUE), t(&REG_PRED), 0.457083344),
+        ("w_mae", Loss::MeanAbsoluteError, t(&REG_TRUE), t(&REG_PRED), 0.579166651),
+        ("w_huber", Loss::Huber { delta: 1.0 }, t(&REG_TRUE), t(&REG_PRED), 0.228541672),
+        ("w_kl_divergence", Loss::KlDivergence, t(&SOFT_TRUE), t(&PROBS), 0.367997289),
+        ("w_hinge_01", Loss::Hinge, t2(&B_TRUE), t2(&B_LOGITS), 1.35625005),
+        ("w_cosine_similarity", Loss::CosineSimilarity, t(&REG_TRUE), t(&REG_PRED), -0.577233613),
+        ("w_mape_nonzero", Loss::MeanAbsolutePercentageError, t(&POS_PRED), t(&REG_PRED), 33.3333359),
+    ];
+    for (name, loss, y, pred, keras) in cases {
+        let y = loss.prepare_targets(&y, &pred.size()[1..]).unwrap();
+        let logits = loss.uses_logits(Activation::Linear);
+        let weighted = loss.compute_weighted(&pred, &y, logits, &w).unwrap().double_value(&[]);
+        close(name, weighted, keras);
+        // Unit weights give the unweighted loss; per-sample losses average to it.
+        let mean = loss.compute(&pred, &y, logits).unwrap().double_value(&[]);
+        let per_sample = loss.per_sample(&pred, &y, logits).unwrap();
+        assert_eq!(per_sample.size(), [4], "{name}");
+        close(name, per_sample.mean(Kind::Float).double_value(&[]), mean);
+        close(name, loss.compute_weighted(&pred, &y, logits, &w.ones_like()).unwrap().double_value(&[]), mean);
+    }
+    let err = Loss::MeanSquaredError.compute_weighted(&t(&REG_PRED), &t(&REG_TRUE), false, &w.narrow(0, 0, 3));
+    assert!(err.unwrap_err().to_string().contains("sample_weight"));
+}
+
+#[test]
+fn class_weights_become_sample_weights_as_in_keras() {
+    let cw = [(0, 0.25), (2, 3.0)];
+    let as_vec = |t: Tensor| Vec::<f64>::try_from(t.to_kind(Kind::Double)).unwrap();
+    // Keras: [1.0, 0.25, 3.0, 1.0] for one-hot targets and for labels.
+    assert_eq!(as_vec(tch_keras::class_weight_to_sample_weight(&one_hot(), &cw).unwrap()), [1.0, 0.25, 3.0, 1.0]);
+    assert_eq!(as_vec(tch_keras::class_weight_to_sample_weight(&labels(), &cw).unwrap()), [1.0, 0.25, 3.0, 1.0]);
+    // Keras: [0.25, 4.0, 4.0, 0.25] for binary targets of shape (N, 1).
+    let binary = Tensor::from_slice(&[0.0f32, 1.0, 1.0, 0.0]).reshape([4, 1]);
+    let w = tch_keras::class_weight_to_sample_weight(&binary, &[(0, 0.25), (1, 4.0)]).unwrap();
+    assert_eq!(as_vec(w), [0.25, 4.0, 4.0, 0.25]);
+    assert!(tch_keras::class_weight_to_sample_weight(&labels(), &[(1, f64::NAN)]).is_err());
+}

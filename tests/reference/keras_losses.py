@@ -53,3 +53,32 @@ CASES = [
 print(f"# keras {keras.__version__}, backend {keras.backend.backend()}")
 for name, loss, y_true, y_pred in CASES:
     print(f"{name} = {float(keras.ops.convert_to_numpy(loss(y_true, y_pred))):.9g}")
+
+# Weighted losses: sum(per-sample loss * w) / N.
+W = np.array([0.5, 2.0, 0.0, 1.5], "float32")
+WEIGHTED = [
+    ("w_categorical_probs", L.CategoricalCrossentropy(), ONE_HOT, PROBS),
+    ("w_sparse_logits", L.SparseCategoricalCrossentropy(from_logits=True), LABELS, LOGITS),
+    ("w_categorical_logits_smooth", L.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), ONE_HOT, LOGITS),
+    ("w_binary_probs", L.BinaryCrossentropy(), B_TRUE, B_PROBS),
+    ("w_binary_logits", L.BinaryCrossentropy(from_logits=True), B_TRUE, B_LOGITS),
+    ("w_mse", L.MeanSquaredError(), REG_TRUE, REG_PRED),
+    ("w_mae", L.MeanAbsoluteError(), REG_TRUE, REG_PRED),
+    ("w_huber", L.Huber(), REG_TRUE, REG_PRED),
+    ("w_kl_divergence", L.KLDivergence(), SOFT_TRUE, PROBS),
+    ("w_hinge_01", L.Hinge(), B_TRUE, B_LOGITS),
+    ("w_cosine_similarity", L.CosineSimilarity(), REG_TRUE, REG_PRED),
+    ("w_mape_nonzero", L.MeanAbsolutePercentageError(), POS_PRED, REG_PRED),
+]
+for name, loss, y_true, y_pred in WEIGHTED:
+    value = loss(y_true, y_pred, sample_weight=W)
+    print(f"{name} = {float(keras.ops.convert_to_numpy(value)):.9g}")
+
+# class_weight as Keras turns it into sample weights (fit's data adapter).
+from keras.src.trainers.data_adapters.data_adapter_utils import class_weight_to_sample_weights  # noqa: E402
+
+CW = {0: 0.25, 2: 3.0}
+print("class_weight one-hot =", class_weight_to_sample_weights(ONE_HOT, CW).tolist())
+print("class_weight labels =", class_weight_to_sample_weights(LABELS, CW).tolist())
+print("class_weight binary (N, 1) =",
+      class_weight_to_sample_weights(np.array([[0.0], [1.0], [1.0], [0.0]], "float32"), {0: 0.25, 1: 4.0}).tolist())
