@@ -7,7 +7,13 @@
 #   * the Python `safetensors` package, used by the PyTorch interoperability test;
 #   * NVIDIA's CUDA C runtime headers (the `crt/` folder the wheel's CUDA headers include but do
 #     not ship, from PyPI's nvidia-cuda-crt), linked as .cuda-crt: build.rs needs them to
-#     compile CUDA graph support.
+#     compile CUDA graph support;
+#   * NVIDIA's CCCL headers (PyPI's nvidia-cuda-cccl: the nv/target header LibTorch's CUDA event
+#     headers reach through cuda_fp16.h), linked as .cuda-cccl: build.rs needs them to compile
+#     distributed training on NCCL;
+#   * Gloo's C++ headers (Debian's libgloo-dev, unpacked into the cache, not installed), linked
+#     as .gloo-include: LibTorch ships Gloo's code but not the headers its ProcessGroupGloo.hpp
+#     includes, and build.rs needs them to compile distributed (c10d) support.
 #
 # Usage: scripts/setup.sh                  provision (a second run only checks, in seconds)
 #        scripts/setup.sh verify-mnist DIR check the four MNIST files in DIR against their md5s
@@ -151,6 +157,70 @@ setup_cuda_crt() {
     say "CUDA crt headers: $target"
 }
 
+# Gloo's headers from Debian's libgloo-dev, unpacked (dpkg-deb -x) into the cache: nothing is
+# installed system-wide. ProcessGroupGloo holds Gloo types only through pointers, so the
+# package's Gloo version does not change the layout of anything tch-keras uses.
+setup_gloo_headers() {
+    local dir tmp deb version target
+    for dir in "$CACHE"/gloo-headers-*; do
+        if [ -f "$dir/.complete" ] && [ -f "$dir/usr/include/gloo/context.h" ]; then
+            ln -sfn "$dir/usr/include" "$ROOT/.gloo-include"
+            say "Gloo headers: $dir"
+            return
+        fi
+    done
+    if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+        say "Gloo headers skipped (no apt-get/dpkg-deb): tch-keras will build without distributed training;" \
+            "unpack Debian's or Ubuntu's libgloo-dev and set TCH_KERAS_GLOO_INCLUDE to its usr/include"
+        return
+    fi
+    say "fetching Gloo's headers (Debian's libgloo-dev) for distributed training"
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    # The package lists may be missing on a fresh machine: refresh them once (as root) and retry.
+    if ! (cd "$tmp" && apt-get download -qq libgloo-dev >/dev/null 2>&1); then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq >/dev/null 2>&1 || true
+        fi
+        if ! (cd "$tmp" && apt-get download -qq libgloo-dev >/dev/null 2>&1); then
+            rm -rf "$tmp"
+            rm -f "$ROOT/.gloo-include"
+            say "could not download libgloo-dev: tch-keras will build without distributed training"
+            return
+        fi
+    fi
+    deb=$(ls "$tmp"/libgloo-dev_*.deb)
+    version=$(dpkg-deb -f "$deb" Version | tr -c 'A-Za-z0-9._+\n-' '_')
+    target=$CACHE/gloo-headers-$version
+    rm -rf "$target"
+    mkdir -p "$target"
+    dpkg-deb -x "$deb" "$target" || die "could not unpack $deb"
+    rm -rf "$tmp"
+    [ -f "$target/usr/include/gloo/context.h" ] || die "$deb has no gloo/context.h"
+    touch "$target/.complete"
+    ln -sfn "$target/usr/include" "$ROOT/.gloo-include"
+    say "Gloo headers: $target"
+}
+
+CUDA_CCCL_VERSION=13.0.85
+
+setup_cuda_cccl() {
+    local target=$CACHE/cuda-cccl-$CUDA_CCCL_VERSION
+    if [ ! -f "$target/.complete" ]; then
+        say "installing NVIDIA's CCCL headers $CUDA_CCCL_VERSION (for distributed training on NCCL)"
+        rm -rf "$target"
+        if ! python3 -m pip install --quiet --no-cache-dir --no-deps --disable-pip-version-check --root-user-action=ignore \
+            --target "$target" "nvidia-cuda-cccl==$CUDA_CCCL_VERSION"; then
+            say "could not install nvidia-cuda-cccl; tch-keras will build without NCCL"
+            rm -f "$ROOT/.cuda-cccl"
+            return
+        fi
+        touch "$target/.complete"
+    fi
+    ln -sfn "$target/nvidia/cu13/include" "$ROOT/.cuda-cccl"
+    say "CUDA CCCL headers: $target"
+}
+
 setup_python_safetensors() {
     local target=$CACHE/py-safetensors
     if [ ! -f "$target/.complete" ]; then
@@ -173,6 +243,8 @@ verify-mnist)
     setup_fashion_mnist
     setup_python_safetensors
     setup_cuda_crt
+    setup_cuda_cccl
+    setup_gloo_headers
     say "ready (cache: $CACHE)"
     ;;
 *) die "unknown command '$1': use no argument, or verify-mnist DIR" ;;

@@ -124,6 +124,15 @@ pub enum Error {
         /// The running loss read after that batch.
         loss: f64,
     },
+    /// A distributed (c10d) set-up or collective failed; `kind` tells a timeout from a lost peer
+    /// or a bad configuration, and the message names the variable or argument at fault.
+    #[error("distributed: {message}")]
+    Distributed {
+        /// What kind of failure.
+        kind: crate::distributed::DistErrorKind,
+        /// What went wrong and what to do, on one line.
+        message: String,
+    },
     /// LibTorch refused to capture a CUDA graph (training goes on eagerly).
     #[error("CUDA graph capture refused: {message}")]
     CudaGraph {

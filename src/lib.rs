@@ -24,6 +24,7 @@
 mod activation;
 pub mod callbacks;
 pub mod data;
+pub mod distributed;
 mod error;
 mod flat;
 mod graph;

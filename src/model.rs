@@ -466,7 +466,13 @@ impl Sequential {
                 hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into(),
             });
         }
-        Ok(x.f_to_device(self.device)?.f_to_kind(Kind::Float)?)
+        // Token ids stay integers for an Embedding; everything else computes in float32.
+        let integer = !x.is_floating_point() && x.kind() != Kind::Bool;
+        let kind = match self.layers.first() {
+            Some(LayerConfig::Embedding(_)) if integer => Kind::Int64,
+            _ => Kind::Float,
+        };
+        Ok(x.f_to_device(self.device)?.f_to_kind(kind)?)
     }
 }
 

@@ -86,7 +86,10 @@ impl Sequential {
     /// CUDA-graph steps on CUDA (unless run eagerly, or the model or the reducer cannot be
     /// captured), eager steps otherwise.
     fn step_runner(&self, loss: Loss, reducer: &dyn GradientReducer) -> Box<dyn StepRunner> {
-        let dropout = self.layers.iter().any(|l| matches!(l, LayerConfig::Dropout(_)));
+        // Layers that draw random numbers each step cannot be replayed from a capture.
+        let dropout = self.layers.iter().any(|l| {
+            matches!(l, LayerConfig::Dropout(_) | LayerConfig::SpatialDropout2D(_) | LayerConfig::GaussianNoise(_))
+        });
         match self.device {
             tch::Device::Cuda(index)
                 if !self.run_eagerly && !dropout && reducer.capturable() && crate::graph::available() =>
