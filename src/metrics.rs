@@ -151,12 +151,22 @@ pub struct Metric {
     pub kind: MetricKind,
     /// The key in the logs and the History.
     pub name: String,
+    /// Weighted by `fit`'s sample weights (Keras's `weighted_metrics`); metrics are unweighted
+    /// otherwise, as Keras's `metrics` are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weighted: bool,
 }
 
 impl Metric {
     /// A metric logged under `name`.
     pub fn new(kind: MetricKind, name: impl Into<String>) -> Self {
-        Self { kind, name: name.into() }
+        Self { kind, name: name.into(), weighted: false }
+    }
+    /// The same metric weighted by sample weights (a Keras `weighted_metrics` entry): a mean
+    /// becomes `sum(value * w) / sum(w)`, confusion counts become sums of weights.
+    pub fn weighted(mut self) -> Self {
+        self.weighted = true;
+        self
     }
     /// Accuracy, logged as `accuracy`.
     pub fn accuracy() -> Self {
@@ -208,6 +218,7 @@ impl Metric {
         match self.kind {
             MetricKind::Precision { .. } | MetricKind::Recall { .. } => 2,
             MetricKind::Auc { num_thresholds, .. } => 4 * num_thresholds,
+            _ if self.weighted => 2, // sum(value * w), sum(w)
             _ => 1,
         }
     }
@@ -218,24 +229,68 @@ impl Metric {
     /// `raw` is the last layer's output before its activation `act`; targets are prepared by
     /// [`Loss::prepare_targets`].
     pub(crate) fn batch_state(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+        self.batch_state_weighted(raw, act, y, loss, None)
+    }
+
+    /// [`Self::batch_state`] with the batch's sample weights (`[N]`), which only a
+    /// [`weighted`](Self::weighted) metric uses (Keras ignores them for plain `metrics`). A
+    /// weighted metric without sample weights weighs every sample 1.
+    pub(crate) fn batch_state_weighted(
+        &self,
+        raw: &Tensor,
+        act: Activation,
+        y: &Tensor,
+        loss: Loss,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Tensor> {
         self.validate()?;
+        let n = raw.size().first().copied().unwrap_or(0);
+        let weights = match (self.weighted, sample_weight) {
+            (true, Some(w)) => {
+                if w.size() != [n] {
+                    return Err(Error::invalid(
+                        "sample_weight",
+                        format!("expected one weight per sample, shape [{n}], got {:?}", w.size()),
+                    ));
+                }
+                Some(w.f_to_kind(Kind::Float)?)
+            }
+            _ => None,
+        };
         match self.kind {
             MetricKind::Precision { threshold } | MetricKind::Recall { threshold } => {
-                let (pred, truth) = self.flat_pairs(raw, act, y)?;
+                let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
                 let predicted = pred.f_gt(threshold)?;
-                let tp = predicted.f_logical_and(&truth)?.f_sum(Kind::Float)?;
                 let other = if matches!(self.kind, MetricKind::Precision { .. }) {
                     predicted.f_logical_and(&truth.f_logical_not()?)? // false positives
                 } else {
                     predicted.f_logical_not()?.f_logical_and(&truth)? // false negatives
                 };
-                Ok(Tensor::f_stack(&[tp, other.f_sum(Kind::Float)?], 0)?)
+                let count = |mask: Tensor| -> Result<Tensor> {
+                    let mask = mask.f_to_kind(Kind::Float)?;
+                    let mask = match &w {
+                        Some(w) => mask.f_mul(w)?,
+                        None => mask,
+                    };
+                    Ok(mask.f_sum(Kind::Float)?)
+                };
+                Ok(Tensor::f_stack(&[count(predicted.f_logical_and(&truth)?)?, count(other)?], 0)?)
             }
             MetricKind::Auc { num_thresholds, .. } => {
-                let (pred, truth) = self.flat_pairs(raw, act, y)?;
-                auc_counts(&pred, &truth, num_thresholds as i64)
+                let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
+                auc_counts(&pred, &truth, w.as_ref(), num_thresholds as i64)
             }
-            _ => Ok(self.batch_sum(raw, act, y, loss)?.f_reshape([1])?),
+            _ => {
+                let values = self.samplewise(raw, act, y, loss)?;
+                if !self.weighted {
+                    return Ok(values.f_sum(Kind::Float)?.f_reshape([1])?);
+                }
+                let w = match weights {
+                    Some(w) => w,
+                    None => values.f_ones_like()?,
+                };
+                Ok(Tensor::f_stack(&[values.f_mul(&w)?.f_sum(Kind::Float)?, w.f_sum(Kind::Float)?], 0)?)
+            }
         }
     }
 
@@ -255,13 +310,24 @@ impl Metric {
                 let (tn, fn_) = rest.split_at(num_thresholds);
                 auc_result(Counts { tp, fp, tn, fn_ }, curve, summation_method)
             }
+            _ if self.weighted => match state {
+                [total, weight] => divide_no_nan(*total, *weight),
+                _ => f64::NAN,
+            },
             _ => state.first().copied().unwrap_or(f64::NAN) / count.max(1) as f64,
         }
     }
 
     /// The outputs (after the activation) and boolean targets, flattened to one prediction
     /// per element, as Keras's confusion-matrix metrics see them.
-    fn flat_pairs(&self, raw: &Tensor, act: Activation, y: &Tensor) -> Result<(Tensor, Tensor)> {
+    /// With sample weights `[N]`, also each element's weight (its sample's).
+    fn flat_pairs(
+        &self,
+        raw: &Tensor,
+        act: Activation,
+        y: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<(Tensor, Tensor, Option<Tensor>)> {
         let pred = act.apply(raw)?;
         if pred.size() != y.size() {
             return Err(Error::invalid(
@@ -277,15 +343,21 @@ impl Metric {
                 ),
             ));
         }
-        Ok((pred.f_flatten(0, -1)?.f_to_kind(Kind::Float)?, y.f_flatten(0, -1)?.f_ne(0.0)?))
+        let weights = match sample_weight {
+            Some(w) => {
+                let shape: Vec<i64> = std::iter::once(-1).chain(std::iter::repeat_n(1, pred.dim() - 1)).collect();
+                Some(w.f_reshape(shape)?.f_expand_as(&pred)?.f_flatten(0, -1)?)
+            }
+            None => None,
+        };
+        Ok((pred.f_flatten(0, -1)?.f_to_kind(Kind::Float)?, y.f_flatten(0, -1)?.f_ne(0.0)?, weights))
     }
 
-    /// The metric summed over a batch (a scalar on the batch's device; no host sync).
-    fn batch_sum(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+    /// A mean metric's value for each sample of the batch (`[N]`, on the batch's device).
+    fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
         let n = raw.size().first().copied().unwrap_or(0);
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {
-            let d = if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d };
-            Ok(d.f_sum(Kind::Float)?)
+            Ok(if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d })
         };
         match self.kind {
             MetricKind::Accuracy => {
@@ -338,9 +410,10 @@ impl Metric {
             }
             MetricKind::MeanAbsoluteError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_abs()?),
             MetricKind::MeanSquaredError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_square()?),
-            MetricKind::Precision { .. } | MetricKind::Recall { .. } | MetricKind::Auc { .. } => {
-                Ok(self.batch_state(raw, act, y, loss)?.f_sum(Kind::Float)?)
-            }
+            MetricKind::Precision { .. } | MetricKind::Recall { .. } | MetricKind::Auc { .. } => Err(Error::invalid(
+                "metrics",
+                format!("metric '{}' keeps confusion counts, not a value per sample", self.name),
+            )),
         }
     }
 
@@ -371,12 +444,16 @@ fn in_top_k(out: &Tensor, truth: &Tensor, k: i64) -> Result<Tensor> {
 /// bucket method (`_update_confusion_matrix_variables_optimized`): a prediction `p` (clipped
 /// to `[0, 1]`) falls in bucket `max(ceil(p * (T - 1)) - 1, 0)` and counts as positive at every
 /// threshold up to its bucket.
-fn auc_counts(pred: &Tensor, truth: &Tensor, thresholds: i64) -> Result<Tensor> {
+fn auc_counts(pred: &Tensor, truth: &Tensor, weights: Option<&Tensor>, thresholds: i64) -> Result<Tensor> {
     let pred = pred.f_clamp(0.0, 1.0)?;
     let buckets =
         pred.f_mul_scalar((thresholds - 1) as f64)?.f_ceil()?.f_sub_scalar(1.0)?.f_relu()?.f_to_kind(Kind::Int64)?;
     let positives = truth.f_to_kind(Kind::Float)?;
     let negatives = positives.f_neg()?.f_add_scalar(1.0)?;
+    let (positives, negatives) = match weights {
+        Some(w) => (positives.f_mul(w)?, negatives.f_mul(w)?),
+        None => (positives, negatives),
+    };
     let options = (Kind::Float, pred.device());
     let at_or_above = |labels: &Tensor| -> Result<Tensor> {
         let per_bucket = Tensor::f_zeros([thresholds], options)?.f_index_add(0, &buckets, labels)?;
@@ -488,5 +565,102 @@ impl FromStr for Metric {
             }
         };
         Ok(Self::new(kind, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Weighted metrics against Keras 3's `update_state(..., sample_weight=w)`, batch by batch;
+    //! numbers from `tests/reference/keras_metrics.py` (Keras 3.15.1, torch backend).
+    use super::*;
+
+    const Y: [f32; 23] = [0., 1., 1., 0., 1., 0., 0., 1., 1., 1., 0., 0., 1., 0., 1., 1., 0., 0., 0., 1., 1., 0., 1.];
+    const P: [f32; 23] = [
+        0.1, 0.8, 0.35, 0.4, 0.9, 0.65, 0.05, 0.5, 0.72, 0.3, 0.2, 0.55, 0.97, 0.0, 0.61, 0.45, 0.81, 0.12, 0.5, 0.99,
+        0.25, 0.33, 1.0,
+    ];
+    const W: [f32; 23] = [
+        1.0, 0.5, 2.0, 0.0, 1.0, 3.0, 1.0, 0.25, 1.0, 2.0, 1.0, 0.5, 1.0, 1.0, 0.0, 2.0, 1.5, 1.0, 1.0, 0.5, 1.0, 2.5,
+        1.0,
+    ];
+    const Y3: [f32; 24] =
+        [1., 0., 1., 0., 0., 1., 1., 1., 0., 0., 1., 0., 1., 0., 0., 0., 0., 0., 1., 1., 1., 0., 1., 1.];
+    const P3: [f32; 24] = [
+        0.9, 0.2, 0.4, 0.6, 0.1, 0.8, 0.7, 0.45, 0.3, 0.2, 0.9, 0.55, 0.35, 0.6, 0.1, 0.51, 0.49, 0.05, 0.8, 0.3, 0.95,
+        0.1, 0.75, 0.25,
+    ];
+    const W3: [f32; 8] = [1.0, 2.0, 0.5, 0.0, 1.0, 3.0, 1.0, 0.25];
+
+    /// The metric's result after batches of `batch` samples, as the training loop sums states.
+    fn streamed(metric: &Metric, (y, p, w): (&[f32], &[f32], &[f32]), width: i64, batch: i64) -> f64 {
+        let n = w.len() as i64;
+        let (y, p, w) = (
+            Tensor::from_slice(y).reshape([n, width]),
+            Tensor::from_slice(p).reshape([n, width]),
+            Tensor::from_slice(w),
+        );
+        let mut state = Tensor::zeros([metric.state_len() as i64], (Kind::Float, tch::Device::Cpu));
+        let mut start = 0;
+        while start < n {
+            let len = batch.min(n - start);
+            let part = |t: &Tensor| t.narrow(0, start, len);
+            let s = metric
+                .batch_state_weighted(
+                    &part(&p),
+                    Activation::Linear,
+                    &part(&y),
+                    Loss::BinaryCrossentropy,
+                    Some(&part(&w)),
+                )
+                .unwrap();
+            state += s;
+            start += len;
+        }
+        metric.result(&Vec::<f64>::try_from(state.to_kind(Kind::Double)).unwrap(), n)
+    }
+
+    #[test]
+    fn weighted_metrics_equal_keras_weighted_updates() {
+        let auc_pr = Metric::new(
+            MetricKind::Auc { num_thresholds: 200, curve: AucCurve::Pr, summation_method: AucSummation::Interpolation },
+            "auc_pr",
+        );
+        let cases = [
+            (Metric::auc(), 0.678760409),
+            (auc_pr, 0.699958324),
+            (Metric::precision(), 0.5),
+            (Metric::recall(), 0.408163279),
+            (Metric::binary_accuracy(0.5), 0.524271846),
+            (Metric::mae(), 0.404854387),
+        ];
+        for (metric, keras) in cases {
+            let got = streamed(&metric.clone().weighted(), (&Y, &P, &W), 1, 5);
+            assert!((got - keras).abs() < 2e-6, "{}: got {got}, Keras {keras}", metric.name);
+            // Unweighted metrics ignore sample weights, as Keras's plain `metrics`.
+            let plain = streamed(&metric, (&Y, &P, &W), 1, 5);
+            let ones = streamed(&metric.clone().weighted(), (&Y, &P, &[1.0; 23]), 1, 5);
+            assert!((plain - ones).abs() < 1e-9, "{}: {plain} vs {ones}", metric.name);
+        }
+        for (metric, keras) in [
+            (Metric::precision(), 0.489361703),
+            (Metric::auc(), 0.785545945),
+            (Metric::binary_accuracy(0.5), 0.628571451),
+        ] {
+            let got = streamed(&metric.clone().weighted(), (&Y3, &P3, &W3), 3, 3);
+            assert!((got - keras).abs() < 2e-6, "{} (3 outputs): got {got}, Keras {keras}", metric.name);
+        }
+        // A weight vector of the wrong length is an error naming sample_weight.
+        let m = Metric::mae().weighted();
+        let (y, p) = (Tensor::from_slice(&Y).reshape([23, 1]), Tensor::from_slice(&P).reshape([23, 1]));
+        let err = m
+            .batch_state_weighted(
+                &p,
+                Activation::Linear,
+                &y,
+                Loss::MeanSquaredError,
+                Some(&Tensor::ones([3], (Kind::Float, tch::Device::Cpu))),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("sample_weight"), "{err}");
     }
 }

@@ -255,3 +255,20 @@ fn named_categorical_accuracies_equal_keras() {
     let mut m = identity(3, Loss::BinaryCrossentropy, vec![Metric::new(MetricKind::CategoricalAccuracy, "cat")]);
     check(&m.evaluate(&matrix(&P3), &matrix(&Y3), 3).unwrap(), &[("cat", 0.75)]);
 }
+
+#[test]
+fn weighted_metrics_without_sample_weights_weigh_every_sample_one() {
+    let metrics = vec![
+        Metric::auc(),
+        Metric::new(MetricKind::auc(), "weighted_auc").weighted(),
+        Metric::mae(),
+        Metric::new(MetricKind::MeanAbsoluteError, "weighted_mae").weighted(),
+    ];
+    let mut m = identity(1, Loss::BinaryCrossentropy, metrics);
+    let logs = m.evaluate(&Tensor::from_slice(&P).reshape([23, 1]), &Tensor::from_slice(&Y), 5).unwrap();
+    check(&logs, &[("auc", 0.784090877), ("weighted_auc", 0.784090877)]);
+    assert!((logs.get("mae").unwrap() - logs.get("weighted_mae").unwrap()).abs() < 1e-7, "{logs}");
+    let json = serde_json::to_string(&Metric::mae().weighted()).unwrap();
+    assert_eq!(json, r#"{"kind":"mean_absolute_error","name":"mae","weighted":true}"#);
+    assert_eq!(serde_json::from_str::<Metric>(&json).unwrap(), Metric::mae().weighted());
+}

@@ -57,3 +57,29 @@ for name, metric, args in [
     ("categorical_accuracy_multi_hot", M.CategoricalAccuracy(), (Y3, P3, 3)),
 ]:
     print(f"{name} = {streamed(metric, *args):.9g}")
+
+# Weighted metrics (compile's weighted_metrics): update_state(..., sample_weight=w), same batches.
+W = np.array([1.0, 0.5, 2.0, 0.0, 1.0, 3.0, 1.0, 0.25, 1.0, 2.0, 1.0, 0.5, 1.0, 1.0, 0.0, 2.0, 1.5, 1.0,
+              1.0, 0.5, 1.0, 2.5, 1.0], "float32")
+W3 = np.array([1.0, 2.0, 0.5, 0.0, 1.0, 3.0, 1.0, 0.25], "float32")
+
+
+def streamed_weighted(metric, y_true, y_pred, w, batch):
+    for start in range(0, len(y_true), batch):
+        s = slice(start, start + batch)
+        metric.update_state(y_true[s], y_pred[s], sample_weight=w[s])
+    return float(keras.ops.convert_to_numpy(metric.result()))
+
+
+for name, metric, args in [
+    ("w_auc", M.AUC(), (Y, P, W, 5)),
+    ("w_auc_pr", M.AUC(curve="PR"), (Y, P, W, 5)),
+    ("w_precision", M.Precision(), (Y, P, W, 5)),
+    ("w_recall", M.Recall(), (Y, P, W, 5)),
+    ("w_binary_accuracy", M.BinaryAccuracy(), (Y, P, W, 5)),
+    ("w_mae", M.MeanAbsoluteError(), (Y, P, W, 5)),
+    ("w_precision_multi", M.Precision(), (Y3, P3, W3, 3)),
+    ("w_auc_multi", M.AUC(), (Y3, P3, W3, 3)),
+    ("w_binary_accuracy_multi", M.BinaryAccuracy(), (Y3, P3, W3, 3)),
+]:
+    print(f"{name} = {streamed_weighted(metric, *args):.9g}")
