@@ -44,6 +44,9 @@ step() { # name timeout command...
 } >"$OUT/machine.txt" 2>&1
 step cuda-tests 120 "$BUNDLE/cuda-tests" --test-threads 1
 step cuda-fallback-tests 60 "$BUNDLE/cuda-fallback-tests"
+step cuda-layers-tests 120 "$BUNDLE/cuda-layers-tests" --test-threads 1
+# Data-parallel: NCCL (world of one, captured steps) and Gloo on CUDA tensors (two processes).
+step distributed-tests 120 "$BUNDLE/distributed-fit-tests" --test-threads 1 nccl_world gloo_on_one_gpu
 BIN=("$TCH_KERAS_BIN" --device cuda --verbose 2 --data-dir "$DATA")
 # The recipe's runs (accuracy), then the same in bf16 mixed precision.
 step mlp 90 "${BIN[@]}" --model mlp --report "$OUT/mlp.json"

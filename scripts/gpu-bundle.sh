@@ -8,12 +8,12 @@ rm -rf gpu-bundle
 mkdir -p gpu-bundle
 cargo build --release --features cuda-tests --quiet
 cp target/release/tch-keras gpu-bundle/
-# The GPU test binaries: tests/cuda.rs and tests/cuda_fallback.rs.
-tests=$(cargo test --release --features cuda-tests --test cuda --test cuda_fallback --no-run --message-format=json 2>/dev/null |
+# The GPU test binaries: tests/cuda.rs, cuda_fallback.rs, cuda_layers.rs, distributed_fit.rs.
+tests=$(cargo test --release --features cuda-tests --test cuda --test cuda_fallback --test cuda_layers --test distributed_fit --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") in ("cuda", "cuda_fallback") and m.get("executable"):
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") in ("cuda", "cuda_fallback", "cuda_layers", "distributed_fit") and m.get("executable"):
         print(m["target"]["name"], m["executable"])')
 while read -r name exe; do cp "$exe" "gpu-bundle/${name//_/-}-tests"; done <<<"$tests"
 # MNIST, gzipped (about 11 MB), so the bundle fits what can be carried to the GPU machine.

@@ -830,9 +830,15 @@ impl GradientReducer for Distributed {
         self.rank
     }
 
+    /// One all-reduce of the gradient and the log sums together: the gradient averaged, the
+    /// sums added.
     fn reduce_step(&mut self, grad: &mut Tensor, sums: &mut Tensor) -> Result<()> {
-        self.all_reduce_mean_(grad)?;
-        self.all_reduce_sum_(sums)
+        let (n, m) = (grad.numel() as i64, sums.numel() as i64);
+        let mut buffer = Tensor::f_cat(&[grad.f_reshape([-1])?, sums.f_reshape([-1])?.f_to_kind(grad.kind())?], 0)?;
+        self.all_reduce_sum_(&mut buffer)?;
+        *grad = buffer.f_narrow(0, 0, n)?.f_div_scalar(self.world_size as f64)?.f_view_as(grad)?;
+        *sums = buffer.f_narrow(0, n, m)?.f_to_kind(sums.kind())?;
+        Ok(())
     }
 
     fn reduce_sums(&mut self, sums: &mut Tensor) -> Result<()> {
@@ -845,6 +851,22 @@ impl GradientReducer for Distributed {
 
     fn agree_to_stop(&mut self, local: bool) -> Result<bool> {
         self.any(local)
+    }
+
+    fn average_buffers(&mut self, buffers: &[Tensor]) -> Result<()> {
+        if buffers.is_empty() {
+            return Ok(());
+        }
+        let flat: Vec<Tensor> = buffers.iter().map(|b| b.f_reshape([-1])).collect::<std::result::Result<_, _>>()?;
+        let mut all = Tensor::f_cat(&flat, 0)?;
+        self.all_reduce_mean_(&mut all)?;
+        let mut offset = 0;
+        for b in buffers {
+            let n = b.numel() as i64;
+            b.shallow_clone().f_copy_(&all.f_narrow(0, offset, n)?.f_view_as(b)?)?;
+            offset += n;
+        }
+        Ok(())
     }
 
     /// NCCL's collectives can be captured in a CUDA graph; Gloo's run on the host.

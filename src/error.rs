@@ -67,6 +67,20 @@ pub enum Error {
         /// What is wrong and what is accepted.
         message: String,
     },
+    /// The training loss became NaN or infinite, and `TerminateOnNaN::raise_error` asked for an
+    /// error (Keras's `RuntimeError`).
+    #[error(
+        "NaN or Inf loss encountered at batch {batch} of epoch {epoch} (loss {loss}): training stopped; \
+         lower the learning rate, check the data for NaN/Inf, or clip gradients"
+    )]
+    NonFiniteLoss {
+        /// The epoch, from 0.
+        epoch: usize,
+        /// The batch within the epoch, from 0.
+        batch: usize,
+        /// The running loss read after that batch.
+        loss: f64,
+    },
     /// A string could not be parsed into one of the library's enums.
     #[error("unknown {what} '{value}': expected one of {expected}")]
     Parse {
@@ -110,19 +124,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// The training loss became NaN or infinite, and `TerminateOnNaN::raise_error` asked for an
-    /// error (Keras's `RuntimeError`).
-    #[error(
-        "NaN or Inf loss encountered at batch {batch} of epoch {epoch} (loss {loss}): training stopped; \
-         lower the learning rate, check the data for NaN/Inf, or clip gradients"
-    )]
-    NonFiniteLoss {
-        /// The epoch, from 0.
-        epoch: usize,
-        /// The batch within the epoch, from 0.
-        batch: usize,
-        /// The running loss read after that batch.
-        loss: f64,
+    /// A TensorBoard event file is truncated, corrupted or not an event file.
+    #[error("event file {path}: {message}")]
+    EventFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A plot cannot be drawn (no data, an unreadable input file, a drawing failure).
+    #[error("plot {path}: {message}")]
+    Plot {
+        /// The PNG being drawn, or the input file being read.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
     },
     /// A distributed (c10d) set-up or collective failed; `kind` tells a timeout from a lost peer
     /// or a bad configuration, and the message names the variable or argument at fault.

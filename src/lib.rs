@@ -34,10 +34,12 @@ mod losses;
 mod metrics;
 mod model;
 mod optimizers;
+pub mod plot;
 pub mod precision;
 pub mod recipes;
 pub mod saving;
 mod shim;
+pub mod tensorboard;
 pub mod train;
 
 pub use activation::Activation;

@@ -309,6 +309,12 @@ impl Sequential {
         Ok(&self.built("variables")?.variables)
     }
 
+    /// The variables that are not trained (batch normalization's running statistics).
+    pub(crate) fn buffers(&self) -> Result<Vec<Tensor>> {
+        let built = self.built("buffers")?;
+        Ok(built.variables.iter().filter(|(_, t)| !t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect())
+    }
+
     /// Total number of parameters (trainable and not). Builds the model first when it has an
     /// input shape but no weights yet (which draws the initial weights: hence `&mut`).
     pub fn count_params(&mut self) -> Result<i64> {

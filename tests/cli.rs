@@ -43,6 +43,7 @@ fn bad_flags_exit_non_zero_with_one_clear_message() {
     assert_refused(&["bench", "--precision", "half"], &["--precision", "'half'"]);
     assert_refused(&["--lr", "0"], &["--lr", "positive"]);
     assert_refused(&["--epochs", "x"], &["--epochs"]);
+    assert_refused(&["--tensorboard", "tb", "--tensorboard-update-freq", "often"], &["often", "epoch, batch"]);
 }
 
 #[test]
@@ -117,6 +118,7 @@ fn provisioning_refuses_files_whose_md5_does_not_match() {
 fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
     let tmp = tempfile::tempdir().unwrap();
     let report = tmp.path().join("r.json");
+    let (tb, curves) = (tmp.path().join("tb"), tmp.path().join("curves.png"));
     let o = run(&[
         "--model",
         "mlp",
@@ -128,6 +130,14 @@ fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
         "2",
         "--report",
         report.to_str().unwrap(),
+        "--tensorboard",
+        tb.to_str().unwrap(),
+        "--tensorboard-update-freq",
+        "500",
+        "--histogram-freq",
+        "1",
+        "--plot",
+        curves.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
@@ -146,6 +156,28 @@ fn one_epoch_of_the_mlp_learns_mnist_and_writes_a_report() {
     assert!(acc > 0.9, "test accuracy {acc}");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(&format!("test accuracy: {acc:.4}")), "{stdout}");
+
+    // --tensorboard: the epoch loss equals the report's; batch scalars every 500 steps.
+    let files = tch_keras::tensorboard::event_files(tb.join("train")).unwrap();
+    let events = tch_keras::tensorboard::read_events(&files[0]).unwrap();
+    let scalars: Vec<(String, f32)> = events.iter().flat_map(|e| e.scalars()).collect();
+    let loss = r["history"]["loss"][0].as_f64().unwrap() as f32;
+    assert!(scalars.contains(&("epoch_loss".to_string(), loss)), "{scalars:?}");
+    assert_eq!(scalars.iter().filter(|(t, _)| t == "batch_loss").count(), 1875 / 500);
+    assert!(events.iter().any(|e| !e.histograms().is_empty()));
+    // --plot, and `tch-keras plot` on the report: PNGs of the requested size.
+    assert_eq!(png_size(&curves), (1000, 600));
+    let drawn = tmp.path().join("report.png");
+    let o =
+        run(&["plot", report.to_str().unwrap(), "-o", drawn.to_str().unwrap(), "--width", "640", "--height", "400"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(png_size(&drawn), (640, 400));
+    assert_refused(&["plot", tmp.path().join("absent.csv").to_str().unwrap()], &["absent.csv"]);
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let info = png::Decoder::new(std::fs::File::open(path).unwrap()).read_info().unwrap().info().clone();
+    (info.width, info.height)
 }
 
 #[test]
@@ -211,8 +243,11 @@ fn bench_mode_reports_its_fields_as_json() {
         "cpu",
         "--report",
         report.to_str().unwrap(),
+        "--plot",
+        tmp.path().join("bench.png").to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(png_size(&tmp.path().join("bench.png")), (1000, 600));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("| model | batch | ms/step |") && stdout.contains("| mlp | 64 |"), "{stdout}");
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();

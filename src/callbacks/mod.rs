@@ -27,6 +27,7 @@ mod lambda;
 mod lr;
 mod monitor;
 mod progbar;
+mod tensorboard;
 mod terminate_nan;
 
 pub use checkpoint::{ModelCheckpoint, PathTemplate};
@@ -37,6 +38,7 @@ pub use lambda::LambdaCallback;
 pub use lr::{LearningRateScheduler, ReduceLROnPlateau};
 pub use monitor::Mode;
 pub use progbar::{progress_line, ProgbarLogger, Verbosity};
+pub use tensorboard::TensorBoard;
 pub use terminate_nan::TerminateOnNaN;
 
 use tch::Tensor;

@@ -12,9 +12,13 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tch::{Device, Tensor};
 use tch_keras::data::{self, DatasetKind, Mnist};
+use tch_keras::distributed::{Backend, DistConfig, DistEnv, Distributed};
+use tch_keras::plot::{self, PlotOptions};
 use tch_keras::precision::{self, Tf32};
+use tch_keras::tensorboard::{TensorBoard, UpdateFreq};
 use tch_keras::{
-    device_name, load_model, recipes, to_categorical, Callback, FitConfig, Precision, Sequential, Verbosity,
+    device_name, load_model, recipes, to_categorical, Callback, FitConfig, GradientReducer, Precision, Sequential,
+    Verbosity,
 };
 
 use crate::bench::BenchOptions;
@@ -75,6 +79,20 @@ struct Opts {
     /// Write one CSV row of logs per epoch to this file (replacing it; appending with --resume).
     #[arg(long)]
     csv: Option<PathBuf>,
+    /// Write TensorBoard event files under DIR (DIR/train, DIR/validation), as Keras's
+    /// TensorBoard callback does; view them with `tensorboard --logdir DIR`.
+    #[arg(long, value_name = "DIR")]
+    tensorboard: Option<PathBuf>,
+    /// With --tensorboard: epoch (epoch scalars only), batch, or N: also write batch_* scalars
+    /// every N training batches (each write waits for the device).
+    #[arg(long, value_name = "epoch|batch|N", default_value = "epoch", value_parser = parse_update_freq, requires = "tensorboard")]
+    tensorboard_update_freq: UpdateFreq,
+    /// With --tensorboard: write weight histograms every N epochs (0: none, as Keras).
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "tensorboard")]
+    histogram_freq: usize,
+    /// Draw the training and validation curves (loss and accuracy per epoch) into this PNG.
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
     /// Stop when the monitored loss (val_loss with validation, else loss) has not improved for
     /// this many epochs, restoring the best weights.
     #[arg(long, value_name = "PATIENCE")]
@@ -87,6 +105,41 @@ struct Opts {
     verbose: u8,
     #[command(flatten)]
     speed: SpeedArgs,
+    #[command(flatten)]
+    dist: DistArgs,
+}
+
+/// Data-parallel training, when started by torchrun or another launcher that sets RANK,
+/// WORLD_SIZE, MASTER_ADDR and MASTER_PORT.
+#[derive(Debug, Args)]
+struct DistArgs {
+    /// Collective backend: auto (NCCL on CUDA, Gloo on the CPU), gloo or nccl.
+    #[arg(long, default_value = "auto", value_parser = parse_backend)]
+    dist_backend: Backend,
+    /// Seconds a process waits for the others (to join, and in each collective) before failing.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    dist_timeout: u64,
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse().map_err(|_| format!("'{s}' is not a backend: use auto, gloo or nccl"))
+}
+
+/// Joins the process group the launcher's variables describe (None: a single process). On
+/// CUDA each process takes the GPU of its local rank unless `--device cuda:N` names one.
+fn join_group(opts: &Opts, device: Device) -> Result<(Option<Distributed>, Device)> {
+    let Some(env) = DistEnv::from_env()? else { return Ok((None, device)) };
+    let device = match (opts.device, device) {
+        (DeviceArg::Cuda(n), _) if n > 0 => device,
+        (_, Device::Cuda(_)) => resolve_device(DeviceArg::Cuda(env.local_rank))?,
+        _ => device,
+    };
+    let config = DistConfig::new()
+        .backend(opts.dist.dist_backend)
+        .timeout(std::time::Duration::from_secs(opts.dist.dist_timeout))
+        .device(device);
+    let group = Distributed::join(&env, config)?;
+    Ok((Some(group), device))
 }
 
 /// Numeric precision and CUDA speed switches.
@@ -134,6 +187,10 @@ enum Tf32Arg {
     Off,
 }
 
+fn parse_update_freq(s: &str) -> Result<UpdateFreq, String> {
+    s.parse().map_err(|e: tch_keras::Error| e.to_string())
+}
+
 fn parse_precision(s: &str) -> Result<Precision, String> {
     s.parse().map_err(|_| format!("'{s}' is not a precision: use f32 or bf16"))
 }
@@ -143,6 +200,34 @@ enum Command {
     /// Time training steps of the recipe's models at several batch sizes, through fit and
     /// through a hand-written tch loop, and report ms/step, samples/s, epoch time and memory.
     Bench(BenchArgs),
+    /// Draw a PNG from a --csv file, a --report JSON or a bench --report JSON.
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+struct PlotArgs {
+    /// The CSV log, training report or bench report to draw.
+    file: PathBuf,
+    /// The PNG to write (default: FILE with the extension .png).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Image width in pixels.
+    #[arg(long, default_value_t = 1000)]
+    width: u32,
+    /// Image height in pixels.
+    #[arg(long, default_value_t = 600)]
+    height: u32,
+    /// The title (default: from the file: model and data set for a report).
+    #[arg(long)]
+    title: Option<String>,
+}
+
+fn plot_file(args: PlotArgs) -> Result<()> {
+    let png = args.output.clone().unwrap_or_else(|| args.file.with_extension("png"));
+    let options = PlotOptions { width: args.width, height: args.height, title: args.title };
+    plot::from_file(&args.file, &png, &options)?;
+    println!("wrote {}", png.display());
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +259,9 @@ struct BenchArgs {
     /// Write the results as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Draw samples/s against batch size per model into this PNG.
+    #[arg(long, value_name = "PATH")]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     speed: SpeedArgs,
 }
@@ -198,6 +286,10 @@ fn bench(args: BenchArgs) -> Result<()> {
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)? + "\n";
         std::fs::write(path, json).with_context(|| format!("could not write the report to {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let runs: plot::BenchRuns = serde_json::from_value(serde_json::to_value(&report)?)?;
+        plot::bench(&runs, path, &PlotOptions::default())?;
     }
     Ok(())
 }
@@ -350,7 +442,7 @@ fn refuse_for_loaded(opts: &Opts) -> Result<()> {
 
 /// Output paths are checked before training, so a bad one does not cost a whole run.
 fn check_outputs(opts: &Opts) -> Result<()> {
-    let files = [("--report", &opts.report), ("--save", &opts.save), ("--csv", &opts.csv)];
+    let files = [("--report", &opts.report), ("--save", &opts.save), ("--csv", &opts.csv), ("--plot", &opts.plot)];
     for (flag, path) in files.iter().filter_map(|(f, p)| p.as_ref().map(|p| (f, p))) {
         if path.is_dir() {
             bail!("{flag} {}: is a folder; give a file path", path.display());
@@ -387,29 +479,85 @@ fn model_data(ds: &Mnist, model: &Sequential) -> Result<[Tensor; 4]> {
 }
 
 fn run(mut opts: Opts) -> Result<()> {
-    if let Some(Command::Bench(args)) = opts.command.take() {
-        return bench(args);
+    match opts.command.take() {
+        Some(Command::Bench(args)) => return bench(args),
+        Some(Command::Plot(args)) => return plot_file(args),
+        None => {}
     }
-    let device = resolve_device(opts.device)?;
+    let (mut group, device) = join_group(&opts, resolve_device(opts.device)?)?;
+    if !group.as_ref().is_none_or(Distributed::is_main) {
+        // Only the first process prints and writes files.
+        (opts.verbose, opts.report, opts.save, opts.csv, opts.checkpoint_dir) = (0, None, None, None, None);
+        (opts.tensorboard, opts.plot) = (None, None);
+    }
     opts.speed.apply()?;
     let kind = DatasetKind::from(opts.dataset);
     let ds = data::load(kind, opts.data_dir.as_deref())?;
     check_outputs(&opts)?;
     let (mut model, plan) = prepare_model(&opts, device)?;
-    let [x_train, y_train, x_test, y_test] = model_data(&ds, &model)?;
-    if x_test.size()[0] == 0 || x_test.size()[0] != y_test.size()[0] {
-        bail!("the test set has {} images and {} labels: it cannot be evaluated", x_test.size()[0], y_test.size()[0]);
+    let data = model_data(&ds, &model)?;
+    if data[2].size()[0] == 0 || data[2].size()[0] != data[3].size()[0] {
+        bail!("the test set has {} images and {} labels: it cannot be evaluated", data[2].size()[0], data[3].size()[0]);
     }
-    let params = model.count_params()?;
     if opts.verbose > 0 {
-        eprintln!(
-            "Training the recipe's {} ({params} parameters) on {kind} on {}{}",
-            model.model_name(),
-            device_name(device),
-            if model.model_precision() == Precision::Bf16 { " in bf16 mixed precision" } else { "" }
-        );
+        announce(&mut model, kind, &plan, group.as_ref())?;
     }
     let mut timer = EpochTimer::default();
+    let history = train(&opts, &mut model, &plan, &data, &mut timer, group.as_mut())?;
+    let [_, _, x_test, y_test] = &data;
+    let test = model.evaluate(x_test, y_test, 1024)?;
+    let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
+    let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));
+    if group.as_ref().is_none_or(Distributed::is_main) {
+        println!("test loss: {test_loss:.4} - test accuracy: {test_accuracy:.4}");
+    }
+    if let Some(path) = &opts.plot {
+        let title = plot::title_for(model.model_name(), kind.name());
+        history.plot(path, &title).with_context(|| format!("could not draw {}", path.display()))?;
+    }
+    if let Some(path) = &opts.save {
+        model.save(path).with_context(|| format!("could not save the model to {}", path.display()))?;
+    }
+    if let Some(path) = &opts.report {
+        let test = (test_loss, test_accuracy);
+        let mut report = Report::new(&mut model, kind, plan.batch_size, &history, &metric, timer.seconds, test)?;
+        report.world_size = group.as_ref().map_or(1, |g| g.world_size());
+        report.backend = group.as_ref().map(|g| g.backend().to_string());
+        report.write(path)?;
+    }
+    Ok(())
+}
+
+/// The line that opens a run.
+fn announce(model: &mut Sequential, kind: DatasetKind, plan: &Plan, group: Option<&Distributed>) -> Result<()> {
+    let params = model.count_params()?;
+    eprintln!(
+        "Training the recipe's {} ({params} parameters) on {kind} on {}{}{}",
+        model.model_name(),
+        device_name(model.model_device()),
+        if model.model_precision() == Precision::Bf16 { " in bf16 mixed precision" } else { "" },
+        group.map_or(String::new(), |g| format!(
+            " in {} processes ({}, batch {} each)",
+            g.world_size(),
+            g.backend(),
+            plan.batch_size
+        ))
+    );
+    Ok(())
+}
+
+/// Trains as planned, with the flags' callbacks; a non-finite loss is an error.
+fn train(
+    opts: &Opts,
+    model: &mut Sequential,
+    plan: &Plan,
+    [x_train, y_train, x_test, y_test]: &[Tensor; 4],
+    timer: &mut EpochTimer,
+    group: Option<&mut Distributed>,
+) -> Result<tch_keras::History> {
+    if plan.total_epochs <= plan.initial_epoch {
+        return Ok(tch_keras::History::new());
+    }
     let flags = Flags {
         checkpoint_dir: opts.checkpoint_dir.as_deref().or(opts.resume.as_deref()),
         csv: opts.csv.as_deref(),
@@ -417,46 +565,30 @@ fn run(mut opts: Opts) -> Result<()> {
         resume: opts.resume.is_some(),
         monitor: plan.monitor(),
     };
-    let mut run_callbacks = RunCallbacks::new(&flags, &model)?;
-    let callbacks: Vec<&mut dyn Callback> = vec![&mut timer, &mut run_callbacks];
-    let history = if plan.total_epochs > plan.initial_epoch {
-        let config = FitConfig {
-            batch_size: plan.batch_size,
-            epochs: plan.total_epochs,
-            initial_epoch: plan.initial_epoch,
-            validation_data: plan.validate.then_some((&x_test, &y_test)),
-            callbacks,
-            verbose: Verbosity::from(opts.verbose),
-            ..Default::default()
-        };
-        model.fit(&x_train, &y_train, config)?
-    } else {
-        drop(callbacks);
-        tch_keras::History::new()
+    let mut run_callbacks = RunCallbacks::new(&flags, model)?;
+    let mut tensorboard = opts
+        .tensorboard
+        .as_ref()
+        .map(|dir| TensorBoard::new(dir).update_freq(opts.tensorboard_update_freq).histogram_freq(opts.histogram_freq));
+    let mut callbacks: Vec<&mut dyn Callback> = vec![timer, &mut run_callbacks];
+    if let Some(tb) = tensorboard.as_mut() {
+        callbacks.push(tb);
+    }
+    let config = FitConfig {
+        batch_size: plan.batch_size,
+        epochs: plan.total_epochs,
+        initial_epoch: plan.initial_epoch,
+        validation_data: plan.validate.then_some((x_test, y_test)),
+        callbacks,
+        verbose: Verbosity::from(opts.verbose),
+        reducer: group.map(|g| g as &mut dyn GradientReducer),
+        ..Default::default()
     };
+    let history = model.fit(x_train, y_train, config)?;
     if let Some((epoch, key)) = &run_callbacks.non_finite {
         bail!("training diverged: {key} was not finite at epoch {}; try a smaller --lr", epoch + 1);
     }
-    let test = model.evaluate(&x_test, &y_test, 1024)?;
-    let metric = model.compiled().and_then(|(_, _, m)| m.first().map(|m| m.name.clone())).unwrap_or_default();
-    let (test_loss, test_accuracy) = (test.get("loss").unwrap_or(f64::NAN), test.get(&metric).unwrap_or(f64::NAN));
-    println!("test loss: {test_loss:.4} - test accuracy: {test_accuracy:.4}");
-    if let Some(path) = &opts.save {
-        model.save(path).with_context(|| format!("could not save the model to {}", path.display()))?;
-    }
-    if let Some(path) = &opts.report {
-        let report = Report::new(
-            &mut model,
-            kind,
-            plan.batch_size,
-            &history,
-            &metric,
-            timer.seconds,
-            (test_loss, test_accuracy),
-        )?;
-        report.write(path)?;
-    }
-    Ok(())
+    Ok(history)
 }
 
 /// Prints the library's warnings on standard error, as `warning: ...` lines.

@@ -58,6 +58,10 @@ pub struct Report {
     test_loss: f64,
     test_accuracy: f64,
     peak_rss_mib: Option<f64>,
+    /// Processes that trained together (1 without a launcher).
+    pub world_size: usize,
+    /// Their collective backend, in data-parallel training.
+    pub backend: Option<String>,
 }
 
 impl Report {
@@ -95,6 +99,8 @@ impl Report {
             test_loss,
             test_accuracy,
             peak_rss_mib: crate::bench::peak_rss_mib(),
+            world_size: 1,
+            backend: None,
         })
     }
 

@@ -55,6 +55,9 @@ impl Sequential {
             list.on_epoch_begin(self, epoch)?;
             seed_epoch(self.seed, epoch);
             let mut logs = self.train_epoch(train, epoch, runner.as_mut(), reducer, &layout, &mut list)?;
+            if world > 1 {
+                tch::no_grad(|| reducer.average_buffers(&self.buffers()?))?;
+            }
             if let Some((source, loss)) = validation.as_mut() {
                 list.on_test_begin(self)?;
                 let val_logs = self.evaluate_batches(&mut **source, *loss, reducer)?;
@@ -120,8 +123,10 @@ impl Sequential {
             let _ = sums.f_add_(&runner.step(self, &batch, reducer)?)?;
             count += batch.len() * world;
             list.on_train_batch_end(self, step, &BatchLogs { layout, sums: &sums, count })?;
-            if reducer.agree_to_stop(self.stop_training)? {
-                self.stop_training = true;
+            // Within an epoch a stop is taken locally: in data-parallel training the logs are
+            // the same on every process, so callbacks that decide from them decide alike; the
+            // processes agree at the epoch's end.
+            if self.stop_training {
                 break;
             }
         }

@@ -36,9 +36,17 @@ pub trait GradientReducer {
         Ok(())
     }
 
-    /// Whether any process asked to stop training (all processes must agree to stop).
+    /// Whether any process asked to stop training (all processes must agree to stop). Called
+    /// at each epoch's end.
     fn agree_to_stop(&mut self, local: bool) -> Result<bool> {
         Ok(local)
+    }
+
+    /// Averages non-trained state (batch normalization's running statistics) across processes
+    /// in place, at each epoch's end.
+    fn average_buffers(&mut self, buffers: &[Tensor]) -> Result<()> {
+        let _ = buffers;
+        Ok(())
     }
 
     /// Whether [`Self::reduce_step`] may be captured in a CUDA graph (NCCL can; host-side

@@ -1,0 +1,255 @@
+//! Data-parallel `fit` on Gloo over loopback: the exact gradient average, and the command
+//! line's failures. Worker processes are this test binary again, running the ignored `worker`
+//! test with `TK_FIT_ROLE` set, or the `tch-keras` binary with the launcher's variables.
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tch::{Device, Kind, Tensor};
+use tch_keras::distributed::{Backend, DistConfig, Distributed};
+use tch_keras::{Activation, Dense, FitConfig, GradientReducer, Loss, Optimizer, Sequential, Verbosity};
+
+const ROLE: &str = "TK_FIT_ROLE";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// 256 samples of a 3-class problem, the same in every process.
+fn data() -> (Tensor, Tensor) {
+    tch::manual_seed(42);
+    let x = Tensor::randn([256, 6], (Kind::Float, Device::Cpu));
+    let y = x.narrow(1, 0, 3).argmax(1, false);
+    (x, y)
+}
+
+/// Trains 2 epochs (16 steps of `batch` per process) from the same initial weights; returns
+/// the weights and the loss history.
+fn train_on(device: Device, batch: usize, reducer: Option<&mut dyn GradientReducer>) -> (Vec<Tensor>, Vec<f64>) {
+    let (x, y) = data();
+    let mut m = Sequential::new()
+        .device(device)
+        .seed(7)
+        .input_shape([6])
+        .add(Dense::new(8).activation(Activation::Relu))
+        .add(Dense::new(3).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec!["accuracy".parse().unwrap()]).unwrap();
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig { batch_size: batch, epochs: 2, verbose: Verbosity::Silent, reducer, ..Default::default() },
+        )
+        .unwrap();
+    let weights = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
+    (weights, h.series("loss").unwrap())
+}
+
+/// The device the workers train on (`TK_FIT_DEVICE=cuda` for the GPU variant).
+fn worker_device() -> Device {
+    if std::env::var("TK_FIT_DEVICE").as_deref() == Ok("cuda") {
+        Device::Cuda(0)
+    } else {
+        Device::Cpu
+    }
+}
+
+/// One rank of the 2-process run: trains with batch 16 and writes its weights.
+#[test]
+#[ignore = "one rank of the multi-process tests, which start it themselves"]
+fn worker() {
+    let Ok(out) = std::env::var(ROLE) else { return };
+    let device = worker_device();
+    let config = DistConfig::new().timeout(Duration::from_secs(30)).backend(Backend::Gloo).device(device);
+    let mut group = Distributed::from_env(config).unwrap().unwrap();
+    let (weights, loss) = train_on(device, 16, Some(&mut group));
+    let mut all: Vec<(String, Tensor)> = weights.into_iter().enumerate().map(|(i, w)| (format!("w{i}"), w)).collect();
+    all.push(("loss".into(), Tensor::from_slice(&loss)));
+    let path = format!("{out}.rank{}", group.rank());
+    tch_keras::saving::write_safetensors(Path::new(&path), &all, Default::default()).unwrap();
+}
+
+fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .env("TK_FIT_DEVICE", device)
+        .args(["worker", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
+        .env(ROLE, out)
+        .env("RANK", rank.to_string())
+        .env("WORLD_SIZE", "2")
+        .env("MASTER_ADDR", "127.0.0.1")
+        .env("MASTER_PORT", port.to_string())
+        .env("OMP_NUM_THREADS", "1")
+        .env_remove("TORCHELASTIC_USE_AGENT_STORE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Two processes with batch 16 each end with the weights (and logs) of one process with batch
+/// 32 on the same sample order: the gradient average is exact.
+#[test]
+fn two_processes_train_like_one_with_the_doubled_batch() {
+    doubled_batch_equivalence("cpu");
+}
+
+/// The same with Gloo on CUDA tensors (two processes sharing one GPU; steps run eagerly).
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn gloo_on_one_gpu_trains_like_one_process() {
+    doubled_batch_equivalence("cuda");
+}
+
+/// A world of one on NCCL: the all-reduce is captured with the step, and training matches a
+/// plain fit.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn nccl_world_of_one_captures_its_steps() {
+    let device = Device::Cuda(0);
+    let config = DistConfig::new().backend(Backend::Nccl).device(device).timeout(Duration::from_secs(30));
+    let mut group = Distributed::new(0, 1, "127.0.0.1", free_port(), config).unwrap();
+    assert!(group.capturable());
+    let (with_group, loss_group) = train_on(device, 32, Some(&mut group));
+    let (plain, loss_plain) = train_on(device, 32, None);
+    for (a, b) in with_group.iter().zip(&plain) {
+        assert!((a - b).abs().max().double_value(&[]) < 1e-5);
+    }
+    for (a, b) in loss_group.iter().zip(&loss_plain) {
+        assert!((a - b).abs() < 1e-5);
+    }
+}
+
+fn doubled_batch_equivalence(device: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w");
+    let port = free_port();
+    let children: Vec<Child> = (0..2).map(|r| spawn_worker(r, port, &out, device)).collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "a worker failed: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let single_device = if device == "cuda" { Device::Cuda(0) } else { Device::Cpu };
+    let (single, single_loss) = train_on(single_device, 32, None);
+    for rank in 0..2 {
+        let (tensors, _) =
+            tch_keras::saving::read_safetensors(Path::new(&format!("{}.rank{rank}", out.display()))).unwrap();
+        let get = |n: &str| tensors.iter().find(|(k, _)| k == n).unwrap().1.shallow_clone();
+        for (i, w) in single.iter().enumerate() {
+            let d = (w - get(&format!("w{i}"))).abs().max().double_value(&[]);
+            assert!(d < 1e-5, "rank {rank}: weight {i} differs from the single process by {d}");
+        }
+        let loss = Vec::<f64>::try_from(get("loss")).unwrap();
+        for (a, b) in loss.iter().zip(&single_loss) {
+            assert!((a - b).abs() < 1e-5, "rank {rank}: logged loss {loss:?} vs {single_loss:?}");
+        }
+    }
+}
+
+fn cli(envs: &[(&str, String)], args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tch-keras"));
+    c.env("OMP_NUM_THREADS", "1").env_remove("TORCHELASTIC_USE_AGENT_STORE").args(args);
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c
+}
+
+fn refused(envs: &[(&str, String)], args: &[&str], needles: &[&str]) {
+    let o: Output = cli(envs, args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{envs:?} {args:?} succeeded");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+    assert!(!err.contains("frame #") && !err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "{envs:?}: stderr lacks {n:?}:\n{err}");
+    }
+}
+
+#[test]
+fn bad_environments_are_one_clear_error_each() {
+    let env = |rank: &str, world: &str, port: String| {
+        vec![
+            ("RANK", rank.to_string()),
+            ("WORLD_SIZE", world.to_string()),
+            ("MASTER_ADDR", "127.0.0.1".into()),
+            ("MASTER_PORT", port),
+        ]
+    };
+    let args = ["--model", "mlp", "--epochs", "1", "--dist-timeout", "2"];
+    refused(&env("0", "0", free_port().to_string()), &args, &["WORLD_SIZE"]);
+    refused(&env("2", "2", free_port().to_string()), &args, &["RANK", "WORLD_SIZE"]);
+    refused(&env("0", "2", "abc".into()), &args, &["MASTER_PORT"]);
+    // Rank 1 looks for a master that is not there.
+    let start = Instant::now();
+    refused(&env("1", "2", free_port().to_string()), &args, &["distributed"]);
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
+    // Rank 0 cannot listen on a port that is taken.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    refused(&env("0", "2", taken.local_addr().unwrap().port().to_string()), &args, &["MASTER_PORT"]);
+    // NCCL on CPU tensors.
+    let mut nccl = args.to_vec();
+    nccl.extend(["--dist-backend", "nccl", "--device", "cpu"]);
+    refused(&env("0", "1", free_port().to_string()), &nccl, &["nccl"]);
+}
+
+/// Killing one rank mid-epoch ends the other with an error, well within the timeout.
+#[test]
+fn a_killed_rank_ends_the_other_with_an_error() {
+    let port = free_port().to_string();
+    let start = |rank: &str| {
+        let envs = [
+            ("RANK", rank.to_string()),
+            ("WORLD_SIZE", "2".into()),
+            ("MASTER_ADDR", "127.0.0.1".into()),
+            ("MASTER_PORT", port.clone()),
+        ];
+        cli(&envs, &["--model", "mlp", "--epochs", "20", "--verbose", "0", "--dist-timeout", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (survivor, mut victim) = (start("0"), start("1"));
+    std::thread::sleep(Duration::from_secs(4));
+    victim.kill().unwrap();
+    let killed_at = Instant::now();
+    let o = survivor.wait_with_output().unwrap();
+    let _ = victim.wait();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "rank 0 succeeded: {err}");
+    assert!(killed_at.elapsed() < Duration::from_secs(25), "rank 0 took {:?} to fail", killed_at.elapsed());
+    assert!(err.contains("error:") && !err.contains("frame #"), "{err}");
+}
+
+/// The recipe's CNN trained by 2 processes under PyTorch's launcher (batch 64 each) reaches
+/// the single-process accuracy band (0.9880 +- 0.0009 over 8 seeds, BENCHMARKS.md).
+#[test]
+fn torchrun_trains_the_recipe_cnn_into_the_single_process_band() {
+    let cache = tch_keras::data::cache_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let o = Command::new("python3")
+        .env("PYTHONPATH", cache.join("torch-2.11.0"))
+        .env_remove("TORCHELASTIC_USE_AGENT_STORE")
+        .args([
+            "-m",
+            "torch.distributed.run",
+            "--no-python",
+            "--nproc-per-node",
+            "2",
+            "--master-port",
+            &free_port().to_string(),
+        ])
+        .arg(env!("CARGO_BIN_EXE_tch-keras"))
+        .args(["--verbose", "0", "--report", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["world_size"], 2);
+    assert_eq!(r["backend"], "gloo");
+    assert_eq!(r["epochs"], 3);
+    let acc = r["test_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.985, "2 processes reached {acc}");
+}
