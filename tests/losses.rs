@@ -201,3 +201,21 @@ fn class_weights_become_sample_weights_as_in_keras() {
     assert_eq!(as_vec(w), [0.25, 4.0, 4.0, 0.25]);
     assert!(tch_keras::class_weight_to_sample_weight(&labels(), &[(1, f64::NAN)]).is_err());
 }
+
+#[test]
+fn sparse_and_categorical_losses_agree_through_a_linear_model() {
+    // A linear last layer that outputs its input: the outputs are PROBS, rows not summing to 1.
+    let model = |loss| {
+        let mut m = tch_keras::Sequential::new().input_shape([3]).add(tch_keras::Dense::new(3));
+        m.compile(tch_keras::Optimizer::sgd(0.01), loss, vec![]).unwrap();
+        m.build().unwrap();
+        let cpu = (Kind::Float, tch::Device::Cpu);
+        m.set_weights(&[Tensor::zeros([3], cpu), Tensor::eye(3, cpu)]).unwrap(); // bias, kernel
+        m
+    };
+    let sparse = model(Loss::SparseCategoricalCrossentropy).evaluate(&t(&PROBS), &labels(), 3).unwrap();
+    let categorical = model(Loss::CategoricalCrossentropy).evaluate(&t(&PROBS), &one_hot(), 3).unwrap();
+    // Keras: 0.60651654 for both (tests/reference/keras_losses.py, categorical_probs / sparse_probs).
+    close("sparse through evaluate", sparse.get("loss").unwrap(), 0.60651654);
+    close("categorical through evaluate", categorical.get("loss").unwrap(), 0.60651654);
+}
