@@ -74,7 +74,7 @@ pub enum MetricKind {
         threshold: f64,
     },
     /// Whether the one-hot target's class is among the `k` highest outputs (ties count as in,
-    /// as Keras's `in_top_k`).
+    /// as Keras's `in_top_k`; a `k` of at least the number of classes counts every sample).
     TopKCategoricalAccuracy {
         /// How many top outputs count (Keras's default 5).
         k: i64,
