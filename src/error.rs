@@ -99,6 +99,27 @@ pub enum Error {
         /// What is wrong and how to get the file.
         message: String,
     },
+    /// A row, column or cell of a data file is malformed: the error names the file, the line
+    /// (1-based, as an editor shows it) and the column where known.
+    #[error("data file {path}{}: {message}", place(*line, column.as_deref()))]
+    DataFormat {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line in the file, when the problem is on one line.
+        line: Option<u64>,
+        /// The column: its 0-based index and, when the file has a header, its name, such as
+        /// `3 ("petal_width")`.
+        column: Option<String>,
+        /// What is wrong and what to do about it.
+        message: String,
+    },
+    /// A batch source (a [`Dataset`](crate::data::Dataset) read on a background thread) failed
+    /// in a way that is not one of its own errors: it panicked or returned a malformed batch.
+    #[error("batch loader: {message}")]
+    Loader {
+        /// What went wrong and what to fix.
+        message: String,
+    },
     /// A saved model or checkpoint does not match or cannot be read.
     #[error("{path}: {message}")]
     Checkpoint {
@@ -107,14 +128,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// An I/O error on a named path.
-    #[error("{path}: {source}")]
+    /// An I/O error on a named path. The message carries the system's reason, so the error has
+    /// no separate `source` (a chain printer would repeat it).
+    #[error("{path}: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The requested device cannot be used.
     #[error("device {device}: {message}")]
@@ -155,9 +176,56 @@ pub enum Error {
         /// LibTorch's reason.
         message: String,
     },
-    /// An error from LibTorch.
-    #[error("LibTorch: {0}")]
-    Torch(#[from] tch::TchError),
+    /// An error from LibTorch. Its message is LibTorch's first lines, without the C++
+    /// backtrace (`Exception raised from ...`, `frame #0: ...`) that LibTorch appends.
+    #[error("LibTorch: {}", torch_message(.0))]
+    Torch(tch::TchError),
+}
+
+impl From<tch::TchError> for Error {
+    /// Keeps LibTorch's message and drops its C++ backtrace.
+    fn from(e: tch::TchError) -> Self {
+        match e {
+            tch::TchError::Torch(message) => Error::Torch(tch::TchError::Torch(strip_backtrace(&message))),
+            other => Error::Torch(other),
+        }
+    }
+}
+
+/// A LibTorch error's message without the "Internal torch error" prefix or a backtrace.
+fn torch_message(e: &tch::TchError) -> String {
+    match e {
+        tch::TchError::Torch(message) => strip_backtrace(message),
+        other => strip_backtrace(&other.to_string()),
+    }
+}
+
+/// The meaningful part of a LibTorch exception message: the lines before its backtrace
+/// (`Exception raised from ...`, `frame #N: ...`) joined into one line. LibTorch formats a
+/// failed check as the reason, then where it was raised, then the frames.
+pub(crate) fn strip_backtrace(message: &str) -> String {
+    let mut kept = Vec::new();
+    for line in message.lines() {
+        let line = line.trim();
+        if line.starts_with("Exception raised from") || line.starts_with("frame #") {
+            break;
+        }
+        if !line.is_empty() {
+            kept.push(line);
+        }
+    }
+    let text = kept.join(" ");
+    let mut text = text.strip_prefix("Internal torch error:").map_or(text.as_str(), str::trim);
+    // A failed `TORCH_ENFORCE` starts with where it was raised: "[enforce fail at f.cpp:127] err == 0. ".
+    if let Some(rest) = text.strip_prefix("[enforce fail at").and_then(|r| r.split_once("] ")) {
+        text = rest.1.split_once(". ").map_or(rest.1, |(_, reason)| reason).trim();
+    }
+    if text.is_empty() {
+        // Nothing before the backtrace: keep the first line rather than an empty message.
+        message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error").to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 /// The library's result type.
@@ -168,9 +236,21 @@ impl Error {
         Error::InvalidArgument { name, message: message.into() }
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+        Error::Io { path: path.into(), error }
     }
+}
+
+/// ", line 7, column 3 (\"x\")" for the `DataFormat` message.
+fn place(line: Option<u64>, column: Option<&str>) -> String {
+    let mut s = String::new();
+    if let Some(line) = line {
+        s.push_str(&format!(", line {line}"));
+    }
+    if let Some(column) = column {
+        s.push_str(&format!(", column {column}"));
+    }
+    s
 }
 
 /// Formats a per-sample shape Keras-style, with the batch axis as `None`: `(None, 1, 28, 28)`.
@@ -190,5 +270,50 @@ pub fn full_shape(shape: &[i64]) -> String {
         format!("({},)", parts[0])
     } else {
         format!("({})", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind, Tensor};
+
+    #[test]
+    fn libtorch_errors_lose_their_backtrace() {
+        let a = Tensor::zeros([2, 3], (Kind::Float, Device::Cpu));
+        let b = Tensor::zeros([4, 5], (Kind::Float, Device::Cpu));
+        let raw = a.f_matmul(&b).unwrap_err();
+        // The raw LibTorch message carries a C++ backtrace, which users must not see.
+        assert!(raw.to_string().contains("Exception raised from"), "LibTorch's message changed: {raw}");
+        let e = Error::from(raw);
+        let shown = e.to_string();
+        assert!(shown.starts_with("LibTorch: ") && shown.contains("cannot be multiplied"), "{shown}");
+        assert!(!shown.contains("Exception raised from") && !shown.contains("frame #"), "{shown}");
+        assert!(!shown.contains('\n'), "one line: {shown}");
+        // The stored error is clean too (for callers that match on it).
+        let Error::Torch(tch::TchError::Torch(stored)) = &e else { panic!("{e:?}") };
+        assert!(!stored.contains("frame #"), "{stored}");
+    }
+
+    #[test]
+    fn errors_built_directly_display_without_backtrace() {
+        let raw = "boom\nException raised from f at x.cpp:1 (most recent call first):\nframe #0: c10::Error";
+        let e = Error::Torch(tch::TchError::Torch(raw.into()));
+        assert_eq!(e.to_string(), "LibTorch: boom");
+        assert_eq!(strip_backtrace("frame #0: only a backtrace"), "frame #0: only a backtrace");
+        let enforce = "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: \
+                       you tried to allocate 32000000000000 bytes.\nframe #0: c10::ThrowEnforceNotMet";
+        assert_eq!(
+            strip_backtrace(enforce),
+            "DefaultCPUAllocator: can't allocate memory: you tried to allocate 32000000000000 bytes."
+        );
+    }
+
+    #[test]
+    fn io_errors_state_the_reason_once_in_a_chain() {
+        let e = Error::io("/no/such/file", std::io::Error::from(std::io::ErrorKind::NotFound));
+        let chain = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(chain.matches("not found").count(), 1, "{chain}");
+        assert!(chain.contains("/no/such/file"), "{chain}");
     }
 }

@@ -28,6 +28,7 @@ pub mod distributed;
 mod error;
 mod flat;
 mod graph;
+pub mod idx;
 pub mod layers;
 mod logs;
 mod losses;
@@ -62,7 +63,7 @@ pub use model::Sequential;
 pub use optimizers::Optimizer;
 pub use precision::Precision;
 pub use saving::load_model;
-pub use train::{Batch, BatchSource, FitConfig, FitSettings, GradientReducer, TensorSource};
+pub use train::{Batch, BatchSource, Batches, FitConfig, FitSettings, GradientReducer, TensorSource};
 
 /// The exact `tch` this library is built on: make tensors with it to avoid version mismatches.
 pub use tch;

@@ -9,8 +9,15 @@
 //! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`) and, in the
 //! safetensors metadata, the JSON under `tch_keras.model`.
 //!
-//! Every file is written to a temporary name in the same folder, flushed to disk and renamed
-//! over the target, so a process killed during a save leaves the previous file intact.
+//! Every file is written to a new temporary file in the same folder (created exclusively under
+//! an unpredictable name, so a planted symlink is never followed), flushed to disk and renamed
+//! over the target, so a process killed during a save leaves the previous file intact. A
+//! temporary file left by a killed save is removed by the next save to the same target.
+//!
+//! [`load_model`] checks a file's model description against the tensors in the file (every
+//! variable's shape follows from the layers and the input shape) and against sane bounds before
+//! it allocates anything, so a damaged or hostile file is an error, not a panic or gigabytes of
+//! memory.
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,36 +44,72 @@ fn ckpt_error(path: &Path, message: impl Into<String>) -> Error {
     Error::Checkpoint { path: path.to_path_buf(), message: message.into() }
 }
 
-/// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename,
-/// fsync of the folder.
+/// The prefix of the temporary files a save of `name` writes: `.NAME.tmp-`. The full name is
+/// `.NAME.tmp-PID-RANDOM`, created exclusively (never following a symlink).
+pub fn temp_prefix(name: &std::ffi::OsStr) -> String {
+    format!(".{}.tmp-", name.to_string_lossy())
+}
+
+/// Writes `bytes` to `path` atomically: a new temporary file in the same folder (exclusive
+/// creation under an unpredictable name), fsync, rename over `path`, fsync of the folder.
+/// Temporary files of the same target left by killed processes are removed first.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let name = path.file_name().ok_or_else(|| ckpt_error(path, "is not a file path"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
+    let prefix = temp_prefix(name);
+    remove_stale_temporaries(&dir, &prefix);
+    let mut builder = tempfile::Builder::new();
+    let own_prefix = format!("{prefix}{}-", std::process::id());
+    builder.prefix(&own_prefix);
+    // The saved file gets the usual permissions (0666 less the umask), not tempfile's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(path, e))?;
+    // On an error `tmp` is dropped, which removes the temporary file.
+    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).map_err(|e| Error::io(path, e))?;
     static CRASH_BEFORE_RENAME: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *CRASH_BEFORE_RENAME.get_or_init(|| std::env::var_os(CRASH_BEFORE_RENAME_ENV).is_some()) {
         std::process::abort();
     }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Removes `dir/PREFIX{pid}-*` files whose process is gone: temporaries of a save that was
+/// killed before its rename. Files of a live process (a save in progress) are kept. Best
+/// effort: a file that cannot be removed is left.
+fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(prefix)) else { continue };
+        let Some(pid) = rest.split_once('-').and_then(|(pid, _)| pid.parse::<u32>().ok()) else { continue };
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink());
+        if is_file && !process_alive(pid) {
+            // Removes the entry itself; a symlink's target is never touched.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` may still be running (when unsure: yes, so its file is kept).
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        // This process's own temporary may be a save in progress on another thread.
+        return true;
+    }
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        proc.join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 fn dtype(kind: Kind, path: &Path, name: &str) -> Result<Dtype> {
@@ -103,7 +146,12 @@ pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)], metadata: Ha
         let numel = t.numel();
         let mut bytes = vec![0u8; numel * t.kind().elt_size_in_bytes()];
         t.f_copy_data_u8(&mut bytes, numel)?;
-        let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
+        let shape = t
+            .size()
+            .iter()
+            .map(|&d| usize::try_from(d))
+            .collect::<std::result::Result<Vec<usize>, _>>()
+            .map_err(|_| ckpt_error(path, format!("tensor {name} has a negative size {:?}", t.size())))?;
         owned.push((name.clone(), dtype(t.kind(), path, name)?, shape, bytes));
     }
     let views = owned
@@ -135,7 +183,10 @@ pub fn read_safetensors(path: &Path) -> Result<(NamedTensors, HashMap<String, St
     let st = SafeTensors::deserialize(&bytes).map_err(not_st)?;
     let mut tensors = Vec::new();
     for (name, view) in st.tensors() {
-        let size: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        let size =
+            view.shape().iter().map(|&d| i64::try_from(d)).collect::<std::result::Result<Vec<i64>, _>>().map_err(
+                |_| ckpt_error(path, format!("tensor {name} has shape {:?}, too large for LibTorch", view.shape())),
+            )?;
         let t = Tensor::f_from_data_size(view.data(), &size, kind(view.dtype(), path, &name)?)?;
         tensors.push((name, t));
     }
@@ -184,6 +235,202 @@ pub struct ModelConfig {
     pub metadata: std::collections::BTreeMap<String, String>,
 }
 
+/// The largest size along any axis a model file may describe (input shape, layer sizes,
+/// variables): 2^31 - 1.
+pub const MAX_DIM: i64 = i32::MAX as i64;
+/// The most values one sample may hold at any layer of a model file's description: 2^31.
+pub const MAX_SAMPLE_VALUES: i64 = 1 << 31;
+/// The largest count (epochs done, optimizer updates) a model file may hold: 2^53, the
+/// largest integer a float64 (which the optimizers' bias corrections use) holds exactly.
+pub const MAX_COUNT: u64 = 1 << 53;
+
+/// The integer sizes in a layer's configuration: field name, value and smallest valid value.
+fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
+    let pair = |field, v: [i64; 2]| [(field, v[0], 1), (field, v[1], 1)];
+    match layer {
+        LayerConfig::Dense(l) => vec![("units", l.units, 1)],
+        LayerConfig::Conv2D(l) => {
+            let mut v = vec![("filters", l.filters, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v
+        }
+        LayerConfig::Conv1D(l) => {
+            vec![("filters", l.filters, 1), ("kernel_size", l.kernel_size, 1), ("strides", l.strides, 1)]
+        }
+        LayerConfig::MaxPooling2D(l) => [pair("pool_size", l.pool_size), pair("strides", l.strides)].concat(),
+        LayerConfig::AveragePooling2D(l) => [pair("pool_size", l.pool_size), pair("strides", l.strides)].concat(),
+        // -1 (the inferred axis) is checked by the layer itself.
+        LayerConfig::Reshape(l) => {
+            l.target_shape.iter().filter(|&&d| d != -1).map(|&d| ("target_shape", d, 1)).collect()
+        }
+        LayerConfig::ZeroPadding2D(l) => l.padding.iter().flatten().map(|&p| ("padding", p, 0)).collect(),
+        LayerConfig::UpSampling2D(l) => pair("size", l.size).to_vec(),
+        LayerConfig::Embedding(l) => vec![("input_dim", l.input_dim, 1), ("output_dim", l.output_dim, 1)],
+        LayerConfig::LSTM(l) => vec![("units", l.units, 1)],
+        LayerConfig::GRU(l) => vec![("units", l.units, 1)],
+        // No sizes (LayerNormalization's axis is checked by the layer itself).
+        LayerConfig::Flatten(_)
+        | LayerConfig::Dropout(_)
+        | LayerConfig::BatchNormalization(_)
+        | LayerConfig::Activation(_)
+        | LayerConfig::GlobalAveragePooling2D(_)
+        | LayerConfig::GlobalMaxPooling2D(_)
+        | LayerConfig::LayerNormalization(_)
+        | LayerConfig::SpatialDropout2D(_)
+        | LayerConfig::GaussianNoise(_) => Vec::new(),
+    }
+}
+
+/// Checks a per-sample shape of the description: at least one axis, every size in
+/// `1..=MAX_DIM`, at most `MAX_SAMPLE_VALUES` values.
+fn check_sample_shape(path: &Path, what: &str, shape: &[i64]) -> Result<()> {
+    let values = shape.iter().try_fold(1i64, |n, &d| if (1..=MAX_DIM).contains(&d) { n.checked_mul(d) } else { None });
+    match values {
+        Some(n) if !shape.is_empty() && n <= MAX_SAMPLE_VALUES => Ok(()),
+        _ => Err(ckpt_error(
+            path,
+            format!(
+                "the model description's {what} is {shape:?}: sizes must be between 1 and {MAX_DIM}, with at most \
+                 {MAX_SAMPLE_VALUES} values per sample; the file was edited or damaged"
+            ),
+        )),
+    }
+}
+
+fn check_count(path: &Path, field: &str, value: u64, min: u64) -> Result<()> {
+    if (min..=MAX_COUNT).contains(&value) {
+        return Ok(());
+    }
+    Err(ckpt_error(
+        path,
+        format!(
+            "the model description's {field} is {value}, outside {min}..={MAX_COUNT}; the file was edited or damaged"
+        ),
+    ))
+}
+
+/// Checks a model description against sane bounds and against the tensors in its file, before
+/// anything is built: every variable the layers would create must be in the file with the same
+/// shape (so building allocates no more than the file holds), and the file must hold no other
+/// weights.
+fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tensor)]) -> Result<()> {
+    check_count(path, "epochs_done", config.epochs_done as u64, 0)?;
+    if let Some(c) = &config.compile {
+        if c.iterations < 0 {
+            return Err(ckpt_error(
+                path,
+                format!(
+                    "the model description's optimizer step count (iterations) is {}, which is negative; the file was \
+                     edited or damaged",
+                    c.iterations
+                ),
+            ));
+        }
+        check_count(path, "iterations", c.iterations as u64, 0)?;
+        // `fit` takes batch sizes up to i64::MAX (LibTorch's sizes); the stored end epoch is
+        // only a default for resuming, so any value is harmless.
+        if let Some(fit) = c.fit.filter(|f| f.batch_size == 0 || i64::try_from(f.batch_size).is_err()) {
+            return Err(ckpt_error(
+                path,
+                format!(
+                    "the model description's fit.batch_size is {}, outside 1..={}; the file was edited or damaged",
+                    fit.batch_size,
+                    i64::MAX
+                ),
+            ));
+        }
+    }
+    if config.layers.is_empty() {
+        return Err(ckpt_error(path, "the model description has no layers; the file was edited or damaged"));
+    }
+    check_sample_shape(path, "input_shape", &config.input_shape)?;
+    let mut shape = config.input_shape.clone();
+    let mut expected = Vec::new();
+    for (index, layer) in config.layers.iter().enumerate() {
+        let spec = layer.spec();
+        let kind = spec.kind();
+        for (field, value, min) in layer_sizes(layer) {
+            if !(min..=MAX_DIM).contains(&value) {
+                return Err(ckpt_error(
+                    path,
+                    format!(
+                        "the model description's layers[{index}] ({kind}) has {field} {value}, outside \
+                         {min}..={MAX_DIM}; the file was edited or damaged"
+                    ),
+                ));
+            }
+        }
+        let output = spec.output_shape(&shape).map_err(|message| {
+            ckpt_error(
+                path,
+                format!(
+                    "the model description's layers[{index}] ({kind}) cannot take input shape {}: {message}",
+                    crate::error::batch_shape(&shape)
+                ),
+            )
+        })?;
+        for (name, dims) in spec.param_shapes(&shape) {
+            expected.push((format!("layers.{index}.{name}"), dims, index, kind));
+        }
+        check_sample_shape(path, &format!("output shape of layers[{index}] ({kind})"), &output)?;
+        shape = output;
+    }
+    let file: HashMap<&str, Vec<i64>> =
+        tensors.iter().filter(|(n, _)| !n.starts_with("optimizer.")).map(|(n, t)| (n.as_str(), t.size())).collect();
+    let mut problems = Vec::new();
+    for (name, dims, index, kind) in &expected {
+        match file.get(name.as_str()) {
+            None => problems.push(format!("{name} (of layers[{index}], {kind}) is missing from the file")),
+            Some(found) if found != dims => problems.push(format!(
+                "{name} has shape {found:?} in the file but layers[{index}] ({kind}) as described needs {dims:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in file.keys() {
+        if !expected.iter().any(|(n, ..)| n == name) {
+            problems.push(format!("{name} is in the file but no layer of the description has it"));
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        let n = problems.len();
+        problems.truncate(5);
+        return Err(ckpt_error(
+            path,
+            format!(
+                "the model description does not match the tensors in the file ({n} mismatches; first: {}); the file \
+                 was edited or damaged",
+                problems.join("; ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Warns (through `log`) when a tensor holds NaN or infinite values.
+fn warn_non_finite(path: &Path, action: &str, tensors: &[(String, Tensor)]) -> Result<()> {
+    let bad: Vec<&str> = tensors
+        .iter()
+        .filter(|(_, t)| t.is_floating_point())
+        .map(|(n, t)| Ok((n, t.f_isfinite()?.f_all()?.f_int64_value(&[])? == 0)))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter_map(|(n, bad)| bad.then_some(n.as_str()))
+        .collect();
+    if !bad.is_empty() {
+        log::warn!(
+            "{action} {}: {} tensor(s) hold NaN or infinite values ({}); the training run that produced them diverged \
+             (try a lower learning rate)",
+            path.display(),
+            bad.len(),
+            bad.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// A detached copy that shares no storage with `t`.
 pub(crate) fn deep_copy(t: &Tensor) -> Result<Tensor> {
     let t = t.f_detach()?;
@@ -205,6 +452,7 @@ impl Sequential {
     /// Saves the weights (every variable, under its stable name) as safetensors.
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<()> {
         let built = self.built("save_weights")?;
+        warn_non_finite(path.as_ref(), "saving", &built.variables)?;
         write_safetensors(path.as_ref(), &built.variables, HashMap::new())
     }
 
@@ -333,6 +581,7 @@ impl Sequential {
                 }
             }
         }
+        warn_non_finite(path, "saving", &built.variables)?;
         let json = serde_json::to_string(&config).map_err(|e| ckpt_error(path, e.to_string()))?;
         write_safetensors(path, &tensors, HashMap::from([(MODEL_KEY.to_string(), json)]))
     }
@@ -354,6 +603,8 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
             format!("has format version {}, this library reads {FORMAT_VERSION}", config.format_version),
         ));
     }
+    check_description(path, &config, &tensors)?;
+    warn_non_finite(path, "loading", &tensors)?;
     let mut model =
         Sequential::new().device(device).seed(config.seed).precision(config.precision).name(config.name.clone());
     for layer in config.layers {
@@ -388,7 +639,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
                                 format!("optimizer state {key} has shape {:?}, expected {:?}", t.size(), var.size()),
                             ));
                         }
-                        crate::flat::in_memory_order(t, order)
+                        crate::flat::in_memory_order(&t.f_to_kind(Kind::Float)?, order)
                     })
                     .collect::<Result<Vec<_>>>()?;
                 slots.push(Tensor::f_cat(&parts, 0)?.f_to_device(device)?);

@@ -238,4 +238,48 @@ fn a_save_killed_before_the_rename_leaves_the_old_file_loadable() {
     let mut loaded = load_model(&path, Device::Cpu).unwrap();
     assert_eq!(loaded.epochs_done(), 0);
     assert!(loaded.predict(&x, 64).unwrap().equal(&m.predict(&x, 64).unwrap()));
+    // The next save to the same target removes the killed process's temporary.
+    loaded.save(&path).unwrap();
+    assert_eq!(tmp_files(dir.path()), Vec::<PathBuf>::new(), "the stale temporary is left behind");
+}
+
+#[cfg(unix)]
+#[test]
+fn saves_never_follow_planted_symlinks_and_remove_stale_temporaries() {
+    use std::os::unix::fs::symlink;
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    // Symlinks to the victim at the temporary name a save of this process used to take.
+    let planted = dir.path().join(format!(".m.safetensors.tmp-{}", std::process::id()));
+    symlink(&victim, &planted).unwrap();
+    // Temporaries of killed processes (no process has these ids: above Linux's pid_max), one
+    // of them a symlink; and another target's temporary, which is not this save's business.
+    let stale = dir.path().join(".m.safetensors.tmp-4294967295-x1Yz9q");
+    std::fs::write(&stale, "half a model").unwrap();
+    let stale_link = dir.path().join(".m.safetensors.tmp-4294967294-Q2w3e4");
+    symlink(&victim, &stale_link).unwrap();
+    let other = dir.path().join(".other.safetensors.tmp-4294967295-x1Yz9q");
+    std::fs::write(&other, "another target").unwrap();
+
+    let m = compiled(Optimizer::adam(0.01));
+    m.save(&path).unwrap();
+    m.save_weights(&path).unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious", "a planted symlink was followed");
+    assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_file(), "the saved file is not a plain file");
+    assert!(m.get_weights().unwrap()[0].equal(&{
+        let mut fresh = cnn();
+        fresh.load_weights(&path).unwrap();
+        fresh.get_weights().unwrap().remove(0)
+    }));
+    assert!(!stale.exists() && std::fs::symlink_metadata(&stale_link).is_err(), "stale temporaries are left");
+    assert!(other.exists(), "another target's temporary was removed");
+    // The saved file has the permissions of any new file (0666 less the umask), not 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), mode(&plain));
 }

@@ -71,8 +71,12 @@ impl LayerSpec for BatchNormalization {
             )),
         }
     }
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let c = vec![input.first().copied().unwrap_or(0)];
+        vec![("bias", c.clone()), ("running_mean", c.clone()), ("running_var", c.clone()), ("weight", c)]
+    }
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        if !(0.0..1.0).contains(&self.momentum) || self.epsilon <= 0.0 {
+        if !((0.0..1.0).contains(&self.momentum) && self.epsilon > 0.0 && self.epsilon.is_finite()) {
             return Err(config_error(
                 "BatchNormalization",
                 format!("momentum must be in [0, 1) and epsilon positive, got {} and {}", self.momentum, self.epsilon),
@@ -80,10 +84,10 @@ impl LayerSpec for BatchNormalization {
         }
         let c = input[0];
         Ok(Box::new(BatchNormModule {
-            weight: path.var("weight", &[c], nn::Init::Const(1.0)),
-            bias: path.var("bias", &[c], nn::Init::Const(0.0)),
-            running_mean: path.zeros_no_train("running_mean", &[c]),
-            running_var: path.ones_no_train("running_var", &[c]),
+            weight: path.f_var("weight", &[c], nn::Init::Const(1.0))?,
+            bias: path.f_var("bias", &[c], nn::Init::Const(0.0))?,
+            running_mean: path.f_zeros_no_train("running_mean", &[c])?,
+            running_var: path.f_ones_no_train("running_var", &[c])?,
             momentum: self.momentum,
             epsilon: self.epsilon,
         }))

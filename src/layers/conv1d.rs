@@ -109,8 +109,20 @@ impl LayerSpec for Conv1D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.filters <= 0 {
+            return Err(format!("filters must be positive, got {}", self.filters));
+        }
         let (out, _) = self.geometry(input)?;
         Ok(vec![self.filters, out])
+    }
+
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let mut shapes = Vec::with_capacity(2);
+        if self.use_bias {
+            shapes.push(("bias", vec![self.filters]));
+        }
+        shapes.push(("weight", vec![self.filters, input.first().copied().unwrap_or(0), self.kernel_size]));
+        shapes
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
@@ -119,8 +131,8 @@ impl LayerSpec for Conv1D {
         }
         let (_, pad) = self.geometry(input).map_err(|m| config_error("Conv1D", m))?;
         let (cin, k) = (input[0], self.kernel_size);
-        let weight = path.var("weight", &[self.filters, cin, k], glorot_uniform(cin * k, self.filters * k));
-        let bias = self.use_bias.then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
+        let weight = path.f_var("weight", &[self.filters, cin, k], glorot_uniform(cin * k, self.filters * k))?;
+        let bias = if self.use_bias { Some(path.f_var("bias", &[self.filters], nn::Init::Const(0.0))?) } else { None };
         Ok(Box::new(Conv1DModule { weight, bias, stride: self.strides, pad }))
     }
 

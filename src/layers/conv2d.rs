@@ -83,8 +83,21 @@ impl LayerSpec for Conv2D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.filters <= 0 {
+            return Err(format!("filters must be positive, got {}", self.filters));
+        }
         let (oh, ow, _) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)?;
         Ok(vec![self.filters, oh, ow])
+    }
+
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let [kh, kw] = self.kernel_size;
+        let mut shapes = Vec::with_capacity(2);
+        if self.use_bias {
+            shapes.push(("bias", vec![self.filters]));
+        }
+        shapes.push(("weight", vec![self.filters, input.first().copied().unwrap_or(0), kh, kw]));
+        shapes
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
@@ -96,8 +109,8 @@ impl LayerSpec for Conv2D {
         let [kh, kw] = self.kernel_size;
         let cin = input[0];
         let init = glorot_uniform(cin * kh * kw, self.filters * kh * kw);
-        let weight = path.var("weight", &[self.filters, cin, kh, kw], init);
-        let bias = self.use_bias.then(|| path.var("bias", &[self.filters], nn::Init::Const(0.0)));
+        let weight = path.f_var("weight", &[self.filters, cin, kh, kw], init)?;
+        let bias = if self.use_bias { Some(path.f_var("bias", &[self.filters], nn::Init::Const(0.0))?) } else { None };
         Ok(Box::new(ConvModule { weight, bias, strides: self.strides, pad }))
     }
 

@@ -57,6 +57,9 @@ impl LayerSpec for Dense {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.units <= 0 {
+            return Err(format!("units must be positive, got {}", self.units));
+        }
         match input {
             [_] => Ok(vec![self.units]),
             [] => Err("Dense needs at least one feature axis".into()),
@@ -68,13 +71,22 @@ impl LayerSpec for Dense {
         }
     }
 
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let mut shapes = Vec::with_capacity(2);
+        if self.use_bias {
+            shapes.push(("bias", vec![self.units]));
+        }
+        shapes.push(("weight", vec![self.units, input.first().copied().unwrap_or(0)]));
+        shapes
+    }
+
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
         if self.units <= 0 {
             return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
         }
         let fan_in = input[0];
-        let weight = path.var("weight", &[self.units, fan_in], glorot_uniform(fan_in, self.units));
-        let bias = self.use_bias.then(|| path.var("bias", &[self.units], nn::Init::Const(0.0)));
+        let weight = path.f_var("weight", &[self.units, fan_in], glorot_uniform(fan_in, self.units))?;
+        let bias = if self.use_bias { Some(path.f_var("bias", &[self.units], nn::Init::Const(0.0))?) } else { None };
         Ok(Box::new(DenseModule { weight, bias }))
     }
 

@@ -87,9 +87,18 @@ impl LayerSpec for Embedding {
         "Embedding"
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.input_dim <= 0 || self.output_dim <= 0 {
+            return Err(format!(
+                "input_dim and output_dim must be positive, got {} and {}",
+                self.input_dim, self.output_dim
+            ));
+        }
         let mut out = input.to_vec();
         out.push(self.output_dim);
         Ok(out)
+    }
+    fn param_shapes(&self, _input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        vec![("weight", vec![self.input_dim, self.output_dim])]
     }
     fn build(&self, path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
         if self.input_dim <= 0 || self.output_dim <= 0 {
@@ -99,7 +108,7 @@ impl LayerSpec for Embedding {
             ));
         }
         let init = nn::Init::Uniform { lo: -0.05, up: 0.05 };
-        let weight = path.var("weight", &[self.input_dim, self.output_dim], init);
+        let weight = path.f_var("weight", &[self.input_dim, self.output_dim], init)?;
         Ok(Box::new(EmbeddingModule { weight, input_dim: self.input_dim }))
     }
 }

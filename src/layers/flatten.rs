@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::reshape::ReshapeModule;
+use super::reshape::{checked_product, ReshapeModule};
 use super::{Layer, LayerSpec};
 use crate::Result;
 
@@ -22,9 +22,10 @@ impl LayerSpec for Flatten {
         "Flatten"
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        Ok(vec![input.iter().product()])
+        Ok(vec![checked_product(input)?])
     }
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(ReshapeModule { shape: vec![input.iter().product()] }))
+        let total = checked_product(input).map_err(|m| super::config_error("Flatten", m))?;
+        Ok(Box::new(ReshapeModule { shape: vec![total] }))
     }
 }

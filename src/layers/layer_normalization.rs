@@ -96,14 +96,25 @@ impl LayerSpec for LayerNormalization {
         self.sample_axis(input)?;
         Ok(input.to_vec())
     }
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let Ok(axis) = self.sample_axis(input) else { return Vec::new() };
+        let mut shapes = Vec::with_capacity(2);
+        if self.center {
+            shapes.push(("bias", vec![input[axis]]));
+        }
+        if self.scale {
+            shapes.push(("weight", vec![input[axis]]));
+        }
+        shapes
+    }
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
-        if self.epsilon <= 0.0 {
+        if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
             return Err(config_error("LayerNormalization", format!("epsilon must be positive, got {}", self.epsilon)));
         }
         let axis = self.sample_axis(input).map_err(|m| config_error("LayerNormalization", m))?;
         let size = input[axis];
-        let weight = self.scale.then(|| path.var("weight", &[size], nn::Init::Const(1.0)));
-        let bias = self.center.then(|| path.var("bias", &[size], nn::Init::Const(0.0)));
+        let weight = if self.scale { Some(path.f_var("weight", &[size], nn::Init::Const(1.0))?) } else { None };
+        let bias = if self.center { Some(path.f_var("bias", &[size], nn::Init::Const(0.0))?) } else { None };
         let moved = (axis + 1 < input.len()).then_some(axis as i64 + 1);
         Ok(Box::new(LayerNormModule { weight, bias, moved, size, epsilon: self.epsilon }))
     }

@@ -53,8 +53,22 @@ impl LayerSpec for LSTM {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.units <= 0 {
+            return Err(format!("units must be positive, got {}", self.units));
+        }
         let (t, _) = sequence("LSTM", input)?;
         Ok(if self.return_sequences { vec![t, self.units] } else { vec![self.units] })
+    }
+
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        let (u, features) = (self.units, input.get(1).copied().unwrap_or(0));
+        let mut shapes = Vec::with_capacity(3);
+        if self.use_bias {
+            shapes.push(("bias_ih_l0", vec![u.saturating_mul(4)]));
+        }
+        shapes.push(("weight_hh_l0", vec![u.saturating_mul(4), u]));
+        shapes.push(("weight_ih_l0", vec![u.saturating_mul(4), features]));
+        shapes
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {

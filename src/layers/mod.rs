@@ -70,6 +70,13 @@ pub trait LayerSpec {
     fn kind(&self) -> &'static str;
     /// The per-sample output shape for a per-sample input shape.
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String>;
+    /// The variables [`build`](Self::build) creates for `input` (a shape
+    /// [`output_shape`](Self::output_shape) accepts): each name under the layer's path and its
+    /// shape, in name order. Computed without allocating anything, so a saved model's
+    /// description can be checked against the tensors in its file before it is built.
+    fn param_shapes(&self, _input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        Vec::new()
+    }
     /// Creates the layer's variables under `path` and returns the built module.
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>>;
     /// The activation applied after the layer's own computation.

@@ -18,7 +18,8 @@ pub(crate) fn axis(input: i64, k: i64, s: i64, padding: Padding) -> (i64, i64, i
     match padding {
         Padding::Valid => ((input - k).div_euclid(s) + 1, 0, 0),
         Padding::Same => {
-            let out = (input + s - 1) / s;
+            // ceil(input / s) for a positive input, without overflow.
+            let out = (input - 1) / s + 1;
             let total = ((out - 1) * s + k - input).max(0);
             (out, total / 2, total - total / 2)
         }

@@ -41,12 +41,12 @@ impl LayerSpec for Reshape {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        let total: i64 = input.iter().product();
+        let total = checked_product(input)?;
         let unknown = self.target_shape.iter().filter(|&&d| d == -1).count();
         if unknown > 1 || self.target_shape.iter().any(|&d| d == 0 || d < -1) {
             return Err(format!("target shape {:?} may hold positive sizes and at most one -1", self.target_shape));
         }
-        let known: i64 = self.target_shape.iter().filter(|&&d| d != -1).product();
+        let known = checked_product(self.target_shape.iter().filter(|&&d| d != -1))?;
         let fits = if unknown == 1 { total % known == 0 } else { total == known };
         if !fits {
             return Err(format!("{total} values per sample cannot be reshaped to {:?}", self.target_shape));
@@ -58,4 +58,12 @@ impl LayerSpec for Reshape {
         let shape = self.output_shape(input).map_err(|m| super::config_error("Reshape", m))?;
         Ok(Box::new(ReshapeModule { shape }))
     }
+}
+
+/// The number of values in a shape, or an error when it does not fit in an `i64`.
+pub(crate) fn checked_product<'a>(dims: impl IntoIterator<Item = &'a i64>) -> std::result::Result<i64, String> {
+    let dims: Vec<i64> = dims.into_iter().copied().collect();
+    dims.iter()
+        .try_fold(1i64, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("a sample of shape {dims:?} holds more values than fit in 64 bits"))
 }

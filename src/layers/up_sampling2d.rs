@@ -68,7 +68,13 @@ impl LayerSpec for UpSampling2D {
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
         let [c, h, w] = image("UpSampling2D", input)?;
-        Ok(vec![c, h * self.size[0], w * self.size[1]])
+        if self.size.iter().any(|&s| s <= 0) {
+            return Err(format!("size must be positive, got {:?}", self.size));
+        }
+        match (h.checked_mul(self.size[0]), w.checked_mul(self.size[1])) {
+            (Some(oh), Some(ow)) => Ok(vec![c, oh, ow]),
+            _ => Err(format!("{h}x{w} images upsampled by {:?} do not fit in 64 bits", self.size)),
+        }
     }
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
         if self.size.iter().any(|&s| s <= 0) {

@@ -53,7 +53,11 @@ impl LayerSpec for ZeroPadding2D {
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
         let [c, h, w] = image("ZeroPadding2D", input)?;
         let [[t, b], [l, r]] = self.padding;
-        Ok(vec![c, h + t + b, w + l + r])
+        let grown = |n: i64, a: i64, b: i64| n.checked_add(a)?.checked_add(b);
+        match (grown(h, t, b), grown(w, l, r)) {
+            (Some(oh), Some(ow)) => Ok(vec![c, oh, ow]),
+            _ => Err(format!("padding {:?} around {h}x{w} images does not fit in 64 bits", self.padding)),
+        }
     }
     fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
         let [[t, b], [l, r]] = self.padding;

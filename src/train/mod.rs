@@ -11,6 +11,7 @@
 //! callback asks (the progress bar, ten times a second).
 mod compute;
 mod epochs;
+mod prepared;
 pub mod reducer;
 pub(crate) mod seed;
 pub mod source;
@@ -222,19 +223,21 @@ impl Sequential {
     pub fn fit_source(&mut self, source: &mut dyn BatchSource, mut config: FitConfig<'_>) -> Result<History> {
         let loss = self.train_state("fit")?.loss;
         self.ensure_built("fit")?;
+        let prep = self.batch_prep(loss)?;
+        let mut source = prepared::Prepared::new(source, prep.clone());
         let val_batch = config.validation_batch_size.unwrap_or(EVAL_BATCH);
         check_batch_size(val_batch)?;
         let mut tensors = match config.validation_data.take() {
             Some((vx, vy)) => Some(self.tensor_source(vx, vy, val_batch, "validation")?),
             None => None,
         };
-        let val: Option<(&mut dyn BatchSource, crate::Loss)> = match (config.validation_source.take(), tensors.as_mut())
-        {
+        let mut given = config.validation_source.take().map(|s| prepared::Prepared::new(s, prep));
+        let val: Option<(&mut dyn BatchSource, crate::Loss)> = match (given.as_mut(), tensors.as_mut()) {
             (Some(s), _) => Some((s, loss)),
             (None, Some((s, l))) => Some((s, *l)),
             (None, None) => None,
         };
-        self.run_fit(source, loss, val, config)
+        self.run_fit(&mut source, loss, val, config)
     }
 
     /// Checks and moves `(x, y)` to the device as an unshuffled source, with the loss it is
@@ -274,7 +277,8 @@ impl Sequential {
     pub fn evaluate_source(&mut self, source: &mut dyn BatchSource, callbacks: Vec<&mut dyn Callback>) -> Result<Logs> {
         let loss = self.train_state("evaluate")?.loss;
         self.ensure_built("evaluate")?;
-        self.evaluate_source_with(source, loss, callbacks)
+        let mut source = prepared::Prepared::new(source, self.batch_prep(loss)?);
+        self.evaluate_source_with(&mut source, loss, callbacks)
     }
 
     fn evaluate_source_with(
@@ -323,7 +327,8 @@ impl Sequential {
             let _guard = tch::no_grad_guard();
             let mut parts = Vec::new();
             for batch in source.epoch(0)? {
-                parts.push(self.forward_t(&batch?.x()?, false)?);
+                let x = self.prepare_inputs(&batch?.x()?, "a batch's x")?;
+                parts.push(self.forward_t(&x, false)?);
             }
             if parts.is_empty() {
                 return Err(Error::invalid("data", "the batch source yielded no batches to predict"));

@@ -1,7 +1,18 @@
 //! Data: MNIST and Fashion-MNIST from idx files, and `to_categorical`.
 //!
-//! Files are checked before `tch::vision::mnist::load_dir` reads them, so a missing or
-//! truncated file is an error naming the file and the command that fetches it.
+//! The idx files are read by [`crate::idx`] (raw or gzip-compressed, every size checked first),
+//! so a missing, truncated or damaged file is an error naming the file and the command that
+//! fetches it.
+//!
+//! Your own data:
+//! - [`csv`]: delimited text files (plain or `.gz`) into feature and label tensors;
+//! - [`numpy`]: `.npy` / `.npz` arrays saved by NumPy;
+//! - [`image_folder`]: a folder of images, one sub-folder per class (Keras's
+//!   `image_dataset_from_directory`), read lazily as a [`Dataset`];
+//! - [`Dataset`] and [`TensorDataset`]: indexed data read a batch at a time, and
+//!   [`DataLoader`]: shuffled batches prepared on a background thread;
+//! - [`sklearn`]: scikit-learn's small real data sets (iris, wine, breast cancer, digits,
+//!   diabetes), provisioned by `scripts/setup.sh`; [`Standardizer`] to normalise features.
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -11,16 +22,27 @@ use tch::{Kind, Tensor};
 
 use crate::{Error, Result};
 
+pub mod csv;
+mod dataset;
+pub mod image_folder;
+pub mod loader;
+pub mod numpy;
+mod numpy_rng;
+mod preprocess;
+pub mod sklearn;
+
+pub use dataset::{Dataset, TensorDataset};
+pub use image_folder::{ColorMode, ImageFolder, ImageFolderOptions, Subset};
+pub use loader::{shuffled_indices, DataLoader, EpochBatches};
+pub use preprocess::Standardizer;
+
 /// The command that provisions the data sets.
 pub const FETCH_COMMAND: &str = "scripts/setup.sh";
 
-/// The four idx files, as `tch::vision::mnist::load_dir` names them: (name, magic, dims).
-const FILES: [(&str, u32, usize); 4] = [
-    ("train-images-idx3-ubyte", 2051, 3),
-    ("train-labels-idx1-ubyte", 2049, 1),
-    ("t10k-images-idx3-ubyte", 2051, 3),
-    ("t10k-labels-idx1-ubyte", 2049, 1),
-];
+/// The four idx files (each may also be present as `NAME.gz`): training images and labels,
+/// test images and labels.
+const FILES: [&str; 4] =
+    ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
 /// The data sets the project provisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +112,9 @@ pub struct Mnist {
     pub test_images: Tensor,
     /// Test labels, `[10000]`.
     pub test_labels: Tensor,
+    /// Each image's `[rows, cols]` (`[28, 28]` for MNIST), the same for both sets. The images
+    /// are flat rows of `rows * cols` pixels.
+    pub image_shape: [i64; 2],
 }
 
 impl Mnist {
@@ -101,38 +126,10 @@ fn data_error(path: &Path, message: impl Into<String>) -> Error {
     Error::Data { path: path.to_path_buf(), message: message.into() }
 }
 
-/// Checks that `path` is an idx file with the expected magic number and exactly the bytes its
-/// header announces.
-fn check_idx(path: &Path, magic: u32, dims: usize) -> Result<()> {
-    let fetch = format!("run {FETCH_COMMAND} to fetch the data sets, or pass the folder that holds them");
-    let meta = std::fs::metadata(path).map_err(|_| data_error(path, format!("missing; {fetch}")))?;
-    let header_len = 4 + 4 * dims as u64;
-    let mut header = vec![0u8; header_len as usize];
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() < header_len {
-        return Err(data_error(path, format!("truncated ({} bytes, not even an idx header); {fetch}", meta.len())));
-    }
-    header.copy_from_slice(&bytes[..header_len as usize]);
-    let word = |i: usize| u32::from_be_bytes([header[4 * i], header[4 * i + 1], header[4 * i + 2], header[4 * i + 3]]);
-    if word(0) != magic {
-        return Err(data_error(path, format!("not an idx file (magic {:#x}, expected {magic:#x}); {fetch}", word(0))));
-    }
-    let payload: u64 = (1..=dims).map(|i| word(i) as u64).product();
-    if meta.len() != header_len + payload {
-        return Err(data_error(
-            path,
-            format!(
-                "truncated or padded: {} bytes, the header announces {}; {fetch}",
-                meta.len(),
-                header_len + payload
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Loads MNIST-format idx files from `dir` through `tch::vision::mnist::load_dir`, after
-/// checking each file.
+/// Loads MNIST-format idx files from `dir`: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+/// `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each raw or gzip-compressed (also as
+/// `NAME.gz`). Each file's header is checked against its size, labels must be in `0..10` and
+/// as many as the images, and both sets must have the same image shape; errors name the file.
 pub fn load_mnist_dir(dir: impl AsRef<Path>) -> Result<Mnist> {
     let dir = dir.as_ref();
     if !dir.is_dir() {
@@ -141,16 +138,45 @@ pub fn load_mnist_dir(dir: impl AsRef<Path>) -> Result<Mnist> {
             format!("no such folder; run {FETCH_COMMAND} to fetch the data sets, or pass --data-dir"),
         ));
     }
-    for (name, magic, dims) in FILES {
-        check_idx(&dir.join(name), magic, dims)?;
+    let hint = format!("run {FETCH_COMMAND} to fetch the data sets, or pass the folder that holds them");
+    let [train_x, train_y, test_x, test_y] = FILES.map(|name| crate::idx::resolve(&dir.join(name)));
+    let (train_images, image_shape) = crate::idx::read_images(&train_x, &hint)?;
+    let train_labels = checked_labels(&train_y, &train_images, &train_x, &hint)?;
+    let (test_images, test_shape) = crate::idx::read_images(&test_x, &hint)?;
+    if test_shape != image_shape {
+        return Err(data_error(
+            &test_x,
+            format!(
+                "holds {}x{} images but {} holds {}x{}; both sets must have one image shape",
+                test_shape[0],
+                test_shape[1],
+                train_x.display(),
+                image_shape[0],
+                image_shape[1]
+            ),
+        ));
     }
-    let ds = tch::vision::mnist::load_dir(dir).map_err(|e| data_error(dir, format!("could not be read: {e}")))?;
-    Ok(Mnist {
-        train_images: ds.train_images,
-        train_labels: ds.train_labels.f_to_kind(Kind::Int64)?,
-        test_images: ds.test_images,
-        test_labels: ds.test_labels.f_to_kind(Kind::Int64)?,
-    })
+    let test_labels = checked_labels(&test_y, &test_images, &test_x, &hint)?;
+    Ok(Mnist { train_images, train_labels, test_images, test_labels, image_shape })
+}
+
+/// Reads a label file and checks it against its images: one label in `0..10` per image.
+fn checked_labels(path: &Path, images: &Tensor, images_path: &Path, hint: &str) -> Result<Tensor> {
+    let labels = crate::idx::read_labels(path, hint)?;
+    let (n, m) = (labels.size()[0], images.size()[0]);
+    if n != m {
+        return Err(data_error(path, format!("holds {n} labels but {} holds {m} images", images_path.display())));
+    }
+    if n > 0 {
+        let max = labels.f_max()?.f_int64_value(&[])?;
+        if max >= Mnist::CLASSES {
+            return Err(data_error(
+                path,
+                format!("holds label {max}, outside 0..{}; the file is damaged; {hint}", Mnist::CLASSES),
+            ));
+        }
+    }
+    Ok(labels)
 }
 
 /// Loads a provisioned data set from `dir`, or from its default folder.

@@ -1,0 +1,264 @@
+//! NumPy's `.npy` and `.npz` files, for data prepared in Python (`np.save`, `np.savez`,
+//! `np.savez_compressed`).
+//!
+//! `tch::Tensor::read_npy` trusts the file: a truncated `.npy` makes LibTorch copy past the end
+//! of the buffer, and a damaged `.npz` entry panics. These readers check the header and the
+//! data length first and return an [`Error::DataFormat`] instead; they accept format versions
+//! 1 to 3, little-endian or byte-order-free types (`bool`, `uint8`, `int8`, `int16`, `int32`,
+//! `int64`, `float16`, `float32`, `float64`, `complex64`, `complex128`) and Fortran order
+//! (transposed back into a contiguous tensor).
+//!
+//! ```no_run
+//! use tch_keras::data::numpy;
+//!
+//! // In Python: np.savez("train.npz", x=x.astype("float32"), y=y)
+//! let npz = numpy::read_npz("train.npz")?;
+//! let (x, y) = (npz.get("x")?, npz.get("y")?);
+//! # Ok::<(), tch_keras::Error>(())
+//! ```
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use tch::{Kind, Tensor};
+
+use crate::{Error, Result};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+/// Headers are a few hundred bytes; anything larger is a damaged file.
+const MAX_HEADER: usize = 1 << 20;
+
+fn format_error(path: &Path, message: impl Into<String>) -> Error {
+    Error::DataFormat { path: path.to_path_buf(), line: None, column: None, message: message.into() }
+}
+
+/// The parsed header of an array.
+#[derive(Debug)]
+struct Header {
+    kind: Kind,
+    fortran_order: bool,
+    shape: Vec<i64>,
+}
+
+/// The quoted or bare value after `'key':` in a Python dict literal.
+fn dict_value<'a>(dict: &'a str, key: &str) -> Option<&'a str> {
+    let start = dict.find(&format!("'{key}'")).or_else(|| dict.find(&format!("\"{key}\"")))? + key.len() + 2;
+    let rest = dict[start..].trim_start().strip_prefix(':')?.trim_start();
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
+        rest[1..].find(q)? + 2
+    } else {
+        rest.find([',', '}']).unwrap_or(rest.len())
+    };
+    Some(rest[..end].trim())
+}
+
+fn parse_descr(descr: &str) -> std::result::Result<Kind, String> {
+    let (order, code) = match descr.as_bytes().first() {
+        Some(b'<' | b'|' | b'=') => (descr.as_bytes()[0], &descr[1..]),
+        Some(b'>') => (b'>', &descr[1..]),
+        _ => (b'=', descr),
+    };
+    let kind = match code {
+        "b1" | "?" => Kind::Bool,
+        "u1" | "B" => Kind::Uint8,
+        "i1" | "b" => Kind::Int8,
+        "i2" | "h" => Kind::Int16,
+        "i4" | "i" => Kind::Int,
+        "i8" | "q" | "l" => Kind::Int64,
+        "f2" | "e" => Kind::Half,
+        "f4" | "f" => Kind::Float,
+        "f8" | "d" => Kind::Double,
+        "c8" | "F" => Kind::ComplexFloat,
+        "c16" | "D" => Kind::ComplexDouble,
+        "O" => return Err("holds Python objects (dtype object): save a numeric array instead".into()),
+        _ => {
+            return Err(format!(
+                "dtype '{descr}' is not supported: save bool, uint8, int8/16/32/64, float16/32/64 or complex \
+                 arrays (structured, string, unsigned 16-64 bit and datetime arrays have no LibTorch type)"
+            ))
+        }
+    };
+    if order == b'>' && kind.elt_size_in_bytes() > 1 {
+        return Err(format!(
+            "dtype '{descr}' is big-endian: convert it in Python with arr.astype(arr.dtype.newbyteorder('<'))"
+        ));
+    }
+    Ok(kind)
+}
+
+fn parse_header(dict: &str) -> std::result::Result<Header, String> {
+    let descr = dict_value(dict, "descr").ok_or("the header has no 'descr' entry")?;
+    if descr.starts_with('[') {
+        return Err("structured dtypes (record arrays) are not supported: save one array per field".into());
+    }
+    let kind = parse_descr(descr.trim_matches(['\'', '"']))?;
+    let fortran_order = match dict_value(dict, "fortran_order").ok_or("the header has no 'fortran_order' entry")? {
+        "True" => true,
+        "False" => false,
+        other => return Err(format!("fortran_order is '{other}', not True or False")),
+    };
+    let shape_text = dict_value(dict, "shape").ok_or("the header has no 'shape' entry")?;
+    let inner = shape_text
+        .strip_prefix('(')
+        .and_then(|s| s.strip_suffix(')'))
+        .ok_or_else(|| format!("shape '{shape_text}' is not a tuple"))?;
+    let shape = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('L').parse::<i64>().ok().filter(|d| *d >= 0))
+        .collect::<Option<Vec<i64>>>()
+        .ok_or_else(|| format!("shape '{shape_text}' is not a tuple of non-negative integers"))?;
+    Ok(Header { kind, fortran_order, shape })
+}
+
+/// Parses a whole `.npy` image held in memory; `path` (and `entry`, inside an `.npz`) name it
+/// in errors.
+fn parse_npy(bytes: &[u8], path: &Path, entry: Option<&str>) -> Result<Tensor> {
+    let what = entry.map(|e| format!("array '{e}': ")).unwrap_or_default();
+    let err = |m: String| format_error(path, format!("{what}{m}"));
+    if !bytes.starts_with(MAGIC) {
+        return Err(err("not a .npy array (no \\x93NUMPY magic string); write it with numpy.save".into()));
+    }
+    let (major, rest) = match bytes.get(MAGIC.len()..MAGIC.len() + 2) {
+        Some(v) => (v[0], &bytes[MAGIC.len() + 2..]),
+        None => return Err(err("truncated in the header".into())),
+    };
+    let len_bytes = match major {
+        1 => 2,
+        2 | 3 => 4,
+        v => return Err(err(format!("format version {v} is not supported (1 to 3 are)"))),
+    };
+    let header_len = match rest.get(..len_bytes) {
+        Some(b) => b.iter().rev().fold(0usize, |acc, &v| acc * 256 + v as usize),
+        None => return Err(err("truncated in the header".into())),
+    };
+    if header_len > MAX_HEADER {
+        return Err(err(format!("header length {header_len} is not plausible; the file is damaged")));
+    }
+    let header_bytes =
+        rest.get(len_bytes..len_bytes + header_len).ok_or_else(|| err("truncated in the header".into()))?;
+    let dict = std::str::from_utf8(header_bytes).map_err(|_| err("the header is not text".into()))?;
+    let header = parse_header(dict.trim()).map_err(err)?;
+    let data = &rest[len_bytes + header_len..];
+    let numel = header.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize));
+    let expected = numel.and_then(|n| n.checked_mul(header.kind.elt_size_in_bytes()));
+    match expected {
+        None => return Err(err(format!("shape {:?} is too large", header.shape))),
+        Some(e) if e != data.len() => {
+            let how = if data.len() < e { "truncated" } else { "has trailing bytes" };
+            return Err(err(format!(
+                "{how}: shape {:?} of {:?} needs {e} data bytes, the file holds {}",
+                header.shape,
+                header.kind,
+                data.len()
+            )));
+        }
+        Some(_) => {}
+    }
+    if header.fortran_order && header.shape.len() > 1 {
+        let reversed: Vec<i64> = header.shape.iter().rev().copied().collect();
+        let dims: Vec<i64> = (0..reversed.len() as i64).rev().collect();
+        Ok(Tensor::f_from_data_size(data, &reversed, header.kind)?.f_permute(&dims)?.f_contiguous()?)
+    } else {
+        Ok(Tensor::f_from_data_size(data, &header.shape, header.kind)?)
+    }
+}
+
+/// Reads a `.npy` file into a CPU tensor of the array's type and shape.
+pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_npy(&bytes, path, None)
+}
+
+/// The arrays of an `.npz` file, in the order the archive stores them.
+#[derive(Debug)]
+pub struct Npz {
+    path: PathBuf,
+    arrays: Vec<(String, Tensor)>,
+}
+
+impl Npz {
+    /// The arrays' names (the keyword names given to `np.savez`, or `arr_0`, `arr_1`, ...).
+    pub fn names(&self) -> Vec<&str> {
+        self.arrays.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// The array called `name`, or an error listing the names the file has.
+    pub fn get(&self, name: &str) -> Result<&Tensor> {
+        self.arrays.iter().find(|(n, _)| n == name).map(|(_, t)| t).ok_or_else(|| {
+            format_error(&self.path, format!("has no array '{name}'; it holds {}", self.names().join(", ")))
+        })
+    }
+
+    /// All arrays as `(name, tensor)` pairs.
+    pub fn into_vec(self) -> Vec<(String, Tensor)> {
+        self.arrays
+    }
+}
+
+/// Reads every array of an `.npz` file (`np.savez` or `np.savez_compressed`).
+pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| format_error(path, format!("not an .npz archive ({e}); write it with numpy.savez")))?;
+    let mut arrays = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| format_error(path, format!("entry {i} is damaged: {e}")))?;
+        let name = entry.name().to_string();
+        let mut bytes = Vec::with_capacity(entry.size().min(1 << 30) as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| format_error(path, format!("array '{name}' could not be decompressed: {e}")))?;
+        let short = name.strip_suffix(".npy").unwrap_or(&name).to_string();
+        let tensor = parse_npy(&bytes, path, Some(&short))?;
+        arrays.push((short, tensor));
+    }
+    Ok(Npz { path: path.to_path_buf(), arrays })
+}
+
+/// Writes `tensor` (moved to the CPU) as a `.npy` file that `numpy.load` reads.
+pub fn write_npy(tensor: &Tensor, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    tensor
+        .f_to_device(tch::Device::Cpu)?
+        .f_contiguous()?
+        .write_npy(path)
+        .map_err(|e| format_error(path, format!("could not be written: {e}")))
+}
+
+/// Writes named tensors (moved to the CPU) as an uncompressed `.npz` file that `numpy.load`
+/// reads.
+pub fn write_npz(arrays: &[(&str, &Tensor)], path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let cpu: Vec<(&str, Tensor)> = arrays
+        .iter()
+        .map(|(n, t)| Ok((*n, t.f_to_device(tch::Device::Cpu)?.f_contiguous()?)))
+        .collect::<Result<_>>()?;
+    Tensor::write_npz(&cpu, path).map_err(|e| format_error(path, format!("could not be written: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values() {
+        let h = parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }").unwrap();
+        assert_eq!((h.kind, h.fortran_order, h.shape), (Kind::Float, false, vec![3, 4]));
+        let h = parse_header("{'descr': '|b1', 'fortran_order': True, 'shape': (5,), }").unwrap();
+        assert_eq!((h.kind, h.fortran_order, h.shape), (Kind::Bool, true, vec![5]));
+        let h = parse_header("{'descr': '<i8', 'fortran_order': False, 'shape': (), }").unwrap();
+        assert_eq!(h.shape, Vec::<i64>::new());
+        assert!(parse_header("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }")
+            .unwrap_err()
+            .contains("big-endian"));
+        assert!(parse_header("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }")
+            .unwrap_err()
+            .contains("not supported"));
+        assert!(parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }").is_err());
+    }
+}

@@ -1,0 +1,95 @@
+//! `fit_source`, `evaluate_source` and `predict_source` with a user-written batch source.
+use std::sync::{Arc, Mutex};
+
+use tch::{Device, Kind, Tensor};
+use tch_keras::{
+    Activation, Batch, BatchSource, Batches, Dense, Error, FitConfig, Loss, Optimizer, ProgbarLogger, Sequential,
+    Verbosity,
+};
+
+/// Batches cut from two tensors in order, of unknown length (like a stream), on the CPU.
+struct Stream {
+    x: Tensor,
+    y: Tensor,
+    batch: i64,
+}
+
+impl BatchSource for Stream {
+    fn num_batches(&self) -> Option<usize> {
+        None
+    }
+    fn epoch(&mut self, _epoch: usize) -> tch_keras::Result<Batches<'_>> {
+        let n = self.x.size()[0];
+        let (x, y, b) = (self.x.shallow_clone(), self.y.shallow_clone(), self.batch);
+        Ok(Box::new((0..n).step_by(b as usize).map(move |s| {
+            let len = b.min(n - s);
+            Batch::new(x.narrow(0, s, len), y.narrow(0, s, len))
+        })))
+    }
+}
+
+fn problem() -> (Tensor, Tensor) {
+    tch::manual_seed(1);
+    let x = Tensor::randn([200, 4], (Kind::Float, Device::Cpu));
+    // An integer target for a regression loss: the source's targets are converted for it.
+    let y = (x.narrow(1, 0, 1) * 3.0).round().to_kind(Kind::Int64);
+    (x, y)
+}
+
+fn model() -> Sequential {
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(8).activation(Activation::Relu)).add(Dense::new(1));
+    m.compile(Optimizer::adam(0.02), Loss::MeanSquaredError, vec!["mae".parse().unwrap()]).unwrap();
+    m
+}
+
+/// Collects what a progress display writes.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stream_of_unknown_length_trains_like_the_same_tensors() {
+    let (x, y) = problem();
+    let mut streamed = model();
+    let mut source = Stream { x: x.shallow_clone(), y: y.shallow_clone(), batch: 50 };
+    let sink = Sink::default();
+    let progress = ProgbarLogger::to_writer(Verbosity::EpochLine, sink.clone());
+    let config = FitConfig { epochs: 5, verbose: Verbosity::EpochLine, progress: Some(progress), ..Default::default() };
+    let h = streamed.fit_source(&mut source, config).unwrap();
+    let mut tensors = model();
+    let config =
+        FitConfig { epochs: 5, batch_size: 50, shuffle: false, verbose: Verbosity::Silent, ..Default::default() };
+    let h2 = tensors.fit(&x, &y, config).unwrap();
+    assert_eq!(h.series("loss").unwrap(), h2.series("loss").unwrap());
+    let loss = h.series("loss").unwrap();
+    assert!(loss[4] < loss[0] * 0.5, "{loss:?}");
+    // The length is learnt from the first epoch: the epoch line shows 4/4 steps.
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("4/4 - "), "{text}");
+    // evaluate_source and predict_source see the same numbers as the tensor forms.
+    let logs = streamed.evaluate_source(&mut source, vec![]).unwrap();
+    let logs2 = tensors.evaluate(&x, &y, 50).unwrap();
+    assert!((logs.get("loss").unwrap() - logs2.get("loss").unwrap()).abs() < 1e-6);
+    let p = streamed.predict_source(&mut source, vec![]).unwrap();
+    let q = streamed.predict(&x, 50).unwrap();
+    assert!((p - q).abs().max().double_value(&[]) < 1e-6);
+}
+
+#[test]
+fn a_source_with_batches_of_the_wrong_shape_is_a_typed_error() {
+    let (x, y) = problem();
+    let mut m = model();
+    let mut source = Stream { x: x.narrow(1, 0, 3), y, batch: 50 };
+    let err = m.fit_source(&mut source, FitConfig { verbose: Verbosity::Silent, ..Default::default() }).unwrap_err();
+    assert!(matches!(err, Error::DataShape { .. }), "{err}");
+    assert!(err.to_string().contains("(None, 4)"), "{err}");
+}
