@@ -67,6 +67,20 @@ pub enum Error {
         /// What is wrong and what is accepted.
         message: String,
     },
+    /// The training loss became NaN or infinite, and `TerminateOnNaN::raise_error` asked for an
+    /// error (Keras's `RuntimeError`).
+    #[error(
+        "NaN or Inf loss encountered at batch {batch} of epoch {epoch} (loss {loss}): training stopped; \
+         lower the learning rate, check the data for NaN/Inf, or clip gradients"
+    )]
+    NonFiniteLoss {
+        /// The epoch, from 0.
+        epoch: usize,
+        /// The batch within the epoch, from 0.
+        batch: usize,
+        /// The running loss read after that batch.
+        loss: f64,
+    },
     /// A string could not be parsed into one of the library's enums.
     #[error("unknown {what} '{value}': expected one of {expected}")]
     Parse {

@@ -55,7 +55,9 @@ pub use layers::{
     LayerNormalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use logs::Logs;
+pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;
+pub use metrics::{AucCurve, AucSummation};
 pub use metrics::{Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::Optimizer;

@@ -1,4 +1,5 @@
-//! Losses, with Keras's names and reductions (mean over samples).
+//! Losses, with Keras's names, formulas and reduction (each sample's loss is the mean over its
+//! last axis, then the mean over the batch: Keras's `sum_over_batch_size`).
 use std::fmt;
 use std::str::FromStr;
 
@@ -12,6 +13,23 @@ use crate::{Activation, Error, Result};
 const EPSILON: f64 = 1e-7;
 
 /// A training loss.
+///
+/// The three cross-entropies come as plain variants (Keras's defaults: probabilities in, no
+/// label smoothing) and as `*With` variants carrying Keras's `from_logits` and
+/// `label_smoothing` options; [`Loss::categorical_crossentropy`],
+/// [`Loss::sparse_categorical_crossentropy`] and [`Loss::binary_crossentropy`] build them and
+/// give back the plain variant when the options are Keras's defaults. Saved model files store
+/// the variant's snake-case name (`"categorical_crossentropy"`, or
+/// `{"categorical_crossentropy_with": {"from_logits": true, "label_smoothing": 0.1}}`).
+///
+/// Accepted difference from Keras: when the model's last layer is a softmax (categorical
+/// losses) or a sigmoid (binary cross-entropy) and `from_logits` is false, the loss is
+/// computed from that layer's pre-activation outputs (`log_softmax`, or PyTorch's
+/// `binary_cross_entropy_with_logits`), not from clipped probabilities. The values agree
+/// wherever Keras's clip to `[1e-7, 1 - 1e-7]` does not bite; a confidently wrong prediction
+/// costs more than Keras's `-log(1e-7) = 16.1` cap here, and its gradient does not vanish.
+/// Other last layers (linear, ReLU, ...) get Keras's rule exactly: outputs rescaled to sum to 1
+/// along the last axis (categorical losses) and clipped to `[1e-7, 1 - 1e-7]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
@@ -30,118 +48,422 @@ pub enum Loss {
         /// Where the loss changes from quadratic to linear.
         delta: f64,
     },
+    /// [`Loss::CategoricalCrossentropy`] with Keras's options.
+    CategoricalCrossentropyWith {
+        /// The model outputs logits: a softmax is applied inside the loss.
+        from_logits: bool,
+        /// In `[0, 1]`: targets become `y * (1 - s) + s / classes`.
+        label_smoothing: f64,
+    },
+    /// [`Loss::SparseCategoricalCrossentropy`] with Keras's option (Keras's sparse loss has no
+    /// label smoothing).
+    SparseCategoricalCrossentropyWith {
+        /// The model outputs logits: a softmax is applied inside the loss.
+        from_logits: bool,
+    },
+    /// [`Loss::BinaryCrossentropy`] with Keras's options.
+    BinaryCrossentropyWith {
+        /// The model outputs logits: a sigmoid is applied inside the loss.
+        from_logits: bool,
+        /// In `[0, 1]`: targets become `y * (1 - s) + s / 2`.
+        label_smoothing: f64,
+    },
+    /// Kullback-Leibler divergence `sum(y * log(y / p))` over the last axis, `y` and `p`
+    /// clipped to `[1e-7, 1]`.
+    KlDivergence,
+    /// Poisson loss `mean(p - y * log(p + 1e-7))`.
+    Poisson,
+    /// `mean(log(cosh(p - y)))`, computed as `x + softplus(-2x) - log 2`.
+    LogCosh,
+    /// `mean(max(1 - y * p, 0))`; 0/1 targets are turned into -1/1 first (when every target
+    /// in the batch is 0 or 1, as Keras decides).
+    Hinge,
+    /// `mean(max(1 - y * p, 0)^2)`, with [`Loss::Hinge`]'s target conversion.
+    SquaredHinge,
+    /// Minus the cosine similarity along the last axis: `-sum(l2_normalize(y) *
+    /// l2_normalize(p))`, in `[-1, 1]` (a zero vector gives 0).
+    CosineSimilarity,
+    /// `mean((log(max(p, 1e-7) + 1) - log(max(y, 1e-7) + 1))^2)`.
+    MeanSquaredLogarithmicError,
+    /// `100 * mean(|y - p| / max(|y|, 1e-7))`.
+    MeanAbsolutePercentageError,
+}
+
+/// Which cross-entropy a loss is, with its options.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CrossEntropy {
+    Categorical,
+    Sparse,
+    Binary,
 }
 
 impl Loss {
-    /// The Keras name of the loss.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Loss::CategoricalCrossentropy => "categorical_crossentropy",
-            Loss::SparseCategoricalCrossentropy => "sparse_categorical_crossentropy",
-            Loss::BinaryCrossentropy => "binary_crossentropy",
-            Loss::MeanSquaredError => "mean_squared_error",
-            Loss::MeanAbsoluteError => "mean_absolute_error",
-            Loss::Huber { .. } => "huber",
+    /// Categorical cross-entropy with Keras's `from_logits` and `label_smoothing` (in `[0, 1]`).
+    /// With `(false, 0.0)` this is [`Loss::CategoricalCrossentropy`].
+    pub fn categorical_crossentropy(from_logits: bool, label_smoothing: f64) -> Result<Loss> {
+        check_smoothing(label_smoothing)?;
+        Ok(if !from_logits && label_smoothing == 0.0 {
+            Loss::CategoricalCrossentropy
+        } else {
+            Loss::CategoricalCrossentropyWith { from_logits, label_smoothing }
+        })
+    }
+
+    /// Sparse categorical cross-entropy with Keras's `from_logits`. With `false` this is
+    /// [`Loss::SparseCategoricalCrossentropy`].
+    pub fn sparse_categorical_crossentropy(from_logits: bool) -> Loss {
+        if from_logits {
+            Loss::SparseCategoricalCrossentropyWith { from_logits }
+        } else {
+            Loss::SparseCategoricalCrossentropy
         }
     }
 
+    /// Binary cross-entropy with Keras's `from_logits` and `label_smoothing` (in `[0, 1]`).
+    /// With `(false, 0.0)` this is [`Loss::BinaryCrossentropy`].
+    pub fn binary_crossentropy(from_logits: bool, label_smoothing: f64) -> Result<Loss> {
+        check_smoothing(label_smoothing)?;
+        Ok(if !from_logits && label_smoothing == 0.0 {
+            Loss::BinaryCrossentropy
+        } else {
+            Loss::BinaryCrossentropyWith { from_logits, label_smoothing }
+        })
+    }
+
+    /// The Keras name of the loss.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Loss::CategoricalCrossentropy | Loss::CategoricalCrossentropyWith { .. } => "categorical_crossentropy",
+            Loss::SparseCategoricalCrossentropy | Loss::SparseCategoricalCrossentropyWith { .. } => {
+                "sparse_categorical_crossentropy"
+            }
+            Loss::BinaryCrossentropy | Loss::BinaryCrossentropyWith { .. } => "binary_crossentropy",
+            Loss::MeanSquaredError => "mean_squared_error",
+            Loss::MeanAbsoluteError => "mean_absolute_error",
+            Loss::Huber { .. } => "huber",
+            Loss::KlDivergence => "kl_divergence",
+            Loss::Poisson => "poisson",
+            Loss::LogCosh => "log_cosh",
+            Loss::Hinge => "hinge",
+            Loss::SquaredHinge => "squared_hinge",
+            Loss::CosineSimilarity => "cosine_similarity",
+            Loss::MeanSquaredLogarithmicError => "mean_squared_logarithmic_error",
+            Loss::MeanAbsolutePercentageError => "mean_absolute_percentage_error",
+        }
+    }
+
+    /// The cross-entropy this loss is, with `(from_logits, label_smoothing)`.
+    fn cross_entropy(&self) -> Option<(CrossEntropy, bool, f64)> {
+        Some(match *self {
+            Loss::CategoricalCrossentropy => (CrossEntropy::Categorical, false, 0.0),
+            Loss::CategoricalCrossentropyWith { from_logits, label_smoothing } => {
+                (CrossEntropy::Categorical, from_logits, label_smoothing)
+            }
+            Loss::SparseCategoricalCrossentropy => (CrossEntropy::Sparse, false, 0.0),
+            Loss::SparseCategoricalCrossentropyWith { from_logits } => (CrossEntropy::Sparse, from_logits, 0.0),
+            Loss::BinaryCrossentropy => (CrossEntropy::Binary, false, 0.0),
+            Loss::BinaryCrossentropyWith { from_logits, label_smoothing } => {
+                (CrossEntropy::Binary, from_logits, label_smoothing)
+            }
+            _ => return None,
+        })
+    }
+
+    /// Whether targets are integer class labels (the sparse cross-entropy).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.cross_entropy(), Some((CrossEntropy::Sparse, ..)))
+    }
+
+    /// Whether this is a binary cross-entropy (with or without options).
+    pub fn is_binary_crossentropy(&self) -> bool {
+        matches!(self.cross_entropy(), Some((CrossEntropy::Binary, ..)))
+    }
+
+    /// Whether the model's outputs are logits by the user's say-so (`from_logits`).
+    pub fn from_logits(&self) -> bool {
+        self.cross_entropy().is_some_and(|(_, logits, _)| logits)
+    }
+
     /// Whether this loss is computed from the pre-activation outputs of a final layer with
-    /// activation `last`: softmax for the categorical losses, sigmoid for binary cross-entropy.
-    /// This is Keras's numerics without clipping: `log_softmax` of the logits.
+    /// activation `last`: softmax for the categorical losses, sigmoid for binary cross-entropy,
+    /// when `from_logits` is false. This is Keras's numerics without clipping: `log_softmax` of
+    /// the logits (see the accepted difference in [`Loss`]'s docs). With `from_logits` the
+    /// final outputs themselves are the logits, as in Keras.
     pub fn uses_logits(&self, last: Activation) -> bool {
-        matches!(
-            (self, last),
-            (Loss::CategoricalCrossentropy | Loss::SparseCategoricalCrossentropy, Activation::Softmax)
-                | (Loss::BinaryCrossentropy, Activation::Sigmoid)
-        )
+        match self.cross_entropy() {
+            Some((_, true, _)) | None => false,
+            Some((CrossEntropy::Binary, false, _)) => last == Activation::Sigmoid,
+            Some((_, false, _)) => last == Activation::Softmax,
+        }
+    }
+
+    /// Checks the options' ranges (`label_smoothing` in `[0, 1]`, Huber's `delta` > 0).
+    pub fn validate(&self) -> Result<()> {
+        if let Some((_, _, s)) = self.cross_entropy() {
+            check_smoothing(s)?;
+        }
+        if let Loss::Huber { delta } = self {
+            if !(delta.is_finite() && *delta > 0.0) {
+                return Err(Error::invalid("delta", format!("Huber's delta must be a positive number, got {delta}")));
+            }
+        }
+        Ok(())
     }
 
     /// Checks targets against the model's per-sample output shape and converts them to what
     /// the loss computes with (float targets, or int64 labels for the sparse loss).
     pub fn prepare_targets(&self, y: &Tensor, output: &[i64]) -> Result<Tensor> {
+        self.validate()?;
         let shape = y.size();
         let err = |message: String| Error::Targets { loss: self.name().into(), message };
         let is_int = !y.is_floating_point();
-        match self {
-            Loss::SparseCategoricalCrossentropy => {
-                let labels = match shape.as_slice() {
-                    [_] => y.shallow_clone(),
-                    [n, 1] => y.f_reshape([*n])?,
-                    _ => {
-                        return Err(err(format!(
-                            "expected integer labels of shape (N,), got {}; for one-hot targets use categorical_crossentropy",
-                            full_shape(&shape)
-                        )))
-                    }
-                };
-                let classes = output.last().copied().unwrap_or(1);
-                if labels.numel() > 0 {
-                    let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
-                    if lo < 0.0 || hi >= classes as f64 {
-                        return Err(err(format!("labels range over [{lo}, {hi}] but the model has {classes} outputs")));
-                    }
+        let categorical = matches!(self.cross_entropy(), Some((CrossEntropy::Categorical, ..)));
+        if self.is_sparse() {
+            let labels = match shape.as_slice() {
+                [_] => y.shallow_clone(),
+                [n, 1] => y.f_reshape([*n])?,
+                _ => {
+                    return Err(err(format!(
+                    "expected integer labels of shape (N,), got {}; for one-hot targets use categorical_crossentropy",
+                    full_shape(&shape)
+                )))
                 }
-                Ok(labels.f_to_kind(Kind::Int64)?)
+            };
+            let classes = output.last().copied().unwrap_or(1);
+            if labels.numel() > 0 {
+                let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
+                if lo < 0.0 || hi >= classes as f64 {
+                    return Err(err(format!("labels range over [{lo}, {hi}] but the model has {classes} outputs")));
+                }
             }
-            Loss::CategoricalCrossentropy if shape.len() == 1 && is_int => Err(err(format!(
+            return Ok(labels.f_to_kind(Kind::Int64)?);
+        }
+        if categorical && shape.len() == 1 && is_int {
+            return Err(err(format!(
                 "got integer labels of shape {}; use sparse_categorical_crossentropy, or one-hot \
                  encode them with to_categorical",
                 full_shape(&shape)
-            ))),
-            _ => {
-                let y = if shape.len() == 1 && output == [1] { y.f_reshape([shape[0], 1])? } else { y.shallow_clone() };
-                let ys = y.size();
-                if ys.get(1..) != Some(output) {
-                    let hint = if matches!(self, Loss::CategoricalCrossentropy) {
-                        " (one-hot targets need one column per class: to_categorical(labels, classes))"
-                    } else {
-                        ""
-                    };
-                    return Err(err(format!(
-                        "targets have shape {} but the model outputs {}{hint}",
-                        full_shape(&ys),
-                        crate::error::batch_shape(output)
-                    )));
-                }
-                Ok(y.f_to_kind(Kind::Float)?)
-            }
+            )));
         }
+        let y = if shape.len() == 1 && output == [1] { y.f_reshape([shape[0], 1])? } else { y.shallow_clone() };
+        let ys = y.size();
+        if ys.get(1..) != Some(output) {
+            let hint = if categorical {
+                " (one-hot targets need one column per class: to_categorical(labels, classes))"
+            } else {
+                ""
+            };
+            return Err(err(format!(
+                "targets have shape {} but the model outputs {}{hint}",
+                full_shape(&ys),
+                crate::error::batch_shape(output)
+            )));
+        }
+        Ok(y.f_to_kind(Kind::Float)?)
     }
 
     /// The mean loss over the batch. `pred` holds logits when [`Loss::uses_logits`] is true for
     /// the model's last activation (`logits == true`), and final outputs otherwise.
     pub fn compute(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
-        Ok(match self {
-            Loss::CategoricalCrossentropy => {
-                let log_p = if logits {
-                    pred.f_log_softmax(-1, Kind::Float)?
-                } else {
-                    let p = pred.f_div(&pred.f_sum_dim_intlist(-1, true, Kind::Float)?)?;
-                    p.f_clamp(EPSILON, 1.0 - EPSILON)?.f_log()?
-                };
-                log_p.f_mul(y)?.f_sum_dim_intlist(-1, false, Kind::Float)?.f_mean(Kind::Float)?.f_neg()?
-            }
-            Loss::SparseCategoricalCrossentropy => {
-                let log_p = if logits {
-                    pred.f_log_softmax(-1, Kind::Float)?
-                } else {
-                    pred.f_clamp(EPSILON, 1.0 - EPSILON)?.f_log()?
-                };
-                log_p.f_nll_loss::<&Tensor>(y, None, Reduction::Mean, -100)?
-            }
-            Loss::BinaryCrossentropy => {
-                if logits {
-                    pred.f_binary_cross_entropy_with_logits::<&Tensor>(y, None, None, Reduction::Mean)?
-                } else {
-                    let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
-                    p.f_binary_cross_entropy::<&Tensor>(y, None, Reduction::Mean)?
-                }
-            }
-            Loss::MeanSquaredError => pred.f_mse_loss(y, Reduction::Mean)?,
-            Loss::MeanAbsoluteError => pred.f_l1_loss(y, Reduction::Mean)?,
-            Loss::Huber { delta } => pred.f_huber_loss(y, Reduction::Mean, *delta)?,
-        })
+        self.reduce(pred, y, logits, false)
     }
+
+    /// Each sample's loss, shape `[N]` (Keras's `reduction=None`, with any axes between the
+    /// batch and the last averaged). Arguments as [`Loss::compute`], whose value is their mean.
+    pub fn per_sample(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
+        self.reduce(pred, y, logits, true)
+    }
+
+    /// Keras's weighted loss: `sum(per_sample * sample_weight) / N` (its default
+    /// `sum_over_batch_size` reduction: a zero weight still counts in `N`). `sample_weight` has
+    /// shape `[N]`; [`class_weight_to_sample_weight`] turns class weights into one.
+    pub fn compute_weighted(&self, pred: &Tensor, y: &Tensor, logits: bool, sample_weight: &Tensor) -> Result<Tensor> {
+        let losses = self.per_sample(pred, y, logits)?;
+        if sample_weight.size() != losses.size() {
+            return Err(Error::invalid(
+                "sample_weight",
+                format!("expected one weight per sample, shape {:?}, got {:?}", losses.size(), sample_weight.size()),
+            ));
+        }
+        Ok(losses.f_mul(sample_weight)?.f_mean(Kind::Float)?)
+    }
+
+    /// The batch mean (`per_sample == false`; fused LibTorch reductions for the losses that
+    /// have them) or each sample's loss.
+    fn reduce(&self, pred: &Tensor, y: &Tensor, logits: bool, per_sample: bool) -> Result<Tensor> {
+        let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
+        // Per-sample values of an element-wise loss, or their batch mean.
+        let elementwise = |t: Tensor| -> Result<Tensor> {
+            if per_sample {
+                sample_means(t)
+            } else {
+                Ok(t.f_mean(Kind::Float)?)
+            }
+        };
+        let fused = |t: Tensor| -> Result<Tensor> {
+            if per_sample {
+                sample_means(t)
+            } else {
+                Ok(t)
+            }
+        };
+        let ce = |kind, from_logits: bool, smoothing| {
+            cross_entropy(kind, pred, y, logits || from_logits, smoothing, per_sample)
+        };
+        match *self {
+            Loss::CategoricalCrossentropy => ce(CrossEntropy::Categorical, false, 0.0),
+            Loss::CategoricalCrossentropyWith { from_logits, label_smoothing } => {
+                ce(CrossEntropy::Categorical, from_logits, label_smoothing)
+            }
+            Loss::SparseCategoricalCrossentropy => ce(CrossEntropy::Sparse, false, 0.0),
+            Loss::SparseCategoricalCrossentropyWith { from_logits } => ce(CrossEntropy::Sparse, from_logits, 0.0),
+            Loss::BinaryCrossentropy => ce(CrossEntropy::Binary, false, 0.0),
+            Loss::BinaryCrossentropyWith { from_logits, label_smoothing } => {
+                ce(CrossEntropy::Binary, from_logits, label_smoothing)
+            }
+            Loss::MeanSquaredError => fused(pred.f_mse_loss(y, reduction)?),
+            Loss::MeanAbsoluteError => fused(pred.f_l1_loss(y, reduction)?),
+            Loss::Huber { delta } => fused(pred.f_huber_loss(y, reduction, delta)?),
+            Loss::KlDivergence => {
+                let t = y.f_clamp(EPSILON, 1.0)?;
+                let p = pred.f_clamp(EPSILON, 1.0)?;
+                elementwise(t.f_mul(&t.f_div(&p)?.f_log()?)?.f_sum_dim_intlist(-1, false, Kind::Float)?)
+            }
+            Loss::Poisson => elementwise(pred.f_sub(&y.f_mul(&pred.f_add_scalar(EPSILON)?.f_log()?)?)?),
+            Loss::LogCosh => {
+                let x = pred.f_sub(y)?;
+                elementwise(x.f_add(&x.f_mul_scalar(-2.0)?.f_softplus()?)?.f_sub_scalar(std::f64::consts::LN_2)?)
+            }
+            Loss::Hinge => elementwise(hinge_margin(pred, y)?),
+            Loss::SquaredHinge => elementwise(hinge_margin(pred, y)?.f_square()?),
+            Loss::CosineSimilarity => {
+                let dot = l2_normalize(y)?.f_mul(&l2_normalize(pred)?)?.f_sum_dim_intlist(-1, false, Kind::Float)?;
+                elementwise(dot.f_neg()?)
+            }
+            Loss::MeanSquaredLogarithmicError => {
+                let log1 = |t: &Tensor| -> Result<Tensor> { Ok(t.f_clamp_min(EPSILON)?.f_add_scalar(1.0)?.f_log()?) };
+                elementwise(log1(pred)?.f_sub(&log1(y)?)?.f_square()?)
+            }
+            Loss::MeanAbsolutePercentageError => {
+                let diff = y.f_sub(pred)?.f_div(&y.f_abs()?.f_clamp_min(EPSILON)?)?.f_abs()?;
+                elementwise(diff.f_mul_scalar(100.0)?)
+            }
+        }
+    }
+}
+
+/// Keras's `class_weight`: each sample's weight is its class's weight (1 for a class not
+/// listed). The class is the arg-max of one-hot targets `[N, C]`, or the rounded value of
+/// labels `[N]` / `[N, 1]` (binary 0/1 targets included), as Keras's
+/// `class_weight_to_sample_weights`. Returns float weights `[N]` on `y`'s device.
+pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) -> Result<Tensor> {
+    let size = y.size();
+    let round = |t: Tensor| -> Result<Tensor> { Ok(if t.is_floating_point() { t.f_round()? } else { t }) };
+    let classes = match size.as_slice() {
+        [_] => round(y.shallow_clone())?,
+        [n, 1] => round(y.f_reshape([*n])?)?,
+        [_, _] => y.f_argmax(-1, false)?,
+        _ => {
+            return Err(Error::invalid(
+                "class_weight",
+                format!("needs targets of shape (N,), (N, 1) or (N, classes), got {}", full_shape(&size)),
+            ))
+        }
+    }
+    .f_to_kind(Kind::Int64)?;
+    let mut weights = classes.f_ones_like()?.f_to_kind(Kind::Float)?;
+    for &(class, w) in class_weight {
+        if !w.is_finite() {
+            return Err(Error::invalid("class_weight", format!("class {class} has weight {w}: give finite weights")));
+        }
+        weights = weights.f_masked_fill(&classes.f_eq(class)?, w)?;
+    }
+    Ok(weights)
+}
+
+/// The mean over every axis but the batch axis: `[N, ...]` to `[N]`.
+fn sample_means(t: Tensor) -> Result<Tensor> {
+    Ok(if t.dim() > 1 { t.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { t })
+}
+
+fn check_smoothing(s: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&s) {
+        Ok(())
+    } else {
+        Err(Error::invalid("label_smoothing", format!("must be in [0, 1], got {s}")))
+    }
+}
+
+/// Keras's cross-entropies. From logits: `log_softmax` (or PyTorch's binary cross-entropy with
+/// logits); from probabilities: the categorical losses rescale each row to sum to 1, and every
+/// probability is clipped to `[1e-7, 1 - 1e-7]` before the logarithm.
+/// With `per_sample`, each sample's loss (`[N]`) instead of the batch mean.
+fn cross_entropy(
+    kind: CrossEntropy,
+    pred: &Tensor,
+    y: &Tensor,
+    logits: bool,
+    smoothing: f64,
+    per_sample: bool,
+) -> Result<Tensor> {
+    let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
+    let log_probs = |pred: &Tensor| -> Result<Tensor> {
+        Ok(if logits {
+            pred.f_log_softmax(-1, Kind::Float)?
+        } else {
+            let p = pred.f_div(&pred.f_sum_dim_intlist(-1, true, Kind::Float)?)?;
+            p.f_clamp(EPSILON, 1.0 - EPSILON)?.f_log()?
+        })
+    };
+    Ok(match kind {
+        CrossEntropy::Categorical => {
+            let y = if smoothing > 0.0 {
+                let classes = pred.size().last().copied().unwrap_or(1) as f64;
+                y.f_mul_scalar(1.0 - smoothing)?.f_add_scalar(smoothing / classes)?
+            } else {
+                y.shallow_clone()
+            };
+            let losses = log_probs(pred)?.f_mul(&y)?.f_sum_dim_intlist(-1, false, Kind::Float)?.f_neg()?;
+            if per_sample {
+                sample_means(losses)?
+            } else {
+                losses.f_mean(Kind::Float)?
+            }
+        }
+        CrossEntropy::Sparse => log_probs(pred)?.f_nll_loss::<&Tensor>(y, None, reduction, -100)?,
+        CrossEntropy::Binary => {
+            let y = if smoothing > 0.0 {
+                y.f_mul_scalar(1.0 - smoothing)?.f_add_scalar(0.5 * smoothing)?
+            } else {
+                y.shallow_clone()
+            };
+            let losses = if logits {
+                pred.f_binary_cross_entropy_with_logits::<&Tensor>(&y, None, None, reduction)?
+            } else {
+                let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
+                p.f_binary_cross_entropy::<&Tensor>(&y, None, reduction)?
+            };
+            if per_sample {
+                sample_means(losses)?
+            } else {
+                losses
+            }
+        }
+    })
+}
+
+/// `max(1 - y * p, 0)`, with 0/1 targets turned into -1/1 when every target is 0 or 1 (decided
+/// on the device, as Keras's `convert_binary_labels_to_hinge`).
+fn hinge_margin(pred: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let is_binary = y.f_eq(0.0)?.f_logical_or(&y.f_eq(1.0)?)?.f_all()?;
+    let y = y.f_mul_scalar(2.0)?.f_sub_scalar(1.0)?.f_where_self(&is_binary, y)?;
+    Ok(y.f_mul(pred)?.f_neg()?.f_add_scalar(1.0)?.f_clamp_min(0.0)?)
+}
+
+/// Keras's `normalize(x, axis=-1)`: `x * min(rsqrt(sum(x^2)), 1 / 1e-7)`.
+fn l2_normalize(x: &Tensor) -> Result<Tensor> {
+    let inv = x.f_square()?.f_sum_dim_intlist(-1, true, Kind::Float)?.f_rsqrt()?.f_clamp_max(1.0 / EPSILON)?;
+    Ok(x.f_mul(&inv)?)
 }
 
 impl fmt::Display for Loss {
@@ -152,6 +474,8 @@ impl fmt::Display for Loss {
 
 impl FromStr for Loss {
     type Err = Error;
+    /// Keras's names for the losses (function and class names, any case): `"mse"`,
+    /// `"categorical_crossentropy"`, `"CategoricalCrossentropy"`, `"kld"`, ...
     fn from_str(s: &str) -> Result<Self> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "categorical_crossentropy" | "categoricalcrossentropy" => Loss::CategoricalCrossentropy,
@@ -160,12 +484,25 @@ impl FromStr for Loss {
             "mse" | "mean_squared_error" | "meansquarederror" => Loss::MeanSquaredError,
             "mae" | "mean_absolute_error" | "meanabsoluteerror" => Loss::MeanAbsoluteError,
             "huber" | "huber_loss" => Loss::Huber { delta: 1.0 },
+            "kld" | "kl_divergence" | "kldivergence" | "kullback_leibler_divergence" => Loss::KlDivergence,
+            "poisson" => Loss::Poisson,
+            "log_cosh" | "logcosh" => Loss::LogCosh,
+            "hinge" => Loss::Hinge,
+            "squared_hinge" | "squaredhinge" => Loss::SquaredHinge,
+            "cosine_similarity" | "cosinesimilarity" => Loss::CosineSimilarity,
+            "msle" | "mean_squared_logarithmic_error" | "meansquaredlogarithmicerror" => {
+                Loss::MeanSquaredLogarithmicError
+            }
+            "mape" | "mean_absolute_percentage_error" | "meanabsolutepercentageerror" => {
+                Loss::MeanAbsolutePercentageError
+            }
             _ => {
                 return Err(Error::Parse {
                     what: "loss",
                     value: s.into(),
                     expected: "categorical_crossentropy, sparse_categorical_crossentropy, \
-                               binary_crossentropy, mse, mae, huber"
+                               binary_crossentropy, mse, mae, huber, kl_divergence (kld), poisson, \
+                               log_cosh, hinge, squared_hinge, cosine_similarity, msle, mape"
                         .into(),
                 })
             }

@@ -1,4 +1,12 @@
 //! Metrics, logged under the name the user gave them (`"acc"` logs `acc`).
+//!
+//! Each metric accumulates a state over an epoch: a vector of sums ([`Metric::state_len`]
+//! numbers) to which every batch adds its contribution on the device, with no host
+//! synchronisation; the logged value is computed from the summed state at the end (or when the
+//! progress bar reads it). Means keep one sum; precision and recall keep confusion counts; AUC
+//! keeps true/false positive/negative counts at each of its thresholds, as Keras's streaming
+//! metrics do. Because states are sums, the states of several batches, or of several
+//! processes, add up.
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -6,33 +14,159 @@ use tch::{Kind, Tensor};
 
 use crate::{Activation, Error, Loss, Result};
 
+/// Which curve [`MetricKind::Auc`] integrates (Keras's `curve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AucCurve {
+    /// Receiver operating characteristic: true-positive rate against false-positive rate.
+    #[default]
+    Roc,
+    /// Precision against recall.
+    Pr,
+    /// Precision gain against recall gain (Flach & Kull).
+    PrGain,
+}
+
+/// How [`MetricKind::Auc`] sums the areas between thresholds (Keras's `summation_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AucSummation {
+    /// Trapezoids (ROC), or Davis & Goadrich's precision interpolation (PR): Keras's default.
+    #[default]
+    Interpolation,
+    /// Rectangles under the lower of the two ends.
+    Minoring,
+    /// Rectangles under the higher of the two ends.
+    Majoring,
+}
+
 /// What a metric computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Saved model files store the variant's snake-case name (`"accuracy"`), or a map for the
+/// variants with options (`{"precision": {"threshold": 0.5}}`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
-    /// Fraction of correct predictions. Which accuracy follows from the loss, as in Keras:
-    /// sparse labels compare with the arg-max, binary outputs threshold at 0.5, otherwise the
-    /// arg-max of outputs and one-hot targets are compared.
+    /// Fraction of correct predictions. Which accuracy follows from the **loss**: sparse labels
+    /// (sparse categorical cross-entropy) compare with the arg-max of the outputs; binary
+    /// cross-entropy, or one output column, thresholds the outputs at 0.5 against targets
+    /// thresholded at 0.5; otherwise the arg-max of outputs and one-hot targets are compared.
+    ///
+    /// Accepted difference from Keras 3, which picks binary, categorical or sparse accuracy from
+    /// the shapes of the outputs and targets: a model with one output column trained with a
+    /// sparse loss gets sparse accuracy here. Name the accuracy (`"binary_accuracy"`,
+    /// `"categorical_accuracy"`, `"sparse_categorical_accuracy"`) to choose.
     Accuracy,
     /// Mean absolute error.
     MeanAbsoluteError,
     /// Mean squared error.
     MeanSquaredError,
+    /// Whether the arg-max of the outputs is the arg-max of the one-hot (or soft) targets
+    /// (Keras's `CategoricalAccuracy`), whatever the loss.
+    CategoricalAccuracy,
+    /// Whether the arg-max of the outputs is the integer label (Keras's
+    /// `SparseCategoricalAccuracy`), whatever the loss.
+    SparseCategoricalAccuracy,
+    /// Fraction of outputs on the right side of `threshold`: `y == (p > threshold)`, element
+    /// by element, averaged per sample (Keras's `BinaryAccuracy`; targets must be 0 or 1).
+    BinaryAccuracy {
+        /// Outputs above it count as 1 (Keras's default 0.5).
+        threshold: f64,
+    },
+    /// Whether the one-hot target's class is among the `k` highest outputs (ties count as in,
+    /// as Keras's `in_top_k`; a `k` of at least the number of classes counts every sample).
+    TopKCategoricalAccuracy {
+        /// How many top outputs count (Keras's default 5).
+        k: i64,
+    },
+    /// [`MetricKind::TopKCategoricalAccuracy`] with integer labels.
+    SparseTopKCategoricalAccuracy {
+        /// How many top outputs count (Keras's default 5).
+        k: i64,
+    },
+    /// `tp / (tp + fp)` over every output element, an output above `threshold` counting as a
+    /// positive prediction and a non-zero target as a positive (Keras's `Precision`; 0 when
+    /// nothing was predicted positive).
+    Precision {
+        /// In `[0, 1]` (Keras's default 0.5).
+        threshold: f64,
+    },
+    /// `tp / (tp + fn)`, as [`MetricKind::Precision`] counts them (Keras's `Recall`).
+    Recall {
+        /// In `[0, 1]` (Keras's default 0.5).
+        threshold: f64,
+    },
+    /// Area under the ROC or precision-recall curve, from confusion counts at
+    /// `num_thresholds` thresholds evenly spaced over `[0, 1]` (plus `-1e-7` and `1 + 1e-7`)
+    /// accumulated over the epoch, exactly as Keras's streaming `AUC` (outputs clipped to
+    /// `[0, 1]`, every output element one prediction).
+    Auc {
+        /// More than 1 (Keras's default 200).
+        num_thresholds: usize,
+        /// The curve.
+        curve: AucCurve,
+        /// The Riemann sum.
+        summation_method: AucSummation,
+    },
+}
+
+impl MetricKind {
+    /// AUC with Keras's defaults: 200 thresholds, ROC curve, interpolation.
+    pub fn auc() -> Self {
+        MetricKind::Auc { num_thresholds: 200, curve: AucCurve::Roc, summation_method: AucSummation::Interpolation }
+    }
+
+    /// Checks the options' ranges, as Keras checks them.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            MetricKind::Precision { threshold } | MetricKind::Recall { threshold }
+                if !(0.0..=1.0).contains(&threshold) =>
+            {
+                Err(Error::invalid("thresholds", format!("threshold values must be in [0, 1], got {threshold}")))
+            }
+            MetricKind::BinaryAccuracy { threshold } if !threshold.is_finite() => {
+                Err(Error::invalid("threshold", format!("must be a finite number, got {threshold}")))
+            }
+            MetricKind::TopKCategoricalAccuracy { k } | MetricKind::SparseTopKCategoricalAccuracy { k } if k < 1 => {
+                Err(Error::invalid("k", format!("the number of top outputs must be at least 1, got {k}")))
+            }
+            MetricKind::Auc { num_thresholds, .. } if !(2..=1_000_000).contains(&num_thresholds) => Err(
+                Error::invalid("num_thresholds", format!("must be an integer in [2, 1000000], got {num_thresholds}")),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A metric and the name it is logged under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Accepted difference from Keras 3: `"accuracy"` ([`MetricKind::Accuracy`]) picks binary,
+/// categorical or sparse accuracy from the compiled **loss** (binary cross-entropy, sparse
+/// categorical cross-entropy, anything else), where Keras picks it from the width of the output
+/// and the shape of the targets. Name the accuracy (`"binary_accuracy"`,
+/// `"categorical_accuracy"`, `"sparse_categorical_accuracy"`) to choose it yourself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     /// What is computed.
     pub kind: MetricKind,
     /// The key in the logs and the History.
     pub name: String,
+    /// Weighted by `fit`'s sample weights (Keras's `weighted_metrics`); metrics are unweighted
+    /// otherwise, as Keras's `metrics` are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weighted: bool,
 }
 
 impl Metric {
     /// A metric logged under `name`.
     pub fn new(kind: MetricKind, name: impl Into<String>) -> Self {
-        Self { kind, name: name.into() }
+        Self { kind, name: name.into(), weighted: false }
+    }
+    /// The same metric weighted by sample weights (a Keras `weighted_metrics` entry): a mean
+    /// becomes `sum(value * w) / sum(w)`, confusion counts become sums of weights.
+    pub fn weighted(mut self) -> Self {
+        self.weighted = true;
+        self
     }
     /// Accuracy, logged as `accuracy`.
     pub fn accuracy() -> Self {
@@ -46,74 +180,487 @@ impl Metric {
     pub fn mse() -> Self {
         Self::new(MetricKind::MeanSquaredError, "mse")
     }
+    /// Binary accuracy at `threshold`, logged as `binary_accuracy`.
+    pub fn binary_accuracy(threshold: f64) -> Self {
+        Self::new(MetricKind::BinaryAccuracy { threshold }, "binary_accuracy")
+    }
+    /// Top-`k` accuracy with one-hot targets, logged as `top_k_categorical_accuracy`.
+    pub fn top_k_categorical_accuracy(k: i64) -> Self {
+        Self::new(MetricKind::TopKCategoricalAccuracy { k }, "top_k_categorical_accuracy")
+    }
+    /// Top-`k` accuracy with integer labels, logged as `sparse_top_k_categorical_accuracy`.
+    pub fn sparse_top_k_categorical_accuracy(k: i64) -> Self {
+        Self::new(MetricKind::SparseTopKCategoricalAccuracy { k }, "sparse_top_k_categorical_accuracy")
+    }
+    /// Precision at Keras's default threshold 0.5, logged as `precision`.
+    pub fn precision() -> Self {
+        Self::new(MetricKind::Precision { threshold: 0.5 }, "precision")
+    }
+    /// Recall at Keras's default threshold 0.5, logged as `recall`.
+    pub fn recall() -> Self {
+        Self::new(MetricKind::Recall { threshold: 0.5 }, "recall")
+    }
+    /// ROC AUC with Keras's defaults ([`MetricKind::auc`]), logged as `auc`.
+    pub fn auc() -> Self {
+        Self::new(MetricKind::auc(), "auc")
+    }
+
+    /// Checks the metric's options ([`MetricKind::validate`]).
+    pub fn validate(&self) -> Result<()> {
+        self.kind.validate()
+    }
 
     /// How many numbers this metric accumulates over an epoch (its state): 1 for a mean over
     /// samples. Each batch adds [`Self::batch_state`] to the state, on the device; the logged
     /// value is [`Self::result`] of the summed state. Streaming metrics (precision, AUC, ...)
     /// keep several counts here, and a distributed run sums the states of every process.
     pub(crate) fn state_len(&self) -> usize {
-        1
+        match self.kind {
+            MetricKind::Precision { .. } | MetricKind::Recall { .. } => 2,
+            MetricKind::Auc { num_thresholds, .. } => 4 * num_thresholds,
+            _ if self.weighted => 2, // sum(value * w), sum(w)
+            _ => 1,
+        }
     }
 
     /// The batch's contribution to the state: a float32 tensor of [`Self::state_len`] sums on
     /// the batch's device (no host sync).
+    ///
+    /// `raw` is the last layer's output before its activation `act`; targets are prepared by
+    /// [`Loss::prepare_targets`].
     pub(crate) fn batch_state(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
-        Ok(self.batch_sum(raw, act, y, loss)?.f_reshape([1])?)
+        self.batch_state_weighted(raw, act, y, loss, None)
+    }
+
+    /// [`Self::batch_state`] with the batch's sample weights (`[N]`), which only a
+    /// [`weighted`](Self::weighted) metric uses (Keras ignores them for plain `metrics`). A
+    /// weighted metric without sample weights weighs every sample 1.
+    pub(crate) fn batch_state_weighted(
+        &self,
+        raw: &Tensor,
+        act: Activation,
+        y: &Tensor,
+        loss: Loss,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        self.validate()?;
+        let n = raw.size().first().copied().unwrap_or(0);
+        let weights = match (self.weighted, sample_weight) {
+            (true, Some(w)) => {
+                if w.size() != [n] {
+                    return Err(Error::invalid(
+                        "sample_weight",
+                        format!("expected one weight per sample, shape [{n}], got {:?}", w.size()),
+                    ));
+                }
+                Some(w.f_to_kind(Kind::Float)?)
+            }
+            _ => None,
+        };
+        match self.kind {
+            MetricKind::Precision { threshold } | MetricKind::Recall { threshold } => {
+                let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
+                let predicted = pred.f_gt(threshold)?;
+                let other = if matches!(self.kind, MetricKind::Precision { .. }) {
+                    predicted.f_logical_and(&truth.f_logical_not()?)? // false positives
+                } else {
+                    predicted.f_logical_not()?.f_logical_and(&truth)? // false negatives
+                };
+                let count = |mask: Tensor| -> Result<Tensor> {
+                    let mask = mask.f_to_kind(Kind::Float)?;
+                    let mask = match &w {
+                        Some(w) => mask.f_mul(w)?,
+                        None => mask,
+                    };
+                    Ok(mask.f_sum(Kind::Float)?)
+                };
+                Ok(Tensor::f_stack(&[count(predicted.f_logical_and(&truth)?)?, count(other)?], 0)?)
+            }
+            MetricKind::Auc { num_thresholds, .. } => {
+                let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
+                auc_counts(&pred, &truth, w.as_ref(), num_thresholds as i64)
+            }
+            _ => {
+                let values = self.samplewise(raw, act, y, loss)?;
+                if !self.weighted {
+                    return Ok(values.f_sum(Kind::Float)?.f_reshape([1])?);
+                }
+                let w = match weights {
+                    Some(w) => w,
+                    None => values.f_ones_like()?,
+                };
+                Ok(Tensor::f_stack(&[values.f_mul(&w)?.f_sum(Kind::Float)?, w.f_sum(Kind::Float)?], 0)?)
+            }
+        }
     }
 
     /// The metric's value from its state summed over `count` samples.
     pub(crate) fn result(&self, state: &[f64], count: i64) -> f64 {
-        state.first().copied().unwrap_or(f64::NAN) / count.max(1) as f64
+        match self.kind {
+            MetricKind::Precision { .. } | MetricKind::Recall { .. } => match state {
+                [tp, other] => divide_no_nan(*tp, tp + other),
+                _ => f64::NAN,
+            },
+            MetricKind::Auc { num_thresholds, curve, summation_method } => {
+                if state.len() != 4 * num_thresholds {
+                    return f64::NAN;
+                }
+                let (tp, rest) = state.split_at(num_thresholds);
+                let (fp, rest) = rest.split_at(num_thresholds);
+                let (tn, fn_) = rest.split_at(num_thresholds);
+                auc_result(Counts { tp, fp, tn, fn_ }, curve, summation_method)
+            }
+            _ if self.weighted => match state {
+                [total, weight] => divide_no_nan(*total, *weight),
+                _ => f64::NAN,
+            },
+            _ => state.first().copied().unwrap_or(f64::NAN) / count.max(1) as f64,
+        }
     }
 
-    /// The metric summed over a batch (a scalar on the batch's device; no host sync).
-    ///
-    /// `raw` is the last layer's output before its activation `act`; targets are prepared by
-    /// [`Loss::prepare_targets`].
-    fn batch_sum(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+    /// The outputs (after the activation) and boolean targets, flattened to one prediction
+    /// per element, as Keras's confusion-matrix metrics see them.
+    /// With sample weights `[N]`, also each element's weight (its sample's).
+    fn flat_pairs(
+        &self,
+        raw: &Tensor,
+        act: Activation,
+        y: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<(Tensor, Tensor, Option<Tensor>)> {
+        let pred = act.apply(raw)?;
+        if pred.size() != y.size() {
+            return Err(Error::invalid(
+                "metrics",
+                format!(
+                    "metric '{}' compares outputs with targets element by element, but the outputs \
+                     have shape {:?} and the targets {:?}; with integer labels and several \
+                     outputs, one-hot encode the targets (to_categorical) and use \
+                     categorical_crossentropy",
+                    self.name,
+                    pred.size(),
+                    y.size()
+                ),
+            ));
+        }
+        let weights = match sample_weight {
+            Some(w) => {
+                let shape: Vec<i64> = std::iter::once(-1).chain(std::iter::repeat_n(1, pred.dim() - 1)).collect();
+                Some(w.f_reshape(shape)?.f_expand_as(&pred)?.f_flatten(0, -1)?)
+            }
+            None => None,
+        };
+        Ok((pred.f_flatten(0, -1)?.f_to_kind(Kind::Float)?, y.f_flatten(0, -1)?.f_ne(0.0)?, weights))
+    }
+
+    /// A mean metric's value for each sample of the batch (`[N]`, on the batch's device).
+    fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+        let n = raw.size().first().copied().unwrap_or(0);
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {
-            let d = if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d };
-            Ok(d.f_sum(Kind::Float)?)
+            Ok(if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d })
         };
         match self.kind {
             MetricKind::Accuracy => {
-                let binary = matches!(loss, Loss::BinaryCrossentropy)
-                    || (raw.size().last() == Some(&1) && !matches!(loss, Loss::SparseCategoricalCrossentropy));
+                let binary = loss.is_binary_crossentropy() || (raw.size().last() == Some(&1) && !loss.is_sparse());
                 let correct = if binary {
                     let out = act.apply(raw)?;
                     out.f_gt(0.5)?.f_eq_tensor(&y.f_gt(0.5)?)?
                 } else {
                     let pred = raw.f_argmax(-1, false)?;
-                    let truth = if matches!(loss, Loss::SparseCategoricalCrossentropy) {
-                        y.shallow_clone()
-                    } else {
-                        y.f_argmax(-1, false)?
-                    };
+                    let truth = if loss.is_sparse() { y.shallow_clone() } else { y.f_argmax(-1, false)? };
                     pred.f_eq_tensor(&truth)?
                 };
                 per_sample_mean(correct.f_to_kind(Kind::Float)?)
             }
+            MetricKind::CategoricalAccuracy => {
+                if raw.size() != y.size() {
+                    return Err(self.shape_error(raw, y, "one-hot targets of the outputs' shape"));
+                }
+                per_sample_mean(raw.f_argmax(-1, false)?.f_eq_tensor(&y.f_argmax(-1, false)?)?.f_to_kind(Kind::Float)?)
+            }
+            MetricKind::SparseCategoricalAccuracy => {
+                if y.is_floating_point() || y.size().first() != Some(&n) || y.dim() != raw.dim() - 1 {
+                    return Err(self.shape_error(raw, y, "integer labels (sparse_categorical_crossentropy)"));
+                }
+                per_sample_mean(raw.f_argmax(-1, false)?.f_eq_tensor(y)?.f_to_kind(Kind::Float)?)
+            }
+            MetricKind::BinaryAccuracy { threshold } => {
+                let out = act.apply(raw)?;
+                if out.size() != y.size() {
+                    return Err(self.shape_error(&out, y, "targets of the outputs' shape (0 or 1)"));
+                }
+                per_sample_mean(out.f_gt(threshold)?.f_to_kind(Kind::Float)?.f_eq_tensor(y)?.f_to_kind(Kind::Float)?)
+            }
+            MetricKind::TopKCategoricalAccuracy { k } | MetricKind::SparseTopKCategoricalAccuracy { k } => {
+                let out = act.apply(raw)?;
+                let sparse = matches!(self.kind, MetricKind::SparseTopKCategoricalAccuracy { .. });
+                let truth = if sparse {
+                    if y.is_floating_point() || y.size().first() != Some(&n) || y.dim() != out.dim() - 1 {
+                        return Err(self.shape_error(&out, y, "integer labels (sparse_categorical_crossentropy)"));
+                    }
+                    y.shallow_clone()
+                } else {
+                    if out.size() != y.size() {
+                        return Err(self.shape_error(&out, y, "one-hot targets of the outputs' shape"));
+                    }
+                    y.f_argmax(-1, false)?
+                };
+                let in_top = in_top_k(&out, &truth, k)?;
+                per_sample_mean(in_top.f_reshape([n, -1])?.f_to_kind(Kind::Float)?)
+            }
             MetricKind::MeanAbsoluteError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_abs()?),
             MetricKind::MeanSquaredError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_square()?),
+            MetricKind::Precision { .. } | MetricKind::Recall { .. } | MetricKind::Auc { .. } => Err(Error::invalid(
+                "metrics",
+                format!("metric '{}' keeps confusion counts, not a value per sample", self.name),
+            )),
         }
     }
+
+    fn shape_error(&self, out: &Tensor, y: &Tensor, wants: &str) -> Error {
+        Error::invalid(
+            "metrics",
+            format!(
+                "metric '{}' needs {wants}; the outputs have shape {:?} and the targets {:?}",
+                self.name,
+                out.size(),
+                y.size()
+            ),
+        )
+    }
+}
+
+/// Keras's `in_top_k`: the target's output is at least the `k`-th highest (ties count as in).
+fn in_top_k(out: &Tensor, truth: &Tensor, k: i64) -> Result<Tensor> {
+    let classes = out.size().last().copied().unwrap_or(1);
+    let out = out.f_reshape([-1, classes])?;
+    let truth = truth.f_reshape([-1, 1])?;
+    let (top, _) = out.f_topk(k.min(classes), -1, true, true)?;
+    let kth = top.f_narrow(1, k.min(classes) - 1, 1)?;
+    Ok(out.f_gather(1, &truth, false)?.f_ge_tensor(&kth)?.f_reshape([-1])?)
+}
+
+/// The batch's `[tp; fp; tn; fn]` counts at Keras's evenly spaced thresholds, by Keras's
+/// bucket method (`_update_confusion_matrix_variables_optimized`): a prediction `p` (clipped
+/// to `[0, 1]`) falls in bucket `max(ceil(p * (T - 1)) - 1, 0)` and counts as positive at every
+/// threshold up to its bucket.
+fn auc_counts(pred: &Tensor, truth: &Tensor, weights: Option<&Tensor>, thresholds: i64) -> Result<Tensor> {
+    let pred = pred.f_clamp(0.0, 1.0)?;
+    let buckets =
+        pred.f_mul_scalar((thresholds - 1) as f64)?.f_ceil()?.f_sub_scalar(1.0)?.f_relu()?.f_to_kind(Kind::Int64)?;
+    let positives = truth.f_to_kind(Kind::Float)?;
+    let negatives = positives.f_neg()?.f_add_scalar(1.0)?;
+    let (positives, negatives) = match weights {
+        Some(w) => (positives.f_mul(w)?, negatives.f_mul(w)?),
+        None => (positives, negatives),
+    };
+    let options = (Kind::Float, pred.device());
+    let at_or_above = |labels: &Tensor| -> Result<Tensor> {
+        let per_bucket = Tensor::f_zeros([thresholds], options)?.f_index_add(0, &buckets, labels)?;
+        Ok(per_bucket.f_flip([0])?.f_cumsum(0, Kind::Float)?.f_flip([0])?)
+    };
+    let tp = at_or_above(&positives)?;
+    let fp = at_or_above(&negatives)?;
+    let tn = fp.f_neg()?.f_add(&negatives.f_sum(Kind::Float)?)?;
+    let fn_ = tp.f_neg()?.f_add(&positives.f_sum(Kind::Float)?)?;
+    Ok(Tensor::f_cat(&[tp, fp, tn, fn_], 0)?)
+}
+
+fn divide_no_nan(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b
+    }
+}
+
+/// Confusion counts per threshold, summed over an epoch.
+struct Counts<'a> {
+    tp: &'a [f64],
+    fp: &'a [f64],
+    tn: &'a [f64],
+    fn_: &'a [f64],
+}
+
+/// Keras's `AUC.result()` from the counts.
+fn auc_result(c: Counts<'_>, curve: AucCurve, summation: AucSummation) -> f64 {
+    let t = c.tp.len();
+    if curve == AucCurve::Pr && summation == AucSummation::Interpolation {
+        return interpolate_pr_auc(&c);
+    }
+    let recall: Vec<f64> = (0..t).map(|i| divide_no_nan(c.tp[i], c.tp[i] + c.fn_[i])).collect();
+    let (x, y): (Vec<f64>, Vec<f64>) = match curve {
+        AucCurve::Roc => ((0..t).map(|i| divide_no_nan(c.fp[i], c.fp[i] + c.tn[i])).collect(), recall),
+        AucCurve::Pr => (recall, (0..t).map(|i| divide_no_nan(c.tp[i], c.tp[i] + c.fp[i])).collect()),
+        AucCurve::PrGain => (0..t)
+            .map(|i| {
+                let scale = divide_no_nan(c.tp[i] + c.fn_[i], c.tn[i] + c.fp[i]);
+                if c.tp[i] == 0.0 {
+                    (0.0, 1.0)
+                } else {
+                    let recall_gain = 1.0 - scale * divide_no_nan(c.fn_[i], c.tp[i]);
+                    let precision_gain = 1.0 - scale * divide_no_nan(c.fp[i], c.tp[i]);
+                    (recall_gain.max(0.0), precision_gain)
+                }
+            })
+            .unzip(),
+    };
+    (0..t.saturating_sub(1))
+        .map(|i| {
+            let height = match summation {
+                AucSummation::Interpolation => (y[i] + y[i + 1]) / 2.0,
+                AucSummation::Minoring => y[i].min(y[i + 1]),
+                AucSummation::Majoring => y[i].max(y[i + 1]),
+            };
+            (x[i] - x[i + 1]) * height
+        })
+        .sum()
+}
+
+/// Keras's `AUC.interpolate_pr_auc()` (Davis & Goadrich 2006).
+fn interpolate_pr_auc(c: &Counts<'_>) -> f64 {
+    let t = c.tp.len();
+    let p: Vec<f64> = (0..t).map(|i| c.tp[i] + c.fp[i]).collect();
+    (0..t.saturating_sub(1))
+        .map(|i| {
+            let dtp = c.tp[i] - c.tp[i + 1];
+            let dp = p[i] - p[i + 1];
+            let slope = divide_no_nan(dtp, dp.max(0.0));
+            let intercept = c.tp[i + 1] - slope * p[i + 1];
+            let ratio = if p[i] > 0.0 && p[i + 1] > 0.0 { divide_no_nan(p[i], p[i + 1].max(0.0)) } else { 1.0 };
+            divide_no_nan(slope * (dtp + intercept * ratio.ln()), (c.tp[i + 1] + c.fn_[i + 1]).max(0.0))
+        })
+        .sum()
 }
 
 impl FromStr for Metric {
     type Err = Error;
+    /// Keras's names, with Keras's defaults (any case; class names such as `"AUC"` too); the
+    /// metric is logged under the string given.
     fn from_str(s: &str) -> Result<Self> {
         let kind = match s.to_ascii_lowercase().as_str() {
             "acc" | "accuracy" => MetricKind::Accuracy,
-            "mae" | "mean_absolute_error" => MetricKind::MeanAbsoluteError,
-            "mse" | "mean_squared_error" => MetricKind::MeanSquaredError,
+            "mae" | "mean_absolute_error" | "meanabsoluteerror" => MetricKind::MeanAbsoluteError,
+            "mse" | "mean_squared_error" | "meansquarederror" => MetricKind::MeanSquaredError,
+            "categorical_accuracy" | "categoricalaccuracy" => MetricKind::CategoricalAccuracy,
+            "sparse_categorical_accuracy" | "sparsecategoricalaccuracy" => MetricKind::SparseCategoricalAccuracy,
+            "binary_accuracy" | "binaryaccuracy" => MetricKind::BinaryAccuracy { threshold: 0.5 },
+            "top_k_categorical_accuracy" | "topkcategoricalaccuracy" => MetricKind::TopKCategoricalAccuracy { k: 5 },
+            "sparse_top_k_categorical_accuracy" | "sparsetopkcategoricalaccuracy" => {
+                MetricKind::SparseTopKCategoricalAccuracy { k: 5 }
+            }
+            "precision" => MetricKind::Precision { threshold: 0.5 },
+            "recall" => MetricKind::Recall { threshold: 0.5 },
+            "auc" => MetricKind::auc(),
             _ => {
                 return Err(Error::Parse {
                     what: "metric",
                     value: s.into(),
-                    expected: "acc, accuracy, mae, mean_absolute_error, mse, mean_squared_error".into(),
+                    expected: "acc, accuracy, mae, mean_absolute_error, mse, mean_squared_error, \
+                               categorical_accuracy, sparse_categorical_accuracy, binary_accuracy, \
+                               top_k_categorical_accuracy, \
+                               sparse_top_k_categorical_accuracy, precision, recall, auc"
+                        .into(),
                 })
             }
         };
         Ok(Self::new(kind, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Weighted metrics against Keras 3's `update_state(..., sample_weight=w)`, batch by batch;
+    //! numbers from `tests/reference/keras_metrics.py` (Keras 3.15.1, torch backend).
+    use super::*;
+
+    const Y: [f32; 23] = [0., 1., 1., 0., 1., 0., 0., 1., 1., 1., 0., 0., 1., 0., 1., 1., 0., 0., 0., 1., 1., 0., 1.];
+    const P: [f32; 23] = [
+        0.1, 0.8, 0.35, 0.4, 0.9, 0.65, 0.05, 0.5, 0.72, 0.3, 0.2, 0.55, 0.97, 0.0, 0.61, 0.45, 0.81, 0.12, 0.5, 0.99,
+        0.25, 0.33, 1.0,
+    ];
+    const W: [f32; 23] = [
+        1.0, 0.5, 2.0, 0.0, 1.0, 3.0, 1.0, 0.25, 1.0, 2.0, 1.0, 0.5, 1.0, 1.0, 0.0, 2.0, 1.5, 1.0, 1.0, 0.5, 1.0, 2.5,
+        1.0,
+    ];
+    const Y3: [f32; 24] =
+        [1., 0., 1., 0., 0., 1., 1., 1., 0., 0., 1., 0., 1., 0., 0., 0., 0., 0., 1., 1., 1., 0., 1., 1.];
+    const P3: [f32; 24] = [
+        0.9, 0.2, 0.4, 0.6, 0.1, 0.8, 0.7, 0.45, 0.3, 0.2, 0.9, 0.55, 0.35, 0.6, 0.1, 0.51, 0.49, 0.05, 0.8, 0.3, 0.95,
+        0.1, 0.75, 0.25,
+    ];
+    const W3: [f32; 8] = [1.0, 2.0, 0.5, 0.0, 1.0, 3.0, 1.0, 0.25];
+
+    /// The metric's result after batches of `batch` samples, as the training loop sums states.
+    fn streamed(metric: &Metric, (y, p, w): (&[f32], &[f32], &[f32]), width: i64, batch: i64) -> f64 {
+        let n = w.len() as i64;
+        let (y, p, w) = (
+            Tensor::from_slice(y).reshape([n, width]),
+            Tensor::from_slice(p).reshape([n, width]),
+            Tensor::from_slice(w),
+        );
+        let mut state = Tensor::zeros([metric.state_len() as i64], (Kind::Float, tch::Device::Cpu));
+        let mut start = 0;
+        while start < n {
+            let len = batch.min(n - start);
+            let part = |t: &Tensor| t.narrow(0, start, len);
+            let s = metric
+                .batch_state_weighted(
+                    &part(&p),
+                    Activation::Linear,
+                    &part(&y),
+                    Loss::BinaryCrossentropy,
+                    Some(&part(&w)),
+                )
+                .unwrap();
+            state += s;
+            start += len;
+        }
+        metric.result(&Vec::<f64>::try_from(state.to_kind(Kind::Double)).unwrap(), n)
+    }
+
+    #[test]
+    fn weighted_metrics_equal_keras_weighted_updates() {
+        let auc_pr = Metric::new(
+            MetricKind::Auc { num_thresholds: 200, curve: AucCurve::Pr, summation_method: AucSummation::Interpolation },
+            "auc_pr",
+        );
+        let cases = [
+            (Metric::auc(), 0.678760409),
+            (auc_pr, 0.699958324),
+            (Metric::precision(), 0.5),
+            (Metric::recall(), 0.408163279),
+            (Metric::binary_accuracy(0.5), 0.524271846),
+            (Metric::mae(), 0.404854387),
+        ];
+        for (metric, keras) in cases {
+            let got = streamed(&metric.clone().weighted(), (&Y, &P, &W), 1, 5);
+            assert!((got - keras).abs() < 2e-6, "{}: got {got}, Keras {keras}", metric.name);
+            // Unweighted metrics ignore sample weights, as Keras's plain `metrics`.
+            let plain = streamed(&metric, (&Y, &P, &W), 1, 5);
+            let ones = streamed(&metric.clone().weighted(), (&Y, &P, &[1.0; 23]), 1, 5);
+            assert!((plain - ones).abs() < 1e-9, "{}: {plain} vs {ones}", metric.name);
+        }
+        for (metric, keras) in [
+            (Metric::precision(), 0.489361703),
+            (Metric::auc(), 0.785545945),
+            (Metric::binary_accuracy(0.5), 0.628571451),
+        ] {
+            let got = streamed(&metric.clone().weighted(), (&Y3, &P3, &W3), 3, 3);
+            assert!((got - keras).abs() < 2e-6, "{} (3 outputs): got {got}, Keras {keras}", metric.name);
+        }
+        // A weight vector of the wrong length is an error naming sample_weight.
+        let m = Metric::mae().weighted();
+        let (y, p) = (Tensor::from_slice(&Y).reshape([23, 1]), Tensor::from_slice(&P).reshape([23, 1]));
+        let err = m
+            .batch_state_weighted(
+                &p,
+                Activation::Linear,
+                &y,
+                Loss::MeanSquaredError,
+                Some(&Tensor::ones([3], (Kind::Float, tch::Device::Cpu))),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("sample_weight"), "{err}");
     }
 }

@@ -153,9 +153,51 @@ impl Optimizer {
 
     /// Checks the hyper-parameters.
     pub fn validate(&self) -> Result<()> {
+        // (argument, value, low, low inclusive, high, high inclusive); ranges as Keras checks
+        // them (SGD's momentum) or as its update rules need them (a beta of 1 divides by zero
+        // in Adam's bias correction).
+        type Range = (&'static str, f64, f64, bool, f64, bool);
+        let unit_open = |name, v| (name, v, 0.0, true, 1.0, false);
+        let unit_closed = |name, v| (name, v, 0.0, true, 1.0, true);
+        let non_negative = |name, v| (name, v, 0.0, true, f64::INFINITY, false);
         let lr = self.learning_rate();
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::invalid("learning_rate", format!("must be a positive number, got {lr}")));
+        let mut checks: Vec<Range> = vec![("learning_rate", lr, 0.0, false, f64::INFINITY, false)];
+        match *self {
+            Optimizer::Adam { beta_1, beta_2, epsilon, .. } => checks.extend([
+                unit_open("beta_1", beta_1),
+                unit_open("beta_2", beta_2),
+                non_negative("epsilon", epsilon),
+            ]),
+            Optimizer::AdamW { weight_decay, beta_1, beta_2, epsilon, .. } => checks.extend([
+                non_negative("weight_decay", weight_decay),
+                unit_open("beta_1", beta_1),
+                unit_open("beta_2", beta_2),
+                non_negative("epsilon", epsilon),
+            ]),
+            Optimizer::Sgd { momentum, .. } => checks.push(unit_closed("momentum", momentum)),
+            Optimizer::RmsProp { rho, momentum, epsilon, .. } => checks.extend([
+                unit_open("rho", rho),
+                unit_closed("momentum", momentum),
+                non_negative("epsilon", epsilon),
+            ]),
+            Optimizer::Adagrad { initial_accumulator_value, epsilon, .. } => checks.extend([
+                non_negative("initial_accumulator_value", initial_accumulator_value),
+                non_negative("epsilon", epsilon),
+            ]),
+        }
+        for (name, v, lo, lo_in, hi, hi_in) in checks {
+            let above = if lo_in { v >= lo } else { v > lo };
+            let below = if hi_in { v <= hi } else { v < hi };
+            if !(v.is_finite() && above && below) {
+                let range = match (hi.is_finite(), lo_in) {
+                    (false, true) => format!("a finite number >= {lo}"),
+                    (false, false) => format!("a finite number > {lo}"),
+                    (true, _) => {
+                        format!("in {}{lo}, {hi}{}", if lo_in { '[' } else { '(' }, if hi_in { ']' } else { ')' })
+                    }
+                };
+                return Err(Error::invalid(name, format!("{}'s {name} must be {range}, got {v}", self.name())));
+            }
         }
         Ok(())
     }

@@ -85,6 +85,8 @@ fn early_stopping_restores_the_best_weights() {
         }
     }
     assert_eq!(stopped, Some(2));
+    // As in Keras 3, the weights are restored when training ends.
+    es.on_train_end(&mut m, &Logs::new()).unwrap();
     for w in m.get_weights().unwrap() {
         assert_eq!(w.mean(Kind::Float).double_value(&[]), 2.0, "weights of epoch 1 restored");
     }

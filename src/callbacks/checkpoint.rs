@@ -1,9 +1,9 @@
-//! `ModelCheckpoint`: saves the model (or its weights) at epoch ends, to a path formatted from
-//! the epoch and the logs.
+//! `ModelCheckpoint`: saves the model (or its weights) at epoch ends or every N batches, to a
+//! path formatted from the epoch, the batch and the logs.
 use std::path::{Path, PathBuf};
 
-use super::monitor::{monitored, Mode};
-use super::Callback;
+use super::monitor::{monitored_or, Mode};
+use super::{BatchLogs, Callback};
 use crate::{Error, Logs, Result, Sequential};
 
 /// One piece of a path template.
@@ -15,7 +15,8 @@ enum Piece {
 }
 
 /// A path template such as `ckpt/model-{epoch:02d}-{val_loss:.4f}.safetensors`: `{epoch}` is
-/// the epoch counted from 1 (as Keras), any other name is a log key. Formats: `.Nf`
+/// the epoch counted from 1 (as Keras), `{batch}` the batch within the epoch counted from 1
+/// (when saving every N batches), any other name is a log key. Formats: `.Nf`
 /// (fixed decimals), `Nd` / `0Nd` (integers, zero-padded with `0`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathTemplate {
@@ -70,25 +71,32 @@ impl PathTemplate {
     /// Formats the path for `epoch` (from 0) and `logs`. A key absent from the logs is an error
     /// naming the keys that are present.
     pub fn format(&self, epoch: usize, logs: &Logs) -> Result<PathBuf> {
+        self.format_at(epoch, None, logs)
+    }
+
+    /// Formats the path for `epoch` and, when saving by batch, `batch` (both from 0; `{batch}`
+    /// is written from 1, and a `batch` key in the logs wins, as in Keras).
+    pub fn format_at(&self, epoch: usize, batch: Option<usize>, logs: &Logs) -> Result<PathBuf> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Field(key, fmt) => {
-                    let value = if key == "epoch" {
-                        (epoch + 1) as f64
-                    } else {
-                        logs.get(key).ok_or_else(|| {
+                    let value = match (key.as_str(), batch) {
+                        ("epoch", _) => (epoch + 1) as f64,
+                        ("batch", Some(b)) if logs.get("batch").is_none() => (b + 1) as f64,
+                        _ => logs.get(key).ok_or_else(|| {
                             let keys: Vec<&str> = logs.keys().collect();
+                            let batch = if batch.is_some() { "batch, " } else { "" };
                             Error::invalid(
                                 "filepath",
                                 format!(
-                                    "template '{}' names '{key}', which is not in the logs; available: epoch, {}",
+                                    "template '{}' names '{key}', which is not in the logs; available: epoch, {batch}{}",
                                     self.template,
                                     keys.join(", ")
                                 ),
                             )
-                        })?
+                        })?,
                     };
                     out.push_str(&format_field(value, fmt.as_deref()));
                 }
@@ -117,10 +125,27 @@ fn format_field(v: f64, fmt: Option<&str>) -> String {
     }
 }
 
-/// Saves the model at each epoch end (Keras's `ModelCheckpoint`). With `save_best_only`, only
-/// when `monitor` improves; with `save_weights_only`, only the weights
-/// ([`Sequential::save_weights`]), otherwise the whole model with its optimizer state
-/// ([`Sequential::save`]), which `load_model` can resume from. Files are written atomically.
+/// When [`ModelCheckpoint`] saves (Keras's `save_freq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SaveFreq {
+    /// At the end of every epoch (Keras's `"epoch"`).
+    #[default]
+    Epoch,
+    /// After every N training batches, counted across epochs (Keras's integer `save_freq`),
+    /// from the running logs of the epoch so far.
+    Batches(usize),
+}
+
+/// Saves the model at each epoch end, or every N batches (Keras's `ModelCheckpoint`). With
+/// `save_best_only`, only when `monitor` improves on the best value seen (which starts at
+/// `initial_value_threshold` if given, and is kept from one `fit` to the next, as in Keras);
+/// with `save_weights_only`, only the weights ([`Sequential::save_weights`]), otherwise the
+/// whole model with its optimizer state ([`Sequential::save`]), which `load_model` can resume
+/// from. Files are written atomically.
+///
+/// With `save_best_only` and a `monitor` key that is not in the logs, it warns once and saves
+/// anyway, as Keras does, rather than losing every checkpoint to a typo. (Accepted
+/// difference: in `auto` mode Keras raises for a key that is not a compiled metric.)
 #[derive(Debug)]
 pub struct ModelCheckpoint {
     template: PathTemplate,
@@ -132,38 +157,43 @@ pub struct ModelCheckpoint {
     pub save_best_only: bool,
     /// Save the weights alone.
     pub save_weights_only: bool,
-    /// The best value before training (Keras's `initial_value_threshold`).
+    /// When to save.
+    pub save_freq: SaveFreq,
+    /// The value to beat before the first save (Keras's `initial_value_threshold`); read when
+    /// the first `fit` starts.
     pub initial_value_threshold: Option<f64>,
-    best: f64,
+    /// The best value so far, kept from one `fit` to the next; `None` before any.
+    best: Option<f64>,
+    epoch: usize,
+    batches_since_save: usize,
+    last_batch_seen: Option<usize>,
     saved: Vec<PathBuf>,
 }
 
 impl ModelCheckpoint {
     /// Saves to `filepath` (a [`PathTemplate`]) every epoch.
     pub fn new(filepath: &str) -> Result<Self> {
-        Ok(Self {
-            template: PathTemplate::parse(filepath)?,
-            monitor: "val_loss".into(),
-            mode: Mode::Auto,
-            save_best_only: false,
-            save_weights_only: false,
-            initial_value_threshold: None,
-            best: f64::INFINITY,
-            saved: Vec::new(),
-        })
+        Ok(Self::with_template(PathTemplate::parse(filepath)?))
     }
 
     /// Saves to exactly `path` (no template: braces are part of the name).
     pub fn literal(path: impl Into<PathBuf>) -> Self {
-        let path = path.into();
+        Self::with_template(PathTemplate::literal(&path.into()))
+    }
+
+    fn with_template(template: PathTemplate) -> Self {
         Self {
-            template: PathTemplate::literal(&path),
+            template,
             monitor: "val_loss".into(),
             mode: Mode::Auto,
             save_best_only: false,
             save_weights_only: false,
+            save_freq: SaveFreq::Epoch,
             initial_value_threshold: None,
-            best: f64::INFINITY,
+            best: None,
+            epoch: 0,
+            batches_since_save: 0,
+            last_batch_seen: None,
             saved: Vec::new(),
         }
     }
@@ -175,9 +205,10 @@ impl ModelCheckpoint {
         self
     }
 
-    /// The best monitored value so far (the worst possible before any).
+    /// The best monitored value so far (the initial threshold before any, else the worst
+    /// possible value).
     pub fn best(&self) -> f64 {
-        self.best
+        self.best.or(self.initial_value_threshold).unwrap_or_else(|| self.mode.resolve(&self.monitor).worst())
     }
     /// Sets the monitored key.
     pub fn monitor(mut self, key: impl Into<String>) -> Self {
@@ -199,9 +230,51 @@ impl ModelCheckpoint {
         self.save_weights_only = yes;
         self
     }
+    /// Saves at epoch ends or every N batches (`SaveFreq::Batches(0)` is refused when training
+    /// starts).
+    pub fn save_freq(mut self, freq: SaveFreq) -> Self {
+        self.save_freq = freq;
+        self
+    }
+    /// Saves after every `n` training batches, counted across epochs
+    /// (`save_freq(SaveFreq::Batches(n))`, Keras's `save_freq=n`).
+    pub fn save_every_batches(self, n: usize) -> Self {
+        self.save_freq(SaveFreq::Batches(n))
+    }
     /// The paths written, in order.
     pub fn saved(&self) -> &[PathBuf] {
         &self.saved
+    }
+
+    /// Saves to the path for (`epoch`, `batch`) if `save_best_only` allows it.
+    fn save(&mut self, model: &Sequential, epoch: usize, batch: Option<usize>, logs: &Logs) -> Result<()> {
+        let path = self.template.format_at(epoch, batch, logs)?;
+        if self.save_best_only {
+            let current = monitored_or("ModelCheckpoint", &self.monitor, logs, "; saving anyway");
+            if let Some(current) = current {
+                let mode = self.mode.resolve(&self.monitor);
+                if self.best.is_some_and(|best| !mode.improved(current, best, 0.0)) {
+                    return Ok(());
+                }
+                self.best = Some(current);
+            }
+        }
+        self.write(model, &path)
+    }
+
+    /// Keras's `_should_save_on_batch`: counts batches across epochs.
+    fn due_on_batch(&mut self, batch: usize, every: usize) -> bool {
+        let added = match self.last_batch_seen {
+            Some(last) if batch > last => batch - last,
+            _ => batch + 1, // a new epoch
+        };
+        self.batches_since_save += added;
+        self.last_batch_seen = Some(batch);
+        if self.batches_since_save >= every {
+            self.batches_since_save = 0;
+            return true;
+        }
+        false
     }
 
     fn write(&mut self, model: &Sequential, path: &Path) -> Result<()> {
@@ -220,21 +293,34 @@ impl ModelCheckpoint {
 
 impl Callback for ModelCheckpoint {
     fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
-        self.best = self.initial_value_threshold.unwrap_or_else(|| self.mode.resolve(&self.monitor).worst());
+        if self.save_freq == SaveFreq::Batches(0) {
+            return Err(Error::invalid("save_freq", "must be SaveFreq::Epoch or SaveFreq::Batches(n) with n >= 1"));
+        }
+        if self.best.is_none() {
+            self.best = self.initial_value_threshold;
+        }
+        Ok(())
+    }
+
+    fn on_epoch_begin(&mut self, _model: &mut Sequential, epoch: usize) -> Result<()> {
+        self.epoch = epoch;
+        Ok(())
+    }
+
+    fn on_train_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        if let SaveFreq::Batches(every) = self.save_freq {
+            if self.due_on_batch(step, every) {
+                let logs = logs.logs()?;
+                self.save(model, self.epoch, Some(step), &logs)?;
+            }
+        }
         Ok(())
     }
 
     fn on_epoch_end(&mut self, model: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
-        let path = self.template.format(epoch, logs)?;
-        if self.save_best_only {
-            let Some(current) = monitored("ModelCheckpoint", &self.monitor, logs) else {
-                return Ok(());
-            };
-            if !self.mode.resolve(&self.monitor).improved(current, self.best, 0.0) {
-                return Ok(());
-            }
-            self.best = current;
+        if self.save_freq == SaveFreq::Epoch {
+            self.save(model, epoch, None, logs)?;
         }
-        self.write(model, &path)
+        Ok(())
     }
 }

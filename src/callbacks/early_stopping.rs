@@ -9,7 +9,12 @@ use crate::{Logs, Result, Sequential};
 /// Stops training when `monitor` has not improved for `patience` epochs, with Keras's
 /// semantics: an improvement must beat the best by more than `min_delta`; with a `baseline`,
 /// waiting only resets once the baseline is beaten; epochs before `start_from_epoch` are not
-/// monitored; with `restore_best_weights`, the best epoch's weights are restored on stopping.
+/// monitored; with `restore_best_weights`, the best epoch's weights are restored when training
+/// ends, whatever ended it (this callback, another one, or the last epoch), as Keras 3 does.
+///
+/// Accepted difference from Keras 3: a `monitor` key missing from the logs warns once and the
+/// epoch is ignored. Keras does the same in `min`/`max` mode, but in `auto` mode it raises a
+/// `ValueError` for a key that is neither a loss nor a compiled metric.
 #[derive(Debug)]
 pub struct EarlyStopping {
     /// The key watched (default `val_loss`).
@@ -22,7 +27,7 @@ pub struct EarlyStopping {
     pub mode: Mode,
     /// A value the monitored key must beat.
     pub baseline: Option<f64>,
-    /// Restore the best weights when stopping.
+    /// Restore the best epoch's weights at the end of training.
     pub restore_best_weights: bool,
     /// Epochs to wait before monitoring starts.
     pub start_from_epoch: usize,
@@ -106,7 +111,7 @@ impl EarlyStopping {
         self.baseline = Some(b);
         self
     }
-    /// Restores the best weights on stopping.
+    /// Restores the best epoch's weights at the end of training (in `on_train_end`).
     pub fn restore_best_weights(mut self, yes: bool) -> Self {
         self.restore_best_weights = yes;
         self
@@ -156,7 +161,9 @@ impl Callback for EarlyStopping {
         }
         let mode = self.mode.resolve(&self.monitor);
         if self.restore_best_weights && self.best_weights.is_none() {
+            // Until something improves, the first monitored epoch's weights are the best.
             self.best_weights = Some(model.get_weights()?);
+            self.best_epoch = Some(epoch);
         }
         self.wait += 1;
         if mode.improved(current, self.best, self.min_delta) {
@@ -173,9 +180,13 @@ impl Callback for EarlyStopping {
         if self.wait >= self.patience && epoch > 0 {
             self.stopped_epoch = Some(epoch);
             model.stop_training = true;
-            if let (true, Some(w)) = (self.restore_best_weights, &self.best_weights) {
-                model.set_weights(w)?;
-            }
+        }
+        Ok(())
+    }
+
+    fn on_train_end(&mut self, model: &mut Sequential, _logs: &Logs) -> Result<()> {
+        if let (true, Some(w)) = (self.restore_best_weights, &self.best_weights) {
+            model.set_weights(w)?;
         }
         Ok(())
     }

@@ -41,6 +41,8 @@ impl Callback for LearningRateScheduler {
 /// Multiplies the learning rate by `factor` when `monitor` has not improved (by more than
 /// `min_delta`) for `patience` epochs, then waits `cooldown` epochs, never going below
 /// `min_lr`. Keras's defaults: `val_loss`, factor 0.1, patience 10, min_delta 1e-4.
+///
+/// A `monitor` key missing from the logs warns once and leaves the rate alone, as Keras does.
 #[derive(Debug)]
 pub struct ReduceLROnPlateau {
     /// The key watched.

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use crate::Logs;
 
 /// Whether a monitored value improves by going down or up. `Auto` picks `Max` for keys ending
-/// in `acc`, `accuracy` or `auc` and `Min` otherwise, as Keras does.
+/// in `acc`, `accuracy`, `auc`, `precision` or `recall` (the metrics Keras marks as going up)
+/// and `Min` otherwise, as Keras does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Decide from the key's name.
@@ -22,7 +23,9 @@ impl Mode {
     /// `Min` or `Max` for `monitor`.
     pub fn resolve(self, monitor: &str) -> Mode {
         match self {
-            Mode::Auto if ["acc", "accuracy", "auc"].iter().any(|s| monitor.ends_with(s)) => Mode::Max,
+            Mode::Auto if ["acc", "accuracy", "auc", "precision", "recall"].iter().any(|s| monitor.ends_with(s)) => {
+                Mode::Max
+            }
             Mode::Auto => Mode::Min,
             m => m,
         }
@@ -50,7 +53,17 @@ static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// The monitored value, or `None` with a warning (once per callback kind and key, as Keras's
 /// `warnings.warn`) when the logs lack it.
+///
+/// Accepted difference from Keras 3: in `Mode::Auto`, Keras raises a `ValueError` for a key
+/// that is neither a loss nor one of the model's metrics (it cannot tell the direction); here
+/// every monitoring callback warns and goes on (`EarlyStopping` and `ReduceLROnPlateau` ignore
+/// the epoch, `ModelCheckpoint` saves anyway), as Keras does in `min`/`max` mode.
 pub(crate) fn monitored(who: &str, monitor: &str, logs: &Logs) -> Option<f64> {
+    monitored_or(who, monitor, logs, "")
+}
+
+/// [`monitored`], with `consequence` (what the callback does instead) added to the warning.
+pub(crate) fn monitored_or(who: &str, monitor: &str, logs: &Logs, consequence: &str) -> Option<f64> {
     if let Some(v) = logs.get(monitor) {
         return Some(v);
     }
@@ -59,7 +72,7 @@ pub(crate) fn monitored(who: &str, monitor: &str, logs: &Logs) -> Option<f64> {
     if warned.get_or_insert_with(HashSet::new).insert(key) {
         let present: Vec<&str> = logs.keys().collect();
         log::warn!(
-            "{who} is conditioned on metric `{monitor}` which is not available. Available metrics are: {}",
+            "{who} is conditioned on metric `{monitor}` which is not available. Available metrics are: {}{consequence}",
             present.join(",")
         );
     }

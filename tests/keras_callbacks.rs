@@ -1,0 +1,250 @@
+//! Callback behaviours that once differed from Keras 3, checked against what Keras does. The
+//! expected outcomes come from `tests/reference/keras_callbacks.py` (Keras 3.15.1, torch
+//! backend), which drives Keras's callbacks the same way.
+use tch::{Device, Kind, Tensor};
+use tch_keras::callbacks::{EarlyStopping, Mode, ModelCheckpoint, TerminateOnNaN};
+use tch_keras::{Activation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, Optimizer, Sequential, Verbosity};
+
+fn model() -> Sequential {
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(3).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
+    m.build().unwrap();
+    m
+}
+
+/// As the reference script: each epoch sets every weight to `epoch + 1`, then `on_epoch_end`
+/// with `val_loss = values[epoch]`; another callback may stop training after `external_stop`;
+/// `on_train_end` closes. Returns (epochs run, the final weights' common value, stopped epoch).
+fn drive(es: &mut EarlyStopping, values: &[f64], external_stop: Option<usize>) -> (usize, f64, Option<usize>) {
+    let mut m = model();
+    m.stop_training = false;
+    es.on_train_begin(&mut m).unwrap();
+    let mut ran = 0;
+    for (epoch, v) in values.iter().enumerate() {
+        let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.ones_like() * (epoch as f64 + 1.0)).collect();
+        m.set_weights(&w).unwrap();
+        let mut logs = Logs::new();
+        logs.insert("loss", 1.0);
+        logs.insert("val_loss", *v);
+        es.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+        ran += 1;
+        if external_stop == Some(epoch) {
+            m.stop_training = true;
+        }
+        if m.stop_training {
+            break;
+        }
+    }
+    es.on_train_end(&mut m, &Logs::new()).unwrap();
+    let values: Vec<f64> = m.get_weights().unwrap().iter().map(|w| w.mean(Kind::Double).double_value(&[])).collect();
+    assert!(values.iter().all(|v| *v == values[0]), "all weights come from one epoch: {values:?}");
+    (ran, values[0], es.stopped_epoch())
+}
+
+#[test]
+fn early_stopping_restores_the_best_weights_however_training_ends() {
+    let es = || EarlyStopping::new("val_loss", 10).restore_best_weights(true);
+    // Keras: (4, {2.0}, 0): every epoch ran, the best epoch's (1) weights are restored.
+    assert_eq!(drive(&mut es(), &[1.0, 0.5, 0.7, 0.8], None), (4, 2.0, None));
+    // Keras: (3, {2.0}, 2): stopped by itself at epoch 2, restored at the end.
+    let mut own = EarlyStopping::new("val_loss", 1).restore_best_weights(true);
+    assert_eq!(drive(&mut own, &[1.0, 0.5, 0.7, 0.8], None), (3, 2.0, Some(2)));
+    // Keras: (4, {3.0}, 0): another callback stopped training after epoch 3; best was epoch 2.
+    assert_eq!(drive(&mut es(), &[1.0, 0.5, 0.4, 0.8, 0.3], Some(3)), (4, 3.0, None));
+    // Keras: (5, {4.0}, 0): epochs before start_from_epoch 2 are not candidates.
+    let mut late = EarlyStopping::new("val_loss", 10).restore_best_weights(true).start_from_epoch(2);
+    assert_eq!(drive(&mut late, &[0.1, 0.2, 0.9, 0.8, 0.85], None), (5, 4.0, None));
+    // Without restore_best_weights the last weights stay.
+    let mut keep = EarlyStopping::new("val_loss", 10);
+    assert_eq!(drive(&mut keep, &[1.0, 0.5, 0.7, 0.8], None).1, 4.0);
+}
+
+fn blobs() -> (Tensor, Tensor) {
+    tch::manual_seed(3);
+    let y = Tensor::randint(3, [90], (Kind::Int64, Device::Cpu));
+    let x = Tensor::randn([3, 4], (Kind::Float, Device::Cpu)).index_select(0, &y) * 3.0
+        + Tensor::randn([90, 4], (Kind::Float, Device::Cpu));
+    (x, y)
+}
+
+/// Records the weights and the monitored value at each epoch end.
+#[derive(Default)]
+struct Snapshots {
+    epochs: Vec<(f64, Vec<Tensor>)>,
+}
+
+impl Callback for Snapshots {
+    fn on_epoch_end(&mut self, model: &mut Sequential, _epoch: usize, logs: &mut Logs) -> tch_keras::Result<()> {
+        self.epochs.push((logs.get("val_loss").unwrap(), model.get_weights()?));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_full_fit_ends_with_the_best_epochs_weights() {
+    let (x, y) = blobs();
+    // Validation labels unrelated to the inputs: the validation loss rises as the model fits
+    // the training data, so the best epoch is an early one.
+    let vx = x.narrow(0, 0, 30);
+    let vy = (y.narrow(0, 0, 30) + 1).remainder(3);
+    let mut m = model();
+    let mut es = EarlyStopping::new("val_loss", 100).restore_best_weights(true);
+    let mut snaps = Snapshots::default();
+    m.fit(
+        &x.narrow(0, 30, 60),
+        &y.narrow(0, 30, 60),
+        FitConfig {
+            epochs: 8,
+            validation_data: Some((&vx, &vy)),
+            verbose: Verbosity::Silent,
+            callbacks: vec![&mut snaps, &mut es],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(snaps.epochs.len(), 8, "all epochs ran");
+    let best = (0..8).min_by(|&a, &b| snaps.epochs[a].0.total_cmp(&snaps.epochs[b].0)).unwrap();
+    assert_eq!(es.best_epoch(), Some(best));
+    assert_ne!(best, 7, "the test needs a best epoch other than the last");
+    for (got, want) in m.get_weights().unwrap().iter().zip(&snaps.epochs[best].1) {
+        assert!(got.equal(want), "weights of epoch {best} restored");
+    }
+}
+
+#[test]
+fn model_checkpoint_saves_every_epoch_when_the_monitor_is_missing() {
+    let (x, y) = blobs();
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/w-{{epoch:02d}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template)
+        .unwrap()
+        .monitor("val_missing")
+        .mode(Mode::Min)
+        .save_best_only(true)
+        .save_weights_only(true);
+    m.fit(&x, &y, FitConfig { epochs: 3, verbose: Verbosity::Silent, callbacks: vec![&mut ck], ..Default::default() })
+        .unwrap();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    // Keras: ['w-01.weights.h5', 'w-02.weights.h5', 'w-03.weights.h5'] (and a warning).
+    assert_eq!(names, ["w-01.safetensors", "w-02.safetensors", "w-03.safetensors"]);
+}
+
+/// Records whether `on_train_end` ran.
+#[derive(Default)]
+struct Ends(bool);
+
+impl Callback for Ends {
+    fn on_train_end(&mut self, _model: &mut Sequential, _logs: &Logs) -> tch_keras::Result<()> {
+        self.0 = true;
+        Ok(())
+    }
+}
+
+/// 100 samples with a NaN in sample 40, as the reference script's data.
+fn with_nan() -> (Tensor, Tensor) {
+    let (x, y) = blobs();
+    let x = Tensor::cat(&[&x, &x.narrow(0, 0, 10)], 0);
+    let y = Tensor::cat(&[&y, &y.narrow(0, 0, 10)], 0);
+    let _ = x.get(40).fill_(f64::NAN);
+    (x, y)
+}
+
+fn config<'a>(callbacks: Vec<&'a mut dyn Callback>) -> FitConfig<'a> {
+    FitConfig { epochs: 5, batch_size: 10, shuffle: false, verbose: Verbosity::Silent, callbacks, ..Default::default() }
+}
+
+#[test]
+fn terminate_on_nan_raises_a_typed_error_when_asked() {
+    let (x, y) = with_nan();
+    // Keras: RuntimeError "NaN or Inf loss encountered at batch 4", on_train_end not called,
+    // 5 iterations.
+    let mut m = model();
+    let (mut t, mut ends) = (TerminateOnNaN::new().raise_error(true), Ends::default());
+    let err = m.fit(&x, &y, config(vec![&mut t, &mut ends])).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteLoss { epoch: 0, batch: 4, loss } if loss.is_nan()), "{err}");
+    assert!(err.to_string().contains("NaN or Inf loss encountered at batch 4"), "{err}");
+    assert!(!ends.0, "on_train_end is skipped");
+    assert_eq!(m.iterations(), 5);
+    // Keras: epochs [0], on_train_end called, 5 iterations.
+    let mut m = model();
+    let (mut t, mut ends) = (TerminateOnNaN::new(), Ends::default());
+    let h = m.fit(&x, &y, config(vec![&mut t, &mut ends])).unwrap();
+    assert_eq!((h.epochs.as_slice(), ends.0, m.iterations()), (&[0][..], true, 5));
+    assert_eq!(t.stopped_at, Some((0, 4)));
+}
+
+#[test]
+fn auto_mode_maximises_the_metrics_keras_marks_as_going_up() {
+    // Keras's Precision, Recall and AUC have `_direction = "up"`; losses and errors go down.
+    for key in ["val_precision", "recall", "val_auc", "binary_accuracy", "val_top_k_categorical_accuracy"] {
+        assert_eq!(Mode::Auto.resolve(key), Mode::Max, "{key}");
+    }
+    for key in ["val_loss", "mae", "val_mse"] {
+        assert_eq!(Mode::Auto.resolve(key), Mode::Min, "{key}");
+    }
+}
+
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn model_checkpoint_saves_every_n_batches_across_epochs() {
+    let (x, y) = blobs();
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/b-{{epoch:02d}}-{{batch:02d}}-{{loss:.2f}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template).unwrap().save_every_batches(4).save_weights_only(true);
+    let config = FitConfig {
+        epochs: 3,
+        batch_size: 10,
+        verbose: Verbosity::Silent,
+        callbacks: vec![&mut ck],
+        ..Default::default()
+    };
+    m.fit(&x, &y, config).unwrap();
+    // Keras, 9 batches per epoch: b-01-04, b-01-08, b-02-03, b-02-07, b-03-02, b-03-06.
+    let names: Vec<String> = file_names(dir.path()).iter().map(|n| n[..7].to_string()).collect();
+    assert_eq!(names, ["b-01-04", "b-01-08", "b-02-03", "b-02-07", "b-03-02", "b-03-06"]);
+    // The running loss of the epoch so far is in the name.
+    assert!(file_names(dir.path()).iter().all(|n| n.ends_with(".safetensors") && n.len() > 20));
+    // A frequency of 0 batches is refused when training starts.
+    let mut zero = ModelCheckpoint::new(&template).unwrap().save_every_batches(0);
+    let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut zero], ..Default::default() };
+    assert!(m.fit(&x, &y, config).unwrap_err().to_string().contains("save_freq"));
+}
+
+#[test]
+fn model_checkpoint_initial_threshold_and_best_kept_across_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/t-{{epoch:02d}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template)
+        .unwrap()
+        .save_best_only(true)
+        .save_weights_only(true)
+        .mode(Mode::Min)
+        .initial_value_threshold(0.6);
+    let mut saved = Vec::new();
+    for values in [&[0.9, 0.7, 0.5, 0.55, 0.4][..], &[0.45, 0.3]] {
+        ck.on_train_begin(&mut m).unwrap();
+        for (epoch, v) in values.iter().enumerate() {
+            ck.on_epoch_begin(&mut m, epoch).unwrap();
+            let mut logs = Logs::new();
+            logs.insert("loss", 1.0);
+            logs.insert("val_loss", *v);
+            ck.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+        }
+        saved.push(ck.saved().iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_string()).collect::<Vec<_>>());
+    }
+    // Keras: fit 1 ['t-03', 't-05']; fit 2 adds only 't-02' (0.45 does not beat fit 1's 0.4).
+    assert_eq!(saved[0], ["t-03.safetensors", "t-05.safetensors"]);
+    assert_eq!(saved[1], ["t-03.safetensors", "t-05.safetensors", "t-02.safetensors"]);
+    assert_eq!(ck.best(), 0.3);
+}

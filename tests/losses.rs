@@ -1,0 +1,221 @@
+//! Every loss against Keras 3's values on the same batch. The numbers come from
+//! `tests/reference/keras_losses.py` (Keras 3.15.1, torch backend), which holds the same data.
+use tch::{Kind, Tensor};
+use tch_keras::{Activation, Loss};
+
+fn t(rows: &[[f32; 3]]) -> Tensor {
+    Tensor::from_slice(&rows.concat()).reshape([rows.len() as i64, 3])
+}
+fn t2(rows: &[[f32; 2]]) -> Tensor {
+    Tensor::from_slice(&rows.concat()).reshape([rows.len() as i64, 2])
+}
+
+const PROBS: [[f32; 3]; 4] = [[0.2, 0.5, 0.1], [0.7, 0.6, 0.05], [0.1, 0.1, 0.9], [0.3, 0.3, 0.3]];
+const LABELS: [i64; 4] = [1, 0, 2, 1];
+const LOGITS: [[f32; 3]; 4] = [[1.0, -2.0, 0.5], [0.3, 0.1, 2.2], [-1.0, 3.0, 0.0], [2.0, 2.0, -1.0]];
+const B_PROBS: [[f32; 2]; 4] = [[0.9, 0.2], [0.4, 0.6], [0.05, 0.99], [0.7, 0.3]];
+const B_LOGITS: [[f32; 2]; 4] = [[2.0, -1.0], [0.5, -0.3], [-3.0, 4.0], [0.0, 1.5]];
+const B_TRUE: [[f32; 2]; 4] = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]];
+const SOFT_TRUE: [[f32; 3]; 4] = [[0.1, 0.6, 0.3], [0.5, 0.5, 0.0], [0.2, 0.2, 0.6], [0.0, 1.0, 0.0]];
+const REG_TRUE: [[f32; 3]; 4] = [[1.0, -2.0, 0.0], [3.0, 0.5, 2.0], [-1.0, 4.0, 0.25], [0.0, 0.0, 0.0]];
+const REG_PRED: [[f32; 3]; 4] = [[0.5, -1.0, 0.3], [2.0, 1.5, 2.5], [1.0, 3.0, -0.5], [0.2, -0.1, 0.4]];
+const POS_PRED: [[f32; 3]; 4] = [[0.5, 1.0, 0.3], [2.0, 1.5, 2.5], [1.0, 3.0, 0.01], [0.2, 0.1, 0.4]];
+const COUNTS: [[f32; 3]; 4] = [[1.0, 0.0, 2.0], [3.0, 1.0, 2.0], [0.0, 4.0, 1.0], [0.0, 0.0, 0.0]];
+const HINGE_PM: [[f32; 3]; 4] = [[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, 1.0, -1.0], [-1.0, 1.0, 1.0]];
+
+fn labels() -> Tensor {
+    Tensor::from_slice(&LABELS)
+}
+fn one_hot() -> Tensor {
+    labels().one_hot(3).to_kind(Kind::Float)
+}
+
+/// The loss as `fit` computes it for a model whose last layer is linear: targets prepared as
+/// `fit` prepares them, then the loss on the outputs.
+fn value(loss: Loss, y: &Tensor, pred: &Tensor) -> f64 {
+    let y = loss.prepare_targets(y, &pred.size()[1..]).unwrap();
+    let logits = loss.uses_logits(Activation::Linear);
+    loss.compute(pred, &y, logits).unwrap().double_value(&[])
+}
+
+fn close(name: &str, got: f64, keras: f64) {
+    assert!((got - keras).abs() <= 2e-6 * keras.abs().max(1.0), "{name}: got {got}, Keras {keras}");
+}
+
+#[test]
+fn cross_entropies_match_keras_on_unnormalised_probabilities_and_logits() {
+    let cases = [
+        ("categorical_probs", Loss::CategoricalCrossentropy, one_hot(), t(&PROBS), 0.60651654),
+        ("sparse_probs", Loss::SparseCategoricalCrossentropy, labels(), t(&PROBS), 0.60651654),
+        ("categorical_logits", Loss::categorical_crossentropy(true, 0.0).unwrap(), one_hot(), t(&LOGITS), 2.35720682),
+        ("sparse_logits", Loss::sparse_categorical_crossentropy(true), labels(), t(&LOGITS), 2.35720682),
+        ("categorical_smooth", Loss::categorical_crossentropy(false, 0.1).unwrap(), one_hot(), t(&PROBS), 0.687461436),
+        (
+            "categorical_logits_smooth",
+            Loss::categorical_crossentropy(true, 0.2).unwrap(),
+            one_hot(),
+            t(&LOGITS),
+            2.25387335,
+        ),
+        ("binary_probs", Loss::BinaryCrossentropy, t2(&B_TRUE), t2(&B_PROBS), 0.73957324),
+        ("binary_logits", Loss::binary_crossentropy(true, 0.0).unwrap(), t2(&B_TRUE), t2(&B_LOGITS), 0.966239929),
+        ("binary_smooth", Loss::binary_crossentropy(false, 0.1).unwrap(), t2(&B_TRUE), t2(&B_PROBS), 0.777355313),
+        (
+            "binary_logits_smooth",
+            Loss::binary_crossentropy(true, 0.3).unwrap(),
+            t2(&B_TRUE),
+            t2(&B_LOGITS),
+            0.998114944,
+        ),
+    ];
+    for (name, loss, y, pred, keras) in cases {
+        close(name, value(loss, &y, &pred), keras);
+    }
+    // The sparse and categorical losses agree on the same unnormalised probabilities (rows
+    // rescaled to sum to 1 by both), and differ from the unscaled -log p[label].
+    let unscaled = -t(&PROBS).gather(1, &labels().unsqueeze(1), false).log().mean(Kind::Float).double_value(&[]);
+    assert!((unscaled - 0.60651654).abs() > 0.01, "the data must tell rescaling apart: {unscaled}");
+}
+
+#[test]
+fn regression_and_margin_losses_match_keras() {
+    let cases = [
+        ("kl_divergence", "kl_divergence", t(&SOFT_TRUE), t(&PROBS), 0.337053329),
+        ("poisson", "poisson", t(&COUNTS), t(&POS_PRED), 0.958692849),
+        ("log_cosh", "log_cosh", t(&REG_TRUE), t(&REG_PRED), 0.308814585),
+        ("hinge_01", "hinge", t2(&B_TRUE), t2(&B_LOGITS), 1.28750002),
+        ("hinge_pm", "hinge", t(&HINGE_PM), t(&REG_PRED), 0.841666698),
+        ("squared_hinge_01", "squared_hinge", t2(&B_TRUE), t2(&B_LOGITS), 3.39875007),
+        ("squared_hinge_pm", "squared_hinge", t(&HINGE_PM), t(&REG_PRED), 1.60416675),
+        ("cosine_similarity", "cosine_similarity", t(&REG_TRUE), t(&REG_PRED), -0.675293207),
+        ("msle", "msle", t(&REG_TRUE), t(&REG_PRED), 0.103796303),
+        ("mape", "mape", t(&REG_TRUE), t(&REG_PRED), 83333408.0),
+        ("mape_nonzero", "mean_absolute_percentage_error", t(&POS_PRED), t(&REG_PRED), 458.333313),
+    ];
+    for (name, key, y, pred, keras) in cases {
+        let loss: Loss = key.parse().unwrap();
+        close(name, value(loss, &y, &pred), keras);
+    }
+}
+
+#[test]
+fn keras_names_parse_and_options_are_checked() {
+    for (names, loss) in [
+        (&["kld", "KLD", "kl_divergence", "KLDivergence", "kullback_leibler_divergence"][..], Loss::KlDivergence),
+        (&["poisson", "Poisson"], Loss::Poisson),
+        (&["log_cosh", "logcosh", "LogCosh"], Loss::LogCosh),
+        (&["hinge", "Hinge"], Loss::Hinge),
+        (&["squared_hinge", "SquaredHinge"], Loss::SquaredHinge),
+        (&["cosine_similarity", "CosineSimilarity"], Loss::CosineSimilarity),
+        (&["msle", "mean_squared_logarithmic_error", "MeanSquaredLogarithmicError"], Loss::MeanSquaredLogarithmicError),
+        (&["mape", "mean_absolute_percentage_error", "MeanAbsolutePercentageError"], Loss::MeanAbsolutePercentageError),
+    ] {
+        for name in names {
+            assert_eq!(name.parse::<Loss>().unwrap(), loss, "{name}");
+        }
+    }
+    // Keras's defaults give back the plain variants (and their fast paths).
+    assert_eq!(Loss::categorical_crossentropy(false, 0.0).unwrap(), Loss::CategoricalCrossentropy);
+    assert_eq!(Loss::sparse_categorical_crossentropy(false), Loss::SparseCategoricalCrossentropy);
+    assert_eq!(Loss::binary_crossentropy(false, 0.0).unwrap(), Loss::BinaryCrossentropy);
+    let err = Loss::categorical_crossentropy(false, 1.5).unwrap_err().to_string();
+    assert!(err.contains("label_smoothing") && err.contains("[0, 1]"), "{err}");
+    let bad = Loss::BinaryCrossentropyWith { from_logits: false, label_smoothing: -0.1 };
+    assert!(bad.prepare_targets(&t2(&B_TRUE), &[2]).unwrap_err().to_string().contains("label_smoothing"));
+    // from_logits: the outputs themselves are the logits, whatever the last activation.
+    let ll = Loss::categorical_crossentropy(true, 0.0).unwrap();
+    assert!(!ll.uses_logits(Activation::Softmax));
+    assert!(Loss::CategoricalCrossentropy.uses_logits(Activation::Softmax));
+    assert!(Loss::categorical_crossentropy(false, 0.1).unwrap().uses_logits(Activation::Softmax));
+}
+
+#[test]
+fn saved_loss_json_is_unchanged_and_new_variants_round_trip() {
+    assert_eq!(serde_json::to_string(&Loss::CategoricalCrossentropy).unwrap(), "\"categorical_crossentropy\"");
+    assert_eq!(serde_json::to_string(&Loss::Huber { delta: 1.0 }).unwrap(), "{\"huber\":{\"delta\":1.0}}");
+    for loss in [
+        Loss::categorical_crossentropy(true, 0.1).unwrap(),
+        Loss::sparse_categorical_crossentropy(true),
+        Loss::binary_crossentropy(false, 0.2).unwrap(),
+        Loss::KlDivergence,
+        Loss::MeanAbsolutePercentageError,
+    ] {
+        let json = serde_json::to_string(&loss).unwrap();
+        assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss, "{json}");
+    }
+    assert_eq!(
+        serde_json::to_string(&Loss::categorical_crossentropy(true, 0.1).unwrap()).unwrap(),
+        "{\"categorical_crossentropy_with\":{\"from_logits\":true,\"label_smoothing\":0.1}}"
+    );
+}
+
+#[test]
+fn weighted_losses_match_keras_sample_weight() {
+    let w = Tensor::from_slice(&[0.5f32, 2.0, 0.0, 1.5]);
+    let cases = [
+        ("w_categorical_probs", Loss::CategoricalCrossentropy, one_hot(), t(&PROBS), 0.79911983),
+        ("w_sparse_logits", Loss::sparse_categorical_crossentropy(true), labels(), t(&LOGITS), 1.77753067),
+        (
+            "w_categorical_logits_smooth",
+            Loss::categorical_crossentropy(true, 0.2).unwrap(),
+            one_hot(),
+            t(&LOGITS),
+            1.75003076,
+        ),
+        ("w_binary_probs", Loss::BinaryCrossentropy, t2(&B_TRUE), t2(&B_PROBS), 0.568565726),
+        ("w_binary_logits", Loss::binary_crossentropy(true, 0.0).unwrap(), t2(&B_TRUE), t2(&B_LOGITS), 0.933599949),
+        ("w_mse", Loss::MeanSquaredError, t(&REG_TRUE), t(&REG_PRED), 0.457083344),
+        ("w_mae", Loss::MeanAbsoluteError, t(&REG_TRUE), t(&REG_PRED), 0.579166651),
+        ("w_huber", Loss::Huber { delta: 1.0 }, t(&REG_TRUE), t(&REG_PRED), 0.228541672),
+        ("w_kl_divergence", Loss::KlDivergence, t(&SOFT_TRUE), t(&PROBS), 0.367997289),
+        ("w_hinge_01", Loss::Hinge, t2(&B_TRUE), t2(&B_LOGITS), 1.35625005),
+        ("w_cosine_similarity", Loss::CosineSimilarity, t(&REG_TRUE), t(&REG_PRED), -0.577233613),
+        ("w_mape_nonzero", Loss::MeanAbsolutePercentageError, t(&POS_PRED), t(&REG_PRED), 33.3333359),
+    ];
+    for (name, loss, y, pred, keras) in cases {
+        let y = loss.prepare_targets(&y, &pred.size()[1..]).unwrap();
+        let logits = loss.uses_logits(Activation::Linear);
+        let weighted = loss.compute_weighted(&pred, &y, logits, &w).unwrap().double_value(&[]);
+        close(name, weighted, keras);
+        // Unit weights give the unweighted loss; per-sample losses average to it.
+        let mean = loss.compute(&pred, &y, logits).unwrap().double_value(&[]);
+        let per_sample = loss.per_sample(&pred, &y, logits).unwrap();
+        assert_eq!(per_sample.size(), [4], "{name}");
+        close(name, per_sample.mean(Kind::Float).double_value(&[]), mean);
+        close(name, loss.compute_weighted(&pred, &y, logits, &w.ones_like()).unwrap().double_value(&[]), mean);
+    }
+    let err = Loss::MeanSquaredError.compute_weighted(&t(&REG_PRED), &t(&REG_TRUE), false, &w.narrow(0, 0, 3));
+    assert!(err.unwrap_err().to_string().contains("sample_weight"));
+}
+
+#[test]
+fn class_weights_become_sample_weights_as_in_keras() {
+    let cw = [(0, 0.25), (2, 3.0)];
+    let as_vec = |t: Tensor| Vec::<f64>::try_from(t.to_kind(Kind::Double)).unwrap();
+    // Keras: [1.0, 0.25, 3.0, 1.0] for one-hot targets and for labels.
+    assert_eq!(as_vec(tch_keras::class_weight_to_sample_weight(&one_hot(), &cw).unwrap()), [1.0, 0.25, 3.0, 1.0]);
+    assert_eq!(as_vec(tch_keras::class_weight_to_sample_weight(&labels(), &cw).unwrap()), [1.0, 0.25, 3.0, 1.0]);
+    // Keras: [0.25, 4.0, 4.0, 0.25] for binary targets of shape (N, 1).
+    let binary = Tensor::from_slice(&[0.0f32, 1.0, 1.0, 0.0]).reshape([4, 1]);
+    let w = tch_keras::class_weight_to_sample_weight(&binary, &[(0, 0.25), (1, 4.0)]).unwrap();
+    assert_eq!(as_vec(w), [0.25, 4.0, 4.0, 0.25]);
+    assert!(tch_keras::class_weight_to_sample_weight(&labels(), &[(1, f64::NAN)]).is_err());
+}
+
+#[test]
+fn sparse_and_categorical_losses_agree_through_a_linear_model() {
+    // A linear last layer that outputs its input: the outputs are PROBS, rows not summing to 1.
+    let model = |loss| {
+        let mut m = tch_keras::Sequential::new().input_shape([3]).add(tch_keras::Dense::new(3));
+        m.compile(tch_keras::Optimizer::sgd(0.01), loss, vec![]).unwrap();
+        m.build().unwrap();
+        let cpu = (Kind::Float, tch::Device::Cpu);
+        m.set_weights(&[Tensor::zeros([3], cpu), Tensor::eye(3, cpu)]).unwrap(); // bias, kernel
+        m
+    };
+    let sparse = model(Loss::SparseCategoricalCrossentropy).evaluate(&t(&PROBS), &labels(), 3).unwrap();
+    let categorical = model(Loss::CategoricalCrossentropy).evaluate(&t(&PROBS), &one_hot(), 3).unwrap();
+    // Keras: 0.60651654 for both (tests/reference/keras_losses.py, categorical_probs / sparse_probs).
+    close("sparse through evaluate", sparse.get("loss").unwrap(), 0.60651654);
+    close("categorical through evaluate", categorical.get("loss").unwrap(), 0.60651654);
+}

@@ -1,0 +1,117 @@
+"""Keras 3 (torch backend) behaviour for tests/keras_callbacks.rs.
+
+Run: KERAS_BACKEND=torch PYTHONPATH=$CACHE/py-keras:$CACHE/torch-2.11.0 python3 tests/reference/keras_callbacks.py
+(CACHE=/root/.cache/tch-keras). Each section prints what the Rust test asserts.
+"""
+import os
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+keras.config.disable_traceback_filtering()
+
+
+def model():
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+def drive_early_stopping(values, external_stop_at=None, **kwargs):
+    """As tests/keras_callbacks.rs drives it: each epoch sets every weight to epoch + 1, then
+    on_epoch_end with val_loss = values[epoch]; another callback may stop training after
+    epoch `external_stop_at`. Returns (epochs run, final weight value, stopped_epoch)."""
+    m = model()
+    es = keras.callbacks.EarlyStopping(monitor="val_loss", restore_best_weights=True, **kwargs)
+    es.set_model(m)
+    m.stop_training = False
+    es.on_train_begin()
+    ran = 0
+    for epoch, v in enumerate(values):
+        m.set_weights([np.full_like(w, epoch + 1.0) for w in m.get_weights()])
+        es.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
+        ran += 1
+        if epoch == external_stop_at:
+            m.stop_training = True
+        if m.stop_training:
+            break
+    es.on_train_end()
+    final = {float(w.mean()) for w in m.get_weights()}
+    return ran, final, es.stopped_epoch
+
+
+print("# keras", keras.__version__)
+print("early_stopping all epochs ran:", drive_early_stopping([1.0, 0.5, 0.7, 0.8], patience=10))
+print("early_stopping stops itself:", drive_early_stopping([1.0, 0.5, 0.7, 0.8], patience=1))
+print("early_stopping stopped by another:", drive_early_stopping([1.0, 0.5, 0.4, 0.8, 0.3], 3, patience=10))
+print("early_stopping start_from_epoch 2:", drive_early_stopping([0.1, 0.2, 0.9, 0.8, 0.85], patience=10, start_from_epoch=2))
+
+# ModelCheckpoint(save_best_only=True) monitoring a key that is not in the logs.
+rng = np.random.default_rng(0)
+x = rng.normal(size=(40, 4)).astype("float32")
+y = rng.integers(0, 3, size=40)
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    # Only the decision to save matters here (this h5py build cannot write .h5 files): each
+    # save writes an empty file.
+    m.save_weights = lambda filepath, overwrite=True: open(filepath, "w").close()
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "w-{epoch:02d}.weights.h5"), monitor="val_missing", mode="min",
+        save_best_only=True, save_weights_only=True)
+    m.fit(x, y, epochs=3, verbose=0, callbacks=[ck])
+    print("checkpoint missing monitor saves:", sorted(os.listdir(d)))
+
+# TerminateOnNaN(raise_error=True): NaN in sample 40, batches of 10, no shuffling.
+xs = np.concatenate([x, x, x[:10]])
+xs[40] = np.nan
+ys = np.concatenate([y, y, y[:10]])
+
+
+class Ends(keras.callbacks.Callback):
+    train_end_called = False
+
+    def on_train_end(self, logs=None):
+        Ends.train_end_called = True
+
+
+m = model()
+try:
+    m.fit(xs, ys, epochs=5, batch_size=10, shuffle=False, verbose=0,
+          callbacks=[keras.callbacks.TerminateOnNaN(raise_error=True), Ends()])
+except RuntimeError as e:
+    print("terminate_on_nan raise_error:", e, "| on_train_end called:", Ends.train_end_called,
+          "| iterations:", int(m.optimizer.iterations))
+m = model()
+Ends.train_end_called = False
+h = m.fit(xs, ys, epochs=5, batch_size=10, shuffle=False, verbose=0,
+          callbacks=[keras.callbacks.TerminateOnNaN(), Ends()])
+print("terminate_on_nan quiet: epochs", h.epoch, "| on_train_end called:", Ends.train_end_called,
+      "| iterations:", int(m.optimizer.iterations))
+
+# ModelCheckpoint(save_freq=4): every 4 batches, counted across epochs; {batch} from 1.
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    m.save_weights = lambda filepath, overwrite=True: open(filepath, "w").close()
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "b-{epoch:02d}-{batch:02d}.weights.h5"), save_freq=4, save_weights_only=True)
+    m.fit(np.concatenate([x, x, x])[:90], np.concatenate([y, y, y])[:90], epochs=3, batch_size=10,
+          verbose=0, callbacks=[ck])
+    print("checkpoint save_freq=4, 9 batches per epoch:", sorted(os.listdir(d)))
+
+# initial_value_threshold, and the best value kept from one fit to the next.
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    saved = []
+    m.save_weights = lambda filepath, overwrite=True: saved.append(os.path.basename(filepath))
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "t-{epoch:02d}.weights.h5"), save_best_only=True, save_weights_only=True,
+        mode="min", initial_value_threshold=0.6)
+    ck.set_model(m)
+    for run, values in enumerate([[0.9, 0.7, 0.5, 0.55, 0.4], [0.45, 0.3]]):
+        ck.on_train_begin()
+        for epoch, v in enumerate(values):
+            ck.on_epoch_begin(epoch)
+            ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
+        print(f"checkpoint initial_value_threshold=0.6, fit {run + 1}:", saved)
