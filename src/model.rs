@@ -377,8 +377,10 @@ impl Sequential {
     /// it again resets the optimizer state and the training position.
     pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: Vec<Metric>) -> Result<()> {
         optimizer.validate()?;
+        loss.validate()?;
         let mut seen = std::collections::HashSet::new();
         for m in &metrics {
+            m.validate()?;
             if m.name == "loss" || !seen.insert(m.name.clone()) {
                 return Err(Error::invalid(
                     "metrics",

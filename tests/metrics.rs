@@ -230,9 +230,10 @@ fn metric_json_stays_readable_and_options_are_checked() {
         let err = kind.validate().unwrap_err().to_string();
         assert!(err.contains(range), "{kind:?}: {err}");
     }
-    // A bad option surfaces as an error from evaluate (and fit), not a panic.
-    let mut m = identity(1, Loss::BinaryCrossentropy, vec![Metric::new(MetricKind::Recall { threshold: -1.0 }, "r")]);
-    let err = m.evaluate(&Tensor::from_slice(&P).reshape([23, 1]), &Tensor::from_slice(&Y), 5).unwrap_err();
+    // A bad option is refused by compile, as Keras refuses it, not at the first batch.
+    let mut m = Sequential::new().input_shape([1]).add(Dense::new(1));
+    let bad = vec![Metric::new(MetricKind::Recall { threshold: -1.0 }, "r")];
+    let err = m.compile(Optimizer::sgd(0.01), Loss::BinaryCrossentropy, bad).unwrap_err();
     assert!(err.to_string().contains("[0, 1]"), "{err}");
     // Element-wise metrics refuse sparse labels with several outputs, naming the fix.
     let mut m = identity(5, Loss::SparseCategoricalCrossentropy, vec![Metric::precision()]);

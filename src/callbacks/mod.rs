@@ -30,7 +30,7 @@ mod progbar;
 mod tensorboard;
 mod terminate_nan;
 
-pub use checkpoint::{ModelCheckpoint, PathTemplate};
+pub use checkpoint::{ModelCheckpoint, PathTemplate, SaveFreq};
 pub use csv_logger::CsvLogger;
 pub use early_stopping::{EarlyStopping, EarlyStoppingState};
 pub use history::History;
