@@ -224,15 +224,7 @@ impl Metric {
     }
 
     /// The batch's contribution to the state: a float32 tensor of [`Self::state_len`] sums on
-    /// the batch's device (no host sync).
-    ///
-    /// `raw` is the last layer's output before its activation `act`; targets are prepared by
-    /// [`Loss::prepare_targets`].
-    pub(crate) fn batch_state(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
-        self.batch_state_weighted(raw, act, y, loss, None)
-    }
-
-    /// [`Self::batch_state`] with the batch's sample weights (`[N]`), which only a
+    /// the batch's device (no host sync), with the batch's sample weights (`[N]`), which only a
     /// [`weighted`](Self::weighted) metric uses (Keras ignores them for plain `metrics`). A
     /// weighted metric without sample weights weighs every sample 1.
     pub(crate) fn batch_state_weighted(

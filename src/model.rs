@@ -39,6 +39,14 @@ pub struct Sequential {
     /// current batch. It is the one piece of run state on the model, kept here so callbacks
     /// write it as in Keras.
     pub stop_training: bool,
+    /// Set by a callback to end `evaluate` (or a validation pass) after the current batch
+    /// (Keras 3's `model.stop_evaluating`); the logs cover the batches evaluated.
+    pub stop_evaluating: bool,
+    /// Set by a callback to end `predict` after the current batch (Keras 3's
+    /// `model.stop_predicting`); the outputs of the batches predicted are returned.
+    pub stop_predicting: bool,
+    /// Indices of the layers whose weights are frozen (Keras's `layer.trainable = False`).
+    pub(crate) frozen: std::collections::BTreeSet<usize>,
 }
 
 /// The built model: variables, modules and shapes.
@@ -58,6 +66,9 @@ pub(crate) struct Built {
     pub(crate) flat: Tensor,
     /// Each trainable parameter's layout inside `flat`.
     pub(crate) orders: Vec<crate::flat::MemoryOrder>,
+    /// Whether each of `variables` is a parameter (trained unless its layer is frozen), as
+    /// opposed to a buffer such as batch normalization's running statistics.
+    pub(crate) params: Vec<bool>,
 }
 
 impl Default for Sequential {
@@ -81,6 +92,9 @@ impl Sequential {
             train: None,
             metadata: Default::default(),
             stop_training: false,
+            stop_evaluating: false,
+            stop_predicting: false,
+            frozen: Default::default(),
         }
     }
 
@@ -281,13 +295,74 @@ impl Sequential {
         }
         let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
         variables.sort_by_key(|(name, _)| variable_order(name));
+        let params: Vec<bool> = variables.iter().map(|(_, t)| t.requires_grad()).collect();
+        for ((name, t), _) in variables.iter().zip(&params).filter(|(_, &p)| p) {
+            if self.frozen.contains(&variable_order(name).0) {
+                let _ = t.set_requires_grad(false);
+            }
+        }
         let trainable: Vec<Tensor> =
             variables.iter().filter(|(_, t)| t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect();
         let (flat, orders) = crate::flat::flatten(&trainable, self.device)?;
         self.input_shape = Some(input.to_vec());
-        self.built = Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat, orders });
+        self.built =
+            Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat, orders, params });
         if let Some(state) = &mut self.train {
             // New weights: the optimizer starts over.
+            state.optimizer = OptimizerState::new(state.optimizer.config());
+        }
+        Ok(())
+    }
+
+    /// Freezes (`false`) or unfreezes (`true`) the weights of layer `index`, as Keras's
+    /// `layer.trainable = False` followed by a new `compile`: a frozen layer's weights are
+    /// left out of the gradient and the optimizer (they keep their values in `fit`), are still
+    /// saved and loaded, and count as "Non-trainable params" in [`summary`](Self::summary).
+    /// On a built model the trainable weights are regathered (values kept) and the optimizer
+    /// state starts over, as after Keras's recompile. Saved models keep the setting.
+    pub fn set_trainable(&mut self, index: usize, trainable: bool) -> Result<()> {
+        if index >= self.layers.len() {
+            return Err(Error::invalid(
+                "set_trainable",
+                format!("layer index {index} is out of range: the model has {} layers", self.layers.len()),
+            ));
+        }
+        let changed = if trainable { self.frozen.remove(&index) } else { self.frozen.insert(index) };
+        if changed && self.built.is_some() {
+            self.regather_trainable()?;
+        }
+        Ok(())
+    }
+
+    /// Whether layer `index` is trainable (not frozen with [`Self::set_trainable`]); `None`
+    /// when there is no such layer.
+    pub fn is_trainable(&self, index: usize) -> Option<bool> {
+        (index < self.layers.len()).then(|| !self.frozen.contains(&index))
+    }
+
+    /// Rebuilds the flat buffer from the parameters of the layers not frozen, keeping every
+    /// value; the optimizer starts over.
+    fn regather_trainable(&mut self) -> Result<()> {
+        let device = self.device;
+        let frozen = self.frozen.clone();
+        let built = self.built.as_mut().ok_or(Error::NotBuilt { action: "set_trainable" })?;
+        tch::no_grad(|| -> Result<()> {
+            for ((name, t), &param) in built.variables.iter().zip(&built.params) {
+                if !param {
+                    continue;
+                }
+                // Out of the old buffer: each parameter gets storage of its own first.
+                let own = crate::saving::deep_copy(t)?.f_contiguous()?;
+                t.shallow_clone().f_set_data(&own)?;
+                let _ = t.set_requires_grad(!frozen.contains(&variable_order(name).0));
+            }
+            Ok(())
+        })?;
+        built.trainable =
+            built.variables.iter().filter(|(_, t)| t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect();
+        let (flat, orders) = crate::flat::flatten(&built.trainable, device)?;
+        (built.flat, built.orders) = (flat, orders);
+        if let Some(state) = &mut self.train {
             state.optimizer = OptimizerState::new(state.optimizer.config());
         }
         Ok(())

@@ -233,6 +233,9 @@ pub struct ModelConfig {
     /// Strings stored with [`Sequential::set_metadata`].
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub metadata: std::collections::BTreeMap<String, String>,
+    /// Indices of the frozen layers ([`Sequential::set_trainable`]); absent in older files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frozen: Vec<usize>,
 }
 
 /// The largest size along any axis a model file may describe (input shape, layer sizes,
@@ -556,6 +559,7 @@ impl Sequential {
                 fit: t.fit_settings,
             }),
             metadata: self.metadata.clone(),
+            frozen: self.frozen.iter().copied().collect(),
         })
     }
 
@@ -609,6 +613,9 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
         Sequential::new().device(device).seed(config.seed).precision(config.precision).name(config.name.clone());
     for layer in config.layers {
         model.push(layer);
+    }
+    for &index in &config.frozen {
+        model.set_trainable(index, false).map_err(|e| ckpt_error(path, format!("has a bad frozen layer: {e}")))?;
     }
     model.build_for(&config.input_shape)?;
     model.assign_variables(path, &tensors)?;

@@ -21,14 +21,24 @@ impl History {
         Self::default()
     }
 
-    /// The keys recorded, in the order of the first epoch.
+    /// The keys recorded, in the order they first appeared (`val_*` keys of a run with
+    /// `validation_freq` > 1 after the first validated epoch's).
     pub fn keys(&self) -> Vec<String> {
-        self.logs.first().map(|l| l.keys().map(String::from).collect()).unwrap_or_default()
+        let mut keys: Vec<String> = Vec::new();
+        for k in self.logs.iter().flat_map(|l| l.keys()) {
+            if !keys.iter().any(|seen| seen == k) {
+                keys.push(k.to_string());
+            }
+        }
+        keys
     }
 
-    /// One key as a series over the epochs (Keras's `history.history["loss"]`).
+    /// One key as a series over the epochs that logged it (Keras's
+    /// `history.history["loss"]`; with `validation_freq` > 1, `val_*` series are shorter).
+    /// `None` when no epoch logged it.
     pub fn series(&self, key: &str) -> Option<Vec<f64>> {
-        self.logs.iter().map(|l| l.get(key)).collect()
+        let s: Vec<f64> = self.logs.iter().filter_map(|l| l.get(key)).collect();
+        (!s.is_empty()).then_some(s)
     }
 
     /// Every key as a series.

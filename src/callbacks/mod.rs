@@ -9,16 +9,38 @@
 //!   for each epoch:
 //!     on_epoch_begin(epoch)
 //!       for each batch: on_train_batch_begin(step), on_train_batch_end(step, batch_logs)
-//!       with validation data: on_test_begin, on_test_end(val_logs)
+//!       with validation data, on epochs validated (`validation_freq`):
+//!         on_test_begin
+//!           for each batch: on_test_batch_begin(step), on_test_batch_end(step, batch_logs)
+//!         on_test_end(val_logs)
 //!     on_epoch_end(epoch, logs)        // logs hold loss, metrics and val_* entries
 //!     (stop here if model.stop_training was set; it is also checked after each batch)
 //! on_train_end(last epoch's logs)
 //! ```
 //!
-//! `evaluate_with` calls `on_test_begin`/`on_test_end`; `predict_with` calls
-//! `on_predict_begin`/`on_predict_end`. Every hook receives the model, so a callback can stop
-//! training (`model.stop_training = true`), read or set the learning rate, and read or change
-//! the weights. Epochs and steps are counted from 0, as in Keras.
+//! `evaluate_with` / `evaluate_source` call the same test hooks as validation:
+//!
+//! ```text
+//! on_test_begin
+//!   for each batch: on_test_batch_begin(step), on_test_batch_end(step, batch_logs)
+//!   (stop here if model.stop_evaluating was set)
+//! on_test_end(logs)
+//! ```
+//!
+//! `predict_with` / `predict_source`:
+//!
+//! ```text
+//! on_predict_begin
+//!   for each batch: on_predict_batch_begin(step), on_predict_batch_end(step, outputs)
+//!   (stop here if model.stop_predicting was set: the outputs so far are returned)
+//! on_predict_end
+//! ```
+//!
+//! Every hook receives the model, so a callback can stop training
+//! (`model.stop_training = true`), evaluation (`model.stop_evaluating`) or prediction
+//! (`model.stop_predicting`), as Keras 3's flags of the same names; read or set the learning
+//! rate; and read or change the weights. `evaluate` and `predict` clear their flag when they
+//! start. Epochs and steps are counted from 0, as in Keras.
 mod checkpoint;
 mod csv_logger;
 mod early_stopping;
@@ -118,8 +140,27 @@ pub trait Callback {
     fn on_test_end(&mut self, model: &mut Sequential, logs: &Logs) -> Result<()> {
         Ok(())
     }
+    /// Before an evaluation batch (validation inside `fit`, or `evaluate_with`), step counted
+    /// from 0 within the evaluation.
+    fn on_test_batch_begin(&mut self, model: &mut Sequential, step: usize) -> Result<()> {
+        Ok(())
+    }
+    /// After an evaluation batch, with lazily read running logs of the evaluation so far
+    /// (without the `val_` prefix).
+    fn on_test_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        Ok(())
+    }
     /// Before `predict_with`.
     fn on_predict_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        Ok(())
+    }
+    /// Before a prediction batch (step counted from 0).
+    fn on_predict_batch_begin(&mut self, model: &mut Sequential, step: usize) -> Result<()> {
+        Ok(())
+    }
+    /// After a prediction batch, with the batch's outputs on the model's device (Keras's
+    /// `logs["outputs"]`); reading them is the only host synchronisation.
+    fn on_predict_batch_end(&mut self, model: &mut Sequential, step: usize, outputs: &Tensor) -> Result<()> {
         Ok(())
     }
     /// After `predict_with`.
@@ -166,7 +207,11 @@ impl CallbackList<'_, '_> {
         on_train_batch_end(step: usize, logs: &BatchLogs<'_>);
         on_test_begin();
         on_test_end(logs: &Logs);
+        on_test_batch_begin(step: usize);
+        on_test_batch_end(step: usize, logs: &BatchLogs<'_>);
         on_predict_begin();
+        on_predict_batch_begin(step: usize);
+        on_predict_batch_end(step: usize, outputs: &Tensor);
         on_predict_end();
     }
 }

@@ -26,10 +26,13 @@ impl Sequential {
 
     /// Per-batch `[loss * n, metric states...]` on the device, and the loss for backward.
     /// `loss_kind` is the compiled loss, or its sparse equivalent (see [`Self::step_targets`]).
+    /// With sample weights `wb` (`[n]`) the loss is Keras's `sum(loss_i * w_i) / n` and
+    /// weighted metrics weigh each sample; other metrics ignore the weights, as in Keras.
     pub(crate) fn batch_sums(
         &self,
         xb: &Tensor,
         yb: &Tensor,
+        wb: Option<&Tensor>,
         train: bool,
         loss_kind: Loss,
     ) -> Result<(Tensor, Tensor)> {
@@ -37,12 +40,15 @@ impl Sequential {
         let (raw, act) = self.forward_raw(xb, train)?;
         let logits = loss_kind.uses_logits(act);
         let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
-        let loss = loss_kind.compute(&pred, yb, logits)?;
+        let loss = match wb {
+            Some(w) => loss_kind.compute_weighted(&pred, yb, logits, w)?,
+            None => loss_kind.compute(&pred, yb, logits)?,
+        };
         let n = xb.size()[0] as f64;
         let sums = tch::no_grad(|| -> Result<Tensor> {
             let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?.f_reshape([1])?];
             for m in &state.metrics {
-                parts.push(m.batch_state(&raw.f_detach()?, act, yb, loss_kind)?);
+                parts.push(m.batch_state_weighted(&raw.f_detach()?, act, yb, loss_kind, wb)?);
             }
             Ok(Tensor::f_cat(&parts, 0)?)
         })?;
@@ -52,8 +58,14 @@ impl Sequential {
     /// The batch's sums (see [`Self::batch_sums`]) and the loss's gradient, laid end to end like
     /// the flat parameter buffer. Gradients come back as new tensors (nothing accumulates in
     /// `.grad`, so nothing needs zeroing).
-    pub(crate) fn batch_gradient(&self, xb: &Tensor, yb: &Tensor, loss_kind: Loss) -> Result<(Tensor, Tensor)> {
-        let (loss, sums) = self.batch_sums(xb, yb, true, loss_kind)?;
+    pub(crate) fn batch_gradient(
+        &self,
+        xb: &Tensor,
+        yb: &Tensor,
+        wb: Option<&Tensor>,
+        loss_kind: Loss,
+    ) -> Result<(Tensor, Tensor)> {
+        let (loss, sums) = self.batch_sums(xb, yb, wb, true, loss_kind)?;
         let built = self.built("fit")?;
         let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;
         Ok((sums, crate::flat::flat_gradient(&grads, &built.orders)?))

@@ -8,7 +8,7 @@ use crate::layers::LayerConfig;
 use crate::logs::LogLayout;
 use crate::train::reducer::GradientReducer;
 use crate::train::seed::seed_epoch;
-use crate::train::source::BatchSource;
+use crate::train::source::{Batch, BatchSource};
 use crate::train::step::{EagerStep, GraphStep, StepRunner};
 use crate::train::{FitConfig, SingleProcess};
 use crate::{Error, Logs, Loss, Result, Sequential};
@@ -22,7 +22,23 @@ impl Sequential {
         mut validation: Option<(&mut dyn BatchSource, Loss)>,
         config: FitConfig<'_>,
     ) -> Result<History> {
-        let FitConfig { epochs, initial_epoch, mut callbacks, verbose, progress, reducer, .. } = config;
+        let FitConfig {
+            epochs,
+            initial_epoch,
+            mut callbacks,
+            verbose,
+            progress,
+            reducer,
+            validation_freq,
+            steps_per_epoch,
+            ..
+        } = config;
+        if validation_freq == 0 {
+            return Err(Error::invalid("validation_freq", "must be at least 1 (validate every N epochs)"));
+        }
+        if steps_per_epoch == Some(0) {
+            return Err(Error::invalid("steps_per_epoch", "must be at least 1, or None for whole passes"));
+        }
         let mut single = SingleProcess;
         let reducer: &mut dyn GradientReducer = match reducer {
             Some(r) => r,
@@ -50,20 +66,60 @@ impl Sequential {
         if let Some(p) = progbar.as_mut() {
             list.callbacks.push(p);
         }
-        list.set_params(&TrainParams { epochs, steps: train.num_batches(), verbose });
+        let per_pass = train.num_batches();
+        list.set_params(&TrainParams { epochs, steps: steps_per_epoch.or(per_pass), verbose });
         self.stop_training = false;
         list.on_train_begin(self)?;
         let mut last_logs = Logs::new();
+        // With `steps_per_epoch`, epochs take the next batches of a pass over the source, a new
+        // pass (the source's next epoch: reshuffled) starting when one runs out, as Keras's
+        // epoch iterator does. With a known length the position is computed from the epoch, so
+        // a resumed run takes the batches an uninterrupted one would.
+        let mut pass = Pass::default();
+        if let (Some(steps), Some(n)) = (steps_per_epoch, per_pass) {
+            let position = initial_epoch.saturating_mul(steps);
+            if let (Some(index), Some(skip)) = (position.checked_div(n), position.checked_rem(n)) {
+                (pass.index, pass.skip) = (index, skip);
+            }
+        } else if steps_per_epoch.is_some() {
+            pass.index = initial_epoch;
+        }
         for epoch in initial_epoch..epochs {
             list.on_epoch_begin(self, epoch)?;
             seed_epoch(self.seed, epoch);
-            let mut logs = self.train_epoch(train, epoch, runner.as_mut(), reducer, &layout, &mut list)?;
+            let mut sums = EpochSums::new(&layout, self.device)?;
+            match steps_per_epoch {
+                None => {
+                    let batches = train.epoch(epoch)?;
+                    self.train_batches(batches, usize::MAX, &mut sums, runner.as_mut(), reducer, &mut list)?;
+                }
+                Some(steps) => loop {
+                    let batches = train.epoch(pass.index)?.skip(pass.skip);
+                    let left = steps - sums.steps;
+                    let done = self.train_batches(batches, left, &mut sums, runner.as_mut(), reducer, &mut list)?;
+                    let fresh = pass.skip == 0;
+                    pass.skip += done;
+                    if sums.steps == steps || self.stop_training || (done == 0 && fresh) {
+                        break;
+                    }
+                    if done < left {
+                        // The pass ran out: the next one (the source's next epoch) continues.
+                        (pass.index, pass.skip) = (pass.index + 1, 0);
+                    }
+                },
+            }
+            if sums.count == 0 {
+                return Err(Error::invalid("data", format!("the batch source yielded no batches in epoch {epoch}")));
+            }
+            let mut logs = BatchLogs { layout: &layout, sums: &sums.sums, count: sums.count }.logs()?;
             if world > 1 {
                 tch::no_grad(|| reducer.average_buffers(&self.buffers()?))?;
             }
-            if let Some((source, loss)) = validation.as_mut() {
+            let validate_now = (epoch + 1) % validation_freq == 0;
+            if let Some((source, loss)) = validation.as_mut().filter(|_| validate_now) {
+                self.stop_evaluating = false;
                 list.on_test_begin(self)?;
-                let val_logs = self.evaluate_batches(&mut **source, *loss, reducer)?;
+                let val_logs = self.evaluate_batches(&mut **source, *loss, reducer, &mut list)?;
                 list.on_test_end(self, &val_logs)?;
                 for (k, v) in val_logs.iter() {
                     logs.insert(format!("val_{k}"), v);
@@ -106,26 +162,33 @@ impl Sequential {
         }
     }
 
-    /// One pass over the source's batches, calling the batch hooks; returns the epoch's logs.
-    /// Stops early when a callback sets `stop_training`.
-    fn train_epoch(
+    /// Trains on at most `limit` of `batches`, calling the batch hooks (steps numbered from
+    /// `sums.steps`); returns how many it trained on. Stops early when a callback sets
+    /// `stop_training`.
+    fn train_batches(
         &mut self,
-        source: &mut dyn BatchSource,
-        epoch: usize,
+        batches: impl Iterator<Item = Result<Batch>>,
+        limit: usize,
+        sums: &mut EpochSums<'_>,
         runner: &mut dyn StepRunner,
         reducer: &mut dyn GradientReducer,
-        layout: &LogLayout,
         list: &mut CallbackList<'_, '_>,
-    ) -> Result<Logs> {
-        let mut sums = Tensor::f_zeros([layout.len() as i64], (Kind::Float, self.device))?;
-        let mut count = 0i64;
+    ) -> Result<usize> {
         let world = reducer.world_size() as i64;
-        for (step, batch) in source.epoch(epoch)?.enumerate() {
+        let mut done = 0;
+        for batch in batches.take(limit) {
             let batch = batch?;
+            let step = sums.steps;
             list.on_train_batch_begin(self, step)?;
-            let _ = sums.f_add_(&runner.step(self, &batch, reducer)?)?;
-            count += batch.len() * world;
-            list.on_train_batch_end(self, step, &BatchLogs { layout, sums: &sums, count })?;
+            let _ = sums.sums.f_add_(&runner.step(self, &batch, reducer)?)?;
+            sums.count += batch.len() * world;
+            sums.steps += 1;
+            done += 1;
+            list.on_train_batch_end(
+                self,
+                step,
+                &BatchLogs { layout: sums.layout, sums: &sums.sums, count: sums.count },
+            )?;
             // Within an epoch a stop is taken locally: in data-parallel training the logs are
             // the same on every process, so callbacks that decide from them decide alike; the
             // processes agree at the epoch's end.
@@ -133,30 +196,37 @@ impl Sequential {
                 break;
             }
         }
-        if count == 0 {
-            return Err(Error::invalid("data", format!("the batch source yielded no batches in epoch {epoch}")));
-        }
-        BatchLogs { layout, sums: &sums, count }.logs()
+        Ok(done)
     }
 
     /// The loss and metrics over every batch of `source` (summed across processes), in
-    /// evaluation mode without gradients.
+    /// evaluation mode without gradients, calling the test-batch hooks. Stops after the batch
+    /// in which a callback sets `stop_evaluating`.
     pub(crate) fn evaluate_batches(
-        &self,
+        &mut self,
         source: &mut dyn BatchSource,
         loss: Loss,
         reducer: &mut dyn GradientReducer,
+        list: &mut CallbackList<'_, '_>,
     ) -> Result<Logs> {
         let layout = self.log_layout()?;
         let _guard = tch::no_grad_guard();
         let mut sums = Tensor::f_zeros([layout.len() as i64 + 1], (Kind::Float, self.device))?;
         let n = layout.len() as i64;
-        for batch in source.epoch(0)? {
+        let mut local = 0i64;
+        for (step, batch) in source.epoch(0)?.enumerate() {
             let batch = batch?;
+            list.on_test_batch_begin(self, step)?;
             let y = batch.y()?.ok_or_else(|| Error::invalid("data", "evaluation batches need targets"))?;
-            let (_, part) = self.batch_sums(&batch.x()?, &y, false, loss)?;
+            let w = batch.sample_weight()?;
+            let (_, part) = self.batch_sums(&batch.x()?, &y, w.as_ref(), false, loss)?;
             let _ = sums.f_narrow(0, 0, n)?.f_add_(&part)?;
             let _ = sums.f_narrow(0, n, 1)?.f_add_scalar_(batch.len() as f64)?;
+            local += batch.len();
+            list.on_test_batch_end(self, step, &BatchLogs { layout: &layout, sums: &sums, count: local })?;
+            if self.stop_evaluating {
+                break;
+            }
         }
         // The sample count travels with the sums, so shards of unequal size add up exactly.
         reducer.reduce_sums(&mut sums)?;
@@ -166,5 +236,28 @@ impl Sequential {
             return Err(Error::invalid("data", "there was nothing to evaluate: the data has no batches"));
         }
         Ok(layout.logs(&values[..layout.len()], count))
+    }
+}
+
+/// Where `steps_per_epoch` epochs are in the passes over a source.
+#[derive(Debug, Default)]
+struct Pass {
+    /// The source epoch the current pass is.
+    index: usize,
+    /// Batches of the current pass already trained on.
+    skip: usize,
+}
+
+/// An epoch's running sums on the device, samples and steps so far.
+struct EpochSums<'l> {
+    layout: &'l LogLayout,
+    sums: Tensor,
+    count: i64,
+    steps: usize,
+}
+
+impl<'l> EpochSums<'l> {
+    fn new(layout: &'l LogLayout, device: tch::Device) -> Result<Self> {
+        Ok(Self { layout, sums: Tensor::f_zeros([layout.len() as i64], (Kind::Float, device))?, count: 0, steps: 0 })
     }
 }

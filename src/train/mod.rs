@@ -81,6 +81,30 @@ pub struct FitConfig<'a> {
     pub progress: Option<ProgbarLogger>,
     /// Combines gradients across processes (data-parallel training); none by default.
     pub reducer: Option<&'a mut dyn GradientReducer>,
+    /// One weight per training sample (`[N]`), as Keras's `sample_weight`: each batch's loss
+    /// is `sum(loss_i * w_i) / batch_size`; metrics compiled with [`Metric::weighted`]
+    /// (Keras's `weighted_metrics`) weigh samples too, others ignore the weights. With
+    /// `validation_split`, the held-out samples keep their weights for validation.
+    ///
+    /// [`Metric::weighted`]: crate::Metric::weighted
+    pub sample_weight: Option<&'a Tensor>,
+    /// Weights per class `(class, weight)`, as Keras's `class_weight`: each training sample
+    /// weighs its class's weight (1 for classes not listed), its class being the arg-max of
+    /// one-hot targets or the rounded label (see [`class_weight_to_sample_weight`]). Training
+    /// data only; not together with `sample_weight`. Empty: none.
+    ///
+    /// [`class_weight_to_sample_weight`]: crate::class_weight_to_sample_weight
+    pub class_weight: Vec<(i64, f64)>,
+    /// Sample weights for `validation_data` (Keras's third element of `validation_data`).
+    pub validation_sample_weight: Option<&'a Tensor>,
+    /// Validate every `validation_freq` epochs (Keras's integer form): after epochs whose
+    /// number counted from 1 is a multiple of it. Default 1.
+    pub validation_freq: usize,
+    /// At most this many batches per epoch. Epochs then take the next batches of a pass over
+    /// the data, a new pass (reshuffled, the source's next epoch) starting when one runs out,
+    /// as Keras's epoch iterator; the progress bar counts this many steps. Gives a source of
+    /// unknown length a bounded epoch. `None`: one whole pass per epoch.
+    pub steps_per_epoch: Option<usize>,
 }
 
 impl Default for FitConfig<'_> {
@@ -98,6 +122,11 @@ impl Default for FitConfig<'_> {
             verbose: Verbosity::ProgressBar,
             progress: None,
             reducer: None,
+            sample_weight: None,
+            class_weight: Vec::new(),
+            validation_sample_weight: None,
+            validation_freq: 1,
+            steps_per_epoch: None,
         }
     }
 }
@@ -130,17 +159,31 @@ fn check_pair(x: &Tensor, y: &Tensor, what: &str) -> Result<i64> {
     Ok(n)
 }
 
+/// Sample weights must be `[n]`: returns them as float32.
+fn check_weights(w: &Tensor, n: i64, what: &'static str) -> Result<Tensor> {
+    if w.size() != [n] {
+        return Err(Error::invalid(
+            what,
+            format!("expected one weight per sample, shape [{n}], got {}", full_shape(&w.size())),
+        ));
+    }
+    Ok(w.f_to_kind(tch::Kind::Float)?)
+}
+
 /// Samples Keras's `validation_split` holds out of `n`: `n - floor(n * (1 - fraction))`.
 fn validation_count(n: i64, fraction: f64) -> i64 {
     n - ((n as f64) * (1.0 - fraction)).floor() as i64
 }
 
-/// Holds out the last `fraction` of `(x, y)` for validation, as Keras's `validation_split`.
-#[allow(clippy::type_complexity)]
-fn split_validation(x: Tensor, y: Tensor, n: i64, fraction: f64) -> Result<(Tensor, Tensor, Option<(Tensor, Tensor)>)> {
+/// Training or validation data: inputs, targets, optional sample weights.
+type Data = (Tensor, Tensor, Option<Tensor>);
+
+/// Holds out the last `fraction` of `(x, y, w)` for validation, as Keras's `validation_split`.
+fn split_validation(data: Data, n: i64, fraction: f64) -> Result<(Data, Option<Data>)> {
     if fraction == 0.0 {
-        return Ok((x, y, None));
+        return Ok((data, None));
     }
+    let (x, y, w) = data;
     let n_val = validation_count(n, fraction);
     let n_train = n - n_val;
     if n_val == 0 || n_train == 0 {
@@ -149,8 +192,11 @@ fn split_validation(x: Tensor, y: Tensor, n: i64, fraction: f64) -> Result<(Tens
             format!("{fraction} of {n} samples leaves an empty training or validation set"),
         ));
     }
-    let val = (x.f_narrow(0, n_train, n_val)?, y.f_narrow(0, n_train, n_val)?);
-    Ok((x.f_narrow(0, 0, n_train)?, y.f_narrow(0, 0, n_train)?, Some(val)))
+    let part = |t: &Tensor, start, len| t.f_narrow(0, start, len);
+    let w_val = w.as_ref().map(|w| part(w, n_train, n_val)).transpose()?;
+    let w_train = w.as_ref().map(|w| part(w, 0, n_train)).transpose()?;
+    let val = (part(&x, n_train, n_val)?, part(&y, n_train, n_val)?, w_val);
+    Ok(((part(&x, 0, n_train)?, part(&y, 0, n_train)?, w_train), Some(val)))
 }
 
 /// The reducer of a single process: nothing to combine.
@@ -183,25 +229,50 @@ impl Sequential {
         let output = self.output_shape()?;
         let x = self.prepare_inputs(x, "x")?;
         let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
-        let (x, y, split_off) = match config.validation_data {
-            Some(_) => (x, y, None),
-            None => split_validation(x, y, n_all, split)?,
+        let w = match config.sample_weight {
+            Some(w) => {
+                if !config.class_weight.is_empty() {
+                    return Err(Error::invalid(
+                        "class_weight",
+                        "cannot be given together with sample_weight (as in Keras): fold the class weights into sample_weight",
+                    ));
+                }
+                Some(check_weights(w, n_all, "sample_weight")?.f_to_device(self.device)?)
+            }
+            None => None,
+        };
+        let data = (x, y, w);
+        let ((x, y, w), split_off) = match config.validation_data {
+            Some(_) => (data, None),
+            None => split_validation(data, n_all, split)?,
+        };
+        let w = match (w, config.class_weight.is_empty()) {
+            (w, true) => w,
+            (_, false) => Some(crate::class_weight_to_sample_weight(&y, &config.class_weight)?),
         };
         let (y, train_loss) = self.step_targets(y)?;
         let validates = config.validation_data.is_some() || split_off.is_some();
         self.train_state_mut("fit")?.fit_settings =
             Some(FitSettings { batch_size: config.batch_size, epochs: config.epochs, validation: validates });
         let mut train = TensorSource::new(x, Some(y), config.batch_size)?;
+        if let Some(w) = w {
+            train = train.with_sample_weight(w)?;
+        }
         if config.shuffle {
             train = train.shuffled(self.seed);
         }
         let val_batch = config.validation_batch_size.unwrap_or(config.batch_size.max(EVAL_BATCH));
         check_batch_size(val_batch)?;
+        let val_w = config.validation_sample_weight;
         let validation = match (config.validation_data.take(), split_off) {
-            (Some((vx, vy)), _) => Some(self.tensor_source(vx, vy, val_batch, "validation")?),
-            (None, Some((vx, vy))) => {
+            (Some((vx, vy)), _) => Some(self.tensor_source(vx, vy, val_w, val_batch, "validation")?),
+            (None, Some((vx, vy, vw))) => {
                 let (vy, vloss) = self.step_targets(vy)?;
-                Some((TensorSource::new(vx, Some(vy), val_batch)?.shard_mode(ShardMode::Exact), vloss))
+                let mut source = TensorSource::new(vx, Some(vy), val_batch)?.shard_mode(ShardMode::Exact);
+                if let Some(vw) = vw {
+                    source = source.with_sample_weight(vw)?;
+                }
+                Some((source, vloss))
             }
             (None, None) => None,
         };
@@ -228,7 +299,9 @@ impl Sequential {
         let val_batch = config.validation_batch_size.unwrap_or(EVAL_BATCH);
         check_batch_size(val_batch)?;
         let mut tensors = match config.validation_data.take() {
-            Some((vx, vy)) => Some(self.tensor_source(vx, vy, val_batch, "validation")?),
+            Some((vx, vy)) => {
+                Some(self.tensor_source(vx, vy, config.validation_sample_weight, val_batch, "validation")?)
+            }
             None => None,
         };
         let mut given = config.validation_source.take().map(|s| prepared::Prepared::new(s, prep));
@@ -242,14 +315,25 @@ impl Sequential {
 
     /// Checks and moves `(x, y)` to the device as an unshuffled source, with the loss it is
     /// evaluated with.
-    fn tensor_source(&self, x: &Tensor, y: &Tensor, batch: usize, what: &str) -> Result<(TensorSource, crate::Loss)> {
+    fn tensor_source(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        w: Option<&Tensor>,
+        batch: usize,
+        what: &str,
+    ) -> Result<(TensorSource, crate::Loss)> {
         let loss = self.train_state("evaluate")?.loss;
-        check_pair(x, y, what)?;
+        let n = check_pair(x, y, what)?;
         let output = self.output_shape()?;
         let x = self.prepare_inputs(x, if what == "validation" { "validation x" } else { "x" })?;
         let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
         let (y, loss) = self.step_targets(y)?;
-        Ok((TensorSource::new(x, Some(y), batch)?.shard_mode(ShardMode::Exact), loss))
+        let mut source = TensorSource::new(x, Some(y), batch)?.shard_mode(ShardMode::Exact);
+        if let Some(w) = w {
+            source = source.with_sample_weight(check_weights(w, n, "sample_weight")?.f_to_device(self.device)?)?;
+        }
+        Ok((source, loss))
     }
 
     /// The loss and metrics on `(x, y)`, in evaluation mode without gradients.
@@ -265,10 +349,25 @@ impl Sequential {
         batch_size: usize,
         callbacks: Vec<&mut dyn Callback>,
     ) -> Result<Logs> {
+        self.evaluate_weighted(x, y, None, batch_size, callbacks)
+    }
+
+    /// `evaluate_with` with one weight per sample (`[N]`), as Keras's
+    /// `evaluate(..., sample_weight=...)`: the loss is `sum(loss_i * w_i) / N` per batch,
+    /// weighted metrics ([`Metric::weighted`](crate::Metric::weighted)) weigh samples, others
+    /// ignore the weights.
+    pub fn evaluate_weighted(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        sample_weight: Option<&Tensor>,
+        batch_size: usize,
+        callbacks: Vec<&mut dyn Callback>,
+    ) -> Result<Logs> {
         self.train_state("evaluate")?;
         check_batch_size(batch_size)?;
         self.ensure_built("evaluate")?;
-        let (mut source, loss) = self.tensor_source(x, y, batch_size, "evaluation")?;
+        let (mut source, loss) = self.tensor_source(x, y, sample_weight, batch_size, "evaluation")?;
         self.evaluate_source_with(&mut source, loss, callbacks)
     }
 
@@ -288,8 +387,9 @@ impl Sequential {
         mut callbacks: Vec<&mut dyn Callback>,
     ) -> Result<Logs> {
         let mut list = crate::callbacks::CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
+        self.stop_evaluating = false;
         list.on_test_begin(self)?;
-        let logs = self.evaluate_batches(source, loss, &mut SingleProcess)?;
+        let logs = self.evaluate_batches(source, loss, &mut SingleProcess, &mut list)?;
         list.on_test_end(self, &logs)?;
         Ok(logs)
     }
@@ -322,13 +422,20 @@ impl Sequential {
     ) -> Result<Tensor> {
         self.ensure_built("predict")?;
         let mut list = crate::callbacks::CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
+        self.stop_predicting = false;
         list.on_predict_begin(self)?;
         let out = {
             let _guard = tch::no_grad_guard();
             let mut parts = Vec::new();
-            for batch in source.epoch(0)? {
+            for (step, batch) in source.epoch(0)?.enumerate() {
+                list.on_predict_batch_begin(self, step)?;
                 let x = self.prepare_inputs(&batch?.x()?, "a batch's x")?;
-                parts.push(self.forward_t(&x, false)?);
+                let out = self.forward_t(&x, false)?;
+                list.on_predict_batch_end(self, step, &out)?;
+                parts.push(out);
+                if self.stop_predicting {
+                    break;
+                }
             }
             if parts.is_empty() {
                 return Err(Error::invalid("data", "the batch source yielded no batches to predict"));

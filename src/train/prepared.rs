@@ -96,9 +96,13 @@ impl BatchSource for Prepared<'_> {
         let batches = self.inner.epoch(epoch)?.map(move |batch| {
             let batch = batch?;
             let x = prepare_x(prep, &batch.x()?)?;
-            match batch.y()? {
-                Some(y) => Batch::new(x, prepare_y(prep, targets, &y)?),
-                None => Batch::inputs(x),
+            let out = match batch.y()? {
+                Some(y) => Batch::new(x, prepare_y(prep, targets, &y)?)?,
+                None => Batch::inputs(x)?,
+            };
+            match batch.sample_weight()? {
+                Some(w) => out.with_sample_weight(w.f_to_device(prep.device)?),
+                None => Ok(out),
             }
         });
         Ok(Box::new(batches))

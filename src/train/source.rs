@@ -56,11 +56,21 @@ impl Part {
 /// The per-sample shape and kind of a batch part.
 pub(crate) type PartSignature = (Vec<i64>, Kind);
 
-/// One batch: inputs, and targets unless it is for `predict`.
+/// The per-sample shapes and kinds of a batch's parts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BatchSignature {
+    pub(crate) x: PartSignature,
+    pub(crate) y: Option<PartSignature>,
+    pub(crate) w: Option<PartSignature>,
+}
+
+/// One batch: inputs, and targets unless it is for `predict`, and optionally one weight per
+/// sample (Keras's `sample_weight`, or `class_weight` turned into sample weights).
 #[derive(Debug)]
 pub struct Batch {
     x: Part,
     y: Option<Part>,
+    w: Option<Part>,
     len: i64,
 }
 
@@ -68,13 +78,21 @@ impl Batch {
     /// A batch of inputs `x` and targets `y` (one row per sample in each).
     pub fn new(x: Tensor, y: Tensor) -> Result<Self> {
         let len = check_rows(&x, Some(&y))?;
-        Ok(Self { x: Part::Owned(x), y: Some(Part::Owned(y)), len })
+        Ok(Self { x: Part::Owned(x), y: Some(Part::Owned(y)), w: None, len })
+    }
+
+    /// The batch with one weight per sample (`[N]`, converted to float32): the loss becomes
+    /// `sum(loss_i * w_i) / N` and weighted metrics weigh each sample, as Keras's `sample_weight`.
+    pub fn with_sample_weight(mut self, w: Tensor) -> Result<Self> {
+        check_weights(&w, self.len)?;
+        self.w = Some(Part::Owned(w.f_to_kind(Kind::Float)?));
+        Ok(self)
     }
 
     /// A batch of inputs only (for `predict`).
     pub fn inputs(x: Tensor) -> Result<Self> {
         let len = check_rows(&x, None)?;
-        Ok(Self { x: Part::Owned(x), y: None, len })
+        Ok(Self { x: Part::Owned(x), y: None, w: None, len })
     }
 
     /// Samples in the batch.
@@ -97,15 +115,25 @@ impl Batch {
         self.y.as_ref().map(Part::tensor).transpose()
     }
 
-    /// Per-sample shapes and kinds of inputs and targets: what a captured step's buffers need.
-    pub(crate) fn signature(&self) -> (PartSignature, Option<PartSignature>) {
-        ((self.x.feature_size(), self.x.kind()), self.y.as_ref().map(|y| (y.feature_size(), y.kind())))
+    /// The sample weights (`[N]`, float32), if the batch has them.
+    pub fn sample_weight(&self) -> Result<Option<Tensor>> {
+        self.w.as_ref().map(Part::tensor).transpose()
+    }
+
+    /// Per-sample shapes and kinds of inputs, targets and sample weights: what a captured
+    /// step's buffers need.
+    pub(crate) fn signature(&self) -> BatchSignature {
+        let sig = |p: &Part| (p.feature_size(), p.kind());
+        BatchSignature { x: sig(&self.x), y: self.y.as_ref().map(sig), w: self.w.as_ref().map(sig) }
     }
 
     /// Writes the batch into preallocated tensors of its exact size (a captured step's inputs).
-    pub(crate) fn write_into(&self, x: &Tensor, y: Option<&Tensor>) -> Result<()> {
+    pub(crate) fn write_into(&self, x: &Tensor, y: Option<&Tensor>, w: Option<&Tensor>) -> Result<()> {
         self.x.write_into(x)?;
         if let (Some(part), Some(out)) = (&self.y, y) {
+            part.write_into(out)?;
+        }
+        if let (Some(part), Some(out)) = (&self.w, w) {
             part.write_into(out)?;
         }
         Ok(())
@@ -123,6 +151,20 @@ fn check_rows(x: &Tensor, y: Option<&Tensor>) -> Result<i64> {
         }
     }
     Ok(n)
+}
+
+/// Sample weights must be one finite-or-not number per row: shape `[n]`.
+fn check_weights(w: &Tensor, n: i64) -> Result<()> {
+    if w.size() != [n] {
+        return Err(Error::invalid(
+            "sample_weight",
+            format!("expected one weight per sample, shape [{n}], got {:?}: give a 1-D tensor of length {n}", w.size()),
+        ));
+    }
+    if !w.is_floating_point() && w.kind() != Kind::Int64 && w.kind() != Kind::Int && w.kind() != Kind::Bool {
+        return Err(Error::invalid("sample_weight", format!("has kind {:?}: give float weights", w.kind())));
+    }
+    Ok(())
 }
 
 /// The batches of one epoch, in order.
@@ -174,6 +216,7 @@ pub enum ShardMode {
 pub struct TensorSource {
     x: Tensor,
     y: Option<Tensor>,
+    w: Option<Tensor>,
     batch_size: i64,
     shuffle: bool,
     seed: u64,
@@ -191,7 +234,15 @@ impl TensorSource {
         let batch_size = i64::try_from(batch_size)
             .map_err(|_| Error::invalid("batch_size", format!("{batch_size} is too large")))?;
         check_rows(&x, y.as_ref())?;
-        Ok(Self { x, y, batch_size, shuffle: false, seed: 0, rank: 0, world: 1, mode: ShardMode::Padded })
+        Ok(Self { x, y, w: None, batch_size, shuffle: false, seed: 0, rank: 0, world: 1, mode: ShardMode::Padded })
+    }
+
+    /// Gives every row a sample weight (`[rows]`): batches carry their rows' weights, gathered
+    /// on the device like `x` and `y` (and sharded with them).
+    pub fn with_sample_weight(mut self, w: Tensor) -> Result<Self> {
+        check_weights(&w, self.rows())?;
+        self.w = Some(w.f_to_kind(Kind::Float)?.f_to_device(self.x.device())?);
+        Ok(self)
     }
 
     /// Reshuffles the rows every epoch, with an order fixed by `seed` and the epoch.
@@ -265,7 +316,8 @@ impl BatchSource for TensorSource {
             let (start, len) = (k * bs, bs.min(rows - k * bs));
             let x = Self::part(&self.x, index.as_ref(), start, len)?;
             let y = self.y.as_ref().map(|y| Self::part(y, index.as_ref(), start, len)).transpose()?;
-            Ok(Batch { x, y, len })
+            let w = self.w.as_ref().map(|w| Self::part(w, index.as_ref(), start, len)).transpose()?;
+            Ok(Batch { x, y, w, len })
         });
         Ok(Box::new(batches))
     }

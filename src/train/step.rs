@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::graph::CudaGraph;
 use crate::train::reducer::GradientReducer;
-use crate::train::source::Batch;
+use crate::train::source::{Batch, BatchSignature};
 use crate::{Error, Loss, Result, Sequential};
 
 /// Eager steps before a training step is captured in a CUDA graph: they initialise what the
@@ -30,7 +30,8 @@ pub(crate) struct EagerStep {
 impl StepRunner for EagerStep {
     fn step(&mut self, model: &mut Sequential, batch: &Batch, reducer: &mut dyn GradientReducer) -> Result<Tensor> {
         let y = batch.y()?.ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
-        let (mut sums, mut grad) = model.batch_gradient(&batch.x()?, &y, self.loss)?;
+        let w = batch.sample_weight()?;
+        let (mut sums, mut grad) = model.batch_gradient(&batch.x()?, &y, w.as_ref(), self.loss)?;
         reducer.reduce_step(&mut grad, &mut sums)?;
         let flat = model.flat("fit")?;
         model.train_state_mut("fit")?.optimizer.step(&flat, &grad)?;
@@ -44,6 +45,10 @@ struct Captured {
     /// The batch inputs the graph reads: filled before each replay.
     x: Tensor,
     y: Tensor,
+    /// The sample weights the graph reads, when it was captured for weighted batches.
+    w: Option<Tensor>,
+    /// The shapes and kinds of the batches the graph serves.
+    signature: BatchSignature,
     /// The step's sums, written by each replay.
     sums: Tensor,
     /// Addresses of the parameter buffer and optimizer state the graph updates: the capture is
@@ -79,22 +84,25 @@ impl GraphStep {
         let flat = model.flat("fit")?;
         model.train_state_mut("fit")?.optimizer.prepare_capture(&flat)?;
         let addresses = graph_addresses(model)?;
-        let ((x_size, x_kind), y_sig) = batch.signature();
-        let (y_size, y_kind) = y_sig.ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
+        let signature = batch.signature();
+        let (x_size, x_kind) = signature.x.clone();
+        let (y_size, y_kind) =
+            signature.y.clone().ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
         let device = Device::Cuda(self.device);
         let buffer = |size: &[i64], kind: Kind| -> Result<Tensor> {
             let full: Vec<i64> = std::iter::once(batch.len()).chain(size.iter().copied()).collect();
             Ok(Tensor::f_zeros(full.as_slice(), (kind, device))?)
         };
         let (x, y) = (buffer(&x_size, x_kind)?, buffer(&y_size, y_kind)?);
+        let w = signature.w.as_ref().map(|(size, kind)| buffer(size, *kind)).transpose()?;
         let loss = self.eager.loss;
         let (graph, sums) = CudaGraph::capture(self.device, || -> Result<Tensor> {
-            let (mut sums, mut grad) = model.batch_gradient(&x, &y, loss)?;
+            let (mut sums, mut grad) = model.batch_gradient(&x, &y, w.as_ref(), loss)?;
             reducer.reduce_step(&mut grad, &mut sums)?;
             model.train_state_mut("fit")?.optimizer.step_captured(&flat, &grad)?;
             Ok(sums)
         })?;
-        Ok(Captured { graph, x, y, sums, addresses })
+        Ok(Captured { graph, x, y, w, signature, sums, addresses })
     }
 }
 
@@ -113,6 +121,13 @@ impl StepRunner for GraphStep {
                 self.warmed_up += 1;
             }
             return self.eager.step(model, batch, reducer);
+        }
+        if let Some(c) = &self.captured {
+            if c.signature != batch.signature() {
+                // Batches unlike the captured ones (other shapes or kinds, with or without
+                // sample weights) run eagerly.
+                return self.eager.step(model, batch, reducer);
+            }
         }
         let valid = match &self.captured {
             Some(c) => c.addresses == graph_addresses(model)?,
@@ -135,7 +150,7 @@ impl StepRunner for GraphStep {
             }
         }
         let Some(c) = &self.captured else { return self.eager.step(model, batch, reducer) };
-        batch.write_into(&c.x, Some(&c.y))?;
+        batch.write_into(&c.x, Some(&c.y), c.w.as_ref())?;
         let flat = model.flat("fit")?;
         let state = model.train_state_mut("fit")?;
         state.optimizer.before_replay(&flat)?;

@@ -1,0 +1,398 @@
+//! fit/evaluate/predict options: sample and class weights, validation_freq, steps_per_epoch,
+//! test and predict batch hooks with early stops, and frozen layers.
+//!
+//! Keras numbers come from tests/reference/keras_fit_options.py (Keras 3, torch backend).
+use tch::{Device, Kind, Tensor};
+use tch_keras::{
+    load_model, Activation, BatchLogs, BatchNormalization, Callback, Dense, FitConfig, Logs, Loss, Metric, Optimizer,
+    Result, Sequential, Verbosity,
+};
+
+const X: [[f32; 4]; 6] = [
+    [0.5, -1.0, 2.0, 0.1],
+    [1.5, 0.2, -0.3, 0.7],
+    [-0.4, 0.9, 1.1, -1.2],
+    [0.3, 0.3, 0.3, 0.3],
+    [2.0, -0.5, 0.0, 1.0],
+    [-1.0, -1.0, 0.5, 0.25],
+];
+const Y: [f32; 6] = [1.0, 0.0, 2.0, -1.0, 0.5, 1.5];
+const W: [f32; 6] = [1.0, 0.0, 2.0, 0.5, 3.0, 1.0];
+
+fn t2(rows: &[[f32; 4]]) -> Tensor {
+    Tensor::from_slice(&rows.concat()).view([rows.len() as i64, 4])
+}
+
+/// Sets a variable of the model (PyTorch layout: Dense weights are `[out, in]`).
+fn set(model: &Sequential, name: &str, values: &[f32]) {
+    let (_, v) = model.variables().unwrap().iter().find(|(n, _)| n == name).unwrap();
+    let t = Tensor::from_slice(values).view(v.size().as_slice());
+    tch::no_grad(|| v.shallow_clone().copy_(&t));
+}
+
+fn values(model: &Sequential, name: &str) -> Vec<f32> {
+    let (_, v) = model.variables().unwrap().iter().find(|(n, _)| n == name).unwrap();
+    Vec::<f32>::try_from(v.flatten(0, -1)).unwrap()
+}
+
+fn close(got: &[f32], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((*g as f64 - w).abs() < tol, "{what}: got {got:?}, Keras {want:?}");
+    }
+}
+
+fn regression() -> Sequential {
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(1));
+    m.compile(Optimizer::sgd(0.1), Loss::MeanSquaredError, vec![Metric::mae(), Metric::mse().weighted()]).unwrap();
+    set(&m, "layers.0.weight", &[0.1, -0.2, 0.3, 0.05]);
+    set(&m, "layers.0.bias", &[0.1]);
+    m
+}
+
+fn silent<'a>() -> FitConfig<'a> {
+    FitConfig { verbose: Verbosity::Silent, shuffle: false, ..Default::default() }
+}
+
+#[test]
+fn weighted_fit_step_matches_keras() {
+    let (x, y, w) = (t2(&X), Tensor::from_slice(&Y).view([6, 1]), Tensor::from_slice(&W));
+    let mut m = regression();
+    let h = m.fit(&x, &y, FitConfig { batch_size: 6, sample_weight: Some(&w), ..silent() }).unwrap();
+    // keras_fit_options.py: weighted_fit_logs, weighted_fit_kernel, weighted_fit_bias.
+    assert!((h.series("loss").unwrap()[0] - 1.4731240272521973).abs() < 1e-5);
+    assert!((h.series("mae").unwrap()[0] - 0.7354166507720947).abs() < 1e-5, "plain metrics ignore weights");
+    assert!((h.series("mse").unwrap()[0] - 1.1784992218017578).abs() < 1e-5, "weighted metric");
+    let kernel = [0.017624998465180397, -0.1367916762828827, 0.4517500102519989, -0.08924585580825806];
+    close(&values(&m, "layers.0.weight"), &kernel, 1e-5, "kernel");
+    close(&values(&m, "layers.0.bias"), &[0.24816666543483734], 1e-5, "bias");
+}
+
+#[test]
+fn weighted_evaluate_matches_keras() {
+    let (x, y, w) = (t2(&X), Tensor::from_slice(&Y).view([6, 1]), Tensor::from_slice(&W));
+    let mut m = regression();
+    // keras_fit_options.py: weighted_evaluate / unweighted_evaluate (batches of 4 and 2).
+    let logs = m.evaluate_weighted(&x, &y, Some(&w), 4, vec![]).unwrap();
+    assert!((logs.get("loss").unwrap() - 1.4731240272521973).abs() < 1e-5, "{logs}");
+    assert!((logs.get("mae").unwrap() - 0.7354166507720947).abs() < 1e-5, "{logs}");
+    assert!((logs.get("mse").unwrap() - 1.1784992218017578).abs() < 1e-5, "{logs}");
+    let plain = m.evaluate(&x, &y, 4).unwrap();
+    assert!((plain.get("loss").unwrap() - 1.0209301710128784).abs() < 1e-5, "{plain}");
+    assert!((plain.get("mse").unwrap() - 1.0209301710128784).abs() < 1e-5, "{plain}");
+    assert!(m.evaluate_weighted(&x, &y, Some(&Tensor::ones([5], (Kind::Float, Device::Cpu))), 4, vec![]).is_err());
+}
+
+#[test]
+fn class_weight_on_an_imbalanced_set_matches_keras() {
+    let xb =
+        Tensor::from_slice(&[0.2f32, 1.0, 1.0, -0.5, -0.3, 0.4, 0.8, 0.8, -1.0, 0.1, 0.5, -1.5, 0.0, 0.3, 1.2, 0.6])
+            .view([8, 2]);
+    let yb = Tensor::from_slice(&[0f32, 0., 0., 0., 0., 0., 1., 1.]).view([8, 1]);
+    let mut m = Sequential::new().input_shape([2]).add(Dense::new(1).activation(Activation::Sigmoid));
+    m.compile(Optimizer::sgd(0.5), Loss::BinaryCrossentropy, vec![]).unwrap();
+    set(&m, "layers.0.weight", &[0.3, -0.4]);
+    set(&m, "layers.0.bias", &[0.05]);
+    let config = FitConfig { batch_size: 8, class_weight: vec![(0, 1.0), (1, 3.0)], ..silent() };
+    let h = m.fit(&xb, &yb, config).unwrap();
+    // keras_fit_options.py: class_weight_loss, class_weight_kernel, class_weight_bias.
+    assert!((h.series("loss").unwrap()[0] - 1.0739728212356567).abs() < 1e-5);
+    close(&values(&m, "layers.0.weight"), &[0.34698110818862915, -0.30021339654922485], 1e-5, "kernel");
+    close(&values(&m, "layers.0.bias"), &[0.037656303495168686], 1e-5, "bias");
+    let w = Tensor::ones([8], (Kind::Float, Device::Cpu));
+    let both = FitConfig { class_weight: vec![(1, 2.0)], sample_weight: Some(&w), ..silent() };
+    assert!(m.fit(&xb, &yb, both).is_err(), "Keras refuses class_weight with sample_weight");
+}
+
+/// Data where every sample has the same input: a zero weight removes a sample from the loss.
+#[test]
+fn zero_weights_remove_samples_from_training() {
+    let x = Tensor::ones([8, 1], (Kind::Float, Device::Cpu));
+    let y = Tensor::from_slice(&[1f32, 1., 1., 1., 5., 5., 5., 5.]).view([8, 1]);
+    let w = Tensor::from_slice(&[1f32, 1., 1., 1., 0., 0., 0., 0.]);
+    let mut m = Sequential::new().input_shape([1]).add(Dense::new(1));
+    m.compile(Optimizer::adam(0.05), Loss::MeanSquaredError, vec![]).unwrap();
+    m.fit(&x, &y, FitConfig { epochs: 300, batch_size: 4, sample_weight: Some(&w), ..silent() }).unwrap();
+    let p = m.predict(&x.narrow(0, 0, 1), 1).unwrap().double_value(&[0, 0]);
+    assert!((p - 1.0).abs() < 0.1, "prediction {p} should fit only the weighted samples (1)");
+}
+
+#[derive(Default)]
+struct Recorder {
+    events: Vec<String>,
+    stop_test_after: Option<usize>,
+    stop_predict_after: Option<usize>,
+}
+
+impl Callback for Recorder {
+    fn on_epoch_end(&mut self, _: &mut Sequential, epoch: usize, logs: &mut Logs) -> Result<()> {
+        self.events.push(format!("epoch_end {epoch} {}", logs.keys().collect::<Vec<_>>().join(",")));
+        Ok(())
+    }
+    fn on_train_batch_begin(&mut self, _: &mut Sequential, step: usize) -> Result<()> {
+        self.events.push(format!("train_batch {step}"));
+        Ok(())
+    }
+    fn on_test_begin(&mut self, _: &mut Sequential) -> Result<()> {
+        self.events.push("test_begin".into());
+        Ok(())
+    }
+    fn on_test_batch_begin(&mut self, _: &mut Sequential, step: usize) -> Result<()> {
+        self.events.push(format!("test_batch_begin {step}"));
+        Ok(())
+    }
+    fn on_test_batch_end(&mut self, model: &mut Sequential, step: usize, logs: &BatchLogs<'_>) -> Result<()> {
+        self.events.push(format!("test_batch_end {step} {}", logs.samples()));
+        assert!(logs.logs()?.get("loss").is_some());
+        if self.stop_test_after == Some(step) {
+            model.stop_evaluating = true;
+        }
+        Ok(())
+    }
+    fn on_test_end(&mut self, _: &mut Sequential, _: &Logs) -> Result<()> {
+        self.events.push("test_end".into());
+        Ok(())
+    }
+    fn on_predict_begin(&mut self, _: &mut Sequential) -> Result<()> {
+        self.events.push("predict_begin".into());
+        Ok(())
+    }
+    fn on_predict_batch_begin(&mut self, _: &mut Sequential, step: usize) -> Result<()> {
+        self.events.push(format!("predict_batch_begin {step}"));
+        Ok(())
+    }
+    fn on_predict_batch_end(&mut self, model: &mut Sequential, step: usize, outputs: &Tensor) -> Result<()> {
+        self.events.push(format!("predict_batch_end {step} {}", outputs.size()[0]));
+        if self.stop_predict_after == Some(step) {
+            model.stop_predicting = true;
+        }
+        Ok(())
+    }
+    fn on_predict_end(&mut self, _: &mut Sequential) -> Result<()> {
+        self.events.push("predict_end".into());
+        Ok(())
+    }
+}
+
+fn data(n: i64) -> (Tensor, Tensor) {
+    let x = Tensor::arange(n * 4, (Kind::Float, Device::Cpu)).view([n, 4]) / (n * 4) as f64;
+    let y = x.sum_dim_intlist(1, true, Kind::Float);
+    (x, y)
+}
+
+#[test]
+fn evaluate_calls_test_batch_hooks_and_stops_when_asked() {
+    let (x, y) = data(10);
+    let mut m = regression();
+    let mut rec = Recorder { stop_test_after: Some(1), ..Default::default() };
+    let stopped = m.evaluate_with(&x, &y, 3, vec![&mut rec]).unwrap();
+    assert_eq!(
+        rec.events,
+        [
+            "test_begin",
+            "test_batch_begin 0",
+            "test_batch_end 0 3",
+            "test_batch_begin 1",
+            "test_batch_end 1 6",
+            "test_end"
+        ]
+    );
+    // The logs cover the six samples evaluated.
+    let first_six = m.evaluate(&x.narrow(0, 0, 6), &y.narrow(0, 0, 6), 3).unwrap();
+    assert!((stopped.get("loss").unwrap() - first_six.get("loss").unwrap()).abs() < 1e-6);
+    let all = m.evaluate(&x, &y, 3).unwrap();
+    assert!((all.get("loss").unwrap() - first_six.get("loss").unwrap()).abs() > 1e-6);
+}
+
+#[test]
+fn predict_calls_batch_hooks_and_stops_when_asked() {
+    let (x, _) = data(10);
+    let mut m = regression();
+    let mut rec = Recorder::default();
+    assert_eq!(m.predict_with(&x, 4, vec![&mut rec]).unwrap().size(), [10, 1]);
+    assert_eq!(
+        rec.events,
+        [
+            "predict_begin",
+            "predict_batch_begin 0",
+            "predict_batch_end 0 4",
+            "predict_batch_begin 1",
+            "predict_batch_end 1 4",
+            "predict_batch_begin 2",
+            "predict_batch_end 2 2",
+            "predict_end"
+        ]
+    );
+    let mut rec = Recorder { stop_predict_after: Some(0), ..Default::default() };
+    assert_eq!(m.predict_with(&x, 4, vec![&mut rec]).unwrap().size(), [4, 1]);
+    assert_eq!(m.predict(&x, 4).unwrap().size(), [10, 1], "the flag is cleared by the next predict");
+}
+
+#[test]
+fn validation_freq_validates_every_n_epochs_with_test_batch_hooks() {
+    let (x, y) = data(12);
+    let (vx, vy) = data(5);
+    let mut m = regression();
+    let mut rec = Recorder::default();
+    let config = FitConfig {
+        epochs: 4,
+        batch_size: 6,
+        validation_data: Some((&vx, &vy)),
+        validation_batch_size: Some(3),
+        validation_freq: 2,
+        callbacks: vec![&mut rec],
+        ..silent()
+    };
+    let h = m.fit(&x, &y, config).unwrap();
+    let epoch_ends: Vec<&String> = rec.events.iter().filter(|e| e.starts_with("epoch_end")).collect();
+    assert_eq!(
+        epoch_ends,
+        [
+            "epoch_end 0 loss,mae,mse",
+            "epoch_end 1 loss,mae,mse,val_loss,val_mae,val_mse",
+            "epoch_end 2 loss,mae,mse",
+            "epoch_end 3 loss,mae,mse,val_loss,val_mae,val_mse"
+        ]
+    );
+    let second: Vec<&str> = rec
+        .events
+        .iter()
+        .skip_while(|e| *e != "epoch_end 0 loss,mae,mse")
+        .skip(1)
+        .map(|s| s.as_str())
+        .take(9)
+        .collect();
+    assert_eq!(
+        second,
+        [
+            "train_batch 0",
+            "train_batch 1",
+            "test_begin",
+            "test_batch_begin 0",
+            "test_batch_end 0 3",
+            "test_batch_begin 1",
+            "test_batch_end 1 5",
+            "test_end",
+            "epoch_end 1 loss,mae,mse,val_loss,val_mae,val_mse"
+        ]
+    );
+    assert_eq!(h.series("val_loss").map(|v| v.len()), Some(2));
+    let bad = FitConfig { validation_freq: 0, ..silent() };
+    assert!(m.fit(&x, &y, bad).is_err());
+}
+
+/// Counts training batches and the samples each epoch saw.
+#[derive(Default)]
+struct Steps {
+    per_epoch: Vec<usize>,
+    params: Option<Option<usize>>,
+}
+
+impl Callback for Steps {
+    fn set_params(&mut self, params: &tch_keras::TrainParams) {
+        self.params = Some(params.steps);
+    }
+    fn on_epoch_begin(&mut self, _: &mut Sequential, _: usize) -> Result<()> {
+        self.per_epoch.push(0);
+        Ok(())
+    }
+    fn on_train_batch_begin(&mut self, _: &mut Sequential, _: usize) -> Result<()> {
+        *self.per_epoch.last_mut().unwrap() += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn steps_per_epoch_takes_the_next_batches_and_wraps_to_a_new_pass() {
+    let (x, y) = data(10); // batches of 4: 4 + 4 + 2 per pass
+    let mut m = regression();
+    let mut steps = Steps::default();
+    let config =
+        FitConfig { epochs: 3, batch_size: 4, steps_per_epoch: Some(2), callbacks: vec![&mut steps], ..silent() };
+    m.fit(&x, &y, config).unwrap();
+    assert_eq!(steps.per_epoch, [2, 2, 2]);
+    assert_eq!(steps.params, Some(Some(2)), "the progress bar knows the step count");
+    assert_eq!(m.iterations(), 6);
+
+    // Epochs cut one sequence of shuffled passes (4 + 4 + 2 samples each): 3 epochs of 5 steps
+    // and 5 epochs of 3 steps both train on passes 0 to 4 in order.
+    let mut a = regression();
+    let mut b = regression();
+    let config = FitConfig { epochs: 3, batch_size: 4, steps_per_epoch: Some(5), shuffle: true, ..silent() };
+    a.fit(&x, &y, config).unwrap();
+    let config = FitConfig { epochs: 5, batch_size: 4, steps_per_epoch: Some(3), shuffle: true, ..silent() };
+    b.fit(&x, &y, config).unwrap();
+    // a: 15 steps = passes 0..5 exactly; b: 15 steps too, cut into epochs differently.
+    assert_eq!(a.iterations(), 15);
+    assert_eq!(b.iterations(), 15);
+    assert!(values(&a, "layers.0.weight").iter().zip(values(&b, "layers.0.weight")).all(|(p, q)| (p - q).abs() < 1e-6));
+    assert!(m.fit(&x, &y, FitConfig { steps_per_epoch: Some(0), ..silent() }).is_err());
+}
+
+fn frozen_model() -> Sequential {
+    let mut m = Sequential::new()
+        .input_shape([8])
+        .add(Dense::new(16).activation(Activation::Relu))
+        .add(BatchNormalization::new())
+        .add(Dense::new(4));
+    m.set_trainable(0, false).unwrap();
+    m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    m
+}
+
+#[test]
+fn summary_counts_frozen_layers_as_keras() {
+    let mut m = frozen_model();
+    let s = m.summary().unwrap();
+    // keras_fit_options.py: frozen_counts.
+    assert!(s.contains("Total params: 276\n"), "{s}");
+    assert!(s.contains("Trainable params: 100\n"), "{s}");
+    assert!(s.contains("Non-trainable params: 176\n"), "{s}");
+    assert_eq!(m.is_trainable(0), Some(false));
+    assert_eq!(m.is_trainable(2), Some(true));
+    assert_eq!(m.is_trainable(3), None);
+    assert!(m.set_trainable(3, false).is_err());
+}
+
+#[test]
+fn frozen_weights_stay_during_fit_while_others_train_and_unfreezing_trains_them() {
+    let x = Tensor::randn([64, 8], (Kind::Float, Device::Cpu));
+    let y = x.narrow(1, 0, 4).sin();
+    let mut m = frozen_model();
+    let before0 = values(&m, "layers.0.weight");
+    let before2 = values(&m, "layers.2.weight");
+    let h = m.fit(&x, &y, FitConfig { epochs: 5, batch_size: 16, ..silent() }).unwrap();
+    let loss = h.series("loss").unwrap();
+    assert!(loss[4] < loss[0], "the rest of the model learns: {loss:?}");
+    assert_eq!(values(&m, "layers.0.weight"), before0, "frozen weights changed");
+    assert_ne!(values(&m, "layers.2.weight"), before2, "trainable weights did not change");
+
+    // Unfreezing after training keeps every value and trains the layer again.
+    let after2 = values(&m, "layers.2.weight");
+    let out = m.predict(&x, 64).unwrap();
+    m.set_trainable(0, true).unwrap();
+    assert_eq!(values(&m, "layers.0.weight"), before0);
+    assert_eq!(values(&m, "layers.2.weight"), after2);
+    assert!(m.predict(&x, 64).unwrap().allclose(&out, 0.0, 0.0, false));
+    assert_eq!(m.iterations(), 0, "the optimizer starts over, as after Keras's recompile");
+    m.fit(&x, &y, FitConfig { epochs: 1, batch_size: 16, ..silent() }).unwrap();
+    assert_ne!(values(&m, "layers.0.weight"), before0);
+}
+
+#[test]
+fn save_and_load_keep_the_frozen_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frozen.safetensors");
+    let x = Tensor::randn([32, 8], (Kind::Float, Device::Cpu));
+    let y = x.narrow(1, 0, 4).cos();
+    let mut m = frozen_model();
+    m.fit(&x, &y, FitConfig { epochs: 1, batch_size: 8, ..silent() }).unwrap();
+    m.save(&path).unwrap();
+    let mut loaded = load_model(&path, Device::Cpu).unwrap();
+    assert_eq!(loaded.is_trainable(0), Some(false));
+    assert!(loaded.summary().unwrap().contains("Non-trainable params: 176\n"));
+    assert!(loaded.predict(&x, 32).unwrap().allclose(&m.predict(&x, 32).unwrap(), 1e-6, 1e-6, false));
+    let frozen = values(&loaded, "layers.0.weight");
+    loaded.fit(&x, &y, FitConfig { epochs: 1, batch_size: 8, ..silent() }).unwrap();
+    assert_eq!(values(&loaded, "layers.0.weight"), frozen);
+}
