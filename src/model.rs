@@ -318,6 +318,8 @@ impl Sequential {
     /// `layer.trainable = False` followed by a new `compile`: a frozen layer's weights are
     /// left out of the gradient and the optimizer (they keep their values in `fit`), are still
     /// saved and loaded, and count as "Non-trainable params" in [`summary`](Self::summary).
+    /// A frozen `BatchNormalization` also runs in inference mode during `fit` (its moving
+    /// statistics normalise and are not updated), as in Keras.
     /// On a built model the trainable weights are regathered (values kept) and the optimizer
     /// state starts over, as after Keras's recompile. Saved models keep the setting.
     pub fn set_trainable(&mut self, index: usize, trainable: bool) -> Result<()> {
@@ -512,7 +514,11 @@ impl Sequential {
         let last = built.modules.len() - 1;
         let mut deferred = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
-            x = module.forward_t(&x, train)?;
+            // A frozen BatchNormalization runs in inference mode (its moving statistics, not
+            // updated), as Keras's does with `trainable = False`.
+            let frozen_bn =
+                matches!(self.layers.get(i), Some(LayerConfig::BatchNormalization(_))) && self.frozen.contains(&i);
+            x = module.forward_t(&x, train && !frozen_bn)?;
             if let Some(a) = deferred.take() {
                 x = Activation::apply(a, &x)?;
             }

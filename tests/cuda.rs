@@ -320,3 +320,43 @@ fn a_per_batch_schedule_replays_one_capture() {
         assert!(d <= 1e-3, "weights differ by {d}");
     }
 }
+
+/// Sample weights on CUDA: the captured step reads them from a static buffer of its own, and
+/// training with graph replays matches eager steps (losses, weighted metric, weights).
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn cuda_graph_training_with_sample_weights_matches_eager_steps() {
+    let _serial = serial();
+    let device = gpu();
+    let (x, y) = synthetic(1000, &[784]);
+    let w = x.narrow(1, 0, 1).view([-1]) * 3.0 + 0.1;
+    let metrics = vec![
+        tch_keras::Metric::accuracy(),
+        tch_keras::Metric::new(tch_keras::MetricKind::Accuracy, "w_acc").weighted(),
+    ];
+    let run = |eager: bool| {
+        let mut m = recipes::mnist_mlp().seed(5).device(device).run_eagerly(eager);
+        m.compile(tch_keras::Optimizer::adam(1e-3), tch_keras::Loss::CategoricalCrossentropy, metrics.clone()).unwrap();
+        let config = FitConfig {
+            epochs: 2,
+            batch_size: 64,
+            sample_weight: Some(&w),
+            verbose: Verbosity::Silent,
+            ..Default::default()
+        };
+        let h = m.fit(&x, &y, config).unwrap();
+        let weights: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.to_device(Device::Cpu)).collect();
+        (h.series("loss").unwrap(), h.series("w_acc").unwrap(), weights, m.cuda_graph_replays())
+    };
+    let (eager_loss, eager_acc, eager_w, eager_replays) = run(true);
+    let (graph_loss, graph_acc, graph_w, replays) = run(false);
+    assert_eq!(eager_replays, 0);
+    // 16 batches per epoch, the last partial: two warm-up steps, then every full batch replays.
+    assert_eq!(replays, 2 * 15 - 2, "graph replays");
+    for (a, b) in eager_loss.iter().zip(&graph_loss).chain(eager_acc.iter().zip(&graph_acc)) {
+        assert!((a - b).abs() <= 1e-4 * a.abs().max(1.0), "eager {eager_loss:?} vs graph {graph_loss:?}");
+    }
+    for (a, b) in eager_w.iter().zip(&graph_w) {
+        assert!((a - b).abs().max().double_value(&[]) < 1e-3);
+    }
+}

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use tch::{Device, Kind, Tensor};
 use tch_keras::distributed::{Backend, DistConfig, Distributed};
-use tch_keras::{Activation, Dense, FitConfig, GradientReducer, Loss, Optimizer, Sequential, Verbosity};
+use tch_keras::{
+    Activation, Dense, FitConfig, GradientReducer, Loss, Metric, MetricKind, Optimizer, Sequential, Verbosity,
+};
 
 const ROLE: &str = "TK_FIT_ROLE";
 
@@ -25,25 +27,44 @@ fn data() -> (Tensor, Tensor) {
 }
 
 /// Trains 2 epochs (16 steps of `batch` per process) from the same initial weights; returns
-/// the weights and the loss history.
-fn train_on(device: Device, batch: usize, reducer: Option<&mut dyn GradientReducer>) -> (Vec<Tensor>, Vec<f64>) {
+/// the weights and the loss history. With `weighted`, samples carry weights (they travel with
+/// each process's shard) and a weighted metric is logged too (its sums are all-reduced).
+fn train_on(
+    device: Device,
+    batch: usize,
+    reducer: Option<&mut dyn GradientReducer>,
+    weighted: bool,
+) -> (Vec<Tensor>, Vec<f64>) {
     let (x, y) = data();
+    let w = x.narrow(1, 3, 1).view([-1]).gt(0.0).to_kind(Kind::Float) * 2.0 + 0.5;
     let mut m = Sequential::new()
         .device(device)
         .seed(7)
         .input_shape([6])
         .add(Dense::new(8).activation(Activation::Relu))
         .add(Dense::new(3).activation(Activation::Softmax));
-    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec!["accuracy".parse().unwrap()]).unwrap();
-    let h = m
-        .fit(
-            &x,
-            &y,
-            FitConfig { batch_size: batch, epochs: 2, verbose: Verbosity::Silent, reducer, ..Default::default() },
-        )
-        .unwrap();
+    let mut metrics: Vec<Metric> = vec!["accuracy".parse().unwrap()];
+    if weighted {
+        metrics.push(Metric::new(MetricKind::Accuracy, "weighted_accuracy").weighted());
+    }
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, metrics).unwrap();
+    let sample_weight = weighted.then_some(&w);
+    let config = FitConfig {
+        batch_size: batch,
+        epochs: 2,
+        verbose: Verbosity::Silent,
+        // A shorter borrow of the reducer, to share the config's lifetime with the weights.
+        reducer: reducer.map(|r| r as &mut dyn GradientReducer),
+        sample_weight,
+        ..Default::default()
+    };
+    let h = m.fit(&x, &y, config).unwrap();
     let weights = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
-    (weights, h.series("loss").unwrap())
+    let mut logs = h.series("loss").unwrap();
+    if weighted {
+        logs.extend(h.series("weighted_accuracy").unwrap());
+    }
+    (weights, logs)
 }
 
 /// The device the workers train on (`TK_FIT_DEVICE=cuda` for the GPU variant).
@@ -63,15 +84,20 @@ fn worker() {
     let device = worker_device();
     let config = DistConfig::new().timeout(Duration::from_secs(30)).backend(Backend::Gloo).device(device);
     let mut group = Distributed::from_env(config).unwrap().unwrap();
-    let (weights, loss) = train_on(device, 16, Some(&mut group));
+    let weighted = std::env::var("TK_FIT_WEIGHTED").is_ok();
+    let (weights, loss) = train_on(device, 16, Some(&mut group), weighted);
     let mut all: Vec<(String, Tensor)> = weights.into_iter().enumerate().map(|(i, w)| (format!("w{i}"), w)).collect();
     all.push(("loss".into(), Tensor::from_slice(&loss)));
     let path = format!("{out}.rank{}", group.rank());
     tch_keras::saving::write_safetensors(Path::new(&path), &all, Default::default()).unwrap();
 }
 
-fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
+fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str, weighted: bool) -> Child {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    if weighted {
+        command.env("TK_FIT_WEIGHTED", "1");
+    }
+    command
         .env("TK_FIT_DEVICE", device)
         .args(["worker", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
         .env(ROLE, out)
@@ -91,14 +117,21 @@ fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str) -> Child {
 /// 32 on the same sample order: the gradient average is exact.
 #[test]
 fn two_processes_train_like_one_with_the_doubled_batch() {
-    doubled_batch_equivalence("cpu");
+    doubled_batch_equivalence("cpu", false);
+}
+
+/// The same with sample weights: each process's shard carries its samples' weights, and the
+/// weighted metric's sums are all-reduced with the loss's.
+#[test]
+fn two_processes_with_sample_weights_train_like_one_with_the_doubled_batch() {
+    doubled_batch_equivalence("cpu", true);
 }
 
 /// The same with Gloo on CUDA tensors (two processes sharing one GPU; steps run eagerly).
 #[test]
 #[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
 fn gloo_on_one_gpu_trains_like_one_process() {
-    doubled_batch_equivalence("cuda");
+    doubled_batch_equivalence("cuda", false);
 }
 
 /// A world of one on NCCL: the all-reduce is captured with the step, and training matches a
@@ -110,8 +143,8 @@ fn nccl_world_of_one_captures_its_steps() {
     let config = DistConfig::new().backend(Backend::Nccl).device(device).timeout(Duration::from_secs(30));
     let mut group = Distributed::new(0, 1, "127.0.0.1", free_port(), config).unwrap();
     assert!(group.capturable());
-    let (with_group, loss_group) = train_on(device, 32, Some(&mut group));
-    let (plain, loss_plain) = train_on(device, 32, None);
+    let (with_group, loss_group) = train_on(device, 32, Some(&mut group), false);
+    let (plain, loss_plain) = train_on(device, 32, None, false);
     for (a, b) in with_group.iter().zip(&plain) {
         assert!((a - b).abs().max().double_value(&[]) < 1e-5);
     }
@@ -120,17 +153,17 @@ fn nccl_world_of_one_captures_its_steps() {
     }
 }
 
-fn doubled_batch_equivalence(device: &str) {
+fn doubled_batch_equivalence(device: &str, weighted: bool) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("w");
     let port = free_port();
-    let children: Vec<Child> = (0..2).map(|r| spawn_worker(r, port, &out, device)).collect();
+    let children: Vec<Child> = (0..2).map(|r| spawn_worker(r, port, &out, device, weighted)).collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
         assert!(o.status.success(), "a worker failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     let single_device = if device == "cuda" { Device::Cuda(0) } else { Device::Cpu };
-    let (single, single_loss) = train_on(single_device, 32, None);
+    let (single, single_loss) = train_on(single_device, 32, None, weighted);
     for rank in 0..2 {
         let (tensors, _) =
             tch_keras::saving::read_safetensors(Path::new(&format!("{}.rank{rank}", out.display()))).unwrap();

@@ -396,3 +396,22 @@ fn save_and_load_keep_the_frozen_flag() {
     loaded.fit(&x, &y, FitConfig { epochs: 1, batch_size: 8, ..silent() }).unwrap();
     assert_eq!(values(&loaded, "layers.0.weight"), frozen);
 }
+
+#[test]
+fn a_frozen_batch_normalization_runs_in_inference_mode() {
+    let x = Tensor::randn([64, 3], (Kind::Float, Device::Cpu)) * 3.0 + 2.0;
+    let y = x.sum_dim_intlist(1, true, Kind::Float);
+    let run = |freeze: bool| {
+        let mut m = Sequential::new().input_shape([3]).add(BatchNormalization::new()).add(Dense::new(1));
+        m.set_trainable(0, !freeze).unwrap();
+        m.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+        m.fit(&x, &y, FitConfig { epochs: 2, batch_size: 16, ..silent() }).unwrap();
+        (values(&m, "layers.0.running_mean"), values(&m, "layers.0.weight"))
+    };
+    let (frozen_mean, frozen_gamma) = run(true);
+    assert_eq!(frozen_mean, [0.0; 3], "a frozen BatchNormalization updated its moving mean");
+    assert_eq!(frozen_gamma, [1.0; 3], "a frozen BatchNormalization trained its scale");
+    let (mean, gamma) = run(false);
+    assert!(mean.iter().all(|m| *m > 0.1), "moving mean {mean:?}");
+    assert_ne!(gamma, [1.0; 3]);
+}
