@@ -415,3 +415,74 @@ fn a_frozen_batch_normalization_runs_in_inference_mode() {
     assert!(mean.iter().all(|m| *m > 0.1), "moving mean {mean:?}");
     assert_ne!(gamma, [1.0; 3]);
 }
+
+/// An endless stream of weighted batches (no known length).
+struct Endless {
+    weight: f32,
+    opened: usize,
+}
+
+impl tch_keras::BatchSource for Endless {
+    fn num_batches(&self) -> Option<usize> {
+        None
+    }
+    fn epoch(&mut self, _epoch: usize) -> Result<tch_keras::Batches<'_>> {
+        self.opened += 1;
+        let weight = self.weight;
+        Ok(Box::new((0..).map(move |k| {
+            let (x, y) = data(4);
+            let x = x + k as f64;
+            let y = y + 1.0;
+            tch_keras::Batch::new(x, y)?.with_sample_weight(Tensor::full(
+                [4],
+                weight as f64,
+                (Kind::Float, Device::Cpu),
+            ))
+        })))
+    }
+}
+
+#[test]
+fn steps_per_epoch_bounds_an_endless_source_of_weighted_batches() {
+    let mut m = regression();
+    let before = values(&m, "layers.0.weight");
+    let mut steps = Steps::default();
+    let mut source = Endless { weight: 0.0, opened: 0 };
+    let config = FitConfig { epochs: 2, steps_per_epoch: Some(3), callbacks: vec![&mut steps], ..silent() };
+    let h = m.fit_source(&mut source, config).unwrap();
+    assert_eq!(steps.per_epoch, [3, 3]);
+    assert_eq!(steps.params, Some(Some(3)));
+    // Each epoch opens the pass once and skips the batches earlier epochs took.
+    assert_eq!(source.opened, 2);
+    // Zero weights: Keras's weighted loss is 0 and nothing moves.
+    assert_eq!(h.series("loss").unwrap(), [0.0, 0.0]);
+    assert_eq!(values(&m, "layers.0.weight"), before);
+    let mut source = Endless { weight: 1.0, opened: 0 };
+    let h = m.fit_source(&mut source, FitConfig { steps_per_epoch: Some(2), ..silent() }).unwrap();
+    assert!(h.series("loss").unwrap()[0] > 0.0);
+    assert_ne!(values(&m, "layers.0.weight"), before);
+}
+
+#[test]
+fn a_run_resumed_with_steps_per_epoch_takes_the_batches_an_uninterrupted_one_would() {
+    let (x, y) = data(10); // 3 batches per pass: epochs of 2 steps straddle passes
+    let config = |epochs, initial_epoch| FitConfig {
+        epochs,
+        initial_epoch,
+        batch_size: 4,
+        steps_per_epoch: Some(2),
+        shuffle: true,
+        ..silent()
+    };
+    let mut whole = regression();
+    whole.fit(&x, &y, config(3, 0)).unwrap();
+    let mut resumed = regression();
+    resumed.fit(&x, &y, config(1, 0)).unwrap();
+    resumed.fit(&x, &y, config(3, 1)).unwrap();
+    assert_eq!(values(&resumed, "layers.0.weight"), values(&whole, "layers.0.weight"));
+    // Starting the second run from the first pass instead gives other weights.
+    let mut restarted = regression();
+    restarted.fit(&x, &y, config(1, 0)).unwrap();
+    restarted.fit(&x, &y, config(2, 0)).unwrap();
+    assert_ne!(values(&restarted, "layers.0.weight"), values(&whole, "layers.0.weight"));
+}

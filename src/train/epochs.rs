@@ -94,7 +94,7 @@ impl Sequential {
                     self.train_batches(batches, usize::MAX, &mut sums, runner.as_mut(), reducer, &mut list)?;
                 }
                 Some(steps) => loop {
-                    let batches = train.epoch(pass.index)?.skip(pass.skip);
+                    let batches = train.epoch_from(pass.index, pass.skip)?;
                     let left = steps - sums.steps;
                     let done = self.train_batches(batches, left, &mut sums, runner.as_mut(), reducer, &mut list)?;
                     let fresh = pass.skip == 0;

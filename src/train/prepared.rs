@@ -91,9 +91,14 @@ impl BatchSource for Prepared<'_> {
     }
 
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {
+        self.epoch_from(epoch, 0)
+    }
+
+    fn epoch_from(&mut self, epoch: usize, skip: usize) -> Result<Batches<'_>> {
         let prep = &self.prep;
         let targets = &mut self.targets;
-        let batches = self.inner.epoch(epoch)?.map(move |batch| {
+        // Skipped batches are dropped before they are prepared (moved to the device).
+        let batches = self.inner.epoch_from(epoch, skip)?.map(move |batch| {
             let batch = batch?;
             let x = prepare_x(prep, &batch.x()?)?;
             let out = match batch.y()? {

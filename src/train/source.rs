@@ -183,6 +183,14 @@ pub trait BatchSource {
     /// its seed and `epoch`, so a resumed run sees what an uninterrupted one would.
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>>;
 
+    /// The batches of epoch `epoch` after its first `skip`: where `fit` with `steps_per_epoch`
+    /// continues a pass that an earlier epoch began. The default draws and drops the skipped
+    /// batches; a source that can seek (a stream, a file reader) should override it, since a
+    /// long run with `steps_per_epoch` over a source of unknown length skips ever more.
+    fn epoch_from(&mut self, epoch: usize, skip: usize) -> Result<Batches<'_>> {
+        Ok(Box::new(self.epoch(epoch)?.skip(skip)))
+    }
+
     /// Restricts the source to shard `rank` of `world` for data-parallel training. Every
     /// process must then yield the same number of batches of the same size per epoch. The
     /// default accepts only a world of one.
@@ -309,10 +317,15 @@ impl BatchSource for TensorSource {
     }
 
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {
+        self.epoch_from(epoch, 0)
+    }
+
+    fn epoch_from(&mut self, epoch: usize, skip: usize) -> Result<Batches<'_>> {
         let index = self.epoch_index(epoch)?;
         let rows = self.shard_rows();
         let bs = self.batch_size;
-        let batches = (0..ceil_div(rows, bs)).map(move |k| {
+        let first = i64::try_from(skip).unwrap_or(i64::MAX);
+        let batches = (first.min(ceil_div(rows, bs))..ceil_div(rows, bs)).map(move |k| {
             let (start, len) = (k * bs, bs.min(rows - k * bs));
             let x = Self::part(&self.x, index.as_ref(), start, len)?;
             let y = self.y.as_ref().map(|y| Self::part(y, index.as_ref(), start, len)).transpose()?;
@@ -365,6 +378,34 @@ mod tests {
         let mut s = source(10, 4);
         assert_eq!(s.num_batches(), Some(3));
         assert_eq!(rows_of(&mut s, 0), vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
+    }
+
+    #[test]
+    fn epoch_from_skips_the_first_batches_of_the_same_order() {
+        let mut s = source(10, 3).shuffled(4);
+        let all = rows_of(&mut s, 1);
+        let rest: Vec<Vec<i64>> = s
+            .epoch_from(1, 2)
+            .unwrap()
+            .map(|b| Vec::<i64>::try_from(b.unwrap().x().unwrap().f_view([-1]).unwrap()).unwrap())
+            .collect();
+        assert_eq!(rest, all[2..]);
+        assert_eq!(s.epoch_from(1, 9).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn weights_travel_with_their_rows() {
+        let x = Tensor::arange(6, (Kind::Int64, Device::Cpu)).view([6, 1]);
+        let w = Tensor::arange(6, (Kind::Float, Device::Cpu)) * 10.0;
+        let mut s = TensorSource::new(x, None, 4).unwrap().with_sample_weight(w).unwrap().shuffled(1);
+        s.shard(1, 2).unwrap();
+        for batch in s.epoch(3).unwrap() {
+            let batch = batch.unwrap();
+            let rows = batch.x().unwrap().f_view([-1]).unwrap().to_kind(Kind::Float) * 10.0;
+            assert!(batch.sample_weight().unwrap().unwrap().equal(&rows));
+        }
+        let bad = TensorSource::new(Tensor::zeros([3, 1], (Kind::Float, Device::Cpu)), None, 1);
+        assert!(bad.unwrap().with_sample_weight(Tensor::ones([2], (Kind::Float, Device::Cpu))).is_err());
     }
 
     #[test]
