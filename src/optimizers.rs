@@ -863,7 +863,7 @@ impl OptimizerState {
     /// schedule ([`Error::ScheduledLearningRate`]), as Keras refuses.
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
         if let Some(schedule) = self.config.schedule() {
-            return Err(Error::ScheduledLearningRate { schedule: schedule.name(), requested: lr });
+            return Err(Error::ScheduledLearningRate { schedule: schedule.name() });
         }
         let updated = self.config.clone().with_learning_rate(lr);
         updated.validate()?;

@@ -4,7 +4,7 @@
 //! Keras's numbers come from tests/reference/keras_optimizer_options.py (Keras 3, torch
 //! backend); the rules themselves are tested on known gradients in src/optimizers.rs.
 use tch::{Device, Kind, Tensor};
-use tch_keras::callbacks::LearningRateScheduler;
+use tch_keras::callbacks::{LearningRateScheduler, ReduceLROnPlateau};
 use tch_keras::{
     load_model, CosineDecay, Dense, Error, ExponentialDecay, FitConfig, Loss, Optimizer, PiecewiseConstantDecay,
     Sequential, Verbosity,
@@ -140,6 +140,18 @@ fn setting_a_scheduled_learning_rate_is_a_typed_error() {
     };
     let err = m.fit(&x, &y, config).unwrap_err();
     assert!(err.to_string().contains("ExponentialDecay schedule"), "{err}");
+    // ReduceLROnPlateau says so when training begins, not at the first plateau.
+    let mut plateau = ReduceLROnPlateau::new("loss", 0.5, 1);
+    let config = FitConfig {
+        epochs: 1,
+        batch_size: 2,
+        callbacks: vec![&mut plateau],
+        verbose: Verbosity::Silent,
+        ..Default::default()
+    };
+    let err = m.fit(&x, &y, config).unwrap_err();
+    assert!(matches!(err, Error::ScheduledLearningRate { schedule: "ExponentialDecay" }), "{err}");
+    assert_eq!(m.iterations(), 0, "no update should have run");
     // A constant learning rate is still settable.
     let mut constant = dense(Optimizer::sgd(0.1));
     constant.set_learning_rate(0.01).unwrap();
