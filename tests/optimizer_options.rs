@@ -6,8 +6,8 @@
 use tch::{Device, Kind, Tensor};
 use tch_keras::callbacks::{LearningRateScheduler, ReduceLROnPlateau};
 use tch_keras::{
-    load_model, CosineDecay, Dense, Error, ExponentialDecay, FitConfig, Loss, Optimizer, PiecewiseConstantDecay,
-    Sequential, Verbosity,
+    load_model, CosineDecay, Dense, Error, ExponentialDecay, FitConfig, GradientReducer, Loss, Optimizer,
+    PiecewiseConstantDecay, Sequential, Verbosity,
 };
 
 /// The script's data: x[i] = sin(0.7 i) as [6, 3], y[i] = cos(0.3 i) as [6, 2].
@@ -192,4 +192,44 @@ fn a_saved_scheduled_clipped_optimizer_resumes_identically() {
     let mut constant = dense(Optimizer::adam(0.001).clipnorm(0.2).weight_decay(0.01));
     fit(&mut constant, 4, 0);
     assert_ne!(weights(&constant), weights(&straight));
+}
+
+/// Multiplies the gradient as a sum over many processes would (the reduced gradient).
+struct Scaling(f64);
+
+impl GradientReducer for Scaling {
+    fn reduce_step(&mut self, grad: &mut Tensor, _sums: &mut Tensor) -> tch_keras::Result<()> {
+        let _ = grad.f_mul_scalar_(self.0)?;
+        Ok(())
+    }
+}
+
+/// Clipping applies to the gradient the reducer hands on (Keras clips the aggregated
+/// gradient): clipped to a norm below the gradient's, a 1000 times larger reduced gradient
+/// gives the same update; unclipped, it does not.
+#[test]
+fn clipping_sees_the_reduced_gradient() {
+    let run = |optimizer: Optimizer, scale: f64| {
+        let mut m = dense(optimizer);
+        let (x, y) = data();
+        let mut reducer = Scaling(scale);
+        let config = FitConfig {
+            epochs: 1,
+            batch_size: 2,
+            shuffle: false,
+            reducer: Some(&mut reducer),
+            verbose: Verbosity::Silent,
+            ..Default::default()
+        };
+        m.fit(&x, &y, config).unwrap();
+        weights(&m)
+    };
+    for clipped in [Optimizer::sgd(0.1).global_clipnorm(1e-3), Optimizer::sgd(0.1).clipnorm(1e-3)] {
+        let (one, many) = (run(clipped.clone(), 1.0), run(clipped.clone(), 1000.0));
+        for (a, b) in one.iter().zip(&many) {
+            assert!((a - b).abs() <= 1e-6, "{clipped:?}: {one:?} vs {many:?}");
+        }
+    }
+    let (one, many) = (run(Optimizer::sgd(0.001), 1.0), run(Optimizer::sgd(0.001), 1000.0));
+    assert!(one.iter().zip(&many).any(|(a, b)| (a - b).abs() > 1e-3), "unclipped runs should differ");
 }
