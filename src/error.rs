@@ -170,6 +170,17 @@ pub enum Error {
         /// What went wrong and what to do, on one line.
         message: String,
     },
+    /// The learning rate was set on an optimizer whose learning rate is a schedule (Keras
+    /// raises too): the schedule decides it at every step.
+    #[error(
+        "the optimizer's learning rate is a {schedule} schedule, which sets it at every step, so it cannot be set \
+         (by set_learning_rate, LearningRateScheduler or ReduceLROnPlateau); compile with a constant learning rate \
+         to change it during training, or drop the callback"
+    )]
+    ScheduledLearningRate {
+        /// The schedule's class name, such as `ExponentialDecay`.
+        schedule: &'static str,
+    },
     /// LibTorch refused to capture a CUDA graph (training goes on eagerly).
     #[error("CUDA graph capture refused: {message}")]
     CudaGraph {

@@ -404,7 +404,7 @@ impl Sequential {
 
     /// The current learning rate (changed by schedules and callbacks).
     pub fn learning_rate(&self) -> Result<f64> {
-        Ok(self.train_state("learning_rate")?.optimizer.config().learning_rate())
+        Ok(self.train_state("learning_rate")?.optimizer.learning_rate())
     }
 
     /// Sets the learning rate for the following updates. On CUDA a captured training step

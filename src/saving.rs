@@ -614,7 +614,7 @@ pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> 
     model.assign_variables(path, &tensors)?;
     model.metadata = config.metadata;
     if let Some(c) = config.compile {
-        model.compile(c.optimizer, c.loss, c.metrics)?;
+        model.compile(c.optimizer.clone(), c.loss, c.metrics)?;
         let state = model.train_state_mut("load_model")?;
         state.epochs_done = config.epochs_done;
         state.fit_settings = c.fit;
