@@ -358,7 +358,7 @@ impl Sequential {
             }
             let label = format!("{name} ({})", layer.spec().kind());
             out.push_str(&format!(
-                " {label:<28}{:<26}{:>10}\n",
+                " {label:<27} {:<26}{:>10}\n",
                 batch_shape(&built.output_shapes[index]),
                 group(params)
             ));

@@ -244,7 +244,7 @@ fn summary_shows_custom_layers_with_their_names_and_parameter_counts() {
     // 16*64 + 64*16 + 1 = 2049; 64.
     let line = |label: &str| summary.lines().find(|l| l.trim_start().starts_with(label)).map(str::to_string);
     let residual = line("scaled_residual (ScaledResidual)").unwrap_or_else(|| panic!("{summary}"));
-    assert!(residual.contains("(None, 64)") && residual.trim_end().ends_with("2,049"), "{residual}");
+    assert!(residual.contains("(ScaledResidual) (None, 64)") && residual.trim_end().ends_with(" 2,049"), "{residual}");
     let scale = line("scale (Scale)").unwrap_or_else(|| panic!("{summary}"));
     assert!(scale.trim_end().ends_with(" 64"), "{scale}");
     assert!(line("scale_1 (Scale)").is_some(), "{summary}");

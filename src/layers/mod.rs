@@ -8,6 +8,10 @@
 //! batch is `NCHW`, so Keras's `input_shape=(28, 28, 1)` is `[1, 28, 28]` here. A model fed flat
 //! 784-pixel rows can start with `Reshape::new([1, 28, 28])`.
 //!
+//! Layers written outside this crate implement [`Layer`] (with [`LayerModule`] for the built
+//! module) and are added like a built-in; `custom.rs` holds that machinery and the
+//! [`LayerRegistry`] a saved model's custom layers are rebuilt from.
+//!
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
 //! `GRU` share.
@@ -66,7 +70,7 @@ pub use zero_padding2d::ZeroPadding2D;
 
 use crate::{Activation, Error, Result};
 
-/// What every layer spec can do. Shape errors are returned as a message; the model wraps them
+/// What every built-in layer spec can do (a user's layer implements [`Layer`] instead). Shape errors are returned as a message; the model wraps them
 /// with the layer's index, kind and input shape.
 pub trait LayerSpec {
     /// The layer's kind as Keras names it, e.g. `Dense`.
