@@ -302,3 +302,50 @@ fn an_edited_custom_layer_config_is_refused_before_anything_is_built() {
     let err = load_model(&path, Device::Cpu).unwrap_err();
     assert!(matches!(&err, Error::CustomLayerConfig { name, .. } if name == "ScaledResidual"), "{err:?}");
 }
+
+/// Adds Gaussian noise in training: draws random numbers each step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Jitter;
+
+#[derive(Debug)]
+struct JitterModule;
+
+impl LayerModule for JitterModule {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> tch_keras::Result<Tensor> {
+        if train {
+            Ok(xs.f_add(&xs.f_randn_like()?.f_mul_scalar(0.1)?)?)
+        } else {
+            Ok(xs.shallow_clone())
+        }
+    }
+}
+
+impl Layer for Jitter {
+    fn class_name(&self) -> &'static str {
+        "Jitter"
+    }
+    fn output_shape(&self, input: &[i64]) -> Result<Vec<i64>, String> {
+        Ok(input.to_vec())
+    }
+    fn build(&self, _vars: &mut LayerVars<'_>, _input: &[i64]) -> tch_keras::Result<Box<dyn LayerModule>> {
+        Ok(Box::new(JitterModule))
+    }
+    fn stochastic(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_stochastic_custom_layer_counts_as_drawing_random_numbers() {
+    use tch_keras::{Dropout, LayerConfig};
+    assert!(LayerConfig::from(Jitter).draws_random());
+    assert!(LayerConfig::from(Dropout::new(0.5)).draws_random());
+    assert!(!LayerConfig::from(Scale).draws_random());
+    assert!(!LayerConfig::from(Dense::new(2)).draws_random());
+    // Its train flag reaches the module: noise in training, identity otherwise.
+    let mut model = Sequential::new().input_shape([3]).add(Jitter);
+    model.build().unwrap();
+    let x = Tensor::ones([4, 3], (Kind::Float, Device::Cpu));
+    assert!(model.forward_t(&x, false).unwrap().equal(&x));
+    assert!(!model.forward_t(&x, true).unwrap().equal(&x));
+}
