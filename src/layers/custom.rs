@@ -211,21 +211,10 @@ impl CustomLayer {
         Ok(())
     }
 
-    /// Keras's default layer name: the class name in snake case (`ScaledResidual` ->
-    /// `scaled_residual`).
+    /// Keras's default layer name: the class name in snake case, as Keras's `to_snake_case`
+    /// (`ScaledResidual` -> `scaled_residual`, `LSTMCell` -> `lstm_cell`).
     pub(crate) fn name_prefix(&self) -> String {
-        let mut out = String::new();
-        for (i, c) in self.class_name.chars().enumerate() {
-            if c.is_uppercase() {
-                if i > 0 {
-                    out.push('_');
-                }
-                out.extend(c.to_lowercase());
-            } else {
-                out.push(c);
-            }
-        }
-        out
+        snake_case(&self.class_name)
     }
 
     pub(crate) fn stochastic(&self) -> bool {
@@ -276,6 +265,40 @@ impl<'de> Deserialize<'de> for CustomLayer {
         let stored = Stored::deserialize(deserializer)?;
         Ok(Self { class_name: stored.class_name, config: Ok(stored.config), layer: None })
     }
+}
+
+/// Keras's `to_snake_case`: drops non-word characters, then applies its two substitutions,
+/// `(.)([A-Z][a-z]+)` -> `\1_\2` and `([a-z])([A-Z])` -> `\1_\2`, and lowercases.
+fn snake_case(name: &str) -> String {
+    let c: Vec<char> = name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+    let mut first = Vec::with_capacity(c.len() + 4);
+    let mut i = 0;
+    while i < c.len() {
+        let lower_from = |j: usize| c.get(j).is_some_and(|c| c.is_ascii_lowercase());
+        if c.get(i + 1).is_some_and(|c| c.is_ascii_uppercase()) && lower_from(i + 2) {
+            first.extend([c[i], '_', c[i + 1]]);
+            i += 2;
+            while lower_from(i) {
+                first.push(c[i]);
+                i += 1;
+            }
+        } else {
+            first.push(c[i]);
+            i += 1;
+        }
+    }
+    let mut out = String::with_capacity(first.len() + 4);
+    let mut i = 0;
+    while i < first.len() {
+        if first[i].is_ascii_lowercase() && first.get(i + 1).is_some_and(|c| c.is_ascii_uppercase()) {
+            out.extend([first[i], '_', first[i + 1]]);
+            i += 2;
+        } else {
+            out.push(first[i]);
+            i += 1;
+        }
+    }
+    out.to_lowercase()
 }
 
 /// Checks a user module's output against the shape its layer declared.
@@ -401,4 +424,26 @@ fn global() -> &'static RwLock<LayerRegistry> {
 pub fn register_layer<L: Layer + DeserializeOwned>(name: impl Into<String>) {
     let mut registry = global().write().unwrap_or_else(|e| e.into_inner());
     registry.register::<L>(name);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn layer_names_are_keras_snake_case() {
+        // tests/reference/snake_case.py (Keras 3's keras.src.utils.naming.to_snake_case).
+        let keras = [
+            ("Scale", "scale"),
+            ("ScaledResidual", "scaled_residual"),
+            ("LSTMCell", "lstm_cell"),
+            ("Conv2D", "conv2d"),
+            ("MyDense2", "my_dense2"),
+            ("AbCdEf", "ab_cd_ef"),
+            ("HTTPLayer", "http_layer"),
+        ];
+        for (name, expected) in keras {
+            assert_eq!(snake_case(name), expected, "{name}");
+        }
+    }
 }
