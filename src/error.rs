@@ -25,6 +25,25 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A saved model uses a custom layer whose type is not registered (Keras's missing
+    /// `custom_objects`).
+    #[error(
+        "the model uses the custom layer {name:?}, which is not registered: call \
+         tch_keras::layers::register_layer::<YourType>({name:?}) before load_model, or pass a LayerRegistry \
+         holding it to load_model_with"
+    )]
+    UnknownLayer {
+        /// The layer's class name, as saved.
+        name: String,
+    },
+    /// A custom layer's saved configuration does not fit its registered type.
+    #[error("custom layer {name:?}: {message}")]
+    CustomLayerConfig {
+        /// The layer's class name.
+        name: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// The data's feature shape does not match the model's input shape.
     #[error("{what} has shape {got} but the model expects {expected}: {hint}")]
     DataShape {

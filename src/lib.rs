@@ -65,7 +65,7 @@ pub use optimizers::{
     Schedule,
 };
 pub use precision::Precision;
-pub use saving::load_model;
+pub use saving::{load_model, load_model_with};
 pub use train::{Batch, BatchSource, Batches, FitConfig, FitSettings, GradientReducer, TensorSource};
 
 /// The exact `tch` this library is built on: make tensors with it to avoid version mismatches.
