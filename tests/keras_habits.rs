@@ -79,7 +79,8 @@ fn compile_takes_metric_names_and_refuses_unknown_ones() {
     model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
     model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec!["acc".parse().unwrap()]).unwrap();
     model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec![]).unwrap();
-    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, &["acc"]).unwrap();
+    let names: &[&str] = &["acc"]; // a slice of names, e.g. from a command line
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, names).unwrap();
     assert_eq!(model.compiled().unwrap().2[0].name, "acc");
 }
 
