@@ -266,6 +266,24 @@ const ARG_NAMES: Names = Names { rank: "rank", world: "world_size", addr: "maste
 
 const STORE_PREFIX: &str = "tch_keras/";
 
+/// The rendezvous address and port from `MASTER_ADDR` and `MASTER_PORT`.
+fn master(get: &dyn Fn(&str) -> Option<String>) -> Result<(String, u16)> {
+    let master_addr = match get("MASTER_ADDR") {
+        Some(a) if !a.is_empty() => a,
+        _ => {
+            return Err(invalid("MASTER_ADDR is not set: give the host name or address of the machine running rank 0"))
+        }
+    };
+    let Some(port) = get("MASTER_PORT") else {
+        return Err(invalid("MASTER_PORT is not set: give a free TCP port on the master, such as 29500"));
+    };
+    let master_port = match port.parse::<u32>() {
+        Ok(p) if (1..=65535).contains(&p) => p as u16,
+        _ => return Err(invalid(format!("MASTER_PORT={port:?} is not a TCP port (1 to 65535)"))),
+    };
+    Ok((master_addr, master_port))
+}
+
 impl DistEnv {
     /// Reads the process's environment: `None` when none of `RANK`, `WORLD_SIZE`,
     /// `MASTER_ADDR`, `MASTER_PORT` is set (a single-process run), an error naming the variable
@@ -315,21 +333,7 @@ impl DistEnv {
             Some((name, v)) => number(name, &v)?,
             None => 0,
         };
-        let master_addr = match get("MASTER_ADDR") {
-            Some(a) if !a.is_empty() => a,
-            _ => {
-                return Err(invalid(
-                    "MASTER_ADDR is not set: give the host name or address of the machine running rank 0",
-                ))
-            }
-        };
-        let Some(port) = get("MASTER_PORT") else {
-            return Err(invalid("MASTER_PORT is not set: give a free TCP port on the master, such as 29500"));
-        };
-        let master_port = match port.parse::<u32>() {
-            Ok(p) if (1..=65535).contains(&p) => p as u16,
-            _ => return Err(invalid(format!("MASTER_PORT={port:?} is not a TCP port (1 to 65535)"))),
-        };
+        let (master_addr, master_port) = master(&get)?;
         let launcher_store = get("TORCHELASTIC_USE_AGENT_STORE").is_some_and(|v| v == "True");
         let store_prefix = match get("TORCHELASTIC_RESTART_COUNT") {
             Some(n) if !n.is_empty() => format!("{STORE_PREFIX}{n}/"),
@@ -418,6 +422,61 @@ enum Op {
     Sum = 0,
     Max = 1,
     Min = 2,
+}
+
+/// Checks a join's environment and settings before LibTorch sees them; returns the timeout in
+/// milliseconds.
+fn check_join(env: &DistEnv, config: &DistConfig) -> Result<i64> {
+    let n = env.names;
+    let limit = i32::MAX as usize;
+    if env.world_size == 0 || env.world_size > limit {
+        return Err(invalid(format!("{}={} is out of range", n.world, env.world_size)));
+    }
+    if env.rank >= env.world_size {
+        return Err(invalid(format!("{}={} is not below {}={}", n.rank, env.rank, n.world, env.world_size)));
+    }
+    if env.master_port == 0 {
+        return Err(invalid(format!("{}=0 is not a TCP port (1 to 65535)", n.port)));
+    }
+    let timeout_ms = config.timeout.as_millis();
+    if timeout_ms == 0 || timeout_ms > i64::MAX as u128 {
+        return Err(invalid(format!("timeout {:?} must be at least 1 ms", config.timeout)));
+    }
+    Ok(timeout_ms as i64)
+}
+
+/// The message for a failed join, naming the variables to check.
+fn join_failure(
+    env: &DistEnv,
+    config: &DistConfig,
+    backend: Backend,
+    (kind, message): (DistErrorKind, &str),
+    waited: f64,
+) -> String {
+    let n = env.names;
+    let master = format!("{}:{}", env.master_addr, env.master_port);
+    let (rank, world) = (env.rank, env.world_size);
+    let secs = config.timeout.as_secs_f64();
+    match kind {
+        DistErrorKind::AddressInUse => format!(
+            "rank 0 cannot host the rendezvous on {master} ({}/{}): the port is in use; choose a free {} \
+             (c10d: {message})",
+            n.addr, n.port, n.port
+        ),
+        DistErrorKind::Timeout => format!(
+            "rank {rank} of {world}: the rendezvous at {master} ({}/{}) did not complete (gave up after \
+             {waited:.1} s; timeout {secs} s): \
+             the master is unreachable or not every rank was started; check {} and {}, that all {world} \
+             processes run, and the firewall (c10d: {message})",
+            n.addr, n.port, n.addr, n.port
+        ),
+        DistErrorKind::Peer => format!(
+            "rank {rank} of {world}: could not connect the group through {master} ({}/{}): check {} and \
+             that every rank can reach it (c10d: {message})",
+            n.addr, n.port, n.addr
+        ),
+        _ => format!("rank {rank} of {world}: joining the {backend} group at {master} failed: {message}"),
+    }
 }
 
 impl Distributed {
@@ -527,20 +586,7 @@ impl Distributed {
 
     fn connect(env: &DistEnv, config: DistConfig) -> Result<Distributed> {
         let n = env.names;
-        let limit = i32::MAX as usize;
-        if env.world_size == 0 || env.world_size > limit {
-            return Err(invalid(format!("{}={} is out of range", n.world, env.world_size)));
-        }
-        if env.rank >= env.world_size {
-            return Err(invalid(format!("{}={} is not below {}={}", n.rank, env.rank, n.world, env.world_size)));
-        }
-        if env.master_port == 0 {
-            return Err(invalid(format!("{}=0 is not a TCP port (1 to 65535)", n.port)));
-        }
-        let timeout_ms = config.timeout.as_millis();
-        if timeout_ms == 0 || timeout_ms > i64::MAX as u128 {
-            return Err(invalid(format!("timeout {:?} must be at least 1 ms", config.timeout)));
-        }
+        let timeout_ms = check_join(env, &config)?;
         let backend = Self::resolve_backend(&config)?;
         let cuda_device = match config.device {
             Device::Cuda(i) => i as c_int,
@@ -576,29 +622,8 @@ impl Distributed {
             )
         };
         if let Some((kind, message)) = take_error(e, kind) {
-            let (rank, world) = (env.rank, env.world_size);
-            let (secs, waited) = (config.timeout.as_secs_f64(), start.elapsed().as_secs_f64());
-            let text = match kind {
-                DistErrorKind::AddressInUse => format!(
-                    "rank 0 cannot host the rendezvous on {master} ({}/{}): the port is in use; choose a free {} \
-                     (c10d: {message})",
-                    n.addr, n.port, n.port
-                ),
-                DistErrorKind::Timeout => format!(
-                    "rank {rank} of {world}: the rendezvous at {master} ({}/{}) did not complete (gave up after \
-                     {waited:.1} s; timeout {secs} s): \
-                     the master is unreachable or not every rank was started; check {} and {}, that all {world} \
-                     processes run, and the firewall (c10d: {message})",
-                    n.addr, n.port, n.addr, n.port
-                ),
-                DistErrorKind::Peer => format!(
-                    "rank {rank} of {world}: could not connect the group through {master} ({}/{}): check {} and \
-                     that every rank can reach it (c10d: {message})",
-                    n.addr, n.port, n.addr
-                ),
-                _ => format!("rank {rank} of {world}: joining the {backend} group at {master} failed: {message}"),
-            };
-            return Err(dist_error(kind, text));
+            let waited = start.elapsed().as_secs_f64();
+            return Err(dist_error(kind, join_failure(env, &config, backend, (kind, &message), waited)));
         }
         Ok(Distributed {
             group,

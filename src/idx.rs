@@ -61,29 +61,11 @@ fn read_idx(path: &Path, magic: u32, dims: usize, hint: &str) -> Result<(Vec<u64
             Error::io(path, e)
         }
     };
+    let (sizes, payload) = read_header(&mut input, path, (magic, dims), hint).map_err(|e| match e {
+        HeaderError::Io(e) => unreadable(e),
+        HeaderError::Data(e) => e,
+    })?;
     let header_len = 4 + 4 * dims;
-    let mut header = vec![0u8; header_len];
-    let got = read_up_to(&mut input, &mut header).map_err(unreadable)?;
-    if got < header_len {
-        return Err(data_error(path, format!("truncated ({got} bytes, not even an idx header); {hint}")));
-    }
-    let word = |i: usize| u32::from_be_bytes([header[4 * i], header[4 * i + 1], header[4 * i + 2], header[4 * i + 3]]);
-    if word(0) != magic {
-        return Err(data_error(
-            path,
-            format!("not an idx file of this kind (magic {:#010x}, expected {magic:#010x}); {hint}", word(0)),
-        ));
-    }
-    let sizes: Vec<u64> = (1..=dims).map(|i| u64::from(word(i))).collect();
-    let payload = sizes.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_IDX_BYTES);
-    let Some(payload) = payload else {
-        return Err(data_error(
-            path,
-            format!(
-                "its header announces sizes {sizes:?}, more than {MAX_IDX_BYTES} bytes; the file is damaged; {hint}"
-            ),
-        ));
-    };
     let header_bytes = header_len as u64;
     if !gzipped && file_len != header_bytes + payload {
         return Err(data_error(
@@ -111,8 +93,57 @@ fn read_idx(path: &Path, magic: u32, dims: usize, hint: &str) -> Result<(Vec<u64
     Ok((sizes, values))
 }
 
+/// Why an idx header could not be read.
+enum HeaderError {
+    Io(std::io::Error),
+    Data(Error),
+}
+
+impl From<Error> for HeaderError {
+    fn from(e: Error) -> Self {
+        HeaderError::Data(e)
+    }
+}
+
+/// Reads and checks the header (magic number and `dims` sizes); returns the sizes and the
+/// number of value bytes they announce.
+fn read_header(
+    input: &mut dyn Read,
+    path: &Path,
+    (magic, dims): (u32, usize),
+    hint: &str,
+) -> std::result::Result<(Vec<u64>, u64), HeaderError> {
+    let header_len = 4 + 4 * dims;
+    let mut header = vec![0u8; header_len];
+    let got = read_up_to(input, &mut header).map_err(HeaderError::Io)?;
+    if got < header_len {
+        return Err(HeaderError::Data(data_error(
+            path,
+            format!("truncated ({got} bytes, not even an idx header); {hint}"),
+        )));
+    }
+    let word = |i: usize| u32::from_be_bytes([header[4 * i], header[4 * i + 1], header[4 * i + 2], header[4 * i + 3]]);
+    if word(0) != magic {
+        return Err(HeaderError::Data(data_error(
+            path,
+            format!("not an idx file of this kind (magic {:#010x}, expected {magic:#010x}); {hint}", word(0)),
+        )));
+    }
+    let sizes: Vec<u64> = (1..=dims).map(|i| u64::from(word(i))).collect();
+    let payload = sizes.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_IDX_BYTES);
+    let Some(payload) = payload else {
+        return Err(HeaderError::Data(data_error(
+            path,
+            format!(
+                "its header announces sizes {sizes:?}, more than {MAX_IDX_BYTES} bytes; the file is damaged; {hint}"
+            ),
+        )));
+    };
+    Ok((sizes, payload))
+}
+
 /// Fills as much of `buf` as the reader gives; returns how many bytes were read.
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_up_to(reader: &mut (impl Read + ?Sized), buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {

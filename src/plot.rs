@@ -258,11 +258,9 @@ pub fn bench_from_json(json: impl AsRef<Path>, png: impl AsRef<Path>, options: &
 /// One line of the benchmark chart: label, dashed or not, and its points.
 type BenchLine = (String, bool, Vec<(f64, f64)>);
 
-fn draw_bench(report: &BenchRuns, png: &Path, options: &PlotOptions) -> Result<()> {
-    if report.rows.is_empty() {
-        return Err(plot_error(png, "the benchmark report has no rows: time at least one model and batch size"));
-    }
-    // (legend label, dashed, (batch size, samples/s) points)
+/// One line per model and timing (`fit` solid, the hand-written loop dashed): its legend label,
+/// whether it is dashed, and its (batch size, samples/s) points.
+fn bench_lines(report: &BenchRuns) -> Vec<BenchLine> {
     let mut lines: Vec<BenchLine> = Vec::new();
     for row in &report.rows {
         let raw = row.raw_tch_ms_per_step.filter(|ms| *ms > 0.0).map(|ms| row.batch_size as f64 * 1000.0 / ms);
@@ -275,6 +273,16 @@ fn draw_bench(report: &BenchRuns, png: &Path, options: &PlotOptions) -> Result<(
             }
         }
     }
+    lines
+}
+
+// One plotters drawing sequence, kept whole: splitting it would mean spelling out plotters'
+// nested chart types in every helper's signature.
+fn draw_bench(report: &BenchRuns, png: &Path, options: &PlotOptions) -> Result<()> {
+    if report.rows.is_empty() {
+        return Err(plot_error(png, "the benchmark report has no rows: time at least one model and batch size"));
+    }
+    let lines = bench_lines(report);
     let title = options.title.clone().unwrap_or_else(|| {
         let eager = if report.run_eagerly { ", eager" } else { "" };
         let precision = report.precision.as_deref().unwrap_or("f32");

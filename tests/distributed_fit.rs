@@ -253,3 +253,40 @@ fn torchrun_trains_the_recipe_cnn_into_the_single_process_band() {
     let acc = r["test_accuracy"].as_f64().unwrap();
     assert!(acc >= 0.985, "2 processes reached {acc}");
 }
+
+/// Starts `world` ranks of the command line by hand with `args`, and waits for all.
+fn run_ranks(world: usize, args: &[&str]) {
+    let port = free_port().to_string();
+    let children: Vec<Child> = (0..world)
+        .map(|rank| {
+            let envs = [
+                ("RANK", rank.to_string()),
+                ("WORLD_SIZE", world.to_string()),
+                ("MASTER_ADDR", "127.0.0.1".into()),
+                ("MASTER_PORT", port.clone()),
+            ];
+            cli(&envs, args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+/// A checkpoint written by a distributed run resumes in one process, and that one in a
+/// distributed run again.
+#[test]
+fn distributed_checkpoints_resume_in_one_process_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let d = ck.to_str().unwrap();
+    let epochs_done = || tch_keras::load_model(ck.join("last.safetensors"), Device::Cpu).unwrap().epochs_done();
+    run_ranks(2, &["--model", "mlp", "--batch-size", "300", "--epochs", "1", "--verbose", "0", "--checkpoint-dir", d]);
+    assert_eq!(epochs_done(), 1);
+    let o = cli(&[], &["--resume", d, "--epochs", "2", "--verbose", "0"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(epochs_done(), 2);
+    run_ranks(2, &["--resume", d, "--epochs", "3", "--verbose", "0"]);
+    assert_eq!(epochs_done(), 3);
+}

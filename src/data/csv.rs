@@ -345,6 +345,36 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData>
     let width = header.as_ref().map_or(first.fields.len(), Vec::len);
     let names = header.as_deref();
 
+    let (label, features) = choose_columns(path, options, names, width)?;
+    let name_of = |i: usize| names.and_then(|n| n.get(i).cloned()).unwrap_or_else(|| i.to_string());
+
+    let mut x: Vec<f32> = Vec::new();
+    let mut y: Vec<f64> = Vec::new();
+    let mut n: i64 = 0;
+    let what = if header.is_some() { "the header" } else { "the first data row" };
+    let shape = RowShape { width, what, features: &features, label, label_type: options.label_type };
+    let mut row = Some(first);
+    while let Some(r) = row {
+        push_row(path, &r, names, &shape, (&mut x, &mut y))?;
+        n += 1;
+        row = rows.next_row()?;
+    }
+    let x = Tensor::from_slice(&x).f_view([n, features.len() as i64])?;
+    let y = match (label, options.label_type) {
+        (None, _) => None,
+        (Some(_), LabelType::Class) => Some(Tensor::from_slice(&y.iter().map(|&v| v as i64).collect::<Vec<_>>())),
+        (Some(_), LabelType::Value) => Some(Tensor::from_slice(&y.iter().map(|&v| v as f32).collect::<Vec<_>>())),
+    };
+    Ok(CsvData { x, y, feature_names: features.iter().map(|&i| name_of(i)).collect(), label_name: label.map(name_of) })
+}
+
+/// Which columns are the label and the features.
+fn choose_columns(
+    path: &Path,
+    options: &CsvOptions,
+    names: Option<&[String]>,
+    width: usize,
+) -> Result<(Option<usize>, Vec<usize>)> {
     let label = match &options.label {
         Some(c) => Some(resolve(path, c, names, width, "label")?),
         None => None,
@@ -363,53 +393,58 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData>
                     .into(),
         });
     }
-    let name_of = |i: usize| names.and_then(|n| n.get(i).cloned()).unwrap_or_else(|| i.to_string());
+    Ok((label, features))
+}
 
-    let mut x: Vec<f32> = Vec::new();
-    let mut y: Vec<f64> = Vec::new();
-    let mut n: i64 = 0;
-    let mut row = Some(first);
-    while let Some(r) = row {
-        if r.fields.len() != width {
-            let what = if header.is_some() { "the header" } else { "the first data row" };
+/// What every data row must look like.
+struct RowShape<'a> {
+    width: usize,
+    /// What the width was taken from, for the error message.
+    what: &'static str,
+    features: &'a [usize],
+    label: Option<usize>,
+    label_type: LabelType,
+}
+
+/// Parses one data row's features into `x` and its label into `y`.
+fn push_row(
+    path: &Path,
+    r: &Row,
+    names: Option<&[String]>,
+    shape: &RowShape<'_>,
+    (x, y): (&mut Vec<f32>, &mut Vec<f64>),
+) -> Result<()> {
+    let (width, what) = (shape.width, shape.what);
+    if r.fields.len() != width {
+        return Err(Error::DataFormat {
+            path: path.to_path_buf(),
+            line: Some(r.line),
+            column: None,
+            message: format!(
+                "ragged row: {} fields where {what} has {width}; every row needs the same number of fields",
+                r.fields.len()
+            ),
+        });
+    }
+    for &c in shape.features {
+        x.push(parse_cell(path, r.line, c, names, &r.fields[c])? as f32);
+    }
+    if let Some(c) = shape.label {
+        let v = parse_cell(path, r.line, c, names, &r.fields[c])?;
+        if shape.label_type == LabelType::Class && (v.fract() != 0.0 || !v.is_finite()) {
             return Err(Error::DataFormat {
                 path: path.to_path_buf(),
                 line: Some(r.line),
-                column: None,
+                column: Some(column_label(c, names)),
                 message: format!(
-                    "ragged row: {} fields where {what} has {width}; every row needs the same number of fields",
-                    r.fields.len()
+                    "class label '{}' is not a whole number; use LabelType::Value for real-valued targets",
+                    r.fields[c]
                 ),
             });
         }
-        for &c in &features {
-            x.push(parse_cell(path, r.line, c, names, &r.fields[c])? as f32);
-        }
-        if let Some(c) = label {
-            let v = parse_cell(path, r.line, c, names, &r.fields[c])?;
-            if options.label_type == LabelType::Class && (v.fract() != 0.0 || !v.is_finite()) {
-                return Err(Error::DataFormat {
-                    path: path.to_path_buf(),
-                    line: Some(r.line),
-                    column: Some(column_label(c, names)),
-                    message: format!(
-                        "class label '{}' is not a whole number; use LabelType::Value for real-valued targets",
-                        r.fields[c]
-                    ),
-                });
-            }
-            y.push(v);
-        }
-        n += 1;
-        row = rows.next_row()?;
+        y.push(v);
     }
-    let x = Tensor::from_slice(&x).f_view([n, features.len() as i64])?;
-    let y = match (label, options.label_type) {
-        (None, _) => None,
-        (Some(_), LabelType::Class) => Some(Tensor::from_slice(&y.iter().map(|&v| v as i64).collect::<Vec<_>>())),
-        (Some(_), LabelType::Value) => Some(Tensor::from_slice(&y.iter().map(|&v| v as f32).collect::<Vec<_>>())),
-    };
-    Ok(CsvData { x, y, feature_names: features.iter().map(|&i| name_of(i)).collect(), label_name: label.map(name_of) })
+    Ok(())
 }
 
 /// Removes a UTF-8 byte-order mark (as spreadsheet programs write) from a row's first field.

@@ -198,6 +198,85 @@ fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(folders.into_iter().flat_map(|(root, files)| files.into_iter().map(move |f| Path::new(&root).join(f))).collect())
 }
 
+/// The class sub-folders of `dir`, sorted (or those `options.class_names` names, in its order).
+fn class_folders(dir: &Path, options: &ImageFolderOptions) -> Result<Vec<String>> {
+    let mut subdirs: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !name.starts_with('.') {
+            subdirs.push(name);
+        }
+    }
+    subdirs.sort();
+    let class_names = match &options.class_names {
+        Some(names) => {
+            if let Some(missing) = names.iter().find(|n| !subdirs.contains(n)) {
+                return Err(folder_error(
+                    dir,
+                    format!(
+                        "class_names names '{missing}', which is not a sub-folder; sub-folders: {}",
+                        subdirs.join(", ")
+                    ),
+                ));
+            }
+            names.clone()
+        }
+        None => subdirs,
+    };
+    if class_names.is_empty() {
+        return Err(folder_error(
+            dir,
+            "has no sub-folders: put the images of each class in a sub-folder named after it",
+        ));
+    }
+    Ok(class_names)
+}
+
+/// Shuffles the files as Keras does (NumPy's RandomState with the seed) and keeps the subset
+/// the split asks for.
+fn order_and_split(
+    files: &mut Vec<PathBuf>,
+    labels: &mut Vec<i64>,
+    options: &ImageFolderOptions,
+    split: Option<(f64, Subset)>,
+) -> Result<()> {
+    if options.shuffle {
+        let seed = match options.seed {
+            Some(s) => u32::try_from(s)
+                .map_err(|_| Error::invalid("seed", format!("{s} is not below 2**32 (NumPy's RandomState range)")))?,
+            None => random_seed(),
+        };
+        Mt19937::new(seed).shuffle(files);
+        Mt19937::new(seed).shuffle(labels);
+    }
+    if let Some((fraction, subset)) = split {
+        let n_val = (fraction * files.len() as f64) as usize;
+        if n_val == 0 || n_val == files.len() {
+            return Err(Error::invalid(
+                "validation_split",
+                format!(
+                    "{fraction} of {} files leaves {n_val} for validation and {} for training; both need at least one",
+                    files.len(),
+                    files.len() - n_val
+                ),
+            ));
+        }
+        let cut = files.len() - n_val;
+        match subset {
+            Subset::Training => {
+                files.truncate(cut);
+                labels.truncate(cut);
+            }
+            Subset::Validation => {
+                files.drain(..cut);
+                labels.drain(..cut);
+            }
+        }
+    }
+    Ok(())
+}
+
 impl ImageFolder {
     /// Lists the images under `dir` (one sub-folder per class) and selects the requested
     /// subset; no image is decoded yet.
@@ -214,36 +293,7 @@ impl ImageFolder {
         if !dir.is_dir() {
             return Err(folder_error(dir, "no such folder: give a folder with one sub-folder of images per class"));
         }
-        let mut subdirs: Vec<String> = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-            let entry = entry.map_err(|e| Error::io(dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() && !name.starts_with('.') {
-                subdirs.push(name);
-            }
-        }
-        subdirs.sort();
-        let class_names = match &options.class_names {
-            Some(names) => {
-                if let Some(missing) = names.iter().find(|n| !subdirs.contains(n)) {
-                    return Err(folder_error(
-                        dir,
-                        format!(
-                            "class_names names '{missing}', which is not a sub-folder; sub-folders: {}",
-                            subdirs.join(", ")
-                        ),
-                    ));
-                }
-                names.clone()
-            }
-            None => subdirs,
-        };
-        if class_names.is_empty() {
-            return Err(folder_error(
-                dir,
-                "has no sub-folders: put the images of each class in a sub-folder named after it",
-            ));
-        }
+        let class_names = class_folders(dir, options)?;
         let mut files = Vec::new();
         let mut labels = Vec::new();
         for (label, class) in class_names.iter().enumerate() {
@@ -257,40 +307,7 @@ impl ImageFolder {
                 format!("has no image files ({}) in its class sub-folders", IMAGE_EXTENSIONS.join(", ")),
             ));
         }
-        if options.shuffle {
-            let seed = match options.seed {
-                Some(s) => u32::try_from(s).map_err(|_| {
-                    Error::invalid("seed", format!("{s} is not below 2**32 (NumPy's RandomState range)"))
-                })?,
-                None => random_seed(),
-            };
-            Mt19937::new(seed).shuffle(&mut files);
-            Mt19937::new(seed).shuffle(&mut labels);
-        }
-        if let Some((fraction, subset)) = split {
-            let n_val = (fraction * files.len() as f64) as usize;
-            if n_val == 0 || n_val == files.len() {
-                return Err(Error::invalid(
-                    "validation_split",
-                    format!(
-                        "{fraction} of {} files leaves {n_val} for validation and {} for training; both need at least one",
-                        files.len(),
-                        files.len() - n_val
-                    ),
-                ));
-            }
-            let cut = files.len() - n_val;
-            match subset {
-                Subset::Training => {
-                    files.truncate(cut);
-                    labels.truncate(cut);
-                }
-                Subset::Validation => {
-                    files.drain(..cut);
-                    labels.drain(..cut);
-                }
-            }
-        }
+        order_and_split(&mut files, &mut labels, options, split)?;
         Ok(Self {
             files,
             labels,
