@@ -86,6 +86,15 @@ impl Sequential {
     }
 
     /// Appends a layer (builder style), as Keras's `model.add`.
+    ///
+    /// It takes the model and returns it: a call whose result is dropped is a `must_use`
+    /// warning pointing at [`push`](Self::push), which appends in place:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let model = tch_keras::Sequential::new();
+    /// model.add(tch_keras::Dense::new(1)); // the model with the layer is dropped here
+    /// ```
     #[allow(clippy::should_implement_trait)]
     #[must_use = "`add` takes the model and returns it (builder style): chain it (`Sequential::new().add(..)`), \
                   assign the result (`model = model.add(..)`), or call `model.push(..)` on a `let mut model`"]
