@@ -30,6 +30,25 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A saved model uses a custom layer whose type is not registered (Keras's missing
+    /// `custom_objects`).
+    #[error(
+        "the model uses the custom layer {name:?}, which is not registered: call \
+         tch_keras::layers::register_layer::<YourType>({name:?}) before load_model, or pass a LayerRegistry \
+         holding it to load_model_with"
+    )]
+    UnknownLayer {
+        /// The layer's class name, as saved.
+        name: String,
+    },
+    /// A custom layer's saved configuration does not fit its registered type.
+    #[error("custom layer {name:?}: {message}")]
+    CustomLayerConfig {
+        /// The layer's class name.
+        name: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// The data's feature shape does not match the model's input shape.
     #[error("{what} has shape {got} but the model expects {expected}: {hint}")]
     DataShape {
@@ -186,6 +205,17 @@ pub enum Error {
         kind: crate::distributed::DistErrorKind,
         /// What went wrong and what to do, on one line.
         message: String,
+    },
+    /// The learning rate was set on an optimizer whose learning rate is a schedule (Keras
+    /// raises too): the schedule decides it at every step.
+    #[error(
+        "the optimizer's learning rate is a {schedule} schedule, which sets it at every step, so it cannot be set \
+         (by set_learning_rate, LearningRateScheduler or ReduceLROnPlateau); compile with a constant learning rate \
+         to change it during training, or drop the callback"
+    )]
+    ScheduledLearningRate {
+        /// The schedule's class name, such as `ExponentialDecay`.
+        schedule: &'static str,
     },
     /// LibTorch refused to capture a CUDA graph (training goes on eagerly).
     #[error("CUDA graph capture refused: {message}")]

@@ -64,9 +64,12 @@ pub use losses::Loss;
 pub use metrics::{AucCurve, AucSummation};
 pub use metrics::{IntoMetrics, Metric, MetricKind};
 pub use model::Sequential;
-pub use optimizers::Optimizer;
+pub use optimizers::{
+    CosineDecay, ExponentialDecay, InverseTimeDecay, LearningRate, Optimizer, OptimizerOptions, PiecewiseConstantDecay,
+    Schedule,
+};
 pub use precision::Precision;
-pub use saving::load_model;
+pub use saving::{load_model, load_model_with};
 pub use train::{Batch, BatchSource, Batches, FitConfig, FitSettings, GradientReducer, TensorSource};
 
 /// The exact `tch` this library is built on: make tensors with it to avoid version mismatches.

@@ -4,7 +4,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::batch_shape;
-use crate::layers::{Layer, LayerConfig};
+use crate::layers::{LayerConfig, LayerModule};
 use crate::optimizers::OptimizerState;
 use crate::train::state::TrainState;
 use crate::{Activation, Error, Loss, Metric, Optimizer, Precision, Result};
@@ -47,7 +47,7 @@ pub(crate) struct Built {
     /// Owns the variables.
     #[allow(dead_code)]
     pub(crate) vs: nn::VarStore,
-    pub(crate) modules: Vec<Box<dyn Layer>>,
+    pub(crate) modules: Vec<Box<dyn LayerModule>>,
     pub(crate) activations: Vec<Activation>,
     pub(crate) output_shapes: Vec<Vec<i64>>,
     /// Every variable, in layer order then name order: `layers.{i}.{name}`.
@@ -354,7 +354,7 @@ impl Sequential {
     pub fn summary(&mut self) -> Result<String> {
         self.ensure_built("summary")?;
         let built = self.built("summary")?;
-        let mut counts = std::collections::HashMap::<&str, usize>::new();
+        let mut counts = std::collections::HashMap::<String, usize>::new();
         let rule = "_".repeat(65);
         let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
         out.push_str(&format!(" {:<28}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #"));
@@ -362,7 +362,7 @@ impl Sequential {
         let (mut trainable, mut frozen) = (0i64, 0i64);
         for (index, layer) in self.layers.iter().enumerate() {
             let prefix = layer.name_prefix();
-            let n = counts.entry(prefix).or_insert(0);
+            let n = counts.entry(prefix.to_string()).or_insert(0);
             let name = if *n == 0 { prefix.to_string() } else { format!("{prefix}_{n}") };
             *n += 1;
             let params: i64 = layer_vars(&built.variables, index).map(|(_, t)| t.numel() as i64).sum();
@@ -375,7 +375,7 @@ impl Sequential {
             }
             let label = format!("{name} ({})", layer.spec().kind());
             out.push_str(&format!(
-                " {label:<28}{:<26}{:>10}\n",
+                " {label:<27} {:<26}{:>10}\n",
                 batch_shape(&built.output_shapes[index]),
                 group(params)
             ));
@@ -426,7 +426,7 @@ impl Sequential {
 
     /// The current learning rate (changed by schedules and callbacks).
     pub fn learning_rate(&self) -> Result<f64> {
-        Ok(self.train_state("learning_rate")?.optimizer.config().learning_rate())
+        Ok(self.train_state("learning_rate")?.optimizer.learning_rate())
     }
 
     /// Sets the learning rate for the following updates. On CUDA a captured training step

@@ -10,15 +10,421 @@ use tch::Tensor;
 
 use crate::{Error, Result};
 
-/// An optimizer and its hyper-parameters. Constructors take the learning rate and use Keras's
-/// defaults for the rest; the fields are public for everything else.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// A learning rate: a constant, or a schedule of the update count (Keras's
+/// `LearningRateSchedule`). Optimizer constructors take anything that converts into it: an
+/// `f64` or a schedule such as [`ExponentialDecay`].
+///
+/// A schedule is evaluated at every update with Keras's step number (the updates applied
+/// before it, from 0): on the host in eager steps, on the device in captured CUDA-graph steps,
+/// so a captured step keeps replaying while the rate changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LearningRate {
+    /// The same rate at every step.
+    Constant(f64),
+    /// A rate that depends on the step.
+    Schedule(Schedule),
+}
+
+impl From<f64> for LearningRate {
+    fn from(lr: f64) -> Self {
+        LearningRate::Constant(lr)
+    }
+}
+
+impl From<Schedule> for LearningRate {
+    fn from(s: Schedule) -> Self {
+        LearningRate::Schedule(s)
+    }
+}
+
+impl LearningRate {
+    /// The rate of the update after `step` updates (Keras's `schedule(optimizer.iterations)`).
+    pub fn at(&self, step: i64) -> f64 {
+        match self {
+            LearningRate::Constant(lr) => *lr,
+            LearningRate::Schedule(s) => s.at(step),
+        }
+    }
+
+    /// The schedule, if the rate is one.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        match self {
+            LearningRate::Constant(_) => None,
+            LearningRate::Schedule(s) => Some(s),
+        }
+    }
+}
+
+/// A learning-rate schedule: Keras's `keras.optimizers.schedules`, saved with the model under
+/// its Keras class name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "class_name")]
+pub enum Schedule {
+    /// `initial_learning_rate * decay_rate ^ (step / decay_steps)`.
+    ExponentialDecay(ExponentialDecay),
+    /// Constant values between step boundaries.
+    PiecewiseConstantDecay(PiecewiseConstantDecay),
+    /// Cosine decay, with an optional linear warm-up.
+    CosineDecay(CosineDecay),
+    /// `initial_learning_rate / (1 + decay_rate * step / decay_steps)`.
+    InverseTimeDecay(InverseTimeDecay),
+}
+
+/// Keras's `ExponentialDecay`: `initial_learning_rate * decay_rate ^ (step / decay_steps)`,
+/// the exponent rounded down with `staircase`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExponentialDecay {
+    /// The rate at step 0.
+    pub initial_learning_rate: f64,
+    /// Steps per decay by `decay_rate`.
+    pub decay_steps: u64,
+    /// The factor per `decay_steps` steps.
+    pub decay_rate: f64,
+    /// Decay at whole multiples of `decay_steps` only.
+    #[serde(default)]
+    pub staircase: bool,
+}
+
+impl ExponentialDecay {
+    /// A continuous exponential decay.
+    pub fn new(initial_learning_rate: f64, decay_steps: u64, decay_rate: f64) -> Self {
+        Self { initial_learning_rate, decay_steps, decay_rate, staircase: false }
+    }
+    /// Decays at whole multiples of `decay_steps` only (`staircase=True`).
+    pub fn staircase(mut self, staircase: bool) -> Self {
+        self.staircase = staircase;
+        self
+    }
+}
+
+/// Keras's `PiecewiseConstantDecay`: `values[0]` while `step <= boundaries[0]`, `values[i]`
+/// while `boundaries[i-1] < step <= boundaries[i]`, the last value after the last boundary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PiecewiseConstantDecay {
+    /// Increasing step numbers.
+    pub boundaries: Vec<u64>,
+    /// One more value than boundaries.
+    pub values: Vec<f64>,
+}
+
+impl PiecewiseConstantDecay {
+    /// `values` between `boundaries` (one value more than boundaries, boundaries increasing).
+    pub fn new(boundaries: Vec<u64>, values: Vec<f64>) -> Self {
+        Self { boundaries, values }
+    }
+}
+
+/// Keras's `CosineDecay`: with `warmup_target`, a linear warm-up from `initial_learning_rate`
+/// to `warmup_target` over `warmup_steps`, then a cosine decay from the target (from
+/// `initial_learning_rate` without warm-up) down to `alpha` times it over `decay_steps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CosineDecay {
+    /// The rate at step 0.
+    pub initial_learning_rate: f64,
+    /// Steps of the cosine decay.
+    pub decay_steps: u64,
+    /// The final rate as a fraction of the rate decayed from.
+    #[serde(default)]
+    pub alpha: f64,
+    /// The rate the warm-up reaches; none for no warm-up.
+    #[serde(default)]
+    pub warmup_target: Option<f64>,
+    /// Steps of the warm-up.
+    #[serde(default)]
+    pub warmup_steps: u64,
+}
+
+impl CosineDecay {
+    /// A cosine decay to 0 over `decay_steps`, without warm-up.
+    pub fn new(initial_learning_rate: f64, decay_steps: u64) -> Self {
+        Self { initial_learning_rate, decay_steps, alpha: 0.0, warmup_target: None, warmup_steps: 0 }
+    }
+    /// Decays to `alpha` times the rate decayed from instead of 0.
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+    /// Warms up linearly to `target` over `steps` before decaying.
+    pub fn warmup(mut self, target: f64, steps: u64) -> Self {
+        self.warmup_target = Some(target);
+        self.warmup_steps = steps;
+        self
+    }
+}
+
+/// Keras's `InverseTimeDecay`: `initial_learning_rate / (1 + decay_rate * step / decay_steps)`,
+/// the quotient rounded down with `staircase`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InverseTimeDecay {
+    /// The rate at step 0.
+    pub initial_learning_rate: f64,
+    /// Steps per unit of decay.
+    pub decay_steps: u64,
+    /// The decay per `decay_steps` steps.
+    pub decay_rate: f64,
+    /// Decay at whole multiples of `decay_steps` only.
+    #[serde(default)]
+    pub staircase: bool,
+}
+
+impl InverseTimeDecay {
+    /// A continuous inverse-time decay.
+    pub fn new(initial_learning_rate: f64, decay_steps: u64, decay_rate: f64) -> Self {
+        Self { initial_learning_rate, decay_steps, decay_rate, staircase: false }
+    }
+    /// Decays at whole multiples of `decay_steps` only (`staircase=True`).
+    pub fn staircase(mut self, staircase: bool) -> Self {
+        self.staircase = staircase;
+        self
+    }
+}
+
+macro_rules! schedule_into {
+    ($($kind:ident),*) => {$(
+        impl From<$kind> for Schedule {
+            fn from(s: $kind) -> Self {
+                Schedule::$kind(s)
+            }
+        }
+        impl From<$kind> for LearningRate {
+            fn from(s: $kind) -> Self {
+                LearningRate::Schedule(Schedule::$kind(s))
+            }
+        }
+    )*};
+}
+schedule_into!(ExponentialDecay, PiecewiseConstantDecay, CosineDecay, InverseTimeDecay);
+
+impl Schedule {
+    /// Keras's class name for the schedule.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Schedule::ExponentialDecay(_) => "ExponentialDecay",
+            Schedule::PiecewiseConstantDecay(_) => "PiecewiseConstantDecay",
+            Schedule::CosineDecay(_) => "CosineDecay",
+            Schedule::InverseTimeDecay(_) => "InverseTimeDecay",
+        }
+    }
+
+    /// The learning rate at `step` (updates applied before, from 0).
+    pub fn at(&self, step: i64) -> f64 {
+        let step = step as f64;
+        match self {
+            Schedule::ExponentialDecay(s) => {
+                let p = step / s.decay_steps as f64;
+                s.initial_learning_rate * s.decay_rate.powf(if s.staircase { p.floor() } else { p })
+            }
+            Schedule::InverseTimeDecay(s) => {
+                let p = step / s.decay_steps as f64;
+                s.initial_learning_rate / (1.0 + s.decay_rate * if s.staircase { p.floor() } else { p })
+            }
+            Schedule::PiecewiseConstantDecay(s) => {
+                let mut lr = s.values.last().copied().unwrap_or(0.0);
+                for (&b, &v) in s.boundaries.iter().zip(&s.values).rev() {
+                    if step <= b as f64 {
+                        lr = v;
+                    }
+                }
+                lr
+            }
+            Schedule::CosineDecay(s) => {
+                let decay_steps = s.decay_steps as f64;
+                let decay = |step: f64, from: f64| {
+                    let cosine = 0.5 * (1.0 + (std::f64::consts::PI * step / decay_steps).cos());
+                    from * ((1.0 - s.alpha) * cosine + s.alpha)
+                };
+                match s.warmup_target {
+                    None => decay(step.min(decay_steps), s.initial_learning_rate),
+                    Some(target) => {
+                        let warmup = s.warmup_steps as f64;
+                        let step = step.min(decay_steps + warmup);
+                        if step < warmup {
+                            (target - s.initial_learning_rate) * (step / warmup) + s.initial_learning_rate
+                        } else {
+                            decay(step - warmup, target)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The learning rate at the step held by the float scalar `step` on the device, in device
+    /// ops only (no host reads): what a captured CUDA-graph step computes at every replay.
+    fn on_device(&self, step: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Schedule::ExponentialDecay(s) => {
+                let p = step.f_div_scalar(s.decay_steps as f64)?;
+                let p = if s.staircase { p.f_floor()? } else { p };
+                Tensor::f_pow_scalar(s.decay_rate, &p)?.f_mul_scalar(s.initial_learning_rate)?
+            }
+            Schedule::InverseTimeDecay(s) => {
+                let p = step.f_div_scalar(s.decay_steps as f64)?;
+                let p = if s.staircase { p.f_floor()? } else { p };
+                p.f_mul_scalar(s.decay_rate)?
+                    .f_add_scalar(1.0)?
+                    .f_reciprocal()?
+                    .f_mul_scalar(s.initial_learning_rate)?
+            }
+            Schedule::PiecewiseConstantDecay(s) => {
+                let mut lr = step.f_full_like(s.values.last().copied().unwrap_or(0.0))?;
+                for (&b, &v) in s.boundaries.iter().zip(&s.values).rev() {
+                    lr = Tensor::f_where_scalarself(&step.f_le(b as f64)?, v, &lr)?;
+                }
+                lr
+            }
+            Schedule::CosineDecay(s) => {
+                let decay_steps = s.decay_steps as f64;
+                let decay = |step: &Tensor, from: f64| -> Result<Tensor> {
+                    let cosine = step
+                        .f_mul_scalar(std::f64::consts::PI / decay_steps)?
+                        .f_cos()?
+                        .f_add_scalar(1.0)?
+                        .f_mul_scalar(0.5)?;
+                    Ok(cosine.f_mul_scalar(1.0 - s.alpha)?.f_add_scalar(s.alpha)?.f_mul_scalar(from)?)
+                };
+                match s.warmup_target {
+                    None => decay(&step.f_clamp_max(decay_steps)?, s.initial_learning_rate)?,
+                    Some(target) => {
+                        let warmup = s.warmup_steps as f64;
+                        let step = step.f_clamp_max(decay_steps + warmup)?;
+                        let decayed = decay(&step.f_sub_scalar(warmup)?, target)?;
+                        if s.warmup_steps == 0 {
+                            decayed
+                        } else {
+                            let warm = step
+                                .f_mul_scalar((target - s.initial_learning_rate) / warmup)?
+                                .f_add_scalar(s.initial_learning_rate)?;
+                            warm.f_where_self(&step.f_lt(warmup)?, &decayed)?
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// Checks the schedule's arguments.
+    pub fn validate(&self) -> Result<()> {
+        let name = self.name();
+        let positive = |arg: &'static str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::invalid(arg, format!("{name}'s {arg} must be a finite number > 0, got {v}")))
+            }
+        };
+        let steps = |arg: &'static str, v: u64| {
+            if v > 0 {
+                Ok(())
+            } else {
+                Err(Error::invalid(arg, format!("{name}'s {arg} must be at least 1 step, got 0")))
+            }
+        };
+        match self {
+            Schedule::ExponentialDecay(s) => {
+                positive("initial_learning_rate", s.initial_learning_rate)?;
+                steps("decay_steps", s.decay_steps)?;
+                positive("decay_rate", s.decay_rate)
+            }
+            Schedule::InverseTimeDecay(s) => {
+                positive("initial_learning_rate", s.initial_learning_rate)?;
+                steps("decay_steps", s.decay_steps)?;
+                if s.decay_rate.is_finite() && s.decay_rate >= 0.0 {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(
+                        "decay_rate",
+                        format!("{name}'s decay_rate must be a finite number >= 0, got {}", s.decay_rate),
+                    ))
+                }
+            }
+            Schedule::PiecewiseConstantDecay(s) => {
+                if s.values.len() != s.boundaries.len() + 1 {
+                    return Err(Error::invalid(
+                        "values",
+                        format!(
+                            "{name} needs one value more than boundaries (a value before the first boundary and one \
+                             after each), got {} boundaries and {} values",
+                            s.boundaries.len(),
+                            s.values.len()
+                        ),
+                    ));
+                }
+                if let Some(w) = s.boundaries.windows(2).find(|w| w[0] >= w[1]) {
+                    return Err(Error::invalid(
+                        "boundaries",
+                        format!("{name}'s boundaries must increase, got {} then {}", w[0], w[1]),
+                    ));
+                }
+                for &v in &s.values {
+                    positive("values", v)?;
+                }
+                Ok(())
+            }
+            Schedule::CosineDecay(s) => {
+                // A warm-up may start from 0 (Keras's own example does).
+                let initial = s.initial_learning_rate;
+                if s.warmup_target.is_none() || !(initial.is_finite() && initial >= 0.0) {
+                    positive("initial_learning_rate", initial)?;
+                }
+                steps("decay_steps", s.decay_steps)?;
+                if !(0.0..=1.0).contains(&s.alpha) {
+                    return Err(Error::invalid("alpha", format!("{name}'s alpha must be in [0, 1], got {}", s.alpha)));
+                }
+                if let Some(target) = s.warmup_target {
+                    positive("warmup_target", target)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Options every optimizer takes (Keras's base-optimizer arguments): gradient clipping and
+/// weight decay. Clipping applies to the gradient aggregated over processes, before the
+/// update; weight decay is `variable -= variable * weight_decay * learning_rate` before it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OptimizerOptions {
+    /// Each variable's gradient is scaled to an L2 norm of at most this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipnorm: Option<f64>,
+    /// Each gradient element is clipped to `[-clipvalue, clipvalue]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipvalue: Option<f64>,
+    /// All gradients together are scaled to an L2 norm of at most this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_clipnorm: Option<f64>,
+    /// Weight decay (AdamW keeps its own `weight_decay` field instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
+}
+
+impl OptimizerOptions {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// An optimizer and its hyper-parameters. Constructors take the learning rate (a number or a
+/// [`Schedule`]) and use Keras's defaults for the rest; the builder methods
+/// ([`Self::clipnorm`], [`Self::clipvalue`], [`Self::global_clipnorm`], [`Self::weight_decay`])
+/// set the options every optimizer has; the fields are public for everything else.
+///
+/// ```
+/// use tch_keras::{CosineDecay, Optimizer};
+/// let adam = Optimizer::adam(1e-3).clipnorm(1.0);
+/// let sgd = Optimizer::sgd(CosineDecay::new(0.1, 1000).warmup(0.5, 100)).weight_decay(1e-4);
+/// assert!(adam.validate().is_ok() && sgd.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum Optimizer {
     /// Adam (Keras: beta_1 0.9, beta_2 0.999, epsilon 1e-7).
     Adam {
         /// Learning rate.
-        learning_rate: f64,
+        learning_rate: LearningRate,
         /// Decay of the first moment.
         beta_1: f64,
         /// Decay of the second moment.
@@ -27,11 +433,14 @@ pub enum Optimizer {
         epsilon: f64,
         /// Use the maximum of past second moments.
         amsgrad: bool,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
     },
     /// Adam with decoupled weight decay (Keras: weight_decay 0.004).
     AdamW {
         /// Learning rate.
-        learning_rate: f64,
+        learning_rate: LearningRate,
         /// Decoupled weight decay, multiplied by the learning rate.
         weight_decay: f64,
         /// Decay of the first moment.
@@ -40,20 +449,26 @@ pub enum Optimizer {
         beta_2: f64,
         /// Added to the denominator.
         epsilon: f64,
+        /// Clipping (the weight decay is the field above).
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
     },
     /// Stochastic gradient descent (Keras: learning rate 0.01, no momentum).
     Sgd {
         /// Learning rate.
-        learning_rate: f64,
+        learning_rate: LearningRate,
         /// Momentum, 0 for none.
         momentum: f64,
         /// Nesterov momentum.
         nesterov: bool,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
     },
     /// RMSprop (Keras: rho 0.9, epsilon 1e-7).
     RmsProp {
         /// Learning rate.
-        learning_rate: f64,
+        learning_rate: LearningRate,
         /// Decay of the squared-gradient average.
         rho: f64,
         /// Momentum, 0 for none.
@@ -62,42 +477,74 @@ pub enum Optimizer {
         epsilon: f64,
         /// Normalize by the gradient's variance instead of its second moment.
         centered: bool,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
     },
     /// Adagrad (Keras: initial accumulator 0.1, epsilon 1e-7).
     Adagrad {
         /// Learning rate.
-        learning_rate: f64,
+        learning_rate: LearningRate,
         /// Starting value of the squared-gradient sum.
         initial_accumulator_value: f64,
         /// Added inside the square root.
         epsilon: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
     },
 }
 
 impl Optimizer {
     /// Adam with Keras's defaults.
-    pub fn adam(learning_rate: f64) -> Self {
-        Optimizer::Adam { learning_rate, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false }
+    pub fn adam(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Adam {
+            learning_rate: learning_rate.into(),
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+            options: OptimizerOptions::default(),
+        }
     }
     /// AdamW with Keras's defaults.
-    pub fn adamw(learning_rate: f64) -> Self {
-        Optimizer::AdamW { learning_rate, weight_decay: 0.004, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }
+    pub fn adamw(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::AdamW {
+            learning_rate: learning_rate.into(),
+            weight_decay: 0.004,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            options: OptimizerOptions::default(),
+        }
     }
     /// Plain SGD.
-    pub fn sgd(learning_rate: f64) -> Self {
-        Optimizer::Sgd { learning_rate, momentum: 0.0, nesterov: false }
+    pub fn sgd(learning_rate: impl Into<LearningRate>) -> Self {
+        Self::sgd_momentum(learning_rate, 0.0, false)
     }
     /// SGD with (optionally Nesterov) momentum.
-    pub fn sgd_momentum(learning_rate: f64, momentum: f64, nesterov: bool) -> Self {
-        Optimizer::Sgd { learning_rate, momentum, nesterov }
+    pub fn sgd_momentum(learning_rate: impl Into<LearningRate>, momentum: f64, nesterov: bool) -> Self {
+        Optimizer::Sgd { learning_rate: learning_rate.into(), momentum, nesterov, options: OptimizerOptions::default() }
     }
     /// RMSprop with Keras's defaults.
-    pub fn rmsprop(learning_rate: f64) -> Self {
-        Optimizer::RmsProp { learning_rate, rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false }
+    pub fn rmsprop(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::RmsProp {
+            learning_rate: learning_rate.into(),
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: false,
+            options: OptimizerOptions::default(),
+        }
     }
     /// Adagrad with Keras's defaults.
-    pub fn adagrad(learning_rate: f64) -> Self {
-        Optimizer::Adagrad { learning_rate, initial_accumulator_value: 0.1, epsilon: 1e-7 }
+    pub fn adagrad(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Adagrad {
+            learning_rate: learning_rate.into(),
+            initial_accumulator_value: 0.1,
+            epsilon: 1e-7,
+            options: OptimizerOptions::default(),
+        }
     }
 
     /// Keras's name for the optimizer.
@@ -111,9 +558,9 @@ impl Optimizer {
         }
     }
 
-    /// The configured learning rate.
-    pub fn learning_rate(&self) -> f64 {
-        match *self {
+    /// The configured learning rate: a constant or a schedule.
+    pub fn learning_rate_config(&self) -> &LearningRate {
+        match self {
             Optimizer::Adam { learning_rate, .. }
             | Optimizer::AdamW { learning_rate, .. }
             | Optimizer::Sgd { learning_rate, .. }
@@ -122,16 +569,92 @@ impl Optimizer {
         }
     }
 
-    /// The same optimizer with another learning rate.
-    pub fn with_learning_rate(mut self, lr: f64) -> Self {
+    /// The learning rate of the first update (a schedule's value at step 0); see
+    /// [`Self::learning_rate_at`] and `Sequential::learning_rate` for later steps.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate_config().at(0)
+    }
+
+    /// The learning rate of the update after `iterations` updates.
+    pub fn learning_rate_at(&self, iterations: i64) -> f64 {
+        self.learning_rate_config().at(iterations)
+    }
+
+    /// The learning-rate schedule, if the learning rate is one.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.learning_rate_config().schedule()
+    }
+
+    /// The same optimizer with another learning rate (a number or a schedule; replaces a
+    /// schedule too).
+    pub fn with_learning_rate(mut self, lr: impl Into<LearningRate>) -> Self {
         match &mut self {
             Optimizer::Adam { learning_rate, .. }
             | Optimizer::AdamW { learning_rate, .. }
             | Optimizer::Sgd { learning_rate, .. }
             | Optimizer::RmsProp { learning_rate, .. }
-            | Optimizer::Adagrad { learning_rate, .. } => *learning_rate = lr,
+            | Optimizer::Adagrad { learning_rate, .. } => *learning_rate = lr.into(),
         }
         self
+    }
+
+    /// The clipping and weight-decay options.
+    pub fn options(&self) -> &OptimizerOptions {
+        match self {
+            Optimizer::Adam { options, .. }
+            | Optimizer::AdamW { options, .. }
+            | Optimizer::Sgd { options, .. }
+            | Optimizer::RmsProp { options, .. }
+            | Optimizer::Adagrad { options, .. } => options,
+        }
+    }
+
+    fn options_mut(&mut self) -> &mut OptimizerOptions {
+        match self {
+            Optimizer::Adam { options, .. }
+            | Optimizer::AdamW { options, .. }
+            | Optimizer::Sgd { options, .. }
+            | Optimizer::RmsProp { options, .. }
+            | Optimizer::Adagrad { options, .. } => options,
+        }
+    }
+
+    /// Scales each variable's gradient to an L2 norm of at most `clipnorm` (Keras's
+    /// `clipnorm`; one clipping option at a time).
+    pub fn clipnorm(mut self, clipnorm: f64) -> Self {
+        self.options_mut().clipnorm = Some(clipnorm);
+        self
+    }
+
+    /// Clips each gradient element to `[-clipvalue, clipvalue]` (Keras's `clipvalue`).
+    pub fn clipvalue(mut self, clipvalue: f64) -> Self {
+        self.options_mut().clipvalue = Some(clipvalue);
+        self
+    }
+
+    /// Scales all gradients together to an L2 norm of at most `global_clipnorm` (Keras's
+    /// `global_clipnorm`).
+    pub fn global_clipnorm(mut self, global_clipnorm: f64) -> Self {
+        self.options_mut().global_clipnorm = Some(global_clipnorm);
+        self
+    }
+
+    /// Weight decay: before each update, `variable -= variable * weight_decay * learning_rate`
+    /// (Keras's `weight_decay`; for AdamW this sets its own `weight_decay`).
+    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
+        match &mut self {
+            Optimizer::AdamW { weight_decay: wd, .. } => *wd = weight_decay,
+            other => other.options_mut().weight_decay = Some(weight_decay),
+        }
+        self
+    }
+
+    /// The weight decay applied before each update (0 for none).
+    pub fn effective_weight_decay(&self) -> f64 {
+        match self {
+            Optimizer::AdamW { weight_decay, .. } => *weight_decay,
+            other => other.options().weight_decay.unwrap_or(0.0),
+        }
     }
 
     /// Names of the state slots kept per parameter.
@@ -151,7 +674,7 @@ impl Optimizer {
         }
     }
 
-    /// Checks the hyper-parameters.
+    /// Checks the hyper-parameters, the schedule and the options.
     pub fn validate(&self) -> Result<()> {
         // (argument, value, low, low inclusive, high, high inclusive); ranges as Keras checks
         // them (SGD's momentum) or as its update rules need them (a beta of 1 divides by zero
@@ -160,8 +683,12 @@ impl Optimizer {
         let unit_open = |name, v| (name, v, 0.0, true, 1.0, false);
         let unit_closed = |name, v| (name, v, 0.0, true, 1.0, true);
         let non_negative = |name, v| (name, v, 0.0, true, f64::INFINITY, false);
-        let lr = self.learning_rate();
-        let mut checks: Vec<Range> = vec![("learning_rate", lr, 0.0, false, f64::INFINITY, false)];
+        let positive = |name, v| (name, v, 0.0, false, f64::INFINITY, false);
+        let mut checks: Vec<Range> = Vec::new();
+        match self.learning_rate_config() {
+            LearningRate::Constant(lr) => checks.push(positive("learning_rate", *lr)),
+            LearningRate::Schedule(s) => s.validate()?,
+        }
         match *self {
             Optimizer::Adam { beta_1, beta_2, epsilon, .. } => checks.extend([
                 unit_open("beta_1", beta_1),
@@ -184,6 +711,37 @@ impl Optimizer {
                 non_negative("initial_accumulator_value", initial_accumulator_value),
                 non_negative("epsilon", epsilon),
             ]),
+        }
+        let options = *self.options();
+        let clips = [
+            ("clipnorm", options.clipnorm),
+            ("clipvalue", options.clipvalue),
+            ("global_clipnorm", options.global_clipnorm),
+        ];
+        let set: Vec<&str> = clips.iter().filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
+        if set.len() > 1 {
+            return Err(Error::invalid(
+                "clipnorm",
+                format!(
+                    "only one of clipnorm, clipvalue and global_clipnorm can be set (as in Keras), got {}; keep one",
+                    set.join(" and ")
+                ),
+            ));
+        }
+        for (name, v) in clips {
+            if let Some(v) = v {
+                checks.push(positive(name, v));
+            }
+        }
+        if let Some(wd) = options.weight_decay {
+            if matches!(self, Optimizer::AdamW { .. }) {
+                return Err(Error::invalid(
+                    "weight_decay",
+                    "AdamW's weight decay is its own weight_decay field: leave options.weight_decay unset \
+                     (Optimizer::weight_decay sets the field)",
+                ));
+            }
+            checks.push(non_negative("weight_decay", wd));
         }
         for (name, v, lo, lo_in, hi, hi_in) in checks {
             let above = if lo_in { v >= lo } else { v > lo };
@@ -238,8 +796,13 @@ pub struct OptimizerState {
     /// `slots[j]`: slot `j` of `config.slot_names()`, shaped like the flat parameter buffer;
     /// empty until [`Self::ensure_slots`].
     slots: Vec<Tensor>,
-    /// The step count on the parameters' device, for the fused Adam kernel and captured steps.
-    step_count: Option<Tensor>,
+    /// The number of elements of each variable in the flat buffer, in order (per-variable
+    /// `clipnorm` needs them); empty for one variable spanning the buffer.
+    segments: Vec<i64>,
+    /// The step count on the parameters' device, for the fused Adam kernel and captured steps
+    /// (which read it for Adam's bias corrections and learning-rate schedules, and count it up),
+    /// with the value the host knows it holds.
+    step_count: Option<(Tensor, i64)>,
     /// The learning rate on the parameters' device, read by captured steps, so that a new
     /// learning rate needs no new capture; with the value it was last filled with.
     device_lr: Option<(Tensor, f64)>,
@@ -248,22 +811,42 @@ pub struct OptimizerState {
 impl OptimizerState {
     /// State for `config` with no slots yet.
     pub fn new(config: Optimizer) -> Self {
-        Self { config, iterations: 0, slots: Vec::new(), step_count: None, device_lr: None }
+        Self::restored(config, 0, Vec::new())
     }
 
     /// State restored from saved slots after `iterations` updates.
     pub(crate) fn restored(config: Optimizer, iterations: i64, slots: Vec<Tensor>) -> Self {
-        Self { config, iterations, slots, step_count: None, device_lr: None }
+        Self { config, iterations, slots, segments: Vec::new(), step_count: None, device_lr: None }
+    }
+
+    /// The same state with the flat buffer made of variables of `segments` elements each, in
+    /// order (per-variable `clipnorm` clips each segment of the gradient on its own).
+    #[cfg(any(test, feature = "cuda-tests"))]
+    pub fn with_segments(mut self, segments: Vec<i64>) -> Self {
+        self.segments = segments;
+        self
+    }
+
+    /// Sets the variables' sizes in the flat buffer (see [`Self::with_segments`]).
+    pub(crate) fn set_segments(&mut self, segments: impl ExactSizeIterator<Item = i64> + Clone) {
+        if self.segments.len() != segments.len() || !self.segments.iter().copied().eq(segments.clone()) {
+            self.segments = segments.collect();
+        }
     }
 
     /// The configuration, with the current learning rate.
     pub(crate) fn config(&self) -> Optimizer {
-        self.config
+        self.config.clone()
     }
 
     /// Updates applied so far.
     pub(crate) fn iterations(&self) -> i64 {
         self.iterations
+    }
+
+    /// The learning rate of the next update (a schedule's value at the current step).
+    pub fn learning_rate(&self) -> f64 {
+        self.config.learning_rate_at(self.iterations)
     }
 
     /// The slots (empty before the first update).
@@ -276,9 +859,13 @@ impl OptimizerState {
         self.slots.len() == self.config.slot_names().len() && (!self.slots.is_empty() || self.iterations > 0)
     }
 
-    /// Sets the learning rate for the following updates.
-    pub(crate) fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
-        let updated = self.config.with_learning_rate(lr);
+    /// Sets the learning rate for the following updates; refused when the learning rate is a
+    /// schedule ([`Error::ScheduledLearningRate`]), as Keras refuses.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        if let Some(schedule) = self.config.schedule() {
+            return Err(Error::ScheduledLearningRate { schedule: schedule.name() });
+        }
+        let updated = self.config.clone().with_learning_rate(lr);
         updated.validate()?;
         self.config = updated;
         Ok(())
@@ -305,42 +892,33 @@ impl OptimizerState {
         Ok(())
     }
 
-    /// Applies one update to the flat parameter buffer from the flat gradient.
+    /// Applies one update to the flat parameter buffer from the flat gradient: clipping, weight
+    /// decay, then the optimizer's rule with the learning rate of this step.
     pub fn step(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
         self.ensure_slots(params)?;
+        let lr = self.learning_rate();
         self.iterations += 1;
         let t = self.iterations as f64;
-        let config = self.config;
+        let config = &self.config;
         tch::no_grad(|| {
+            let grad = clip(config.options(), grad, &self.segments)?;
+            decay(params, config.effective_weight_decay(), Lr::Host(lr))?;
             let Some(rule) = config.adam_rule() else {
-                return update(config, t, &mut params.shallow_clone(), grad, &mut self.slots);
+                return update_rule(config, &mut params.shallow_clone(), &grad, &mut self.slots, Lr::Host(lr));
             };
-            rule.decay(params, Lr::Host(rule.lr))?;
-            let step = self.sync_step_count(params)?;
+            let step = sync_step_count(&mut self.step_count, params, self.iterations)?;
             // Keras adds epsilon to sqrt(v); PyTorch's kernel adds it to sqrt(v) / sqrt(1 - beta_2^t):
             // the same update with epsilon scaled.
             let eps = rule.epsilon / (1.0 - rule.beta_2.powf(t)).sqrt();
             let (m, rest) = self.slots.split_first().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
             let vhat = if rule.amsgrad { rest.get(1) } else { None };
-            crate::precision::fused_adam(params, grad, m, &rest[0], vhat, &step, rule.lr, rule.beta_1, rule.beta_2, eps)
+            crate::precision::fused_adam(params, &grad, m, &rest[0], vhat, &step, lr, rule.beta_1, rule.beta_2, eps)
         })
-    }
-
-    /// Makes the on-device step count (created on `params`' device on first use) hold
-    /// `iterations`, and returns it.
-    fn sync_step_count(&mut self, params: &Tensor) -> Result<Tensor> {
-        let t = self.iterations as f64;
-        let step = match &mut self.step_count {
-            Some(s) => s,
-            None => self.step_count.insert(Tensor::f_zeros([], (tch::Kind::Float, params.device()))?),
-        };
-        step.f_fill_(t)?;
-        Ok(step.shallow_clone())
     }
 
     /// Makes the on-device learning rate hold the configured one (a fill only when it changed).
     fn sync_device_lr(&mut self, params: &Tensor) -> Result<Tensor> {
-        let lr = self.config.learning_rate();
+        let lr = self.learning_rate();
         match &mut self.device_lr {
             Some((t, value)) => {
                 if *value != lr {
@@ -361,48 +939,61 @@ impl OptimizerState {
     /// rate) before it is captured in a CUDA graph.
     pub(crate) fn prepare_capture(&mut self, params: &Tensor) -> Result<()> {
         self.ensure_slots(params)?;
-        self.sync_step_count(params)?;
-        self.sync_device_lr(params).map(drop)
+        self.before_replay(params)
     }
 
-    /// Before each replay of a captured step: refreshes the on-device learning rate if a
-    /// callback or schedule changed it (no new capture needed).
+    /// Before each replay of a captured step: makes the on-device step count hold the updates
+    /// applied (eager steps in between count on the host only) and refreshes the on-device
+    /// learning rate if a callback changed it (no new capture needed; a schedule is computed
+    /// by the graph from the step count).
     pub(crate) fn before_replay(&mut self, params: &Tensor) -> Result<()> {
+        sync_step_count(&mut self.step_count, params, self.iterations)?;
         self.sync_device_lr(params).map(drop)
     }
 
-    /// Counts one update applied by a replay of a captured step.
+    /// Counts one update applied by a replay of a captured step (which counted the on-device
+    /// step up too).
     pub(crate) fn count_replayed_step(&mut self) {
         self.iterations += 1;
+        if let Some((_, value)) = &mut self.step_count {
+            *value += 1;
+        }
     }
 
     /// Addresses of the tensors a captured step updates in place.
     pub(crate) fn addresses(&self) -> Vec<usize> {
         let mut out: Vec<usize> = self.slots.iter().map(|t| t.data_ptr() as usize).collect();
-        out.extend(self.step_count.iter().map(|t| t.data_ptr() as usize));
+        out.extend(self.step_count.iter().map(|(t, _)| t.data_ptr() as usize));
         out.extend(self.device_lr.iter().map(|(t, _)| t.data_ptr() as usize));
         out
     }
 
-    /// One update whose every step-dependent value (the step count, the learning rate) is read
-    /// on the device, so that it can be captured in a CUDA graph once and replayed for every
-    /// step. Does not count the update: [`Self::count_replayed_step`] does, once per replay.
+    /// One update whose every step-dependent value (the step count, the learning rate or its
+    /// schedule) is read on the device, so that it can be captured in a CUDA graph once and
+    /// replayed for every step; clipping runs on the device too. Counts the on-device step up;
+    /// [`Self::count_replayed_step`] counts the host's, once per replay.
     pub(crate) fn step_captured(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
-        let config = self.config;
+        let config = &self.config;
         let (step, lr) = match (&mut self.step_count, &self.device_lr) {
-            (Some(s), Some((lr, _))) => (s, lr.shallow_clone()),
+            (Some((s, _)), Some((lr, _))) => (s, lr.shallow_clone()),
             _ => return Err(Error::invalid("optimizer", "captured step not prepared")),
         };
         tch::no_grad(|| {
-            let Some(rule) = config.adam_rule() else {
-                return update_rule(config, &mut params.shallow_clone(), grad, &mut self.slots, Lr::Device(&lr));
+            // The schedule's rate at the updates applied before this one.
+            let lr = match config.schedule() {
+                Some(schedule) => schedule.on_device(step)?,
+                None => lr,
             };
-            rule.decay(params, Lr::Device(&lr))?;
+            let grad = clip(config.options(), grad, &self.segments)?;
+            decay(params, config.effective_weight_decay(), Lr::Device(&lr))?;
             step.f_add_scalar_(1.0)?;
+            let Some(rule) = config.adam_rule() else {
+                return update_rule(config, &mut params.shallow_clone(), &grad, &mut self.slots, Lr::Device(&lr));
+            };
             let correction =
-                |beta: f64| -> Result<Tensor> { Ok(Tensor::f_pow_scalar(beta, step)?.f_neg()?.f_add_scalar(1.0)?) };
+                |beta: f64| -> Result<Tensor> { Ok(Tensor::f_pow_scalar(beta, &*step)?.f_neg()?.f_add_scalar(1.0)?) };
             let alpha = correction(rule.beta_2)?.f_sqrt()?.f_div(&correction(rule.beta_1)?)?.f_mul(&lr)?;
-            rule.apply(&mut params.shallow_clone(), grad, &mut self.slots, Lr::Device(&alpha))
+            rule.apply(&mut params.shallow_clone(), &grad, &mut self.slots, Lr::Device(&alpha))
         })
     }
 
@@ -411,11 +1002,85 @@ impl OptimizerState {
     #[cfg(any(test, feature = "cuda-tests"))]
     pub fn step_unfused(&mut self, params: &Tensor, grad: &Tensor) -> Result<()> {
         self.ensure_slots(params)?;
+        let lr = self.learning_rate();
         self.iterations += 1;
         let t = self.iterations as f64;
-        let config = self.config;
-        tch::no_grad(|| update(config, t, &mut params.shallow_clone(), grad, &mut self.slots))
+        let config = &self.config;
+        tch::no_grad(|| {
+            let grad = clip(config.options(), grad, &self.segments)?;
+            decay(params, config.effective_weight_decay(), Lr::Host(lr))?;
+            update(config, t, lr, &mut params.shallow_clone(), &grad, &mut self.slots)
+        })
     }
+}
+
+/// Makes the on-device step count (created on `params`' device on first use) hold `value`
+/// (a fill only when the host does not know it to), and returns it.
+fn sync_step_count(step_count: &mut Option<(Tensor, i64)>, params: &Tensor, value: i64) -> Result<Tensor> {
+    match step_count {
+        Some((t, held)) => {
+            if *held != value {
+                t.f_fill_(value as f64)?;
+                *held = value;
+            }
+            Ok(t.shallow_clone())
+        }
+        None => {
+            let t = Tensor::f_full([], value as f64, (tch::Kind::Float, params.device()))?;
+            *step_count = Some((t.shallow_clone(), value));
+            Ok(t)
+        }
+    }
+}
+
+/// The gradient clipped as `options` ask, in device ops only (Keras's `_clip_gradients`):
+/// `clipnorm` scales each variable's segment (`segments`, or the whole buffer when empty) by
+/// `clipnorm / max(norm, clipnorm)`, `global_clipnorm` the whole gradient likewise,
+/// `clipvalue` clamps each element. Without clipping, the gradient itself.
+fn clip(options: &OptimizerOptions, grad: &Tensor, segments: &[i64]) -> Result<Tensor> {
+    if let Some(c) = options.clipnorm {
+        let total: i64 = segments.iter().sum();
+        if segments.is_empty() || total != grad.numel() as i64 {
+            if !segments.is_empty() {
+                return Err(Error::invalid(
+                    "clipnorm",
+                    format!(
+                        "the variables' sizes add up to {total} but the gradient has {} elements; rebuild the model",
+                        grad.numel()
+                    ),
+                ));
+            }
+            return scale_to_norm(grad, c);
+        }
+        let out = grad.f_mul_scalar(c)?;
+        let mut offset = 0;
+        for &n in segments {
+            let norm = grad.f_narrow(0, offset, n)?.f_norm()?.f_clamp_min(c)?;
+            let _ = out.f_narrow(0, offset, n)?.f_div_(&norm)?;
+            offset += n;
+        }
+        return Ok(out);
+    }
+    if let Some(c) = options.global_clipnorm {
+        return scale_to_norm(grad, c);
+    }
+    if let Some(v) = options.clipvalue {
+        return Ok(grad.f_clamp(-v, v)?);
+    }
+    Ok(grad.shallow_clone())
+}
+
+/// `g * c / max(||g||, c)`: `g` scaled to an L2 norm of at most `c`.
+fn scale_to_norm(g: &Tensor, c: f64) -> Result<Tensor> {
+    Ok(g.f_mul_scalar(c)?.f_div(&g.f_norm()?.f_clamp_min(c)?)?)
+}
+
+/// Keras's weight decay: `variable -= variable * weight_decay * lr`.
+fn decay(p: &Tensor, weight_decay: f64, lr: Lr<'_>) -> Result<()> {
+    if weight_decay != 0.0 {
+        let _ = p.shallow_clone().f_sub_(&lr.scale(&p.f_mul_scalar(weight_decay)?)?)?;
+    }
+    Ok(())
 }
 
 /// A learning rate or step size: a host number, or (inside a CUDA graph) a scalar tensor on the
@@ -436,19 +1101,20 @@ impl Lr<'_> {
     }
 }
 
-/// One element-wise update with the host step number `t` (Adam's bias corrections on the host).
-fn update(config: Optimizer, t: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor]) -> Result<()> {
+/// One element-wise update with the host step number `t` (Adam's bias corrections on the host)
+/// and learning rate `lr`.
+#[cfg(any(test, feature = "cuda-tests"))]
+fn update(config: &Optimizer, t: f64, lr: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor]) -> Result<()> {
     if let Some(rule) = config.adam_rule() {
-        rule.decay(p, Lr::Host(rule.lr))?;
-        let alpha = rule.lr * (1.0 - rule.beta_2.powf(t)).sqrt() / (1.0 - rule.beta_1.powf(t));
+        let alpha = lr * (1.0 - rule.beta_2.powf(t)).sqrt() / (1.0 - rule.beta_1.powf(t));
         return rule.apply(p, g, slots, Lr::Host(alpha));
     }
-    update_rule(config, p, g, slots, Lr::Host(config.learning_rate()))
+    update_rule(config, p, g, slots, Lr::Host(lr))
 }
 
 /// The update of the optimizers whose rule does not depend on the step number.
-fn update_rule(config: Optimizer, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor], lr: Lr<'_>) -> Result<()> {
-    match config {
+fn update_rule(config: &Optimizer, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor], lr: Lr<'_>) -> Result<()> {
+    match *config {
         Optimizer::Adam { .. } | Optimizer::AdamW { .. } => {
             return Err(Error::invalid("optimizer", "Adam's update depends on the step"))
         }
@@ -494,26 +1160,24 @@ fn update_rule(config: Optimizer, p: &mut Tensor, g: &Tensor, slots: &mut [Tenso
     Ok(())
 }
 
-/// Adam's update rule and hyper-parameters, shared by Adam and AdamW.
+/// Adam's update rule and hyper-parameters, shared by Adam and AdamW (whose weight decay is
+/// applied before, like every optimizer's).
 #[derive(Debug, Clone, Copy)]
 struct AdamRule {
-    lr: f64,
     beta_1: f64,
     beta_2: f64,
     epsilon: f64,
     amsgrad: bool,
-    /// AdamW's decoupled weight decay (0 for Adam).
-    weight_decay: f64,
 }
 
 impl Optimizer {
     fn adam_rule(&self) -> Option<AdamRule> {
         match *self {
-            Optimizer::Adam { learning_rate, beta_1, beta_2, epsilon, amsgrad } => {
-                Some(AdamRule { lr: learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay: 0.0 })
+            Optimizer::Adam { beta_1, beta_2, epsilon, amsgrad, .. } => {
+                Some(AdamRule { beta_1, beta_2, epsilon, amsgrad })
             }
-            Optimizer::AdamW { learning_rate, weight_decay, beta_1, beta_2, epsilon } => {
-                Some(AdamRule { lr: learning_rate, beta_1, beta_2, epsilon, amsgrad: false, weight_decay })
+            Optimizer::AdamW { beta_1, beta_2, epsilon, .. } => {
+                Some(AdamRule { beta_1, beta_2, epsilon, amsgrad: false })
             }
             _ => None,
         }
@@ -521,14 +1185,6 @@ impl Optimizer {
 }
 
 impl AdamRule {
-    /// AdamW's decoupled weight decay (Keras: variable -= variable * weight_decay * lr).
-    fn decay(&self, p: &Tensor, lr: Lr<'_>) -> Result<()> {
-        if self.weight_decay != 0.0 {
-            let _ = p.shallow_clone().f_sub_(&lr.scale(&p.f_mul_scalar(self.weight_decay)?)?)?;
-        }
-        Ok(())
-    }
-
     /// Keras's Adam update, one element-wise kernel per operation.
     fn apply(&self, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor], alpha: Lr<'_>) -> Result<()> {
         let (m, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
@@ -564,14 +1220,21 @@ mod tests {
     /// reference, step after step, for Adam, AMSGrad and AdamW.
     #[test]
     fn fused_adam_matches_the_keras_rule() {
-        let amsgrad = Optimizer::Adam { learning_rate: 0.01, beta_1: 0.8, beta_2: 0.99, epsilon: 1e-3, amsgrad: true };
+        let amsgrad = Optimizer::Adam {
+            learning_rate: 0.01.into(),
+            beta_1: 0.8,
+            beta_2: 0.99,
+            epsilon: 1e-3,
+            amsgrad: true,
+            options: OptimizerOptions::default(),
+        };
         for config in [Optimizer::adam(0.01), amsgrad, Optimizer::adamw(0.01)] {
             let rng = crate::rng_lock();
             tch::manual_seed(3);
             let start = Tensor::randn([300], (Kind::Float, Device::Cpu));
             let (fused_p, reference_p) = (start.copy(), start.copy());
-            let mut fused = OptimizerState::new(config);
-            let mut reference = OptimizerState::new(config);
+            let mut fused = OptimizerState::new(config.clone());
+            let mut reference = OptimizerState::new(config.clone());
             for step in 0..20 {
                 // Gradients of varying scale, so epsilon and the bias corrections matter.
                 let g = Tensor::randn([300], (Kind::Float, Device::Cpu)) * 10f64.powi(step % 5 - 4);
@@ -592,7 +1255,14 @@ mod tests {
     /// same parameters as the eager rule, also after the learning rate changes.
     #[test]
     fn device_scalar_updates_match_the_host_rule() {
-        let rms = Optimizer::RmsProp { learning_rate: 0.01, rho: 0.9, momentum: 0.5, epsilon: 1e-7, centered: true };
+        let rms = Optimizer::RmsProp {
+            learning_rate: 0.01.into(),
+            rho: 0.9,
+            momentum: 0.5,
+            epsilon: 1e-7,
+            centered: true,
+            options: OptimizerOptions::default(),
+        };
         for config in [
             Optimizer::adam(0.01),
             Optimizer::adamw(0.01),
@@ -604,7 +1274,7 @@ mod tests {
             tch::manual_seed(5);
             let start = Tensor::randn([64], (Kind::Float, Device::Cpu));
             let (host_p, device_p) = (start.copy(), start.copy());
-            let (mut host, mut device) = (OptimizerState::new(config), OptimizerState::new(config));
+            let (mut host, mut device) = (OptimizerState::new(config.clone()), OptimizerState::new(config.clone()));
             device.prepare_capture(&device_p).unwrap();
             for step in 0..6 {
                 if step == 3 {
@@ -622,5 +1292,344 @@ mod tests {
             assert!(d < 1e-6, "{config:?}: host and device-scalar rules differ by {d}");
             assert!(max_diff(&host_p, &start) > 1e-3, "{config:?}: the parameters did not move");
         }
+    }
+
+    // Numbers from tests/reference/keras_optimizer_options.py (Keras 3, torch backend).
+    const W: [f32; 5] = [1.0, -2.0, 3.0, 0.5, -0.5];
+    const GRADS: [[f32; 5]; 3] =
+        [[3.0, 4.0, 12.0, 0.3, -0.4], [-0.2, 0.1, 0.05, 2.0, 1.0], [3.0, 4.0, 12.0, 0.3, -0.4]];
+
+    /// Runs `steps` updates of `config` from `W` on `GRADS` (two variables of 3 and 2 elements),
+    /// with the fused Adam kernel (`fused`) or the element-wise rule.
+    fn run(config: &Optimizer, steps: usize, fused: bool) -> Vec<f32> {
+        let p = Tensor::from_slice(&W);
+        let mut state = OptimizerState::new(config.clone()).with_segments(vec![3, 2]);
+        for g in &GRADS[..steps] {
+            let g = Tensor::from_slice(g);
+            if fused {
+                state.step(&p, &g).unwrap();
+            } else {
+                state.step_unfused(&p, &g).unwrap();
+            }
+        }
+        assert_eq!(state.iterations(), steps as i64);
+        Vec::<f32>::try_from(p).unwrap()
+    }
+
+    fn assert_close(got: &[f32], keras: &[f64], tol: f64, what: &str) {
+        assert_eq!(got.len(), keras.len(), "{what}");
+        for (g, k) in got.iter().zip(keras) {
+            assert!((*g as f64 - k).abs() <= tol * (1.0 + k.abs()), "{what}: got {got:?}, Keras {keras:?}");
+        }
+    }
+
+    #[test]
+    fn clipping_matches_keras() {
+        let cases: [(Optimizer, usize, [f64; 5]); 6] = [
+            (Optimizer::sgd(0.1).clipnorm(1.0), 1, [0.976923048, -2.03076935, 2.90769219, 0.469999999, -0.460000008]),
+            (Optimizer::adam(0.1).clipnorm(1.0), 2, [0.898127079, -2.18672895, 2.82906747, 0.308150202, -0.410820186]),
+            (
+                Optimizer::sgd(0.1).global_clipnorm(1.0),
+                1,
+                [0.976940155, -2.03074646, 2.90776062, 0.497694016, -0.496925354],
+            ),
+            (
+                Optimizer::adam(0.1).global_clipnorm(1.0),
+                2,
+                [0.864292562, -2.17697263, 2.83122063, 0.32389155, -0.46962899],
+            ),
+            (Optimizer::sgd(0.1).clipvalue(0.5), 1, [0.949999988, -2.04999995, 2.95000005, 0.469999999, -0.460000008]),
+            (Optimizer::adam(0.1).clipvalue(0.5), 2, [0.865441263, -2.18030143, 2.82592154, 0.301724046, -0.416274458]),
+        ];
+        for (config, steps, keras) in &cases {
+            config.validate().unwrap();
+            assert_close(&run(config, *steps, true), keras, 1e-5, &format!("{config:?}"));
+            assert_close(&run(config, *steps, false), keras, 1e-5, &format!("{config:?} unfused"));
+        }
+        // Without clipping the numbers differ: the test can tell.
+        let unclipped = run(&Optimizer::sgd(0.1), 1, true);
+        assert!((unclipped[2] - 1.8).abs() < 1e-5, "{unclipped:?}");
+    }
+
+    #[test]
+    fn weight_decay_matches_keras_for_every_optimizer() {
+        let cases: [(Optimizer, [f64; 5]); 6] = [
+            (Optimizer::sgd(0.1).weight_decay(0.05), [0.407967329, -2.77610993, 0.562219739, 0.23383671, -0.51243639]),
+            (
+                Optimizer::sgd_momentum(0.1, 0.9, false).weight_decay(0.05),
+                [-0.0856826305, -3.46730971, -1.4888804, 0.0026717186, -0.534216404],
+            ),
+            (
+                Optimizer::rmsprop(0.01).weight_decay(0.1),
+                [0.944178879, -2.0498991, 2.93580532, 0.430775523, -0.484880716],
+            ),
+            (
+                Optimizer::adagrad(0.1).weight_decay(0.1),
+                [0.808940947, -2.11135936, 2.74181056, 0.306464016, -0.462893099],
+            ),
+            (
+                Optimizer::adam(0.01).weight_decay(0.1),
+                [0.972938836, -2.01914382, 2.96610761, 0.472853065, -0.493918389],
+            ),
+            // AdamW is Adam with weight decay: the same numbers.
+            (
+                Optimizer::adamw(0.01).weight_decay(0.1),
+                [0.972938836, -2.01914382, 2.96610761, 0.472853065, -0.493918389],
+            ),
+        ];
+        for (config, keras) in &cases {
+            config.validate().unwrap();
+            assert_close(&run(config, 3, true), keras, 1e-5, &format!("{config:?}"));
+            assert_close(&run(config, 3, false), keras, 1e-5, &format!("{config:?} unfused"));
+        }
+        let scheduled = Optimizer::sgd(ExponentialDecay::new(0.1, 1, 0.5)).weight_decay(0.1).clipnorm(1.0);
+        let keras = [0.963889003, -2.00839376, 2.83057451, 0.409408778, -0.463898003];
+        assert_close(&run(&scheduled, 3, true), &keras, 1e-5, "scheduled SGD");
+    }
+
+    const STEPS: [i64; 14] = [0, 1, 5, 6, 10, 11, 25, 60, 100, 109, 110, 111, 150, 200];
+
+    fn keras_schedules() -> Vec<(Schedule, [f64; 14])> {
+        vec![
+            (
+                ExponentialDecay::new(0.1, 10, 0.5).into(),
+                [
+                    0.100000001,
+                    0.0933033004,
+                    0.0707106814,
+                    0.0659753904,
+                    0.0500000007,
+                    0.0466516502,
+                    0.0176776703,
+                    0.00156250002,
+                    9.76562515e-05,
+                    5.23327035e-05,
+                    4.88281257e-05,
+                    4.55582413e-05,
+                    3.05175786e-06,
+                    9.53674331e-08,
+                ],
+            ),
+            (
+                ExponentialDecay::new(0.1, 10, 0.5).staircase(true).into(),
+                [
+                    0.100000001,
+                    0.100000001,
+                    0.100000001,
+                    0.100000001,
+                    0.0500000007,
+                    0.0500000007,
+                    0.0250000004,
+                    0.00156250002,
+                    9.76562515e-05,
+                    9.76562515e-05,
+                    4.88281257e-05,
+                    4.88281257e-05,
+                    3.05175786e-06,
+                    9.53674331e-08,
+                ],
+            ),
+            (
+                PiecewiseConstantDecay::new(vec![5, 10], vec![1.0, 0.5, 0.1]).into(),
+                [1.0, 1.0, 1.0, 0.5, 0.5, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+            ),
+            (
+                CosineDecay::new(0.1, 100).alpha(0.1).into(),
+                [
+                    0.100000001,
+                    0.0999777913,
+                    0.0994459763,
+                    0.0992029235,
+                    0.0977975428,
+                    0.0973396376,
+                    0.0868198127,
+                    0.0410942249,
+                    0.0100000007,
+                    0.0100000007,
+                    0.0100000007,
+                    0.0100000007,
+                    0.0100000007,
+                    0.0100000007,
+                ],
+            ),
+            (
+                CosineDecay::new(0.0, 100).warmup(0.1, 10).into(),
+                [
+                    0.0,
+                    0.0100000007,
+                    0.0500000007,
+                    0.0600000024,
+                    0.100000001,
+                    0.0999753252,
+                    0.0945503265,
+                    0.049999997,
+                    0.00244717603,
+                    2.46733434e-05,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                ],
+            ),
+            (
+                CosineDecay::new(0.02, 100).alpha(0.2).warmup(0.1, 10).into(),
+                [
+                    0.0199999996,
+                    0.0280000009,
+                    0.0599999987,
+                    0.0680000037,
+                    0.100000001,
+                    0.0999802575,
+                    0.0956402645,
+                    0.0599999987,
+                    0.0219577421,
+                    0.020019738,
+                    0.0200000014,
+                    0.0200000014,
+                    0.0200000014,
+                    0.0200000014,
+                ],
+            ),
+            (
+                InverseTimeDecay::new(0.1, 10, 0.5).into(),
+                [
+                    0.100000001,
+                    0.0952381045,
+                    0.0799999982,
+                    0.0769230798,
+                    0.0666666701,
+                    0.0645161346,
+                    0.0444444455,
+                    0.0250000004,
+                    0.0166666675,
+                    0.0155038768,
+                    0.0153846154,
+                    0.0152671756,
+                    0.0117647061,
+                    0.0090909088,
+                ],
+            ),
+            (
+                InverseTimeDecay::new(0.1, 10, 0.5).staircase(true).into(),
+                [
+                    0.100000001,
+                    0.100000001,
+                    0.100000001,
+                    0.100000001,
+                    0.0666666701,
+                    0.0666666701,
+                    0.0500000007,
+                    0.0250000004,
+                    0.0166666675,
+                    0.0166666675,
+                    0.0153846154,
+                    0.0153846154,
+                    0.0117647061,
+                    0.0090909088,
+                ],
+            ),
+        ]
+    }
+
+    /// Each schedule's rate at steps 0, 1, k and around its boundaries and warm-up, on the host
+    /// and computed on the device from a step-count tensor, against Keras.
+    #[test]
+    fn schedules_match_keras_on_the_host_and_the_device() {
+        for (schedule, keras) in keras_schedules() {
+            schedule.validate().unwrap();
+            for (&step, &k) in STEPS.iter().zip(&keras) {
+                let host = schedule.at(step);
+                assert!((host - k).abs() <= 1e-6 * (1.0 + k.abs()), "{schedule:?} at {step}: {host} vs Keras {k}");
+                let t = Tensor::from(step as f32);
+                let device = schedule.on_device(&t).unwrap().double_value(&[]);
+                assert!((device - k).abs() <= 1e-6 * (1.0 + k.abs()), "{schedule:?} at {step} on the device: {device}");
+            }
+        }
+    }
+
+    /// The captured form (schedule computed from the on-device step count, clipping and weight
+    /// decay in device ops) gives the same parameters as the host form, also with eager steps
+    /// in between replays (a batch of another size), which count on the host only.
+    #[test]
+    fn captured_schedules_and_clipping_match_the_host_rule() {
+        let configs = [
+            Optimizer::adam(ExponentialDecay::new(0.05, 2, 0.5).staircase(true)).clipnorm(0.5),
+            Optimizer::adamw(CosineDecay::new(0.0, 6).warmup(0.05, 3)).global_clipnorm(0.3),
+            Optimizer::sgd_momentum(PiecewiseConstantDecay::new(vec![2, 4], vec![0.1, 0.05, 0.01]), 0.9, true)
+                .clipvalue(0.2)
+                .weight_decay(0.01),
+            Optimizer::rmsprop(InverseTimeDecay::new(0.01, 2, 0.5)).clipnorm(1.0).weight_decay(0.1),
+            Optimizer::adagrad(CosineDecay::new(0.1, 5).alpha(0.1)).global_clipnorm(1.0),
+        ];
+        for config in configs {
+            config.validate().unwrap();
+            let _rng = crate::rng_lock();
+            tch::manual_seed(7);
+            let start = Tensor::randn([64], (Kind::Float, Device::Cpu));
+            let segments = vec![40, 20, 4];
+            let (host_p, device_p) = (start.copy(), start.copy());
+            let mut host = OptimizerState::new(config.clone()).with_segments(segments.clone());
+            let mut device = OptimizerState::new(config.clone()).with_segments(segments);
+            device.prepare_capture(&device_p).unwrap();
+            for step in 0..8 {
+                let g = Tensor::randn([64], (Kind::Float, Device::Cpu)) * 3.0;
+                host.step_unfused(&host_p, &g).unwrap();
+                if step == 4 {
+                    device.step(&device_p, &g).unwrap();
+                } else {
+                    device.before_replay(&device_p).unwrap();
+                    device.step_captured(&device_p, &g).unwrap();
+                    device.count_replayed_step();
+                }
+                assert_eq!(host.learning_rate(), device.learning_rate());
+            }
+            assert_eq!(host.iterations(), device.iterations());
+            let d = max_diff(&host_p, &device_p);
+            // Step 4 runs the fused Adam kernel, which rounds differently from the element-wise rule.
+            assert!(d < 1e-5, "{config:?}: host and device forms differ by {d}");
+            assert!(max_diff(&host_p, &start) > 1e-3, "{config:?}: the parameters did not move");
+        }
+    }
+
+    #[test]
+    fn a_scheduled_learning_rate_cannot_be_set() {
+        let mut state = OptimizerState::new(Optimizer::sgd(CosineDecay::new(0.1, 10)));
+        let err = state.set_learning_rate(0.5).unwrap_err();
+        assert!(matches!(err, Error::ScheduledLearningRate { schedule: "CosineDecay", .. }), "{err}");
+        assert!(err.to_string().contains("CosineDecay"), "{err}");
+        assert_eq!(state.learning_rate(), 0.1);
+        let mut constant = OptimizerState::new(Optimizer::sgd(0.1));
+        constant.set_learning_rate(0.5).unwrap();
+        assert_eq!(constant.learning_rate(), 0.5);
+    }
+
+    #[test]
+    fn options_and_schedules_are_checked() {
+        let two_clips = Optimizer::adam(0.1).clipnorm(1.0).clipvalue(0.5).validate().unwrap_err().to_string();
+        assert!(two_clips.contains("only one of clipnorm, clipvalue and global_clipnorm"), "{two_clips}");
+        assert!(Optimizer::adam(0.1).clipnorm(0.0).validate().is_err());
+        assert!(Optimizer::sgd(0.1).weight_decay(-1.0).validate().is_err());
+        let piecewise = Optimizer::sgd(PiecewiseConstantDecay::new(vec![5, 10], vec![0.1, 0.01])).validate();
+        assert!(piecewise.unwrap_err().to_string().contains("one value more than boundaries"));
+        let decreasing = Optimizer::sgd(PiecewiseConstantDecay::new(vec![10, 5], vec![0.1, 0.01, 0.001])).validate();
+        assert!(decreasing.unwrap_err().to_string().contains("must increase"));
+        assert!(Optimizer::sgd(ExponentialDecay::new(0.1, 0, 0.5)).validate().is_err());
+        assert!(Optimizer::sgd(CosineDecay::new(0.1, 10).alpha(2.0)).validate().is_err());
+        assert!(Optimizer::sgd(CosineDecay::new(0.0, 10)).validate().is_err());
+        assert!(Optimizer::sgd(CosineDecay::new(0.0, 10).warmup(0.1, 2)).validate().is_ok());
+    }
+
+    /// Saved optimizers without options still read; schedules and options round-trip.
+    #[test]
+    fn optimizer_json_reads_old_files_and_round_trips_options() {
+        let old = r#"{"name":"adam","learning_rate":0.001,"beta_1":0.9,"beta_2":0.999,"epsilon":1e-7,"amsgrad":false}"#;
+        assert_eq!(serde_json::from_str::<Optimizer>(old).unwrap(), Optimizer::adam(0.001));
+        assert_eq!(serde_json::to_string(&Optimizer::adam(0.001)).unwrap(), old);
+        let config = Optimizer::rmsprop(CosineDecay::new(0.0, 100).alpha(0.1).warmup(0.1, 10))
+            .global_clipnorm(2.0)
+            .weight_decay(0.01);
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(r#""class_name":"CosineDecay""#), "{json}");
+        assert_eq!(serde_json::from_str::<Optimizer>(&json).unwrap(), config);
     }
 }

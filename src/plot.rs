@@ -5,7 +5,7 @@
 //!   the learning rate when logged), training and validation series per epoch, with a legend.
 //! - [`from_csv`]: the same from a [`CsvLogger`](crate::callbacks::CsvLogger) file.
 //! - [`from_report`]: the same from the command line's `--report` JSON.
-//! - [`bench`] and [`bench_from_json`]: samples/s against batch size, one line per model.
+//! - [`bench()`] and [`bench_from_json`]: samples/s against batch size, one line per model.
 //! - [`from_file`]: any of the three files above, recognised by their content.
 //!
 //! Epochs are drawn counted from 1, as the progress bar shows them (`Epoch 1/5`).
@@ -154,7 +154,7 @@ fn parse_csv(text: &str) -> std::result::Result<Curves, String> {
 
 /// Draws the command line's `--report` JSON (`model`, `dataset` and
 /// `history: {loss, accuracy, val_loss, val_accuracy}`) into the PNG at `png`. The default
-/// title is "<model> on <dataset>".
+/// title is "`<model>` on `<dataset>`".
 pub fn from_report(json: impl AsRef<Path>, png: impl AsRef<Path>, options: &PlotOptions) -> Result<()> {
     let json = json.as_ref();
     let value = read_json(json)?;
@@ -246,7 +246,7 @@ pub fn bench(runs: &BenchRuns, png: impl AsRef<Path>, options: &PlotOptions) -> 
     draw_bench(runs, png.as_ref(), options)
 }
 
-/// [`bench`] from the JSON that `tch-keras bench --report` writes.
+/// [`bench()`] from the JSON that `tch-keras bench --report` writes.
 pub fn bench_from_json(json: impl AsRef<Path>, png: impl AsRef<Path>, options: &PlotOptions) -> Result<()> {
     let json = json.as_ref();
     let value = read_json(json)?;

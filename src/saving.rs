@@ -26,7 +26,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use crate::layers::LayerConfig;
+use crate::layers::{LayerConfig, LayerRegistry};
 use crate::optimizers::OptimizerState;
 use crate::{Error, Loss, Metric, Optimizer, Precision, Result, Sequential};
 
@@ -279,6 +279,9 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::LayerNormalization(_)
         | LayerConfig::SpatialDropout2D(_)
         | LayerConfig::GaussianNoise(_) => Vec::new(),
+        // A custom layer's sizes are its own; its declared variable shapes are checked against
+        // the file like any layer's.
+        LayerConfig::Custom(_) => Vec::new(),
     }
 }
 
@@ -594,20 +597,39 @@ impl Sequential {
 ///
 /// `device` is a `Device` (`Device::Cpu`, `Device::Cuda(0)`) or `None` for Keras's choice: the
 /// first CUDA device when one is usable, else the CPU (`load_model("model.safetensors", None)`).
+///
+/// A model with a custom layer needs its type registered first
+/// ([`register_layer`](crate::layers::register_layer)); otherwise this fails with
+/// [`Error::UnknownLayer`] naming the layer.
 pub fn load_model(path: impl AsRef<Path>, device: impl Into<Option<Device>>) -> Result<Sequential> {
+    load_model_with(path, device, &LayerRegistry::new())
+}
+
+/// [`load_model`] with custom layers' constructors from `registry` (Keras's `custom_objects`)
+/// as well as from the process-wide registry (`registry` first).
+pub fn load_model_with(
+    path: impl AsRef<Path>,
+    device: impl Into<Option<Device>>,
+    registry: &LayerRegistry,
+) -> Result<Sequential> {
     let device = device.into().unwrap_or_else(Device::cuda_if_available);
     let path = path.as_ref();
     let (tensors, meta) = read_safetensors(path)?;
     let json = meta.get(MODEL_KEY).ok_or_else(|| {
         ckpt_error(path, "holds weights but no model architecture: load it with load_weights into a model you build, or save with save()")
     })?;
-    let config: ModelConfig = serde_json::from_str(json)
+    let mut config: ModelConfig = serde_json::from_str(json)
         .map_err(|e| ckpt_error(path, format!("has an unreadable model description: {e}")))?;
     if config.format_version != FORMAT_VERSION {
         return Err(ckpt_error(
             path,
             format!("has format version {}, this library reads {FORMAT_VERSION}", config.format_version),
         ));
+    }
+    for layer in &mut config.layers {
+        if let LayerConfig::Custom(custom) = layer {
+            custom.resolve(registry)?;
+        }
     }
     check_description(path, &config, &tensors)?;
     warn_non_finite(path, "loading", &tensors)?;
@@ -620,7 +642,7 @@ pub fn load_model(path: impl AsRef<Path>, device: impl Into<Option<Device>>) -> 
     model.assign_variables(path, &tensors)?;
     model.metadata = config.metadata;
     if let Some(c) = config.compile {
-        model.compile(c.optimizer, c.loss, c.metrics)?;
+        model.compile(c.optimizer.clone(), c.loss, c.metrics)?;
         let state = model.train_state_mut("load_model")?;
         state.epochs_done = config.epochs_done;
         state.fit_settings = c.fit;

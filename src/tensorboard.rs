@@ -31,7 +31,7 @@ use prost::Message;
 pub use crate::callbacks::TensorBoard;
 use crate::{Error, Result};
 
-/// How often the [`TensorBoard`](crate::callbacks::TensorBoard) callback writes batch-level scalars.
+/// How often the [`TensorBoard`] callback writes batch-level scalars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UpdateFreq {
     /// Only epoch-level scalars (Keras's `update_freq="epoch"`, the default).

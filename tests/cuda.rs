@@ -215,7 +215,8 @@ fn graph_vs_eager(
     let start = init.get_weights().unwrap();
     let run = |eager: bool| {
         let mut m = model().device(device).precision(precision).run_eagerly(eager);
-        m.compile(optimizer, tch_keras::Loss::CategoricalCrossentropy, vec!["accuracy".parse().unwrap()]).unwrap();
+        m.compile(optimizer.clone(), tch_keras::Loss::CategoricalCrossentropy, vec!["accuracy".parse().unwrap()])
+            .unwrap();
         m.build_for(&x.size()[1..]).unwrap();
         m.set_weights(&start).unwrap();
         let mut schedule = LearningRateScheduler::new(|epoch, lr| if epoch == 2 { lr * 0.5 } else { lr });
@@ -318,5 +319,50 @@ fn a_per_batch_schedule_replays_one_capture() {
     for (a, b) in eager_w.iter().zip(&graph_w) {
         let d = (a - b).abs().max().double_value(&[]);
         assert!(d <= 1e-3, "weights differ by {d}");
+    }
+}
+
+/// A learning-rate schedule with clipping and weight decay on CUDA: the captured step computes
+/// the rate from the on-device step count, so one capture replays every full batch after
+/// warm-up (with an eager partial batch in between), and the weights match eager steps.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn a_scheduled_clipped_fit_captures_once_and_replays_every_step() {
+    let _serial = serial();
+    use tch_keras::{CosineDecay, ExponentialDecay, Optimizer};
+    let device = gpu();
+    let (x, y) = synthetic(1000, &[784]);
+    let mut init = recipes::mnist_mlp().seed(9);
+    init.build().unwrap();
+    let start = init.get_weights().unwrap();
+    for optimizer in [
+        Optimizer::adam(CosineDecay::new(1e-4, 12).warmup(2e-3, 4).alpha(0.1)).clipnorm(0.5).weight_decay(1e-3),
+        Optimizer::sgd_momentum(ExponentialDecay::new(0.05, 3, 0.7).staircase(true), 0.9, true).global_clipnorm(1.0),
+    ] {
+        let run = |eager: bool| {
+            let mut m = recipes::mnist_mlp().device(device).run_eagerly(eager);
+            m.compile(optimizer.clone(), tch_keras::Loss::CategoricalCrossentropy, vec![]).unwrap();
+            m.set_weights(&start).unwrap();
+            let fit = FitConfig { epochs: 2, batch_size: 128, verbose: Verbosity::Silent, ..Default::default() };
+            let h = m.fit(&x, &y, fit).unwrap();
+            let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
+            (h.series("loss").unwrap(), w, m.cuda_graph_replays(), m.cuda_graph_captures(), m.learning_rate().unwrap())
+        };
+        let (eager_loss, eager_w, _, eager_captures, eager_lr) = run(true);
+        let (graph_loss, graph_w, replays, captures, graph_lr) = run(false);
+        assert_eq!(eager_captures, 0);
+        assert_eq!(captures, 1, "{optimizer:?}: the schedule caused new captures");
+        // 7 full batches and a partial one per epoch, 2 epochs, 2 warm-up steps.
+        assert_eq!(replays, 14 - 2, "{optimizer:?}");
+        assert_eq!(eager_lr, graph_lr);
+        for (a, b) in eager_loss.iter().zip(&graph_loss) {
+            assert!((a - b).abs() <= 1e-4 * a.abs(), "{optimizer:?}: eager {eager_loss:?} vs graph {graph_loss:?}");
+        }
+        for (a, b) in eager_w.iter().zip(&graph_w) {
+            let d = (a - b).abs().max().double_value(&[]);
+            assert!(d <= 1e-3, "{optimizer:?}: weights differ by {d}");
+        }
+        let moved = (&eager_w[0] - &start[0]).abs().max().double_value(&[]);
+        assert!(moved > 1e-3, "{optimizer:?}: the weights did not move");
     }
 }

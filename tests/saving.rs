@@ -197,12 +197,12 @@ fn resuming_after_epoch_one_of_three_gives_bitwise_the_same_weights() {
     let _serial = serial();
     let (x, y) = data();
     for opt in [Optimizer::adam(0.01), Optimizer::sgd_momentum(0.05, 0.9, true), Optimizer::adagrad(0.05)] {
-        let mut straight = compiled(opt);
+        let mut straight = compiled(opt.clone());
         fit(&mut straight, &x, &y, 0, 3);
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ckpt.safetensors");
-        let mut first = compiled(opt);
+        let mut first = compiled(opt.clone());
         fit(&mut first, &x, &y, 0, 1);
         first.save(&path).unwrap();
         drop(first);

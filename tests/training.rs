@@ -255,19 +255,31 @@ fn every_optimizer_reduces_the_loss() {
     let (x, labels) = blobs(128, 6);
     for opt in [
         Optimizer::adam(0.01),
-        Optimizer::Adam { learning_rate: 0.01, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: true },
+        {
+            let mut amsgrad = Optimizer::adam(0.01);
+            if let Optimizer::Adam { amsgrad: on, .. } = &mut amsgrad {
+                *on = true;
+            }
+            amsgrad
+        },
         Optimizer::adamw(0.01),
         Optimizer::sgd(0.1),
         Optimizer::sgd_momentum(0.05, 0.9, true),
         Optimizer::sgd_momentum(0.05, 0.9, false),
         Optimizer::rmsprop(0.01),
-        Optimizer::RmsProp { learning_rate: 0.01, rho: 0.9, momentum: 0.5, epsilon: 1e-7, centered: true },
+        {
+            let mut centered = Optimizer::rmsprop(0.01);
+            if let Optimizer::RmsProp { momentum, centered: on, .. } = &mut centered {
+                (*momentum, *on) = (0.5, true);
+            }
+            centered
+        },
         Optimizer::adagrad(0.1),
     ] {
         let mut m = Sequential::new()
             .add(Dense::new(16).activation(Activation::Relu))
             .add(Dense::new(3).activation(Activation::Softmax));
-        m.compile(opt, Loss::SparseCategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
+        m.compile(opt.clone(), Loss::SparseCategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
         let h = m.fit(&x, &labels, FitConfig { epochs: 5, ..quiet() }).unwrap();
         let loss = h.series("loss").unwrap();
         assert!(loss[4] < 0.7 * loss[0], "{opt:?}: {loss:?}");

@@ -104,7 +104,12 @@ impl ReduceLROnPlateau {
 }
 
 impl Callback for ReduceLROnPlateau {
-    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        // A scheduled learning rate cannot be reduced: say so now rather than at the first
+        // plateau, epochs later.
+        if let Some(schedule) = model.compiled().and_then(|(opt, _, _)| opt.schedule().map(|s| s.name())) {
+            return Err(crate::Error::ScheduledLearningRate { schedule });
+        }
         self.best = self.mode.resolve(&self.monitor).worst();
         self.wait = 0;
         self.cooldown_counter = 0;

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{Layer, LayerSpec};
+use super::{LayerModule, LayerSpec};
 use crate::{Activation, Result};
 
 /// Applies an activation to its input (Keras's `Activation` layer). `Sequential::add` also
@@ -23,7 +23,7 @@ impl ActivationLayer {
 #[derive(Debug)]
 struct Identity;
 
-impl Layer for Identity {
+impl LayerModule for Identity {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.shallow_clone())
     }
@@ -36,7 +36,7 @@ impl LayerSpec for ActivationLayer {
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
         Ok(input.to_vec())
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         Ok(Box::new(Identity))
     }
     fn activation(&self) -> Activation {

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
 use super::padding::spatial;
-use super::{config_error, Layer, LayerSpec, Padding};
+use super::{config_error, LayerModule, LayerSpec, Padding};
 use crate::Result;
 
 /// 2-D average pooling over `[channels, height, width]` inputs. Keras's defaults: a 2x2
@@ -55,7 +55,7 @@ struct AvgPoolModule {
     inside: Option<Tensor>,
 }
 
-impl Layer for AvgPoolModule {
+impl LayerModule for AvgPoolModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let Some(inside) = &self.inside else {
             return Ok(xs.f_avg_pool2d(self.pool, self.strides, [0, 0], false, true, None::<i64>)?);
@@ -77,7 +77,7 @@ impl LayerSpec for AveragePooling2D {
         Ok(vec![input[0], oh, ow])
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let (_, _, pad) = spatial("AveragePooling2D", input, self.pool_size, self.strides, self.padding)
             .map_err(|m| config_error("AveragePooling2D", m))?;
         let inside = if pad.iter().any(|&p| p > 0) {

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// Normalizes with batch statistics while training and running statistics otherwise. Keras's
@@ -43,7 +43,7 @@ struct BatchNormModule {
     epsilon: f64,
 }
 
-impl Layer for BatchNormModule {
+impl LayerModule for BatchNormModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         Ok(Tensor::f_batch_norm(
             xs,
@@ -75,7 +75,7 @@ impl LayerSpec for BatchNormalization {
         let c = vec![input.first().copied().unwrap_or(0)];
         vec![("bias", c.clone()), ("running_mean", c.clone()), ("running_var", c.clone()), ("weight", c)]
     }
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if !((0.0..1.0).contains(&self.momentum) && self.epsilon > 0.0 && self.epsilon.is_finite()) {
             return Err(config_error(
                 "BatchNormalization",

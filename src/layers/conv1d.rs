@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::axis;
-use super::{config_error, glorot_uniform, Layer, LayerSpec, Padding};
+use super::{config_error, glorot_uniform, LayerModule, LayerSpec, Padding};
 use crate::{Activation, Result};
 
 /// A 1-D convolution over `[channels, length]` inputs (channels first, as `Conv2D`'s images;
@@ -95,7 +95,7 @@ struct Conv1DModule {
     pad: [i64; 2],
 }
 
-impl Layer for Conv1DModule {
+impl LayerModule for Conv1DModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let [l, r] = self.pad;
         let (xs, padding) = if l == r { (xs.shallow_clone(), l) } else { (xs.f_constant_pad_nd([l, r])?, 0) };
@@ -125,7 +125,7 @@ impl LayerSpec for Conv1D {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if self.filters <= 0 {
             return Err(config_error("Conv1D", format!("filters must be positive, got {}", self.filters)));
         }

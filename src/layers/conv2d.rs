@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::spatial;
-use super::{config_error, glorot_uniform, Layer, LayerSpec, Padding};
+use super::{config_error, glorot_uniform, LayerModule, LayerSpec, Padding};
 use crate::{Activation, Result};
 
 /// A 2-D convolution over `[channels, height, width]` inputs.
@@ -69,7 +69,7 @@ struct ConvModule {
     pad: [i64; 4],
 }
 
-impl Layer for ConvModule {
+impl LayerModule for ConvModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let [l, r, t, b] = self.pad;
         let (xs, padding) =
@@ -101,7 +101,7 @@ impl LayerSpec for Conv2D {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if self.filters <= 0 {
             return Err(config_error("Conv2D", format!("filters must be positive, got {}", self.filters)));
         }

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{config_error, glorot_uniform, Layer, LayerSpec};
+use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
 use crate::{Activation, Result};
 
 /// A fully connected layer. Its input must be flat per sample (`(None, features)`); put a
@@ -45,7 +45,7 @@ struct DenseModule {
     bias: Option<Tensor>,
 }
 
-impl Layer for DenseModule {
+impl LayerModule for DenseModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.f_linear(&self.weight, self.bias.as_ref())?)
     }
@@ -80,7 +80,7 @@ impl LayerSpec for Dense {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if self.units <= 0 {
             return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
         }

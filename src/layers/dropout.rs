@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// Drops each input with probability `rate` during training (inverted dropout); the identity
@@ -25,7 +25,7 @@ struct DropoutModule {
     rate: f64,
 }
 
-impl Layer for DropoutModule {
+impl LayerModule for DropoutModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         if !train || self.rate == 0.0 {
             return Ok(xs.shallow_clone());
@@ -41,7 +41,7 @@ impl LayerSpec for Dropout {
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
         Ok(input.to_vec())
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if !(0.0..1.0).contains(&self.rate) {
             return Err(config_error("Dropout", format!("rate must be in [0, 1), got {}", self.rate)));
         }

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::{Error, Result};
 
 /// Looks up a learned vector of `output_dim` values for each index in `[0, input_dim)`:
@@ -72,7 +72,7 @@ impl EmbeddingModule {
     }
 }
 
-impl Layer for EmbeddingModule {
+impl LayerModule for EmbeddingModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         if xs.device() == Device::Cpu {
             let indices = self.checked_indices(xs)?;
@@ -100,7 +100,7 @@ impl LayerSpec for Embedding {
     fn param_shapes(&self, _input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
         vec![("weight", vec![self.input_dim, self.output_dim])]
     }
-    fn build(&self, path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if self.input_dim <= 0 || self.output_dim <= 0 {
             return Err(config_error(
                 "Embedding",

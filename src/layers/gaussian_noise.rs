@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// Adds noise drawn from `N(0, stddev²)` to every input during training (a regularizer, and
@@ -25,7 +25,7 @@ struct GaussianNoiseModule {
     stddev: f64,
 }
 
-impl Layer for GaussianNoiseModule {
+impl LayerModule for GaussianNoiseModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         if !train || self.stddev == 0.0 {
             return Ok(xs.shallow_clone());
@@ -42,7 +42,7 @@ impl LayerSpec for GaussianNoise {
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
         Ok(input.to_vec())
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if !(self.stddev >= 0.0 && self.stddev.is_finite()) {
             return Err(config_error("GaussianNoise", format!("stddev must be finite and >= 0, got {}", self.stddev)));
         }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
 use super::padding::image;
-use super::{Layer, LayerSpec};
+use super::{LayerModule, LayerSpec};
 use crate::Result;
 
 /// Averages each channel of `[channels, height, width]` inputs over all positions:
@@ -31,7 +31,7 @@ struct GlobalAvgModule {
     keepdims: bool,
 }
 
-impl Layer for GlobalAvgModule {
+impl LayerModule for GlobalAvgModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.f_mean_dim([2i64, 3].as_slice(), self.keepdims, None::<Kind>)?)
     }
@@ -45,7 +45,7 @@ impl LayerSpec for GlobalAveragePooling2D {
         let [c, _, _] = image("GlobalAveragePooling2D", input)?;
         Ok(if self.keepdims { vec![c, 1, 1] } else { vec![c] })
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         Ok(Box::new(GlobalAvgModule { keepdims: self.keepdims }))
     }
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::image;
-use super::{Layer, LayerSpec};
+use super::{LayerModule, LayerSpec};
 use crate::Result;
 
 /// Takes the maximum of each channel of `[channels, height, width]` inputs over all positions:
@@ -31,7 +31,7 @@ struct GlobalMaxModule {
     keepdims: bool,
 }
 
-impl Layer for GlobalMaxModule {
+impl LayerModule for GlobalMaxModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.f_amax([2i64, 3].as_slice(), self.keepdims)?)
     }
@@ -45,7 +45,7 @@ impl LayerSpec for GlobalMaxPooling2D {
         let [c, _, _] = image("GlobalMaxPooling2D", input)?;
         Ok(if self.keepdims { vec![c, 1, 1] } else { vec![c] })
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         Ok(Box::new(GlobalMaxModule { keepdims: self.keepdims }))
     }
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::nn;
 
 use super::rnn::{orthogonal, sequence, Cell, RnnModule};
-use super::{config_error, glorot_uniform, Layer, LayerSpec};
+use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
 use crate::Result;
 
 /// A gated recurrent unit layer, run by LibTorch's fused GRU (cuDNN on CUDA), with Keras 3's
@@ -70,7 +70,7 @@ impl LayerSpec for GRU {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let u = self.units;
         if u <= 0 {
             return Err(config_error("GRU", format!("units must be positive, got {u}")));

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// Normalizes each position to zero mean and unit variance over `axis`, then scales by
@@ -74,7 +74,7 @@ struct LayerNormModule {
     epsilon: f64,
 }
 
-impl Layer for LayerNormModule {
+impl LayerModule for LayerNormModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let xs = match self.moved {
             Some(axis) => xs.f_movedim([axis], [-1])?,
@@ -107,7 +107,7 @@ impl LayerSpec for LayerNormalization {
         }
         shapes
     }
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if !(self.epsilon > 0.0 && self.epsilon.is_finite()) {
             return Err(config_error("LayerNormalization", format!("epsilon must be positive, got {}", self.epsilon)));
         }

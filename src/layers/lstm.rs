@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::rnn::{orthogonal, sequence, Cell, RnnModule};
-use super::{config_error, glorot_uniform, Layer, LayerSpec};
+use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
 use crate::Result;
 
 /// A long short-term memory layer, run by LibTorch's fused LSTM (cuDNN on CUDA), with
@@ -71,7 +71,7 @@ impl LayerSpec for LSTM {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let u = self.units;
         if u <= 0 {
             return Err(config_error("LSTM", format!("units must be positive, got {u}")));

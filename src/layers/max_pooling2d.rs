@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::spatial;
-use super::{Layer, LayerSpec, Padding};
+use super::{LayerModule, LayerSpec, Padding};
 use crate::Result;
 
 /// 2-D max pooling over `[channels, height, width]` inputs, valid padding. Strides default to
@@ -42,7 +42,7 @@ struct MaxPoolModule {
     strides: [i64; 2],
 }
 
-impl Layer for MaxPoolModule {
+impl LayerModule for MaxPoolModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.f_max_pool2d(self.pool, self.strides, [0, 0], [1, 1], false)?)
     }
@@ -58,7 +58,7 @@ impl LayerSpec for MaxPooling2D {
         Ok(vec![input[0], oh, ow])
     }
 
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         Ok(Box::new(MaxPoolModule { pool: self.pool_size, strides: self.strides }))
     }
 }

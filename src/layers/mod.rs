@@ -8,6 +8,10 @@
 //! batch is `NCHW`, so Keras's `input_shape=(28, 28, 1)` is `[1, 28, 28]` here. A model fed flat
 //! 784-pixel rows can start with `Reshape::new([1, 28, 28])`.
 //!
+//! Layers written outside this crate implement [`Layer`] (with [`LayerModule`] for the built
+//! module) and are added like a built-in; `custom.rs` holds that machinery and the
+//! [`LayerRegistry`] a saved model's custom layers are rebuilt from.
+//!
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
 //! `GRU` share.
@@ -16,6 +20,7 @@ mod average_pooling2d;
 mod batch_norm;
 mod conv1d;
 mod conv2d;
+mod custom;
 mod dense;
 mod dropout;
 mod embedding;
@@ -35,6 +40,7 @@ mod spatial_dropout2d;
 mod up_sampling2d;
 mod zero_padding2d;
 
+use std::borrow::Cow;
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +51,7 @@ pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
+pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
@@ -65,7 +72,7 @@ pub use zero_padding2d::ZeroPadding2D;
 
 use crate::{Activation, Error, Result};
 
-/// What every layer spec can do. Shape errors are returned as a message; the model wraps them
+/// What every built-in layer spec can do (a user's layer implements [`Layer`] instead). Shape errors are returned as a message; the model wraps them
 /// with the layer's index, kind and input shape.
 pub trait LayerSpec {
     /// The layer's kind as Keras names it, e.g. `Dense`.
@@ -80,7 +87,7 @@ pub trait LayerSpec {
         Vec::new()
     }
     /// Creates the layer's variables under `path` and returns the built module.
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>>;
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>>;
     /// The activation applied after the layer's own computation.
     fn activation(&self) -> Activation {
         Activation::Linear
@@ -89,7 +96,7 @@ pub trait LayerSpec {
 
 /// A built layer: one forward function with a train flag, so dropout and batch normalization
 /// know the mode. The output is before the layer's activation; the model applies it.
-pub trait Layer: Debug + Send {
+pub trait LayerModule: Debug + Send {
     /// Computes the layer's output before its activation.
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor>;
 }
@@ -139,6 +146,8 @@ pub enum LayerConfig {
     SpatialDropout2D(SpatialDropout2D),
     /// See [`GaussianNoise`].
     GaussianNoise(GaussianNoise),
+    /// A user-written layer (see [`Layer`]), saved as its class name and JSON configuration.
+    Custom(CustomLayer),
 }
 
 impl LayerConfig {
@@ -165,12 +174,14 @@ impl LayerConfig {
             LayerConfig::GRU(l) => l,
             LayerConfig::SpatialDropout2D(l) => l,
             LayerConfig::GaussianNoise(l) => l,
+            LayerConfig::Custom(l) => l,
         }
     }
 
-    /// Keras's default name prefix for the layer kind, e.g. `max_pooling2d`.
-    pub fn name_prefix(&self) -> &'static str {
-        match self {
+    /// Keras's default name prefix for the layer kind, e.g. `max_pooling2d` (a custom layer's
+    /// class name in snake case).
+    pub fn name_prefix(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             LayerConfig::Dense(_) => "dense",
             LayerConfig::Conv2D(_) => "conv2d",
             LayerConfig::MaxPooling2D(_) => "max_pooling2d",
@@ -191,6 +202,17 @@ impl LayerConfig {
             LayerConfig::GRU(_) => "gru",
             LayerConfig::SpatialDropout2D(_) => "spatial_dropout2d",
             LayerConfig::GaussianNoise(_) => "gaussian_noise",
+            LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
+        })
+    }
+
+    /// Whether the layer draws random numbers in training (dropout, noise, a custom layer
+    /// that says so), so a training step cannot be replayed from a CUDA graph.
+    pub fn draws_random(&self) -> bool {
+        match self {
+            LayerConfig::Dropout(_) | LayerConfig::SpatialDropout2D(_) | LayerConfig::GaussianNoise(_) => true,
+            LayerConfig::Custom(l) => l.stochastic(),
+            _ => false,
         }
     }
 }
@@ -207,6 +229,19 @@ macro_rules! impl_from_spec {
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise);
+
+/// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
+impl<L: Layer + Serialize> From<L> for LayerConfig {
+    fn from(layer: L) -> Self {
+        LayerConfig::Custom(CustomLayer::new(layer))
+    }
+}
+
+impl From<CustomLayer> for LayerConfig {
+    fn from(layer: CustomLayer) -> Self {
+        LayerConfig::Custom(layer)
+    }
+}
 
 impl From<Activation> for LayerConfig {
     fn from(a: Activation) -> Self {

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{Layer, LayerSpec};
+use super::{LayerModule, LayerSpec};
 use crate::Result;
 
 /// Reshapes each sample to `shape`, keeping the batch axis (also used by `Flatten`).
@@ -11,7 +11,7 @@ pub(super) struct ReshapeModule {
     pub(super) shape: Vec<i64>,
 }
 
-impl Layer for ReshapeModule {
+impl LayerModule for ReshapeModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let mut shape = Vec::with_capacity(self.shape.len() + 1);
         shape.push(xs.size().first().copied().unwrap_or(0));
@@ -54,7 +54,7 @@ impl LayerSpec for Reshape {
         Ok(self.target_shape.iter().map(|&d| if d == -1 { total / known } else { d }).collect())
     }
 
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let shape = self.output_shape(input).map_err(|m| super::config_error("Reshape", m))?;
         Ok(Box::new(ReshapeModule { shape }))
     }

@@ -2,7 +2,7 @@
 //! the built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
 use tch::{nn, Kind, Tensor};
 
-use super::Layer;
+use super::LayerModule;
 use crate::Result;
 
 /// The recurrent kernel LibTorch runs.
@@ -74,7 +74,7 @@ impl RnnModule {
     }
 }
 
-impl Layer for RnnModule {
+impl LayerModule for RnnModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let params = self.packed_weights()?;
         let has_biases = self.bias_ih.is_some();

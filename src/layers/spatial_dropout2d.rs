@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::image;
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// Zeroes each channel of each image with probability `rate` during training, scaling the
@@ -28,7 +28,7 @@ struct SpatialDropoutModule {
     rate: f64,
 }
 
-impl Layer for SpatialDropoutModule {
+impl LayerModule for SpatialDropoutModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         if !train || self.rate == 0.0 {
             return Ok(xs.shallow_clone());
@@ -45,7 +45,7 @@ impl LayerSpec for SpatialDropout2D {
         image("SpatialDropout2D", input)?;
         Ok(input.to_vec())
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if !(0.0..1.0).contains(&self.rate) {
             return Err(config_error("SpatialDropout2D", format!("rate must be in [0, 1), got {}", self.rate)));
         }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::image;
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// How `UpSampling2D` fills the new pixels.
@@ -52,7 +52,7 @@ struct UpSampleModule {
     interpolation: Interpolation,
 }
 
-impl Layer for UpSampleModule {
+impl LayerModule for UpSampleModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         let [sh, sw] = self.size.map(|s| s as f64);
         Ok(match self.interpolation {
@@ -76,7 +76,7 @@ impl LayerSpec for UpSampling2D {
             _ => Err(format!("{h}x{w} images upsampled by {:?} do not fit in 64 bits", self.size)),
         }
     }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         if self.size.iter().any(|&s| s <= 0) {
             return Err(config_error("UpSampling2D", format!("size must be positive, got {:?}", self.size)));
         }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::image;
-use super::{config_error, Layer, LayerSpec};
+use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
 
 /// Adds zeros around each image: `padding` is `[[top, bottom], [left, right]]`, Keras's
@@ -40,7 +40,7 @@ struct ZeroPadModule {
     pad: [i64; 4],
 }
 
-impl Layer for ZeroPadModule {
+impl LayerModule for ZeroPadModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.f_constant_pad_nd(self.pad)?)
     }
@@ -59,7 +59,7 @@ impl LayerSpec for ZeroPadding2D {
             _ => Err(format!("padding {:?} around {h}x{w} images does not fit in 64 bits", self.padding)),
         }
     }
-    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn Layer>> {
+    fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let [[t, b], [l, r]] = self.padding;
         if [t, b, l, r].iter().any(|&p| p < 0) {
             return Err(config_error("ZeroPadding2D", format!("padding must not be negative, got {:?}", self.padding)));

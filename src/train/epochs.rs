@@ -93,9 +93,7 @@ impl Sequential {
     /// captured), eager steps otherwise.
     fn step_runner(&self, loss: Loss, reducer: &dyn GradientReducer) -> Box<dyn StepRunner> {
         // Layers that draw random numbers each step cannot be replayed from a capture.
-        let dropout = self.layers.iter().any(|l| {
-            matches!(l, LayerConfig::Dropout(_) | LayerConfig::SpatialDropout2D(_) | LayerConfig::GaussianNoise(_))
-        });
+        let dropout = self.layers.iter().any(LayerConfig::draws_random);
         match self.device {
             tch::Device::Cuda(index)
                 if !self.run_eagerly && !dropout && reducer.capturable() && crate::graph::available() =>

@@ -32,10 +32,19 @@ impl StepRunner for EagerStep {
         let y = batch.y()?.ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
         let (mut sums, mut grad) = model.batch_gradient(&batch.x()?, &y, self.loss)?;
         reducer.reduce_step(&mut grad, &mut sums)?;
-        let flat = model.flat("fit")?;
+        let flat = flat_for_update(model)?;
         model.train_state_mut("fit")?.optimizer.step(&flat, &grad)?;
         Ok(sums)
     }
+}
+
+/// The flat parameter buffer, after telling the optimizer each variable's size in it (its
+/// per-variable gradient clipping needs them). The update runs after the reducer: clipping
+/// sees the gradient aggregated over processes, as Keras clips the aggregated gradient.
+fn flat_for_update(model: &mut Sequential) -> Result<Tensor> {
+    let sizes: Vec<i64> = model.built("fit")?.trainable.iter().map(|t| t.numel() as i64).collect();
+    model.train_state_mut("fit")?.optimizer.set_segments(sizes.into_iter());
+    model.flat("fit")
 }
 
 /// A training step captured in a CUDA graph, with the tensors it reads and writes.
@@ -76,7 +85,7 @@ impl GraphStep {
         batch: &Batch,
         reducer: &mut dyn GradientReducer,
     ) -> Result<Captured> {
-        let flat = model.flat("fit")?;
+        let flat = flat_for_update(model)?;
         model.train_state_mut("fit")?.optimizer.prepare_capture(&flat)?;
         let addresses = graph_addresses(model)?;
         let ((x_size, x_kind), y_sig) = batch.signature();
