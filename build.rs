@@ -5,6 +5,9 @@
 //! * `torch_cuda` linked with `--no-as-needed`: nothing in the binary references its symbols
 //!   directly, so without this the linker drops it and `tch::Cuda::is_available()` is false even
 //!   on a GPU machine.
+//! * Both exported to applications (`links = "tch_keras"`): `DEP_TCH_KERAS_LINK_ARGS` holds the
+//!   linker arguments ('|'-separated) an application's build.rs passes on, `DEP_TCH_KERAS_LIB`
+//!   the LibTorch lib folder.
 //! * `csrc/tch_keras.cpp`, the LibTorch switches tch does not expose (autocast dtype, TF32,
 //!   fused Adam), compiled against LibTorch's headers.
 //! * `csrc/c10d.cpp`, process groups on LibTorch's c10d (TCPStore, Gloo, NCCL), compiled with
@@ -29,15 +32,25 @@ fn main() {
             dirs.push(real);
         }
     }
-    for dir in &dirs {
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
-    }
+    let mut link_args: Vec<String> = dirs.iter().map(|dir| format!("-Wl,-rpath,{}", dir.display())).collect();
     if lib.join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-search=native={}", lib.display());
-        println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
-        println!("cargo:rustc-link-arg=-ltorch_cuda");
-        println!("cargo:rustc-link-arg=-Wl,--as-needed");
+        link_args.extend([
+            format!("-L{}", lib.display()),
+            "-Wl,--no-as-needed".into(),
+            "-ltorch_cuda".into(),
+            "-Wl,--as-needed".into(),
+        ]);
     }
+    for arg in &link_args {
+        println!("cargo:rustc-link-arg={arg}");
+    }
+    // `cargo:rustc-link-arg` reaches only this crate's own binaries: an application depending on
+    // tch-keras reads these (`links = "tch_keras"`) as DEP_TCH_KERAS_LIB and
+    // DEP_TCH_KERAS_LINK_ARGS (separated by '|') in its build.rs (README: "Use it from your own
+    // crate").
+    println!("cargo:lib={}", lib.display());
+    println!("cargo:link-args={}", link_args.join("|"));
     let cuda = compile_shim(&lib);
     compile_c10d(&lib, cuda.as_ref());
 }

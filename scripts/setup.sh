@@ -7,13 +7,14 @@
 #   * scikit-learn's small real data sets (iris, wine, breast cancer, digits, diabetes and two JPEG
 #     photos), unzipped from its pinned, sha256-checked wheel (no Python import) into
 #     $CACHE/data/sklearn; the file formats are described at setup_sklearn_data below;
-#   * the Python `safetensors` package, used by the PyTorch interoperability test;
-#   * NVIDIA's CUDA C runtime headers (the `crt/` folder the wheel's CUDA headers include but do
+#   * on machines where CUDA is usable (an NVIDIA driver: /proc/driver/nvidia/version, or `nvidia-smi -L` works),
+#     NVIDIA's CUDA C runtime headers (the `crt/` folder the wheel's CUDA headers include but do
 #     not ship, from PyPI's nvidia-cuda-crt), linked as .cuda-crt: build.rs needs them to
-#     compile CUDA graph support;
-#   * NVIDIA's CCCL headers (PyPI's nvidia-cuda-cccl: the nv/target header LibTorch's CUDA event
-#     headers reach through cuda_fp16.h), linked as .cuda-cccl: build.rs needs them to compile
-#     distributed training on NCCL;
+#     compile CUDA graph support; and NVIDIA's CCCL headers (PyPI's nvidia-cuda-cccl: the
+#     nv/target header LibTorch's CUDA event headers reach through cuda_fp16.h), linked as
+#     .cuda-cccl: build.rs needs them to compile distributed training on NCCL. Elsewhere they
+#     are skipped and build.rs builds without those parts (TCH_KERAS_CUDA_HEADERS=1 installs
+#     them anyway, e.g. to build on a machine for a GPU machine);
 #   * Gloo's C++ headers (Debian's libgloo-dev, unpacked into the cache, not installed), linked
 #     as .gloo-include: LibTorch ships Gloo's code but not the headers its ProcessGroupGloo.hpp
 #     includes, and build.rs needs them to compile distributed (c10d) support.
@@ -24,6 +25,7 @@
 # Environment:
 #   TCH_KERAS_CACHE  cache folder (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tch-keras)
 #   LIBTORCH         use this LibTorch 2.11 instead of installing one (a folder with lib/ and include/)
+#   TCH_KERAS_CUDA_HEADERS=1  install the CUDA headers even without an NVIDIA driver
 set -euo pipefail
 
 TORCH_VERSION=2.11.0
@@ -282,14 +284,9 @@ setup_cuda_cccl() {
     say "CUDA CCCL headers: $target"
 }
 
-setup_python_safetensors() {
-    local target=$CACHE/py-safetensors
-    if [ ! -f "$target/.complete" ]; then
-        say "installing the Python safetensors package (for the PyTorch interoperability test)"
-        rm -rf "$target"
-        python3 -m pip install --quiet --no-cache-dir --disable-pip-version-check --root-user-action=ignore --target "$target" safetensors &&
-            touch "$target/.complete" || say "could not install Python safetensors; the interoperability test will be skipped"
-    fi
+# cuda_usable: an NVIDIA driver is present, so CUDA code built here can run.
+cuda_usable() {
+    [ "${TCH_KERAS_CUDA_HEADERS:-}" = 1 ] || [ -e /proc/driver/nvidia/version ] || nvidia-smi -L >/dev/null 2>&1
 }
 
 case "${1:-}" in
@@ -303,9 +300,13 @@ verify-mnist)
     setup_mnist
     setup_fashion_mnist
     setup_sklearn_data
-    setup_python_safetensors
-    setup_cuda_crt
-    setup_cuda_cccl
+    if cuda_usable; then
+        setup_cuda_crt
+        setup_cuda_cccl
+    else
+        say "no NVIDIA driver: CUDA headers skipped (tch-keras builds without CUDA graphs and NCCL;" \
+            "TCH_KERAS_CUDA_HEADERS=1 installs them anyway)"
+    fi
     setup_gloo_headers
     say "ready (cache: $CACHE)"
     ;;

@@ -2,7 +2,12 @@
 use std::path::PathBuf;
 
 /// Everything the library can fail with.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, so `fn main() -> tch_keras::Result<()>` shows
+/// `Error: x has shape [28, 28, 1] but the model expects ...` rather than a struct dump; match
+/// on the variant for its fields. With `anyhow`, `fn main() -> anyhow::Result<()>` and `?` work
+/// too (the error is `std::error::Error + Send + Sync`).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A layer cannot take the shape it is given.
@@ -147,6 +152,18 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A model or weights file named as another format's (`model.keras`, `weights.h5`,
+    /// `model.pt`): tch-keras writes safetensors only.
+    #[error(
+        "{path}: tch-keras writes safetensors, not .{extension} files: name it with .safetensors (such as \
+         model.safetensors), which safetensors.torch.load_file reads in Python"
+    )]
+    FileExtension {
+        /// The path given.
+        path: PathBuf,
+        /// Its extension, without the dot.
+        extension: String,
+    },
     /// An I/O error on a named path. The message carries the system's reason, so the error has
     /// no separate `source` (a chain printer would repeat it).
     #[error("{path}: {error}")]
@@ -256,6 +273,47 @@ pub(crate) fn strip_backtrace(message: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+impl std::fmt::Debug for Error {
+    /// The message, as `Display` gives it (see [`Error`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// What to do when data of shape `got` (batch axis first) is given to a model whose per-sample
+/// input shape is `expected`, for the two layout slips Keras users make: a single sample
+/// without its batch axis, and channels-last images. `None` for any other mismatch.
+pub(crate) fn layout_hint(expected: &[i64], got: &[i64]) -> Option<String> {
+    let channels_last = |hwc: &[i64]| {
+        expected.len() == 3
+            && hwc.len() == 3
+            && hwc[2] == expected[0]
+            && hwc[..2] == expected[1..]
+            && expected[0] != expected[2]
+    };
+    if got.len() == expected.len() + 1 && channels_last(&got[1..]) {
+        let n = got[0];
+        return Some(format!(
+            "tch-keras is channels-first: permute to [{n}, {}, {}, {}] with x.permute([0, 3, 1, 2])",
+            expected[0], expected[1], expected[2]
+        ));
+    }
+    if got == expected && !expected.is_empty() {
+        return Some(format!(
+            "this is one sample: add the batch axis (unsqueeze(0)) to make it [1, {}]",
+            expected.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if channels_last(got) {
+        return Some(format!(
+            "this is one channels-last image, and tch-keras is channels-first: permute to [{}, {}, {}] \
+             (x.permute([2, 0, 1])) and add the batch axis (unsqueeze(0))",
+            expected[0], expected[1], expected[2]
+        ));
+    }
+    None
 }
 
 /// The library's result type.

@@ -45,6 +45,10 @@ pub mod train;
 
 pub use activation::Activation;
 pub use callbacks::{BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
+pub use callbacks::{
+    CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
+    TerminateOnNaN,
+};
 pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use layers::{
@@ -58,7 +62,7 @@ pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;
 pub use metrics::{AucCurve, AucSummation};
-pub use metrics::{Metric, MetricKind};
+pub use metrics::{IntoMetrics, Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{
     CosineDecay, ExponentialDecay, InverseTimeDecay, LearningRate, Optimizer, OptimizerOptions, PiecewiseConstantDecay,

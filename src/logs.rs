@@ -48,6 +48,26 @@ impl Logs {
     }
 }
 
+/// `logs["acc"]`, as a Python dict: the value under the key.
+///
+/// # Panics
+///
+/// When the key is missing, with a message naming the keys there are (a map index panics the
+/// same way); [`Logs::get`] is the form that returns `None` instead.
+impl std::ops::Index<&str> for Logs {
+    type Output = f64;
+
+    fn index(&self, key: &str) -> &f64 {
+        match self.0.iter().find(|(k, _)| k == key) {
+            Some((_, v)) => v,
+            None => {
+                let keys: Vec<&str> = self.keys().collect();
+                panic!("no '{key}' in these logs (keys: {}); use Logs::get for an Option", keys.join(", "))
+            }
+        }
+    }
+}
+
 /// Keras's number format in logs: 4 decimals, or scientific for tiny magnitudes.
 pub fn format_value(v: f64) -> String {
     if v != 0.0 && v.abs() < 1e-3 {

@@ -560,6 +560,64 @@ impl FromStr for Metric {
     }
 }
 
+/// What [`Sequential::compile`](crate::Sequential::compile) accepts as its metrics: Keras's
+/// list of names as an array (`["accuracy"]`, `&["acc", "mae"]`), or [`Metric`]s
+/// (`vec![Metric::accuracy()]`, `vec!["acc".parse()?]`, `vec![]` for none).
+///
+/// A name that is not a metric makes `compile` return an error. `vec!["accuracy"]` (a `Vec` of
+/// names) is not accepted: a second `Vec` form would leave `vec![]` and
+/// `vec!["acc".parse()?]` without a type, so names go in an array.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of metrics",
+    note = "write names as an array, `[\"accuracy\"]`, or metrics as `vec![Metric::accuracy()]`"
+)]
+pub trait IntoMetrics {
+    /// The metrics, parsing names with [`Metric::from_str`].
+    fn into_metrics(self) -> Result<Vec<Metric>>;
+}
+
+impl IntoMetrics for Vec<Metric> {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        Ok(self)
+    }
+}
+
+impl<const N: usize> IntoMetrics for [Metric; N] {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        Ok(self.into())
+    }
+}
+
+impl IntoMetrics for &[Metric] {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<const N: usize> IntoMetrics for [&str; N] {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        self.iter().map(|s| s.parse()).collect()
+    }
+}
+
+impl<const N: usize> IntoMetrics for &[&str; N] {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        self.iter().map(|s| s.parse()).collect()
+    }
+}
+
+impl IntoMetrics for &[&str] {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        self.iter().map(|s| s.parse()).collect()
+    }
+}
+
+impl IntoMetrics for &[String] {
+    fn into_metrics(self) -> Result<Vec<Metric>> {
+        self.iter().map(|s| s.parse()).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Weighted metrics against Keras 3's `update_state(..., sample_weight=w)`, batch by batch;

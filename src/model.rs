@@ -78,13 +78,14 @@ impl Default for Sequential {
 }
 
 impl Sequential {
-    /// An empty model on the CPU, seed 0.
+    /// An empty model, seed 0, on the first CUDA device when one is usable and on the CPU
+    /// otherwise (Keras's and the CLI's `auto`); [`device`](Self::device) chooses another.
     pub fn new() -> Self {
         Self {
             name: "sequential".into(),
             layers: Vec::new(),
             input_shape: None,
-            device: Device::Cpu,
+            device: Device::cuda_if_available(),
             seed: 0,
             precision: Precision::F32,
             run_eagerly: false,
@@ -99,7 +100,18 @@ impl Sequential {
     }
 
     /// Appends a layer (builder style), as Keras's `model.add`.
+    ///
+    /// It takes the model and returns it: a call whose result is dropped is a `must_use`
+    /// warning pointing at [`push`](Self::push), which appends in place:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let model = tch_keras::Sequential::new();
+    /// model.add(tch_keras::Dense::new(1)); // the model with the layer is dropped here
+    /// ```
     #[allow(clippy::should_implement_trait)]
+    #[must_use = "`add` takes the model and returns it (builder style): chain it (`Sequential::new().add(..)`), \
+                  assign the result (`model = model.add(..)`), or call `model.push(..)` on a `let mut model`"]
     pub fn add(mut self, layer: impl Into<LayerConfig>) -> Self {
         self.push(layer);
         self
@@ -127,6 +139,11 @@ impl Sequential {
     }
 
     /// Sets the seed for weight initialisation, shuffling and dropout (default 0).
+    ///
+    /// LibTorch has one random generator per process: building the model and each epoch of
+    /// `fit` seed it (`tch::manual_seed`) from this seed, which also resets the random numbers
+    /// your own code draws through LibTorch afterwards (`Tensor::randn`, ...). Draw what you
+    /// need before `fit`, or call `tch::manual_seed` yourself after it.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self.built = None;
@@ -452,7 +469,12 @@ impl Sequential {
 
     /// Sets the optimizer, loss and metrics. May be called before or after building; calling
     /// it again resets the optimizer state and the training position.
-    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: Vec<Metric>) -> Result<()> {
+    ///
+    /// `metrics` takes Keras's names as an array (`["accuracy"]`) or [`Metric`]s
+    /// (`vec![Metric::accuracy()]`, `vec![]`); see [`IntoMetrics`](crate::IntoMetrics). A name
+    /// that is not a metric is an error.
+    pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: impl crate::IntoMetrics) -> Result<()> {
+        let metrics = metrics.into_metrics()?;
         optimizer.validate()?;
         loss.validate()?;
         let mut seen = std::collections::HashSet::new();
@@ -552,7 +574,9 @@ impl Sequential {
                 what: what.into(),
                 expected: batch_shape(expected),
                 got: crate::error::full_shape(&size),
-                hint: "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into(),
+                hint: crate::error::layout_hint(expected, &size).unwrap_or_else(|| {
+                    "reshape the data (images as [N, C, H, W]) or change the model's input_shape".into()
+                }),
             });
         }
         // Token ids stay integers for an Embedding; everything else computes in float32.

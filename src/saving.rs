@@ -457,6 +457,7 @@ impl Sequential {
 
     /// Saves the weights (every variable, under its stable name) as safetensors.
     pub fn save_weights(&self, path: impl AsRef<Path>) -> Result<()> {
+        check_extension(path.as_ref())?;
         let built = self.built("save_weights")?;
         warn_non_finite(path.as_ref(), "saving", &built.variables)?;
         write_safetensors(path.as_ref(), &built.variables, HashMap::new())
@@ -572,6 +573,7 @@ impl Sequential {
     /// training exactly where it stopped.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        check_extension(path)?;
         let config = self.config()?;
         let built = self.built("save")?;
         let mut tensors: Vec<(String, Tensor)> =
@@ -597,16 +599,24 @@ impl Sequential {
 /// Rebuilds a model saved by [`Sequential::save`] on `device`: the same layers, weights,
 /// compile settings and optimizer state; it predicts exactly what the saved model did.
 ///
+/// `device` is a `Device` (`Device::Cpu`, `Device::Cuda(0)`) or `None` for Keras's choice: the
+/// first CUDA device when one is usable, else the CPU (`load_model("model.safetensors", None)`).
+///
 /// A model with a custom layer needs its type registered first
 /// ([`register_layer`](crate::layers::register_layer)); otherwise this fails with
 /// [`Error::UnknownLayer`] naming the layer.
-pub fn load_model(path: impl AsRef<Path>, device: Device) -> Result<Sequential> {
+pub fn load_model(path: impl AsRef<Path>, device: impl Into<Option<Device>>) -> Result<Sequential> {
     load_model_with(path, device, &LayerRegistry::new())
 }
 
 /// [`load_model`] with custom layers' constructors from `registry` (Keras's `custom_objects`)
 /// as well as from the process-wide registry (`registry` first).
-pub fn load_model_with(path: impl AsRef<Path>, device: Device, registry: &LayerRegistry) -> Result<Sequential> {
+pub fn load_model_with(
+    path: impl AsRef<Path>,
+    device: impl Into<Option<Device>>,
+    registry: &LayerRegistry,
+) -> Result<Sequential> {
+    let device = device.into().unwrap_or_else(Device::cuda_if_available);
     let path = path.as_ref();
     let (tensors, meta) = read_safetensors(path)?;
     let json = meta.get(MODEL_KEY).ok_or_else(|| {
@@ -673,4 +683,18 @@ pub fn load_model_with(path: impl AsRef<Path>, device: Device, registry: &LayerR
         }
     }
     Ok(model)
+}
+
+/// Refuses a file name with another format's extension (Keras's `.keras`, `.h5`, PyTorch's
+/// `.pt`, ...): the file would hold safetensors under a misleading name. Other names, and names
+/// without an extension, are written as given.
+fn check_extension(path: &Path) -> Result<()> {
+    const OTHER_FORMATS: [&str; 12] =
+        ["keras", "h5", "hdf5", "pt", "pth", "pb", "onnx", "ckpt", "pkl", "pickle", "tflite", "npz"];
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if OTHER_FORMATS.contains(&ext.to_ascii_lowercase().as_str()) => {
+            Err(Error::FileExtension { path: path.to_path_buf(), extension: ext.to_string() })
+        }
+        _ => Ok(()),
+    }
 }

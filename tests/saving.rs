@@ -133,21 +133,37 @@ fn bad_files_are_typed_errors() {
     assert!(matches!(e, Error::NotBuilt { .. }), "{e}");
 }
 
-/// `PYTHONPATH` for the PyTorch and safetensors that scripts/setup.sh installs, if present.
-fn python_path() -> Option<String> {
-    let torch = cache_dir().join("torch-2.11.0");
-    let st = cache_dir().join("py-safetensors");
-    (torch.join(".complete").exists() && st.join(".complete").exists())
-        .then(|| format!("{}:{}", torch.display(), st.display()))
+/// `PYTHONPATH` for PyTorch (the wheel scripts/setup.sh unpacked, whose `torch/` folder is the
+/// LibTorch `.libtorch` links to) and the Python `safetensors` package, which this test installs
+/// into the cache itself (`scripts/py-deps.sh safetensors`).
+fn python_path() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let torch = root
+        .join(".libtorch")
+        .canonicalize()
+        .ok()
+        .and_then(|lib| lib.parent().map(Path::to_path_buf))
+        .filter(|site| site.join("torch/__init__.py").exists())
+        .unwrap_or_else(|| cache_dir().join("torch-2.11.0"));
+    assert!(
+        torch.join("torch/__init__.py").exists(),
+        "PyTorch for Python is not at {} (scripts/setup.sh installs the wheel)",
+        torch.display()
+    );
+    let deps = Command::new("bash").arg(root.join("scripts/py-deps.sh")).arg("safetensors").output().unwrap();
+    assert!(
+        deps.status.success(),
+        "scripts/py-deps.sh safetensors failed (it needs python3 and PyPI): {}",
+        String::from_utf8_lossy(&deps.stderr)
+    );
+    let st = String::from_utf8(deps.stdout).unwrap().trim().to_string();
+    format!("{}:{st}", torch.display())
 }
 
 #[test]
 fn pytorch_reads_saved_weights_with_the_same_names_and_values() {
     let _serial = serial();
-    let Some(pythonpath) = python_path() else {
-        eprintln!("skipped: PyTorch and safetensors for Python are not in the cache (run scripts/setup.sh)");
-        return;
-    };
+    let pythonpath = python_path();
     let (x, y) = data();
     let mut m = compiled(Optimizer::adam(0.01));
     fit(&mut m, &x, &y, 0, 1);

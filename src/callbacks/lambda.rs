@@ -2,11 +2,11 @@
 use super::{BatchLogs, Callback};
 use crate::{Logs, Result, Sequential};
 
-type EpochFn = Box<dyn FnMut(&mut Sequential, usize, &Logs) -> Result<()>>;
-type EpochBeginFn = Box<dyn FnMut(&mut Sequential, usize) -> Result<()>>;
-type BatchFn = Box<dyn FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()>>;
-type TrainFn = Box<dyn FnMut(&mut Sequential) -> Result<()>>;
-type TrainEndFn = Box<dyn FnMut(&mut Sequential, &Logs) -> Result<()>>;
+type EpochFn<'a> = Box<dyn FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'a>;
+type EpochBeginFn<'a> = Box<dyn FnMut(&mut Sequential, usize) -> Result<()> + 'a>;
+type BatchFn<'a> = Box<dyn FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()> + 'a>;
+type TrainFn<'a> = Box<dyn FnMut(&mut Sequential) -> Result<()> + 'a>;
+type TrainEndFn<'a> = Box<dyn FnMut(&mut Sequential, &Logs) -> Result<()> + 'a>;
 
 /// A callback built from closures, one per hook you need (Keras's `LambdaCallback`).
 ///
@@ -18,57 +18,70 @@ type TrainEndFn = Box<dyn FnMut(&mut Sequential, &Logs) -> Result<()>>;
 /// });
 /// # let _ = cb;
 /// ```
+///
+/// The closures may borrow locals (the lifetime `'a`), as Keras's lambdas see their scope:
+///
+/// ```
+/// # use tch_keras::LambdaCallback;
+/// let mut losses = Vec::new();
+/// let cb = LambdaCallback::new().on_epoch_end(|_model, _epoch, logs| {
+///     losses.push(logs["loss"]);
+///     Ok(())
+/// });
+/// drop(cb);
+/// println!("{losses:?}");
+/// ```
 #[derive(Default)]
-pub struct LambdaCallback {
-    train_begin: Option<TrainFn>,
-    train_end: Option<TrainEndFn>,
-    epoch_begin: Option<EpochBeginFn>,
-    epoch_end: Option<EpochFn>,
-    batch_begin: Option<EpochBeginFn>,
-    batch_end: Option<BatchFn>,
+pub struct LambdaCallback<'a> {
+    train_begin: Option<TrainFn<'a>>,
+    train_end: Option<TrainEndFn<'a>>,
+    epoch_begin: Option<EpochBeginFn<'a>>,
+    epoch_end: Option<EpochFn<'a>>,
+    batch_begin: Option<EpochBeginFn<'a>>,
+    batch_end: Option<BatchFn<'a>>,
 }
 
-impl LambdaCallback {
+impl<'a> LambdaCallback<'a> {
     /// A callback that does nothing until closures are attached.
     pub fn new() -> Self {
         Self::default()
     }
     /// Runs `f` at training start.
-    pub fn on_train_begin(mut self, f: impl FnMut(&mut Sequential) -> Result<()> + 'static) -> Self {
+    pub fn on_train_begin(mut self, f: impl FnMut(&mut Sequential) -> Result<()> + 'a) -> Self {
         self.train_begin = Some(Box::new(f));
         self
     }
     /// Runs `f` at training end.
-    pub fn on_train_end(mut self, f: impl FnMut(&mut Sequential, &Logs) -> Result<()> + 'static) -> Self {
+    pub fn on_train_end(mut self, f: impl FnMut(&mut Sequential, &Logs) -> Result<()> + 'a) -> Self {
         self.train_end = Some(Box::new(f));
         self
     }
     /// Runs `f` at each epoch start.
-    pub fn on_epoch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static) -> Self {
+    pub fn on_epoch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'a) -> Self {
         self.epoch_begin = Some(Box::new(f));
         self
     }
     /// Runs `f` at each epoch end.
-    pub fn on_epoch_end(mut self, f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'static) -> Self {
+    pub fn on_epoch_end(mut self, f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'a) -> Self {
         self.epoch_end = Some(Box::new(f));
         self
     }
     /// Runs `f` before each batch.
-    pub fn on_train_batch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'static) -> Self {
+    pub fn on_train_batch_begin(mut self, f: impl FnMut(&mut Sequential, usize) -> Result<()> + 'a) -> Self {
         self.batch_begin = Some(Box::new(f));
         self
     }
     /// Runs `f` after each batch.
     pub fn on_train_batch_end(
         mut self,
-        f: impl FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()> + 'static,
+        f: impl FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()> + 'a,
     ) -> Self {
         self.batch_end = Some(Box::new(f));
         self
     }
 }
 
-impl Callback for LambdaCallback {
+impl Callback for LambdaCallback<'_> {
     fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
         self.train_begin.as_mut().map_or(Ok(()), |f| f(model))
     }

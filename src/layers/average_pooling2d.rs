@@ -22,13 +22,15 @@ pub struct AveragePooling2D {
 }
 
 impl AveragePooling2D {
-    /// A square pooling window; strides equal to the window, valid padding.
-    pub fn new(pool: i64) -> Self {
-        Self { pool_size: [pool, pool], strides: [pool, pool], padding: Padding::Valid }
+    /// A pooling window, square (`2`) or Keras's `(height, width)` (`(2, 2)`); strides equal
+    /// to the window, valid padding.
+    pub fn new(pool_size: impl Into<super::Size2>) -> Self {
+        let pool = pool_size.into().0;
+        Self { pool_size: pool, strides: pool, padding: Padding::Valid }
     }
-    /// Sets the same stride on both axes.
-    pub fn strides(mut self, s: i64) -> Self {
-        self.strides = [s, s];
+    /// Sets the strides: one integer for both axes, or `(height, width)`.
+    pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
+        self.strides = strides.into().0;
         self
     }
     /// Sets the padding mode.

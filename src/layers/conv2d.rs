@@ -27,11 +27,12 @@ pub struct Conv2D {
 }
 
 impl Conv2D {
-    /// A convolution with `filters` outputs and a square kernel, stride 1, valid padding.
-    pub fn new(filters: i64, kernel_size: i64) -> Self {
+    /// A convolution with `filters` outputs, stride 1, valid padding; the kernel is square
+    /// (`3`) or Keras's `(height, width)` tuple (`(3, 5)`, or `[3, 5]`).
+    pub fn new(filters: i64, kernel_size: impl Into<super::Size2>) -> Self {
         Self {
             filters,
-            kernel_size: [kernel_size, kernel_size],
+            kernel_size: kernel_size.into().0,
             strides: [1, 1],
             padding: Padding::Valid,
             activation: Activation::Linear,
@@ -43,9 +44,9 @@ impl Conv2D {
         self.kernel_size = [kh, kw];
         self
     }
-    /// Sets the same stride on both axes.
-    pub fn strides(mut self, s: i64) -> Self {
-        self.strides = [s, s];
+    /// Sets the strides: one integer for both axes, or `(height, width)`.
+    pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
+        self.strides = strides.into().0;
         self
     }
     /// Sets the padding mode.

@@ -17,13 +17,15 @@ pub struct MaxPooling2D {
 }
 
 impl MaxPooling2D {
-    /// A square pooling window; strides equal to the window.
-    pub fn new(pool: i64) -> Self {
-        Self { pool_size: [pool, pool], strides: [pool, pool] }
+    /// A pooling window, square (`2`) or Keras's `(height, width)` (`(2, 2)`); strides equal
+    /// to the window.
+    pub fn new(pool_size: impl Into<super::Size2>) -> Self {
+        let pool = pool_size.into().0;
+        Self { pool_size: pool, strides: pool }
     }
-    /// Sets the same stride on both axes.
-    pub fn strides(mut self, s: i64) -> Self {
-        self.strides = [s, s];
+    /// Sets the strides: one integer for both axes, or `(height, width)`.
+    pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
+        self.strides = strides.into().0;
         self
     }
 }

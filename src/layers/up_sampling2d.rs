@@ -28,9 +28,9 @@ pub struct UpSampling2D {
 }
 
 impl UpSampling2D {
-    /// The same factor on both axes, nearest.
-    pub fn new(size: i64) -> Self {
-        Self { size: [size, size], interpolation: Interpolation::Nearest }
+    /// Factors along height and width (`2`, or Keras's `(2, 3)`), nearest.
+    pub fn new(size: impl Into<super::Size2>) -> Self {
+        Self { size: size.into().0, interpolation: Interpolation::Nearest }
     }
     /// Sets the interpolation.
     pub fn interpolation(mut self, interpolation: Interpolation) -> Self {

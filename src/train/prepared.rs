@@ -52,7 +52,9 @@ fn prepare_x(prep: &BatchPrep, x: &Tensor) -> Result<Tensor> {
             what: "a batch's x".into(),
             expected: batch_shape(&prep.input),
             got: full_shape(&size),
-            hint: "make the source yield inputs of the model's input shape (images as [N, C, H, W])".into(),
+            hint: crate::error::layout_hint(&prep.input, &size).unwrap_or_else(|| {
+                "make the source yield inputs of the model's input shape (images as [N, C, H, W])".into()
+            }),
         });
     }
     let integer = !x.is_floating_point() && x.kind() != Kind::Bool;

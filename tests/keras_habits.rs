@@ -1,0 +1,180 @@
+//! Keras spellings that compile and behave as a Keras user expects: `logs["acc"]`, tuple kernel
+//! and pool sizes, metric names in `compile`, callbacks at the crate root, closures that borrow
+//! locals, error messages from `fn main() -> Result`, layout hints, the default device, the
+//! file extension of `save`.
+use tch::{Device, Kind, Tensor};
+use tch_keras::{
+    data, load_model, to_categorical, AveragePooling2D, Conv2D, CsvLogger, Dense, EarlyStopping, Error, FitConfig,
+    Flatten, LambdaCallback, LearningRateScheduler, Logs, Loss, MaxPooling2D, Metric, ModelCheckpoint, Optimizer,
+    ReduceLROnPlateau, Reshape, Sequential, TensorBoard, TerminateOnNaN, UpSampling2D, Verbosity,
+};
+
+/// The first `n` MNIST training images `[n, 784]` and their one-hot labels.
+fn mnist(n: i64) -> (Tensor, Tensor) {
+    let m = data::load(data::DatasetKind::Mnist, None).expect("MNIST: run scripts/setup.sh");
+    let x = m.train_images.narrow(0, 0, n);
+    let y = to_categorical(&m.train_labels.narrow(0, 0, n), 10).unwrap();
+    (x, y)
+}
+
+fn quiet<'a>() -> FitConfig<'a> {
+    FitConfig { epochs: 2, batch_size: 64, verbose: Verbosity::Silent, ..Default::default() }
+}
+
+#[test]
+fn logs_index_by_name_like_a_dict() {
+    let mut logs = Logs::new();
+    logs.insert("loss", 0.5);
+    logs.insert("acc", 0.75);
+    assert_eq!(logs["acc"], 0.75);
+    assert_eq!(logs["loss"], 0.5);
+    assert_eq!(logs.get("val_acc"), None);
+}
+
+#[test]
+#[should_panic(expected = "no 'accuracy' in these logs (keys: loss, acc)")]
+fn logs_index_of_a_missing_key_panics_naming_the_keys() {
+    let mut logs = Logs::new();
+    logs.insert("loss", 0.5);
+    logs.insert("acc", 0.75);
+    let _ = logs["accuracy"];
+}
+
+#[test]
+fn kernel_and_pool_sizes_take_keras_tuples() {
+    assert_eq!(Conv2D::new(25, (4, 4)), Conv2D::new(25, 4));
+    assert_eq!(Conv2D::new(8, (3, 5)).kernel_size, [3, 5]);
+    assert_eq!(Conv2D::new(8, [3, 5]).strides((1, 2)).strides, [1, 2]);
+    assert_eq!(MaxPooling2D::new((2, 2)), MaxPooling2D::new(2));
+    assert_eq!(MaxPooling2D::new((2, 3)).strides, [2, 3]);
+    assert_eq!(AveragePooling2D::new((3, 1)).pool_size, [3, 1]);
+    assert_eq!(UpSampling2D::new((2, 3)).size, [2, 3]);
+
+    // A non-square kernel and pool give Keras's output shape: 28x28 -> conv (3, 5) -> 26x24
+    // -> pool (2, 3) -> 13x8.
+    let mut model = Sequential::new()
+        .device(Device::Cpu)
+        .input_shape([1, 28, 28])
+        .add(Conv2D::new(4, (3, 5)))
+        .add(MaxPooling2D::new((2, 3)));
+    let out = model.predict(&Tensor::zeros([2, 1, 28, 28], (Kind::Float, Device::Cpu)), 32).unwrap();
+    assert_eq!(out.size(), [2, 4, 13, 8]);
+}
+
+#[test]
+fn compile_takes_metric_names_and_refuses_unknown_ones() {
+    let (x, y) = mnist(512);
+    let mut model =
+        Sequential::new().device(Device::Cpu).add(Dense::new(10).activation(tch_keras::Activation::Softmax));
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, ["accuracy", "mse"]).unwrap();
+    let history = model.fit(&x, &y, quiet()).unwrap();
+    let last = history.last().unwrap();
+    assert!(last["accuracy"] > 0.5, "{last}");
+    assert!(last.get("mse").is_some(), "{last}");
+
+    let err = model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, ["acuracy"]).unwrap_err();
+    assert!(err.to_string().contains("acuracy"), "{err}");
+
+    // The forms that worked before still compile.
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec![Metric::accuracy()]).unwrap();
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec!["acc".parse().unwrap()]).unwrap();
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, vec![]).unwrap();
+    let names: &[&str] = &["acc"]; // a slice of names, e.g. from a command line
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, names).unwrap();
+    assert_eq!(model.compiled().unwrap().2[0].name, "acc");
+}
+
+#[test]
+fn callbacks_are_at_the_crate_root_and_closures_borrow_locals() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ = (
+        EarlyStopping::new("loss", 2),
+        ModelCheckpoint::new(dir.path().join("m.safetensors").to_str().unwrap()).unwrap(),
+        CsvLogger::new(dir.path().join("log.csv")),
+        LearningRateScheduler::new(|_epoch, lr| lr),
+        ReduceLROnPlateau::new("loss", 0.5, 2),
+        TerminateOnNaN::new(),
+        TensorBoard::new(dir.path().join("tb")),
+    );
+
+    let (x, y) = mnist(512);
+    let mut model =
+        Sequential::new().device(Device::Cpu).add(Dense::new(10).activation(tch_keras::Activation::Softmax));
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, ["acc"]).unwrap();
+    let mut losses: Vec<f64> = Vec::new(); // a local, not 'static
+    let mut record = LambdaCallback::new().on_epoch_end(|_model, _epoch, logs| {
+        losses.push(logs["loss"]);
+        Ok(())
+    });
+    let history = model.fit(&x, &y, FitConfig { callbacks: vec![&mut record], ..quiet() }).unwrap();
+    drop(record);
+    assert_eq!(Some(losses), history.series("loss"));
+}
+
+#[test]
+fn errors_print_their_message_under_debug_as_main_shows_them() {
+    let err = Sequential::new().save_weights("/nonexistent-dir/x.safetensors").unwrap_err();
+    assert_eq!(format!("{err:?}"), err.to_string());
+    assert!(!format!("{err:?}").contains('{'), "{err:?}");
+}
+
+#[test]
+fn predict_on_one_sample_says_to_add_the_batch_axis() {
+    let mut model = Sequential::new().device(Device::Cpu).input_shape([784]).add(Dense::new(10));
+    let err = model.predict(&Tensor::zeros([784], (Kind::Float, Device::Cpu)), 32).unwrap_err();
+    assert!(matches!(err, Error::DataShape { .. }), "{err}");
+    assert!(err.to_string().contains("add the batch axis (unsqueeze(0))"), "{err}");
+}
+
+#[test]
+fn channels_last_images_say_tch_keras_is_channels_first() {
+    let mut model = Sequential::new()
+        .device(Device::Cpu)
+        .input_shape([1, 28, 28])
+        .add(Conv2D::new(4, 3))
+        .add(Flatten::new())
+        .add(Dense::new(10));
+    let err = model.predict(&Tensor::zeros([5, 28, 28, 1], (Kind::Float, Device::Cpu)), 32).unwrap_err();
+    assert!(err.to_string().contains("tch-keras is channels-first: permute to [5, 1, 28, 28]"), "{err}");
+    let err = model.predict(&Tensor::zeros([28, 28, 1], (Kind::Float, Device::Cpu)), 32).unwrap_err();
+    assert!(err.to_string().contains("channels-first: permute to [1, 28, 28]"), "{err}");
+    assert!(err.to_string().contains("unsqueeze(0)"), "{err}");
+
+    // fit on channels-last images says the same.
+    let (x, y) = mnist(64);
+    let x = x.reshape([64, 28, 28, 1]);
+    model.compile(Optimizer::adam(0.01), Loss::CategoricalCrossentropy, ["acc"]).unwrap();
+    let err = model.fit(&x, &y, quiet()).unwrap_err();
+    assert!(err.to_string().contains("tch-keras is channels-first: permute to [64, 1, 28, 28]"), "{err}");
+}
+
+#[test]
+fn the_default_device_is_cuda_when_usable() {
+    assert_eq!(Sequential::new().model_device(), Device::cuda_if_available());
+}
+
+#[test]
+fn save_refuses_another_formats_extension_and_load_model_picks_a_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut model =
+        Sequential::new().device(Device::Cpu).input_shape([4]).add(Reshape::new([2, 2])).add(Flatten::new());
+    model.push(Dense::new(3));
+    model.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    for name in ["model.keras", "weights.h5", "model.pt"] {
+        let path = dir.path().join(name);
+        let err = model.save(&path).unwrap_err();
+        assert!(matches!(err, Error::FileExtension { .. }), "{err}");
+        assert!(err.to_string().contains(".safetensors"), "{err}");
+        assert!(!path.exists());
+        assert!(matches!(model.save_weights(&path).unwrap_err(), Error::FileExtension { .. }));
+    }
+    let path = dir.path().join("model.safetensors");
+    model.save(&path).unwrap();
+    let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([1, 4]);
+    let expected = model.predict(&x, 1).unwrap();
+    let mut auto = load_model(&path, None).unwrap();
+    assert_eq!(auto.model_device(), Device::cuda_if_available());
+    assert!(auto.predict(&x, 1).unwrap().to_device(Device::Cpu).allclose(&expected, 1e-6, 1e-6, false));
+    let mut cpu = load_model(&path, Device::Cpu).unwrap();
+    assert_eq!(cpu.predict(&x, 1).unwrap(), expected);
+}
