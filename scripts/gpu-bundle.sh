@@ -3,7 +3,9 @@
 # binary, the GPU test binaries (built with --features cuda-tests) and MNIST, gzipped. On the GPU machine, run benches/gpu.sh from the repository root.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/setup.sh
+# The CUDA headers are needed to build CUDA graphs and NCCL in, even on a machine without a GPU.
+TCH_KERAS_CUDA_HEADERS=1 scripts/setup.sh
+touch build.rs # headers that appeared since the last build are not noticed otherwise
 rm -rf gpu-bundle
 mkdir -p gpu-bundle
 cargo build --release --features cuda-tests --quiet

@@ -33,20 +33,9 @@ impl Sequential {
             steps_per_epoch,
             ..
         } = config;
-        if validation_freq == 0 {
-            return Err(Error::invalid("validation_freq", "must be at least 1 (validate every N epochs)"));
-        }
-        if steps_per_epoch == Some(0) {
-            return Err(Error::invalid("steps_per_epoch", "must be at least 1, or None for whole passes"));
-        }
+        check_loop_settings(epochs, validation_freq, steps_per_epoch)?;
         let mut single = SingleProcess;
-        let reducer: &mut dyn GradientReducer = match reducer {
-            Some(r) => r,
-            None => &mut single,
-        };
-        if epochs as u64 > crate::saving::MAX_COUNT {
-            return Err(Error::invalid("epochs", format!("{epochs} is more than a model can record; use fewer")));
-        }
+        let reducer: &mut dyn GradientReducer = reducer.unwrap_or(&mut single);
         let (rank, world) = (reducer.rank(), reducer.world_size());
         train.shard(rank, world)?;
         if let Some((source, _)) = validation.as_mut() {
@@ -55,87 +44,96 @@ impl Sequential {
         self.prepare_training(reducer)?;
         let layout = self.log_layout()?;
         let mut runner = self.step_runner(train_loss, reducer);
-        let mut history = History::new();
-        let mut progbar = match (verbose, progress) {
-            (_, Some(p)) => Some(p),
-            (Verbosity::Silent, None) => None,
-            (v, None) => Some(ProgbarLogger::new(v)),
-        };
+        let (mut history, mut progbar) = (History::new(), progress_display(verbose, progress));
         let mut list = CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
         list.callbacks.push(&mut history);
-        if let Some(p) = progbar.as_mut() {
-            list.callbacks.push(p);
-        }
+        list.callbacks.extend(progbar.as_mut().map(|p| p as &mut dyn crate::Callback));
         let per_pass = train.num_batches();
         list.set_params(&TrainParams { epochs, steps: steps_per_epoch.or(per_pass), verbose });
+        let mut run = Run { runner: runner.as_mut(), reducer, list, layout: &layout };
+        let mut pass = first_pass(initial_epoch, steps_per_epoch, per_pass);
         self.stop_training = false;
-        list.on_train_begin(self)?;
+        run.list.on_train_begin(self)?;
         let mut last_logs = Logs::new();
-        // With `steps_per_epoch`, epochs take the next batches of a pass over the source, a new
-        // pass (the source's next epoch: reshuffled) starting when one runs out, as Keras's
-        // epoch iterator does. With a known length the position is computed from the epoch, so
-        // a resumed run takes the batches an uninterrupted one would.
-        let mut pass = Pass::default();
-        if let (Some(steps), Some(n)) = (steps_per_epoch, per_pass) {
-            let position = initial_epoch.saturating_mul(steps);
-            if let (Some(index), Some(skip)) = (position.checked_div(n), position.checked_rem(n)) {
-                (pass.index, pass.skip) = (index, skip);
-            }
-        } else if steps_per_epoch.is_some() {
-            pass.index = initial_epoch;
-        }
         for epoch in initial_epoch..epochs {
-            list.on_epoch_begin(self, epoch)?;
+            run.list.on_epoch_begin(self, epoch)?;
             seed_epoch(self.seed, epoch);
-            let mut sums = EpochSums::new(&layout, self.device)?;
-            match steps_per_epoch {
-                None => {
-                    let batches = train.epoch(epoch)?;
-                    self.train_batches(batches, usize::MAX, &mut sums, runner.as_mut(), reducer, &mut list)?;
-                }
-                Some(steps) => loop {
-                    let batches = train.epoch_from(pass.index, pass.skip)?;
-                    let left = steps - sums.steps;
-                    let done = self.train_batches(batches, left, &mut sums, runner.as_mut(), reducer, &mut list)?;
-                    let fresh = pass.skip == 0;
-                    pass.skip += done;
-                    if sums.steps == steps || self.stop_training || (done == 0 && fresh) {
-                        break;
-                    }
-                    if done < left {
-                        // The pass ran out: the next one (the source's next epoch) continues.
-                        (pass.index, pass.skip) = (pass.index + 1, 0);
-                    }
-                },
-            }
-            if sums.count == 0 {
-                return Err(Error::invalid("data", format!("the batch source yielded no batches in epoch {epoch}")));
-            }
-            let mut logs = BatchLogs { layout: &layout, sums: &sums.sums, count: sums.count }.logs()?;
-            if world > 1 {
-                tch::no_grad(|| reducer.average_buffers(&self.buffers()?))?;
-            }
-            let validate_now = (epoch + 1) % validation_freq == 0;
-            if let Some((source, loss)) = validation.as_mut().filter(|_| validate_now) {
-                self.stop_evaluating = false;
-                list.on_test_begin(self)?;
-                let val_logs = self.evaluate_batches(&mut **source, *loss, reducer, &mut list)?;
-                list.on_test_end(self, &val_logs)?;
-                for (k, v) in val_logs.iter() {
-                    logs.insert(format!("val_{k}"), v);
+            let mut logs = self.train_epoch(train, epoch, steps_per_epoch, &mut pass, &mut run)?;
+            if (epoch + 1) % validation_freq == 0 {
+                if let Some((source, loss)) = validation.as_mut() {
+                    self.validate_epoch(&mut **source, *loss, &mut run, &mut logs)?;
                 }
             }
             self.train_state_mut("fit")?.epochs_done = epoch + 1;
-            list.on_epoch_end(self, epoch, &mut logs)?;
+            run.list.on_epoch_end(self, epoch, &mut logs)?;
             last_logs = logs;
-            if reducer.agree_to_stop(self.stop_training)? {
+            if run.reducer.agree_to_stop(self.stop_training)? {
                 self.stop_training = true;
                 break;
             }
         }
-        list.on_train_end(self, &last_logs)?;
-        drop(list);
+        run.list.on_train_end(self, &last_logs)?;
+        drop(run);
         Ok(history)
+    }
+
+    /// One epoch's training batches (all of a pass, or the next `steps_per_epoch` of the
+    /// passes); returns the epoch's logs, with buffers averaged across processes.
+    fn train_epoch(
+        &mut self,
+        train: &mut dyn BatchSource,
+        epoch: usize,
+        steps_per_epoch: Option<usize>,
+        pass: &mut Pass,
+        run: &mut Run<'_, '_, '_, '_>,
+    ) -> Result<Logs> {
+        let mut sums = EpochSums::new(run.layout, self.device)?;
+        match steps_per_epoch {
+            None => {
+                let batches = train.epoch(epoch)?;
+                self.train_batches(batches, usize::MAX, &mut sums, run.runner, run.reducer, &mut run.list)?;
+            }
+            Some(steps) => loop {
+                let batches = train.epoch_from(pass.index, pass.skip)?;
+                let left = steps - sums.steps;
+                let done = self.train_batches(batches, left, &mut sums, run.runner, run.reducer, &mut run.list)?;
+                let fresh = pass.skip == 0;
+                pass.skip += done;
+                if sums.steps == steps || self.stop_training || (done == 0 && fresh) {
+                    break;
+                }
+                if done < left {
+                    // The pass ran out: the next one (the source's next epoch) continues.
+                    (pass.index, pass.skip) = (pass.index + 1, 0);
+                }
+            },
+        }
+        if sums.count == 0 {
+            return Err(Error::invalid("data", format!("the batch source yielded no batches in epoch {epoch}")));
+        }
+        let logs = BatchLogs { layout: run.layout, sums: &sums.sums, count: sums.count }.logs()?;
+        if run.reducer.world_size() > 1 {
+            tch::no_grad(|| run.reducer.average_buffers(&self.buffers()?))?;
+        }
+        Ok(logs)
+    }
+
+    /// Evaluates the validation source and adds its logs with the `val_` prefix.
+    fn validate_epoch(
+        &mut self,
+        source: &mut dyn BatchSource,
+        loss: Loss,
+        run: &mut Run<'_, '_, '_, '_>,
+        logs: &mut Logs,
+    ) -> Result<()> {
+        self.stop_evaluating = false;
+        run.list.on_test_begin(self)?;
+        let val_logs = self.evaluate_batches(source, loss, run.reducer, &mut run.list)?;
+        run.list.on_test_end(self, &val_logs)?;
+        for (k, v) in val_logs.iter() {
+            logs.insert(format!("val_{k}"), v);
+        }
+        Ok(())
     }
 
     /// Optimizer slots exist, and every process starts from the same parameters.
@@ -235,6 +233,54 @@ impl Sequential {
         }
         Ok(layout.logs(&values[..layout.len()], count))
     }
+}
+
+/// What the loop hands from one epoch to the next.
+struct Run<'r, 'g, 'a, 'b> {
+    runner: &'r mut dyn StepRunner,
+    reducer: &'g mut dyn GradientReducer,
+    list: CallbackList<'a, 'b>,
+    layout: &'r LogLayout,
+}
+
+/// Checks the loop's own settings.
+fn check_loop_settings(epochs: usize, validation_freq: usize, steps_per_epoch: Option<usize>) -> Result<()> {
+    if validation_freq == 0 {
+        return Err(Error::invalid("validation_freq", "must be at least 1 (validate every N epochs)"));
+    }
+    if steps_per_epoch == Some(0) {
+        return Err(Error::invalid("steps_per_epoch", "must be at least 1, or None for whole passes"));
+    }
+    if epochs as u64 > crate::saving::MAX_COUNT {
+        return Err(Error::invalid("epochs", format!("{epochs} is more than a model can record; use fewer")));
+    }
+    Ok(())
+}
+
+/// The progress display `fit` adds: the one given, or one made from `verbose`.
+fn progress_display(verbose: Verbosity, progress: Option<ProgbarLogger>) -> Option<ProgbarLogger> {
+    match (verbose, progress) {
+        (_, Some(p)) => Some(p),
+        (Verbosity::Silent, None) => None,
+        (v, None) => Some(ProgbarLogger::new(v)),
+    }
+}
+
+/// Where the first epoch starts in the passes over a source. With `steps_per_epoch`, epochs
+/// take the next batches of a pass, a new pass (the source's next epoch: reshuffled) starting
+/// when one runs out, as Keras's epoch iterator does. With a known length the position is
+/// computed from the epoch, so a resumed run takes the batches an uninterrupted one would.
+fn first_pass(initial_epoch: usize, steps_per_epoch: Option<usize>, per_pass: Option<usize>) -> Pass {
+    let mut pass = Pass::default();
+    if let (Some(steps), Some(n)) = (steps_per_epoch, per_pass) {
+        let position = initial_epoch.saturating_mul(steps);
+        if let (Some(index), Some(skip)) = (position.checked_div(n), position.checked_rem(n)) {
+            (pass.index, pass.skip) = (index, skip);
+        }
+    } else if steps_per_epoch.is_some() {
+        pass.index = initial_epoch;
+    }
+    pass
 }
 
 /// Where `steps_per_epoch` epochs are in the passes over a source.
