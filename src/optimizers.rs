@@ -305,6 +305,7 @@ impl Schedule {
     }
 
     /// Checks the schedule's arguments.
+    // One range check per argument of each schedule, read as a table; kept in one place.
     pub fn validate(&self) -> Result<()> {
         let name = self.name();
         let positive = |arg: &'static str, v: f64| {
@@ -675,6 +676,7 @@ impl Optimizer {
     }
 
     /// Checks the hyper-parameters, the schedule and the options.
+    // A table of ranges, one row per argument of each optimizer; kept in one place.
     pub fn validate(&self) -> Result<()> {
         // (argument, value, low, low inclusive, high, high inclusive); ranges as Keras checks
         // them (SGD's momentum) or as its update rules need them (a beta of 1 divides by zero

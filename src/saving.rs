@@ -320,6 +320,8 @@ fn check_count(path: &Path, field: &str, value: u64, min: u64) -> Result<()> {
 /// anything is built: every variable the layers would create must be in the file with the same
 /// shape (so building allocates no more than the file holds), and the file must hold no other
 /// weights.
+// The checks run in the order they must (counts, shapes per layer, then the file's tensors), each
+// a few lines; they read best as one list.
 fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tensor)]) -> Result<()> {
     check_count(path, "epochs_done", config.epochs_done as u64, 0)?;
     if let Some(c) = &config.compile {
@@ -611,6 +613,8 @@ pub fn load_model(path: impl AsRef<Path>, device: impl Into<Option<Device>>) -> 
 
 /// [`load_model`] with custom layers' constructors from `registry` (Keras's `custom_objects`)
 /// as well as from the process-wide registry (`registry` first).
+// One sequence: read, resolve custom layers, check the description, build, assign weights,
+// restore compile settings and optimizer slots; each step depends on the one before.
 pub fn load_model_with(
     path: impl AsRef<Path>,
     device: impl Into<Option<Device>>,

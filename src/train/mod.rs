@@ -229,18 +229,7 @@ impl Sequential {
         let output = self.output_shape()?;
         let x = self.prepare_inputs(x, "x")?;
         let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
-        let w = match config.sample_weight {
-            Some(w) => {
-                if !config.class_weight.is_empty() {
-                    return Err(Error::invalid(
-                        "class_weight",
-                        "cannot be given together with sample_weight (as in Keras): fold the class weights into sample_weight",
-                    ));
-                }
-                Some(check_weights(w, n_all, "sample_weight")?.f_to_device(self.device)?)
-            }
-            None => None,
-        };
+        let w = self.sample_weights(&config, n_all)?;
         let data = (x, y, w);
         let ((x, y, w), split_off) = match config.validation_data {
             Some(_) => (data, None),
@@ -279,6 +268,18 @@ impl Sequential {
         let mut validation = validation;
         let val = validation.as_mut().map(|(s, l)| (s as &mut dyn BatchSource, *l));
         self.run_fit(&mut train, train_loss, val, config)
+    }
+
+    /// `fit`'s per-sample weights on the device, checked against the `n` samples.
+    fn sample_weights(&self, config: &FitConfig<'_>, n: i64) -> Result<Option<Tensor>> {
+        let Some(w) = config.sample_weight else { return Ok(None) };
+        if !config.class_weight.is_empty() {
+            return Err(Error::invalid(
+                "class_weight",
+                "cannot be given together with sample_weight (as in Keras): fold the class weights into sample_weight",
+            ));
+        }
+        Ok(Some(check_weights(w, n, "sample_weight")?.f_to_device(self.device)?))
     }
 
     /// The settings of the last `fit` on tensors (also restored by
