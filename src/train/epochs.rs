@@ -136,10 +136,15 @@ impl Sequential {
         Ok(())
     }
 
-    /// Optimizer slots exist, and every process starts from the same parameters.
+    /// Optimizer slots exist, the optimizer knows each variable's size in the flat buffer (its
+    /// per-variable gradient clipping needs them), and every process starts from the same
+    /// parameters. Once per fit, not per step.
     fn prepare_training(&mut self, reducer: &mut dyn GradientReducer) -> Result<()> {
         let mut flat = self.flat("fit")?;
-        self.train_state_mut("fit")?.optimizer.ensure_slots(&flat)?;
+        let sizes: Vec<i64> = self.built("fit")?.trainable.iter().map(|t| t.numel() as i64).collect();
+        let optimizer = &mut self.train_state_mut("fit")?.optimizer;
+        optimizer.set_segments(sizes.into_iter());
+        optimizer.ensure_slots(&flat)?;
         tch::no_grad(|| reducer.sync_parameters(&mut flat))
     }
 

@@ -32,20 +32,13 @@ impl StepRunner for EagerStep {
         let y = batch.y()?.ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
         let w = batch.sample_weight()?;
         let (mut sums, mut grad) = model.batch_gradient(&batch.x()?, &y, w.as_ref(), self.loss)?;
+        // The update runs after the reducer: clipping sees the gradient aggregated over
+        // processes, as Keras clips the aggregated gradient.
         reducer.reduce_step(&mut grad, &mut sums)?;
-        let flat = flat_for_update(model)?;
+        let flat = model.flat("fit")?;
         model.train_state_mut("fit")?.optimizer.step(&flat, &grad)?;
         Ok(sums)
     }
-}
-
-/// The flat parameter buffer, after telling the optimizer each variable's size in it (its
-/// per-variable gradient clipping needs them). The update runs after the reducer: clipping
-/// sees the gradient aggregated over processes, as Keras clips the aggregated gradient.
-fn flat_for_update(model: &mut Sequential) -> Result<Tensor> {
-    let sizes: Vec<i64> = model.built("fit")?.trainable.iter().map(|t| t.numel() as i64).collect();
-    model.train_state_mut("fit")?.optimizer.set_segments(sizes.into_iter());
-    model.flat("fit")
 }
 
 /// A training step captured in a CUDA graph, with the tensors it reads and writes.
@@ -90,7 +83,7 @@ impl GraphStep {
         batch: &Batch,
         reducer: &mut dyn GradientReducer,
     ) -> Result<Captured> {
-        let flat = flat_for_update(model)?;
+        let flat = model.flat("fit")?;
         model.train_state_mut("fit")?.optimizer.prepare_capture(&flat)?;
         let addresses = graph_addresses(model)?;
         let signature = batch.signature();
