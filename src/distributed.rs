@@ -445,6 +445,37 @@ fn check_join(env: &DistEnv, config: &DistConfig) -> Result<i64> {
     Ok(timeout_ms as i64)
 }
 
+/// Waits until something accepts TCP connections at the master's address, or `timeout` passes.
+///
+/// c10d's own client retries with a growing, jittered back-off and once more after its first
+/// timeout, so an unreachable master could hold a rank for several timeouts; probing here keeps
+/// the wait within the configured one. `Err` carries the last connection error. An address that
+/// does not resolve is left to c10d, which names it.
+fn wait_for_master(host: &str, port: u16, timeout: Duration) -> std::result::Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let Ok(addrs) = (host, port).to_socket_addrs().map(|a| a.collect::<Vec<_>>()) else {
+        return Ok(());
+    };
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(10);
+    let mut last = String::from("no address to try");
+    loop {
+        for addr in &addrs {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(last);
+            }
+            match TcpStream::connect_timeout(addr, left.min(Duration::from_secs(1))) {
+                Ok(_) => return Ok(()),
+                Err(e) => last = format!("connecting to {addr}: {e}"),
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
 /// The message for a failed join, naming the variables to check.
 fn join_failure(
     env: &DistEnv,
@@ -467,7 +498,7 @@ fn join_failure(
             "rank {rank} of {world}: the rendezvous at {master} ({}/{}) did not complete (gave up after \
              {waited:.1} s; timeout {secs} s): \
              the master is unreachable or not every rank was started; check {} and {}, that all {world} \
-             processes run, and the firewall (c10d: {message})",
+             processes run, and the firewall ({message})",
             n.addr, n.port, n.addr, n.port
         ),
         DistErrorKind::Peer => format!(
@@ -604,6 +635,13 @@ impl Distributed {
         let mut group: *mut c_void = std::ptr::null_mut();
         let mut kind: c_int = 0;
         let start = std::time::Instant::now();
+        if !store_server {
+            if let Err(message) = wait_for_master(&env.master_addr, env.master_port, config.timeout) {
+                let waited = start.elapsed().as_secs_f64();
+                let failure = (DistErrorKind::Timeout, message.as_str());
+                return Err(dist_error(DistErrorKind::Timeout, join_failure(env, &config, backend, failure, waited)));
+            }
+        }
         // SAFETY: the strings live across the call; `group` and `kind` are valid out-pointers.
         let e = unsafe {
             ffi::tk_dist_new(

@@ -405,9 +405,10 @@ fn an_unreachable_master_times_out() {
     let took = start.elapsed();
     eprintln!("unreachable master ({took:?}): {e}");
     assert_eq!(kind_of(&e), DistErrorKind::Timeout, "{e}");
-    // c10d's client retries the connection once more after its first timeout.
-    assert!(took >= RENDEZVOUS && took < RENDEZVOUS * 3, "took {took:?}");
-    assert!(e.to_string().contains("master_addr"), "{e}");
+    // The wait stays within the timeout (plus scheduling slack), whatever c10d's own retries do.
+    assert!(took >= RENDEZVOUS && took < RENDEZVOUS + Duration::from_millis(1000), "took {took:?}");
+    let text = e.to_string();
+    assert!(text.contains("master_addr") && text.contains("refused"), "{text}");
 }
 
 #[test]
