@@ -385,19 +385,7 @@ impl Metric {
             }
             MetricKind::TopKCategoricalAccuracy { k } | MetricKind::SparseTopKCategoricalAccuracy { k } => {
                 let out = act.apply(raw)?;
-                let sparse = matches!(self.kind, MetricKind::SparseTopKCategoricalAccuracy { .. });
-                let truth = if sparse {
-                    if y.is_floating_point() || y.size().first() != Some(&n) || y.dim() != out.dim() - 1 {
-                        return Err(self.shape_error(&out, y, "integer labels (sparse_categorical_crossentropy)"));
-                    }
-                    y.shallow_clone()
-                } else {
-                    if out.size() != y.size() {
-                        return Err(self.shape_error(&out, y, "one-hot targets of the outputs' shape"));
-                    }
-                    y.f_argmax(-1, false)?
-                };
-                let in_top = in_top_k(&out, &truth, k)?;
+                let in_top = self.top_k_hits(&out, y, k)?;
                 per_sample_mean(in_top.f_reshape([n, -1])?.f_to_kind(Kind::Float)?)
             }
             MetricKind::MeanAbsoluteError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_abs()?),
@@ -407,6 +395,23 @@ impl Metric {
                 format!("metric '{}' keeps confusion counts, not a value per sample", self.name),
             )),
         }
+    }
+
+    /// Whether each sample's true class is among its `k` highest outputs (top-k accuracy).
+    fn top_k_hits(&self, out: &Tensor, y: &Tensor, k: i64) -> Result<Tensor> {
+        let sparse = matches!(self.kind, MetricKind::SparseTopKCategoricalAccuracy { .. });
+        let truth = if sparse {
+            if y.is_floating_point() || y.size().first() != out.size().first() || y.dim() != out.dim() - 1 {
+                return Err(self.shape_error(out, y, "integer labels (sparse_categorical_crossentropy)"));
+            }
+            y.shallow_clone()
+        } else {
+            if out.size() != y.size() {
+                return Err(self.shape_error(out, y, "one-hot targets of the outputs' shape"));
+            }
+            y.f_argmax(-1, false)?
+        };
+        in_top_k(out, &truth, k)
     }
 
     fn shape_error(&self, out: &Tensor, y: &Tensor, wants: &str) -> Error {

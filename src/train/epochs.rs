@@ -36,11 +36,7 @@ impl Sequential {
         check_loop_settings(epochs, validation_freq, steps_per_epoch)?;
         let mut single = SingleProcess;
         let reducer: &mut dyn GradientReducer = reducer.unwrap_or(&mut single);
-        let (rank, world) = (reducer.rank(), reducer.world_size());
-        train.shard(rank, world)?;
-        if let Some((source, _)) = validation.as_mut() {
-            source.shard(rank, world)?;
-        }
+        shard_sources(train, validation.as_mut().map(|(source, _)| &mut **source), &*reducer)?;
         self.prepare_training(reducer)?;
         let layout = self.log_layout()?;
         let mut runner = self.step_runner(train_loss, reducer);
@@ -246,6 +242,20 @@ struct Run<'r, 'g, 'a, 'b> {
     reducer: &'g mut dyn GradientReducer,
     list: CallbackList<'a, 'b>,
     layout: &'r LogLayout,
+}
+
+/// Gives each process its share of the training and validation batches.
+fn shard_sources(
+    train: &mut (dyn BatchSource + '_),
+    validation: Option<&mut (dyn BatchSource + '_)>,
+    reducer: &dyn GradientReducer,
+) -> Result<()> {
+    let (rank, world) = (reducer.rank(), reducer.world_size());
+    train.shard(rank, world)?;
+    if let Some(source) = validation {
+        source.shard(rank, world)?;
+    }
+    Ok(())
 }
 
 /// Checks the loop's own settings.
