@@ -777,3 +777,28 @@ fn fit_from_a_failing_dataset_returns_its_error() {
     let err = model.fit_source(&mut loader, quiet(2, 10, true)).unwrap_err();
     assert!(matches!(&err, Error::DataFormat { message, .. } if message.contains("sample 25")), "{err}");
 }
+
+#[test]
+fn loader_resumes_a_pass_without_reading_the_skipped_batches() {
+    let loader = DataLoader::new(indexed(103), 10).unwrap().seed(7);
+    let whole: Vec<i64> = visit_order(&loader, 3);
+    let rest: Vec<i64> =
+        loader.epoch_from(3, 4).unwrap().flat_map(|b| Vec::<i64>::try_from(&b.unwrap().1).unwrap()).collect();
+    assert_eq!(rest, whole[40..], "batches 4.. of the same epoch's order");
+    assert_eq!(loader.epoch_from(3, 11).unwrap().count(), 0, "past the end: nothing");
+    assert_eq!(loader.epoch_from(3, usize::MAX).unwrap().count(), 0);
+    // Through the BatchSource trait `fit` uses, as Batch values.
+    let mut source = DataLoader::new(indexed(103), 10).unwrap().seed(7);
+    let firsts: Vec<i64> = BatchSource::epoch_from(&mut source, 3, 10)
+        .unwrap()
+        .flat_map(|b| Vec::<i64>::try_from(b.unwrap().y().unwrap().unwrap()).unwrap())
+        .collect();
+    assert_eq!(firsts, whole[100..]);
+    // Skipped batches are never prepared; errors keep the epoch's batch numbers.
+    let (ds, calls) = faulty(25, true, 0);
+    let loader = DataLoader::new(ds, 10).unwrap().shuffle(false);
+    let results: Vec<_> = loader.epoch_from(0, 2).unwrap().collect();
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "only batch 2 was read");
+    let text = results[0].as_ref().unwrap_err().to_string();
+    assert!(text.contains("batch 2"), "{text}");
+}

@@ -181,12 +181,31 @@ impl<D: Dataset + 'static> DataLoader<D> {
     /// Starts preparing batches of the samples at `order` (each in `0..len`, e.g. a
     /// permutation drawn elsewhere), `batch_size` at a time.
     pub fn epoch_in_order(&self, order: Vec<i64>) -> Result<EpochBatches> {
+        self.start(order, 0)
+    }
+
+    /// Starts preparing the batches of `epoch` from batch `skip` on: the samples of the
+    /// skipped batches are never read.
+    pub fn epoch_from(&self, epoch: usize, skip: usize) -> Result<EpochBatches> {
+        let mut order = self.order(epoch);
+        order.drain(..skip.saturating_mul(self.batch_size).min(order.len()));
+        self.start(order, skip)
+    }
+
+    /// Starts the thread preparing the batches of `order`; `first` numbers the first batch in
+    /// error messages.
+    fn start(&self, order: Vec<i64>, first: usize) -> Result<EpochBatches> {
         check_indices(&order, self.len)?;
         let (tx, rx) = sync_channel(self.prefetch);
         let stop = Arc::new(AtomicBool::new(false));
         let batches = order.len().div_ceil(self.batch_size);
-        let worker =
-            Worker { dataset: Arc::clone(&self.dataset), order, batch_size: self.batch_size, stop: stop.clone() };
+        let worker = Worker {
+            dataset: Arc::clone(&self.dataset),
+            order,
+            batch_size: self.batch_size,
+            first,
+            stop: stop.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("tch-keras-loader".into())
             .spawn(move || worker.run(tx))
@@ -202,6 +221,11 @@ impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
 
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {
         let batches = DataLoader::epoch(self, epoch)?;
+        Ok(Box::new(batches.map(|batch| batch.and_then(|(x, y)| Batch::new(x, y)))))
+    }
+
+    fn epoch_from(&mut self, epoch: usize, skip: usize) -> Result<Batches<'_>> {
+        let batches = DataLoader::epoch_from(self, epoch, skip)?;
         Ok(Box::new(batches.map(|batch| batch.and_then(|(x, y)| Batch::new(x, y)))))
     }
 
@@ -224,6 +248,8 @@ struct Worker<D: Dataset> {
     dataset: Arc<Mutex<D>>,
     order: Vec<i64>,
     batch_size: usize,
+    /// The epoch's number of the first batch in `order` (for error messages).
+    first: usize,
     stop: Arc<AtomicBool>,
 }
 
@@ -233,7 +259,7 @@ impl<D: Dataset> Worker<D> {
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
-            let batch = self.batch(b, indices);
+            let batch = self.batch(self.first + b, indices);
             let failed = batch.is_err();
             if tx.send(batch).is_err() || failed {
                 return;
