@@ -74,7 +74,6 @@ fn compile_shim(lib: &Path) -> Option<CudaIncludes> {
             include.display()
         );
     }
-    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
     let mut build = cc::Build::new();
     // CUDA graphs need LibTorch's CUDA library and the CUDA runtime headers: the PyTorch wheel's
     // nvidia packages sit next to its torch folder; a system CUDA is used otherwise.
@@ -107,16 +106,7 @@ fn compile_shim(lib: &Path) -> Option<CudaIncludes> {
             None
         }
     };
-    build
-        .cpp(true)
-        .file("csrc/tch_keras.cpp")
-        .include(&include)
-        .include(include.join("torch/csrc/api/include"))
-        .flag("-std=c++17")
-        .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
-        .flag("-DGLOG_USE_GLOG_EXPORT")
-        .warnings(false)
-        .compile("tch_keras_shim");
+    compile_against_libtorch(build, "csrc/tch_keras.cpp", &include, "tch_keras_shim");
     cuda
 }
 
@@ -126,7 +116,6 @@ fn compile_shim(lib: &Path) -> Option<CudaIncludes> {
 fn compile_c10d(lib: &Path, cuda: Option<&CudaIncludes>) {
     let root = lib.parent().unwrap_or(lib);
     let include = root.join("include");
-    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
     println!("cargo:rerun-if-env-changed=TCH_KERAS_GLOO_INCLUDE");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let gloo = std::env::var_os("TCH_KERAS_GLOO_INCLUDE")
@@ -168,14 +157,20 @@ fn compile_c10d(lib: &Path, cuda: Option<&CudaIncludes>) {
             }
         }
     }
+    compile_against_libtorch(build, "csrc/c10d.cpp", &include, "tch_keras_c10d");
+}
+
+/// Compiles one C++ file against LibTorch's headers (`include`) with LibTorch's ABI settings.
+fn compile_against_libtorch(mut build: cc::Build, file: &str, include: &Path, name: &str) {
+    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
     build
         .cpp(true)
-        .file("csrc/c10d.cpp")
-        .include(&include)
+        .file(file)
+        .include(include)
         .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         .flag("-DGLOG_USE_GLOG_EXPORT")
         .warnings(false)
-        .compile("tch_keras_c10d");
+        .compile(name);
 }
