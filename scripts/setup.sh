@@ -202,22 +202,27 @@ PY
 }
 
 CUDA_CRT_VERSION=13.0.88
+CUDA_CCCL_VERSION=13.0.85
 
-setup_cuda_crt() {
-    local target=$CACHE/cuda-crt-$CUDA_CRT_VERSION
+# setup_nvidia_headers PACKAGE VERSION LINK PURPOSE: installs a header-only NVIDIA wheel from
+# PyPI into the cache and links its include folder as LINK in the checkout; on failure the
+# link is removed and the build goes on without PURPOSE.
+setup_nvidia_headers() {
+    local package=$1 version=$2 link=$3 purpose=$4
+    local target=$CACHE/${package#nvidia-}-$version
     if [ ! -f "$target/.complete" ]; then
-        say "installing NVIDIA's CUDA crt headers $CUDA_CRT_VERSION (for CUDA graphs)"
+        say "installing $package $version (for $purpose)"
         rm -rf "$target"
         if ! python3 -m pip install --quiet --no-cache-dir --no-deps --disable-pip-version-check --root-user-action=ignore \
-            --target "$target" "nvidia-cuda-crt==$CUDA_CRT_VERSION"; then
-            say "could not install nvidia-cuda-crt; tch-keras will build without CUDA graphs"
-            rm -f "$ROOT/.cuda-crt"
+            --target "$target" "$package==$version"; then
+            say "could not install $package; tch-keras will build without $purpose"
+            rm -f "$ROOT/$link"
             return
         fi
         touch "$target/.complete"
     fi
-    ln -sfn "$target/nvidia/cu13/include" "$ROOT/.cuda-crt"
-    say "CUDA crt headers: $target"
+    ln -sfn "$target/nvidia/cu13/include" "$ROOT/$link"
+    say "$package headers: $target"
 }
 
 # Gloo's headers from Debian's libgloo-dev, unpacked (dpkg-deb -x) into the cache: nothing is
@@ -265,25 +270,6 @@ setup_gloo_headers() {
     say "Gloo headers: $target"
 }
 
-CUDA_CCCL_VERSION=13.0.85
-
-setup_cuda_cccl() {
-    local target=$CACHE/cuda-cccl-$CUDA_CCCL_VERSION
-    if [ ! -f "$target/.complete" ]; then
-        say "installing NVIDIA's CCCL headers $CUDA_CCCL_VERSION (for distributed training on NCCL)"
-        rm -rf "$target"
-        if ! python3 -m pip install --quiet --no-cache-dir --no-deps --disable-pip-version-check --root-user-action=ignore \
-            --target "$target" "nvidia-cuda-cccl==$CUDA_CCCL_VERSION"; then
-            say "could not install nvidia-cuda-cccl; tch-keras will build without NCCL"
-            rm -f "$ROOT/.cuda-cccl"
-            return
-        fi
-        touch "$target/.complete"
-    fi
-    ln -sfn "$target/nvidia/cu13/include" "$ROOT/.cuda-cccl"
-    say "CUDA CCCL headers: $target"
-}
-
 # cuda_usable: an NVIDIA driver is present, so CUDA code built here can run.
 cuda_usable() {
     [ "${TCH_KERAS_CUDA_HEADERS:-}" = 1 ] || [ -e /proc/driver/nvidia/version ] || nvidia-smi -L >/dev/null 2>&1
@@ -301,8 +287,8 @@ verify-mnist)
     setup_fashion_mnist
     setup_sklearn_data
     if cuda_usable; then
-        setup_cuda_crt
-        setup_cuda_cccl
+        setup_nvidia_headers nvidia-cuda-crt "$CUDA_CRT_VERSION" .cuda-crt "CUDA graphs"
+        setup_nvidia_headers nvidia-cuda-cccl "$CUDA_CCCL_VERSION" .cuda-cccl "distributed training on NCCL"
     else
         say "no NVIDIA driver: CUDA headers skipped (tch-keras builds without CUDA graphs and NCCL;" \
             "TCH_KERAS_CUDA_HEADERS=1 installs them anyway)"
