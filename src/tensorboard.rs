@@ -247,7 +247,10 @@ pub fn read_events(path: impl AsRef<Path>) -> Result<Vec<Event>> {
         }
         let len = u64::from_le_bytes(len_bytes.try_into().unwrap_or_default());
         let start = at + 12;
-        let end = usize::try_from(len).ok().and_then(|l| start.checked_add(l)).filter(|&e| e + 4 <= bytes.len());
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| start.checked_add(l))
+            .filter(|&e| e.checked_add(4).is_some_and(|e4| e4 <= bytes.len()));
         let Some(end) = end else {
             return Err(bad(at, format!("the file ends inside the record's {len} data bytes (truncated file)")));
         };

@@ -183,6 +183,14 @@ fn a_corrupted_record_is_detected() {
     std::fs::write(&path, &good[..good.len() - 3]).unwrap();
     let e = read_events(&path).unwrap_err().to_string();
     assert!(e.contains("truncated"), "{e}");
+    // A length with a valid CRC but near 2^64 is reported, not an overflow or an out-of-range slice.
+    for len in [u64::MAX - 13, u64::MAX, 1 << 40] {
+        let mut huge = len.to_le_bytes().to_vec();
+        huge.extend(tch_keras::tensorboard::masked_crc32c(&huge).to_le_bytes());
+        std::fs::write(&path, &huge).unwrap();
+        let e = read_events(&path).unwrap_err().to_string();
+        assert!(e.contains("truncated") && e.contains(&len.to_string()), "{e}");
+    }
     // TensorBoard's own reader stops at the corrupted record: it sees fewer values.
     let mut bad = good.clone();
     let n = bad.len();
