@@ -93,3 +93,34 @@ fn a_source_with_batches_of_the_wrong_shape_is_a_typed_error() {
     assert!(matches!(err, Error::DataShape { .. }), "{err}");
     assert!(err.to_string().contains("(None, 4)"), "{err}");
 }
+
+/// Yields `batches` as they are, then nothing.
+struct Listed(Vec<(Tensor, Tensor)>);
+
+impl BatchSource for Listed {
+    fn num_batches(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+    fn epoch(&mut self, _epoch: usize) -> tch_keras::Result<Batches<'_>> {
+        Ok(Box::new(self.0.iter().map(|(x, y)| Batch::new(x.shallow_clone(), y.shallow_clone()))))
+    }
+}
+
+#[test]
+fn empty_batches_and_scalar_inputs_are_refused() {
+    let opts = (Kind::Float, Device::Cpu);
+    let e = Batch::new(Tensor::zeros([0, 4], opts), Tensor::zeros([0, 1], opts)).unwrap_err();
+    assert!(e.to_string().contains("0 rows"), "{e}");
+    assert!(Batch::inputs(Tensor::zeros([0, 4], opts)).is_err());
+    let e = tch_keras::TensorSource::new(Tensor::from(1.0f32), None, 4).unwrap_err();
+    assert!(e.to_string().contains("scalar"), "{e}");
+    // A source that yields an empty batch: a typed error, no NaN loss, no optimizer step counted.
+    let mut m = model();
+    let mut source = Listed(vec![
+        (Tensor::ones([4, 4], opts), Tensor::ones([4, 1], opts)),
+        (Tensor::zeros([0, 4], opts), Tensor::zeros([0, 1], opts)),
+    ]);
+    let err = m.fit_source(&mut source, FitConfig { verbose: Verbosity::Silent, ..Default::default() }).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { .. }) && err.to_string().contains("0 rows"), "{err}");
+    assert_eq!(m.iterations(), 1, "only the non-empty batch stepped");
+}

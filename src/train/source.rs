@@ -77,7 +77,7 @@ pub struct Batch {
 impl Batch {
     /// A batch of inputs `x` and targets `y` (one row per sample in each).
     pub fn new(x: Tensor, y: Tensor) -> Result<Self> {
-        let len = check_rows(&x, Some(&y))?;
+        let len = check_nonempty(check_rows(&x, Some(&y))?)?;
         Ok(Self { x: Part::Owned(x), y: Some(Part::Owned(y)), w: None, len })
     }
 
@@ -91,7 +91,7 @@ impl Batch {
 
     /// A batch of inputs only (for `predict`).
     pub fn inputs(x: Tensor) -> Result<Self> {
-        let len = check_rows(&x, None)?;
+        let len = check_nonempty(check_rows(&x, None)?)?;
         Ok(Self { x: Part::Owned(x), y: None, w: None, len })
     }
 
@@ -100,7 +100,7 @@ impl Batch {
         self.len
     }
 
-    /// Whether the batch is empty (never, for batches a source yields).
+    /// Whether the batch is empty (never: an empty batch is refused when it is made).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -141,7 +141,12 @@ impl Batch {
 }
 
 fn check_rows(x: &Tensor, y: Option<&Tensor>) -> Result<i64> {
-    let n = x.size().first().copied().unwrap_or(0);
+    let Some(&n) = x.size().first() else {
+        return Err(Error::invalid(
+            "x",
+            "is a scalar (no dimensions): give one row per sample, with the samples along the first axis",
+        ));
+    };
     if let Some(y) = y {
         if y.size().first() != Some(&n) {
             return Err(Error::invalid(
@@ -149,6 +154,18 @@ fn check_rows(x: &Tensor, y: Option<&Tensor>) -> Result<i64> {
                 format!("x has {n} rows but y has shape {:?}: give one target per sample", y.size()),
             ));
         }
+    }
+    Ok(n)
+}
+
+/// A batch a source yields holds at least one sample: an empty one would give a NaN loss and
+/// still count as an optimizer step.
+fn check_nonempty(n: i64) -> Result<i64> {
+    if n == 0 {
+        return Err(Error::invalid(
+            "batch",
+            "has no samples (0 rows): a batch source must yield only batches of at least one sample; skip empty ones",
+        ));
     }
     Ok(n)
 }
@@ -268,7 +285,7 @@ impl TensorSource {
 
     /// Rows in the whole data set.
     pub fn rows(&self) -> i64 {
-        self.x.size()[0]
+        self.x.size().first().copied().unwrap_or(0)
     }
 
     /// Rows this process visits per epoch.
