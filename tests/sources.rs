@@ -124,3 +124,50 @@ fn empty_batches_and_scalar_inputs_are_refused() {
     assert!(matches!(err, Error::InvalidArgument { .. }) && err.to_string().contains("0 rows"), "{err}");
     assert_eq!(m.iterations(), 1, "only the non-empty batch stepped");
 }
+
+fn classifier() -> Sequential {
+    let mut m =
+        Sequential::new().seed(3).input_shape([4]).add(Dense::new(8).activation(Activation::Relu)).add(Dense::new(3));
+    m.compile(Optimizer::adam(0.02), Loss::SparseCategoricalCrossentropyWith { from_logits: true }, vec![]).unwrap();
+    m
+}
+
+#[test]
+fn class_weight_applies_to_a_source_as_to_tensors_and_whole_data_settings_are_refused() {
+    let (x, _) = problem();
+    let y = x.argmax(-1, false).remainder(3);
+    let config = |cw: Vec<(i64, f64)>| FitConfig {
+        batch_size: 40,
+        epochs: 2,
+        shuffle: false,
+        class_weight: cw,
+        verbose: Verbosity::Silent,
+        ..Default::default()
+    };
+    let weights = vec![(0, 5.0), (2, 0.25)];
+    let mut on_tensors = classifier();
+    let a = on_tensors.fit(&x, &y, config(weights.clone())).unwrap();
+    let mut on_source = classifier();
+    let mut source = Stream { x: x.shallow_clone(), y: y.shallow_clone(), batch: 40 };
+    let b = on_source.fit_source(&mut source, config(weights.clone())).unwrap();
+    assert_eq!(a.series("loss"), b.series("loss"), "the same weighted losses");
+    let mut unweighted = classifier();
+    let c = unweighted.fit_source(&mut source, config(vec![])).unwrap();
+    assert_ne!(b.series("loss"), c.series("loss"), "class_weight changes training");
+    let probe = Tensor::randn([5, 4], (Kind::Float, Device::Cpu));
+    assert!(on_tensors.predict(&probe, 32).unwrap().equal(&on_source.predict(&probe, 32).unwrap()));
+
+    // Settings that need the data in memory are refused, naming the setting.
+    let w = Tensor::ones([200], (Kind::Float, Device::Cpu));
+    let err = on_source.fit_source(&mut source, FitConfig { sample_weight: Some(&w), ..config(vec![]) }).unwrap_err();
+    assert!(err.to_string().contains("sample_weight"), "{err}");
+    let err = on_source.fit_source(&mut source, FitConfig { validation_split: 0.2, ..config(vec![]) }).unwrap_err();
+    assert!(err.to_string().contains("validation_split"), "{err}");
+    // class_weight with batches that carry their own weights: refused, as Keras does.
+    let mut weighted = tch_keras::TensorSource::new(x.shallow_clone(), Some(y.shallow_clone()), 40)
+        .unwrap()
+        .with_sample_weight(w.shallow_clone())
+        .unwrap();
+    let err = on_source.fit_source(&mut weighted, config(weights)).unwrap_err();
+    assert!(err.to_string().contains("class_weight"), "{err}");
+}

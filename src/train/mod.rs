@@ -131,6 +131,24 @@ impl Default for FitConfig<'_> {
     }
 }
 
+/// `fit_source` settings that need the whole data set in memory are refused.
+fn check_source_config(config: &FitConfig<'_>) -> Result<()> {
+    if config.sample_weight.is_some() {
+        return Err(Error::invalid(
+            "sample_weight",
+            "fit_source takes sample weights from the batches: give them with Batch::with_sample_weight \
+             (or TensorSource::with_sample_weight), not in FitConfig",
+        ));
+    }
+    if config.validation_split != 0.0 {
+        return Err(Error::invalid(
+            "validation_split",
+            "fit_source cannot hold out part of a batch source: give validation_source or validation_data",
+        ));
+    }
+    Ok(())
+}
+
 fn check_batch_size(batch_size: usize) -> Result<()> {
     if batch_size == 0 {
         return Err(Error::invalid("batch_size", "must be at least 1"));
@@ -291,12 +309,19 @@ impl Sequential {
     /// Trains the model on batches from `source` (see [`BatchSource`]); `batch_size` and
     /// `shuffle` in `config` are the source's business and are ignored. The model must be
     /// built (give it an input shape). Validation comes from `config.validation_source` or
-    /// `config.validation_data`.
+    /// `config.validation_data`. `class_weight` weighs each batch's samples by their targets'
+    /// classes; per-sample weights come with the batches (see [`Batch::with_sample_weight`]),
+    /// so `sample_weight` and `validation_split`, which need the whole data, are refused, as
+    /// Keras refuses them with a dataset.
+    ///
+    /// [`Batch::with_sample_weight`]: crate::Batch::with_sample_weight
     pub fn fit_source(&mut self, source: &mut dyn BatchSource, mut config: FitConfig<'_>) -> Result<History> {
         let loss = self.train_state("fit")?.loss;
         self.ensure_built("fit")?;
+        check_source_config(&config)?;
         let prep = self.batch_prep(loss)?;
-        let mut source = prepared::Prepared::new(source, prep.clone());
+        let class_weight = std::mem::take(&mut config.class_weight);
+        let mut source = prepared::Prepared::new(source, prep.clone()).with_class_weight(class_weight);
         let val_batch = config.validation_batch_size.unwrap_or(EVAL_BATCH);
         check_batch_size(val_batch)?;
         let mut tensors = match config.validation_data.take() {

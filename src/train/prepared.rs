@@ -37,11 +37,38 @@ pub(crate) struct Prepared<'a> {
     prep: BatchPrep,
     /// The targets' kind and per-sample shape, once the first batch was checked.
     targets: Option<(Kind, Vec<i64>)>,
+    /// Keras's `class_weight`, turned into each batch's sample weights; empty: none.
+    class_weight: Vec<(i64, f64)>,
 }
 
 impl<'a> Prepared<'a> {
     pub(crate) fn new(inner: &'a mut dyn BatchSource, prep: BatchPrep) -> Self {
-        Self { inner, prep, targets: None }
+        Self { inner, prep, targets: None, class_weight: Vec::new() }
+    }
+
+    /// Weighs each training sample by its class's weight, as `fit` on tensors does.
+    pub(crate) fn with_class_weight(mut self, class_weight: Vec<(i64, f64)>) -> Self {
+        self.class_weight = class_weight;
+        self
+    }
+}
+
+/// The batch's sample weights: the source's own, or its targets' class weights.
+fn batch_weights(
+    batch: &Batch,
+    y: Option<&Tensor>,
+    class_weight: &[(i64, f64)],
+    device: Device,
+) -> Result<Option<Tensor>> {
+    let own = batch.sample_weight()?;
+    match (own, y) {
+        (Some(_), _) if !class_weight.is_empty() => Err(Error::invalid(
+            "class_weight",
+            "the source's batches carry sample weights too: give either class_weight or sample weights, not both",
+        )),
+        (Some(w), _) => Ok(Some(w.f_to_device(device)?)),
+        (None, Some(y)) if !class_weight.is_empty() => Ok(Some(crate::class_weight_to_sample_weight(y, class_weight)?)),
+        (None, _) => Ok(None),
     }
 }
 
@@ -97,18 +124,20 @@ impl BatchSource for Prepared<'_> {
     }
 
     fn epoch_from(&mut self, epoch: usize, skip: usize) -> Result<Batches<'_>> {
-        let prep = &self.prep;
+        let (prep, class_weight) = (&self.prep, &self.class_weight);
         let targets = &mut self.targets;
         // Skipped batches are dropped before they are prepared (moved to the device).
         let batches = self.inner.epoch_from(epoch, skip)?.map(move |batch| {
             let batch = batch?;
             let x = prepare_x(prep, &batch.x()?)?;
-            let out = match batch.y()? {
-                Some(y) => Batch::new(x, prepare_y(prep, targets, &y)?)?,
+            let y = batch.y()?.map(|y| prepare_y(prep, targets, &y)).transpose()?;
+            let weights = batch_weights(&batch, y.as_ref(), class_weight, prep.device)?;
+            let out = match y {
+                Some(y) => Batch::new(x, y)?,
                 None => Batch::inputs(x)?,
             };
-            match batch.sample_weight()? {
-                Some(w) => out.with_sample_weight(w.f_to_device(prep.device)?),
+            match weights {
+                Some(w) => out.with_sample_weight(w),
                 None => Ok(out),
             }
         });
