@@ -7,7 +7,7 @@ use crate::callbacks::{BatchLogs, CallbackList, History, ProgbarLogger, TrainPar
 use crate::layers::LayerConfig;
 use crate::logs::LogLayout;
 use crate::train::reducer::GradientReducer;
-use crate::train::seed::seed_epoch;
+use crate::train::seed::{seed_epoch, seed_epoch_at};
 use crate::train::source::{Batch, BatchSource};
 use crate::train::step::{EagerStep, GraphStep, StepRunner};
 use crate::train::{FitConfig, SingleProcess};
@@ -91,6 +91,7 @@ impl Sequential {
             }
             Some(steps) => loop {
                 let batches = train.epoch_from(pass.index, pass.skip)?;
+                seed_epoch_at(self.seed, epoch, sums.steps);
                 let left = steps - sums.steps;
                 let done = self.train_batches(batches, left, &mut sums, run.runner, run.reducer, &mut run.list)?;
                 let fresh = pass.skip == 0;

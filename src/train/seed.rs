@@ -22,6 +22,14 @@ pub(crate) fn seed_epoch(seed: u64, epoch: usize) {
     tch::manual_seed(epoch_seed(seed, epoch));
 }
 
+/// Seeds LibTorch for the batches of `epoch` from its step `step` on: where an epoch of
+/// `steps_per_epoch` continues a pass, whose source reseeded the generator for the pass, so
+/// epochs sharing a pass still draw different dropout masks (and a resumed run the same).
+pub(crate) fn seed_epoch_at(seed: u64, epoch: usize, step: usize) {
+    let _rng = crate::rng_lock();
+    tch::manual_seed(epoch_seed(epoch_seed(seed, epoch) as u64, step));
+}
+
 /// The order an epoch visits `n` samples in: a permutation drawn on `device` (no host copy),
 /// the same for the same seed and epoch. It also leaves LibTorch seeded for the epoch.
 pub(crate) fn epoch_permutation(n: i64, seed: u64, epoch: usize, device: Device) -> Result<Tensor> {
