@@ -382,7 +382,11 @@ impl Sequential {
         let (flat, orders) = crate::flat::flatten(&built.trainable, device)?;
         (built.flat, built.orders) = (flat, orders);
         if let Some(state) = &mut self.train {
+            // The variables' sizes too, so per-variable clipping stays per variable when this
+            // runs inside `fit` (from a callback).
+            let sizes: Vec<i64> = built.trainable.iter().map(|t| t.numel() as i64).collect();
             state.optimizer = OptimizerState::new(state.optimizer.config());
+            state.optimizer.set_segments(sizes.into_iter());
         }
         Ok(())
     }

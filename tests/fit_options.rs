@@ -380,6 +380,38 @@ fn frozen_weights_stay_during_fit_while_others_train_and_unfreezing_trains_them(
 }
 
 #[test]
+fn unfreezing_from_a_callback_keeps_per_variable_clipping() {
+    let x = Tensor::randn([32, 8], (Kind::Float, Device::Cpu));
+    let y = x.narrow(1, 0, 4).sin() * 10.0;
+    let clipped = |m: &mut Sequential| {
+        m.compile(Optimizer::sgd(0.1).clipnorm(0.05), Loss::MeanSquaredError, vec![]).unwrap();
+    };
+    let mut split = frozen_model();
+    clipped(&mut split);
+    let mut inside = frozen_model();
+    inside.variables().unwrap().iter().zip(split.variables().unwrap()).for_each(|((_, a), (_, b))| {
+        tch::no_grad(|| a.shallow_clone().copy_(b));
+    });
+    clipped(&mut inside);
+    // Two fits with the layer unfrozen in between...
+    split.fit(&x, &y, FitConfig { epochs: 1, batch_size: 8, ..silent() }).unwrap();
+    split.set_trainable(0, true).unwrap();
+    split.fit(&x, &y, FitConfig { epochs: 2, initial_epoch: 1, batch_size: 8, ..silent() }).unwrap();
+    // ...train as one fit that unfreezes it when epoch 1 begins.
+    let mut unfreeze = tch_keras::LambdaCallback::new().on_epoch_begin(|m, epoch| {
+        if epoch == 1 {
+            m.set_trainable(0, true)?;
+        }
+        Ok(())
+    });
+    let config = FitConfig { epochs: 2, batch_size: 8, callbacks: vec![&mut unfreeze], ..silent() };
+    inside.fit(&x, &y, config).unwrap();
+    for name in ["layers.0.weight", "layers.2.weight"] {
+        assert_eq!(values(&inside, name), values(&split, name), "{name}");
+    }
+}
+
+#[test]
 fn save_and_load_keep_the_frozen_flag() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("frozen.safetensors");
