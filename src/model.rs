@@ -407,9 +407,21 @@ impl Sequential {
         Ok(&self.built("variables")?.variables)
     }
 
-    /// The variables that are not trained (batch normalization's running statistics).
+    /// The variables that are not parameters (batch normalization's running statistics).
     pub(crate) fn buffers(&self) -> Result<Vec<Tensor>> {
         let built = self.built("buffers")?;
+        Ok(built
+            .variables
+            .iter()
+            .zip(&built.params)
+            .filter(|(_, &p)| !p)
+            .map(|((_, t), _)| t.shallow_clone())
+            .collect())
+    }
+
+    /// The variables `fit` does not train: buffers and the parameters of frozen layers.
+    pub(crate) fn untrained(&self) -> Result<Vec<Tensor>> {
+        let built = self.built("untrained")?;
         Ok(built.variables.iter().filter(|(_, t)| !t.requires_grad()).map(|(_, t)| t.shallow_clone()).collect())
     }
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use tch::{Device, Kind, Tensor};
 use tch_keras::distributed::{Backend, DistConfig, Distributed};
 use tch_keras::{
-    Activation, Dense, FitConfig, GradientReducer, Loss, Metric, MetricKind, Optimizer, Sequential, Verbosity,
+    Activation, Dense, FitConfig, GradientReducer, LambdaCallback, Loss, Metric, MetricKind, Optimizer, Sequential,
+    Verbosity,
 };
 
 const ROLE: &str = "TK_FIT_ROLE";
@@ -26,16 +27,42 @@ fn data() -> (Tensor, Tensor) {
     (x, y)
 }
 
+/// What a run of [`train_on`] varies.
+#[derive(Clone, Copy, Default)]
+struct Variant {
+    /// Samples carry weights (they travel with each process's shard) and a weighted metric is
+    /// logged too (its sums are all-reduced).
+    weighted: bool,
+    /// The first layer is frozen and each rank starts from its own weights: rank 0's, frozen
+    /// ones included, must reach every process.
+    frozen: bool,
+    /// Rank 1 alone asks to stop within the first epoch.
+    rank1_stops: bool,
+}
+
+impl Variant {
+    const ENV: [&str; 3] = ["TK_FIT_WEIGHTED", "TK_FIT_FROZEN", "TK_FIT_RANK1_STOPS"];
+
+    fn flags(self) -> [bool; 3] {
+        [self.weighted, self.frozen, self.rank1_stops]
+    }
+
+    fn from_env() -> Self {
+        let [weighted, frozen, rank1_stops] = Self::ENV.map(|v| std::env::var(v).is_ok());
+        Self { weighted, frozen, rank1_stops }
+    }
+}
+
 /// Trains 2 epochs (16 steps of `batch` per process) from the same initial weights; returns
-/// the weights and the loss history. With `weighted`, samples carry weights (they travel with
-/// each process's shard) and a weighted metric is logged too (its sums are all-reduced).
+/// the weights and the loss history (and the weighted metric's, when weighted).
 fn train_on(
     device: Device,
     batch: usize,
     reducer: Option<&mut dyn GradientReducer>,
-    weighted: bool,
+    variant: Variant,
 ) -> (Vec<Tensor>, Vec<f64>) {
     let (x, y) = data();
+    let rank = reducer.as_ref().map_or(0, |r| r.rank()) as u64;
     let w = x.narrow(1, 3, 1).view([-1]).gt(0.0).to_kind(Kind::Float) * 2.0 + 0.5;
     let mut m = Sequential::new()
         .device(device)
@@ -43,25 +70,38 @@ fn train_on(
         .input_shape([6])
         .add(Dense::new(8).activation(Activation::Relu))
         .add(Dense::new(3).activation(Activation::Softmax));
+    if variant.frozen {
+        m.set_trainable(0, false).unwrap();
+    }
     let mut metrics: Vec<Metric> = vec!["accuracy".parse().unwrap()];
-    if weighted {
+    if variant.weighted {
         metrics.push(Metric::new(MetricKind::Accuracy, "weighted_accuracy").weighted());
     }
     m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, metrics).unwrap();
-    let sample_weight = weighted.then_some(&w);
+    if variant.frozen {
+        // Ranks other than 0 start from other values (as from a rank-local checkpoint).
+        for (_, v) in m.variables().unwrap() {
+            tch::no_grad(|| drop(v.shallow_clone().f_add_scalar_(rank as f64).unwrap()));
+        }
+    }
+    let mut stop = LambdaCallback::new().on_train_batch_end(|m, step, _| {
+        m.stop_training |= variant.rank1_stops && rank == 1 && step == 2;
+        Ok(())
+    });
     let config = FitConfig {
         batch_size: batch,
         epochs: 2,
         verbose: Verbosity::Silent,
         // A shorter borrow of the reducer, to share the config's lifetime with the weights.
         reducer: reducer.map(|r| r as &mut dyn GradientReducer),
-        sample_weight,
+        sample_weight: variant.weighted.then_some(&w),
+        callbacks: vec![&mut stop],
         ..Default::default()
     };
     let h = m.fit(&x, &y, config).unwrap();
     let weights = m.get_weights().unwrap().iter().map(|w| w.to_device(Device::Cpu)).collect();
     let mut logs = h.series("loss").unwrap();
-    if weighted {
+    if variant.weighted {
         logs.extend(h.series("weighted_accuracy").unwrap());
     }
     (weights, logs)
@@ -84,18 +124,19 @@ fn worker() {
     let device = worker_device();
     let config = DistConfig::new().timeout(Duration::from_secs(30)).backend(Backend::Gloo).device(device);
     let mut group = Distributed::from_env(config).unwrap().unwrap();
-    let weighted = std::env::var("TK_FIT_WEIGHTED").is_ok();
-    let (weights, loss) = train_on(device, 16, Some(&mut group), weighted);
+    let (weights, loss) = train_on(device, 16, Some(&mut group), Variant::from_env());
     let mut all: Vec<(String, Tensor)> = weights.into_iter().enumerate().map(|(i, w)| (format!("w{i}"), w)).collect();
     all.push(("loss".into(), Tensor::from_slice(&loss)));
     let path = format!("{out}.rank{}", group.rank());
     tch_keras::saving::write_safetensors(Path::new(&path), &all, Default::default()).unwrap();
 }
 
-fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str, weighted: bool) -> Child {
+fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str, variant: Variant) -> Child {
     let mut command = Command::new(std::env::current_exe().unwrap());
-    if weighted {
-        command.env("TK_FIT_WEIGHTED", "1");
+    for (name, on) in Variant::ENV.into_iter().zip(variant.flags()) {
+        if on {
+            command.env(name, "1");
+        }
     }
     command
         .env("TK_FIT_DEVICE", device)
@@ -117,21 +158,50 @@ fn spawn_worker(rank: usize, port: u16, out: &Path, device: &str, weighted: bool
 /// 32 on the same sample order: the gradient average is exact.
 #[test]
 fn two_processes_train_like_one_with_the_doubled_batch() {
-    doubled_batch_equivalence("cpu", false);
+    doubled_batch_equivalence("cpu", Variant::default());
+}
+
+/// The same with a frozen layer and ranks that start from different weights: every process
+/// starts from rank 0's, frozen weights included, and they stay rank 0's.
+#[test]
+fn ranks_with_their_own_initial_weights_train_from_rank_0s_frozen_layers_included() {
+    doubled_batch_equivalence("cpu", Variant { frozen: true, ..Default::default() });
+}
+
+/// One rank asking to stop within an epoch (a user callback with its own reason): the ranks
+/// finish the epoch together and stop at its end, instead of one waiting on the other's
+/// collectives.
+#[test]
+fn a_stop_asked_by_one_rank_within_an_epoch_ends_every_rank_at_the_epochs_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w");
+    let port = free_port();
+    let variant = Variant { rank1_stops: true, ..Default::default() };
+    let children: Vec<Child> = (0..2).map(|r| spawn_worker(r, port, &out, "cpu", variant)).collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "a worker failed: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    for rank in 0..2 {
+        let (tensors, _) =
+            tch_keras::saving::read_safetensors(Path::new(&format!("{}.rank{rank}", out.display()))).unwrap();
+        let loss = tensors.iter().find(|(k, _)| k == "loss").unwrap().1.shallow_clone();
+        assert_eq!(loss.size(), [1], "rank {rank}: one epoch logged, then both stopped");
+    }
 }
 
 /// The same with sample weights: each process's shard carries its samples' weights, and the
 /// weighted metric's sums are all-reduced with the loss's.
 #[test]
 fn two_processes_with_sample_weights_train_like_one_with_the_doubled_batch() {
-    doubled_batch_equivalence("cpu", true);
+    doubled_batch_equivalence("cpu", Variant { weighted: true, ..Default::default() });
 }
 
 /// The same with Gloo on CUDA tensors (two processes sharing one GPU; steps run eagerly).
 #[test]
 #[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
 fn gloo_on_one_gpu_trains_like_one_process() {
-    doubled_batch_equivalence("cuda", false);
+    doubled_batch_equivalence("cuda", Variant::default());
 }
 
 /// A world of one on NCCL: the all-reduce is captured with the step, and training matches a
@@ -143,8 +213,8 @@ fn nccl_world_of_one_captures_its_steps() {
     let config = DistConfig::new().backend(Backend::Nccl).device(device).timeout(Duration::from_secs(30));
     let mut group = Distributed::new(0, 1, "127.0.0.1", free_port(), config).unwrap();
     assert!(group.capturable());
-    let (with_group, loss_group) = train_on(device, 32, Some(&mut group), false);
-    let (plain, loss_plain) = train_on(device, 32, None, false);
+    let (with_group, loss_group) = train_on(device, 32, Some(&mut group), Variant::default());
+    let (plain, loss_plain) = train_on(device, 32, None, Variant::default());
     for (a, b) in with_group.iter().zip(&plain) {
         assert!((a - b).abs().max().double_value(&[]) < 1e-5);
     }
@@ -153,17 +223,17 @@ fn nccl_world_of_one_captures_its_steps() {
     }
 }
 
-fn doubled_batch_equivalence(device: &str, weighted: bool) {
+fn doubled_batch_equivalence(device: &str, variant: Variant) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("w");
     let port = free_port();
-    let children: Vec<Child> = (0..2).map(|r| spawn_worker(r, port, &out, device, weighted)).collect();
+    let children: Vec<Child> = (0..2).map(|r| spawn_worker(r, port, &out, device, variant)).collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
         assert!(o.status.success(), "a worker failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     let single_device = if device == "cuda" { Device::Cuda(0) } else { Device::Cpu };
-    let (single, single_loss) = train_on(single_device, 32, None, weighted);
+    let (single, single_loss) = train_on(single_device, 32, None, variant);
     for rank in 0..2 {
         let (tensors, _) =
             tch_keras::saving::read_safetensors(Path::new(&format!("{}.rank{rank}", out.display()))).unwrap();

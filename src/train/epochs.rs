@@ -142,7 +142,14 @@ impl Sequential {
         let optimizer = &mut self.train_state_mut("fit")?.optimizer;
         optimizer.set_segments(sizes.into_iter());
         optimizer.ensure_slots(&flat)?;
-        tch::no_grad(|| reducer.sync_parameters(&mut flat))
+        tch::no_grad(|| reducer.sync_parameters(&mut flat))?;
+        if reducer.world_size() > 1 {
+            // Frozen layers and running statistics start as rank 0's too (as DDP broadcasts
+            // buffers), so no process's own values leak into the averages.
+            let untrained = self.untrained()?;
+            tch::no_grad(|| sync_tensors(reducer, &untrained))?;
+        }
+        Ok(())
     }
 
     /// CUDA-graph steps on CUDA (unless run eagerly, or the model or the reducer cannot be
@@ -187,10 +194,10 @@ impl Sequential {
                 step,
                 &BatchLogs { layout: sums.layout, sums: &sums.sums, count: sums.count },
             )?;
-            // Within an epoch a stop is taken locally: in data-parallel training the logs are
-            // the same on every process, so callbacks that decide from them decide alike; the
-            // processes agree at the epoch's end.
-            if self.stop_training {
+            // In data-parallel training every process must run the same steps, and a callback
+            // may decide on something of its own process (a clock, a signal): a stop asked within
+            // an epoch takes effect at its end, where the processes agree on it.
+            if self.stop_training && world == 1 {
                 break;
             }
         }
@@ -243,6 +250,23 @@ struct Run<'r, 'g, 'a, 'b> {
     reducer: &'g mut dyn GradientReducer,
     list: CallbackList<'a, 'b>,
     layout: &'r LogLayout,
+}
+
+/// Gives every process rank 0's values of `tensors` (of one kind), in one broadcast.
+fn sync_tensors(reducer: &mut dyn GradientReducer, tensors: &[Tensor]) -> Result<()> {
+    if tensors.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<Tensor> = tensors.iter().map(|t| t.f_reshape([-1])).collect::<std::result::Result<_, _>>()?;
+    let mut all = Tensor::f_cat(&parts, 0)?;
+    reducer.sync_parameters(&mut all)?;
+    let mut offset = 0;
+    for t in tensors {
+        let n = t.numel() as i64;
+        t.shallow_clone().f_copy_(&all.f_narrow(0, offset, n)?.f_view_as(t)?)?;
+        offset += n;
+    }
+    Ok(())
 }
 
 /// Gives each process its share of the training and validation batches.
