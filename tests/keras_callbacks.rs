@@ -248,3 +248,24 @@ fn model_checkpoint_initial_threshold_and_best_kept_across_fits() {
     assert_eq!(saved[1], ["t-03.safetensors", "t-05.safetensors", "t-02.safetensors"]);
     assert_eq!(ck.best(), 0.3);
 }
+
+#[test]
+fn model_checkpoint_keeps_a_nan_first_value_as_its_best() {
+    // Keras 3.15.1 starts from no best value: the first epoch is saved even when its value is
+    // NaN, and nothing compares better than NaN afterwards ("checkpoint save_best_only,
+    // val_loss [nan, 0.9, 0.5] saves: ['n-01.weights.h5'] best: nan").
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/n-{{epoch:02d}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template).unwrap().save_best_only(true).save_weights_only(true);
+    ck.on_train_begin(&mut m).unwrap();
+    for (epoch, v) in [f64::NAN, 0.9, 0.5].into_iter().enumerate() {
+        ck.on_epoch_begin(&mut m, epoch).unwrap();
+        let mut logs = Logs::new();
+        logs.insert("loss", 1.0);
+        logs.insert("val_loss", v);
+        ck.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+    }
+    assert_eq!(file_names(dir.path()), ["n-01.safetensors"]);
+    assert!(ck.best().is_nan());
+}

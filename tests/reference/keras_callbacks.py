@@ -115,3 +115,17 @@ with tempfile.TemporaryDirectory() as d:
             ck.on_epoch_begin(epoch)
             ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
         print(f"checkpoint initial_value_threshold=0.6, fit {run + 1}:", saved)
+
+# ModelCheckpoint(save_best_only=True), mode "min", when the first monitored value is NaN.
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    saved = []
+    m.save_weights = lambda filepath, overwrite=True: saved.append(os.path.basename(filepath))
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "n-{epoch:02d}.weights.h5"), save_best_only=True, save_weights_only=True)
+    ck.set_model(m)
+    ck.on_train_begin()
+    for epoch, v in enumerate([float("nan"), 0.9, 0.5]):
+        ck.on_epoch_begin(epoch)
+        ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
+    print("checkpoint save_best_only, val_loss [nan, 0.9, 0.5] saves:", saved, "best:", ck.best)
