@@ -116,6 +116,23 @@ impl MetricKind {
         MetricKind::Auc { num_thresholds: 200, curve: AucCurve::Roc, summation_method: AucSummation::Interpolation }
     }
 
+    /// Whether a higher value is better (Keras's `_direction = "up"`): accuracies, precision,
+    /// recall and AUC; the errors go down.
+    pub fn higher_is_better(&self) -> bool {
+        match self {
+            MetricKind::MeanAbsoluteError | MetricKind::MeanSquaredError => false,
+            MetricKind::Accuracy
+            | MetricKind::CategoricalAccuracy
+            | MetricKind::SparseCategoricalAccuracy
+            | MetricKind::BinaryAccuracy { .. }
+            | MetricKind::TopKCategoricalAccuracy { .. }
+            | MetricKind::SparseTopKCategoricalAccuracy { .. }
+            | MetricKind::Precision { .. }
+            | MetricKind::Recall { .. }
+            | MetricKind::Auc { .. } => true,
+        }
+    }
+
     /// Checks the options' ranges, as Keras checks them.
     pub fn validate(&self) -> Result<()> {
         match *self {

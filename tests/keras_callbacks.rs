@@ -3,7 +3,10 @@
 //! backend), which drives Keras's callbacks the same way.
 use tch::{Device, Kind, Tensor};
 use tch_keras::callbacks::{EarlyStopping, Mode, ModelCheckpoint, TerminateOnNaN};
-use tch_keras::{Activation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, Optimizer, Sequential, Verbosity};
+use tch_keras::{
+    Activation, AucCurve, AucSummation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, MetricKind, Optimizer,
+    Sequential, Verbosity,
+};
 
 fn model() -> Sequential {
     let mut m = Sequential::new().input_shape([4]).add(Dense::new(3).activation(Activation::Softmax));
@@ -268,4 +271,61 @@ fn model_checkpoint_keeps_a_nan_first_value_as_its_best() {
     }
     assert_eq!(file_names(dir.path()), ["n-01.safetensors"]);
     assert!(ck.best().is_nan());
+}
+
+/// The direction `Mode::Auto` takes for `monitor` once training starts, seen through
+/// EarlyStopping: after a first value of 1.0, does 2.0 count as an improvement?
+fn auto_maximises(monitor: &str, metrics: Vec<Metric>) -> bool {
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(1).activation(Activation::Sigmoid));
+    m.compile(Optimizer::sgd(0.01), Loss::BinaryCrossentropy, metrics).unwrap();
+    let mut es = EarlyStopping::new(monitor, 0);
+    es.on_train_begin(&mut m).unwrap();
+    for (epoch, v) in [1.0, 2.0].into_iter().enumerate() {
+        let mut logs = Logs::new();
+        logs.insert(monitor, v);
+        es.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+    }
+    es.best() == 2.0
+}
+
+#[test]
+fn auto_mode_follows_the_compiled_metric_of_that_name() {
+    // Keras 3.15.1 (tests/reference/keras_callbacks.py, "auto mode"): the compiled metric's
+    // direction decides, whatever its name: AUC "auc_pr" greater, MeanSquaredError "score"
+    // less, BinaryAccuracy "hits_loss" greater, Precision "p" greater; loss and val_loss less.
+    let metrics = || {
+        vec![
+            Metric::new(
+                MetricKind::Auc {
+                    num_thresholds: 200,
+                    curve: AucCurve::Pr,
+                    summation_method: AucSummation::Interpolation,
+                },
+                "auc_pr",
+            ),
+            Metric::new(MetricKind::MeanSquaredError, "score"),
+            Metric::new(MetricKind::BinaryAccuracy { threshold: 0.5 }, "hits_loss"),
+            Metric::new(MetricKind::Precision { threshold: 0.5 }, "p"),
+        ]
+    };
+    for (monitor, keras_max) in [
+        ("val_auc_pr", true),
+        ("auc_pr", true),
+        ("score", false),
+        ("val_hits_loss", true),
+        ("val_p", true),
+        ("loss", false),
+        ("val_loss", false),
+    ] {
+        assert_eq!(auto_maximises(monitor, metrics()), keras_max, "{monitor}");
+    }
+    // With metrics ['accuracy', 'mae']: val_accuracy greater, val_mae less. (Keras raises a
+    // ValueError for val_acc and val_unknown; here the key's suffix decides: acc up, else down.)
+    let metrics = || vec![Metric::accuracy(), Metric::mae()];
+    for (monitor, max) in [("val_accuracy", true), ("val_mae", false), ("val_acc", true), ("val_unknown", false)] {
+        assert_eq!(auto_maximises(monitor, metrics()), max, "{monitor}");
+    }
+    let mode = Mode::Auto.resolve_for("val_auc_pr", &metrics());
+    assert_eq!(mode, Mode::Min, "no metric named auc_pr: the suffix rule");
+    assert_eq!(Mode::Min.resolve_for("val_accuracy", &metrics()), Mode::Min, "an explicit mode stays");
 }

@@ -1,5 +1,5 @@
 //! Learning-rate callbacks: `LearningRateScheduler` and `ReduceLROnPlateau`.
-use super::monitor::{monitored, Mode};
+use super::monitor::{direction, monitored, Mode};
 use super::Callback;
 use crate::{Logs, Result, Sequential};
 
@@ -62,6 +62,8 @@ pub struct ReduceLROnPlateau {
     best: f64,
     wait: usize,
     cooldown_counter: usize,
+    /// `mode` resolved for the model being trained (at `on_train_begin`).
+    direction: Option<Mode>,
 }
 
 impl Default for ReduceLROnPlateau {
@@ -77,6 +79,7 @@ impl Default for ReduceLROnPlateau {
             best: f64::INFINITY,
             wait: 0,
             cooldown_counter: 0,
+            direction: None,
         }
     }
 }
@@ -110,7 +113,9 @@ impl Callback for ReduceLROnPlateau {
         if let Some(schedule) = model.compiled().and_then(|(opt, _, _)| opt.schedule().map(|s| s.name())) {
             return Err(crate::Error::ScheduledLearningRate { schedule });
         }
-        self.best = self.mode.resolve(&self.monitor).worst();
+        let mode = direction(self.mode, &self.monitor, model);
+        self.direction = Some(mode);
+        self.best = mode.worst();
         self.wait = 0;
         self.cooldown_counter = 0;
         Ok(())
@@ -126,7 +131,8 @@ impl Callback for ReduceLROnPlateau {
             self.cooldown_counter -= 1;
             self.wait = 0;
         }
-        if self.mode.resolve(&self.monitor).improved(current, self.best, self.min_delta) {
+        let mode = self.direction.unwrap_or_else(|| self.mode.resolve(&self.monitor));
+        if mode.improved(current, self.best, self.min_delta) {
             self.best = current;
             self.wait = 0;
         } else if self.cooldown_counter == 0 {

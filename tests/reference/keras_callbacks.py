@@ -129,3 +129,23 @@ with tempfile.TemporaryDirectory() as d:
         ck.on_epoch_begin(epoch)
         ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
     print("checkpoint save_best_only, val_loss [nan, 0.9, 0.5] saves:", saved, "best:", ck.best)
+
+# mode="auto": the direction of the compiled metric with the monitored name (without val_).
+def auto_direction(monitor, metrics):
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    m.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
+    es = keras.callbacks.EarlyStopping(monitor=monitor)
+    try:
+        m.fit(x, (y > 0).astype("float32"), epochs=1, verbose=0, validation_data=(x, (y > 0).astype("float32")),
+              callbacks=[es])
+        return es.monitor_op.__name__
+    except ValueError as e:
+        return "ValueError: " + str(e).split(",")[0]
+
+
+metrics = [keras.metrics.AUC(name="auc_pr", curve="PR"), keras.metrics.MeanSquaredError(name="score"),
+           keras.metrics.BinaryAccuracy(name="hits_loss"), keras.metrics.Precision(name="p")]
+for monitor in ["val_auc_pr", "auc_pr", "score", "val_hits_loss", "val_p", "loss", "val_loss"]:
+    print(f"auto mode {monitor}:", auto_direction(monitor, metrics))
+for monitor in ["val_accuracy", "val_acc", "val_mae", "val_unknown"]:
+    print(f"auto mode {monitor} (metrics ['accuracy', 'mae']):", auto_direction(monitor, ["accuracy", "mae"]))
