@@ -2,7 +2,7 @@
 //! expected outcomes come from `tests/reference/keras_callbacks.py` (Keras 3.15.1, torch
 //! backend), which drives Keras's callbacks the same way.
 use tch::{Device, Kind, Tensor};
-use tch_keras::callbacks::{EarlyStopping, Mode, ModelCheckpoint, TerminateOnNaN};
+use tch_keras::callbacks::{EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN};
 use tch_keras::{
     Activation, AucCurve, AucSummation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, MetricKind, Optimizer,
     Sequential, Verbosity,
@@ -328,4 +328,19 @@ fn auto_mode_follows_the_compiled_metric_of_that_name() {
     let mode = Mode::Auto.resolve_for("val_auc_pr", &metrics());
     assert_eq!(mode, Mode::Min, "no metric named auc_pr: the suffix rule");
     assert_eq!(Mode::Min.resolve_for("val_accuracy", &metrics()), Mode::Min, "an explicit mode stays");
+}
+
+#[test]
+fn reduce_lr_on_plateau_refuses_a_factor_of_one_or_more() {
+    // Keras 3.15.1: factor 1.0 and 1.5 raise "ReduceLROnPlateau does not support a factor >= 1.0";
+    // 0.99 and 0.0 are accepted.
+    let mut m = model();
+    for factor in [1.0, 1.5, f64::NAN] {
+        let err = ReduceLROnPlateau::new("loss", factor, 2).on_train_begin(&mut m).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "factor", .. }), "{err}");
+        assert!(err.to_string().contains("factor >= 1.0"), "{err}");
+    }
+    for factor in [0.99, 0.0] {
+        ReduceLROnPlateau::new("loss", factor, 2).on_train_begin(&mut m).unwrap();
+    }
 }

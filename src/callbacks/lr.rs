@@ -40,7 +40,8 @@ impl Callback for LearningRateScheduler {
 
 /// Multiplies the learning rate by `factor` when `monitor` has not improved (by more than
 /// `min_delta`) for `patience` epochs, then waits `cooldown` epochs, never going below
-/// `min_lr`. Keras's defaults: `val_loss`, factor 0.1, patience 10, min_delta 1e-4.
+/// `min_lr`. Keras's defaults: `val_loss`, factor 0.1, patience 10, min_delta 1e-4. A
+/// `factor` of 1 or more is refused when training starts, as Keras refuses it.
 ///
 /// A `monitor` key missing from the logs warns once and leaves the rate alone, as Keras does.
 #[derive(Debug)]
@@ -108,6 +109,16 @@ impl ReduceLROnPlateau {
 
 impl Callback for ReduceLROnPlateau {
     fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        // Keras refuses a factor >= 1 (it would never reduce the rate); NaN too here.
+        if self.factor >= 1.0 || self.factor.is_nan() {
+            return Err(crate::Error::invalid(
+                "factor",
+                format!(
+                    "ReduceLROnPlateau does not support a factor >= 1.0, got {}: use a factor below 1",
+                    self.factor
+                ),
+            ));
+        }
         // A scheduled learning rate cannot be reduced: say so now rather than at the first
         // plateau, epochs later.
         if let Some(schedule) = model.compiled().and_then(|(opt, _, _)| opt.schedule().map(|s| s.name())) {

@@ -149,3 +149,11 @@ for monitor in ["val_auc_pr", "auc_pr", "score", "val_hits_loss", "val_p", "loss
     print(f"auto mode {monitor}:", auto_direction(monitor, metrics))
 for monitor in ["val_accuracy", "val_acc", "val_mae", "val_unknown"]:
     print(f"auto mode {monitor} (metrics ['accuracy', 'mae']):", auto_direction(monitor, ["accuracy", "mae"]))
+
+# ReduceLROnPlateau refuses factor >= 1 when made.
+for factor in [1.0, 1.5, 0.99, 0.0]:
+    try:
+        keras.callbacks.ReduceLROnPlateau(factor=factor)
+        print(f"reduce_lr_on_plateau factor={factor}: accepted")
+    except ValueError as e:
+        print(f"reduce_lr_on_plateau factor={factor}: ValueError: {e}")
