@@ -2,7 +2,7 @@
 //! expected outcomes come from `tests/reference/keras_callbacks.py` (Keras 3.15.1, torch
 //! backend), which drives Keras's callbacks the same way.
 use tch::{Device, Kind, Tensor};
-use tch_keras::callbacks::{EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN};
+use tch_keras::callbacks::{CsvLogger, EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN};
 use tch_keras::{
     Activation, AucCurve, AucSummation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, MetricKind, Optimizer,
     Sequential, Verbosity,
@@ -343,4 +343,44 @@ fn reduce_lr_on_plateau_refuses_a_factor_of_one_or_more() {
     for factor in [0.99, 0.0] {
         ReduceLROnPlateau::new("loss", factor, 2).on_train_begin(&mut m).unwrap();
     }
+}
+
+#[test]
+fn csv_logger_adds_validation_columns_and_writes_values_as_keras() {
+    // Keras 3.15.1 ("csv_logger validation_freq=2"): the first epoch has no val_ keys, so a
+    // val_ column follows each key; missing values are NA; floats as Python writes them.
+    let keras =
+        "epoch,accuracy,loss,val_accuracy,val_loss\n0,0.25,1.0,NA,NA\n1,1e+16,nan,0.5,1e-05\n2,inf,2.5e-07,NA,NA\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    let mut m = model();
+    let mut csv = CsvLogger::new(&path);
+    csv.on_train_begin(&mut m).unwrap();
+    let rows: [&[(&str, f64)]; 3] = [
+        &[("loss", 1.0), ("accuracy", 0.25)],
+        &[("loss", f64::NAN), ("accuracy", 1e16), ("val_loss", 1e-5), ("val_accuracy", 0.5)],
+        &[("loss", 2.5e-7), ("accuracy", f64::INFINITY)],
+    ];
+    for (epoch, row) in rows.iter().enumerate() {
+        let mut logs = Logs::new();
+        for (k, v) in *row {
+            logs.insert(*k, *v);
+        }
+        csv.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+    }
+    csv.on_train_end(&mut m, &Logs::new()).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), keras);
+
+    // Resumed at epoch 2 after an interruption that wrote epoch 2's row but not its
+    // checkpoint: the row is replaced, not repeated.
+    let mut csv = CsvLogger::new(&path).resume_at(2);
+    csv.on_train_begin(&mut m).unwrap();
+    let mut logs = Logs::new();
+    logs.insert("loss", 0.5);
+    logs.insert("accuracy", 0.75);
+    csv.on_epoch_end(&mut m, 2, &mut logs).unwrap();
+    csv.on_train_end(&mut m, &Logs::new()).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let expected = format!("{}2,0.75,0.5,NA,NA\n", &keras[..keras.find("2,inf").unwrap()]);
+    assert_eq!(text, expected);
 }

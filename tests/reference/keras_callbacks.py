@@ -157,3 +157,17 @@ for factor in [1.0, 1.5, 0.99, 0.0]:
         print(f"reduce_lr_on_plateau factor={factor}: accepted")
     except ValueError as e:
         print(f"reduce_lr_on_plateau factor={factor}: ValueError: {e}")
+
+# CSVLogger: validation every second epoch (validation_freq=2), and how values are written.
+with tempfile.TemporaryDirectory() as d:
+    p = os.path.join(d, "log.csv")
+
+    class Put(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs.update({"loss": [1.0, float("nan"), 2.5e-07][epoch], "accuracy": [0.25, 1e16, float("inf")][epoch]})
+            if epoch == 1:
+                logs.update({"val_loss": 1e-05, "val_accuracy": 0.5})
+
+    model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), validation_freq=2,
+                callbacks=[Put(), keras.callbacks.CSVLogger(p)])
+    print("csv_logger validation_freq=2:", repr(open(p).read()))
