@@ -116,6 +116,23 @@ impl MetricKind {
         MetricKind::Auc { num_thresholds: 200, curve: AucCurve::Roc, summation_method: AucSummation::Interpolation }
     }
 
+    /// Whether a higher value is better (Keras's `_direction = "up"`): accuracies, precision,
+    /// recall and AUC; the errors go down.
+    pub fn higher_is_better(&self) -> bool {
+        match self {
+            MetricKind::MeanAbsoluteError | MetricKind::MeanSquaredError => false,
+            MetricKind::Accuracy
+            | MetricKind::CategoricalAccuracy
+            | MetricKind::SparseCategoricalAccuracy
+            | MetricKind::BinaryAccuracy { .. }
+            | MetricKind::TopKCategoricalAccuracy { .. }
+            | MetricKind::SparseTopKCategoricalAccuracy { .. }
+            | MetricKind::Precision { .. }
+            | MetricKind::Recall { .. }
+            | MetricKind::Auc { .. } => true,
+        }
+    }
+
     /// Checks the options' ranges, as Keras checks them.
     pub fn validate(&self) -> Result<()> {
         match *self {
@@ -358,7 +375,7 @@ impl Metric {
                     let out = act.apply(raw)?;
                     out.f_gt(0.5)?.f_eq_tensor(&y.f_gt(0.5)?)?
                 } else {
-                    let pred = raw.f_argmax(-1, false)?;
+                    let pred = argmax_outputs(raw, act)?;
                     let truth = if loss.is_sparse() { y.shallow_clone() } else { y.f_argmax(-1, false)? };
                     pred.f_eq_tensor(&truth)?
                 };
@@ -368,13 +385,13 @@ impl Metric {
                 if raw.size() != y.size() {
                     return Err(self.shape_error(raw, y, "one-hot targets of the outputs' shape"));
                 }
-                per_sample_mean(raw.f_argmax(-1, false)?.f_eq_tensor(&y.f_argmax(-1, false)?)?.f_to_kind(Kind::Float)?)
+                per_sample_mean(argmax_outputs(raw, act)?.f_eq_tensor(&y.f_argmax(-1, false)?)?.f_to_kind(Kind::Float)?)
             }
             MetricKind::SparseCategoricalAccuracy => {
                 if y.is_floating_point() || y.size().first() != Some(&n) || y.dim() != raw.dim() - 1 {
                     return Err(self.shape_error(raw, y, "integer labels (sparse_categorical_crossentropy)"));
                 }
-                per_sample_mean(raw.f_argmax(-1, false)?.f_eq_tensor(y)?.f_to_kind(Kind::Float)?)
+                per_sample_mean(argmax_outputs(raw, act)?.f_eq_tensor(y)?.f_to_kind(Kind::Float)?)
             }
             MetricKind::BinaryAccuracy { threshold } => {
                 let out = act.apply(raw)?;
@@ -425,6 +442,17 @@ impl Metric {
             ),
         )
     }
+}
+
+/// The class each sample's activated outputs pick, the first of equal maxima as Keras's
+/// `argmax`. Linear and softmax outputs keep the raw outputs' order and ties, so their arg-max
+/// is taken on the raw outputs; ReLU (negative outputs tie at 0) and the saturating sigmoid
+/// and tanh are applied first.
+fn argmax_outputs(raw: &Tensor, act: Activation) -> Result<Tensor> {
+    Ok(match act {
+        Activation::Linear | Activation::Softmax => raw.f_argmax(-1, false)?,
+        Activation::Relu | Activation::Sigmoid | Activation::Tanh => act.apply(raw)?.f_argmax(-1, false)?,
+    })
 }
 
 /// Keras's `in_top_k`: the target's output is at least the `k`-th highest (ties count as in).

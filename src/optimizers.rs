@@ -358,8 +358,12 @@ impl Schedule {
                         format!("{name}'s boundaries must increase, got {} then {}", w[0], w[1]),
                     ));
                 }
-                for &v in &s.values {
-                    positive("values", v)?;
+                // A value of 0 is accepted, as Keras accepts it (a warm-up that starts at 0).
+                if let Some(&v) = s.values.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                    return Err(Error::invalid(
+                        "values",
+                        format!("{name}'s values must be finite numbers >= 0, got {v}"),
+                    ));
                 }
                 Ok(())
             }
@@ -688,7 +692,8 @@ impl Optimizer {
         let positive = |name, v| (name, v, 0.0, false, f64::INFINITY, false);
         let mut checks: Vec<Range> = Vec::new();
         match self.learning_rate_config() {
-            LearningRate::Constant(lr) => checks.push(positive("learning_rate", *lr)),
+            // 0 is accepted, as Keras accepts it (a warm-up may start there).
+            LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
             LearningRate::Schedule(s) => s.validate()?,
         }
         match *self {

@@ -208,13 +208,18 @@ fn checkpoints_resume_an_interrupted_run_and_csv_appends() {
     let o = run(&["--model", "mlp", "--epochs", "1", "--verbose", "0", "--checkpoint-dir", d, "--csv", c]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.join("last.safetensors").exists() && dir.join("best.safetensors").exists());
+    // An interruption after epoch 1's row was written but before its checkpoint: the resumed
+    // run (from epoch 1) replaces that row instead of adding a second one.
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("1,7.0,7.0,NA,NA\n");
+    std::fs::write(&csv, text).unwrap();
     let o = run(&["--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("Epoch 2/2") && !stderr(&o).contains("Epoch 1/2"), "{}", stderr(&o));
     let text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[1].starts_with("0,") && lines[2].starts_with("1,"), "{text}");
+    assert!(lines[1].starts_with("0,") && lines[2].starts_with("1,") && !lines[2].contains("7.0,7.0"), "{text}");
     let resumed = tch_keras::load_model(dir.join("last.safetensors"), tch::Device::Cpu).unwrap();
     assert_eq!(resumed.epochs_done(), 2);
     assert_eq!(resumed.iterations(), 2 * 1875);

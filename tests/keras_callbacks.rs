@@ -2,8 +2,11 @@
 //! expected outcomes come from `tests/reference/keras_callbacks.py` (Keras 3.15.1, torch
 //! backend), which drives Keras's callbacks the same way.
 use tch::{Device, Kind, Tensor};
-use tch_keras::callbacks::{EarlyStopping, Mode, ModelCheckpoint, TerminateOnNaN};
-use tch_keras::{Activation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, Optimizer, Sequential, Verbosity};
+use tch_keras::callbacks::{CsvLogger, EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN};
+use tch_keras::{
+    Activation, AucCurve, AucSummation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, MetricKind, Optimizer,
+    Sequential, Verbosity,
+};
 
 fn model() -> Sequential {
     let mut m = Sequential::new().input_shape([4]).add(Dense::new(3).activation(Activation::Softmax));
@@ -247,4 +250,137 @@ fn model_checkpoint_initial_threshold_and_best_kept_across_fits() {
     assert_eq!(saved[0], ["t-03.safetensors", "t-05.safetensors"]);
     assert_eq!(saved[1], ["t-03.safetensors", "t-05.safetensors", "t-02.safetensors"]);
     assert_eq!(ck.best(), 0.3);
+}
+
+#[test]
+fn model_checkpoint_keeps_a_nan_first_value_as_its_best() {
+    // Keras 3.15.1 starts from no best value: the first epoch is saved even when its value is
+    // NaN, and nothing compares better than NaN afterwards ("checkpoint save_best_only,
+    // val_loss [nan, 0.9, 0.5] saves: ['n-01.weights.h5'] best: nan").
+    let dir = tempfile::tempdir().unwrap();
+    let template = format!("{}/n-{{epoch:02d}}.safetensors", dir.path().display());
+    let mut m = model();
+    let mut ck = ModelCheckpoint::new(&template).unwrap().save_best_only(true).save_weights_only(true);
+    ck.on_train_begin(&mut m).unwrap();
+    for (epoch, v) in [f64::NAN, 0.9, 0.5].into_iter().enumerate() {
+        ck.on_epoch_begin(&mut m, epoch).unwrap();
+        let mut logs = Logs::new();
+        logs.insert("loss", 1.0);
+        logs.insert("val_loss", v);
+        ck.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+    }
+    assert_eq!(file_names(dir.path()), ["n-01.safetensors"]);
+    assert!(ck.best().is_nan());
+}
+
+/// The direction `Mode::Auto` takes for `monitor` once training starts, seen through
+/// EarlyStopping: after a first value of 1.0, does 2.0 count as an improvement?
+fn auto_maximises(monitor: &str, metrics: Vec<Metric>) -> bool {
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(1).activation(Activation::Sigmoid));
+    m.compile(Optimizer::sgd(0.01), Loss::BinaryCrossentropy, metrics).unwrap();
+    let mut es = EarlyStopping::new(monitor, 0);
+    es.on_train_begin(&mut m).unwrap();
+    for (epoch, v) in [1.0, 2.0].into_iter().enumerate() {
+        let mut logs = Logs::new();
+        logs.insert(monitor, v);
+        es.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+    }
+    es.best() == 2.0
+}
+
+#[test]
+fn auto_mode_follows_the_compiled_metric_of_that_name() {
+    // Keras 3.15.1 (tests/reference/keras_callbacks.py, "auto mode"): the compiled metric's
+    // direction decides, whatever its name: AUC "auc_pr" greater, MeanSquaredError "score"
+    // less, BinaryAccuracy "hits_loss" greater, Precision "p" greater; loss and val_loss less.
+    let metrics = || {
+        vec![
+            Metric::new(
+                MetricKind::Auc {
+                    num_thresholds: 200,
+                    curve: AucCurve::Pr,
+                    summation_method: AucSummation::Interpolation,
+                },
+                "auc_pr",
+            ),
+            Metric::new(MetricKind::MeanSquaredError, "score"),
+            Metric::new(MetricKind::BinaryAccuracy { threshold: 0.5 }, "hits_loss"),
+            Metric::new(MetricKind::Precision { threshold: 0.5 }, "p"),
+        ]
+    };
+    for (monitor, keras_max) in [
+        ("val_auc_pr", true),
+        ("auc_pr", true),
+        ("score", false),
+        ("val_hits_loss", true),
+        ("val_p", true),
+        ("loss", false),
+        ("val_loss", false),
+    ] {
+        assert_eq!(auto_maximises(monitor, metrics()), keras_max, "{monitor}");
+    }
+    // With metrics ['accuracy', 'mae']: val_accuracy greater, val_mae less. (Keras raises a
+    // ValueError for val_acc and val_unknown; here the key's suffix decides: acc up, else down.)
+    let metrics = || vec![Metric::accuracy(), Metric::mae()];
+    for (monitor, max) in [("val_accuracy", true), ("val_mae", false), ("val_acc", true), ("val_unknown", false)] {
+        assert_eq!(auto_maximises(monitor, metrics()), max, "{monitor}");
+    }
+    let mode = Mode::Auto.resolve_for("val_auc_pr", &metrics());
+    assert_eq!(mode, Mode::Min, "no metric named auc_pr: the suffix rule");
+    assert_eq!(Mode::Min.resolve_for("val_accuracy", &metrics()), Mode::Min, "an explicit mode stays");
+}
+
+#[test]
+fn reduce_lr_on_plateau_refuses_a_factor_of_one_or_more() {
+    // Keras 3.15.1: factor 1.0 and 1.5 raise "ReduceLROnPlateau does not support a factor >= 1.0";
+    // 0.99 and 0.0 are accepted.
+    let mut m = model();
+    for factor in [1.0, 1.5, f64::NAN] {
+        let err = ReduceLROnPlateau::new("loss", factor, 2).on_train_begin(&mut m).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "factor", .. }), "{err}");
+        assert!(err.to_string().contains("factor >= 1.0"), "{err}");
+    }
+    for factor in [0.99, 0.0] {
+        ReduceLROnPlateau::new("loss", factor, 2).on_train_begin(&mut m).unwrap();
+    }
+}
+
+#[test]
+fn csv_logger_adds_validation_columns_and_writes_values_as_keras() {
+    // Keras 3.15.1 ("csv_logger validation_freq=2"): the first epoch has no val_ keys, so a
+    // val_ column follows each key; missing values are NA; floats as Python writes them.
+    let keras =
+        "epoch,accuracy,loss,val_accuracy,val_loss\n0,0.25,1.0,NA,NA\n1,1e+16,nan,0.5,1e-05\n2,inf,2.5e-07,NA,NA\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    let mut m = model();
+    let mut csv = CsvLogger::new(&path);
+    csv.on_train_begin(&mut m).unwrap();
+    let rows: [&[(&str, f64)]; 3] = [
+        &[("loss", 1.0), ("accuracy", 0.25)],
+        &[("loss", f64::NAN), ("accuracy", 1e16), ("val_loss", 1e-5), ("val_accuracy", 0.5)],
+        &[("loss", 2.5e-7), ("accuracy", f64::INFINITY)],
+    ];
+    for (epoch, row) in rows.iter().enumerate() {
+        let mut logs = Logs::new();
+        for (k, v) in *row {
+            logs.insert(*k, *v);
+        }
+        csv.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+    }
+    csv.on_train_end(&mut m, &Logs::new()).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), keras);
+
+    // Resumed at epoch 2 after an interruption that wrote epoch 2's row but not its
+    // checkpoint: the row is replaced, not repeated.
+    let mut csv = CsvLogger::new(&path).resume_at(2);
+    csv.on_train_begin(&mut m).unwrap();
+    let mut logs = Logs::new();
+    logs.insert("loss", 0.5);
+    logs.insert("accuracy", 0.75);
+    csv.on_epoch_end(&mut m, 2, &mut logs).unwrap();
+    csv.on_train_end(&mut m, &Logs::new()).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let expected = format!("{}2,0.75,0.5,NA,NA\n", &keras[..keras.find("2,inf").unwrap()]);
+    assert_eq!(text, expected);
 }

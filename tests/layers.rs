@@ -151,11 +151,82 @@ fn dropout_and_batch_norm_follow_the_train_flag() {
     // Batch statistics: each column becomes (-1, 1) up to epsilon.
     let col = Vec::<f32>::try_from(train.select(1, 0)).unwrap();
     assert!((col[0] + 1.0).abs() < 1e-2 && (col[1] - 1.0).abs() < 1e-2, "{col:?}");
-    // Running statistics after one update with Keras's momentum 0.99: mean 0.01 * 2 = 0.02,
-    // variance 0.99 * 1 + 0.01 * 2 (unbiased batch variance of 1 and 3) = 1.01.
+    // Moving statistics after one update with Keras's momentum 0.99: mean 0.01 * 2 = 0.02,
+    // variance 0.99 * 1 + 0.01 * 1 (the biased batch variance of 1 and 3, as Keras) = 1.0.
     let eval = bn.forward_t(&x, false).unwrap();
     let first = eval.double_value(&[0, 0]);
-    assert!((first - (1.0 - 0.02) / (1.01f64 + 0.001).sqrt()).abs() < 1e-4, "{first}");
+    assert!((first - (1.0 - 0.02) / (1.0f64 + 0.001).sqrt()).abs() < 1e-4, "{first}");
+}
+
+/// `sin(0.7 * i + offset) * scale` over `shape`, as tests/reference/layers.py draws inputs.
+fn vals(shape: &[i64], offset: f64, scale: f64) -> tch::Tensor {
+    let n: i64 = shape.iter().product();
+    (tch::Tensor::arange(n, (tch::Kind::Double, tch::Device::Cpu)) * 0.7 + offset)
+        .sin()
+        .g_mul_scalar(scale)
+        .to_kind(tch::Kind::Float)
+        .reshape(shape)
+}
+
+fn assert_close(got: &tch::Tensor, expected: &[f32], what: &str) {
+    let got = Vec::<f32>::try_from(got.reshape([-1])).unwrap();
+    assert_eq!(got.len(), expected.len(), "{what}");
+    for (g, e) in got.iter().zip(expected) {
+        assert!((g - e).abs() <= 1e-5 + 1e-4 * e.abs(), "{what}: got {got:?}, Keras {expected:?}");
+    }
+}
+
+/// Two training passes through `first` then BatchNormalization, then one inference pass: the
+/// moving mean, moving variance and inference output.
+fn batch_norm_after(
+    first: impl Into<tch_keras::LayerConfig>,
+    x: &tch::Tensor,
+    weights: [tch::Tensor; 2],
+    momentum: f64,
+) -> [tch::Tensor; 3] {
+    let bn = BatchNormalization { momentum, ..Default::default() };
+    let mut m = Sequential::new().input_shape(x.size()[1..].to_vec()).add(first).add(bn);
+    m.build().unwrap();
+    let vars = m.variables().unwrap();
+    // layers.0.bias, layers.0.weight: [bias, weight] as given.
+    for ((_, var), value) in vars.iter().zip(&weights) {
+        tch::no_grad(|| var.shallow_clone().copy_(value));
+    }
+    for _ in 0..2 {
+        let _ = m.forward_t(x, true).unwrap();
+    }
+    let stat = |name: &str| vars.iter().find(|(n, _)| n == name).unwrap().1.shallow_clone();
+    [stat("layers.1.running_mean"), stat("layers.1.running_var"), m.forward_t(x, false).unwrap()]
+}
+
+#[test]
+fn batch_norm_moving_statistics_follow_keras() {
+    // Keras 3 (torch backend), printed by tests/reference/layers.py ("batch_norm momentum=...").
+    let x = vals(&[4, 2], 2.2, 2.0);
+    let [mean, var, y] = batch_norm_after(Dense::new(3), &x, [vals(&[3], 2.4, 0.5), vals(&[3, 2], 2.3, 0.8)], 0.99);
+    assert_close(&mean, &[0.00333292, 0.00619996, -0.000733108], "dense moving_mean");
+    assert_close(&var, &[0.995836, 1.02032, 1.01616], "dense moving_variance");
+    assert_close(
+        &y,
+        &[
+            1.35521, -1.02421, -1.66644, -0.401083, 1.76593, 1.02262, -0.935543, 1.64848, 1.51171, 0.639064, -1.18158,
+            -1.01109,
+        ],
+        "dense inference",
+    );
+    let x = vals(&[2, 1, 4, 4], 2.5, 2.0);
+    let [mean, var, y] =
+        batch_norm_after(Conv2D::new(2, 3), &x, [vals(&[2], 2.7, 0.5), vals(&[2, 1, 3, 3], 2.6, 0.7)], 0.9);
+    assert_close(&mean, &[-0.00153086, -0.0643612], "conv moving_mean");
+    assert_close(&var, &[4.25489, 4.21492], "conv moving_variance");
+    assert_close(
+        &y,
+        &[
+            1.98399, 0.235564, -2.34606, -0.944546, 1.87227, 0.138133, -2.4931, -1.11254, 2.47158, 2.83539, -1.6475,
+            -2.61372, 2.31103, 2.69964, -1.74904, -2.73546,
+        ],
+        "conv inference",
+    );
 }
 
 #[test]

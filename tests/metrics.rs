@@ -4,7 +4,7 @@
 //! values come from `tests/reference/keras_metrics.py` (Keras 3.15.1, torch backend), which
 //! holds the same data and batch sizes.
 use tch::{Kind, Tensor};
-use tch_keras::{AucCurve, AucSummation, Dense, Logs, Loss, Metric, MetricKind, Optimizer, Sequential};
+use tch_keras::{Activation, AucCurve, AucSummation, Dense, Logs, Loss, Metric, MetricKind, Optimizer, Sequential};
 
 const Y: [f32; 23] = [0., 1., 1., 0., 1., 0., 0., 1., 1., 1., 0., 0., 1., 0., 1., 1., 0., 0., 0., 1., 1., 0., 1.];
 const P: [f32; 23] = [
@@ -42,7 +42,12 @@ fn matrix<const W: usize>(rows: &[[f32; W]]) -> Tensor {
 
 /// A linear model of width `w` whose output is its input.
 fn identity(w: i64, loss: Loss, metrics: Vec<Metric>) -> Sequential {
-    let mut m = Sequential::new().input_shape([w]).add(Dense::new(w));
+    identity_then(w, Activation::Linear, loss, metrics)
+}
+
+/// A model of width `w` whose output is `activation` of its input.
+fn identity_then(w: i64, activation: Activation, loss: Loss, metrics: Vec<Metric>) -> Sequential {
+    let mut m = Sequential::new().input_shape([w]).add(Dense::new(w).activation(activation));
     m.compile(Optimizer::sgd(0.01), loss, metrics).unwrap();
     m.build().unwrap();
     // Variables in name order: layers.0.bias, layers.0.weight.
@@ -272,4 +277,28 @@ fn weighted_metrics_without_sample_weights_weigh_every_sample_one() {
     let json = serde_json::to_string(&Metric::mae().weighted()).unwrap();
     assert_eq!(json, r#"{"kind":"mean_absolute_error","name":"mae","weighted":true}"#);
     assert_eq!(serde_json::from_str::<Metric>(&json).unwrap(), Metric::mae().weighted());
+}
+
+#[test]
+fn argmax_accuracies_read_the_activated_outputs() {
+    // Keras (tests/reference/keras_metrics.py, "argmax_*"): a ReLU row of negative outputs is
+    // all zeros and a saturated sigmoid or tanh row ties at 1.0; argmax takes the first index.
+    let raw =
+        matrix(&[[-3.0, -1.0, -2.0], [-2.0, -5.0, -1.0], [0.5, -1.0, 2.0], [-1.0, -3.0, -2.0], [20.0, 30.0, -1.0]]);
+    let labels = Tensor::from_slice(&[1i64, 2, 2, 0, 1]);
+    let one_hot = labels.one_hot(3).to_kind(Kind::Float);
+    for (act, keras) in [
+        (Activation::Relu, 0.600000024),
+        (Activation::Sigmoid, 0.800000012),
+        (Activation::Tanh, 0.800000012),
+        (Activation::Linear, 1.0),
+    ] {
+        let sparse = vec![Metric::new(MetricKind::SparseCategoricalAccuracy, "sparse"), Metric::accuracy()];
+        let mut m = identity_then(3, act, Loss::SparseCategoricalCrossentropy, sparse);
+        let logs = m.evaluate(&raw, &labels, 5).unwrap();
+        check(&logs, &[("sparse", keras), ("accuracy", keras)]);
+        let categorical = vec![Metric::new(MetricKind::CategoricalAccuracy, "cat"), Metric::accuracy()];
+        let mut m = identity_then(3, act, Loss::CategoricalCrossentropy, categorical);
+        check(&m.evaluate(&raw, &one_hot, 5).unwrap(), &[("cat", keras), ("accuracy", keras)]);
+    }
 }

@@ -1,8 +1,12 @@
 //! Optimizer arguments out of range are refused with an error naming the argument and the
 //! accepted range. SGD's momentum range is Keras's own check (see
 //! `tests/reference/keras_optimizer_ranges.py`: 1.5 and -0.1 raise, 0.0 and 1.0 are
-//! accepted); the others are the ranges the update rules need.
-use tch_keras::{Activation, Dense, Loss, Optimizer, Sequential};
+//! accepted); the others are the ranges the update rules need. A learning rate of 0 is
+//! accepted, as Keras accepts it; a negative or non-finite one is refused (Keras does not check).
+use tch::{Kind, Tensor};
+use tch_keras::{
+    Activation, Dense, FitConfig, LearningRate, Loss, Optimizer, PiecewiseConstantDecay, Sequential, Verbosity,
+};
 
 fn refused(opt: Optimizer, arg: &str, range: &str) {
     let err = opt.validate().expect_err(&format!("{opt:?} must be refused")).to_string();
@@ -18,9 +22,14 @@ fn with(mut opt: Optimizer, change: impl FnOnce(&mut Optimizer)) -> Optimizer {
 #[test]
 fn every_optimizer_argument_is_range_checked() {
     let adam = Optimizer::adam(0.001);
-    for lr in [0.0, -0.1, f64::NAN, f64::INFINITY] {
-        refused(adam.clone().with_learning_rate(lr), "learning_rate", "> 0");
+    for lr in [-0.1, f64::NAN, f64::INFINITY] {
+        refused(adam.clone().with_learning_rate(lr), "learning_rate", ">= 0");
     }
+    assert!(adam.clone().with_learning_rate(0.0).validate().is_ok());
+    let piecewise = |values: Vec<f64>| Optimizer::adam(PiecewiseConstantDecay::new(vec![2], values));
+    assert!(piecewise(vec![0.0, 0.1]).validate().is_ok());
+    refused(piecewise(vec![-0.1, 0.1]), "values", ">= 0");
+    refused(piecewise(vec![0.1, f64::NAN]), "values", ">= 0");
     let adam_with = |beta_1: f64, beta_2: f64, eps: f64| {
         with(adam.clone(), |o| {
             if let Optimizer::Adam { beta_1: b1, beta_2: b2, epsilon, .. } = o {
@@ -75,4 +84,43 @@ fn compile_refuses_an_out_of_range_optimizer() {
     let mut m = Sequential::new().input_shape([4]).add(Dense::new(2).activation(Activation::Softmax));
     let err = m.compile(Optimizer::sgd_momentum(0.01, 1.5, false), Loss::CategoricalCrossentropy, vec![]).unwrap_err();
     assert!(err.to_string().contains("sgd's momentum must be in [0, 1], got 1.5"), "{err}");
+}
+
+/// The weights of Dense(1) (kernel ones, bias zero) after `steps` full-batch MSE steps on the
+/// reference script's two samples: [kernel, bias].
+fn weights_after(optimizer: Optimizer, steps: usize) -> Vec<Vec<f32>> {
+    let mut m = Sequential::new().input_shape([2]).add(Dense::new(1));
+    m.compile(optimizer, Loss::MeanSquaredError, vec![]).unwrap();
+    let w = m.get_weights().unwrap();
+    // get_weights: [bias, kernel].
+    m.set_weights(&[w[0].zeros_like(), w[1].ones_like()]).unwrap();
+    let x = Tensor::from_slice(&[1.0f32, 2.0, 3.0, -1.0]).reshape([2, 2]);
+    let y = Tensor::from_slice(&[1.0f32, 0.5]).reshape([2, 1]);
+    let config =
+        FitConfig { epochs: steps, batch_size: 2, shuffle: false, verbose: Verbosity::Silent, ..Default::default() };
+    m.fit(&x, &y, config).unwrap();
+    let w = m.get_weights().unwrap();
+    [&w[1], &w[0]].iter().map(|t| Vec::<f32>::try_from(t.reshape([-1]).to_kind(Kind::Float)).unwrap()).collect()
+}
+
+#[test]
+fn a_learning_rate_of_zero_trains_as_keras_does() {
+    // Keras 3 (tests/reference/keras_optimizer_ranges.py): Adam(learning_rate=0.0) and a
+    // PiecewiseConstantDecay with value 0 are accepted; setting the rate to 0 is accepted.
+    // Two steps at rate 0 leave the weights as they were.
+    assert_eq!(weights_after(Optimizer::adam(0.0), 2), [vec![1.0, 1.0], vec![0.0]]);
+    // PiecewiseConstantDecay([2], [0, 0.1]): rate 0 for steps 0-2 (the moments still
+    // accumulate), then 0.1; Keras after 4 steps: kernel 0.9000009894371033 (both), bias
+    // -0.09999900311231613. Keras's float32 bias correction (1 - 0.999^4 loses digits) moves
+    // the step by about 1e-5 of itself; moments that had not accumulated would give 0.942.
+    let w = weights_after(Optimizer::adam(PiecewiseConstantDecay::new(vec![2], vec![0.0, 0.1])), 4);
+    for (got, keras) in w.concat().iter().zip([0.9000009894371033f64, 0.9000009894371033, -0.09999900311231613]) {
+        assert!((f64::from(*got) - keras).abs() < 3e-6, "{w:?}");
+    }
+    let mut m = Sequential::new().input_shape([2]).add(Dense::new(1));
+    m.compile(Optimizer::adam(0.1), Loss::MeanSquaredError, vec![]).unwrap();
+    m.set_learning_rate(0.0).unwrap();
+    assert_eq!(m.learning_rate().unwrap(), 0.0);
+    assert!(m.set_learning_rate(-0.1).unwrap_err().to_string().contains(">= 0"));
+    assert!(matches!(m.compiled().unwrap().0.learning_rate_config(), LearningRate::Constant(lr) if *lr == 0.0));
 }

@@ -2,7 +2,9 @@
 //! Adam update, on small synthetic tensors on the CPU.
 use tch::{Device, Kind, Tensor};
 use tch_keras::precision::{self, Tf32};
-use tch_keras::{load_model, Activation, Dense, FitConfig, Loss, Optimizer, Precision, Sequential, Verbosity};
+use tch_keras::{
+    load_model, Activation, BatchNormalization, Dense, FitConfig, Loss, Optimizer, Precision, Sequential, Verbosity,
+};
 
 fn dense_model(precision: Precision) -> Sequential {
     let mut m = Sequential::new().input_shape([16]).seed(1).precision(precision).add(Dense::new(4));
@@ -58,6 +60,31 @@ fn bf16_training_keeps_float32_master_weights_and_learns() {
     let after = m.get_weights().unwrap();
     let moved = max_diff(&before[1], &after[1]);
     assert!(moved > 0.0 && moved < 1e-5, "a 1e-6 step moved the weights by {moved}");
+}
+
+#[test]
+fn bf16_batch_normalization_keeps_float32_moving_statistics() {
+    tch::manual_seed(0);
+    let x = Tensor::randn([64, 16], (Kind::Float, Device::Cpu)) * 3.0 + 1.0;
+    let y = Tensor::randn([64, 4], (Kind::Float, Device::Cpu));
+    let mut m = Sequential::new()
+        .input_shape([16])
+        .seed(1)
+        .precision(Precision::Bf16)
+        .add(BatchNormalization::new())
+        .add(Dense::new(4));
+    m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    m.fit(&x, &y, FitConfig { epochs: 1, batch_size: 64, verbose: Verbosity::Silent, ..Default::default() }).unwrap();
+    let vars = m.variables().unwrap();
+    let stat = |name: &str| vars.iter().find(|(n, _)| n == name).unwrap().1.shallow_clone();
+    let (mean, var) = (stat("layers.0.running_mean"), stat("layers.0.running_var"));
+    assert_eq!((mean.kind(), var.kind()), (Kind::Float, Kind::Float));
+    // One update with momentum 0.99 from (0, 1) toward the batch's mean and biased variance
+    // (bf16 inputs to the statistics are only rounded, not the float32 input: compare loosely).
+    let expected_mean = x.mean_dim(0, false, Kind::Float) * 0.01;
+    let expected_var = x.var_correction([0i64].as_slice(), 0i64, false) * 0.01 + 0.99;
+    assert!(max_diff(&mean, &expected_mean) < 1e-3, "{mean:?} vs {expected_mean:?}");
+    assert!(max_diff(&var, &expected_var) < 1e-2, "{var:?} vs {expected_var:?}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! path formatted from the epoch, the batch and the logs.
 use std::path::{Path, PathBuf};
 
-use super::monitor::{monitored_or, Mode};
+use super::monitor::{direction, monitored_or, Mode};
 use super::{BatchLogs, Callback};
 use crate::{Error, Logs, Result, Sequential};
 
@@ -164,6 +164,8 @@ pub struct ModelCheckpoint {
     pub initial_value_threshold: Option<f64>,
     /// The best value so far, kept from one `fit` to the next; `None` before any.
     best: Option<f64>,
+    /// `mode` resolved for the model being trained (at `on_train_begin`).
+    direction: Option<Mode>,
     epoch: usize,
     batches_since_save: usize,
     last_batch_seen: Option<usize>,
@@ -191,6 +193,7 @@ impl ModelCheckpoint {
             save_freq: SaveFreq::Epoch,
             initial_value_threshold: None,
             best: None,
+            direction: None,
             epoch: 0,
             batches_since_save: 0,
             last_batch_seen: None,
@@ -208,7 +211,11 @@ impl ModelCheckpoint {
     /// The best monitored value so far (the initial threshold before any, else the worst
     /// possible value).
     pub fn best(&self) -> f64 {
-        self.best.or(self.initial_value_threshold).unwrap_or_else(|| self.mode.resolve(&self.monitor).worst())
+        self.best.or(self.initial_value_threshold).unwrap_or_else(|| self.direction().worst())
+    }
+    /// `mode` as resolved when training started (from the key alone before that).
+    fn direction(&self) -> Mode {
+        self.direction.unwrap_or_else(|| self.mode.resolve(&self.monitor))
     }
     /// Sets the monitored key.
     pub fn monitor(mut self, key: impl Into<String>) -> Self {
@@ -252,7 +259,7 @@ impl ModelCheckpoint {
         if self.save_best_only {
             let current = monitored_or("ModelCheckpoint", &self.monitor, logs, "; saving anyway");
             if let Some(current) = current {
-                let mode = self.mode.resolve(&self.monitor);
+                let mode = self.direction();
                 if self.best.is_some_and(|best| !mode.improved(current, best, 0.0)) {
                     return Ok(());
                 }
@@ -292,10 +299,11 @@ impl ModelCheckpoint {
 }
 
 impl Callback for ModelCheckpoint {
-    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
         if self.save_freq == SaveFreq::Batches(0) {
             return Err(Error::invalid("save_freq", "must be SaveFreq::Epoch or SaveFreq::Batches(n) with n >= 1"));
         }
+        self.direction = Some(direction(self.mode, &self.monitor, model));
         if self.best.is_none() {
             self.best = self.initial_value_threshold;
         }

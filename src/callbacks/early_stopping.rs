@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::monitor::{monitored, Mode};
+use super::monitor::{direction, monitored, Mode};
 use super::Callback;
 use crate::{Logs, Result, Sequential};
 
@@ -36,6 +36,8 @@ pub struct EarlyStopping {
     best_weights: Option<Vec<Tensor>>,
     best_epoch: Option<usize>,
     stopped_epoch: Option<usize>,
+    /// `mode` resolved for the model being trained (at `on_train_begin`).
+    direction: Option<Mode>,
     /// State to continue from instead of starting over at `on_train_begin`.
     resumed: Option<(EarlyStoppingState, Option<Vec<Tensor>>)>,
 }
@@ -75,6 +77,7 @@ impl EarlyStopping {
             best_weights: None,
             best_epoch: None,
             stopped_epoch: None,
+            direction: None,
             resumed: None,
         }
     }
@@ -136,9 +139,11 @@ impl EarlyStopping {
 }
 
 impl Callback for EarlyStopping {
-    fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+    fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        let mode = direction(self.mode, &self.monitor, model);
+        self.direction = Some(mode);
         self.wait = 0;
-        self.best = self.mode.resolve(&self.monitor).worst();
+        self.best = mode.worst();
         self.best_weights = None;
         self.best_epoch = None;
         self.stopped_epoch = None;
@@ -159,7 +164,7 @@ impl Callback for EarlyStopping {
         if epoch < self.start_from_epoch {
             return Ok(());
         }
-        let mode = self.mode.resolve(&self.monitor);
+        let mode = self.direction.unwrap_or_else(|| self.mode.resolve(&self.monitor));
         if self.restore_best_weights && self.best_weights.is_none() {
             // Until something improves, the first monitored epoch's weights are the best.
             self.best_weights = Some(model.get_weights()?);

@@ -1,5 +1,5 @@
 //! Learning-rate callbacks: `LearningRateScheduler` and `ReduceLROnPlateau`.
-use super::monitor::{monitored, Mode};
+use super::monitor::{direction, monitored, Mode};
 use super::Callback;
 use crate::{Logs, Result, Sequential};
 
@@ -40,7 +40,8 @@ impl Callback for LearningRateScheduler {
 
 /// Multiplies the learning rate by `factor` when `monitor` has not improved (by more than
 /// `min_delta`) for `patience` epochs, then waits `cooldown` epochs, never going below
-/// `min_lr`. Keras's defaults: `val_loss`, factor 0.1, patience 10, min_delta 1e-4.
+/// `min_lr`. Keras's defaults: `val_loss`, factor 0.1, patience 10, min_delta 1e-4. A
+/// `factor` of 1 or more is refused when training starts, as Keras refuses it.
 ///
 /// A `monitor` key missing from the logs warns once and leaves the rate alone, as Keras does.
 #[derive(Debug)]
@@ -62,6 +63,8 @@ pub struct ReduceLROnPlateau {
     best: f64,
     wait: usize,
     cooldown_counter: usize,
+    /// `mode` resolved for the model being trained (at `on_train_begin`).
+    direction: Option<Mode>,
 }
 
 impl Default for ReduceLROnPlateau {
@@ -77,6 +80,7 @@ impl Default for ReduceLROnPlateau {
             best: f64::INFINITY,
             wait: 0,
             cooldown_counter: 0,
+            direction: None,
         }
     }
 }
@@ -105,12 +109,24 @@ impl ReduceLROnPlateau {
 
 impl Callback for ReduceLROnPlateau {
     fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        // Keras refuses a factor >= 1 (it would never reduce the rate); NaN too here.
+        if self.factor >= 1.0 || self.factor.is_nan() {
+            return Err(crate::Error::invalid(
+                "factor",
+                format!(
+                    "ReduceLROnPlateau does not support a factor >= 1.0, got {}: use a factor below 1",
+                    self.factor
+                ),
+            ));
+        }
         // A scheduled learning rate cannot be reduced: say so now rather than at the first
         // plateau, epochs later.
         if let Some(schedule) = model.compiled().and_then(|(opt, _, _)| opt.schedule().map(|s| s.name())) {
             return Err(crate::Error::ScheduledLearningRate { schedule });
         }
-        self.best = self.mode.resolve(&self.monitor).worst();
+        let mode = direction(self.mode, &self.monitor, model);
+        self.direction = Some(mode);
+        self.best = mode.worst();
         self.wait = 0;
         self.cooldown_counter = 0;
         Ok(())
@@ -126,7 +142,8 @@ impl Callback for ReduceLROnPlateau {
             self.cooldown_counter -= 1;
             self.wait = 0;
         }
-        if self.mode.resolve(&self.monitor).improved(current, self.best, self.min_delta) {
+        let mode = self.direction.unwrap_or_else(|| self.mode.resolve(&self.monitor));
+        if mode.improved(current, self.best, self.min_delta) {
             self.best = current;
             self.wait = 0;
         } else if self.cooldown_counter == 0 {

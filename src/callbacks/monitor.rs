@@ -3,11 +3,13 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use crate::Logs;
+use crate::{Logs, Metric, Sequential};
 
-/// Whether a monitored value improves by going down or up. `Auto` picks `Max` for keys ending
-/// in `acc`, `accuracy`, `auc`, `precision` or `recall` (the metrics Keras marks as going up)
-/// and `Min` otherwise, as Keras does.
+/// Whether a monitored value improves by going down or up. `Auto` decides as Keras does when
+/// training starts: `loss` and `val_loss` go down, and a key naming one of the model's compiled
+/// metrics (without `val_`) goes that metric's way (accuracies, AUC, precision and recall up,
+/// errors down), whatever its name. Any other key is judged by its suffix: `Max` for keys
+/// ending in `acc`, `accuracy`, `auc`, `precision` or `recall`, `Min` otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// Decide from the key's name.
@@ -20,7 +22,8 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// `Min` or `Max` for `monitor`.
+    /// `Min` or `Max` for `monitor`, from the key's suffix alone (without the compiled
+    /// metrics: see [`Mode::resolve_for`]).
     pub fn resolve(self, monitor: &str) -> Mode {
         match self {
             Mode::Auto if ["acc", "accuracy", "auc", "precision", "recall"].iter().any(|s| monitor.ends_with(s)) => {
@@ -29,6 +32,23 @@ impl Mode {
             Mode::Auto => Mode::Min,
             m => m,
         }
+    }
+
+    /// `Min` or `Max` for `monitor` in a model compiled with `metrics`, as Keras's `auto`
+    /// mode: `loss` goes down; a metric named `monitor` without its `val_` prefix goes the
+    /// metric's way; any other key is judged by [`Mode::resolve`].
+    pub fn resolve_for(self, monitor: &str, metrics: &[Metric]) -> Mode {
+        if self != Mode::Auto {
+            return self;
+        }
+        let name = monitor.strip_prefix("val_").unwrap_or(monitor);
+        if let Some(metric) = metrics.iter().find(|m| m.name == name) {
+            return if metric.kind.higher_is_better() { Mode::Max } else { Mode::Min };
+        }
+        if name == "loss" {
+            return Mode::Min;
+        }
+        self.resolve(monitor)
     }
 
     /// Whether `current` beats `reference` by more than `min_delta` (a non-negative margin).
@@ -47,6 +67,11 @@ impl Mode {
             f64::INFINITY
         }
     }
+}
+
+/// [`Mode::resolve_for`] with `model`'s compiled metrics (none when it is not compiled).
+pub(crate) fn direction(mode: Mode, monitor: &str, model: &Sequential) -> Mode {
+    mode.resolve_for(monitor, model.compiled().map_or(&[][..], |(_, _, metrics)| metrics))
 }
 
 static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);

@@ -69,7 +69,10 @@ impl RunCallbacks {
             out.best = Some(best);
         }
         if let Some(path) = flags.csv {
-            out.csv = Some(CsvLogger::new(path).append(flags.resume));
+            // A resumed run appends after the rows of the epochs its checkpoint holds (rows
+            // written after that checkpoint, before an interruption, are dropped).
+            let csv = CsvLogger::new(path);
+            out.csv = Some(if flags.resume { csv.resume_at(model.epochs_done()) } else { csv });
         }
         if let Some(patience) = flags.early_stopping.or(state.patience) {
             let mut early = EarlyStopping::new(flags.monitor, patience).restore_best_weights(true);

@@ -45,17 +45,48 @@ struct BatchNormModule {
 
 impl LayerModule for BatchNormModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        Ok(Tensor::f_batch_norm(
+        if !train {
+            return Ok(Tensor::f_batch_norm(
+                xs,
+                Some(&self.weight),
+                Some(&self.bias),
+                Some(&self.running_mean),
+                Some(&self.running_var),
+                false,
+                0.0,
+                self.epsilon,
+                true,
+            )?);
+        }
+        let ys = Tensor::f_batch_norm(
             xs,
             Some(&self.weight),
             Some(&self.bias),
-            Some(&self.running_mean),
-            Some(&self.running_var),
-            train,
-            1.0 - self.momentum,
+            None::<&Tensor>,
+            None::<&Tensor>,
+            true,
+            0.0,
             self.epsilon,
             true,
-        )?)
+        )?;
+        tch::no_grad(|| self.update_moving_statistics(xs))?;
+        Ok(ys)
+    }
+}
+
+impl BatchNormModule {
+    /// Keras's update of the moving statistics: `moving * momentum + batch * (1 - momentum)`
+    /// with the batch's mean and **biased** variance over every axis but the channels (LibTorch's
+    /// own update uses the unbiased variance). In place, so a captured CUDA graph that holds
+    /// these buffers sees the updates.
+    fn update_moving_statistics(&self, xs: &Tensor) -> Result<()> {
+        let axes: Vec<i64> = (0..xs.dim() as i64).filter(|&d| d != 1).collect();
+        let x = xs.f_detach()?.f_to_kind(self.running_mean.kind())?;
+        let (var, mean) = x.f_var_mean_correction(axes.as_slice(), 0i64, false)?;
+        let weight = 1.0 - self.momentum;
+        let _ = self.running_mean.shallow_clone().f_lerp_(&mean, weight)?;
+        let _ = self.running_var.shallow_clone().f_lerp_(&var, weight)?;
+        Ok(())
     }
 }
 

@@ -115,3 +115,59 @@ with tempfile.TemporaryDirectory() as d:
             ck.on_epoch_begin(epoch)
             ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
         print(f"checkpoint initial_value_threshold=0.6, fit {run + 1}:", saved)
+
+# ModelCheckpoint(save_best_only=True), mode "min", when the first monitored value is NaN.
+with tempfile.TemporaryDirectory() as d:
+    m = model()
+    saved = []
+    m.save_weights = lambda filepath, overwrite=True: saved.append(os.path.basename(filepath))
+    ck = keras.callbacks.ModelCheckpoint(
+        os.path.join(d, "n-{epoch:02d}.weights.h5"), save_best_only=True, save_weights_only=True)
+    ck.set_model(m)
+    ck.on_train_begin()
+    for epoch, v in enumerate([float("nan"), 0.9, 0.5]):
+        ck.on_epoch_begin(epoch)
+        ck.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
+    print("checkpoint save_best_only, val_loss [nan, 0.9, 0.5] saves:", saved, "best:", ck.best)
+
+# mode="auto": the direction of the compiled metric with the monitored name (without val_).
+def auto_direction(monitor, metrics):
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    m.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
+    es = keras.callbacks.EarlyStopping(monitor=monitor)
+    try:
+        m.fit(x, (y > 0).astype("float32"), epochs=1, verbose=0, validation_data=(x, (y > 0).astype("float32")),
+              callbacks=[es])
+        return es.monitor_op.__name__
+    except ValueError as e:
+        return "ValueError: " + str(e).split(",")[0]
+
+
+metrics = [keras.metrics.AUC(name="auc_pr", curve="PR"), keras.metrics.MeanSquaredError(name="score"),
+           keras.metrics.BinaryAccuracy(name="hits_loss"), keras.metrics.Precision(name="p")]
+for monitor in ["val_auc_pr", "auc_pr", "score", "val_hits_loss", "val_p", "loss", "val_loss"]:
+    print(f"auto mode {monitor}:", auto_direction(monitor, metrics))
+for monitor in ["val_accuracy", "val_acc", "val_mae", "val_unknown"]:
+    print(f"auto mode {monitor} (metrics ['accuracy', 'mae']):", auto_direction(monitor, ["accuracy", "mae"]))
+
+# ReduceLROnPlateau refuses factor >= 1 when made.
+for factor in [1.0, 1.5, 0.99, 0.0]:
+    try:
+        keras.callbacks.ReduceLROnPlateau(factor=factor)
+        print(f"reduce_lr_on_plateau factor={factor}: accepted")
+    except ValueError as e:
+        print(f"reduce_lr_on_plateau factor={factor}: ValueError: {e}")
+
+# CSVLogger: validation every second epoch (validation_freq=2), and how values are written.
+with tempfile.TemporaryDirectory() as d:
+    p = os.path.join(d, "log.csv")
+
+    class Put(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs.update({"loss": [1.0, float("nan"), 2.5e-07][epoch], "accuracy": [0.25, 1e16, float("inf")][epoch]})
+            if epoch == 1:
+                logs.update({"val_loss": 1e-05, "val_accuracy": 0.5})
+
+    model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), validation_freq=2,
+                callbacks=[Put(), keras.callbacks.CSVLogger(p)])
+    print("csv_logger validation_freq=2:", repr(open(p).read()))

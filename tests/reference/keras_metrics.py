@@ -83,3 +83,14 @@ for name, metric, args in [
     ("w_binary_accuracy_multi", M.BinaryAccuracy(), (Y3, P3, W3, 3)),
 ]:
     print(f"{name} = {streamed_weighted(metric, *args):.9g}")
+
+# Arg-max accuracies on activated outputs: a ReLU output with every entry negative is all
+# zeros (a tie: Keras's argmax takes the first index), and sigmoid saturates to 1.0 in float32
+# (20 and 30 tie). The rows are pre-activation outputs; the metrics see activation(row).
+RAW = np.array([[-3, -1, -2], [-2, -5, -1], [0.5, -1, 2], [-1, -3, -2], [20, 30, -1]], "float32")
+RAW_LABELS = np.array([1, 2, 2, 0, 1])
+for act in ["relu", "sigmoid", "tanh", "linear"]:
+    out = keras.activations.get(act)(RAW)
+    print(f"argmax_{act} =", keras.ops.convert_to_numpy(keras.ops.argmax(out, axis=-1)).tolist(),
+          f"sparse_categorical_accuracy {streamed(M.SparseCategoricalAccuracy(), RAW_LABELS, out, 5):.9g}",
+          f"categorical_accuracy {streamed(M.CategoricalAccuracy(), np.eye(3, dtype='float32')[RAW_LABELS], out, 5):.9g}")

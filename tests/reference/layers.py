@@ -1,4 +1,4 @@
-"""Reference numbers for tests/layers_new.rs, computed with Keras 3 (torch backend).
+"""Reference numbers for tests/layer_kinds.rs and tests/layers.rs, computed with Keras 3 (torch backend).
 
 Run: KERAS_BACKEND=torch PYTHONPATH=<py-keras>:<torch> python3 tests/reference/layers.py
 
@@ -198,3 +198,24 @@ summarize("conv1d", keras.Sequential([
     layers.Flatten(),
     layers.Dense(3),
 ]))
+
+# --- BatchNormalization's moving statistics (tests/layers.rs) ------------------------------
+# Two training passes then one inference pass, after Dense (axis 1 of [N, C]) and after Conv2D
+# (axis 1 of [N, C, H, W]). Keras updates moving_mean and moving_variance with the batch's
+# biased variance (ops.moments): moving * momentum + batch * (1 - momentum).
+def bn_after(first, x, weights, momentum):
+    bn = layers.BatchNormalization(axis=1, momentum=momentum)
+    m = keras.Sequential([keras.Input(x.shape[1:]), first, bn])
+    first.set_weights(weights)
+    for _ in range(2):
+        m(x, training=True)
+    show(f"batch_norm momentum={momentum} moving_mean", bn.moving_mean)
+    show(f"batch_norm momentum={momentum} moving_variance", bn.moving_variance)
+    show(f"batch_norm momentum={momentum} inference", m(x, training=False))
+
+
+x = vals((4, 2), 2.2, 2.0)
+bn_after(layers.Dense(3), x, [vals((3, 2), 2.3, 0.8).T, vals((3,), 2.4, 0.5)], 0.99)
+x = vals((2, 1, 4, 4), 2.5, 2.0)
+bn_after(layers.Conv2D(2, 3, data_format=CF), x,
+         [vals((2, 1, 3, 3), 2.6, 0.7).transpose(2, 3, 1, 0), vals((2,), 2.7, 0.5)], 0.9)
