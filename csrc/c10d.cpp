@@ -129,8 +129,15 @@ struct TkGroup {
   int cuda_device = -1;
 };
 
-// Waits for `work` within the group's timeout; a wait that returns false timed out.
+// Waits for `work` within the group's timeout; a wait that returns false timed out. NCCL's
+// work is only ordered on the current stream (a wait with a timeout would block the host until
+// the collective ends, and cannot run inside a CUDA-graph capture); c10d's watchdog enforces
+// the group's timeout on it. A barrier's wait still synchronises the device.
 void finish(TkGroup* g, const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+  if (g->nccl) {
+    work->wait();
+    return;
+  }
   if (!work->wait(g->timeout)) {
     throw std::runtime_error(std::string(what) + " timed out after " + std::to_string(g->timeout.count()) + " ms");
   }

@@ -23,10 +23,10 @@
 //! # Ok::<(), tch_keras::Error>(())
 //! ```
 //!
-//! Failures are bounded in time: the rendezvous and every collective give up after the
-//! configured timeout ([`DistConfig::timeout`], default [`DEFAULT_TIMEOUT`]; an unreachable
-//! master takes up to about twice that, as c10d's client retries once), and a peer whose
-//! process ends makes Gloo collectives fail at once. Errors are [`Error::Distributed`] with a
+//! Failures are bounded in time: the rendezvous and every Gloo collective give up after the
+//! configured timeout ([`DistConfig::timeout`], default [`DEFAULT_TIMEOUT`]), and a peer whose
+//! process ends makes Gloo collectives fail at once. NCCL collectives do not block the host:
+//! c10d's watchdog ends the process when one outlives the timeout. Errors are [`Error::Distributed`] with a
 //! [`DistErrorKind`] telling a timeout from a lost peer or a bad set-up, on one line: c10d's
 //! own error logs (with C++ backtraces) are silenced once a group is made, unless
 //! `TORCH_CPP_LOG_LEVEL` is set.

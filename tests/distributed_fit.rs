@@ -54,13 +54,14 @@ impl Variant {
 }
 
 /// Trains 2 epochs (16 steps of `batch` per process) from the same initial weights; returns
-/// the weights and the loss history (and the weighted metric's, when weighted).
+/// the weights, the loss history (and the weighted metric's, when weighted) and the number of
+/// CUDA-graph replays.
 fn train_on(
     device: Device,
     batch: usize,
     reducer: Option<&mut dyn GradientReducer>,
     variant: Variant,
-) -> (Vec<Tensor>, Vec<f64>) {
+) -> (Vec<Tensor>, Vec<f64>, u64) {
     let (x, y) = data();
     let rank = reducer.as_ref().map_or(0, |r| r.rank()) as u64;
     let w = x.narrow(1, 3, 1).view([-1]).gt(0.0).to_kind(Kind::Float) * 2.0 + 0.5;
@@ -104,7 +105,7 @@ fn train_on(
     if variant.weighted {
         logs.extend(h.series("weighted_accuracy").unwrap());
     }
-    (weights, logs)
+    (weights, logs, m.cuda_graph_replays())
 }
 
 /// The device the workers train on (`TK_FIT_DEVICE=cuda` for the GPU variant).
@@ -124,7 +125,7 @@ fn worker() {
     let device = worker_device();
     let config = DistConfig::new().timeout(Duration::from_secs(30)).backend(Backend::Gloo).device(device);
     let mut group = Distributed::from_env(config).unwrap().unwrap();
-    let (weights, loss) = train_on(device, 16, Some(&mut group), Variant::from_env());
+    let (weights, loss, _) = train_on(device, 16, Some(&mut group), Variant::from_env());
     let mut all: Vec<(String, Tensor)> = weights.into_iter().enumerate().map(|(i, w)| (format!("w{i}"), w)).collect();
     all.push(("loss".into(), Tensor::from_slice(&loss)));
     let path = format!("{out}.rank{}", group.rank());
@@ -213,8 +214,9 @@ fn nccl_world_of_one_captures_its_steps() {
     let config = DistConfig::new().backend(Backend::Nccl).device(device).timeout(Duration::from_secs(30));
     let mut group = Distributed::new(0, 1, "127.0.0.1", free_port(), config).unwrap();
     assert!(group.capturable());
-    let (with_group, loss_group) = train_on(device, 32, Some(&mut group), Variant::default());
-    let (plain, loss_plain) = train_on(device, 32, None, Variant::default());
+    let (with_group, loss_group, replays) = train_on(device, 32, Some(&mut group), Variant::default());
+    assert!(replays > 0, "the steps with NCCL's all-reduce were captured and replayed");
+    let (plain, loss_plain, _) = train_on(device, 32, None, Variant::default());
     for (a, b) in with_group.iter().zip(&plain) {
         assert!((a - b).abs().max().double_value(&[]) < 1e-5);
     }
@@ -233,7 +235,7 @@ fn doubled_batch_equivalence(device: &str, variant: Variant) {
         assert!(o.status.success(), "a worker failed: {}", String::from_utf8_lossy(&o.stderr));
     }
     let single_device = if device == "cuda" { Device::Cuda(0) } else { Device::Cpu };
-    let (single, single_loss) = train_on(single_device, 32, None, variant);
+    let (single, single_loss, _) = train_on(single_device, 32, None, variant);
     for rank in 0..2 {
         let (tensors, _) =
             tch_keras::saving::read_safetensors(Path::new(&format!("{}.rank{rank}", out.display()))).unwrap();
