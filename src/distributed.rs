@@ -899,7 +899,9 @@ impl GradientReducer for Distributed {
         let (n, m) = (grad.numel() as i64, sums.numel() as i64);
         let mut buffer = Tensor::f_cat(&[grad.f_reshape([-1])?, sums.f_reshape([-1])?.f_to_kind(grad.kind())?], 0)?;
         self.all_reduce_sum_(&mut buffer)?;
-        *grad = buffer.f_narrow(0, 0, n)?.f_div_scalar(self.world_size as f64)?.f_view_as(grad)?;
+        let mut mean = buffer.f_narrow(0, 0, n)?;
+        let _ = mean.f_div_scalar_(self.world_size as f64)?;
+        *grad = mean.f_view_as(grad)?;
         *sums = buffer.f_narrow(0, n, m)?.f_to_kind(sums.kind())?;
         Ok(())
     }
