@@ -213,9 +213,14 @@ fn checkpoints_resume_an_interrupted_run_and_csv_appends() {
     let mut text = std::fs::read_to_string(&csv).unwrap();
     text.push_str("1,7.0,7.0,NA,NA\n");
     std::fs::write(&csv, text).unwrap();
-    let o = run(&["--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c]);
+    let report = tmp.path().join("r.json");
+    let r = report.to_str().unwrap();
+    let o = run(&["--epochs", "2", "--verbose", "2", "--resume", d, "--csv", c, "--report", r]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("Epoch 2/2") && !stderr(&o).contains("Epoch 1/2"), "{}", stderr(&o));
+    // The report says where its history starts, so its curves are drawn at epoch 2.
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((json["first_epoch"].as_u64(), json["epochs"].as_u64()), (Some(1), Some(1)), "{json}");
     let text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");

@@ -46,6 +46,8 @@ pub struct Report {
     device: String,
     params: i64,
     epochs: usize,
+    /// The first epoch this run trained (from 0): a resumed run's history starts there.
+    first_epoch: usize,
     batch_size: usize,
     learning_rate: f64,
     seed: u64,
@@ -82,6 +84,7 @@ impl Report {
             device: device_name(model.model_device()),
             params: model.count_params()?,
             epochs: history.epochs.len(),
+            first_epoch: history.epochs.first().copied().unwrap_or(0),
             batch_size,
             learning_rate: model.learning_rate()?,
             seed: model.model_seed(),
