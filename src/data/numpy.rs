@@ -199,6 +199,39 @@ impl Npz {
     }
 }
 
+/// The name of entry `i` of an `.npz` archive, after checking from its metadata alone that it
+/// can be read: stored or deflated (what `numpy.savez` and `numpy.savez_compressed` write) and
+/// not AES-encrypted. Other entries are refused before any decoder sees them (the zip reader
+/// panics on some of them).
+fn check_entry<R: Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>, i: usize, path: &Path) -> Result<String> {
+    let raw = zip.by_index_raw(i).map_err(|e| format_error(path, format!("entry {i} is damaged: {e}")))?;
+    let name = raw.name().to_string();
+    let method = raw.compression();
+    if !matches!(method, zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
+        return Err(format_error(
+            path,
+            format!(
+                "array '{name}' is compressed with {method}; only stored and deflated entries are read: \
+                 save it again with numpy.savez or numpy.savez_compressed"
+            ),
+        ));
+    }
+    if has_aes_field(raw.extra_data()) {
+        return Err(format_error(
+            path,
+            format!("array '{name}' is AES-encrypted: save it again with numpy.savez, without a password"),
+        ));
+    }
+    Ok(name)
+}
+
+/// Whether a zip extra field holds an AES record (id 0x9901, length 7, vendor "AE"), at any
+/// offset: the zip reader's own walk over the records can drift from a plain one on damaged
+/// fields, so every position is checked.
+fn has_aes_field(extra: &[u8]) -> bool {
+    extra.windows(8).any(|w| w[..4] == [0x01, 0x99, 0x07, 0x00] && w[6..8] == [0x41, 0x45])
+}
+
 /// Reads every array of an `.npz` file (`np.savez` or `np.savez_compressed`).
 pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz> {
     let path = path.as_ref();
@@ -207,8 +240,16 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz> {
         .map_err(|e| format_error(path, format!("not an .npz archive ({e}); write it with numpy.savez")))?;
     let mut arrays = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| format_error(path, format!("entry {i} is damaged: {e}")))?;
-        let name = entry.name().to_string();
+        let name = check_entry(&mut zip, i, path)?;
+        let mut entry = zip.by_index(i).map_err(|e| match e {
+            zip::result::ZipError::UnsupportedArchive(m) if m == zip::result::ZipError::PASSWORD_REQUIRED => {
+                format_error(
+                    path,
+                    format!("array '{name}' is encrypted: save it again with numpy.savez, without a password"),
+                )
+            }
+            e => format_error(path, format!("entry {i} ('{name}') is damaged: {e}")),
+        })?;
         let mut bytes = Vec::with_capacity(entry.size().min(1 << 30) as usize);
         entry
             .read_to_end(&mut bytes)

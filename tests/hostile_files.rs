@@ -1,0 +1,98 @@
+//! Small crafted files that once crashed, hung or exhausted the memory of the data readers and
+//! the plotter: each must now end in a typed error naming the file (or, for the plots, a
+//! finished PNG). The files are built here byte by byte; none is larger than a few MB.
+use std::path::Path;
+
+use tch_keras::data::numpy;
+use tch_keras::Error;
+
+/// One entry of a hand-built zip archive.
+struct ZipEntry<'a> {
+    name: &'a str,
+    /// Compression method as stored in the central directory (0 stored, 8 deflated, 99 AES).
+    method: u16,
+    /// General-purpose flags (bit 0: encrypted).
+    flags: u16,
+    /// The central directory's extra field.
+    extra: &'a [u8],
+    data: &'a [u8],
+}
+
+/// A zip archive of `entries`, laid out as the format describes (local headers and data, the
+/// central directory, its end record), with no checksum: the readers must refuse these entries
+/// before reading their data.
+fn zip_bytes(entries: &[ZipEntry]) -> Vec<u8> {
+    let u16le = |v: u16| v.to_le_bytes();
+    let u32le = |v: u32| v.to_le_bytes();
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for e in entries {
+        let offset = out.len() as u32;
+        let (name_len, size) = (e.name.len() as u16, e.data.len() as u32);
+        out.extend(u32le(0x0403_4b50));
+        for v in [20, e.flags, e.method, 0, 0] {
+            out.extend(u16le(v));
+        }
+        out.extend([u32le(0), u32le(size), u32le(size)].concat());
+        out.extend([u16le(name_len), u16le(0)].concat());
+        out.extend(e.name.as_bytes());
+        out.extend(e.data);
+        central.extend(u32le(0x0201_4b50));
+        for v in [20, 20, e.flags, e.method, 0, 0] {
+            central.extend(u16le(v));
+        }
+        central.extend([u32le(0), u32le(size), u32le(size)].concat());
+        for v in [name_len, e.extra.len() as u16, 0, 0, 0] {
+            central.extend(u16le(v));
+        }
+        central.extend([u32le(0), u32le(offset)].concat());
+        central.extend(e.name.as_bytes());
+        central.extend(e.extra);
+    }
+    let (cd_offset, cd_size, n) = (out.len() as u32, central.len() as u32, entries.len() as u16);
+    out.extend(central);
+    out.extend(u32le(0x0605_4b50));
+    for v in [0, 0, n, n] {
+        out.extend(u16le(v));
+    }
+    out.extend([u32le(cd_size), u32le(cd_offset)].concat());
+    out.extend(u16le(0));
+    out
+}
+
+/// Asserts `err` is a `DataFormat` error whose text holds each of `needles`.
+fn assert_data_format(err: Error, needles: &[&str]) {
+    let text = err.to_string();
+    assert!(matches!(err, Error::DataFormat { .. }), "not a DataFormat error: {text}");
+    for needle in needles {
+        assert!(text.contains(needle), "'{needle}' missing from: {text}");
+    }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// An entry with an AES extra field (0x9901) but no encryption flag made the zip reader
+/// unwrap an "invalid password" result and panic; unsupported methods and encrypted entries are
+/// refused by name as well.
+#[test]
+fn npz_entries_that_are_encrypted_or_oddly_compressed_are_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let aes = [0x01, 0x99, 0x07, 0x00, 0x01, 0x00, 0x41, 0x45, 0x01, 0x08, 0x00];
+    let data = [0u8; 32];
+    let cases: [(&str, u16, u16, &[u8], &str); 4] = [
+        ("aes.npz", 99, 0, &aes, "AES-encrypted"),
+        ("aes_deflated.npz", 8, 0, &aes, "AES-encrypted"),
+        ("bzip2.npz", 12, 0, &[], "Bzip2"),
+        ("zipcrypto.npz", 0, 1, &[], "encrypted"),
+    ];
+    for (file, method, flags, extra, why) in cases {
+        let bytes = zip_bytes(&[ZipEntry { name: "x.npy", method, flags, extra, data: &data }]);
+        let path = write(tmp.path(), file, &bytes);
+        let result = std::panic::catch_unwind(|| numpy::read_npz(&path));
+        let err = result.unwrap_or_else(|_| panic!("{file}: read_npz panicked")).unwrap_err();
+        assert_data_format(err, &[file, "array 'x.npy'", why]);
+    }
+}
