@@ -16,6 +16,8 @@ struct ZipEntry<'a> {
     /// The central directory's extra field.
     extra: &'a [u8],
     data: &'a [u8],
+    /// The size announced for the data once decompressed.
+    unpacked: usize,
 }
 
 /// A zip archive of `entries`, laid out as the format describes (local headers and data, the
@@ -27,12 +29,12 @@ fn zip_bytes(entries: &[ZipEntry]) -> Vec<u8> {
     let (mut out, mut central) = (Vec::new(), Vec::new());
     for e in entries {
         let offset = out.len() as u32;
-        let (name_len, size) = (e.name.len() as u16, e.data.len() as u32);
+        let (name_len, size, unpacked) = (e.name.len() as u16, e.data.len() as u32, e.unpacked as u32);
         out.extend(u32le(0x0403_4b50));
         for v in [20, e.flags, e.method, 0, 0] {
             out.extend(u16le(v));
         }
-        out.extend([u32le(0), u32le(size), u32le(size)].concat());
+        out.extend([u32le(0), u32le(size), u32le(unpacked)].concat());
         out.extend([u16le(name_len), u16le(0)].concat());
         out.extend(e.name.as_bytes());
         out.extend(e.data);
@@ -40,7 +42,7 @@ fn zip_bytes(entries: &[ZipEntry]) -> Vec<u8> {
         for v in [20, 20, e.flags, e.method, 0, 0] {
             central.extend(u16le(v));
         }
-        central.extend([u32le(0), u32le(size), u32le(size)].concat());
+        central.extend([u32le(0), u32le(size), u32le(unpacked)].concat());
         for v in [name_len, e.extra.len() as u16, 0, 0, 0] {
             central.extend(u16le(v));
         }
@@ -89,10 +91,31 @@ fn npz_entries_that_are_encrypted_or_oddly_compressed_are_refused_by_name() {
         ("zipcrypto.npz", 0, 1, &[], "encrypted"),
     ];
     for (file, method, flags, extra, why) in cases {
-        let bytes = zip_bytes(&[ZipEntry { name: "x.npy", method, flags, extra, data: &data }]);
+        let bytes = zip_bytes(&[ZipEntry { name: "x.npy", method, flags, extra, data: &data, unpacked: data.len() }]);
         let path = write(tmp.path(), file, &bytes);
         let result = std::panic::catch_unwind(|| numpy::read_npz(&path));
         let err = result.unwrap_or_else(|_| panic!("{file}: read_npz panicked")).unwrap_err();
         assert_data_format(err, &[file, "array 'x.npy'", why]);
     }
+}
+
+/// An `.npz` entry whose header announces one float32 value, followed by 4 MB of deflated
+/// zeros (a few KB in the file): it is refused as trailing data after reading the header and
+/// five data bytes. Reading the whole entry first would also inflate every zero and reach the
+/// (deliberately wrong) checksum at its end, which is what it reported before.
+#[test]
+fn npz_entry_holding_more_than_its_header_announces_is_refused_unread() {
+    use std::io::Write;
+    let dict = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }";
+    let mut npy = [b"\x93NUMPY\x01\x00".as_slice(), &(dict.len() as u16).to_le_bytes(), dict].concat();
+    npy.resize(npy.len() + (4 << 20), 0);
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(&npy).unwrap();
+    let packed = deflate.finish().unwrap();
+    assert!(packed.len() < 64 << 10, "{} bytes", packed.len());
+    let tmp = tempfile::tempdir().unwrap();
+    let entry = ZipEntry { name: "x.npy", method: 8, flags: 0, extra: &[], data: &packed, unpacked: npy.len() };
+    let path = write(tmp.path(), "bomb.npz", &zip_bytes(&[entry]));
+    let err = numpy::read_npz(&path).unwrap_err();
+    assert_data_format(err, &["bomb.npz", "array 'x'", "trailing bytes", "needs 4 data bytes"]);
 }
