@@ -119,3 +119,22 @@ fn npz_entry_holding_more_than_its_header_announces_is_refused_unread() {
     let err = numpy::read_npz(&path).unwrap_err();
     assert_data_format(err, &["bomb.npz", "array 'x'", "trailing bytes", "needs 4 data bytes"]);
 }
+
+/// A damaged feature count on the first line of an iris-style file (here a trillion) sized
+/// the column list before any row was read, aborting the process; it is now checked against
+/// the first row and reported at line 1.
+#[test]
+fn sklearn_feature_count_beyond_the_rows_is_refused_at_line_1() {
+    use tch_keras::data::sklearn::{self, ToyDataset};
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = "5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,0\n";
+    for count in ["1000000000000", "18446744073709551615", "3", "5"] {
+        write(tmp.path(), "iris.csv", format!("2,{count},setosa,versicolor,virginica\n{rows}").as_bytes());
+        let err = sklearn::load(ToyDataset::Iris, Some(tmp.path())).unwrap_err();
+        assert_data_format(err, &["iris.csv", "line 1", &format!("announces {count} features"), "line 2 holds 5"]);
+    }
+    // The right count loads.
+    write(tmp.path(), "iris.csv", format!("2,4,setosa,versicolor,virginica\n{rows}").as_bytes());
+    let toy = sklearn::load(ToyDataset::Iris, Some(tmp.path())).unwrap();
+    assert_eq!((toy.x.size(), toy.y.size()), (vec![2, 4], vec![2]));
+}
