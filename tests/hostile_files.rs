@@ -138,3 +138,63 @@ fn sklearn_feature_count_beyond_the_rows_is_refused_at_line_1() {
     let toy = sklearn::load(ToyDataset::Iris, Some(tmp.path())).unwrap();
     assert_eq!((toy.x.size(), toy.y.size()), (vec![2, 4], vec![2]));
 }
+
+/// A PNG chunk: length, type, data and the CRC of type and data.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    [&(data.len() as u32).to_be_bytes(), kind.as_slice(), data, &crc.sum().to_be_bytes()].concat()
+}
+
+/// A 1-bit grayscale PNG announcing `width x height` pixels, with a few bytes of image data:
+/// a decoder that trusted the header would allocate for every pixel before noticing.
+fn png_announcing(width: u32, height: u32) -> Vec<u8> {
+    use std::io::Write;
+    let ihdr = [&width.to_be_bytes()[..], &height.to_be_bytes(), &[1, 0, 0, 0, 0]].concat();
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(&[0; 64]).unwrap();
+    let idat = zlib.finish().unwrap();
+    let chunks = [png_chunk(b"IHDR", &ihdr), png_chunk(b"IDAT", &idat), png_chunk(b"IEND", &[])];
+    [b"\x89PNG\r\n\x1a\n".as_slice(), &chunks.concat()].concat()
+}
+
+/// A folder `root/cls/<name>` holding one file.
+fn one_image_folder(name: &str, bytes: &[u8]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("cls")).unwrap();
+    write(&tmp.path().join("cls"), name, bytes);
+    tmp
+}
+
+/// A PNG announcing 23000 x 23000 pixels (a 64 KB 1-bit file can) was decoded into GBs; it is
+/// refused from its header, naming the file and its size.
+#[test]
+fn image_announcing_more_pixels_than_the_bound_is_refused_before_decoding() {
+    use tch_keras::data::image_folder::MAX_IMAGE_PIXELS;
+    use tch_keras::data::{ImageFolder, ImageFolderOptions};
+    let options = ImageFolderOptions::new().image_size(8, 8).shuffle(false);
+    for (w, h) in [(23000, 23000), (8192, 8193), (1 << 20, 1 << 20)] {
+        assert!(u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS);
+        let tmp = one_image_folder("huge.png", &png_announcing(w, h));
+        let folder = ImageFolder::open(tmp.path(), &options).unwrap();
+        let err = folder.image(0).unwrap_err();
+        assert_data_format(err, &["huge.png", &format!("{w} x {h} pixels"), "shrink it"]);
+    }
+}
+
+/// `image_size` sized `channels * height * width` unchecked: (u32::MAX, u32::MAX) overflowed
+/// it. It is bounded by the same pixel count when the folder is opened.
+#[test]
+fn image_size_beyond_the_pixel_bound_is_refused_when_opening() {
+    use tch_keras::data::{ImageFolder, ImageFolderOptions};
+    let tmp = one_image_folder("a.png", &png_announcing(2, 2));
+    for (h, w) in [(u32::MAX, u32::MAX), (8193, 8192), (1, 1 << 27)] {
+        let err = ImageFolder::open(tmp.path(), &ImageFolderOptions::new().image_size(h, w)).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::InvalidArgument { name: "image_size", .. }), "{text}");
+        assert!(text.contains(&format!("({h}, {w})")) && text.contains("pixels"), "{text}");
+    }
+    let folder = ImageFolder::open(tmp.path(), &ImageFolderOptions::new().image_size(8192, 8192)).unwrap();
+    assert_eq!(folder.image_shape(), [3, 8192, 8192]);
+}
