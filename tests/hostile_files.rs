@@ -198,3 +198,22 @@ fn image_size_beyond_the_pixel_bound_is_refused_when_opening() {
     let folder = ImageFolder::open(tmp.path(), &ImageFolderOptions::new().image_size(8192, 8192)).unwrap();
     assert_eq!(folder.image_shape(), [3, 8192, 8192]);
 }
+
+/// A GIF whose logical screen is 0 x 0 decoded to an empty image, and the resize then
+/// underflowed `size - 1` and panicked; it is refused by name.
+#[test]
+fn image_of_no_pixels_is_refused_by_name() {
+    use tch_keras::data::{ImageFolder, ImageFolderOptions};
+    let gif: Vec<u8> = (0..70)
+        .step_by(2)
+        .map(|i| {
+            let hex = "47494638396100000000800000ffffff0000002c00000000010001000002024401003b";
+            u8::from_str_radix(&hex[i..i + 2], 16).unwrap()
+        })
+        .collect();
+    let tmp = one_image_folder("empty.gif", &gif);
+    let folder = ImageFolder::open(tmp.path(), &ImageFolderOptions::new().image_size(4, 4).shuffle(false)).unwrap();
+    let result = std::panic::catch_unwind(|| folder.image(0));
+    let err = result.unwrap_or_else(|_| panic!("decoding a 0 x 0 GIF panicked")).unwrap_err();
+    assert_data_format(err, &["empty.gif", "0 x 0 pixels"]);
+}

@@ -418,8 +418,8 @@ impl ImageFolder {
     }
 }
 
-/// Decodes the image file at `path` after checking, from its header, that it holds at most
-/// [`MAX_IMAGE_PIXELS`] pixels; the decoder may allocate at most [`MAX_DECODE_BYTES`].
+/// Decodes the image file at `path` after checking, from its header, that it holds at least
+/// one and at most [`MAX_IMAGE_PIXELS`] pixels; the decoder may allocate at most [`MAX_DECODE_BYTES`].
 fn decode_file(path: &Path) -> Result<DynamicImage> {
     let bad = |message: String| Error::DataFormat { path: path.to_path_buf(), line: None, column: None, message };
     let undecodable = |e: image::ImageError| {
@@ -434,6 +434,9 @@ fn decode_file(path: &Path) -> Result<DynamicImage> {
     reader.limits(limits);
     let decoder = reader.into_decoder().map_err(undecodable)?;
     let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(bad(format!("is {w} x {h} pixels: an image has no pixels to resize; remove it")));
+    }
     if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS || decoder.total_bytes() > MAX_DECODE_BYTES {
         return Err(bad(format!(
             "is {w} x {h} pixels, more than the {MAX_IMAGE_PIXELS} (8192 x 8192) an image folder decodes: \
