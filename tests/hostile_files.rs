@@ -217,3 +217,74 @@ fn image_of_no_pixels_is_refused_by_name() {
     let err = result.unwrap_or_else(|_| panic!("decoding a 0 x 0 GIF panicked")).unwrap_err();
     assert_data_format(err, &["empty.gif", "0 x 0 pixels"]);
 }
+
+/// Runs `f` on a thread and waits at most a minute for it, so a drawing that never ends fails
+/// the test instead of hanging it.
+fn finishes<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    use std::sync::mpsc::RecvTimeoutError;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(f()));
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(value) => value,
+        Err(RecvTimeoutError::Timeout) => panic!("{what}: did not finish within 60 s"),
+        Err(RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
+    }
+}
+
+/// Draws `text` (a CSV log, a report or a bench report) with `plot::from_file` under the
+/// time guard: a PNG that decodes, or an `Error::Plot` holding `needle`.
+fn plot_finishes(name: &str, text: &str, needle: Option<&str>) {
+    use tch_keras::plot::{self, PlotOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let input = write(tmp.path(), name, text.as_bytes());
+    let png = tmp.path().join("out.png");
+    let (input_c, png_c) = (input.clone(), png.clone());
+    let result = finishes(name, move || plot::from_file(&input_c, &png_c, &PlotOptions::default().size(400, 300)));
+    match (result, needle) {
+        (Ok(()), None) => {
+            let decoder = png::Decoder::new(std::fs::File::open(&png).unwrap());
+            let info = decoder.read_info().unwrap().info().clone();
+            assert_eq!((info.width, info.height), (400, 300), "{name}");
+        }
+        (Err(e), Some(needle)) => {
+            let text = e.to_string();
+            assert!(matches!(e, Error::Plot { .. }) && text.contains(name) && text.contains(needle), "{name}: {text}");
+        }
+        (other, _) => panic!("{name}: unexpected {other:?}"),
+    }
+}
+
+/// Values at the edge of f64 made the axis bounds overflow to infinity, and plotters then
+/// looked for tick marks forever: each now draws (leaving out what cannot be placed).
+#[test]
+fn curves_of_huge_values_finish_drawing() {
+    plot_finishes("huge.csv", "epoch,loss\n0,1.7e308\n", None);
+    plot_finishes("both_ends.csv", "epoch,loss\n0,-1.7e308\n1,1.7e308\n2,1\n", None);
+    plot_finishes("far_epochs.csv", "epoch,loss\n-1e308,1\n1e308,2\n", None);
+    plot_finishes("flat_in_ulps.csv", "epoch,loss\n0,1\n1,1.0000000000000002\n", None);
+    plot_finishes("report.json", r#"{"history":{"loss":[1.7e308]}}"#, None);
+    plot_finishes("report_mixed.json", r#"{"history":{"loss":[1.7e308, -1e308, 2]}}"#, None);
+}
+
+/// An epoch of `inf` (or `NaN`) in a CSV log cannot be placed on the axis: a typed error
+/// naming its line.
+#[test]
+fn csv_epoch_that_is_not_finite_is_refused_by_line() {
+    plot_finishes("inf_epoch.csv", "epoch,loss\ninf,1\n", Some("line 2"));
+    plot_finishes("nan_epoch.csv", "epoch,loss\n0,1\n\nNaN,1\n", Some("line 4"));
+}
+
+/// Throughputs at the ends of f64 made the log axis bounds infinite or zero, and the tick
+/// search then never ended.
+#[test]
+fn bench_of_extreme_throughputs_finishes_drawing() {
+    let row = |batch: u64, sps: &str| format!(r#"{{"model":"m","batch_size":{batch},"samples_per_s":{sps}}}"#);
+    for (name, rows) in [
+        ("huge_bench.json", row(64, "1.7e308")),
+        ("tiny_bench.json", row(64, "5e-324")),
+        ("spread_bench.json", format!("{},{}", row(1, "1e-300"), row(2, "1e300"))),
+        ("zero_batch.json", format!("{},{}", row(0, "100"), row(64, "200"))),
+    ] {
+        plot_finishes(name, &format!(r#"{{"device":"cpu","rows":[{rows}]}}"#), None);
+    }
+}
