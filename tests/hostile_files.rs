@@ -288,3 +288,24 @@ fn bench_of_extreme_throughputs_finishes_drawing() {
         plot_finishes(name, &format!(r#"{{"device":"cpu","rows":[{rows}]}}"#), None);
     }
 }
+
+/// `prefetch(usize::MAX)` went straight to the queue, which allocates its slots up front and
+/// aborted; more than MAX_PREFETCH is refused when an epoch starts, and the bound itself runs.
+#[test]
+fn loader_prefetch_beyond_its_bound_is_refused() {
+    use tch::{Device, Kind, Tensor};
+    use tch_keras::data::{DataLoader, TensorDataset, MAX_PREFETCH};
+    let dataset = || {
+        let x = Tensor::arange(6, (Kind::Float, Device::Cpu)).view([6, 1]);
+        TensorDataset::new(x, Tensor::arange(6, (Kind::Int64, Device::Cpu))).unwrap()
+    };
+    for prefetch in [usize::MAX, MAX_PREFETCH + 1] {
+        let loader = DataLoader::new(dataset(), 2).unwrap().prefetch(prefetch);
+        let err = loader.epoch(0).err().expect("an epoch with an unbounded prefetch must not start");
+        let text = err.to_string();
+        assert!(matches!(err, Error::InvalidArgument { name: "prefetch", .. }), "{text}");
+        assert!(text.contains(&prefetch.to_string()) && text.contains(&MAX_PREFETCH.to_string()), "{text}");
+    }
+    let loader = DataLoader::new(dataset(), 2).unwrap().prefetch(MAX_PREFETCH);
+    assert_eq!(loader.epoch(0).unwrap().map(|b| b.unwrap().1.size()[0]).sum::<i64>(), 6);
+}
