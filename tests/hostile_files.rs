@@ -309,3 +309,20 @@ fn loader_prefetch_beyond_its_bound_is_refused() {
     let loader = DataLoader::new(dataset(), 2).unwrap().prefetch(MAX_PREFETCH);
     assert_eq!(loader.epoch(0).unwrap().map(|b| b.unwrap().1.size()[0]).sum::<i64>(), 6);
 }
+
+/// `decode_threads` was unbounded: a batch of many images then started one thread each, and a
+/// failed thread start panicked. It is bounded when the folder is opened.
+#[test]
+fn decode_threads_beyond_the_bound_is_refused_when_opening() {
+    use tch_keras::data::image_folder::MAX_DECODE_THREADS;
+    use tch_keras::data::{ImageFolder, ImageFolderOptions};
+    let tmp = one_image_folder("a.png", &png_announcing(2, 2));
+    for threads in [0, MAX_DECODE_THREADS + 1, usize::MAX] {
+        let options = ImageFolderOptions::new().decode_threads(threads);
+        let err = ImageFolder::open(tmp.path(), &options).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::InvalidArgument { name: "decode_threads", .. }), "{text}");
+        assert!(text.contains(&threads.to_string()) && text.contains(&MAX_DECODE_THREADS.to_string()), "{text}");
+    }
+    assert!(ImageFolder::open(tmp.path(), &ImageFolderOptions::new().decode_threads(MAX_DECODE_THREADS)).is_ok());
+}

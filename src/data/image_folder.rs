@@ -48,6 +48,9 @@ pub const MAX_IMAGE_PIXELS: u64 = 1 << 26;
 /// pixel (16-bit RGBA).
 const MAX_DECODE_BYTES: u64 = MAX_IMAGE_PIXELS * 8;
 
+/// The most threads [`ImageFolderOptions::decode_threads`] may ask for.
+pub const MAX_DECODE_THREADS: usize = 256;
+
 /// The channels of the returned images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorMode {
@@ -97,7 +100,7 @@ pub struct ImageFolderOptions {
     pub class_names: Option<Vec<String>>,
     /// Threads decoding the images of one batch in parallel (default 1: the loader's
     /// background thread alone). Raise it when decoding large JPEGs cannot keep up with
-    /// training.
+    /// training. At most [`MAX_DECODE_THREADS`].
     pub decode_threads: usize,
 }
 
@@ -309,8 +312,11 @@ impl ImageFolder {
                 ),
             ));
         }
-        if options.decode_threads == 0 {
-            return Err(Error::invalid("decode_threads", "must be at least 1"));
+        if options.decode_threads == 0 || options.decode_threads > MAX_DECODE_THREADS {
+            return Err(Error::invalid(
+                "decode_threads",
+                format!("{} is not between 1 and {MAX_DECODE_THREADS}", options.decode_threads),
+            ));
         }
         let split = check_split(options)?;
         if !dir.is_dir() {
