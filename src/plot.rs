@@ -8,7 +8,10 @@
 //! - [`bench()`] and [`bench_from_json`]: samples/s against batch size, one line per model.
 //! - [`from_file`]: any of the three files above, recognised by their content.
 //!
-//! Epochs are drawn counted from 1, as the progress bar shows them (`Epoch 1/5`).
+//! Epochs are drawn counted from 1, as the progress bar shows them (`Epoch 1/5`). Values that
+//! are not finite or lie beyond 1e300 in size (1e-300 to 1e300 on the benchmark's log axes)
+//! are left out of the axes and the curves; a CSV epoch that is not a finite number is an
+//! error naming its line.
 //!
 //! ```no_run
 //! # fn main() -> tch_keras::Result<()> {
@@ -74,6 +77,21 @@ const COLORS: [RGBColor; 8] = [
 /// Grid lines.
 const GRID: RGBColor = RGBColor(225, 225, 225);
 
+/// The largest magnitude placed on a linear axis: larger values, and non-finite ones, are left
+/// out of the axis bounds and the curves, so the bounds and their span stay finite (plotters
+/// searches tick marks forever on an infinite axis).
+const MAX_DRAWN: f64 = 1e300;
+
+/// Whether `v` can be placed on a linear axis.
+fn drawable(v: f64) -> bool {
+    v.is_finite() && v.abs() <= MAX_DRAWN
+}
+
+/// Whether `v` can be placed on a log axis: positive, within `1e-300..=1e300`.
+fn log_drawable(v: f64) -> bool {
+    (1.0 / MAX_DRAWN..=MAX_DRAWN).contains(&v)
+}
+
 /// Named series over epochs: what every training-curve plot is drawn from.
 struct Curves {
     /// Epoch numbers as drawn (from 1).
@@ -128,8 +146,8 @@ fn file_name(p: &Path) -> String {
 }
 
 fn parse_csv(text: &str) -> std::result::Result<Curves, String> {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = lines.next().ok_or("the file is empty: train at least one epoch with the CsvLogger first")?;
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or("the file is empty: train at least one epoch with the CsvLogger first")?;
     let sep = [',', ';', '\t'].into_iter().find(|c| header.contains(*c)).unwrap_or(',');
     let names: Vec<&str> = header.split(sep).map(str::trim).collect();
     if names.first() != Some(&"epoch") {
@@ -137,13 +155,16 @@ fn parse_csv(text: &str) -> std::result::Result<Curves, String> {
     }
     let mut curves =
         Curves { epochs: Vec::new(), series: names[1..].iter().map(|n| (n.to_string(), Vec::new())).collect() };
-    for (row, line) in lines.enumerate() {
+    for (number, line) in lines {
         let cells: Vec<&str> = line.split(sep).map(str::trim).collect();
         if cells.len() != names.len() {
-            return Err(format!("row {} has {} fields where the header has {}", row + 2, cells.len(), names.len()));
+            return Err(format!("line {number} has {} fields where the header has {}", cells.len(), names.len()));
         }
-        let epoch: f64 =
-            cells[0].parse().map_err(|_| format!("row {}: epoch '{}' is not a number", row + 2, cells[0]))?;
+        let epoch: f64 = cells[0]
+            .parse()
+            .ok()
+            .filter(|e: &f64| e.is_finite())
+            .ok_or_else(|| format!("line {number}: epoch '{}' is not a finite number", cells[0]))?;
         curves.epochs.push(epoch + 1.0);
         for ((_, values), cell) in curves.series.iter_mut().zip(&cells[1..]) {
             values.push(cell.parse().unwrap_or(f64::NAN));
@@ -265,7 +286,7 @@ fn bench_lines(report: &BenchRuns) -> Vec<BenchLine> {
     for row in &report.rows {
         let raw = row.raw_tch_ms_per_step.filter(|ms| *ms > 0.0).map(|ms| row.batch_size as f64 * 1000.0 / ms);
         for (dashed, value) in [(false, Some(row.samples_per_s)), (true, raw)] {
-            let Some(v) = value.filter(|v| v.is_finite() && *v > 0.0) else { continue };
+            let Some(v) = value.filter(|v| log_drawable(*v) && log_drawable(row.batch_size as f64)) else { continue };
             let name = if dashed { format!("{} (tch loop)", row.model) } else { format!("{} (fit)", row.model) };
             match lines.iter_mut().find(|l| l.0 == name) {
                 Some(line) => line.2.push((row.batch_size as f64, v)),
@@ -450,19 +471,14 @@ fn draw_panel(
     lines: &[(&str, &Vec<f64>)],
     path: &Path,
 ) -> Result<()> {
-    let finite: Vec<f64> = lines.iter().flat_map(|(_, v)| v.iter().copied()).filter(|v| v.is_finite()).collect();
-    let (y0, y1) = padded(finite.iter().copied());
-    let (x0, x1) = (
-        epochs.iter().copied().fold(f64::INFINITY, f64::min),
-        epochs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    );
-    let pad = ((x1 - x0) * 0.04).max(0.3);
+    let (y0, y1) = padded(lines.iter().flat_map(|(_, v)| v.iter().copied()), 0.06, 0.0);
+    let (x0, x1) = padded(epochs.iter().copied(), 0.04, 0.3);
     let mut chart = ChartBuilder::on(area)
         .caption(name.replace('_', " "), font(18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(x0 - pad..x1 + pad, y0..y1)
+        .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| plot_error(path, e.to_string()))?;
     chart
         .configure_mesh()
@@ -480,7 +496,7 @@ fn draw_panel(
     for (i, (label, values)) in lines.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         let pts: Vec<(f64, f64)> =
-            epochs.iter().copied().zip(values.iter().copied()).filter(|(_, v)| v.is_finite()).collect();
+            epochs.iter().copied().zip(values.iter().copied()).filter(|&(e, v)| drawable(e) && drawable(v)).collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
             .map_err(|e| plot_error(path, e.to_string()))?
@@ -493,7 +509,7 @@ fn draw_panel(
     // The legend goes where the curves are not at the last epoch: below them when they end high.
     let ends_high = lines
         .first()
-        .and_then(|(_, v)| v.iter().rev().find(|v| v.is_finite()))
+        .and_then(|(_, v)| v.iter().rev().find(|v| drawable(**v)))
         .is_some_and(|last| *last > (y0 + y1) / 2.0);
     let position = if ends_high { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight };
     legend(&mut chart, position, path)
@@ -518,15 +534,18 @@ where
         .map_err(|e| plot_error(path, e.to_string()))
 }
 
-/// Bounds with 6% headroom either side; a flat series gets a band around its value.
-fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !lo.is_finite() {
+/// Bounds of the [`drawable`] `values` with `share` of their span as headroom either side, at
+/// least `least` and a millionth of their size (so the span stands well above their rounding);
+/// with no `least`, a flat series gets a band around its value. No values give 0 to 1.
+fn padded(values: impl Iterator<Item = f64>, share: f64, least: f64) -> (f64, f64) {
+    let (lo, hi) =
+        values.filter(|v| drawable(*v)).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
         return (0.0, 1.0);
     }
     let span = hi - lo;
-    let pad = if span > 0.0 {
-        span * 0.06
+    let pad = if span > 0.0 || least > 0.0 {
+        (span * share).max(least).max(lo.abs().max(hi.abs()) * 1e-6)
     } else if lo != 0.0 {
         lo.abs() * 0.25
     } else {
@@ -535,10 +554,12 @@ fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Bounds for a log axis: a quarter of a factor of two beyond the data.
+/// Bounds for a log axis: a quarter of a factor of two beyond the [`log_drawable`] data.
 fn log_bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if !lo.is_finite() {
+    let (lo, hi) = values
+        .filter(|v| log_drawable(*v))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
         return (1.0, 10.0);
     }
     (lo / 1.25, hi * 1.25)
@@ -560,7 +581,7 @@ fn axis_number(v: f64, span: f64) -> String {
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut ticks = Vec::new();
     let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi {
+    while decade > 0.0 && decade <= hi {
         for m in [1.0, 2.0, 5.0] {
             let t = decade * m;
             if t >= lo && t <= hi {

@@ -18,13 +18,18 @@
 //! validation subset, so the two subsets opened with the same seed are disjoint and cover the
 //! folder. Per-epoch shuffling is the [`DataLoader`](crate::data::DataLoader)'s job.
 //!
+//! An image file may decode to at most [`MAX_IMAGE_PIXELS`] pixels (64 Mi: 8192 x 8192, or
+//! 16384 x 4096) and `image_size` may ask for no more: a larger file is an
+//! [`Error::DataFormat`] naming it, found from its header before any pixel is decoded (a 64 KB
+//! PNG can announce 23000 x 23000 pixels).
+//!
 //! Differences from Keras: the resize is LibTorch's bilinear interpolation with half-pixel
 //! centres (`align_corners=False`, which is TensorFlow 2's `tf.image.resize` without
 //! antialiasing); grayscale conversion is the `image` crate's (Rec. 709 weights), which
 //! TensorFlow's PNG decoder also uses but its JPEG decoder does not (ITU-R 601).
 use std::path::{Path, PathBuf};
 
-use image::ImageReader;
+use image::{DynamicImage, ImageDecoder, ImageReader};
 use tch::Tensor;
 
 use super::dataset::{check_indices, Dataset};
@@ -33,6 +38,18 @@ use crate::{Error, Result};
 
 /// The file extensions Keras's `image_dataset_from_directory` lists (compared in lower case).
 pub const IMAGE_EXTENSIONS: [&str; 5] = [".bmp", ".gif", ".jpeg", ".jpg", ".png"];
+
+/// The most pixels (height x width) an image file may hold, and an `image_size` may ask for:
+/// 64 Mi (8192 x 8192). Decoding one such image takes up to 512 MiB (16-bit RGBA), its
+/// conversion and resize about as much again.
+pub const MAX_IMAGE_PIXELS: u64 = 1 << 26;
+
+/// The most bytes the decoder of one image may allocate: [`MAX_IMAGE_PIXELS`] at 8 bytes a
+/// pixel (16-bit RGBA).
+const MAX_DECODE_BYTES: u64 = MAX_IMAGE_PIXELS * 8;
+
+/// The most threads [`ImageFolderOptions::decode_threads`] may ask for.
+pub const MAX_DECODE_THREADS: usize = 256;
 
 /// The channels of the returned images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +82,8 @@ pub enum Subset {
 /// How to read an image folder (Keras's `image_dataset_from_directory` arguments).
 #[derive(Debug, Clone)]
 pub struct ImageFolderOptions {
-    /// `(height, width)` the images are resized to. Default: `(256, 256)`, as Keras.
+    /// `(height, width)` the images are resized to. Default: `(256, 256)`, as Keras. At most
+    /// [`MAX_IMAGE_PIXELS`] pixels.
     pub image_size: (u32, u32),
     /// Grayscale or RGB. Default: RGB.
     pub color_mode: ColorMode,
@@ -82,7 +100,7 @@ pub struct ImageFolderOptions {
     pub class_names: Option<Vec<String>>,
     /// Threads decoding the images of one batch in parallel (default 1: the loader's
     /// background thread alone). Raise it when decoding large JPEGs cannot keep up with
-    /// training.
+    /// training. At most [`MAX_DECODE_THREADS`].
     pub decode_threads: usize,
 }
 
@@ -286,8 +304,19 @@ impl ImageFolder {
         if height == 0 || width == 0 {
             return Err(Error::invalid("image_size", format!("({height}, {width}): both sides must be positive")));
         }
-        if options.decode_threads == 0 {
-            return Err(Error::invalid("decode_threads", "must be at least 1"));
+        if u64::from(height) * u64::from(width) > MAX_IMAGE_PIXELS {
+            return Err(Error::invalid(
+                "image_size",
+                format!(
+                    "({height}, {width}) is more than {MAX_IMAGE_PIXELS} pixels (8192 x 8192): choose a smaller size"
+                ),
+            ));
+        }
+        if options.decode_threads == 0 || options.decode_threads > MAX_DECODE_THREADS {
+            return Err(Error::invalid(
+                "decode_threads",
+                format!("{} is not between 1 and {MAX_DECODE_THREADS}", options.decode_threads),
+            ));
         }
         let split = check_split(options)?;
         if !dir.is_dir() {
@@ -366,18 +395,7 @@ impl ImageFolder {
     /// resized. Plain Rust, no LibTorch operation: a loader thread running it does not start
     /// LibTorch's (OpenMP) worker threads next to the training thread's.
     fn decode_into(&self, index: usize, out: &mut [f32]) -> Result<()> {
-        let path = &self.files[index];
-        let decoded = ImageReader::open(path)
-            .map_err(|e| Error::io(path, e))?
-            .with_guessed_format()
-            .map_err(|e| Error::io(path, e))?
-            .decode()
-            .map_err(|e| Error::DataFormat {
-                path: path.clone(),
-                line: None,
-                column: None,
-                message: format!("could not be decoded as an image ({e}); remove it or replace it with a PNG or JPEG"),
-            })?;
+        let decoded = decode_file(&self.files[index])?;
         let (w, h, c, raw) = match self.color_mode {
             ColorMode::Grayscale => {
                 let img = decoded.into_luma8();
@@ -404,6 +422,34 @@ impl ImageFolder {
         let all: Vec<i64> = (0..self.files.len() as i64).collect();
         self.get(&all)
     }
+}
+
+/// Decodes the image file at `path` after checking, from its header, that it holds at least
+/// one and at most [`MAX_IMAGE_PIXELS`] pixels; the decoder may allocate at most [`MAX_DECODE_BYTES`].
+fn decode_file(path: &Path) -> Result<DynamicImage> {
+    let bad = |message: String| Error::DataFormat { path: path.to_path_buf(), line: None, column: None, message };
+    let undecodable = |e: image::ImageError| {
+        bad(format!("could not be decoded as an image ({e}); remove it or replace it with a PNG or JPEG"))
+    };
+    let mut reader = ImageReader::open(path)
+        .map_err(|e| Error::io(path, e))?
+        .with_guessed_format()
+        .map_err(|e| Error::io(path, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(undecodable)?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(bad(format!("is {w} x {h} pixels: an image has no pixels to resize; remove it")));
+    }
+    if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS || decoder.total_bytes() > MAX_DECODE_BYTES {
+        return Err(bad(format!(
+            "is {w} x {h} pixels, more than the {MAX_IMAGE_PIXELS} (8192 x 8192) an image folder decodes: \
+             shrink it or remove it"
+        )));
+    }
+    DynamicImage::from_decoder(decoder).map_err(undecodable)
 }
 
 /// The validated `(fraction, subset)` of the options, if any (Keras's
@@ -443,7 +489,14 @@ impl Dataset for ImageFolder {
         check_indices(indices, self.files.len())?;
         let [c, h, w] = self.image_shape();
         let size = (c * h * w) as usize;
-        let mut x = vec![0f32; size * indices.len()];
+        let mut x = Vec::new();
+        size.checked_mul(indices.len()).and_then(|n| x.try_reserve_exact(n).ok()).ok_or_else(|| {
+            Error::invalid(
+                "indices",
+                format!("a batch of {} images of {c} x {h} x {w} does not fit in memory: ask for fewer", indices.len()),
+            )
+        })?;
+        x.resize(size * indices.len(), 0f32);
         let decode = |ids: &[i64], out: &mut [f32]| -> Result<()> {
             ids.iter().zip(out.chunks_mut(size)).try_for_each(|(&i, o)| self.decode_into(i as usize, o))
         };

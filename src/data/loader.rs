@@ -44,6 +44,10 @@ use super::dataset::{check_indices, Dataset};
 use crate::train::{Batch, BatchSource, Batches};
 use crate::{Error, Result};
 
+/// The most batches [`DataLoader::prefetch`] may queue; starting an epoch with more is an
+/// [`Error::InvalidArgument`] (the queue's slots are allocated up front).
+pub const MAX_PREFETCH: usize = 1024;
+
 /// SplitMix64: a small, fast generator with good statistical quality for shuffling.
 struct SplitMix64(u64);
 
@@ -128,7 +132,8 @@ impl<D: Dataset + 'static> DataLoader<D> {
     }
 
     /// How many prepared batches may wait in the queue (default 2; 0 hands each batch over as
-    /// soon as the consumer asks, still prepared one ahead).
+    /// soon as the consumer asks, still prepared one ahead), at most [`MAX_PREFETCH`]: starting
+    /// an epoch with more is an error.
     pub fn prefetch(mut self, batches: usize) -> Self {
         self.prefetch = batches;
         self
@@ -196,6 +201,12 @@ impl<D: Dataset + 'static> DataLoader<D> {
     /// error messages.
     fn start(&self, order: Vec<i64>, first: usize) -> Result<EpochBatches> {
         check_indices(&order, self.len)?;
+        if self.prefetch > MAX_PREFETCH {
+            return Err(Error::invalid(
+                "prefetch",
+                format!("{} batches is more than the {MAX_PREFETCH} a loader queues: choose fewer", self.prefetch),
+            ));
+        }
         let (tx, rx) = sync_channel(self.prefetch);
         let stop = Arc::new(AtomicBool::new(false));
         let batches = order.len().div_ceil(self.batch_size);

@@ -33,7 +33,7 @@ pub mod sklearn;
 
 pub use dataset::{Dataset, TensorDataset};
 pub use image_folder::{ColorMode, ImageFolder, ImageFolderOptions, Subset};
-pub use loader::{shuffled_indices, DataLoader, EpochBatches};
+pub use loader::{shuffled_indices, DataLoader, EpochBatches, MAX_PREFETCH};
 pub use preprocess::Standardizer;
 
 /// The command that provisions the data sets.

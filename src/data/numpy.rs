@@ -113,64 +113,104 @@ fn parse_header(dict: &str) -> std::result::Result<Header, String> {
     Ok(Header { kind, fortran_order, shape })
 }
 
-/// Parses a whole `.npy` image held in memory; `path` (and `entry`, inside an `.npz`) name it
-/// in errors.
-fn parse_npy(bytes: &[u8], path: &Path, entry: Option<&str>) -> Result<Tensor> {
-    let what = entry.map(|e| format!("array '{e}': ")).unwrap_or_default();
-    let err = |m: String| format_error(path, format!("{what}{m}"));
-    if !bytes.starts_with(MAGIC) {
-        return Err(err("not a .npy array (no \\x93NUMPY magic string); write it with numpy.save".into()));
-    }
-    let (major, rest) = match bytes.get(MAGIC.len()..MAGIC.len() + 2) {
-        Some(v) => (v[0], &bytes[MAGIC.len() + 2..]),
-        None => return Err(err("truncated in the header".into())),
-    };
-    let len_bytes = match major {
-        1 => 2,
-        2 | 3 => 4,
-        v => return Err(err(format!("format version {v} is not supported (1 to 3 are)"))),
-    };
-    let header_len = match rest.get(..len_bytes) {
-        Some(b) => b.iter().rev().fold(0usize, |acc, &v| acc * 256 + v as usize),
-        None => return Err(err("truncated in the header".into())),
-    };
-    if header_len > MAX_HEADER {
-        return Err(err(format!("header length {header_len} is not plausible; the file is damaged")));
-    }
-    let header_bytes =
-        rest.get(len_bytes..len_bytes + header_len).ok_or_else(|| err("truncated in the header".into()))?;
-    let dict = std::str::from_utf8(header_bytes).map_err(|_| err("the header is not text".into()))?;
-    let header = parse_header(dict.trim()).map_err(err)?;
-    let data = &rest[len_bytes + header_len..];
-    let numel = header.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize));
-    let expected = numel.and_then(|n| n.checked_mul(header.kind.elt_size_in_bytes()));
-    match expected {
-        None => return Err(err(format!("shape {:?} is too large", header.shape))),
-        Some(e) if e != data.len() => {
-            let how = if data.len() < e { "truncated" } else { "has trailing bytes" };
-            return Err(err(format!(
-                "{how}: shape {:?} of {:?} needs {e} data bytes, the file holds {}",
-                header.shape,
-                header.kind,
-                data.len()
-            )));
+/// Where an array is read from, for error messages and for reading errors: a `.npy` file, or
+/// one array of an `.npz` archive.
+struct Source<'a> {
+    path: &'a Path,
+    /// The array's name inside an `.npz`.
+    entry: Option<&'a str>,
+}
+
+impl Source<'_> {
+    fn error(&self, message: impl std::fmt::Display) -> Error {
+        match self.entry {
+            Some(e) => format_error(self.path, format!("array '{e}': {message}")),
+            None => format_error(self.path, message.to_string()),
         }
-        Some(_) => {}
+    }
+
+    /// A failed read: a decompression error inside an `.npz`, an I/O error for a file.
+    fn read_error(&self, e: std::io::Error) -> Error {
+        match self.entry {
+            Some(_) => self.error(format!("could not be decompressed: {e}")),
+            None => Error::io(self.path, e),
+        }
+    }
+}
+
+/// Reads at most `n` bytes of `input`: fewer only where it ends first.
+fn read_up_to(input: &mut impl Read, n: u64, capacity: usize, src: &Source) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(capacity);
+    input.take(n).read_to_end(&mut bytes).map_err(|e| src.read_error(e))?;
+    Ok(bytes)
+}
+
+/// Reads and parses the header of a `.npy` array, at most [`MAX_HEADER`] bytes of it; returns
+/// it with the number of bytes it took.
+fn read_header(input: &mut impl Read, src: &Source) -> Result<(Header, u64)> {
+    let start = read_up_to(input, MAGIC.len() as u64 + 2, 8, src)?;
+    if !start.starts_with(MAGIC) {
+        return Err(src.error("not a .npy array (no \\x93NUMPY magic string); write it with numpy.save"));
+    }
+    let len_bytes = match start.get(MAGIC.len()) {
+        Some(1) => 2,
+        Some(2 | 3) => 4,
+        Some(v) => return Err(src.error(format!("format version {v} is not supported (1 to 3 are)"))),
+        None => return Err(src.error("truncated in the header")),
+    };
+    let len_field = read_up_to(input, len_bytes, 4, src)?;
+    if len_field.len() as u64 != len_bytes {
+        return Err(src.error("truncated in the header"));
+    }
+    let header_len = len_field.iter().rev().fold(0usize, |acc, &v| acc * 256 + v as usize);
+    if header_len > MAX_HEADER {
+        return Err(src.error(format!("header length {header_len} is not plausible; the file is damaged")));
+    }
+    let header_bytes = read_up_to(input, header_len as u64, header_len, src)?;
+    if header_bytes.len() != header_len {
+        return Err(src.error("truncated in the header"));
+    }
+    let dict = std::str::from_utf8(&header_bytes).map_err(|_| src.error("the header is not text"))?;
+    let header = parse_header(dict.trim()).map_err(|m| src.error(m))?;
+    Ok((header, (MAGIC.len() + 2) as u64 + len_bytes + header_len as u64))
+}
+
+/// Reads one `.npy` array from `input`: the header, then exactly the data bytes it announces
+/// (and one more, to notice trailing data), so a header announcing a small array is never
+/// followed by reading the rest of a large (or decompressing) input. `size` bounds what
+/// `input` can hold in all; the buffer starts at no more than that.
+fn read_array(input: &mut impl Read, size: u64, src: &Source) -> Result<Tensor> {
+    let (header, header_bytes) = read_header(input, src)?;
+    let numel = header.shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+    let expected = numel
+        .and_then(|n| n.checked_mul(header.kind.elt_size_in_bytes() as u64))
+        .filter(|e| *e < u64::MAX)
+        .ok_or_else(|| src.error(format!("shape {:?} is too large", header.shape)))?;
+    let capacity = expected.min(size.saturating_sub(header_bytes)).min(usize::MAX as u64) as usize;
+    let data = read_up_to(input, expected + 1, capacity, src)?;
+    if data.len() as u64 != expected {
+        let held = if data.len() as u64 > expected { "more".to_string() } else { data.len().to_string() };
+        let how = if data.len() as u64 > expected { "has trailing bytes" } else { "truncated" };
+        return Err(src.error(format!(
+            "{how}: shape {:?} of {:?} needs {expected} data bytes, the file holds {held}",
+            header.shape, header.kind
+        )));
     }
     if header.fortran_order && header.shape.len() > 1 {
         let reversed: Vec<i64> = header.shape.iter().rev().copied().collect();
         let dims: Vec<i64> = (0..reversed.len() as i64).rev().collect();
-        Ok(Tensor::f_from_data_size(data, &reversed, header.kind)?.f_permute(&dims)?.f_contiguous()?)
+        Ok(Tensor::f_from_data_size(&data, &reversed, header.kind)?.f_permute(&dims)?.f_contiguous()?)
     } else {
-        Ok(Tensor::f_from_data_size(data, &header.shape, header.kind)?)
+        Ok(Tensor::f_from_data_size(&data, &header.shape, header.kind)?)
     }
 }
 
 /// Reads a `.npy` file into a CPU tensor of the array's type and shape.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse_npy(&bytes, path, None)
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    read_array(&mut std::io::BufReader::new(file), size, &Source { path, entry: None })
 }
 
 /// The arrays of an `.npz` file, in the order the archive stores them.
@@ -199,22 +239,64 @@ impl Npz {
     }
 }
 
+/// The name of entry `i` of an `.npz` archive, after checking from its metadata alone that it
+/// can be read: stored or deflated (what `numpy.savez` and `numpy.savez_compressed` write) and
+/// not AES-encrypted. Other entries are refused before any decoder sees them (the zip reader
+/// panics on some of them).
+fn check_entry<R: Read + std::io::Seek>(zip: &mut zip::ZipArchive<R>, i: usize, path: &Path) -> Result<String> {
+    let raw = zip.by_index_raw(i).map_err(|e| format_error(path, format!("entry {i} is damaged: {e}")))?;
+    let name = raw.name().to_string();
+    let method = raw.compression();
+    if !matches!(method, zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
+        return Err(format_error(
+            path,
+            format!(
+                "array '{name}' is compressed with {method}; only stored and deflated entries are read: \
+                 save it again with numpy.savez or numpy.savez_compressed"
+            ),
+        ));
+    }
+    if has_aes_field(raw.extra_data()) {
+        return Err(format_error(
+            path,
+            format!("array '{name}' is AES-encrypted: save it again with numpy.savez, without a password"),
+        ));
+    }
+    Ok(name)
+}
+
+/// Whether a zip extra field holds an AES record (id 0x9901, length 7, vendor "AE"), at any
+/// offset: the zip reader's own walk over the records can drift from a plain one on damaged
+/// fields, so every position is checked.
+fn has_aes_field(extra: &[u8]) -> bool {
+    extra.windows(8).any(|w| w[..4] == [0x01, 0x99, 0x07, 0x00] && w[6..8] == [0x41, 0x45])
+}
+
 /// Reads every array of an `.npz` file (`np.savez` or `np.savez_compressed`).
 pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let archive_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
         .map_err(|e| format_error(path, format!("not an .npz archive ({e}); write it with numpy.savez")))?;
     let mut arrays = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| format_error(path, format!("entry {i} is damaged: {e}")))?;
-        let name = entry.name().to_string();
-        let mut bytes = Vec::with_capacity(entry.size().min(1 << 30) as usize);
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| format_error(path, format!("array '{name}' could not be decompressed: {e}")))?;
+        let name = check_entry(&mut zip, i, path)?;
+        let mut entry = zip.by_index(i).map_err(|e| match e {
+            zip::result::ZipError::UnsupportedArchive(m) if m == zip::result::ZipError::PASSWORD_REQUIRED => {
+                format_error(
+                    path,
+                    format!("array '{name}' is encrypted: save it again with numpy.savez, without a password"),
+                )
+            }
+            e => format_error(path, format!("entry {i} ('{name}') is damaged: {e}")),
+        })?;
+        // What the entry can hold: its announced size, at most what the archive's bytes can
+        // inflate to (deflate expands at most 1032-fold).
+        let most = if entry.compression() == zip::CompressionMethod::Stored { 1 } else { 1032 };
+        let size = entry.size().min(archive_len.saturating_mul(most));
         let short = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        let tensor = parse_npy(&bytes, path, Some(&short))?;
+        let tensor = read_array(&mut entry, size, &Source { path, entry: Some(&short) })?;
         arrays.push((short, tensor));
     }
     Ok(Npz { path: path.to_path_buf(), arrays })
@@ -244,6 +326,34 @@ pub fn write_npz(arrays: &[(&str, &Tensor)], path: impl AsRef<Path>) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that counts the bytes taken from it.
+    struct Counting<R>(R, u64);
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1 += n as u64;
+            Ok(n)
+        }
+    }
+
+    /// A header announcing 3 float32 values followed by endless zeros: the array is refused
+    /// as having trailing data after reading the header, 12 data bytes and one more.
+    #[test]
+    fn array_reads_only_the_bytes_its_header_announces() {
+        let dict = b"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }";
+        let header = [MAGIC, &[1, 0], &(dict.len() as u16).to_le_bytes(), dict].concat();
+        let mut input = Counting(header.as_slice().chain(std::io::repeat(0)), 0);
+        let src = Source { path: Path::new("endless.npy"), entry: None };
+        let err = read_array(&mut input, u64::MAX, &src).unwrap_err().to_string();
+        assert!(err.contains("endless.npy") && err.contains("trailing bytes"), "{err}");
+        assert_eq!(input.1, header.len() as u64 + 12 + 1);
+        // The same header and exactly its data: the values come back.
+        let mut exact = header.as_slice().chain([0u8; 12].as_slice());
+        let t = read_array(&mut exact, u64::MAX, &src).unwrap();
+        assert_eq!((t.size(), t.kind()), (vec![3], Kind::Float));
+    }
 
     #[test]
     fn header_values() {

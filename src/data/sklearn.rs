@@ -81,22 +81,29 @@ fn missing(path: &Path) -> Error {
     }
 }
 
-/// Reads the `n_samples,n_features,class names...` line of an iris-style file.
+/// Reads the `n_samples,n_features,class names...` line of an iris-style file, and checks
+/// `n_features` against the first data row (features then the label), so a damaged count
+/// never sizes the column list.
 fn counts_line(path: &Path) -> Result<(usize, usize, Vec<String>)> {
-    let mut line = String::new();
-    open_maybe_gz(path)?.read_line(&mut line).map_err(|e| Error::io(path, e))?;
+    let mut input = open_maybe_gz(path)?;
+    let (mut line, mut row) = (String::new(), String::new());
+    input.read_line(&mut line).map_err(|e| Error::io(path, e))?;
+    input.read_line(&mut row).map_err(|e| Error::io(path, e))?;
     let fields: Vec<&str> = line.trim().split(',').map(str::trim).collect();
-    let bad = || Error::DataFormat {
-        path: path.to_path_buf(),
-        line: Some(1),
-        column: None,
-        message: format!("expected 'n_samples,n_features,class names...', got '{}'", line.trim()),
-    };
+    let error = |message: String| Error::DataFormat { path: path.to_path_buf(), line: Some(1), column: None, message };
+    let bad = || error(format!("expected 'n_samples,n_features,class names...', got '{}'", line.trim()));
     if fields.len() < 3 {
         return Err(bad());
     }
     let n = fields[0].parse().map_err(|_| bad())?;
-    let f = fields[1].parse().map_err(|_| bad())?;
+    let f: usize = fields[1].parse().map_err(|_| bad())?;
+    let width = if row.trim().is_empty() { 0 } else { row.trim().split(',').count() };
+    if f.checked_add(1) != Some(width) {
+        return Err(error(format!(
+            "announces {f} features, but line 2 holds {width} fields where {f} features and the label were expected; \
+             the file is damaged: run {FETCH_COMMAND} to fetch it again"
+        )));
+    }
     Ok((n, f, fields[2..].iter().map(|s| s.to_string()).collect()))
 }
 
