@@ -100,6 +100,15 @@ struct Curves {
     series: Vec<(String, Vec<f64>)>,
 }
 
+impl Curves {
+    /// The series with at least one number: a CsvLogger file of a run without validation has
+    /// `val_` columns of `NA` only, which get no legend entry or panel.
+    fn with_values(&self) -> Curves {
+        let series = self.series.iter().filter(|(_, v)| v.iter().any(|x| x.is_finite())).cloned().collect();
+        Curves { epochs: self.epochs.clone(), series }
+    }
+}
+
 fn plot_error(path: &Path, message: impl Into<String>) -> Error {
     Error::Plot { path: path.to_path_buf(), message: message.into() }
 }
@@ -442,6 +451,7 @@ fn panels(curves: &Curves) -> Vec<String> {
 }
 
 fn draw_curves(curves: &Curves, path: &Path, title: &str, options: &PlotOptions) -> Result<()> {
+    let curves = &curves.with_values();
     if curves.epochs.is_empty() || curves.series.is_empty() {
         return Err(plot_error(path, "the history has no epochs to draw: train at least one epoch first"));
     }
@@ -603,4 +613,17 @@ fn si(v: f64) -> String {
     let text =
         if scaled.abs() >= 100.0 || scaled.fract() == 0.0 { format!("{scaled:.0}") } else { format!("{scaled:.1}") };
     format!("{text}{unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_without_a_value_are_not_drawn() {
+        let curves = parse_csv("epoch,loss,val_loss,accuracy\n0,1.0,NA,nan\n1,0.5,NA,0.75\n").unwrap();
+        let kept: Vec<String> = curves.with_values().series.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(kept, ["loss", "accuracy"]);
+        assert_eq!(panels(&curves.with_values()), ["loss", "accuracy"]);
+    }
 }
