@@ -232,6 +232,20 @@ char* tk_graph_capture_end(void* g) {
 char* tk_graph_replay(void* g) {
   return guarded([&] { static_cast<TkGraph*>(g)->graph.replay(); });
 }
+
+// The caching allocator's bytes allocated on `device` now (out[0]) and at their peak (out[1]),
+// as PyTorch's torch.cuda.memory_allocated / max_memory_allocated; `reset` != 0 then starts a
+// new peak.
+char* tk_cuda_memory(int device, int reset, int64_t* out) {
+  return guarded([&] {
+    auto index = static_cast<c10::DeviceIndex>(device);
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+    const auto& bytes = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
+    out[0] = bytes.current;
+    out[1] = bytes.peak;
+    if (reset != 0) c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+  });
+}
 #else
 int tk_cuda_graphs_available() { return 0; }
 static char* no_cuda() { return error_of("this build of tch-keras has no CUDA graph support (LibTorch without CUDA)"); }
@@ -240,5 +254,6 @@ void tk_graph_free(void*) {}
 char* tk_graph_capture_begin(void*, int) { return no_cuda(); }
 char* tk_graph_capture_end(void*) { return no_cuda(); }
 char* tk_graph_replay(void*) { return no_cuda(); }
+char* tk_cuda_memory(int, int, int64_t*) { return no_cuda(); }
 #endif
 }

@@ -32,6 +32,7 @@ pub mod idx;
 pub mod layers;
 mod logs;
 mod losses;
+pub mod memory;
 mod metrics;
 mod model;
 mod optimizers;

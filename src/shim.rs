@@ -33,6 +33,7 @@ pub(crate) mod ffi {
         pub fn tk_graph_capture_begin(g: *mut c_void, device: c_int) -> *mut c_char;
         pub fn tk_graph_capture_end(g: *mut c_void) -> *mut c_char;
         pub fn tk_graph_replay(g: *mut c_void) -> *mut c_char;
+        pub fn tk_cuda_memory(device: c_int, reset: c_int, out: *mut i64) -> *mut c_char;
     }
 }
 

@@ -278,6 +278,7 @@ fn bench_mode_reports_its_fields_as_json() {
         assert!(row["raw_tch_ms_per_step"].as_f64().unwrap() > 0.0);
         assert!(row["fit_over_raw"].as_f64().unwrap() > 0.0);
         assert!(row["peak_rss_mib"].as_f64().unwrap() > 10.0);
+        assert!(row.get("gpu_peak_allocated_mib").is_none(), "no GPU memory on the CPU: {row}");
     }
     assert_refused(&["bench", "--batch-sizes", "0"], &["--batch-sizes"]);
 }

@@ -27,6 +27,30 @@ fn cuda_is_available_after_linking() {
     assert_eq!(t.sum(Kind::Float).double_value(&[]), 4.0);
 }
 
+/// The allocator's counts follow a tensor's life: its bytes while it lives, the peak after,
+/// and a reset peak drops to what is still held.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn gpu_memory_counts_follow_the_allocator() {
+    use tch_keras::memory::{cuda_memory, reset_peak_cuda_memory};
+    let _serial = serial();
+    gpu();
+    let dev = Device::Cuda(0);
+    let before = reset_peak_cuda_memory(dev).unwrap().expect("a CUDA build counts GPU memory");
+    let mib = 1u64 << 20;
+    let t = Tensor::zeros([64 << 18], (Kind::Float, dev)); // 64 MiB
+    let during = cuda_memory(dev).unwrap().unwrap();
+    assert!(during.allocated_bytes >= before.allocated_bytes + 64 * mib, "{before:?} {during:?}");
+    drop(t);
+    let after = cuda_memory(dev).unwrap().unwrap();
+    assert!(after.allocated_bytes + 64 * mib <= during.allocated_bytes, "{after:?}");
+    assert!(after.peak_allocated_bytes >= during.allocated_bytes, "{after:?}");
+    reset_peak_cuda_memory(dev).unwrap();
+    let reset = cuda_memory(dev).unwrap().unwrap();
+    assert!(reset.peak_allocated_bytes < during.allocated_bytes, "{reset:?}");
+    assert!(tch_keras::memory::cuda_memory(Device::Cuda(99)).is_err(), "a GPU that does not exist");
+}
+
 /// The recipe's MLP trained for a few epochs on the same synthetic data from `start` weights.
 fn train(device: Device, start: &[Tensor]) -> (Vec<f64>, Vec<Tensor>) {
     tch::manual_seed(0);

@@ -69,6 +69,10 @@ pub struct BenchRow {
     pub fit_over_raw: Option<f64>,
     /// Peak resident memory of the process so far, in MiB.
     pub peak_rss_mib: Option<f64>,
+    /// The CUDA caching allocator's peak allocated MiB during this row (data, model, steps),
+    /// as PyTorch's `torch.cuda.max_memory_allocated`; absent on the CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_peak_allocated_mib: Option<f64>,
     /// `fit`'s steps that were CUDA graph replays.
     pub cuda_graph_replays: u64,
 }
@@ -210,6 +214,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                     message: format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
                 });
             }
+            tch_keras::memory::reset_peak_cuda_memory(opts.device)?;
             let mut model = which.model().device(opts.device).precision(opts.precision).run_eagerly(opts.run_eagerly);
             recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
             let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
@@ -231,6 +236,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                 raw_tch_ms_per_step: raw_ms,
                 fit_over_raw: raw_ms.map(|r| ms / r),
                 peak_rss_mib: peak_rss_mib(),
+                gpu_peak_allocated_mib: tch_keras::memory::peak_cuda_mib(opts.device),
                 cuda_graph_replays: model.cuda_graph_replays(),
             });
         }

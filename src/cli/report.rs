@@ -60,6 +60,10 @@ pub struct Report {
     test_loss: f64,
     test_accuracy: f64,
     peak_rss_mib: Option<f64>,
+    /// The CUDA caching allocator's peak allocated MiB on the run's GPU (as PyTorch's
+    /// `torch.cuda.max_memory_allocated`); absent on the CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_peak_allocated_mib: Option<f64>,
     /// Processes that trained together (1 without a launcher).
     pub world_size: usize,
     /// Their collective backend, in data-parallel training.
@@ -102,6 +106,7 @@ impl Report {
             test_loss,
             test_accuracy,
             peak_rss_mib: crate::bench::peak_rss_mib(),
+            gpu_peak_allocated_mib: tch_keras::memory::peak_cuda_mib(model.model_device()),
             world_size: 1,
             backend: None,
         })
