@@ -12,7 +12,8 @@
 # graphs (pytorch-compile-default-*, pytorch-compile-ro-*; compilation is untimed, reported as
 # compile_seconds), and Keras 3 on the torch backend (keras-torch-*, where Keras imports; see
 # KERAS_PATH below). Everything goes under $OUT; every step has a time limit (90 s at most) and
-# writes its output as it finishes.
+# writes its output as it finishes; at the end benches/summarize.py --gpu writes the table of
+# ms per step, tch-keras against each peer at each batch size, to $OUT/peers.{md,json}.
 #
 # Time: the steps up to the PyTorch eager peer take about 4 minutes on an H100/H200 (measured);
 # the 12 torch.compile steps add an estimated 4-6 minutes (Inductor compiles two batch shapes
@@ -125,5 +126,7 @@ for model in mlp cnn; do
         fi
     done
 done
+# The ms-per-step table of tch-keras and the peers: $OUT/peers.{md,json}.
+$PYTHON benches/summarize.py --gpu "$OUT" >/dev/null 2>>"$OUT/log.txt" || log "summarize.py --gpu failed"
 rm -rf "$OUT/.mnist"
 log "done"
