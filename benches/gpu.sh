@@ -6,9 +6,24 @@
 #   OUT=/some/folder benches/gpu.sh
 #
 # It runs the GPU tests, the recipe's MLP (5 epochs) and CNN (3 epochs) on cuda with reports
-# (float32 and bf16), the bench mode at batch 64/256/1024 with each speed switch, and the
-# PyTorch eager peer on the same card, writing everything under $OUT. Every step has a time
-# limit and writes its output as it finishes; the whole run takes a few minutes on an H100/H200.
+# (float32 and bf16), the bench mode at batch 64/256/1024 with each speed switch, and, on the
+# same card, the peers at batch 64/256/1024: PyTorch eager (pytorch-*), the whole training
+# step under torch.compile in default mode and in mode="reduce-overhead", PyTorch's own CUDA
+# graphs (pytorch-compile-default-*, pytorch-compile-ro-*; compilation is untimed, reported as
+# compile_seconds), and Keras 3 on the torch backend (keras-torch-*, where Keras imports; see
+# KERAS_PATH below). Everything goes under $OUT; every step has a time limit (90 s at most) and
+# writes its output as it finishes; at the end benches/summarize.py --gpu writes the table of
+# ms per step, tch-keras against each peer at each batch size, to $OUT/peers.{md,json}.
+#
+# Time: the steps up to the PyTorch eager peer take about 4 minutes on an H100/H200 (measured);
+# the 12 torch.compile steps add an estimated 4-6 minutes (Inductor compiles two batch shapes
+# per step; kernels shared between steps come from its cache in /tmp) and the 6 Keras steps
+# about 2, so about 10-12 minutes in all. Run a part with ONLY, a regular expression matched
+# against the step names, e.g. ONLY='^pytorch-compile-ro-' or ONLY='^(bench|pytorch-|keras-)'.
+#
+# KERAS_PATH: a folder put on PYTHONPATH for the Keras steps (Keras 3 and numpy installed with
+# `pip install --target` for this machine's Python), when $PYTHON cannot import keras itself.
+# Without an importable Keras the Keras steps are skipped, with the reason in log.txt.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-gpu-out}
@@ -36,6 +51,10 @@ step() { # name timeout command...
     local t0=$SECONDS
     timeout "$limit" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
     log "$name: exit $? in $((SECONDS - t0))s"
+}
+skip() { # name reason: logs a step that cannot run here, when ONLY selects it
+    [[ $1 =~ $ONLY ]] || return 0
+    log "$1: skipped: $2"
 }
 {
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
@@ -80,5 +99,34 @@ for model in mlp cnn; do
     step "pytorch-$model-tf32-on" 60 "${PEER[@]}" --model $model --epochs 2 --batch-size 64 --tf32 on
     step "pytorch-$model-bf16" 60 "${PEER[@]}" --model $model --epochs 2 --batch-size 64 --precision bf16
 done
+# torch.compile of the whole training step (forward, loss, backward, Adam), default mode and
+# reduce-overhead (CUDA graphs), two epochs after an untimed warm-up that compiles both batch
+# shapes (the full batch and the last, partial one).
+for model in mlp cnn; do
+    for b in 64 256 1024; do
+        step "pytorch-compile-default-$model-b$b" 90 "${PEER[@]}" --model $model --epochs 2 --batch-size $b --compile default
+        step "pytorch-compile-ro-$model-b$b" 90 "${PEER[@]}" --model $model --epochs 2 --batch-size $b --compile reduce-overhead
+    done
+done
+# Keras 3 on the torch backend (on the GPU when torch sees one), two epochs; the first holds
+# Keras's start-up.
+KERAS_PY=${KERAS_PATH:-}
+[ -n "${PYTHONPATH:-}" ] && KERAS_PY=${KERAS_PY:+$KERAS_PY:}$PYTHONPATH
+KERAS=(env KERAS_BACKEND=torch PYTHONPATH="$KERAS_PY" $PYTHON -W ignore)
+keras_missing=
+if ! "${KERAS[@]}" -c 'import keras, numpy' >/dev/null 2>"$OUT/keras-import.err"; then
+    keras_missing="keras and numpy do not import with $PYTHON (PYTHONPATH=$KERAS_PY): $(tail -n 1 "$OUT/keras-import.err"); set KERAS_PATH"
+fi
+for model in mlp cnn; do
+    for b in 64 256 1024; do
+        if [ -n "$keras_missing" ]; then
+            skip "keras-torch-$model-b$b" "$keras_missing"
+        else
+            step "keras-torch-$model-b$b" 90 "${KERAS[@]}" benches/keras_peer.py --model $model --epochs 2 --batch-size $b --data-dir "$DATA"
+        fi
+    done
+done
+# The ms-per-step table of tch-keras and the peers: $OUT/peers.{md,json}.
+$PYTHON benches/summarize.py --gpu "$OUT" >/dev/null 2>>"$OUT/log.txt" || log "summarize.py --gpu failed"
 rm -rf "$OUT/.mnist"
 log "done"
