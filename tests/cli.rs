@@ -279,6 +279,19 @@ fn bench_mode_reports_its_fields_as_json() {
         assert!(row["fit_over_raw"].as_f64().unwrap() > 0.0);
         assert!(row["peak_rss_mib"].as_f64().unwrap() > 10.0);
         assert!(row.get("gpu_peak_allocated_mib").is_none(), "no GPU memory on the CPU: {row}");
+        // 784*32 + 32*16 + 16*10 multiply-adds forward; x2 operations, x3 for a training step.
+        let gflop = row["train_gflop_per_sample"].as_f64().unwrap();
+        assert!((gflop - 6.0 * 25_760.0 / 1e9).abs() < 1e-12, "{gflop}");
+        assert!((row["tflops"].as_f64().unwrap() - gflop * sps / 1e3).abs() < 1e-9 * gflop * sps, "{row}");
     }
     assert_refused(&["bench", "--batch-sizes", "0"], &["--batch-sizes"]);
+    // The wide CNN, for compute-bound GPU runs: one short row, its arithmetic counted from its
+    // layers (74,313,216 multiply-adds forward per sample).
+    let wide = tmp.path().join("wide.json");
+    let args = ["--models", "cnn-wide", "--batch-sizes", "4", "--steps", "1", "--warmup", "1", "--repeats", "1"];
+    let o = run(&[&["bench"][..], &args, &["--device", "cpu", "--report", wide.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&wide).unwrap()).unwrap();
+    let gflop = r["rows"][0]["train_gflop_per_sample"].as_f64().unwrap();
+    assert!((gflop - 6.0 * 74_313_216.0 / 1e9).abs() < 1e-12, "{gflop}");
 }

@@ -51,6 +51,8 @@ fn conv_same_padding_runs_with_asymmetric_padding() {
 fn recipe_models_have_keras_parameter_counts() {
     assert_eq!(recipes::mnist_mlp().count_params().unwrap(), 25_818);
     assert_eq!(recipes::mnist_cnn().count_params().unwrap(), 39_735);
+    // Keras: tests/reference/layers.py, "summary wide cnn".
+    assert_eq!(recipes::wide_cnn().count_params().unwrap(), 1_867_466);
 }
 
 #[test]

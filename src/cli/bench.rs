@@ -12,6 +12,7 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use tch_keras::data::Mnist;
+use tch_keras::layers::LayerConfig;
 use tch_keras::precision::{Autocast, Precision, Tf32};
 use tch_keras::{recipes, to_categorical, Error, FitConfig, Result, Sequential, Verbosity};
 
@@ -21,7 +22,7 @@ use crate::recipe::Recipe;
 fn input(which: Recipe) -> Vec<i64> {
     match which {
         Recipe::Mlp => vec![-1, 784],
-        Recipe::Cnn => vec![-1, 1, 28, 28],
+        Recipe::Cnn | Recipe::CnnWide => vec![-1, 1, 28, 28],
     }
 }
 
@@ -75,6 +76,34 @@ pub struct BenchRow {
     pub gpu_peak_allocated_mib: Option<f64>,
     /// `fit`'s steps that were CUDA graph replays.
     pub cuda_graph_replays: u64,
+    /// Arithmetic of one training step per sample, in GFLOP: three times the forward pass's
+    /// multiply-adds of the Dense and Conv2D layers, counted as two operations each (the
+    /// usual estimate: the backward pass costs twice the forward).
+    #[serde(default)]
+    pub train_gflop_per_sample: f64,
+    /// `train_gflop_per_sample * samples_per_s / 1000`: the arithmetic rate reached.
+    #[serde(default)]
+    pub tflops: f64,
+}
+
+/// [`BenchRow::train_gflop_per_sample`] of a built model.
+pub fn train_gflop_per_sample(model: &Sequential) -> Result<f64> {
+    let input = model.get_input_shape().unwrap_or_default().to_vec();
+    let shapes = model.output_shapes(&input)?;
+    let vars = model.variables()?;
+    let mut macs = 0f64;
+    for (index, layer) in model.layers().iter().enumerate() {
+        let name = format!("layers.{index}.weight");
+        let Some((_, w)) = vars.iter().find(|(n, _)| *n == name) else { continue };
+        let weights = w.numel() as f64;
+        let out = shapes.get(index).map(Vec::as_slice).unwrap_or_default();
+        macs += match (layer, out) {
+            (LayerConfig::Dense(_), _) => weights,
+            (LayerConfig::Conv2D(_), [_, h, w]) => weights * (*h * *w) as f64,
+            _ => 0.0,
+        };
+    }
+    Ok(3.0 * 2.0 * macs / 1e9)
 }
 
 /// The whole benchmark.
@@ -147,6 +176,21 @@ fn time_raw(
             .add(nn::conv2d(&root / "c1", 25, 50, 5, Default::default()))
             .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
             .add(nn::linear(&root / "l", 800, 10, Default::default())),
+        Recipe::CnnWide => {
+            let same = nn::ConvConfig { padding: 1, ..Default::default() };
+            nn::seq()
+                .add(nn::conv2d(&root / "c0", 1, 64, 3, same))
+                .add_fn(|t| t.relu())
+                .add(nn::conv2d(&root / "c1", 64, 64, 3, same))
+                .add_fn(|t| t.relu().max_pool2d_default(2))
+                .add(nn::conv2d(&root / "c2", 64, 128, 3, same))
+                .add_fn(|t| t.relu())
+                .add(nn::conv2d(&root / "c3", 128, 128, 3, same))
+                .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
+                .add(nn::linear(&root / "l0", 6272, 256, Default::default()))
+                .add_fn(|t| t.relu())
+                .add(nn::linear(&root / "l1", 256, 10, Default::default()))
+        }
     };
     let mut opt = nn::Adam { eps: 1e-7, ..Default::default() }.build(&vs, 1e-3)?;
     let mut epoch = |n_steps: usize| -> Result<f64> {
@@ -224,6 +268,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                     raw_ms.push(time_raw(which, opts.precision, (&x, &y), batch, warmup, steps)? * 1e3 / steps as f64);
                 }
             }
+            let gflop = train_gflop_per_sample(&model)?;
             let ms = median(&mut fit_ms);
             let raw_ms = (!raw_ms.is_empty()).then(|| median(&mut raw_ms));
             rows.push(BenchRow {
@@ -238,6 +283,8 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
                 peak_rss_mib: peak_rss_mib(),
                 gpu_peak_allocated_mib: tch_keras::memory::peak_cuda_mib(opts.device),
                 cuda_graph_replays: model.cuda_graph_replays(),
+                train_gflop_per_sample: gflop,
+                tflops: gflop * batch as f64 / ms,
             });
         }
     }

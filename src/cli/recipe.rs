@@ -5,12 +5,14 @@ use tch_keras::{recipes, Sequential};
 
 /// A model of the cookbook recipe with its defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Recipe {
     /// Dense(32, relu) -> Dense(16, relu) -> Dense(10, softmax).
     Mlp,
     /// Conv2D(25, 4x4) -> MaxPool -> Conv2D(50, 5x5) -> MaxPool -> Flatten -> Dense(10).
     Cnn,
+    /// A wider CNN for compute-bound benchmarks (see `recipes::wide_cnn`).
+    CnnWide,
 }
 
 impl Recipe {
@@ -19,6 +21,7 @@ impl Recipe {
         match self {
             Recipe::Mlp => "mlp",
             Recipe::Cnn => "cnn",
+            Recipe::CnnWide => "cnn-wide",
         }
     }
 
@@ -27,6 +30,7 @@ impl Recipe {
         match self {
             Recipe::Mlp => recipes::mnist_mlp(),
             Recipe::Cnn => recipes::mnist_cnn(),
+            Recipe::CnnWide => recipes::wide_cnn(),
         }
     }
 
@@ -34,15 +38,17 @@ impl Recipe {
     pub fn epochs(self) -> usize {
         match self {
             Recipe::Mlp => 5,
-            Recipe::Cnn => 3,
+            Recipe::Cnn | Recipe::CnnWide => 3,
         }
     }
 
-    /// Samples per step by default: Keras's 32 for the MLP, the recipe's 64 for the CNN.
+    /// Samples per step by default: Keras's 32 for the MLP, the recipe's 64 for the CNN, 1024
+    /// for the wide CNN (a large step that keeps a GPU's arithmetic busy).
     pub fn batch_size(self) -> usize {
         match self {
             Recipe::Mlp => 32,
             Recipe::Cnn => 64,
+            Recipe::CnnWide => 1024,
         }
     }
 
@@ -50,7 +56,7 @@ impl Recipe {
     pub fn validates(self) -> bool {
         match self {
             Recipe::Mlp => false,
-            Recipe::Cnn => true,
+            Recipe::Cnn | Recipe::CnnWide => true,
         }
     }
 }

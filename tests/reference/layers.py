@@ -199,6 +199,19 @@ summarize("conv1d", keras.Sequential([
     layers.Dense(3),
 ]))
 
+summarize("wide cnn (recipes::wide_cnn)", keras.Sequential([
+    keras.Input((1, 28, 28)),
+    layers.Conv2D(64, 3, padding="same", activation="relu", data_format=CF),
+    layers.Conv2D(64, 3, padding="same", activation="relu", data_format=CF),
+    layers.MaxPooling2D(2, data_format=CF),
+    layers.Conv2D(128, 3, padding="same", activation="relu", data_format=CF),
+    layers.Conv2D(128, 3, padding="same", activation="relu", data_format=CF),
+    layers.MaxPooling2D(2, data_format=CF),
+    layers.Flatten(),
+    layers.Dense(256, activation="relu"),
+    layers.Dense(10, activation="softmax"),
+]))
+
 # --- BatchNormalization's moving statistics (tests/layers.rs) ------------------------------
 # Two training passes then one inference pass, after Dense (axis 1 of [N, C]) and after Conv2D
 # (axis 1 of [N, C, H, W]). Keras updates moving_mean and moving_variance with the batch's
