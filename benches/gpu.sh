@@ -86,6 +86,19 @@ step bench-tf32-on 90 "${BENCH[@]}" --tf32 on --report "$OUT/bench-tf32-on.json"
 step bench-tf32-off 90 "${BENCH[@]}" --tf32 off --report "$OUT/bench-tf32-off.json"
 step bench-bf16 90 "${BENCH[@]}" --precision bf16 --report "$OUT/bench-bf16.json"
 step bench-cudnn-benchmark 90 "${BENCH[@]}" --cudnn-benchmark --report "$OUT/bench-cudnn-benchmark.json"
+# The wide CNN at batch 1024, where the GPU's arithmetic bounds the step: bench rows report
+# train_gflop_per_sample and tflops (float32, TF32 on, bf16), two trained epochs with their
+# accuracy, and the PyTorch eager peer of the same model.
+WIDE=("$TCH_KERAS_BIN" bench --device cuda --models cnn-wide --batch-sizes 1024 --steps 40 --warmup 10 --repeats 3 --data-dir "$DATA")
+step bench-wide 90 "${WIDE[@]}" --report "$OUT/bench-wide.json"
+step bench-wide-tf32-on 90 "${WIDE[@]}" --tf32 on --report "$OUT/bench-wide-tf32-on.json"
+step bench-wide-bf16 90 "${WIDE[@]}" --precision bf16 --report "$OUT/bench-wide-bf16.json"
+step cnn-wide 90 "${BIN[@]}" --model cnn-wide --epochs 2 --report "$OUT/cnn-wide.json"
+step cnn-wide-bf16 90 "${BIN[@]}" --model cnn-wide --epochs 2 --precision bf16 --report "$OUT/cnn-wide-bf16.json"
+step pytorch-cnn-wide-b1024 90 $PYTHON -W ignore benches/pytorch_eager.py --device cuda --data-dir "$DATA" \
+    --model cnn-wide --epochs 2 --batch-size 1024
+step pytorch-cnn-wide-b1024-bf16 90 $PYTHON -W ignore benches/pytorch_eager.py --device cuda --data-dir "$DATA" \
+    --model cnn-wide --epochs 2 --batch-size 1024 --precision bf16
 # The PyTorch eager peer on the same card: the recipe's epochs at batch 64, two epochs at the
 # larger batches, and the same switches at batch 64.
 PEER=($PYTHON -W ignore benches/pytorch_eager.py --device cuda --data-dir "$DATA")

@@ -53,6 +53,11 @@ def glorot(m):
 def model(name):
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 10))
+    if name == "cnn-wide":  # tch-keras's recipes::wide_cnn
+        return nn.Sequential(
+            nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(6272, 256), nn.ReLU(), nn.Linear(256, 10))
     return nn.Sequential(
         nn.Conv2d(1, 25, 4), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(25, 50, 5), nn.ReLU(), nn.MaxPool2d(2),
@@ -116,7 +121,7 @@ def warm_up(step, net, opt, x, y, batch_size, sync):
 
 def parse_args():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--model", choices=["mlp", "cnn", "cnn-wide"], default="mlp")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="cpu")
