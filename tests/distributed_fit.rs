@@ -19,10 +19,20 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// 256 samples of a 3-class problem, the same in every process.
+/// 256 samples of a 3-class problem, the same in every process: drawn from a generator of the
+/// test's own, since LibTorch's process-wide one is reseeded by the tests running alongside.
 fn data() -> (Tensor, Tensor) {
-    tch::manual_seed(42);
-    let x = Tensor::randn([256, 6], (Kind::Float, Device::Cpu));
+    let mut state = 42u64.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let normal = (0..256 * 6)
+        .map(|_| ((-2.0 * (1.0 - uniform()).ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos()) as f32)
+        .collect::<Vec<f32>>();
+    let x = Tensor::from_slice(&normal).view([256, 6]);
     let y = x.narrow(1, 0, 3).argmax(1, false);
     (x, y)
 }

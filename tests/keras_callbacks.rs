@@ -62,12 +62,25 @@ fn early_stopping_restores_the_best_weights_however_training_ends() {
     assert_eq!(drive(&mut keep, &[1.0, 0.5, 0.7, 0.8], None).1, 4.0);
 }
 
+/// Three clusters of 30 points in 4-D with their labels, drawn from a generator of the test's
+/// own: LibTorch's process-wide one is reseeded by the tests that run alongside.
 fn blobs() -> (Tensor, Tensor) {
-    tch::manual_seed(3);
-    let y = Tensor::randint(3, [90], (Kind::Int64, Device::Cpu));
-    let x = Tensor::randn([3, 4], (Kind::Float, Device::Cpu)).index_select(0, &y) * 3.0
-        + Tensor::randn([90, 4], (Kind::Float, Device::Cpu));
-    (x, y)
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    // Box-Muller: a standard normal from two uniforms.
+    let mut normal = move || (-2.0 * (1.0 - uniform()).ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+    let centers: Vec<f64> = (0..12).map(|_| normal() * 3.0).collect();
+    let labels: Vec<i64> = (0..90).map(|i| (i * 7 % 3) as i64).collect();
+    let points: Vec<f32> = labels
+        .iter()
+        .flat_map(|&c| (0..4).map(|d| (centers[c as usize * 4 + d] + normal()) as f32).collect::<Vec<_>>())
+        .collect();
+    (Tensor::from_slice(&points).view([90, 4]), Tensor::from_slice(&labels))
 }
 
 /// Records the weights and the monitored value at each epoch end.
