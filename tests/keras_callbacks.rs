@@ -1,7 +1,7 @@
 //! Callback behaviours that once differed from Keras 3, checked against what Keras does. The
 //! expected outcomes come from `tests/reference/keras_callbacks.py` (Keras 3.15.1, torch
 //! backend), which drives Keras's callbacks the same way.
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 use tch_keras::callbacks::{CsvLogger, EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN};
 use tch_keras::{
     Activation, AucCurve, AucSummation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, MetricKind, Optimizer,
