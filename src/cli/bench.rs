@@ -150,6 +150,39 @@ fn time_fit(model: &mut Sequential, x: &Tensor, y: &Tensor, batch: usize, warmup
     run(model, steps)
 }
 
+/// The recipe's model as a `tch::nn` sequence under `root`.
+fn raw_net(which: Recipe, root: &nn::Path) -> nn::Sequential {
+    match which {
+        Recipe::Mlp => nn::seq()
+            .add(nn::linear(root / "l0", 784, 32, Default::default()))
+            .add_fn(|t| t.relu())
+            .add(nn::linear(root / "l1", 32, 16, Default::default()))
+            .add_fn(|t| t.relu())
+            .add(nn::linear(root / "l2", 16, 10, Default::default())),
+        Recipe::Cnn => nn::seq()
+            .add(nn::conv2d(root / "c0", 1, 25, 4, Default::default()))
+            .add_fn(|t| t.relu().max_pool2d_default(2))
+            .add(nn::conv2d(root / "c1", 25, 50, 5, Default::default()))
+            .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
+            .add(nn::linear(root / "l", 800, 10, Default::default())),
+        Recipe::CnnWide => {
+            let same = nn::ConvConfig { padding: 1, ..Default::default() };
+            nn::seq()
+                .add(nn::conv2d(root / "c0", 1, 64, 3, same))
+                .add_fn(|t| t.relu())
+                .add(nn::conv2d(root / "c1", 64, 64, 3, same))
+                .add_fn(|t| t.relu().max_pool2d_default(2))
+                .add(nn::conv2d(root / "c2", 64, 128, 3, same))
+                .add_fn(|t| t.relu())
+                .add(nn::conv2d(root / "c3", 128, 128, 3, same))
+                .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
+                .add(nn::linear(root / "l0", 6272, 256, Default::default()))
+                .add_fn(|t| t.relu())
+                .add(nn::linear(root / "l1", 256, 10, Default::default()))
+        }
+    }
+}
+
 /// The same model, written directly against `tch::nn` with tch's own Adam: the baseline a
 /// user would hand-write. Same device-side shuffle and on-device loss/accuracy sums.
 fn time_raw(
@@ -163,35 +196,7 @@ fn time_raw(
     let device = x.device();
     let vs = nn::VarStore::new(device);
     let root = vs.root();
-    let net = match which {
-        Recipe::Mlp => nn::seq()
-            .add(nn::linear(&root / "l0", 784, 32, Default::default()))
-            .add_fn(|t| t.relu())
-            .add(nn::linear(&root / "l1", 32, 16, Default::default()))
-            .add_fn(|t| t.relu())
-            .add(nn::linear(&root / "l2", 16, 10, Default::default())),
-        Recipe::Cnn => nn::seq()
-            .add(nn::conv2d(&root / "c0", 1, 25, 4, Default::default()))
-            .add_fn(|t| t.relu().max_pool2d_default(2))
-            .add(nn::conv2d(&root / "c1", 25, 50, 5, Default::default()))
-            .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
-            .add(nn::linear(&root / "l", 800, 10, Default::default())),
-        Recipe::CnnWide => {
-            let same = nn::ConvConfig { padding: 1, ..Default::default() };
-            nn::seq()
-                .add(nn::conv2d(&root / "c0", 1, 64, 3, same))
-                .add_fn(|t| t.relu())
-                .add(nn::conv2d(&root / "c1", 64, 64, 3, same))
-                .add_fn(|t| t.relu().max_pool2d_default(2))
-                .add(nn::conv2d(&root / "c2", 64, 128, 3, same))
-                .add_fn(|t| t.relu())
-                .add(nn::conv2d(&root / "c3", 128, 128, 3, same))
-                .add_fn(|t| t.relu().max_pool2d_default(2).flat_view())
-                .add(nn::linear(&root / "l0", 6272, 256, Default::default()))
-                .add_fn(|t| t.relu())
-                .add(nn::linear(&root / "l1", 256, 10, Default::default()))
-        }
-    };
+    let net = raw_net(which, &root);
     let mut opt = nn::Adam { eps: 1e-7, ..Default::default() }.build(&vs, 1e-3)?;
     let mut epoch = |n_steps: usize| -> Result<f64> {
         let n = (n_steps * batch) as i64;
@@ -233,6 +238,47 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// One row: `which` at `batch` on `(x, y)` (already on the device), timed through `fit` and,
+/// when asked, the hand-written loop.
+fn bench_row(which: Recipe, opts: &BenchOptions, (x, y): (&Tensor, &Tensor), batch: usize) -> Result<BenchRow> {
+    let available = (x.size()[0] as usize).checked_div(batch).unwrap_or(0);
+    let (steps, warmup) = (opts.steps.min(available), opts.warmup_steps.min(available));
+    if steps == 0 {
+        return Err(Error::InvalidArgument {
+            name: "bench",
+            message: format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
+        });
+    }
+    tch_keras::memory::reset_peak_cuda_memory(opts.device)?;
+    let mut model = which.model().device(opts.device).precision(opts.precision).run_eagerly(opts.run_eagerly);
+    recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
+    let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
+    for _ in 0..opts.repeats.max(1) {
+        fit_ms.push(time_fit(&mut model, x, y, batch, warmup, steps)? * 1e3 / steps as f64);
+        if opts.raw {
+            raw_ms.push(time_raw(which, opts.precision, (x, y), batch, warmup, steps)? * 1e3 / steps as f64);
+        }
+    }
+    let gflop = train_gflop_per_sample(&model)?;
+    let ms = median(&mut fit_ms);
+    let raw_ms = (!raw_ms.is_empty()).then(|| median(&mut raw_ms));
+    Ok(BenchRow {
+        model: which.name().into(),
+        batch_size: batch,
+        steps,
+        ms_per_step: ms,
+        samples_per_s: batch as f64 * 1e3 / ms,
+        epoch_seconds: 60_000usize.div_ceil(batch) as f64 * ms / 1e3,
+        raw_tch_ms_per_step: raw_ms,
+        fit_over_raw: raw_ms.map(|r| ms / r),
+        peak_rss_mib: peak_rss_mib(),
+        gpu_peak_allocated_mib: tch_keras::memory::peak_cuda_mib(opts.device),
+        cuda_graph_replays: model.cuda_graph_replays(),
+        train_gflop_per_sample: gflop,
+        tflops: gflop * batch as f64 / ms,
+    })
+}
+
 /// Runs the benchmark on `data` (reshaped per model; moved to the device once).
 /// TF32 and cuDNN's benchmark mode are read from LibTorch's current settings.
 pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
@@ -250,42 +296,7 @@ pub fn run(data: &Mnist, opts: &BenchOptions) -> Result<BenchReport> {
     for &which in &opts.models {
         let x = data.train_images.f_reshape(input(which))?.f_to_device(opts.device)?;
         for &batch in &opts.batch_sizes {
-            let available = (x.size()[0] as usize).checked_div(batch).unwrap_or(0);
-            let (steps, warmup) = (opts.steps.min(available), opts.warmup_steps.min(available));
-            if steps == 0 {
-                return Err(Error::InvalidArgument {
-                    name: "bench",
-                    message: format!("batch size {batch} leaves no full step in the training set; use a smaller batch"),
-                });
-            }
-            tch_keras::memory::reset_peak_cuda_memory(opts.device)?;
-            let mut model = which.model().device(opts.device).precision(opts.precision).run_eagerly(opts.run_eagerly);
-            recipes::compile_classifier(&mut model, 1e-3, "accuracy")?;
-            let (mut fit_ms, mut raw_ms) = (Vec::new(), Vec::new());
-            for _ in 0..opts.repeats.max(1) {
-                fit_ms.push(time_fit(&mut model, &x, &y, batch, warmup, steps)? * 1e3 / steps as f64);
-                if opts.raw {
-                    raw_ms.push(time_raw(which, opts.precision, (&x, &y), batch, warmup, steps)? * 1e3 / steps as f64);
-                }
-            }
-            let gflop = train_gflop_per_sample(&model)?;
-            let ms = median(&mut fit_ms);
-            let raw_ms = (!raw_ms.is_empty()).then(|| median(&mut raw_ms));
-            rows.push(BenchRow {
-                model: which.name().into(),
-                batch_size: batch,
-                steps,
-                ms_per_step: ms,
-                samples_per_s: batch as f64 * 1e3 / ms,
-                epoch_seconds: 60_000usize.div_ceil(batch) as f64 * ms / 1e3,
-                raw_tch_ms_per_step: raw_ms,
-                fit_over_raw: raw_ms.map(|r| ms / r),
-                peak_rss_mib: peak_rss_mib(),
-                gpu_peak_allocated_mib: tch_keras::memory::peak_cuda_mib(opts.device),
-                cuda_graph_replays: model.cuda_graph_replays(),
-                train_gflop_per_sample: gflop,
-                tflops: gflop * batch as f64 / ms,
-            });
+            rows.push(bench_row(which, opts, (&x, &y), batch)?);
         }
     }
     Ok(BenchReport {
