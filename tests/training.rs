@@ -8,12 +8,17 @@ use tch_keras::{
     Sequential, Verbosity,
 };
 
-/// Two well separated Gaussian blobs per class, 3 classes, 8 features.
-fn blobs(n: i64, seed: i64) -> (Tensor, Tensor) {
-    tch::manual_seed(seed);
-    let labels = Tensor::randint(3, [n], (Kind::Int64, Device::Cpu));
-    let centers = Tensor::randn([3, 8], (Kind::Float, Device::Cpu)) * 3.0;
-    let x = centers.index_select(0, &labels) + Tensor::randn([n, 8], (Kind::Float, Device::Cpu));
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
+/// Two well separated Gaussian blobs per class, 3 classes, 8 features, drawn from a generator
+/// of the test's own (LibTorch's process-wide one is reseeded by the tests running alongside).
+fn blobs(n: i64, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let labels = rng.randint(3, &[n]);
+    let centers = rng.randn(&[3, 8]) * 3.0;
+    let x = centers.index_select(0, &labels) + rng.randn(&[n, 8]);
     (x, labels)
 }
 
@@ -240,8 +245,7 @@ fn evaluate_equals_a_hand_computation() {
 
 #[test]
 fn regression_with_mse_and_mae_learns() {
-    tch::manual_seed(0);
-    let x = Tensor::rand([256, 3], (Kind::Float, Device::Cpu));
+    let x = Rng::new(0).rand(&[256, 3]);
     let y = (x.matmul(&Tensor::from_slice(&[1.0f32, -2.0, 0.5]).reshape([3, 1])) + 0.3).reshape([256]);
     let mut m = Sequential::new().add(Dense::new(8).activation(Activation::Tanh)).add(Dense::new(1));
     m.compile(Optimizer::adam(0.01), "mse".parse().unwrap(), vec!["mae".parse().unwrap()]).unwrap();
