@@ -6,6 +6,10 @@ use tch_keras::{
     load_model, Activation, BatchNormalization, Dense, FitConfig, Loss, Optimizer, Precision, Sequential, Verbosity,
 };
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 fn dense_model(precision: Precision) -> Sequential {
     let mut m = Sequential::new().input_shape([16]).seed(1).precision(precision).add(Dense::new(4));
     m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
@@ -19,7 +23,7 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn bf16_runs_the_forward_pass_in_bf16_and_returns_float32() {
-    let x = Tensor::randn([8, 16], (Kind::Float, Device::Cpu));
+    let x = Rng::new(3).randn(&[8, 16]);
     let bf16_model = dense_model(Precision::Bf16);
     // The same weights (other tests draw from LibTorch's process-wide generator meanwhile).
     let mut f32_model = dense_model(Precision::F32);
@@ -40,9 +44,9 @@ fn bf16_runs_the_forward_pass_in_bf16_and_returns_float32() {
 
 #[test]
 fn bf16_training_keeps_float32_master_weights_and_learns() {
-    tch::manual_seed(0);
-    let x = Tensor::randn([256, 16], (Kind::Float, Device::Cpu));
-    let true_w = Tensor::randn([16, 4], (Kind::Float, Device::Cpu));
+    let mut rng = Rng::new(0);
+    let x = rng.randn(&[256, 16]);
+    let true_w = rng.randn(&[16, 4]);
     let y = x.matmul(&true_w);
     let mut m = dense_model(Precision::Bf16);
     let h = m
@@ -64,9 +68,9 @@ fn bf16_training_keeps_float32_master_weights_and_learns() {
 
 #[test]
 fn bf16_batch_normalization_keeps_float32_moving_statistics() {
-    tch::manual_seed(0);
-    let x = Tensor::randn([64, 16], (Kind::Float, Device::Cpu)) * 3.0 + 1.0;
-    let y = Tensor::randn([64, 4], (Kind::Float, Device::Cpu));
+    let mut rng = Rng::new(1);
+    let x = rng.randn(&[64, 16]) * 3.0 + 1.0;
+    let y = rng.randn(&[64, 4]);
     let mut m = Sequential::new()
         .input_shape([16])
         .seed(1)
@@ -120,8 +124,7 @@ fn tf32_switches_are_set_and_read_back() {
 
 #[test]
 fn a_mixed_precision_model_trains_with_activations_and_metrics() {
-    tch::manual_seed(0);
-    let x = Tensor::randn([128, 8], (Kind::Float, Device::Cpu));
+    let x = Rng::new(2).randn(&[128, 8]);
     let y = x.narrow(1, 0, 3).argmax(1, false).one_hot(3).to_kind(Kind::Float);
     let mut m = Sequential::new()
         .precision(Precision::Bf16)
