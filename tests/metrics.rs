@@ -6,6 +6,10 @@
 use tch::{Kind, Tensor};
 use tch_keras::{Activation, AucCurve, AucSummation, Dense, Logs, Loss, Metric, MetricKind, Optimizer, Sequential};
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 const Y: [f32; 23] = [0., 1., 1., 0., 1., 0., 0., 1., 1., 1., 0., 0., 1., 0., 1., 1., 0., 0., 0., 1., 1., 0., 1.];
 const P: [f32; 23] = [
     0.1, 0.8, 0.35, 0.4, 0.9, 0.65, 0.05, 0.5, 0.72, 0.3, 0.2, 0.55, 0.97, 0.0, 0.61, 0.45, 0.81, 0.12, 0.5, 0.99,
@@ -161,9 +165,9 @@ fn top_k_accuracies_equal_keras_with_ties() {
 
 #[test]
 fn streaming_metrics_train_log_and_save_under_their_names() {
-    tch::manual_seed(5);
-    let y = Tensor::randint(2, [200], (Kind::Int64, tch::Device::Cpu)).to_kind(Kind::Float);
-    let x = Tensor::randn([200, 3], (Kind::Float, tch::Device::Cpu)) + y.unsqueeze(1) * 1.5;
+    let mut rng = Rng::new(5);
+    let y = rng.randint(2, &[200]).to_kind(Kind::Float);
+    let x = rng.randn(&[200, 3]) + y.unsqueeze(1) * 1.5;
     let (vx, vy) = (x.narrow(0, 150, 50), y.narrow(0, 150, 50));
     let mut m = Sequential::new().input_shape([3]).add(Dense::new(1).activation(tch_keras::Activation::Sigmoid));
     let metrics: Vec<Metric> =
