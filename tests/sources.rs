@@ -7,6 +7,10 @@ use tch_keras::{
     Verbosity,
 };
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 /// Batches cut from two tensors in order, of unknown length (like a stream), on the CPU.
 struct Stream {
     x: Tensor,
@@ -29,8 +33,7 @@ impl BatchSource for Stream {
 }
 
 fn problem() -> (Tensor, Tensor) {
-    tch::manual_seed(1);
-    let x = Tensor::randn([200, 4], (Kind::Float, Device::Cpu));
+    let x = Rng::new(1).randn(&[200, 4]);
     // An integer target for a regression loss: the source's targets are converted for it.
     let y = (x.narrow(1, 0, 1) * 3.0).round().to_kind(Kind::Int64);
     (x, y)
@@ -154,7 +157,7 @@ fn class_weight_applies_to_a_source_as_to_tensors_and_whole_data_settings_are_re
     let mut unweighted = classifier();
     let c = unweighted.fit_source(&mut source, config(vec![])).unwrap();
     assert_ne!(b.series("loss"), c.series("loss"), "class_weight changes training");
-    let probe = Tensor::randn([5, 4], (Kind::Float, Device::Cpu));
+    let probe = Rng::new(2).randn(&[5, 4]);
     assert!(on_tensors.predict(&probe, 32).unwrap().equal(&on_source.predict(&probe, 32).unwrap()));
 
     // Settings that need the data in memory are refused, naming the setting.
