@@ -8,6 +8,10 @@ use tch_keras::{
     Result, Sequential, Verbosity,
 };
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 const X: [[f32; 4]; 6] = [
     [0.5, -1.0, 2.0, 0.1],
     [1.5, 0.2, -0.3, 0.7],
@@ -356,7 +360,7 @@ fn summary_counts_frozen_layers_as_keras() {
 
 #[test]
 fn frozen_weights_stay_during_fit_while_others_train_and_unfreezing_trains_them() {
-    let x = Tensor::randn([64, 8], (Kind::Float, Device::Cpu));
+    let x = Rng::new(1).randn(&[64, 8]);
     let y = x.narrow(1, 0, 4).sin();
     let mut m = frozen_model();
     let before0 = values(&m, "layers.0.weight");
@@ -381,7 +385,7 @@ fn frozen_weights_stay_during_fit_while_others_train_and_unfreezing_trains_them(
 
 #[test]
 fn unfreezing_from_a_callback_keeps_per_variable_clipping() {
-    let x = Tensor::randn([32, 8], (Kind::Float, Device::Cpu));
+    let x = Rng::new(2).randn(&[32, 8]);
     let y = x.narrow(1, 0, 4).sin() * 10.0;
     let clipped = |m: &mut Sequential| {
         m.compile(Optimizer::sgd(0.1).clipnorm(0.05), Loss::MeanSquaredError, vec![]).unwrap();
@@ -415,7 +419,7 @@ fn unfreezing_from_a_callback_keeps_per_variable_clipping() {
 fn save_and_load_keep_the_frozen_flag() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("frozen.safetensors");
-    let x = Tensor::randn([32, 8], (Kind::Float, Device::Cpu));
+    let x = Rng::new(3).randn(&[32, 8]);
     let y = x.narrow(1, 0, 4).cos();
     let mut m = frozen_model();
     m.fit(&x, &y, FitConfig { epochs: 1, batch_size: 8, ..silent() }).unwrap();
@@ -433,7 +437,7 @@ fn save_and_load_keep_the_frozen_flag() {
 fn a_frozen_batch_normalization_runs_in_inference_mode() {
     // Every feature in [2, 5): each batch's mean is above 2, so a moving mean that updates
     // leaves 0 after the first step.
-    let x = Tensor::rand([64, 3], (Kind::Float, Device::Cpu)) * 3.0 + 2.0;
+    let x = Rng::new(4).rand(&[64, 3]) * 3.0 + 2.0;
     let y = x.sum_dim_intlist(1, true, Kind::Float);
     let run = |freeze: bool| {
         let mut m = Sequential::new().input_shape([3]).add(BatchNormalization::new()).add(Dense::new(1));
