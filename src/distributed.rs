@@ -919,19 +919,7 @@ impl GradientReducer for Distributed {
     }
 
     fn average_buffers(&mut self, buffers: &[Tensor]) -> Result<()> {
-        if buffers.is_empty() {
-            return Ok(());
-        }
-        let flat: Vec<Tensor> = buffers.iter().map(|b| b.f_reshape([-1])).collect::<std::result::Result<_, _>>()?;
-        let mut all = Tensor::f_cat(&flat, 0)?;
-        self.all_reduce_mean_(&mut all)?;
-        let mut offset = 0;
-        for b in buffers {
-            let n = b.numel() as i64;
-            b.shallow_clone().f_copy_(&all.f_narrow(0, offset, n)?.f_view_as(b)?)?;
-            offset += n;
-        }
-        Ok(())
+        crate::flat::through_one_buffer(buffers, |all| self.all_reduce_mean_(all))
     }
 
     /// NCCL's collectives can be captured in a CUDA graph; Gloo's run on the host.

@@ -69,6 +69,24 @@ pub(crate) fn flat_gradient(grads: &[Tensor], orders: &[MemoryOrder]) -> Result<
     Ok(Tensor::f_cat(&parts, 0)?)
 }
 
+/// Runs `f` on one buffer holding all of `tensors` (of one kind), then copies the results back
+/// into them: one collective for many small tensors.
+pub(crate) fn through_one_buffer(tensors: &[Tensor], f: impl FnOnce(&mut Tensor) -> Result<()>) -> Result<()> {
+    if tensors.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<Tensor> = tensors.iter().map(|t| t.f_reshape([-1])).collect::<std::result::Result<_, _>>()?;
+    let mut all = Tensor::f_cat(&parts, 0)?;
+    f(&mut all)?;
+    let mut offset = 0;
+    for t in tensors {
+        let n = t.numel() as i64;
+        t.shallow_clone().f_copy_(&all.f_narrow(0, offset, n)?.f_view_as(t)?)?;
+        offset += n;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

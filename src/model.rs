@@ -36,8 +36,8 @@ pub struct Sequential {
     /// Strings saved with the model (see [`Self::set_metadata`]).
     pub(crate) metadata: std::collections::BTreeMap<String, String>,
     /// Set by a callback to end training (Keras's `model.stop_training`): `fit` stops after the
-    /// current batch (in data-parallel training, at the end of the epoch). It is the one piece of run state on the model, kept here so callbacks
-    /// write it as in Keras.
+    /// current batch (in data-parallel training, at the end of the epoch). It is the one piece
+    /// of run state on the model, kept here so callbacks write it as in Keras.
     pub stop_training: bool,
     /// Set by a callback to end `evaluate` (or a validation pass) after the current batch
     /// (Keras 3's `model.stop_evaluating`); the logs cover the batches evaluated.

@@ -147,7 +147,7 @@ impl Sequential {
             // Frozen layers and running statistics start as rank 0's too (as DDP broadcasts
             // buffers), so no process's own values leak into the averages.
             let untrained = self.untrained()?;
-            tch::no_grad(|| sync_tensors(reducer, &untrained))?;
+            tch::no_grad(|| crate::flat::through_one_buffer(&untrained, |all| reducer.sync_parameters(all)))?;
         }
         Ok(())
     }
@@ -250,23 +250,6 @@ struct Run<'r, 'g, 'a, 'b> {
     reducer: &'g mut dyn GradientReducer,
     list: CallbackList<'a, 'b>,
     layout: &'r LogLayout,
-}
-
-/// Gives every process rank 0's values of `tensors` (of one kind), in one broadcast.
-fn sync_tensors(reducer: &mut dyn GradientReducer, tensors: &[Tensor]) -> Result<()> {
-    if tensors.is_empty() {
-        return Ok(());
-    }
-    let parts: Vec<Tensor> = tensors.iter().map(|t| t.f_reshape([-1])).collect::<std::result::Result<_, _>>()?;
-    let mut all = Tensor::f_cat(&parts, 0)?;
-    reducer.sync_parameters(&mut all)?;
-    let mut offset = 0;
-    for t in tensors {
-        let n = t.numel() as i64;
-        t.shallow_clone().f_copy_(&all.f_narrow(0, offset, n)?.f_view_as(t)?)?;
-        offset += n;
-    }
-    Ok(())
 }
 
 /// Gives each process its share of the training and validation batches.
