@@ -218,6 +218,11 @@ fn run_role(role: &str, dist: &mut Distributed) {
                 reducer.capturable()
             );
             println!("RESULT reducer_eval {}", show(&values(&eval)));
+            // Running statistics of two shapes, averaged in place through one buffer.
+            let stats = [Tensor::from_slice(&[r, 2.0 + r]), Tensor::from_slice(&[4.0 * r, 1.0, -r, 8.0]).view([2, 2])];
+            reducer.average_buffers(&stats).unwrap();
+            let all: Vec<f64> = stats.iter().flat_map(values).collect();
+            println!("RESULT reducer_buffers {}", show(&all));
         }
         "survivor" | "victim" => {
             let mut t = Tensor::from_slice(&[1.0f32]);
@@ -305,6 +310,8 @@ fn the_gradient_reducer_averages_gradients_and_sums_logs() {
         let expected = format!("{rank} 2 | 0.5,1,0 | 1.5,1,-4 | 30,1 | true false false");
         assert_eq!(l.wait_for("reducer", limit), expected, "rank {rank}");
         assert_eq!(parse(&l.wait_for("reducer_eval", limit)), vec![1.0, 2.0], "rank {rank}: evaluation sums");
+        let averaged = parse(&l.wait_for("reducer_buffers", limit));
+        assert_eq!(averaged, vec![0.5, 2.5, 2.0, 1.0, -0.5, 8.0], "rank {rank}: averaged buffers, shapes kept");
     }
     for c in &mut children {
         assert!(finish(c, Duration::from_secs(20)), "a rank failed");
