@@ -286,6 +286,33 @@ fn model_checkpoint_keeps_a_nan_first_value_as_its_best() {
     assert!(ck.best().is_nan());
 }
 
+#[test]
+fn early_stopping_and_reduce_lr_keep_a_nan_first_value_as_their_best() {
+    // Keras 3.15.1: with no best value yet, the first value is an improvement even when it is
+    // NaN, and nothing compares better than NaN afterwards. EarlyStopping (patience 2,
+    // restore_best_weights): "(3, {1.0}, 2)": stopped at epoch 2 with epoch 0's weights.
+    let values = [f64::NAN, 0.9, 0.5, 0.4, 0.3];
+    let mut es = EarlyStopping::new("val_loss", 2).restore_best_weights(true);
+    assert_eq!(drive(&mut es, &values, None), (3, 1.0, Some(2)));
+    assert!(es.best().is_nan());
+    // ReduceLROnPlateau(factor 0.5, patience 1) from 0.01: the NaN epoch does not wait, each
+    // later one reduces: "[0.01, 0.005, 0.0025, 0.00125, 0.000625]".
+    let mut m = model();
+    m.set_learning_rate(0.01).unwrap();
+    let mut plateau = ReduceLROnPlateau::new("val_loss", 0.5, 1);
+    plateau.on_train_begin(&mut m).unwrap();
+    let mut rates = Vec::new();
+    for (epoch, v) in values.into_iter().enumerate() {
+        let mut logs = Logs::new();
+        logs.insert("loss", 1.0);
+        logs.insert("val_loss", v);
+        plateau.on_epoch_end(&mut m, epoch, &mut logs).unwrap();
+        rates.push(m.learning_rate().unwrap());
+    }
+    let keras = [0.01, 0.005, 0.0025, 0.00125, 0.000625];
+    assert!(rates.iter().zip(keras).all(|(r, k)| (r - k).abs() < 1e-12), "rates {rates:?}, Keras {keras:?}");
+}
+
 /// The direction `Mode::Auto` takes for `monitor` once training starts, seen through
 /// EarlyStopping: after a first value of 1.0, does 2.0 count as an improvement?
 fn auto_maximises(monitor: &str, metrics: Vec<Metric>) -> bool {

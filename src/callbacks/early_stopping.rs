@@ -11,6 +11,8 @@ use crate::{Logs, Result, Sequential};
 /// waiting only resets once the baseline is beaten; epochs before `start_from_epoch` are not
 /// monitored; with `restore_best_weights`, the best epoch's weights are restored when training
 /// ends, whatever ended it (this callback, another one, or the last epoch), as Keras 3 does.
+/// The first monitored value is always the best so far, even a NaN (after which, as in
+/// Keras, nothing compares as an improvement).
 ///
 /// Accepted difference from Keras 3: a `monitor` key missing from the logs warns once and the
 /// epoch is ignored. Keras does the same in `min`/`max` mode, but in `auto` mode it raises a
@@ -32,7 +34,8 @@ pub struct EarlyStopping {
     /// Epochs to wait before monitoring starts.
     pub start_from_epoch: usize,
     wait: usize,
-    best: f64,
+    /// The best value so far; `None` before the first monitored epoch.
+    best: Option<f64>,
     best_weights: Option<Vec<Tensor>>,
     best_epoch: Option<usize>,
     stopped_epoch: Option<usize>,
@@ -73,7 +76,7 @@ impl EarlyStopping {
             restore_best_weights: false,
             start_from_epoch: 0,
             wait: 0,
-            best: f64::INFINITY,
+            best: None,
             best_weights: None,
             best_epoch: None,
             stopped_epoch: None,
@@ -86,7 +89,7 @@ impl EarlyStopping {
     pub fn state(&self) -> EarlyStoppingState {
         EarlyStoppingState {
             wait: self.wait,
-            best: self.best.is_finite().then_some(self.best),
+            best: self.best.filter(|b| b.is_finite()),
             best_epoch: self.best_epoch,
             stopped_epoch: self.stopped_epoch,
         }
@@ -132,9 +135,9 @@ impl EarlyStopping {
     pub fn best_epoch(&self) -> Option<usize> {
         self.best_epoch
     }
-    /// The best value seen.
+    /// The best value seen (the mode's worst value, +/- infinity, before any).
     pub fn best(&self) -> f64 {
-        self.best
+        self.best.unwrap_or_else(|| self.direction.unwrap_or_else(|| self.mode.resolve(&self.monitor)).worst())
     }
 }
 
@@ -143,13 +146,13 @@ impl Callback for EarlyStopping {
         let mode = direction(self.mode, &self.monitor, model);
         self.direction = Some(mode);
         self.wait = 0;
-        self.best = mode.worst();
+        self.best = None;
         self.best_weights = None;
         self.best_epoch = None;
         self.stopped_epoch = None;
         if let Some((state, weights)) = self.resumed.take() {
             self.wait = state.wait;
-            self.best = state.best.unwrap_or(self.best);
+            self.best = state.best;
             self.best_epoch = state.best_epoch;
             self.stopped_epoch = state.stopped_epoch;
             self.best_weights = weights;
@@ -171,8 +174,9 @@ impl Callback for EarlyStopping {
             self.best_epoch = Some(epoch);
         }
         self.wait += 1;
-        if mode.improved(current, self.best, self.min_delta) {
-            self.best = current;
+        // Keras: no reference yet is an improvement, whatever the value.
+        if self.best.is_none_or(|best| mode.improved(current, best, self.min_delta)) {
+            self.best = Some(current);
             self.best_epoch = Some(epoch);
             if self.restore_best_weights {
                 self.best_weights = Some(model.get_weights()?);

@@ -44,6 +44,8 @@ impl Callback for LearningRateScheduler {
 /// `factor` of 1 or more is refused when training starts, as Keras refuses it.
 ///
 /// A `monitor` key missing from the logs warns once and leaves the rate alone, as Keras does.
+/// The first monitored value is always the best so far, even a NaN (after which, as in
+/// Keras, nothing compares as an improvement).
 #[derive(Debug)]
 pub struct ReduceLROnPlateau {
     /// The key watched.
@@ -60,7 +62,8 @@ pub struct ReduceLROnPlateau {
     pub cooldown: usize,
     /// Lower bound on the rate.
     pub min_lr: f64,
-    best: f64,
+    /// The best value so far; `None` before the first monitored epoch.
+    best: Option<f64>,
     wait: usize,
     cooldown_counter: usize,
     /// `mode` resolved for the model being trained (at `on_train_begin`).
@@ -77,7 +80,7 @@ impl Default for ReduceLROnPlateau {
             min_delta: 1e-4,
             cooldown: 0,
             min_lr: 0.0,
-            best: f64::INFINITY,
+            best: None,
             wait: 0,
             cooldown_counter: 0,
             direction: None,
@@ -126,7 +129,7 @@ impl Callback for ReduceLROnPlateau {
         }
         let mode = direction(self.mode, &self.monitor, model);
         self.direction = Some(mode);
-        self.best = mode.worst();
+        self.best = None;
         self.wait = 0;
         self.cooldown_counter = 0;
         Ok(())
@@ -143,8 +146,9 @@ impl Callback for ReduceLROnPlateau {
             self.wait = 0;
         }
         let mode = self.direction.unwrap_or_else(|| self.mode.resolve(&self.monitor));
-        if mode.improved(current, self.best, self.min_delta) {
-            self.best = current;
+        // Keras: no reference yet is an improvement, whatever the value.
+        if self.best.is_none_or(|best| mode.improved(current, best, self.min_delta)) {
+            self.best = Some(current);
             self.wait = 0;
         } else if self.cooldown_counter == 0 {
             self.wait += 1;

@@ -171,3 +171,27 @@ with tempfile.TemporaryDirectory() as d:
     model().fit(x, y, epochs=3, verbose=0, validation_data=(x, y), validation_freq=2,
                 callbacks=[Put(), keras.callbacks.CSVLogger(p)])
     print("csv_logger validation_freq=2:", repr(open(p).read()))
+
+# A NaN as the first monitored value: Keras's "no best yet" takes it as the best, and nothing
+# compares as an improvement on NaN afterwards.
+nan = float("nan")
+print("early_stopping val_loss [nan, 0.9, 0.5, 0.4, 0.3], patience 2:",
+      drive_early_stopping([nan, 0.9, 0.5, 0.4, 0.3], patience=2))
+
+
+def drive_reduce_lr(values, **kwargs):
+    """ReduceLROnPlateau on val_loss = values[epoch], SGD(0.01): the rate after each epoch."""
+    m = model()
+    m.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", **kwargs)
+    cb.set_model(m)
+    cb.on_train_begin()
+    rates = []
+    for epoch, v in enumerate(values):
+        cb.on_epoch_end(epoch, {"loss": 1.0, "val_loss": v})
+        rates.append(float(keras.ops.convert_to_numpy(m.optimizer.learning_rate)))
+    return "[" + ", ".join(str(np.float32(r)) for r in rates) + "]"  # float32, shortest form
+
+
+print("reduce_lr_on_plateau val_loss [nan, 0.9, 0.5, 0.4, 0.3], factor 0.5, patience 1:",
+      drive_reduce_lr([nan, 0.9, 0.5, 0.4, 0.3], factor=0.5, patience=1))
