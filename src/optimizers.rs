@@ -1358,6 +1358,45 @@ mod tests {
         assert!((unclipped[2] - 1.8).abs() < 1e-5, "{unclipped:?}");
     }
 
+    /// The update rules' own options: Nesterov momentum, centered RMSprop with momentum,
+    /// AMSGrad, AdamW's and Adagrad's defaults and Adam's betas, three steps each.
+    #[test]
+    fn update_rule_options_match_keras() {
+        let mut rmsprop_centered = Optimizer::rmsprop(0.01);
+        let mut rmsprop_momentum = Optimizer::rmsprop(0.01);
+        if let Optimizer::RmsProp { momentum, centered, .. } = &mut rmsprop_centered {
+            (*momentum, *centered) = (0.5, true);
+        }
+        if let Optimizer::RmsProp { momentum, .. } = &mut rmsprop_momentum {
+            *momentum = 0.5;
+        }
+        let mut amsgrad = Optimizer::adam(0.1);
+        if let Optimizer::Adam { amsgrad: on, .. } = &mut amsgrad {
+            *on = true;
+        }
+        let mut betas = Optimizer::adam(0.05);
+        if let Optimizer::Adam { beta_1, beta_2, epsilon, .. } = &mut betas {
+            (*beta_1, *beta_2, *epsilon) = (0.5, 0.8, 0.1);
+        }
+        let cases: [(Optimizer, [f64; 5]); 7] = [
+            (
+                Optimizer::sgd_momentum(0.1, 0.9, true),
+                [-0.547499955, -4.16270018, -3.42035007, -0.202169999, -0.557439983],
+            ),
+            (rmsprop_centered, [0.91937387, -2.08568668, 2.91546369, 0.386135399, -0.475218683]),
+            (rmsprop_momentum, [0.924506187, -2.080091, 2.92094684, 0.392808825, -0.47741136]),
+            (amsgrad, [0.759095967, -2.25163507, 2.75074983, 0.243232429, -0.454013139]),
+            (Optimizer::adamw(0.1), [0.758001208, -2.24914145, 2.74722505, 0.242746085, -0.453475624]),
+            (Optimizer::adagrad(0.1), [0.83672905, -2.17277002, 2.82892013, 0.318967849, -0.477073371]),
+            (betas, [0.893491387, -2.11420155, 2.88321161, 0.398569912, -0.495755851]),
+        ];
+        for (config, keras) in &cases {
+            config.validate().unwrap();
+            assert_close(&run(config, 3, true), keras, 1e-5, &format!("{config:?}"));
+            assert_close(&run(config, 3, false), keras, 1e-5, &format!("{config:?} unfused"));
+        }
+    }
+
     #[test]
     fn weight_decay_matches_keras_for_every_optimizer() {
         let cases: [(Optimizer, [f64; 5]); 6] = [

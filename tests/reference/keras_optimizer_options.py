@@ -49,6 +49,17 @@ for name, opt in [
     ("adam", keras.optimizers.Adam(learning_rate=0.01, weight_decay=0.1)),
 ]:
     print(f"{name}:", fmt(run(opt, 3)))
+print("# update rules' options: 3 steps, gradients GRADS[0], GRADS[1], GRADS[0]")
+for name, opt in [
+    ("sgd nesterov", keras.optimizers.SGD(0.1, momentum=0.9, nesterov=True)),
+    ("rmsprop centered momentum", keras.optimizers.RMSprop(0.01, momentum=0.5, centered=True)),
+    ("rmsprop momentum", keras.optimizers.RMSprop(0.01, momentum=0.5)),
+    ("adam amsgrad", keras.optimizers.Adam(0.1, amsgrad=True)),
+    ("adamw default weight decay", keras.optimizers.AdamW(0.1)),
+    ("adagrad default accumulator", keras.optimizers.Adagrad(0.1)),
+    ("adam betas epsilon", keras.optimizers.Adam(0.05, beta_1=0.5, beta_2=0.8, epsilon=0.1)),
+]:
+    print(f"{name}:", fmt(run(opt, 3)))
 print("# a schedule with weight decay and clipping: SGD(ExponentialDecay(0.1, 1, 0.5), weight_decay=0.1, clipnorm=1), 3 steps")
 print("sgd scheduled:", fmt(run(keras.optimizers.SGD(learning_rate=S.ExponentialDecay(0.1, 1, 0.5),
                                                      weight_decay=0.1, clipnorm=1.0), 3)))
