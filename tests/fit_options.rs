@@ -108,6 +108,104 @@ fn class_weight_on_an_imbalanced_set_matches_keras() {
     assert!(m.fit(&xb, &yb, both).is_err(), "Keras refuses class_weight with sample_weight");
 }
 
+/// `sin(0.7 * i + offset) * scale` over a shape, as `vals` in the reference script.
+fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
+    let n: i64 = shape.iter().product();
+    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
+        .sin()
+        .g_mul_scalar(scale)
+        .to_kind(Kind::Float)
+        .reshape(shape)
+}
+
+fn series_close(h: &tch_keras::History, keras: &[(&str, [f64; 2])]) {
+    for (key, want) in keras {
+        let got = h.series(key).unwrap_or_else(|| panic!("no {key}"));
+        assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 2e-6), "{key}: got {got:?}, Keras {want:?}");
+    }
+}
+
+#[test]
+fn validation_split_with_sample_weights_and_partial_batches_matches_keras() {
+    // keras_fit_options.py, section 5: 13 samples, the last 4 held out, batches 4, 4, 1.
+    let (x, y) = (vals(&[13, 3], 0.1, 1.0), vals(&[13, 2], 0.5, 1.0));
+    let w = Tensor::arange(13, (Kind::Int64, Device::Cpu)).remainder(4).to_kind(Kind::Float) * 0.5;
+    let mut m = Sequential::new().input_shape([3]).add(Dense::new(2));
+    m.compile(Optimizer::sgd(0.1), Loss::MeanSquaredError, vec![Metric::mae(), Metric::mse().weighted()]).unwrap();
+    let kernel = Vec::<f32>::try_from(vals(&[3, 2], 0.9, 0.5).tr().flatten(0, -1)).unwrap();
+    set(&m, "layers.0.weight", &kernel);
+    set(&m, "layers.0.bias", &Vec::<f32>::try_from(vals(&[2], 1.3, 0.1)).unwrap());
+    let config = FitConfig { batch_size: 4, epochs: 2, validation_split: 0.3, sample_weight: Some(&w), ..silent() };
+    let h = m.fit(&x, &y, config).unwrap();
+    series_close(
+        &h,
+        &[
+            ("loss", [0.655067742, 0.570595205]),
+            ("mae", [0.676915884, 0.6568169]),
+            ("mse", [0.982601643, 0.855892837]),
+            ("val_loss", [0.211634859, 0.232407004]),
+            ("val_mae", [0.568006873, 0.558598399]),
+            ("val_mse", [0.282179803, 0.309875995]),
+        ],
+    );
+    // split_weighted_kernel is (in, out); tch-keras's weight is (out, in).
+    let keras_kernel = [0.272347450, 0.268809915, -0.304754525, 0.396960586, 0.0258516241, -0.441364527];
+    close(&values(&m, "layers.0.weight"), &keras_kernel, 1e-6, "kernel");
+    close(&values(&m, "layers.0.bias"), &[-0.000343333435, -0.0598047562], 1e-6, "bias");
+}
+
+#[test]
+fn validation_split_with_class_weights_and_evaluate_in_partial_batches_match_keras() {
+    // keras_fit_options.py, section 5. Class weights weigh the training part only; validation
+    // is unweighted.
+    let x = vals(&[13, 3], 0.1, 1.0);
+    let w = Tensor::arange(13, (Kind::Int64, Device::Cpu)).remainder(4).to_kind(Kind::Float) * 0.5;
+    let yb = vals(&[13, 1], 2.0, 1.0).gt(0.0).to_kind(Kind::Float);
+    let mut mb = Sequential::new().input_shape([3]).add(Dense::new(1).activation(Activation::Sigmoid));
+    let weighted_accuracy = Metric::new(tch_keras::MetricKind::BinaryAccuracy { threshold: 0.5 }, "weighted_accuracy");
+    let metrics = vec![Metric::accuracy(), Metric::auc(), weighted_accuracy.weighted()];
+    mb.compile(Optimizer::sgd(0.5), Loss::BinaryCrossentropy, metrics).unwrap();
+    set(&mb, "layers.0.weight", &Vec::<f32>::try_from(vals(&[3], 2.1, 0.5)).unwrap());
+    set(&mb, "layers.0.bias", &[0.05]);
+    let config = FitConfig {
+        batch_size: 4,
+        epochs: 2,
+        validation_split: 0.3,
+        class_weight: vec![(0, 1.0), (1, 3.0)],
+        ..silent()
+    };
+    let h = mb.fit(&x, &yb, config).unwrap();
+    series_close(
+        &h,
+        &[
+            ("accuracy", [0.555555582, 0.555555582]),
+            ("auc", [0.549999952, 0.424999952]),
+            ("loss", [1.28921938, 1.32335329]),
+            ("weighted_accuracy", [0.647058845, 0.764705896]),
+            ("val_accuracy", [0.5, 0.5]),
+            ("val_auc", [0.5, 0.5]),
+            ("val_loss", [1.01969194, 1.02301621]),
+            ("val_weighted_accuracy", [0.5, 0.5]),
+        ],
+    );
+    close(&values(&mb, "layers.0.weight"), &[-0.225626588, -0.579711378, -0.661148727], 1e-6, "kernel");
+    close(&values(&mb, "layers.0.bias"), &[1.28697252], 1e-6, "bias");
+
+    // evaluate in batches of 5 (5, 5, 3), without and with sample weights.
+    let logs = mb.evaluate(&x, &yb, 5).unwrap();
+    let keras =
+        [("loss", 1.02721965), ("accuracy", 0.461538464), ("auc", 0.488095254), ("weighted_accuracy", 0.461538464)];
+    for (key, want) in keras {
+        assert!((logs[key] - want).abs() < 2e-6, "{key}: {logs}");
+    }
+    let logs = mb.evaluate_weighted(&x, &yb, Some(&w), 5, vec![]).unwrap();
+    let keras =
+        [("loss", 0.80292809), ("accuracy", 0.461538464), ("auc", 0.488095254), ("weighted_accuracy", 0.388888896)];
+    for (key, want) in keras {
+        assert!((logs[key] - want).abs() < 2e-6, "{key}: {logs}");
+    }
+}
+
 /// Data where every sample has the same input: a zero weight removes a sample from the loss.
 #[test]
 fn zero_weights_remove_samples_from_training() {

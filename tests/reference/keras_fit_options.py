@@ -61,3 +61,39 @@ mf.compile(optimizer="sgd", loss="mse")
 trainable = sum(int(np.prod(w.shape)) for w in mf.trainable_weights)
 frozen = sum(int(np.prod(w.shape)) for w in mf.non_trainable_weights)
 print("frozen_counts =", {"total": mf.count_params(), "trainable": trainable, "non_trainable": frozen})
+
+# 5. validation_split (the last 30% of 13 samples: 4) with sample weights, then with class
+# weights (training part only), batches of 4 (a partial last batch), 2 epochs, no shuffling;
+# then evaluate in batches of 5 with and without sample weights. Data: vals(shape, offset) =
+# sin(0.7 * i + offset) * scale, as tests/reference/layers.py.
+def vals(shape, offset, scale=1.0):
+    n = int(np.prod(shape))
+    return (np.sin(np.arange(n, dtype=np.float64) * 0.7 + offset) * scale).astype(np.float32).reshape(shape)
+
+
+def history(h):
+    return {k: [float(f"{x:.9g}") for x in v] for k, v in h.history.items()}
+
+
+XS, YS = vals((13, 3), 0.1), vals((13, 2), 0.5)
+WS = (np.arange(13) % 4 * 0.5).astype("float32")
+m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+m.set_weights([vals((3, 2), 0.9, 0.5), vals((2,), 1.3, 0.1)])
+m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"], weighted_metrics=["mse"])
+h = m.fit(XS, YS, sample_weight=WS, batch_size=4, epochs=2, shuffle=False, validation_split=0.3, verbose=0)
+print("split_weighted_history =", history(h))
+p("split_weighted_kernel (in, out)", m.get_weights()[0])
+p("split_weighted_bias", m.get_weights()[1])
+
+YSB = (vals((13, 1), 2.0) > 0).astype("float32")
+mb = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+mb.set_weights([vals((3, 1), 2.1, 0.5), np.array([0.05], "float32")])
+mb.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy",
+           metrics=["accuracy", keras.metrics.AUC(name="auc")], weighted_metrics=["accuracy"])
+h = mb.fit(XS, YSB, class_weight={0: 1.0, 1: 3.0}, batch_size=4, epochs=2, shuffle=False, validation_split=0.3,
+           verbose=0)
+print("split_class_history =", history(h))
+p("split_class_kernel", mb.get_weights()[0])
+p("split_class_bias", mb.get_weights()[1])
+print("evaluate_batch_5 =", mb.evaluate(XS, YSB, batch_size=5, verbose=0, return_dict=True))
+print("evaluate_weighted_batch_5 =", mb.evaluate(XS, YSB, sample_weight=WS, batch_size=5, verbose=0, return_dict=True))
