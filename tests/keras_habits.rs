@@ -178,3 +178,32 @@ fn save_refuses_another_formats_extension_and_load_model_picks_a_device() {
     let mut cpu = load_model(&path, Device::Cpu).unwrap();
     assert_eq!(cpu.predict(&x, 1).unwrap(), expected);
 }
+
+#[test]
+fn to_categorical_takes_the_label_shapes_and_float_labels_keras_takes() {
+    // tests/reference/keras_habits.py (Keras 3.15.1): float labels, (N, 1) labels and (N, T)
+    // labels are one-hot encoded along a new last axis.
+    let cpu = Device::Cpu;
+    let cases: [(Tensor, Vec<i64>, Vec<f32>); 3] = [
+        (Tensor::from_slice(&[1.0f32, 0.0, 2.0]), vec![3, 3], vec![0., 1., 0., 1., 0., 0., 0., 0., 1.]),
+        (Tensor::from_slice(&[1i64, 0, 2]).view([3, 1]), vec![3, 3], vec![0., 1., 0., 1., 0., 0., 0., 0., 1.]),
+        (
+            Tensor::from_slice(&[0i64, 1, 2, 0]).view([2, 2]),
+            vec![2, 2, 3],
+            vec![1., 0., 0., 0., 1., 0., 0., 0., 1., 1., 0., 0.],
+        ),
+    ];
+    for (labels, shape, keras) in cases {
+        let y = to_categorical(&labels.to_device(cpu), 3).unwrap();
+        assert_eq!((y.size(), y.kind()), (shape, Kind::Float), "{labels:?}");
+        assert_eq!(Vec::<f32>::try_from(y.flatten(0, -1)).unwrap(), keras, "{labels:?}");
+    }
+    // Keras truncates [1.7, -0.5, 2.2] to [1, 0, 2]; here a fractional label is an error naming
+    // it, as is a label outside 0..num_classes.
+    let err = to_categorical(&Tensor::from_slice(&[1.0f32, 1.7, 2.0]), 3).unwrap_err().to_string();
+    assert!(err.contains("label 1") && err.contains("1.7") && err.contains("round"), "{err}");
+    let err = to_categorical(&Tensor::from_slice(&[0i64, 3]), 3).unwrap_err().to_string();
+    assert!(err.contains("[0, 3]") && err.contains("0..3"), "{err}");
+    assert!(to_categorical(&Tensor::from(1i64), 3).is_err());
+    assert!(to_categorical(&Tensor::from_slice(&[0.0f32, f32::NAN]), 3).is_err());
+}

@@ -187,27 +187,58 @@ pub fn load(kind: DatasetKind, dir: Option<&Path>) -> Result<Mnist> {
     }
 }
 
-/// One-hot encodes integer labels `[N]` into `[N, num_classes]` floats (Keras's
-/// `to_categorical`).
+/// One-hot encodes class labels into floats with a trailing axis of `num_classes` (Keras's
+/// `to_categorical`): labels `[N]` or `[N, 1]` give `[N, num_classes]`, labels `[N, T]` give
+/// `[N, T, num_classes]`. Labels may be integers or whole-number floats (as read from a CSV
+/// file).
+///
+/// Differences from Keras: a label outside `0..num_classes` is an error (Keras's NumPy
+/// indexing counts a negative one from the end), and so is a float label with a fractional
+/// part (Keras truncates it toward zero).
 pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
     if num_classes <= 0 {
         return Err(Error::invalid("num_classes", format!("must be positive, got {num_classes}")));
     }
-    if labels.is_floating_point() || labels.dim() != 1 {
+    let size = labels.size();
+    if size.is_empty() {
         return Err(Error::invalid(
             "labels",
-            format!(
-                "to_categorical takes integer labels of shape (N,), got {:?} of shape {:?}",
-                labels.kind(),
-                labels.size()
-            ),
+            "to_categorical takes labels of shape (N,) or (N, 1), got a scalar: give one label per sample",
         ));
     }
+    // Keras drops a trailing axis of 1: (N, 1) labels give (N, num_classes).
+    let labels =
+        if size.len() > 1 && size.last() == Some(&1) { labels.f_squeeze_dim(-1)? } else { labels.shallow_clone() };
+    let labels = whole_labels(&labels)?;
     if labels.numel() > 0 {
         let (lo, hi) = (labels.f_min()?.int64_value(&[]), labels.f_max()?.int64_value(&[]));
         if lo < 0 || hi >= num_classes {
-            return Err(Error::invalid("labels", format!("range over [{lo}, {hi}], outside 0..{num_classes}")));
+            return Err(Error::invalid(
+                "labels",
+                format!("range over [{lo}, {hi}], outside 0..{num_classes}: give labels from 0 to num_classes - 1"),
+            ));
         }
     }
-    Ok(labels.f_to_kind(Kind::Int64)?.f_one_hot(num_classes)?.f_to_kind(Kind::Float)?)
+    Ok(labels.f_one_hot(num_classes)?.f_to_kind(Kind::Float)?)
+}
+
+/// Integer or whole-number float labels as `Int64`; a non-finite or fractional float is an error.
+fn whole_labels(labels: &Tensor) -> Result<Tensor> {
+    if !labels.is_floating_point() {
+        return Ok(labels.f_to_kind(Kind::Int64)?);
+    }
+    let values = labels.f_to_kind(Kind::Double)?;
+    let bad = values.f_isfinite()?.f_logical_not()?.f_logical_or(&values.f_frac()?.f_ne(0.0)?)?;
+    if bad.f_any()?.int64_value(&[]) != 0 {
+        let index = bad.f_flatten(0, -1)?.f_to_kind(Kind::Uint8)?.f_argmax(0, false)?.int64_value(&[]);
+        let value = values.f_flatten(0, -1)?.f_get(index)?.f_double_value(&[])?;
+        return Err(Error::invalid(
+            "labels",
+            format!(
+                "to_categorical takes class indices, but label {index} (in row-major order) is {value}: \
+                 round the labels or check that this column holds classes"
+            ),
+        ));
+    }
+    Ok(values.f_to_kind(Kind::Int64)?)
 }
