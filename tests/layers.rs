@@ -1,7 +1,7 @@
 //! Layer shapes and parameter counts against Keras's numbers, the summary, and shape errors.
 use tch_keras::{
-    recipes, Activation, BatchNormalization, Conv2D, Dense, Dropout, Error, Flatten, MaxPooling2D, Padding, Reshape,
-    Sequential,
+    recipes, Activation, BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Error, Flatten, MaxPooling2D, Padding,
+    Reshape, Sequential, LSTM,
 };
 
 /// Output shape and parameter count of a one-layer model on `input`.
@@ -114,6 +114,17 @@ fn other_shape_errors_name_the_layer() {
     assert!(err.to_string().contains("rate must be in [0, 1)"), "{err}");
     let err = Sequential::new().input_shape([10]).build().unwrap_err();
     assert!(err.to_string().contains("no layers"), "{err}");
+    // Keras applies Dense to the last axis of a sequence and normalizes its last axis by
+    // default; tch-keras refuses both and says what to use instead.
+    let mut m = Sequential::new().input_shape([5, 3]).add(LSTM::new(4).return_sequences(true)).add(Dense::new(2));
+    let err = m.build().unwrap_err().to_string();
+    assert!(err.contains("layer 1 (Dense)") && err.contains("return_sequences") && err.contains("Flatten"), "{err}");
+    let mut m = Sequential::new().input_shape([2, 9]).add(Conv1D::new(4, 3)).add(BatchNormalization::new());
+    let err = m.build().unwrap_err().to_string();
+    assert!(err.contains("(None, 4, 7)") && err.contains("Reshape([4, 7, 1])"), "{err}");
+    let mut fixed = Sequential::new().input_shape([2, 9]).add(Conv1D::new(4, 3)).add(Reshape::new([4, 7, 1]));
+    fixed.push(BatchNormalization::new());
+    fixed.build().unwrap();
 }
 
 #[test]

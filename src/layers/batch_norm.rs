@@ -95,10 +95,17 @@ impl LayerSpec for BatchNormalization {
         "BatchNormalization"
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        match input.len() {
-            1 | 3 => Ok(input.to_vec()),
-            n => Err(format!(
-                "BatchNormalization takes (None, features) or (None, c, h, w) inputs, got {n}-D per sample"
+        match input {
+            [_] | [_, _, _] => Ok(input.to_vec()),
+            &[a, b] => Err(format!(
+                "BatchNormalization takes (None, features) or (None, c, h, w) inputs, got (None, {a}, {b}): \
+                 Keras's default normalizes the last axis, tch-keras's the first; add Reshape([{a}, {b}, 1]) \
+                 before it to normalize the {a} channels of a Conv1D, or use LayerNormalization for a sequence"
+            )),
+            _ => Err(format!(
+                "BatchNormalization takes (None, features) or (None, c, h, w) inputs, got {}-D per sample: \
+                 add a Reshape or Flatten before it",
+                input.len()
             )),
         }
     }

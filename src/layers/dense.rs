@@ -63,6 +63,10 @@ impl LayerSpec for Dense {
         match input {
             [_] => Ok(vec![self.units]),
             [] => Err("Dense needs at least one feature axis".into()),
+            [_, _] => Err("Dense takes flat inputs (None, features) but got a sequence (None, timesteps, features): \
+                 Keras's Dense would apply to each timestep, tch-keras's does not; end the recurrent layer \
+                 without return_sequences, or add a Flatten layer before the Dense"
+                .into()),
             _ => Err(format!(
                 "Dense takes flat inputs (None, features) but got a {}-D input per sample; \
                  add a Flatten layer before it",
