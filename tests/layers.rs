@@ -242,6 +242,78 @@ fn batch_norm_moving_statistics_follow_keras() {
     );
 }
 
+/// The small CNN of tests/reference/layers.py ("training a small CNN end to end"), with its
+/// starting weights.
+fn small_cnn() -> Sequential {
+    let mut m = Sequential::new()
+        .device(tch::Device::Cpu)
+        .input_shape([1, 6, 6])
+        .add(Conv2D::new(3, 4).padding(Padding::Same).activation(Activation::Relu))
+        .add(BatchNormalization::new())
+        .add(MaxPooling2D::new(2))
+        .add(Flatten::new())
+        .add(Dense::new(4).activation(Activation::Softmax));
+    let metrics = vec![tch_keras::Metric::accuracy()];
+    m.compile(tch_keras::Optimizer::adam(0.01), tch_keras::Loss::SparseCategoricalCrossentropy, metrics).unwrap();
+    let vars = m.variables().unwrap();
+    for (name, value) in [
+        ("layers.0.weight", vals(&[3, 1, 4, 4], 5.1, 0.5)),
+        ("layers.0.bias", vals(&[3], 5.2, 0.1)),
+        ("layers.4.weight", vals(&[4, 27], 5.3, 0.3)),
+        ("layers.4.bias", vals(&[4], 5.4, 0.1)),
+    ] {
+        let (_, var) = vars.iter().find(|(n, _)| n == name).unwrap();
+        tch::no_grad(|| var.shallow_clone().copy_(&value));
+    }
+    m
+}
+
+#[test]
+fn a_small_cnn_trains_as_keras_does() {
+    // Keras 3 (torch backend): 'same' convolution with an even kernel, ReLU, BatchNormalization
+    // in training and inference, max pooling, Adam, a partial last batch, validation.
+    let mut m = small_cnn();
+    let x = vals(&[10, 1, 6, 6], 5.0, 1.0);
+    let y = tch::Tensor::from_slice(&[0i64, 1, 2, 3, 0, 1, 2, 3, 1, 2]);
+    let (vx, vy) = (x.narrow(0, 0, 5), y.narrow(0, 0, 5));
+    let config = tch_keras::FitConfig {
+        batch_size: 4,
+        epochs: 2,
+        shuffle: false,
+        verbose: tch_keras::Verbosity::Silent,
+        validation_data: Some((&vx, &vy)),
+        ..Default::default()
+    };
+    let h = m.fit(&x, &y, config).unwrap();
+    for (key, keras) in [
+        ("accuracy", [0.200000003, 0.300000012]),
+        ("loss", [1.38362336, 1.33006346]),
+        ("val_accuracy", [0.200000003, 0.200000003]),
+        ("val_loss", [1.41182375, 1.45841384]),
+    ] {
+        let got = h.series(key).unwrap();
+        assert!(got.iter().zip(keras).all(|(g, k)| (g - k).abs() < 1e-5), "{key}: got {got:?}, Keras {keras:?}");
+    }
+    let var = |name: &str| m.variables().unwrap().iter().find(|(n, _)| n == name).unwrap().1.shallow_clone();
+    let kernel = [
+        -0.436077, -0.208078, 0.113274, 0.376981, 0.497711, 0.367446, 0.0652258, -0.271418, -0.500863, -0.480383,
+        -0.228147, 0.139512, 0.408322, 0.505676, 0.364612, 0.0323112, -0.268413, -0.486057, -0.49055, -0.238914,
+        0.162216, 0.448126, 0.523296, 0.35256, -0.0117857, -0.246567, -0.46739, -0.416687, -0.246787, 0.0933534,
+        0.39964, 0.489827, 0.340257, 0.0547663, -0.290685, -0.476812, -0.432433, -0.193895, 0.133051, 0.431728,
+        0.486914, 0.358163, 0.015396, -0.310559, -0.497261, -0.460804, -0.201503, 0.154878,
+    ];
+    assert_close(&var("layers.0.weight").contiguous(), &kernel, "conv kernel");
+    assert_close(&var("layers.0.bias"), &[-0.074889, -0.0565727, 0.0407218], "conv bias");
+    assert_close(&var("layers.1.weight"), &[0.965935, 0.990721, 0.996519], "gamma");
+    assert_close(&var("layers.1.bias"), &[-0.0210481, 0.0126676, -0.0225443], "beta");
+    assert_close(&var("layers.1.running_mean"), &[0.0189029, 0.0231113, 0.0119471], "moving_mean");
+    assert_close(&var("layers.1.running_var"), &[0.951777, 0.958049, 0.947106], "moving_variance");
+    assert_close(&var("layers.4.bias"), &[-0.0959242, -0.00770821, 0.0700044, 0.081991], "dense bias");
+    let predicted = m.predict(&x.narrow(0, 0, 2), 32).unwrap();
+    let keras = [0.208066, 0.338959, 0.285826, 0.167149, 0.204222, 0.335863, 0.290314, 0.169601];
+    assert_close(&predicted, &keras, "predict");
+}
+
 #[test]
 fn relu_before_pooling_is_computed_after_it_with_identical_values_and_gradients() {
     // The model defers a ReLU that precedes max pooling; compare with the literal order.

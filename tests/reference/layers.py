@@ -232,3 +232,26 @@ bn_after(layers.Dense(3), x, [vals((3, 2), 2.3, 0.8).T, vals((3,), 2.4, 0.5)], 0
 x = vals((2, 1, 4, 4), 2.5, 2.0)
 bn_after(layers.Conv2D(2, 3, data_format=CF), x,
          [vals((2, 1, 3, 3), 2.6, 0.7).transpose(2, 3, 1, 0), vals((2,), 2.7, 0.5)], 0.9)
+
+# --- training a small CNN end to end (tests/layers.rs) -------------------------------------
+# Conv2D(3, 4, 'same', relu) -> BatchNormalization -> MaxPooling2D(2) -> Flatten -> Dense(4,
+# softmax) on 10 images [1, 6, 6], Adam(0.01), sparse categorical cross-entropy, batches of 4
+# (4, 4, 2), 2 epochs without shuffling, validated on the first 5 images.
+X = vals((10, 1, 6, 6), 5.0)
+Y = np.array([0, 1, 2, 3, 0, 1, 2, 3, 1, 2])
+conv = layers.Conv2D(3, 4, padding="same", activation="relu", data_format=CF)
+bn = layers.BatchNormalization(axis=1)
+dense = layers.Dense(4, activation="softmax")
+m = keras.Sequential([keras.Input((1, 6, 6)), conv, bn, layers.MaxPooling2D(2, data_format=CF), layers.Flatten(),
+                      dense])
+conv.set_weights([vals((3, 1, 4, 4), 5.1, 0.5).transpose(2, 3, 1, 0), vals((3,), 5.2, 0.1)])
+dense.set_weights([vals((4, 27), 5.3, 0.3).T, vals((4,), 5.4, 0.1)])
+m.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+h = m.fit(X, Y, batch_size=4, epochs=2, shuffle=False, verbose=0, validation_data=(X[:5], Y[:5]))
+print("// cnn training history", {k: [float(f"{v:.9g}") for v in vs] for k, vs in h.history.items()})
+show("cnn conv kernel [out, in, kh, kw]", conv.get_weights()[0].transpose(3, 2, 0, 1))
+show("cnn conv bias", conv.get_weights()[1])
+for name, w in zip(["gamma", "beta", "moving_mean", "moving_variance"], bn.get_weights()):
+    show(f"cnn batch_norm {name}", w)
+show("cnn dense bias", dense.get_weights()[1])
+show("cnn predict first 2", m.predict(X[:2], verbose=0))
