@@ -7,6 +7,7 @@
 //! keeps true/false positive/negative counts at each of its thresholds, as Keras's streaming
 //! metrics do. Because states are sums, the states of several batches, or of several
 //! processes, add up.
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -444,10 +445,38 @@ impl Metric {
     }
 }
 
-/// The class each sample's activated outputs pick, the first of equal maxima as Keras's
-/// `argmax`. Linear and softmax outputs keep the raw outputs' order and ties, so their arg-max
-/// is taken on the raw outputs; ReLU (negative outputs tie at 0) and the saturating sigmoid
-/// and tanh are applied first.
+/// Renames repeated metric names as Keras's compiled metrics do: a repeated plain metric is
+/// logged as `name_1`, `name_2`, ... and a weighted metric whose name a plain one already has as
+/// `weighted_name` (then `weighted_name_1`, ...). Plain metrics are named first, then weighted
+/// ones, each in the given order.
+pub(crate) fn keras_metric_names(metrics: &mut [Metric]) {
+    let mut counters = HashMap::<String, usize>::new();
+    for m in metrics.iter_mut().filter(|m| !m.weighted) {
+        m.name = numbered(std::mem::take(&mut m.name), &mut counters);
+    }
+    for m in metrics.iter_mut().filter(|m| m.weighted) {
+        if counters.contains_key(&m.name) {
+            m.name = numbered(format!("weighted_{}", m.name), &mut counters);
+        } else {
+            counters.insert(m.name.clone(), 1);
+        }
+    }
+}
+
+/// `name` the first time, then `name_1`, `name_2`, ... (Keras's `unique_name_counters`).
+fn numbered(name: String, counters: &mut HashMap<String, usize>) -> String {
+    match counters.get_mut(&name) {
+        None => {
+            counters.insert(name.clone(), 1);
+            name
+        }
+        Some(count) => {
+            *count += 1;
+            format!("{name}_{}", *count - 1)
+        }
+    }
+}
+
 fn argmax_outputs(raw: &Tensor, act: Activation) -> Result<Tensor> {
     Ok(match act {
         Activation::Linear | Activation::Softmax => raw.f_argmax(-1, false)?,

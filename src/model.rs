@@ -490,7 +490,8 @@ impl Sequential {
     /// (`vec![Metric::accuracy()]`, `vec![]`); see [`IntoMetrics`](crate::IntoMetrics). A name
     /// that is not a metric is an error.
     pub fn compile(&mut self, optimizer: Optimizer, loss: Loss, metrics: impl crate::IntoMetrics) -> Result<()> {
-        let metrics = metrics.into_metrics()?;
+        let mut metrics = metrics.into_metrics()?;
+        crate::metrics::keras_metric_names(&mut metrics);
         optimizer.validate()?;
         loss.validate()?;
         let mut seen = std::collections::HashSet::new();
@@ -499,7 +500,11 @@ impl Sequential {
             if m.name == "loss" || !seen.insert(m.name.clone()) {
                 return Err(Error::invalid(
                     "metrics",
-                    format!("metric name '{}' is used twice (or is 'loss')", m.name),
+                    format!(
+                        "metric name '{}' is taken (by 'loss' or another metric): give the metric another \
+                         name with Metric::new(kind, name)",
+                        m.name
+                    ),
                 ));
             }
         }

@@ -306,3 +306,60 @@ fn argmax_accuracies_read_the_activated_outputs() {
         check(&m.evaluate(&raw, &one_hot, 5).unwrap(), &[("cat", keras), ("accuracy", keras)]);
     }
 }
+
+#[test]
+fn repeated_metric_names_are_numbered_and_weighted_ones_prefixed_as_in_keras() {
+    // tests/reference/keras_metrics.py, "names metrics=... weighted_metrics=...": the sorted keys
+    // of Keras's History for the same metrics and weighted_metrics.
+    let x = Tensor::arange(24, (Kind::Float, tch::Device::Cpu)).sin().reshape([8, 3]);
+    let y = x.narrow(1, 0, 1).gt(0.0).to_kind(Kind::Float);
+    let (acc, mae) = (Metric::accuracy, Metric::mae);
+    let cases: [(Vec<Metric>, &[&str]); 3] = [
+        (
+            vec![acc(), acc().weighted()],
+            &["accuracy", "loss", "val_accuracy", "val_loss", "val_weighted_accuracy", "weighted_accuracy"],
+        ),
+        (
+            vec![acc(), acc(), acc().weighted(), acc().weighted(), mae().weighted()],
+            &[
+                "accuracy",
+                "accuracy_1",
+                "loss",
+                "mae",
+                "val_accuracy",
+                "val_accuracy_1",
+                "val_loss",
+                "val_mae",
+                "val_weighted_accuracy",
+                "val_weighted_accuracy_1",
+                "weighted_accuracy",
+                "weighted_accuracy_1",
+            ],
+        ),
+        (
+            // Weighted ones first in the list: the plain one still keeps the plain name.
+            vec![mae().weighted(), acc().weighted(), mae()],
+            &["accuracy", "loss", "mae", "val_accuracy", "val_loss", "val_mae", "val_weighted_mae", "weighted_mae"],
+        ),
+    ];
+    for (metrics, keras) in cases {
+        let mut m = Sequential::new().input_shape([3]).add(Dense::new(1).activation(Activation::Sigmoid));
+        m.compile(Optimizer::sgd(0.01), Loss::BinaryCrossentropy, metrics).unwrap();
+        let config = tch_keras::FitConfig {
+            verbose: tch_keras::Verbosity::Silent,
+            validation_data: Some((&x, &y)),
+            ..Default::default()
+        };
+        let mut keys = m.fit(&x, &y, config).unwrap().keys();
+        keys.sort();
+        assert_eq!(keys, keras);
+    }
+    // A name still taken after that (a metric named "loss", or "accuracy_1" next to two
+    // accuracies) is refused, saying how to rename it.
+    let named = Metric::new(MetricKind::Accuracy, "accuracy_1");
+    let mut m = Sequential::new().input_shape([3]).add(Dense::new(1));
+    let err = m.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, vec![acc(), acc(), named]).unwrap_err();
+    assert!(err.to_string().contains("'accuracy_1'") && err.to_string().contains("Metric::new"), "{err}");
+    let err = m.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, vec![Metric::new(MetricKind::Accuracy, "loss")]);
+    assert!(err.is_err());
+}

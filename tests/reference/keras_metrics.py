@@ -94,3 +94,13 @@ for act in ["relu", "sigmoid", "tanh", "linear"]:
     print(f"argmax_{act} =", keras.ops.convert_to_numpy(keras.ops.argmax(out, axis=-1)).tolist(),
           f"sparse_categorical_accuracy {streamed(M.SparseCategoricalAccuracy(), RAW_LABELS, out, 5):.9g}",
           f"categorical_accuracy {streamed(M.CategoricalAccuracy(), np.eye(3, dtype='float32')[RAW_LABELS], out, 5):.9g}")
+
+# Repeated metric names: what fit logs (sorted keys) for metrics and weighted_metrics.
+x = np.sin(np.arange(24, dtype="float32")).reshape(8, 3)
+y = (x[:, :1] > 0).astype("float32")
+for metrics, weighted in [(["accuracy"], ["accuracy"]), (["accuracy", "accuracy"], ["accuracy", "accuracy", "mae"]),
+                          (["mae"], ["mae", "accuracy"])]:
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    m.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics, weighted_metrics=weighted)
+    h = m.fit(x, y, epochs=1, verbose=0, validation_data=(x, y))
+    print(f"names metrics={metrics} weighted_metrics={weighted}:", sorted(h.history))
