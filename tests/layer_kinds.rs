@@ -195,6 +195,32 @@ fn poolings_padding_and_upsampling_match_keras() {
 }
 
 #[test]
+fn max_pooling_with_same_padding_matches_keras() {
+    // tests/reference/layers.py, "max_pooling2d same ...": asymmetric (width 6: 0 left, 1
+    // right) and symmetric padding, and a ReLU before the pooling (applied after it here).
+    let x = vals(&[2, 2, 5, 6], 0.4, 1.0);
+    let pool = MaxPooling2D::new(3).strides(2).padding(Padding::Same);
+    let y = model(pool, &[2, 5, 6], &[]).forward_t(&x, false).unwrap();
+    assert_close(&y, &[2, 2, 3, 3], &MAX_POOLING2D_SAME_3_S2);
+    let x7 = vals(&[2, 2, 5, 5], 0.45, 1.0);
+    let y = model(pool, &[2, 5, 5], &[]).forward_t(&x7, false).unwrap();
+    assert_close(&y, &[2, 2, 3, 3], &MAX_POOLING2D_SAME_3_S2_SYMMETRIC);
+    let mut m = Sequential::new()
+        .device(Device::Cpu)
+        .input_shape([2, 5, 5])
+        .add(tch_keras::Activation::Relu)
+        .add(MaxPooling2D::new(2).padding(Padding::Same));
+    m.build().unwrap();
+    assert_close(&m.forward_t(&x7, false).unwrap(), &[2, 2, 3, 3], &MAX_POOLING2D_SAME_2_AFTER_RELU);
+    // Files saved before the padding existed read as valid padding.
+    let old: MaxPooling2D = serde_json::from_str(r#"{"pool_size":[2,2],"strides":[2,2]}"#).unwrap();
+    assert_eq!(old, MaxPooling2D::new(2));
+    let json = serde_json::to_string(&pool).unwrap();
+    assert_eq!(json, r#"{"pool_size":[3,3],"strides":[2,2],"padding":"same"}"#);
+    assert_eq!(serde_json::from_str::<MaxPooling2D>(&json).unwrap(), pool);
+}
+
+#[test]
 fn layer_normalization_matches_keras() {
     let weights = [("weight", vals(&[5], 0.9, 0.5) + 1.0), ("bias", vals(&[5], 1.0, 0.3))];
     let m = model(LayerNormalization::new(), &[3, 5], &weights);
@@ -678,6 +704,29 @@ fn embedding_learns_from_float_token_ids_through_fit() {
     eprintln!("Embedding: test accuracy {acc}");
     assert!(acc > 0.8, "test accuracy {acc}");
 }
+
+/// Keras 3: max_pooling2d same 3 s2, shape [2, 2, 3, 3] (tests/reference/layers.py).
+const MAX_POOLING2D_SAME_3_S2: [f32; 36] = [
+    0.973848, 0.973848, 0.96989, 0.965658, 0.965658, 0.96989, 0.965658, 0.965658, 0.961153, 0.956376, 0.956376,
+    -0.125336, 0.956376, 0.956376, 0.951329, 0.946013, 0.946013, -0.158623, 0.500252, 0.938307, 0.940429, 0.943989,
+    0.949404, 0.949404, 0.470856, 0.949404, 0.949404, 0.95455, 0.959427, 0.959427, 0.964032, 0.959427, 0.959427,
+    0.964032, 0.968364, 0.968364,
+];
+
+/// Keras 3: max_pooling2d same 3 s2 symmetric, shape [2, 2, 3, 3] (tests/reference/layers.py).
+const MAX_POOLING2D_SAME_3_S2_SYMMETRIC: [f32; 36] = [
+    0.912764, 0.961275, 0.557684, 0.956506, 0.956506, 0.925982, 0.951465, 0.529459, 0.925982, 0.515121, 0.9322,
+    0.946156, 0.515121, 0.94058, 0.94058, 0.943842, 0.943842, 0.486011, 0.949264, 0.928631, 0.523444, 0.949264,
+    0.928631, 0.954418, 0.922261, 0.959301, 0.959301, 0.565742, 0.963914, 0.908742, 0.968254, 0.968254, 0.908742,
+    0.968254, 0.968254, 0.593147,
+];
+
+/// Keras 3: max_pooling2d same 2 after relu, shape [2, 2, 3, 3] (tests/reference/layers.py).
+const MAX_POOLING2D_SAME_2_AFTER_RELU: [f32; 36] = [
+    0.912764, 0.961275, 0.450044, 0.956506, 0.543648, 0.925982, 0.951465, 0.0, 0.0, 0.515121, 0.9322, 0.946156,
+    0.494499, 0.94058, 0.500636, 0.943842, 0.934737, 0.0, 0.949264, 0.471247, 0.523444, 0.922261, 0.537697, 0.954418,
+    0.0, 0.959301, 0.915631, 0.565742, 0.963914, 0.426175, 0.968254, 0.901596, 0.0, 0.0, 0.0, 0.593147,
+];
 
 /// Keras 3: conv1d, shape [2, 3, 4] (tests/reference/layers.py).
 const CONV1D: [f32; 24] = [

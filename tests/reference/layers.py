@@ -93,6 +93,13 @@ def avg_pool_same(x, k, s):
 show("average_pooling2d same 3 s2 (TensorFlow's definition)", avg_pool_same(x, 3, 2))
 print("// (Keras 3 torch backend on the same input:",
       keras.ops.convert_to_numpy(run(layers.AveragePooling2D(3, strides=2, padding="same", data_format=CF), x)).reshape(-1)[:3], "...)")
+# MaxPooling2D 'same': width 6 with a 3x3 window and stride 2 pads 0 left, 1 right (Keras's
+# torch backend replicates the edge, which never changes a maximum); 5x5 symmetric (1, 1); and a
+# ReLU before it (tch-keras applies it after the pooling).
+show("max_pooling2d same 3 s2", run(layers.MaxPooling2D(3, strides=2, padding="same", data_format=CF), x))
+show("max_pooling2d same 3 s2 symmetric", run(layers.MaxPooling2D(3, strides=2, padding="same", data_format=CF), x7))
+show("max_pooling2d same 2 after relu", run(layers.MaxPooling2D(2, padding="same", data_format=CF),
+                                             keras.activations.relu(x7)))
 x = vals((2, 3, 4, 5), 0.5)
 show("global_average_pooling2d", run(layers.GlobalAveragePooling2D(data_format=CF), x))
 show("global_max_pooling2d", run(layers.GlobalMaxPooling2D(data_format=CF), x))
