@@ -293,6 +293,81 @@ fn gru_matches_keras_with_reset_after() {
     assert_close(&m.forward_t(&x, true).unwrap(), &[2, 5, 4], &GRU_RETURN_SEQUENCES_TRUE);
 }
 
+/// Embedding(10, 4) -> `rnn` (5 units, `gates` gate blocks) -> Dense(3, softmax), trained with
+/// Adam(0.05) as in tests/reference/layers.py ("training Embedding -> LSTM / GRU -> Dense");
+/// returns the History's loss and accuracy, the trained `weight_hh_l0`'s first row, the first
+/// three embedding rows and the predictions for the first two sequences.
+fn train_sequence_model(rnn: impl Into<LayerConfig>, gates: i64) -> [Vec<f64>; 5] {
+    let x = (Tensor::arange(42, (Kind::Int64, Device::Cpu)) * 3).remainder(10).view([7, 6]);
+    let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 1]);
+    let mut m = Sequential::new().device(Device::Cpu).input_shape([6]).add(Embedding::new(10, 4)).add(rnn);
+    m.push(Dense::new(3).activation(tch_keras::Activation::Softmax));
+    let loss = tch_keras::Loss::SparseCategoricalCrossentropy;
+    m.compile(tch_keras::Optimizer::adam(0.05), loss, vec![tch_keras::Metric::accuracy()]).unwrap();
+    let mut weights = vec![
+        ("layers.0.weight", vals(&[10, 4], 6.0, 0.5)),
+        ("layers.1.weight_ih_l0", vals(&[gates * 5, 4], 6.1, 0.4)),
+        ("layers.1.weight_hh_l0", vals(&[gates * 5, 5], 6.2, 0.4)),
+        ("layers.1.bias_ih_l0", vals(&[gates * 5], 6.3, 0.2)),
+        ("layers.2.weight", vals(&[3, 5], 6.5, 0.5)),
+        ("layers.2.bias", vals(&[3], 6.6, 0.1)),
+    ];
+    if gates == 3 {
+        weights.push(("layers.1.bias_hh_l0", vals(&[15], 6.4, 0.2)));
+    }
+    let vars: Vec<(String, Tensor)> =
+        m.variables().unwrap().iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect();
+    let var = |name: &str| vars.iter().find(|(n, _)| n == name).unwrap().1.shallow_clone();
+    for (name, value) in &weights {
+        tch::no_grad(|| var(name).copy_(value));
+    }
+    let config = tch_keras::FitConfig {
+        batch_size: 3,
+        epochs: 3,
+        shuffle: false,
+        verbose: tch_keras::Verbosity::Silent,
+        ..Default::default()
+    };
+    let h = m.fit(&x, &y, config).unwrap();
+    let values = |t: Tensor| Vec::<f64>::try_from(t.contiguous().reshape([-1]).to_kind(Kind::Double)).unwrap();
+    let predicted = m.predict(&x.narrow(0, 0, 2), 32).unwrap();
+    [
+        h.series("loss").unwrap(),
+        h.series("accuracy").unwrap(),
+        values(var("layers.1.weight_hh_l0").get(0)),
+        values(var("layers.0.weight").narrow(0, 0, 3)),
+        values(predicted),
+    ]
+}
+
+#[test]
+fn recurrent_models_train_as_keras_does() {
+    let close = |got: &[f64], keras: &[f64], what: &str| {
+        assert_eq!(got.len(), keras.len(), "{what}");
+        assert!(got.iter().zip(keras).all(|(g, k)| (g - k).abs() < 2e-5), "{what}: got {got:?}, Keras {keras:?}");
+    };
+    let lstm = train_sequence_model(LSTM::new(5), 4);
+    close(&lstm[0], &[1.07340884, 0.973555923, 0.847502053], "LSTM loss");
+    close(&lstm[1], &[0.428571433, 0.571428597, 0.571428597], "LSTM accuracy");
+    close(&lstm[2], &[0.102694, 0.343725, 0.397618, 0.357788, -0.186608], "LSTM weight_hh_l0");
+    let embedding = [
+        -0.0689123, 0.507992, 0.763547, 0.799389, 0.0711388, -0.265575, -0.575686, -0.53152, -0.536823, -0.488168,
+        -0.166578, 0.0726957,
+    ];
+    close(&lstm[3], &embedding, "LSTM model's embedding");
+    close(&lstm[4], &[0.318662, 0.374292, 0.307046, 0.0789266, 0.860352, 0.0607213], "LSTM predict");
+    let gru = train_sequence_model(GRU::new(5), 3);
+    close(&gru[0], &[1.06120408, 0.891294539, 0.762294888], "GRU loss");
+    close(&gru[1], &[0.285714298, 0.571428597, 0.571428597], "GRU accuracy");
+    close(&gru[2], &[0.169994, 0.0681783, 0.574255, 0.361601, -0.163061], "GRU weight_hh_l0");
+    let embedding = [
+        -0.386302, 0.534967, 0.7657, 0.796041, -0.115824, -0.385572, -0.641104, -0.673833, -0.0926394, -0.361697,
+        -0.143346, 0.0996111,
+    ];
+    close(&gru[3], &embedding, "GRU model's embedding");
+    close(&gru[4], &[0.307635, 0.436087, 0.256278, 0.0346837, 0.942393, 0.0229237], "GRU predict");
+}
+
 #[test]
 fn recurrent_layers_have_keras_initialisers_and_pytorch_names() {
     let mut m = Sequential::new().input_shape([7, 16]).add(LSTM::new(32));

@@ -262,3 +262,29 @@ for name, w in zip(["gamma", "beta", "moving_mean", "moving_variance"], bn.get_w
     show(f"cnn batch_norm {name}", w)
 show("cnn dense bias", dense.get_weights()[1])
 show("cnn predict first 2", m.predict(X[:2], verbose=0))
+
+# --- training Embedding -> LSTM / GRU -> Dense end to end (tests/layer_kinds.rs) ----------
+# 7 sequences of 6 tokens (i * 3 % 10), labels [0, 1, 2, 0, 1, 2, 1], Adam(0.05), batches of
+# 3 (3, 3, 1), 3 epochs without shuffling. Weights in tch-keras's layout, converted as above.
+XT = (np.arange(7 * 6).reshape(7, 6) * 3 % 10).astype("int64")
+YT = np.array([0, 1, 2, 0, 1, 2, 1])
+for kind in ["lstm", "gru"]:
+    emb, dense = layers.Embedding(10, 4), layers.Dense(3, activation="softmax")
+    rnn = layers.LSTM(5) if kind == "lstm" else layers.GRU(5)
+    m = keras.Sequential([keras.Input((6,), dtype="int64"), emb, rnn, dense])
+    emb.set_weights([vals((10, 4), 6.0, 0.5)])
+    g = 4 if kind == "lstm" else 3
+    w_ih, w_hh = vals((g * 5, 4), 6.1, 0.4), vals((g * 5, 5), 6.2, 0.4)
+    b_ih, b_hh = vals((g * 5,), 6.3, 0.2), vals((g * 5,), 6.4, 0.2)
+    if kind == "lstm":
+        rnn.set_weights([w_ih.T, w_hh.T, b_ih])
+    else:
+        rnn.set_weights([keras_gates(w_ih).T, keras_gates(w_hh).T, np.stack([keras_gates(b_ih), keras_gates(b_hh)])])
+    dense.set_weights([vals((3, 5), 6.5, 0.5).T, vals((3,), 6.6, 0.1)])
+    m.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    h = m.fit(XT, YT, batch_size=3, epochs=3, shuffle=False, verbose=0)
+    print(f"// {kind} training history", {k: [float(f"{v:.9g}") for v in vs] for k, vs in h.history.items()})
+    w_hh_after = rnn.get_weights()[1].T if kind == "lstm" else keras_gates(rnn.get_weights()[1].T)
+    show(f"{kind} trained weight_hh_l0 first row", w_hh_after[0])
+    show(f"{kind} trained embedding first 3 rows", emb.get_weights()[0][:3])
+    show(f"{kind} trained predict first 2", m.predict(XT[:2], verbose=0))
