@@ -537,7 +537,13 @@ impl Sequential {
                 if w.size() != var.size() {
                     return Err(Error::invalid(
                         "weights",
-                        format!("{name} has shape {:?} but got {:?}", var.size(), w.size()),
+                        format!(
+                            "{name} has shape {:?} but got {:?}: give the weights in variables() order (by \
+                             name, a layer's bias before its weight) and PyTorch's layout (a Dense weight is \
+                             [out, in], the transpose of Keras's kernel)",
+                            var.size(),
+                            w.size()
+                        ),
                     ));
                 }
                 var.shallow_clone().f_copy_(w)?;

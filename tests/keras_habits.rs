@@ -207,3 +207,15 @@ fn to_categorical_takes_the_label_shapes_and_float_labels_keras_takes() {
     assert!(to_categorical(&Tensor::from(1i64), 3).is_err());
     assert!(to_categorical(&Tensor::from_slice(&[0.0f32, f32::NAN]), 3).is_err());
 }
+
+#[test]
+fn set_weights_in_keras_order_says_which_order_and_layout_to_use() {
+    // Keras's get_weights order is [kernel (in, out), bias]; here it is variables() order.
+    let mut model = Sequential::new().device(Device::Cpu).input_shape([3]).add(Dense::new(2));
+    model.build().unwrap();
+    let cpu = (Kind::Float, Device::Cpu);
+    let keras_order = [Tensor::ones([3, 2], cpu), Tensor::zeros([2], cpu)];
+    let err = model.set_weights(&keras_order).unwrap_err().to_string();
+    assert!(err.contains("layers.0.bias") && err.contains("variables() order") && err.contains("[out, in]"), "{err}");
+    model.set_weights(&[Tensor::zeros([2], cpu), Tensor::ones([2, 3], cpu)]).unwrap();
+}
