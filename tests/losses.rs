@@ -171,6 +171,28 @@ fn weighted_losses_match_keras_sample_weight() {
         ("w_hinge_01", Loss::Hinge, t2(&B_TRUE), t2(&B_LOGITS), 1.35625005),
         ("w_cosine_similarity", Loss::CosineSimilarity, t(&REG_TRUE), t(&REG_PRED), -0.577233613),
         ("w_mape_nonzero", Loss::MeanAbsolutePercentageError, t(&POS_PRED), t(&REG_PRED), 33.3333359),
+        // Options together with sample weights.
+        ("w_huber_0.3", Loss::Huber { delta: 0.3 }, t(&REG_TRUE), t(&REG_PRED), 0.131874993),
+        (
+            "w_binary_logits_smooth",
+            Loss::binary_crossentropy(true, 0.3).unwrap(),
+            t2(&B_TRUE),
+            t2(&B_LOGITS),
+            0.889537454,
+        ),
+        ("w_binary_smooth", Loss::binary_crossentropy(false, 0.1).unwrap(), t2(&B_TRUE), t2(&B_PROBS), 0.589900851),
+        (
+            "w_categorical_smooth",
+            Loss::categorical_crossentropy(false, 0.1).unwrap(),
+            one_hot(),
+            t(&PROBS),
+            0.856197178,
+        ),
+        ("w_sparse_probs", Loss::SparseCategoricalCrossentropy, labels(), t(&PROBS), 0.79911983),
+        ("w_squared_hinge_pm", Loss::SquaredHinge, t(&HINGE_PM), t(&REG_PRED), 2.94875002),
+        ("w_poisson", Loss::Poisson, t(&COUNTS), t(&POS_PRED), 0.572130799),
+        ("w_log_cosh", Loss::LogCosh, t(&REG_TRUE), t(&REG_PRED), 0.20239085),
+        ("w_msle", Loss::MeanSquaredLogarithmicError, t(&REG_TRUE), t(&REG_PRED), 0.0858676806),
     ];
     for (name, loss, y, pred, keras) in cases {
         let y = loss.prepare_targets(&y, &pred.size()[1..]).unwrap();

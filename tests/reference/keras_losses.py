@@ -69,6 +69,16 @@ WEIGHTED = [
     ("w_hinge_01", L.Hinge(), B_TRUE, B_LOGITS),
     ("w_cosine_similarity", L.CosineSimilarity(), REG_TRUE, REG_PRED),
     ("w_mape_nonzero", L.MeanAbsolutePercentageError(), POS_PRED, REG_PRED),
+    # Options together with sample weights.
+    ("w_huber_0.3", L.Huber(delta=0.3), REG_TRUE, REG_PRED),
+    ("w_binary_logits_smooth", L.BinaryCrossentropy(from_logits=True, label_smoothing=0.3), B_TRUE, B_LOGITS),
+    ("w_binary_smooth", L.BinaryCrossentropy(label_smoothing=0.1), B_TRUE, B_PROBS),
+    ("w_categorical_smooth", L.CategoricalCrossentropy(label_smoothing=0.1), ONE_HOT, PROBS),
+    ("w_sparse_probs", L.SparseCategoricalCrossentropy(), LABELS, PROBS),
+    ("w_squared_hinge_pm", L.SquaredHinge(), HINGE_PM, REG_PRED),
+    ("w_poisson", L.Poisson(), COUNTS, POS_PRED),
+    ("w_log_cosh", L.LogCosh(), REG_TRUE, REG_PRED),
+    ("w_msle", L.MeanSquaredLogarithmicError(), REG_TRUE, REG_PRED),
 ]
 for name, loss, y_true, y_pred in WEIGHTED:
     value = loss(y_true, y_pred, sample_weight=W)
