@@ -287,6 +287,25 @@ fn model_checkpoint_keeps_a_nan_first_value_as_its_best() {
 }
 
 #[test]
+fn early_stopping_that_never_sees_enough_improvement_stops_as_keras_does() {
+    // tests/reference/keras_callbacks.py, "Never improving enough" (restore_best_weights on):
+    // (epochs run, the restored weights' epoch + 1, stopped epoch; Keras's 0 is None here).
+    let es = |patience| EarlyStopping::new("val_loss", patience).restore_best_weights(true);
+    // Improvements that never beat the baseline do not reset the wait, but an improving epoch
+    // never stops training: "(4, {3.0}, 3)".
+    assert_eq!(drive(&mut es(2).baseline(0.5), &[1.0, 0.9, 0.8, 0.85, 0.86, 0.87], None), (4, 3.0, Some(3)));
+    // "(2, {1.0}, 1)".
+    assert_eq!(drive(&mut es(1).baseline(0.5), &[1.0, 1.1, 1.2], None), (2, 1.0, Some(1)));
+    // 0.95 is not 0.05 better than 1.0: "(2, {1.0}, 1)".
+    assert_eq!(drive(&mut es(1).min_delta(0.05), &[1.0, 0.95, 0.91, 0.85, 0.84, 0.83], None), (2, 1.0, Some(1)));
+    // 0.6 beats 0.5 by more than 0.05, 0.62 does not beat 0.6: "(3, {2.0}, 2)".
+    let mut max = es(1).min_delta(0.05).mode(Mode::Max);
+    assert_eq!(drive(&mut max, &[0.5, 0.6, 0.62, 0.7, 0.69, 0.68], None), (3, 2.0, Some(2)));
+    // Epoch 3 is the first monitored and the best; epoch 4 stops: "(5, {4.0}, 4)".
+    assert_eq!(drive(&mut es(0).start_from_epoch(3), &[1.0; 5], None), (5, 4.0, Some(4)));
+}
+
+#[test]
 fn early_stopping_and_reduce_lr_keep_a_nan_first_value_as_their_best() {
     // Keras 3.15.1: with no best value yet, the first value is an improvement even when it is
     // NaN, and nothing compares better than NaN afterwards. EarlyStopping (patience 2,

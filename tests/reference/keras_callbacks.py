@@ -47,6 +47,18 @@ print("early_stopping all epochs ran:", drive_early_stopping([1.0, 0.5, 0.7, 0.8
 print("early_stopping stops itself:", drive_early_stopping([1.0, 0.5, 0.7, 0.8], patience=1))
 print("early_stopping stopped by another:", drive_early_stopping([1.0, 0.5, 0.4, 0.8, 0.3], 3, patience=10))
 print("early_stopping start_from_epoch 2:", drive_early_stopping([0.1, 0.2, 0.9, 0.8, 0.85], patience=10, start_from_epoch=2))
+# Never improving enough: a baseline that is never beaten, min_delta in both modes, and
+# start_from_epoch with a constant value.
+print("early_stopping baseline 0.5 never beaten, patience 2:",
+      drive_early_stopping([1.0, 0.9, 0.8, 0.85, 0.86, 0.87], patience=2, baseline=0.5))
+print("early_stopping baseline 0.5, worse each epoch, patience 1:",
+      drive_early_stopping([1.0, 1.1, 1.2], patience=1, baseline=0.5))
+print("early_stopping min_delta 0.05, patience 1:",
+      drive_early_stopping([1.0, 0.95, 0.91, 0.85, 0.84, 0.83], patience=1, min_delta=0.05))
+print("early_stopping mode max, min_delta 0.05, patience 1:",
+      drive_early_stopping([0.5, 0.6, 0.62, 0.7, 0.69, 0.68], patience=1, min_delta=0.05, mode="max"))
+print("early_stopping constant 1.0, start_from_epoch 3, patience 0:",
+      drive_early_stopping([1.0] * 5, patience=0, start_from_epoch=3))
 
 # ModelCheckpoint(save_best_only=True) monitoring a key that is not in the logs.
 rng = np.random.default_rng(0)
