@@ -2,7 +2,9 @@
 //! expected outcomes come from `tests/reference/keras_callbacks.py` (Keras 3.15.1, torch
 //! backend), which drives Keras's callbacks the same way.
 use tch::{Kind, Tensor};
-use tch_keras::callbacks::{CsvLogger, EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN};
+use tch_keras::callbacks::{
+    CsvLogger, EarlyStopping, Mode, ModelCheckpoint, PathTemplate, ReduceLROnPlateau, TerminateOnNaN,
+};
 use tch_keras::{
     Activation, AucCurve, AucSummation, Callback, Dense, Error, FitConfig, Logs, Loss, Metric, MetricKind, Optimizer,
     Sequential, Verbosity,
@@ -442,4 +444,22 @@ fn csv_logger_adds_validation_columns_and_writes_values_as_keras() {
     let text = std::fs::read_to_string(&path).unwrap();
     let expected = format!("{}2,0.75,0.5,NA,NA\n", &keras[..keras.find("2,inf").unwrap()]);
     assert_eq!(text, expected);
+}
+
+#[test]
+fn checkpoint_file_names_write_log_values_as_python_does() {
+    // tests/reference/keras_callbacks.py, "checkpoint file names from logs": Keras formats the
+    // path with str.format, so a log value without a format is a Python float.
+    let t = PathTemplate::parse("m-{epoch:02d}-{loss}-{accuracy}-{val_loss:.3f}-{tiny}-{big}.safetensors").unwrap();
+    let logs = |values: [f64; 5]| {
+        let mut l = Logs::new();
+        for (key, v) in ["loss", "accuracy", "val_loss", "tiny", "big"].into_iter().zip(values) {
+            l.insert(key, v);
+        }
+        l
+    };
+    let first = t.format(0, &logs([1.0, 1.0, f64::NAN, 1e-5, 1e16])).unwrap();
+    assert_eq!(first.to_str().unwrap(), "m-01-1.0-1.0-nan-1e-05-1e+16.safetensors");
+    let second = t.format(1, &logs([0.25, 0.5, f64::INFINITY, 2.5e-7, 123456.0])).unwrap();
+    assert_eq!(second.to_str().unwrap(), "m-02-0.25-0.5-inf-2.5e-07-123456.0.safetensors");
 }

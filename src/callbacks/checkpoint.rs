@@ -2,6 +2,7 @@
 //! path formatted from the epoch, the batch and the logs.
 use std::path::{Path, PathBuf};
 
+use super::csv_logger::python_float;
 use super::monitor::{direction, monitored_or, Mode};
 use super::{BatchLogs, Callback};
 use crate::{Error, Logs, Result, Sequential};
@@ -17,7 +18,9 @@ enum Piece {
 /// A path template such as `ckpt/model-{epoch:02d}-{val_loss:.4f}.safetensors`: `{epoch}` is
 /// the epoch counted from 1 (as Keras), `{batch}` the batch within the epoch counted from 1
 /// (when saving every N batches), any other name is a log key. Formats: `.Nf`
-/// (fixed decimals), `Nd` / `0Nd` (integers, zero-padded with `0`).
+/// (fixed decimals), `Nd` / `0Nd` (integers, zero-padded with `0`). Without a format, log
+/// values are written as Python writes floats (`1.0`, `1e-05`, `nan`), as Keras's
+/// `str.format` does, and `{epoch}` / `{batch}` as integers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathTemplate {
     template: String,
@@ -82,10 +85,10 @@ impl PathTemplate {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Field(key, fmt) => {
-                    let value = match (key.as_str(), batch) {
-                        ("epoch", _) => (epoch + 1) as f64,
-                        ("batch", Some(b)) if logs.get("batch").is_none() => (b + 1) as f64,
-                        _ => logs.get(key).ok_or_else(|| {
+                    let (value, integer) = match (key.as_str(), batch) {
+                        ("epoch", _) => ((epoch + 1) as f64, true),
+                        ("batch", Some(b)) if logs.get("batch").is_none() => ((b + 1) as f64, true),
+                        _ => logs.get(key).map(|v| (v, false)).ok_or_else(|| {
                             let keys: Vec<&str> = logs.keys().collect();
                             let batch = if batch.is_some() { "batch, " } else { "" };
                             Error::invalid(
@@ -98,7 +101,7 @@ impl PathTemplate {
                             )
                         })?,
                     };
-                    out.push_str(&format_field(value, fmt.as_deref()));
+                    out.push_str(&format_field(value, integer, fmt.as_deref()));
                 }
             }
         }
@@ -106,10 +109,14 @@ impl PathTemplate {
     }
 }
 
-fn format_field(v: f64, fmt: Option<&str>) -> String {
+/// `v` as Python's `format(v, fmt)` writes it: an `integer` (the epoch or batch) as an int, a
+/// log value as a float.
+fn format_field(v: f64, integer: bool, fmt: Option<&str>) -> String {
     match fmt {
-        None if v.fract() == 0.0 => format!("{}", v as i64),
-        None => format!("{v}"),
+        None if integer => format!("{}", v as i64),
+        None => python_float(v),
+        // Python spells the non-finite values in lower case whatever the format.
+        Some(_) if !v.is_finite() => python_float(v),
         Some(f) if f.ends_with('f') => {
             let decimals: usize = f[1..f.len() - 1].parse().unwrap_or(4);
             format!("{v:.decimals$}")

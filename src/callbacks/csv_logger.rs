@@ -60,7 +60,7 @@ impl CsvLogger {
 }
 
 /// A float as Python's `repr` writes it (Keras writes each value with `str`).
-fn python_float(v: f64) -> String {
+pub(super) fn python_float(v: f64) -> String {
     if v.is_nan() {
         return "nan".into();
     }

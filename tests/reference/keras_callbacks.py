@@ -207,3 +207,19 @@ def drive_reduce_lr(values, **kwargs):
 
 print("reduce_lr_on_plateau val_loss [nan, 0.9, 0.5, 0.4, 0.3], factor 0.5, patience 1:",
       drive_reduce_lr([nan, 0.9, 0.5, 0.4, 0.3], factor=0.5, patience=1))
+
+# ModelCheckpoint's file names: Keras formats the path with str.format, so log values without a
+# format are Python floats ("1.0", "1e-05") and non-finite ones lower case.
+m = model()
+saved = []
+m.save_weights = lambda filepath, overwrite=True: saved.append(os.path.basename(filepath))
+ck = keras.callbacks.ModelCheckpoint(
+    "/tmp/names/m-{epoch:02d}-{loss}-{accuracy}-{val_loss:.3f}-{tiny}-{big}.weights.h5", save_weights_only=True)
+ck.set_model(m)
+ck.on_train_begin()
+for epoch, logs in enumerate([
+        {"loss": 1.0, "accuracy": 1.0, "val_loss": float("nan"), "tiny": 1e-05, "big": 1e16},
+        {"loss": 0.25, "accuracy": 0.5, "val_loss": float("inf"), "tiny": 2.5e-7, "big": 123456.0}]):
+    ck.on_epoch_begin(epoch)
+    ck.on_epoch_end(epoch, logs)
+print("checkpoint file names from logs:", saved)
