@@ -68,12 +68,27 @@ impl std::ops::Index<&str> for Logs {
     }
 }
 
-/// Keras's number format in logs: 4 decimals, or scientific for tiny magnitudes.
+/// Keras's number format in logs (its progress bar's): 4 decimals above 1e-3 in magnitude,
+/// else scientific as Python writes it (`1.2300e-05`, `0.0000e+00`), and `nan`.
 pub fn format_value(v: f64) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:.4e}")
-    } else {
-        format!("{v:.4}")
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.abs() > 1e-3 {
+        return format!("{v:.4}");
+    }
+    python_exponent(format!("{v:.4e}"))
+}
+
+/// A number Rust wrote with an exponent (`1.5e-5`, `2e16`) with the exponent as Python writes
+/// it: a sign and at least two digits (`1.5e-05`, `2e+16`). Text without one is unchanged.
+pub(crate) fn python_exponent(text: String) -> String {
+    match text.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
     }
 }
 

@@ -40,7 +40,28 @@ fn running_line_shows_the_bar_head_and_eta() {
     assert_eq!(line, "938/938 - 0s - 426us/step - loss: 0.2500");
     let mut tiny = Logs::new();
     tiny.insert("loss", 0.000_012_3);
-    assert!(progress_line(1, 1, Duration::from_secs(1), &tiny, true).ends_with("loss: 1.2300e-5"));
+    assert!(progress_line(1, 1, Duration::from_secs(1), &tiny, true).ends_with("loss: 1.2300e-05"));
+}
+
+#[test]
+fn logged_values_are_written_as_keras_progress_bar_writes_them() {
+    // Keras 3.15.1's Progbar (tests/reference/keras_habits.py, "progbar ..."): 4 decimals above
+    // 1e-3 in magnitude, else Python's scientific form, zero included.
+    let cases = [
+        (0.0604, "0.0604"),
+        (0.000_012_3, "1.2300e-05"),
+        (0.0, "0.0000e+00"),
+        (0.001, "1.0000e-03"),
+        (-0.000_123_45, "-1.2345e-04"),
+        (f64::NAN, "nan"),
+        (f64::INFINITY, "inf"),
+        (-0.5, "-0.5000"),
+    ];
+    for (v, keras) in cases {
+        let mut l = Logs::new();
+        l.insert("loss", v);
+        assert_eq!(l.to_string(), format!("loss: {keras}"), "{v}");
+    }
 }
 
 fn model() -> (Sequential, Tensor, Tensor) {

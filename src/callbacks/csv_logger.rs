@@ -69,14 +69,7 @@ pub(super) fn python_float(v: f64) -> String {
     }
     // Rust's `Debug` is the shortest round-trip form with Python's switch to exponent notation
     // (below 1e-4 or from 1e16); only the exponent's sign and width differ.
-    let text = format!("{v:?}");
-    match text.split_once('e') {
-        Some((mantissa, exp)) => {
-            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
-            format!("{mantissa}e{sign}{digits:0>2}")
-        }
-        None => text,
-    }
+    crate::logs::python_exponent(format!("{v:?}"))
 }
 
 /// Keeps the header and the rows of epochs before `epoch` in the CSV file at `path`.
