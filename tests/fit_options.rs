@@ -88,6 +88,24 @@ fn weighted_evaluate_matches_keras() {
 }
 
 #[test]
+fn sample_weights_of_shape_n_by_1_are_taken_as_keras_takes_them() {
+    // keras_fit_options.py, section 6: column_weights_fit_logs / _kernel / _evaluate.
+    let (x, y, w) = (t2(&X), Tensor::from_slice(&Y).view([6, 1]), Tensor::from_slice(&W).view([6, 1]));
+    let mut m = regression();
+    let h = m.fit(&x, &y, FitConfig { batch_size: 6, sample_weight: Some(&w), ..silent() }).unwrap();
+    assert!((h.series("loss").unwrap()[0] - 1.4731240272521973).abs() < 1e-5);
+    assert!((h.series("mse").unwrap()[0] - 1.1784992218017578).abs() < 1e-5);
+    let kernel = [0.017624998465180397, -0.1367916762828827, 0.4517500102519989, -0.08924585580825806];
+    close(&values(&m, "layers.0.weight"), &kernel, 1e-5, "kernel");
+    let logs = regression().evaluate_weighted(&x, &y, Some(&w), 4, vec![]).unwrap();
+    assert!((logs["loss"] - 1.4731240272521973).abs() < 1e-5, "{logs}");
+    assert!((logs["mse"] - 1.1784992218017578).abs() < 1e-5, "{logs}");
+    // Two columns are not one weight per sample.
+    let e = regression().evaluate_weighted(&x, &y, Some(&Tensor::ones([6, 2], (Kind::Float, Device::Cpu))), 4, vec![]);
+    assert!(e.unwrap_err().to_string().contains("[6] (or [6, 1])"));
+}
+
+#[test]
 fn class_weight_on_an_imbalanced_set_matches_keras() {
     let xb =
         Tensor::from_slice(&[0.2f32, 1.0, 1.0, -0.5, -0.3, 0.4, 0.8, 0.8, -1.0, 0.1, 0.5, -1.5, 0.0, 0.3, 1.2, 0.6])

@@ -177,15 +177,17 @@ fn check_pair(x: &Tensor, y: &Tensor, what: &str) -> Result<i64> {
     Ok(n)
 }
 
-/// Sample weights must be `[n]`: returns them as float32.
+/// Sample weights must be `[n]`, or `[n, 1]` as Keras also takes them: returns them as float32
+/// `[n]`.
 fn check_weights(w: &Tensor, n: i64, what: &'static str) -> Result<Tensor> {
-    if w.size() != [n] {
+    let size = w.size();
+    if size != [n] && size != [n, 1] {
         return Err(Error::invalid(
             what,
-            format!("expected one weight per sample, shape [{n}], got {}", full_shape(&w.size())),
+            format!("expected one weight per sample, shape [{n}] (or [{n}, 1]), got {}", full_shape(&size)),
         ));
     }
-    Ok(w.f_to_kind(tch::Kind::Float)?)
+    Ok(w.f_reshape([n])?.f_to_kind(tch::Kind::Float)?)
 }
 
 /// Samples Keras's `validation_split` holds out of `n`: `n - floor(n * (1 - fraction))`.

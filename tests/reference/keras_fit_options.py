@@ -97,3 +97,14 @@ p("split_class_kernel", mb.get_weights()[0])
 p("split_class_bias", mb.get_weights()[1])
 print("evaluate_batch_5 =", mb.evaluate(XS, YSB, batch_size=5, verbose=0, return_dict=True))
 print("evaluate_weighted_batch_5 =", mb.evaluate(XS, YSB, sample_weight=WS, batch_size=5, verbose=0, return_dict=True))
+
+# 6. sample weights of shape (N, 1): the same numbers as sections 1 and 2 with shape (N,).
+m = regression()
+m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"], weighted_metrics=["mse"])
+h = m.fit(X, Y, sample_weight=W[:, None], batch_size=6, epochs=1, shuffle=False, verbose=0)
+print("column_weights_fit_logs =", {k: v[0] for k, v in h.history.items()})
+p("column_weights_fit_kernel", m.get_weights()[0])
+m = regression()
+m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"], weighted_metrics=["mse"])
+print("column_weights_evaluate =",
+      m.evaluate(X, Y, sample_weight=W[:, None], batch_size=4, verbose=0, return_dict=True))
