@@ -178,3 +178,22 @@ fn save_refuses_another_formats_extension_and_load_model_picks_a_device() {
     let mut cpu = load_model(&path, Device::Cpu).unwrap();
     assert_eq!(cpu.predict(&x, 1).unwrap(), expected);
 }
+
+#[test]
+fn history_len_counts_the_epochs_run() {
+    let x = Tensor::randn([32, 3], (Kind::Float, Device::Cpu));
+    let y = Tensor::randn([32, 1], (Kind::Float, Device::Cpu));
+    let mut model = Sequential::new().device(Device::Cpu).add(Dense::new(1));
+    model.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    let mut stop_after_third = LambdaCallback::new().on_epoch_end(|m: &mut Sequential, epoch, _: &Logs| {
+        m.stop_training = epoch == 2;
+        Ok(())
+    });
+    let history =
+        model.fit(&x, &y, FitConfig { epochs: 10, callbacks: vec![&mut stop_after_third], ..quiet() }).unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(!history.is_empty());
+    let none = model.fit(&x, &y, FitConfig { epochs: 0, ..quiet() }).unwrap();
+    assert_eq!(none.len(), 0);
+    assert!(none.is_empty());
+}
