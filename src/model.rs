@@ -448,11 +448,8 @@ impl Sequential {
         self.ensure_built("summary")?;
         let built = self.built("summary")?;
         let mut counts = std::collections::HashMap::<String, usize>::new();
-        let rule = "_".repeat(65);
-        let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
-        out.push_str(&format!(" {:<28}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #"));
-        out.push_str(&format!("{}\n", "=".repeat(65)));
         let (mut trainable, mut frozen) = (0i64, 0i64);
+        let mut rows = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let prefix = layer.name_prefix();
             let n = counts.entry(prefix.to_string()).or_insert(0);
@@ -467,16 +464,18 @@ impl Sequential {
                 }
             }
             let label = format!("{name} ({})", layer.spec().kind());
-            out.push_str(&format!(
-                " {label:<27} {:<26}{:>10}\n",
-                batch_shape(&built.output_shapes[index]),
-                group(params)
-            ));
-            if index + 1 < self.layers.len() {
-                out.push('\n');
-            }
+            rows.push((label, batch_shape(&built.output_shapes[index]), group(params)));
         }
-        out.push_str(&format!("{}\n", "=".repeat(65)));
+        // Keras's 65-character table; a longer layer label widens the first column.
+        let width = rows.iter().map(|(label, _, _)| label.chars().count()).max().unwrap_or(0).max(27);
+        let rule = "_".repeat(width + 38);
+        let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
+        out.push_str(&format!(" {:<w$}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #", w = width + 1));
+        out.push_str(&format!("{}\n", "=".repeat(width + 38)));
+        let rows: Vec<String> =
+            rows.iter().map(|(label, shape, params)| format!(" {label:<width$} {shape:<26}{params:>10}\n")).collect();
+        out.push_str(&rows.join("\n"));
+        out.push_str(&format!("{}\n", "=".repeat(width + 38)));
         out.push_str(&format!("Total params: {}\n", group(trainable + frozen)));
         out.push_str(&format!("Trainable params: {}\n", group(trainable)));
         out.push_str(&format!("Non-trainable params: {}\n{rule}\n", group(frozen)));
