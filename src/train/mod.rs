@@ -307,8 +307,10 @@ impl Sequential {
     }
 
     /// Trains the model on batches from `source` (see [`BatchSource`]); `batch_size` and
-    /// `shuffle` in `config` are the source's business and are ignored. The model must be
-    /// built (give it an input shape). Validation comes from `config.validation_source` or
+    /// `shuffle` in `config` are the source's business and are ignored. A model without an
+    /// input shape is built from the per-sample shape of the first batch of epoch 0, as Keras
+    /// builds on a dataset's first batch: the source then starts epoch 0 a second time for
+    /// training (give a source that cannot restart an epoch an input shape). Validation comes from `config.validation_source` or
     /// `config.validation_data`. `class_weight` weighs each batch's samples by their targets'
     /// classes; per-sample weights come with the batches (see [`Batch::with_sample_weight`]),
     /// so `sample_weight` and `validation_split`, which need the whole data, are refused, as
@@ -317,8 +319,8 @@ impl Sequential {
     /// [`Batch::with_sample_weight`]: crate::Batch::with_sample_weight
     pub fn fit_source(&mut self, source: &mut dyn BatchSource, mut config: FitConfig<'_>) -> Result<History> {
         let loss = self.train_state("fit")?.loss;
-        self.ensure_built("fit")?;
         check_source_config(&config)?;
+        self.build_from_first_batch(source)?;
         let prep = self.batch_prep(loss)?;
         let class_weight = std::mem::take(&mut config.class_weight);
         let mut source = prepared::Prepared::new(source, prep.clone()).with_class_weight(class_weight);
@@ -337,6 +339,19 @@ impl Sequential {
             (None, None) => None,
         };
         self.run_fit(&mut source, loss, val, config)
+    }
+
+    /// Builds an unbuilt model from the per-sample shape of the first batch of `source`'s
+    /// epoch 0 (dropping the rest of that epoch), or from its input shape when it has one.
+    fn build_from_first_batch(&mut self, source: &mut dyn BatchSource) -> Result<()> {
+        if self.built.is_some() || self.input_shape.is_some() {
+            return self.ensure_built("fit_source");
+        }
+        let first = source.epoch(0)?.next().ok_or_else(|| {
+            Error::invalid("data", "the batch source yielded no batches: there is nothing to build the model from")
+        })??;
+        let shape = first.x()?.size();
+        self.build_for(&shape[1..])
     }
 
     /// Checks and moves `(x, y)` to the device as an unshuffled source, with the loss it is
