@@ -68,12 +68,21 @@ impl std::ops::Index<&str> for Logs {
     }
 }
 
-/// Keras's number format in logs: 4 decimals, or scientific for tiny magnitudes.
+/// Keras's number format in logs (its progress bar's): 4 decimals when the magnitude is above
+/// 1e-3, else Python's scientific form with a two-digit exponent (`1.2300e-05`, `0.0000e+00`),
+/// and Python's `nan`, `inf`.
 pub fn format_value(v: f64) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:.4e}")
-    } else {
+    if v.is_nan() {
+        "nan".to_string()
+    } else if v.is_infinite() {
+        (if v > 0.0 { "inf" } else { "-inf" }).to_string()
+    } else if v.abs() > 1e-3 {
         format!("{v:.4}")
+    } else {
+        let s = format!("{v:.4e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let exponent: i32 = exponent.parse().unwrap_or(0);
+        format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
     }
 }
 

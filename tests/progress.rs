@@ -40,7 +40,31 @@ fn running_line_shows_the_bar_head_and_eta() {
     assert_eq!(line, "938/938 - 0s - 426us/step - loss: 0.2500");
     let mut tiny = Logs::new();
     tiny.insert("loss", 0.000_012_3);
-    assert!(progress_line(1, 1, Duration::from_secs(1), &tiny, true).ends_with("loss: 1.2300e-5"));
+    assert!(progress_line(1, 1, Duration::from_secs(1), &tiny, true).ends_with("loss: 1.2300e-05"));
+}
+
+#[test]
+fn logged_numbers_are_written_as_keras_writes_them() {
+    // Keras 3's Progbar: tests/reference/progbar_numbers.py.
+    let keras = [
+        (0.25, "0.2500"),
+        (1.23e-5, "1.2300e-05"),
+        (0.0, "0.0000e+00"),
+        (1e-3, "1.0000e-03"),
+        (0.0011, "0.0011"),
+        (-5e-4, "-5.0000e-04"),
+        (-0.5, "-0.5000"),
+        (1.5e-12, "1.5000e-12"),
+        (f64::NAN, "nan"),
+        (f64::INFINITY, "inf"),
+    ];
+    for (value, text) in keras {
+        let mut l = Logs::new();
+        l.insert("loss", value);
+        assert_eq!(l.to_string(), format!("loss: {text}"), "{value}");
+        let line = progress_line(1, 1, Duration::from_secs(1), &l, true);
+        assert!(line.ends_with(&format!(" - loss: {text}")), "{value}: {line}");
+    }
 }
 
 fn model() -> (Sequential, Tensor, Tensor) {
