@@ -187,17 +187,18 @@ pub fn load(kind: DatasetKind, dir: Option<&Path>) -> Result<Mnist> {
     }
 }
 
-/// One-hot encodes integer labels `[N]` into `[N, num_classes]` floats (Keras's
-/// `to_categorical`).
+/// One-hot encodes integer labels `[N]` (or a label column `[N, 1]`, whose last axis is
+/// dropped as Keras drops it) into `[N, num_classes]` floats (Keras's `to_categorical`).
 pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
     if num_classes <= 0 {
         return Err(Error::invalid("num_classes", format!("must be positive, got {num_classes}")));
     }
-    if labels.is_floating_point() || labels.dim() != 1 {
+    let column = labels.dim() == 2 && labels.size()[1] == 1;
+    if labels.is_floating_point() || !(labels.dim() == 1 || column) {
         return Err(Error::invalid(
             "labels",
             format!(
-                "to_categorical takes integer labels of shape (N,), got {:?} of shape {:?}",
+                "to_categorical takes integer labels of shape (N,) or (N, 1), got {:?} of shape {:?}",
                 labels.kind(),
                 labels.size()
             ),
@@ -209,5 +210,6 @@ pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
             return Err(Error::invalid("labels", format!("range over [{lo}, {hi}], outside 0..{num_classes}")));
         }
     }
+    let labels = if column { labels.f_squeeze_dim(1)? } else { labels.shallow_clone() };
     Ok(labels.f_to_kind(Kind::Int64)?.f_one_hot(num_classes)?.f_to_kind(Kind::Float)?)
 }
