@@ -205,6 +205,17 @@ fn csv_bad_input_is_a_typed_error_naming_file_line_and_column() {
     assert_eq!((line, column), (Some(3), None));
     assert!(text.contains("ragged.csv") && text.contains("ragged row") && text.contains("2 fields"), "{text}");
 
+    // scikit-learn's layout, read with the defaults: a line of counts where the header would be.
+    let counts = write(dir, "counts.csv", "2,3,class_0,class_1,class_2\n1,2,3,0\n4,5,6,1\n");
+    let (line, _, text) = place(read_csv(&counts, &CsvOptions::new()).unwrap_err());
+    assert_eq!(line, Some(2));
+    assert!(text.contains("line 1 is not the column names") && text.contains("skip_lines"), "{text}");
+
+    // A semicolon-separated file read as comma-separated: the cell shows the other delimiter.
+    let semis = write(dir, "semis.csv", "a;b;y\n1;2;0\n");
+    let (_, _, text) = place(read_csv(&semis, &CsvOptions::new().has_header(false)).unwrap_err());
+    assert!(text.contains("'a;b;y' is not a number") && text.contains("CsvOptions::delimiter"), "{text}");
+
     let nan = write(dir, "cells.csv", "a,b,y\n1,2,0\n3,four,1\n");
     let (line, column, text) = place(read_csv(&nan, &opts).unwrap_err());
     assert_eq!((line, column.as_deref()), (Some(3), Some("1 (\"b\")")));
