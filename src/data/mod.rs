@@ -1,6 +1,7 @@
-//! Data: MNIST and Fashion-MNIST from idx files, and `to_categorical`.
+//! Data: the provisioned data sets (MNIST, Fashion-MNIST, scikit-learn's small tables), your
+//! own files (CSV, NumPy, image folders), data sets and batch loaders, `to_categorical`.
 //!
-//! The idx files are read by [`crate::idx`] (raw or gzip-compressed, every size checked first),
+//! MNIST and Fashion-MNIST's idx files are read by [`crate::idx`] (raw or gzip-compressed, every size checked first),
 //! so a missing, truncated or damaged file is an error naming the file and the command that
 //! fetches it.
 //!
