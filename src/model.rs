@@ -47,6 +47,9 @@ pub struct Sequential {
     pub stop_predicting: bool,
     /// Indices of the layers whose weights are frozen (Keras's `layer.trainable = False`).
     pub(crate) frozen: std::collections::BTreeSet<usize>,
+    /// The variables of a built model that [`Self::push`] or [`Self::pop`] changed, put back
+    /// into the layers that are still there when the model is built again.
+    pub(crate) carried: Vec<(String, Tensor)>,
 }
 
 /// The built model: variables, modules and shapes.
@@ -96,6 +99,7 @@ impl Sequential {
             stop_evaluating: false,
             stop_predicting: false,
             frozen: Default::default(),
+            carried: Vec::new(),
         }
     }
 
@@ -117,10 +121,45 @@ impl Sequential {
         self
     }
 
-    /// Appends a layer to a model held by reference. Adding to a built model discards its weights.
+    /// Appends a layer to a model held by reference. On a built model the layers already there
+    /// keep their weights (and frozen flags), as with Keras's `model.add`; the new layer gets
+    /// its weights when the model is next built (by `fit`, `summary`, ...). The optimizer state
+    /// starts over then.
     pub fn push(&mut self, layer: impl Into<LayerConfig>) {
+        self.carry_weights(self.layers.len());
         self.layers.push(layer.into());
-        self.built = None;
+    }
+
+    /// Removes the last layer and returns it (Keras's `model.pop()`), `None` on an empty model.
+    /// The other layers keep their weights, so a trained model's head can be replaced:
+    /// `pop`, `push` a new one, freeze the rest with [`Self::set_trainable`], `compile`, `fit`.
+    pub fn pop(&mut self) -> Option<LayerConfig> {
+        let index = self.layers.len().checked_sub(1)?;
+        self.carry_weights(index);
+        self.frozen.remove(&index);
+        self.layers.pop()
+    }
+
+    /// Unbuilds the model, keeping the variables of layers `0..keep` for its next build.
+    fn carry_weights(&mut self, keep: usize) {
+        if let Some(built) = self.built.take() {
+            self.carried = built.variables.into_iter().filter(|(name, _)| variable_order(name).0 < keep).collect();
+        }
+        self.carried.retain(|(name, _)| variable_order(name).0 < keep);
+    }
+
+    /// Copies the carried variables into the freshly built ones of the same name and shape.
+    fn restore_carried(&mut self) -> Result<()> {
+        let carried = std::mem::take(&mut self.carried);
+        let Some(built) = &self.built else { return Ok(()) };
+        tch::no_grad(|| -> Result<()> {
+            for (name, var) in &built.variables {
+                if let Some((_, old)) = carried.iter().find(|(n, t)| n == name && t.size() == var.size()) {
+                    var.shallow_clone().f_copy_(old)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Sets the per-sample input shape (no batch axis; images as `[C, H, W]`). Without it, the
@@ -324,6 +363,7 @@ impl Sequential {
         self.input_shape = Some(input.to_vec());
         self.built =
             Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat, orders, params });
+        self.restore_carried()?;
         if let Some(state) = &mut self.train {
             // New weights: the optimizer starts over.
             state.optimizer = OptimizerState::new(state.optimizer.config());
