@@ -35,7 +35,7 @@ const EVAL_BATCH: usize = 1024;
 /// `fit`'s settings, with Keras's defaults (batch 32, 1 epoch, shuffling, progress bar).
 ///
 /// ```
-/// # use tch::{Device, Kind, Tensor};
+/// # use tch_keras::tch::{Device, Kind, Tensor};
 /// # use tch_keras::{callbacks::TerminateOnNaN, Dense, FitConfig, Loss, Optimizer, Sequential, Verbosity};
 /// let (x, y) = (Tensor::rand([100, 4], (Kind::Float, Device::Cpu)), Tensor::rand([100, 1], (Kind::Float, Device::Cpu)));
 /// let (x_test, y_test) = (x.narrow(0, 0, 10), y.narrow(0, 0, 10));
