@@ -121,13 +121,16 @@ impl Sequential {
         self
     }
 
-    /// Appends a layer to a model held by reference. On a built model the layers already there
-    /// keep their weights (and frozen flags), as with Keras's `model.add`; the new layer gets
-    /// its weights when the model is next built (by `fit`, `summary`, ...). The optimizer state
-    /// starts over then.
+    /// Appends a layer to a model held by reference. A built model is rebuilt at once, as
+    /// Keras's `model.add` rebuilds it: the layers already there keep their weights (and frozen
+    /// flags), the new one is initialised, and the optimizer state starts over. A layer that
+    /// cannot take its input leaves the model unbuilt, and the next call that needs the weights
+    /// (`fit`, `summary`, `save`, ...) returns that error.
     pub fn push(&mut self, layer: impl Into<LayerConfig>) {
+        let was_built = self.built.is_some();
         self.carry_weights(self.layers.len());
         self.layers.push(layer.into());
+        self.rebuild(was_built);
     }
 
     /// Removes the last layer and returns it (Keras's `model.pop()`), `None` on an empty model.
@@ -135,9 +138,20 @@ impl Sequential {
     /// `pop`, `push` a new one, freeze the rest with [`Self::set_trainable`], `compile`, `fit`.
     pub fn pop(&mut self) -> Option<LayerConfig> {
         let index = self.layers.len().checked_sub(1)?;
+        let was_built = self.built.is_some();
         self.carry_weights(index);
         self.frozen.remove(&index);
-        self.layers.pop()
+        let layer = self.layers.pop();
+        self.rebuild(was_built);
+        layer
+    }
+
+    /// Builds again a model that was built before a change of its layers. Its error (a layer
+    /// that cannot take its input, no layers left) is returned by the next call that builds.
+    fn rebuild(&mut self, was_built: bool) {
+        if was_built {
+            let _ = self.build();
+        }
     }
 
     /// Unbuilds the model, keeping the variables of layers `0..keep` for its next build.

@@ -451,6 +451,10 @@ fn pop_and_push_replace_a_trained_head_keeping_the_base() {
     assert!(matches!(head, tch_keras::LayerConfig::Dense(_)), "{head:?}");
     assert_eq!(m.layers().len(), 2);
     m.push(Dense::new(2));
+    // Rebuilt at once, as Keras's `add` rebuilds: saved and read before any compile or fit.
+    let dir = tempfile::tempdir().unwrap();
+    m.save_weights(dir.path().join("with_new_head.safetensors")).unwrap();
+    assert_eq!(values(&m, "layers.0.weight"), base[0].1);
     m.set_trainable(0, false).unwrap();
     m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
     for (name, before) in &base {
