@@ -230,6 +230,10 @@ impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
         Some(DataLoader::num_batches(self))
     }
 
+    fn shuffles(&self) -> bool {
+        self.shuffle
+    }
+
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {
         let batches = DataLoader::epoch(self, epoch)?;
         Ok(Box::new(batches.map(|batch| batch.and_then(|(x, y)| Batch::new(x, y)))))

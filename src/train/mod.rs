@@ -455,13 +455,21 @@ impl Sequential {
     }
 
     /// The model's outputs for every batch of `source` (targets, if any, are ignored),
-    /// concatenated on the CPU.
+    /// concatenated on the CPU, in the source's order: a source that shuffles
+    /// ([`BatchSource::shuffles`], a `DataLoader` by default) gets a warning, since its outputs
+    /// do not line up with the data set's samples.
     pub fn predict_source(
         &mut self,
         source: &mut dyn BatchSource,
         mut callbacks: Vec<&mut dyn Callback>,
     ) -> Result<Tensor> {
         self.ensure_built("predict")?;
+        if source.shuffles() {
+            crate::warn(
+                "predict_source: the batch source shuffles its samples, so the predictions come in a shuffled order; \
+                 turn shuffling off (DataLoader::shuffle(false)) to get them in the data set's order",
+            );
+        }
         let mut list = crate::callbacks::CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
         self.stop_predicting = false;
         list.on_predict_begin(self)?;
