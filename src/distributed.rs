@@ -16,7 +16,7 @@
 //!
 //! // None when the process was not started by a launcher: run as a single process.
 //! if let Some(dist) = Distributed::from_env(DistConfig::new())? {
-//!     let mut t = tch::Tensor::from_slice(&[dist.rank() as f32]);
+//!     let mut t = tch_keras::tch::Tensor::from_slice(&[dist.rank() as f32]);
 //!     dist.all_reduce_sum_(&mut t)?;
 //!     println!("rank {} of {}: sum of ranks {}", dist.rank(), dist.world_size(), t.double_value(&[0]));
 //! }

@@ -77,7 +77,8 @@ pub enum Error {
     },
     /// The model has no built weights yet.
     #[error(
-        "the model is not built: give it an input shape (Sequential::input_shape) or call fit first, before {action}"
+        "the model is not built: build it (Sequential::input_shape, then Sequential::build) or call fit first, \
+         before {action}"
     )]
     NotBuilt {
         /// What was attempted.

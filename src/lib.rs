@@ -92,6 +92,17 @@ pub fn device_name(device: tch::Device) -> String {
     }
 }
 
+/// Warns as Keras does with Python's `warnings.warn`, which a user always sees: through the
+/// `log` crate when the program has installed a logger (`log::max_level()` above `Off`), else
+/// on standard error, so a warning is not lost in a program without one.
+pub(crate) fn warn(message: &str) {
+    if log::max_level() == log::LevelFilter::Off {
+        eprintln!("warning: {message}");
+    } else {
+        log::warn!("{message}");
+    }
+}
+
 /// Serialises "seed, then draw" sequences on LibTorch's process-wide random generator.
 pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -47,6 +47,9 @@ pub struct Sequential {
     pub stop_predicting: bool,
     /// Indices of the layers whose weights are frozen (Keras's `layer.trainable = False`).
     pub(crate) frozen: std::collections::BTreeSet<usize>,
+    /// The variables of a built model that [`Self::push`] or [`Self::pop`] changed, put back
+    /// into the layers that are still there when the model is built again.
+    pub(crate) carried: Vec<(String, Tensor)>,
 }
 
 /// The built model: variables, modules and shapes.
@@ -96,6 +99,7 @@ impl Sequential {
             stop_evaluating: false,
             stop_predicting: false,
             frozen: Default::default(),
+            carried: Vec::new(),
         }
     }
 
@@ -117,10 +121,59 @@ impl Sequential {
         self
     }
 
-    /// Appends a layer to a model held by reference. Adding to a built model discards its weights.
+    /// Appends a layer to a model held by reference. A built model is rebuilt at once, as
+    /// Keras's `model.add` rebuilds it: the layers already there keep their weights (and frozen
+    /// flags), the new one is initialised, and the optimizer state starts over. A layer that
+    /// cannot take its input leaves the model unbuilt, and the next call that needs the weights
+    /// (`fit`, `summary`, `save`, ...) returns that error.
     pub fn push(&mut self, layer: impl Into<LayerConfig>) {
+        let was_built = self.built.is_some();
+        self.carry_weights(self.layers.len());
         self.layers.push(layer.into());
-        self.built = None;
+        self.rebuild(was_built);
+    }
+
+    /// Removes the last layer and returns it (Keras's `model.pop()`), `None` on an empty model.
+    /// The other layers keep their weights, so a trained model's head can be replaced:
+    /// `pop`, `push` a new one, freeze the rest with [`Self::set_trainable`], `compile`, `fit`.
+    pub fn pop(&mut self) -> Option<LayerConfig> {
+        let index = self.layers.len().checked_sub(1)?;
+        let was_built = self.built.is_some();
+        self.carry_weights(index);
+        self.frozen.remove(&index);
+        let layer = self.layers.pop();
+        self.rebuild(was_built);
+        layer
+    }
+
+    /// Builds again a model that was built before a change of its layers. Its error (a layer
+    /// that cannot take its input, no layers left) is returned by the next call that builds.
+    fn rebuild(&mut self, was_built: bool) {
+        if was_built {
+            let _ = self.build();
+        }
+    }
+
+    /// Unbuilds the model, keeping the variables of layers `0..keep` for its next build.
+    fn carry_weights(&mut self, keep: usize) {
+        if let Some(built) = self.built.take() {
+            self.carried = built.variables.into_iter().filter(|(name, _)| variable_order(name).0 < keep).collect();
+        }
+        self.carried.retain(|(name, _)| variable_order(name).0 < keep);
+    }
+
+    /// Copies the carried variables into the freshly built ones of the same name and shape.
+    fn restore_carried(&mut self) -> Result<()> {
+        let carried = std::mem::take(&mut self.carried);
+        let Some(built) = &self.built else { return Ok(()) };
+        tch::no_grad(|| -> Result<()> {
+            for (name, var) in &built.variables {
+                if let Some((_, old)) = carried.iter().find(|(n, t)| n == name && t.size() == var.size()) {
+                    var.shallow_clone().f_copy_(old)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Sets the per-sample input shape (no batch axis; images as `[C, H, W]`). Without it, the
@@ -324,6 +377,7 @@ impl Sequential {
         self.input_shape = Some(input.to_vec());
         self.built =
             Some(Built { vs, modules, activations, output_shapes, variables, trainable, flat, orders, params });
+        self.restore_carried()?;
         if let Some(state) = &mut self.train {
             // New weights: the optimizer starts over.
             state.optimizer = OptimizerState::new(state.optimizer.config());
@@ -448,11 +502,8 @@ impl Sequential {
         self.ensure_built("summary")?;
         let built = self.built("summary")?;
         let mut counts = std::collections::HashMap::<String, usize>::new();
-        let rule = "_".repeat(65);
-        let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
-        out.push_str(&format!(" {:<28}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #"));
-        out.push_str(&format!("{}\n", "=".repeat(65)));
         let (mut trainable, mut frozen) = (0i64, 0i64);
+        let mut rows = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let prefix = layer.name_prefix();
             let n = counts.entry(prefix.to_string()).or_insert(0);
@@ -467,16 +518,18 @@ impl Sequential {
                 }
             }
             let label = format!("{name} ({})", layer.spec().kind());
-            out.push_str(&format!(
-                " {label:<27} {:<26}{:>10}\n",
-                batch_shape(&built.output_shapes[index]),
-                group(params)
-            ));
-            if index + 1 < self.layers.len() {
-                out.push('\n');
-            }
+            rows.push((label, batch_shape(&built.output_shapes[index]), group(params)));
         }
-        out.push_str(&format!("{}\n", "=".repeat(65)));
+        // Keras's 65-character table; a longer layer label widens the first column.
+        let width = rows.iter().map(|(label, _, _)| label.chars().count()).max().unwrap_or(0).max(27);
+        let rule = "_".repeat(width + 38);
+        let mut out = format!("Model: \"{}\"\n{rule}\n", self.name);
+        out.push_str(&format!(" {:<w$}{:<26}{:>10}\n", "Layer (type)", "Output Shape", "Param #", w = width + 1));
+        out.push_str(&format!("{}\n", "=".repeat(width + 38)));
+        let rows: Vec<String> =
+            rows.iter().map(|(label, shape, params)| format!(" {label:<width$} {shape:<26}{params:>10}\n")).collect();
+        out.push_str(&rows.join("\n"));
+        out.push_str(&format!("{}\n", "=".repeat(width + 38)));
         out.push_str(&format!("Total params: {}\n", group(trainable + frozen)));
         out.push_str(&format!("Trainable params: {}\n", group(trainable)));
         out.push_str(&format!("Non-trainable params: {}\n{rule}\n", group(frozen)));

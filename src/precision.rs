@@ -83,7 +83,7 @@ impl Drop for Autocast {
         // SAFETY: `state` is what `tk_autocast_enter` wrote. Restoring cannot fail for a state
         // LibTorch itself reported; an error here has nowhere to go but stderr.
         if let Err(e) = check("leaving autocast", unsafe { ffi::tk_autocast_exit(self.cuda, self.state.as_ptr()) }) {
-            log::warn!("{e}");
+            crate::warn(&e.to_string());
         }
     }
 }

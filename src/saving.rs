@@ -417,7 +417,7 @@ fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tens
     Ok(())
 }
 
-/// Warns (through `log`) when a tensor holds NaN or infinite values.
+/// Warns (see `crate::warn`) when a tensor holds NaN or infinite values.
 fn warn_non_finite(path: &Path, action: &str, tensors: &[(String, Tensor)]) -> Result<()> {
     let bad: Vec<&str> = tensors
         .iter()
@@ -428,13 +428,13 @@ fn warn_non_finite(path: &Path, action: &str, tensors: &[(String, Tensor)]) -> R
         .filter_map(|(n, bad)| bad.then_some(n.as_str()))
         .collect();
     if !bad.is_empty() {
-        log::warn!(
+        crate::warn(&format!(
             "{action} {}: {} tensor(s) hold NaN or infinite values ({}); the training run that produced them diverged \
              (try a lower learning rate)",
             path.display(),
             bad.len(),
             bad.iter().take(3).copied().collect::<Vec<_>>().join(", ")
-        );
+        ));
     }
     Ok(())
 }

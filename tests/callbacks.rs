@@ -320,3 +320,30 @@ fn learning_rate_callbacks_put_the_rate_in_history_and_csv() {
     assert_eq!(h.series("learning_rate").unwrap(), [0.01, 0.01, 0.005]);
     assert_eq!(m.learning_rate().unwrap(), 0.0025);
 }
+
+/// A program without a logger still sees a misspelt `monitor`'s warning, on standard error (as
+/// Keras's Python warnings): the test runs itself in a child process, where no logger is set.
+#[test]
+fn a_missing_monitor_key_warns_on_stderr_without_a_logger() {
+    const CHILD: &str = "TCH_KERAS_TEST_WARNING_CHILD";
+    let name = "a_missing_monitor_key_warns_on_stderr_without_a_logger";
+    if std::env::var_os(CHILD).is_some() {
+        let mut m = model();
+        let x = Tensor::randn([8, 4], (Kind::Float, Device::Cpu));
+        let y = Tensor::zeros([8], (Kind::Int64, Device::Cpu));
+        let mut stopper = EarlyStopping::new("val_acc", 1);
+        let config =
+            FitConfig { epochs: 2, callbacks: vec![&mut stopper], verbose: Verbosity::Silent, ..Default::default() };
+        m.fit(&x, &y, config).unwrap();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the child failed: {stderr}");
+    assert_eq!(stderr.matches("conditioned on metric `val_acc`").count(), 1, "warned once: {stderr}");
+    assert!(stderr.contains("warning: ") && stderr.contains("loss,accuracy"), "{stderr}");
+}

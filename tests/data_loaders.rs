@@ -205,6 +205,17 @@ fn csv_bad_input_is_a_typed_error_naming_file_line_and_column() {
     assert_eq!((line, column), (Some(3), None));
     assert!(text.contains("ragged.csv") && text.contains("ragged row") && text.contains("2 fields"), "{text}");
 
+    // scikit-learn's layout, read with the defaults: a line of counts where the header would be.
+    let counts = write(dir, "counts.csv", "2,3,class_0,class_1,class_2\n1,2,3,0\n4,5,6,1\n");
+    let (line, _, text) = place(read_csv(&counts, &CsvOptions::new()).unwrap_err());
+    assert_eq!(line, Some(2));
+    assert!(text.contains("line 1 is not the column names") && text.contains("skip_lines"), "{text}");
+
+    // A semicolon-separated file read as comma-separated: the cell shows the other delimiter.
+    let semis = write(dir, "semis.csv", "a;b;y\n1;2;0\n");
+    let (_, _, text) = place(read_csv(&semis, &CsvOptions::new().has_header(false)).unwrap_err());
+    assert!(text.contains("'a;b;y' is not a number") && text.contains("CsvOptions::delimiter"), "{text}");
+
     let nan = write(dir, "cells.csv", "a,b,y\n1,2,0\n3,four,1\n");
     let (line, column, text) = place(read_csv(&nan, &opts).unwrap_err());
     assert_eq!((line, column.as_deref()), (Some(3), Some("1 (\"b\")")));
@@ -801,4 +812,36 @@ fn loader_resumes_a_pass_without_reading_the_skipped_batches() {
     assert_eq!(calls.load(Ordering::SeqCst), 1, "only batch 2 was read");
     let text = results[0].as_ref().unwrap_err().to_string();
     assert!(text.contains("batch 2"), "{text}");
+}
+
+/// A `DataLoader` shuffles by default, so `predict_source` on one would return outputs that do
+/// not line up with the data set: it warns (on standard error here: the test runs itself in a
+/// child process, which has no logger), and not for a loader in index order.
+#[test]
+fn predict_source_warns_about_a_shuffling_loader() {
+    const CHILD: &str = "TCH_KERAS_TEST_SHUFFLED_PREDICT_CHILD";
+    let x = Tensor::arange(12, (Kind::Float, tch::Device::Cpu)).view([6, 2]);
+    let y = Tensor::zeros([6], (Kind::Int64, tch::Device::Cpu));
+    let loader = || DataLoader::new(TensorDataset::new(x.copy(), y.copy()).unwrap(), 4).unwrap();
+    assert!(loader().shuffles() && !loader().shuffle(false).shuffles());
+    if let Some(which) = std::env::var_os(CHILD) {
+        let mut m = Sequential::new().device(tch::Device::Cpu).input_shape([2]).add(Dense::new(1));
+        let mut source = if which == "shuffled" { loader() } else { loader().shuffle(false) };
+        assert_eq!(m.predict_source(&mut source, vec![]).unwrap().size(), [6, 1]);
+        return;
+    }
+    let stderr_of = |which: &str| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "predict_source_warns_about_a_shuffling_loader", "--nocapture", "--test-threads=1"])
+            .env(CHILD, which)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "the child failed: {stderr}");
+        stderr
+    };
+    let warned = stderr_of("shuffled");
+    assert!(warned.contains("shuffled order") && warned.contains("shuffle(false)"), "{warned}");
+    let quiet = stderr_of("in order");
+    assert!(!quiet.contains("shuffled order"), "{quiet}");
 }

@@ -549,6 +549,47 @@ fn save_and_load_keep_the_frozen_flag() {
     assert_eq!(values(&loaded, "layers.0.weight"), frozen);
 }
 
+/// Keras's transfer learning: `pop` a trained model's head, `push` a new one, freeze the base.
+/// The base keeps its trained weights (BatchNormalization's statistics too) and its frozen flag.
+#[test]
+fn pop_and_push_replace_a_trained_head_keeping_the_base() {
+    let x = Rng::new(5).randn(&[32, 8]);
+    let y = x.narrow(1, 0, 4).cos();
+    let mut m = frozen_model();
+    m.set_trainable(0, true).unwrap();
+    m.fit(&x, &y, FitConfig { epochs: 2, batch_size: 8, ..silent() }).unwrap();
+    let base: Vec<(String, Vec<f32>)> = ["layers.0.weight", "layers.1.weight", "layers.1.running_mean"]
+        .iter()
+        .map(|n| (n.to_string(), values(&m, n)))
+        .collect();
+    m.set_trainable(1, false).unwrap();
+    let head = m.pop().expect("a layer to pop");
+    assert!(matches!(head, tch_keras::LayerConfig::Dense(_)), "{head:?}");
+    assert_eq!(m.layers().len(), 2);
+    m.push(Dense::new(2));
+    // Rebuilt at once, as Keras's `add` rebuilds: saved and read before any compile or fit.
+    let dir = tempfile::tempdir().unwrap();
+    m.save_weights(dir.path().join("with_new_head.safetensors")).unwrap();
+    assert_eq!(values(&m, "layers.0.weight"), base[0].1);
+    m.set_trainable(0, false).unwrap();
+    m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    for (name, before) in &base {
+        assert_eq!(&values(&m, name), before, "{name} lost its trained value");
+    }
+    assert_eq!((m.is_trainable(1), m.output_shape().unwrap()), (Some(false), vec![2]));
+    let head_before = values(&m, "layers.2.weight");
+    m.fit(&x, &y.narrow(1, 0, 2), FitConfig { epochs: 1, batch_size: 8, ..silent() }).unwrap();
+    assert_eq!(values(&m, "layers.0.weight"), base[0].1, "the frozen base trained");
+    assert_ne!(values(&m, "layers.2.weight"), head_before, "the new head did not train");
+    // A popped layer's weights are not handed to a new layer at its place.
+    let trained_head = values(&m, "layers.2.weight");
+    m.pop();
+    m.push(Dense::new(2));
+    m.build().unwrap();
+    assert_ne!(values(&m, "layers.2.weight"), trained_head);
+    assert!(Sequential::new().pop().is_none());
+}
+
 #[test]
 fn a_frozen_batch_normalization_runs_in_inference_mode() {
     // Every feature in [2, 5): each batch's mean is above 2, so a moving mean that updates

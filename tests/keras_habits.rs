@@ -219,3 +219,22 @@ fn set_weights_in_keras_order_says_which_order_and_layout_to_use() {
     assert!(err.contains("layers.0.bias") && err.contains("variables() order") && err.contains("[out, in]"), "{err}");
     model.set_weights(&[Tensor::zeros([2], cpu), Tensor::ones([2, 3], cpu)]).unwrap();
 }
+
+#[test]
+fn history_len_counts_the_epochs_run() {
+    let x = Tensor::randn([32, 3], (Kind::Float, Device::Cpu));
+    let y = Tensor::randn([32, 1], (Kind::Float, Device::Cpu));
+    let mut model = Sequential::new().device(Device::Cpu).add(Dense::new(1));
+    model.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, vec![]).unwrap();
+    let mut stop_after_third = LambdaCallback::new().on_epoch_end(|m: &mut Sequential, epoch, _: &Logs| {
+        m.stop_training = epoch == 2;
+        Ok(())
+    });
+    let history =
+        model.fit(&x, &y, FitConfig { epochs: 10, callbacks: vec![&mut stop_after_third], ..quiet() }).unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(!history.is_empty());
+    let none = model.fit(&x, &y, FitConfig { epochs: 0, ..quiet() }).unwrap();
+    assert_eq!(none.len(), 0);
+    assert!(none.is_empty());
+}

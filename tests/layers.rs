@@ -84,6 +84,27 @@ fn summary_lists_layers_and_totals() {
     assert!(s.contains("Total params: 52") && s.contains("Non-trainable params: 8"), "{s}");
 }
 
+/// A layer label longer than the first column (`batch_normalization (BatchNormalization)`)
+/// widens the column instead of pushing its row's shape and count out of line.
+#[test]
+fn summary_columns_stay_aligned_with_long_layer_names() {
+    let mut m = Sequential::new().input_shape([8]).add(Dense::new(4)).add(BatchNormalization::new()).add(Dense::new(2));
+    let s = m.summary().unwrap();
+    let lines: Vec<&str> = s.lines().collect();
+    let header = lines.iter().find(|l| l.contains("Output Shape")).expect("a header");
+    let (shape_at, end_at) = (header.find("Output Shape").unwrap(), header.len());
+    let rows: Vec<&&str> = lines.iter().filter(|l| l.contains("(None, ")).collect();
+    assert_eq!(rows.len(), 3, "{s}");
+    for row in rows {
+        assert!(row.contains(" (BatchNormalization)") || !row.contains("batch"), "{s}");
+        assert_eq!(row.find("(None, "), Some(shape_at), "shape out of its column:\n{s}");
+        assert_eq!(row.len(), end_at, "count out of its column:\n{s}");
+    }
+    assert!(s.contains("batch_normalization (BatchNormalization)"), "{s}");
+    let rule = lines.iter().find(|l| l.starts_with("====")).unwrap();
+    assert_eq!(rule.len(), end_at, "rules span the table:\n{s}");
+}
+
 #[test]
 fn dense_after_conv_is_a_shape_error_suggesting_flatten() {
     let mut m = Sequential::new().input_shape([1, 28, 28]).add(Conv2D::new(4, 3)).add(Dense::new(10));

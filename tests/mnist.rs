@@ -41,3 +41,16 @@ fn to_categorical_one_hot_encodes_and_checks_its_input() {
     assert!(to_categorical(&labels, 2).unwrap_err().to_string().contains("outside 0..2"));
     assert!(to_categorical(&labels.to_kind(tch::Kind::Float), 3).is_err());
 }
+
+/// Keras's `to_categorical` drops a last axis of 1, so a label column `[N, 1]` (as read from a
+/// table) encodes as `[N, C]`, like the labels `[N]`.
+#[test]
+fn to_categorical_takes_a_label_column_as_keras() {
+    let labels = tch::Tensor::from_slice(&[0i64, 2, 1]);
+    let column = to_categorical(&labels.unsqueeze(1), 3).unwrap();
+    // Keras 3: keras.utils.to_categorical(np.array([[0], [2], [1]]), 3).
+    assert_eq!(column.size(), [3, 3]);
+    assert_eq!(Vec::<f32>::try_from(column.reshape([-1])).unwrap(), [1., 0., 0., 0., 0., 1., 0., 1., 0.]);
+    let e = to_categorical(&labels.view([1, 3]), 3).unwrap_err().to_string();
+    assert!(e.contains("(N,) or (N, 1)") && e.contains("[1, 3]"), "{e}");
+}

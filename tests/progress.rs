@@ -44,23 +44,26 @@ fn running_line_shows_the_bar_head_and_eta() {
 }
 
 #[test]
-fn logged_values_are_written_as_keras_progress_bar_writes_them() {
-    // Keras 3.15.1's Progbar (tests/reference/keras_habits.py, "progbar ..."): 4 decimals above
-    // 1e-3 in magnitude, else Python's scientific form, zero included.
-    let cases = [
-        (0.0604, "0.0604"),
-        (0.000_012_3, "1.2300e-05"),
+fn logged_numbers_are_written_as_keras_writes_them() {
+    // Keras 3's Progbar: tests/reference/progbar_numbers.py.
+    let keras = [
+        (0.25, "0.2500"),
+        (1.23e-5, "1.2300e-05"),
         (0.0, "0.0000e+00"),
-        (0.001, "1.0000e-03"),
-        (-0.000_123_45, "-1.2345e-04"),
+        (1e-3, "1.0000e-03"),
+        (0.0011, "0.0011"),
+        (-5e-4, "-5.0000e-04"),
+        (-0.5, "-0.5000"),
+        (1.5e-12, "1.5000e-12"),
         (f64::NAN, "nan"),
         (f64::INFINITY, "inf"),
-        (-0.5, "-0.5000"),
     ];
-    for (v, keras) in cases {
+    for (value, text) in keras {
         let mut l = Logs::new();
-        l.insert("loss", v);
-        assert_eq!(l.to_string(), format!("loss: {keras}"), "{v}");
+        l.insert("loss", value);
+        assert_eq!(l.to_string(), format!("loss: {text}"), "{value}");
+        let line = progress_line(1, 1, Duration::from_secs(1), &l, true);
+        assert!(line.ends_with(&format!(" - loss: {text}")), "{value}: {line}");
     }
 }
 

@@ -131,6 +131,10 @@ fn bad_files_are_typed_errors() {
     assert!(e.to_string().contains("/nonexistent-folder/m.safetensors"), "{e}");
     let e = Sequential::new().add(Dense::new(1)).save_weights(dir.path().join("x")).unwrap_err();
     assert!(matches!(e, Error::NotBuilt { .. }), "{e}");
+    // A model with an input shape is not built until something builds it: the error says how,
+    // rather than asking for the input shape it has.
+    let e = Sequential::new().input_shape([3]).add(Dense::new(1)).save(dir.path().join("y.safetensors")).unwrap_err();
+    assert!(matches!(e, Error::NotBuilt { .. }) && e.to_string().contains("Sequential::build"), "{e}");
 }
 
 /// `PYTHONPATH` for PyTorch (the wheel scripts/setup.sh unpacked, whose `torch/` folder is the

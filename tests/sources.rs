@@ -97,6 +97,28 @@ fn a_source_with_batches_of_the_wrong_shape_is_a_typed_error() {
     assert!(err.to_string().contains("(None, 4)"), "{err}");
 }
 
+/// As `fit` on tensors, `fit_source` builds a model given no input shape from the data: the
+/// first batch's per-sample shape; it then trains as the same model given that shape.
+#[test]
+fn fit_source_builds_a_model_without_an_input_shape_from_the_first_batch() {
+    let (x, y) = problem();
+    let mut shaped = model();
+    let mut unshaped = Sequential::new().add(Dense::new(8).activation(Activation::Relu)).add(Dense::new(1));
+    unshaped.compile(Optimizer::adam(0.02), Loss::MeanSquaredError, vec!["mae".parse().unwrap()]).unwrap();
+    let config = || FitConfig { epochs: 3, verbose: Verbosity::Silent, ..Default::default() };
+    let mut source = Stream { x: x.shallow_clone(), y: y.shallow_clone(), batch: 50 };
+    let h = unshaped.fit_source(&mut source, config()).unwrap();
+    assert_eq!(unshaped.get_input_shape(), Some(&[4i64][..]));
+    let h2 = shaped.fit_source(&mut source, config()).unwrap();
+    assert_eq!(h.series("loss").unwrap(), h2.series("loss").unwrap(), "the same 4 steps per epoch");
+    assert_eq!(unshaped.iterations(), 12);
+    // A source with no batches at all has nothing to build from: a typed error.
+    let mut empty = Sequential::new().add(Dense::new(1));
+    empty.compile(Optimizer::sgd(0.1), Loss::MeanSquaredError, vec![]).unwrap();
+    let err = empty.fit_source(&mut Listed(vec![]), config()).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { .. }) && err.to_string().contains("no batches"), "{err}");
+}
+
 /// Yields `batches` as they are, then nothing.
 struct Listed(Vec<(Tensor, Tensor)>);
 

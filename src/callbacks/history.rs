@@ -50,6 +50,17 @@ impl History {
     pub fn last(&self) -> Option<&Logs> {
         self.logs.last()
     }
+
+    /// The number of epochs recorded (Keras's `len(history.history["loss"])`): fewer than
+    /// asked for when a callback stopped training early.
+    pub fn len(&self) -> usize {
+        self.logs.len()
+    }
+
+    /// Whether no epoch was recorded (`fit` with `epochs` not above `initial_epoch`).
+    pub fn is_empty(&self) -> bool {
+        self.logs.is_empty()
+    }
 }
 
 impl Callback for History {

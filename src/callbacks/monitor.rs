@@ -96,10 +96,10 @@ pub(crate) fn monitored_or(who: &str, monitor: &str, logs: &Logs, consequence: &
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
     if warned.get_or_insert_with(HashSet::new).insert(key) {
         let present: Vec<&str> = logs.keys().collect();
-        log::warn!(
+        crate::warn(&format!(
             "{who} is conditioned on metric `{monitor}` which is not available. Available metrics are: {}{consequence}",
             present.join(",")
-        );
+        ));
     }
     None
 }

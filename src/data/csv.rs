@@ -318,6 +318,8 @@ fn parse_cell(path: &Path, line: u64, col: usize, names: Option<&[String]>, cell
         message: if cell.is_empty() {
             "empty cell: every chosen column needs a number in every row (fill or drop missing values first)"
                 .to_string()
+        } else if let Some(sep) = cell.chars().find(|c| [',', ';', '\t', '|', ' '].contains(c)) {
+            format!("'{cell}' is not a number: it holds {sep:?}, so the file may use another delimiter; set it with CsvOptions::delimiter")
         } else {
             format!("'{cell}' is not a number; fix the cell, or leave its column out of the features")
         },
@@ -352,7 +354,8 @@ pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData>
     let mut y: Vec<f64> = Vec::new();
     let mut n: i64 = 0;
     let what = if header.is_some() { "the header" } else { "the first data row" };
-    let shape = RowShape { width, what, features: &features, label, label_type: options.label_type };
+    let first_line = first.line;
+    let shape = RowShape { width, what, features: &features, label, label_type: options.label_type, first_line };
     let mut row = Some(first);
     while let Some(r) = row {
         push_row(path, &r, names, &shape, (&mut x, &mut y))?;
@@ -404,6 +407,8 @@ struct RowShape<'a> {
     features: &'a [usize],
     label: Option<usize>,
     label_type: LabelType,
+    /// The line of the first data row.
+    first_line: u64,
 }
 
 /// Parses one data row's features into `x` and its label into `y`.
@@ -416,12 +421,21 @@ fn push_row(
 ) -> Result<()> {
     let (width, what) = (shape.width, shape.what);
     if r.fields.len() != width {
+        // The first data row against the header: the "header" is likely a line of counts or notes.
+        let hint = if r.line == shape.first_line && what == "the header" {
+            format!(
+                " (if line {} is not the column names, skip it with CsvOptions::skip_lines and read without a header: has_header(false))",
+                r.line - 1
+            )
+        } else {
+            String::new()
+        };
         return Err(Error::DataFormat {
             path: path.to_path_buf(),
             line: Some(r.line),
             column: None,
             message: format!(
-                "ragged row: {} fields where {what} has {width}; every row needs the same number of fields",
+                "ragged row: {} fields where {what} has {width}; every row needs the same number of fields{hint}",
                 r.fields.len()
             ),
         });

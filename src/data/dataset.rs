@@ -13,7 +13,7 @@ use crate::{Error, Result};
 /// errors returned by `get` reach the consumer of the batches unchanged.
 ///
 /// ```
-/// use tch::{Kind, Tensor};
+/// use tch_keras::tch::{Kind, Tensor};
 /// use tch_keras::data::Dataset;
 ///
 /// /// Sample i is x = [i, 2i], y = i % 2.

@@ -18,11 +18,11 @@
 //! every `world`-th sample of the one global order, padded as PyTorch's `DistributedSampler`.
 //!
 //! ```
-//! use tch::Tensor;
+//! use tch_keras::tch::{Device, Kind, Tensor};
 //! use tch_keras::data::{DataLoader, TensorDataset};
 //!
-//! let x = Tensor::arange(10, (tch::Kind::Float, tch::Device::Cpu)).view([10, 1]);
-//! let y = Tensor::arange(10, (tch::Kind::Int64, tch::Device::Cpu));
+//! let x = Tensor::arange(10, (Kind::Float, Device::Cpu)).view([10, 1]);
+//! let y = Tensor::arange(10, (Kind::Int64, Device::Cpu));
 //! let loader = DataLoader::new(TensorDataset::new(x, y)?, 4)?.seed(7);
 //! let mut seen = 0;
 //! for batch in loader.epoch(0)? {
@@ -228,6 +228,10 @@ impl<D: Dataset + 'static> DataLoader<D> {
 impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
     fn num_batches(&self) -> Option<usize> {
         Some(DataLoader::num_batches(self))
+    }
+
+    fn shuffles(&self) -> bool {
+        self.shuffle
     }
 
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {

@@ -35,7 +35,7 @@ const EVAL_BATCH: usize = 1024;
 /// `fit`'s settings, with Keras's defaults (batch 32, 1 epoch, shuffling, progress bar).
 ///
 /// ```
-/// # use tch::{Device, Kind, Tensor};
+/// # use tch_keras::tch::{Device, Kind, Tensor};
 /// # use tch_keras::{callbacks::TerminateOnNaN, Dense, FitConfig, Loss, Optimizer, Sequential, Verbosity};
 /// let (x, y) = (Tensor::rand([100, 4], (Kind::Float, Device::Cpu)), Tensor::rand([100, 1], (Kind::Float, Device::Cpu)));
 /// let (x_test, y_test) = (x.narrow(0, 0, 10), y.narrow(0, 0, 10));
@@ -309,8 +309,10 @@ impl Sequential {
     }
 
     /// Trains the model on batches from `source` (see [`BatchSource`]); `batch_size` and
-    /// `shuffle` in `config` are the source's business and are ignored. The model must be
-    /// built (give it an input shape). Validation comes from `config.validation_source` or
+    /// `shuffle` in `config` are the source's business and are ignored. A model without an
+    /// input shape is built from the per-sample shape of the first batch of epoch 0, as Keras
+    /// builds on a dataset's first batch: the source then starts epoch 0 a second time for
+    /// training (give a source that cannot restart an epoch an input shape). Validation comes from `config.validation_source` or
     /// `config.validation_data`. `class_weight` weighs each batch's samples by their targets'
     /// classes; per-sample weights come with the batches (see [`Batch::with_sample_weight`]),
     /// so `sample_weight` and `validation_split`, which need the whole data, are refused, as
@@ -319,8 +321,8 @@ impl Sequential {
     /// [`Batch::with_sample_weight`]: crate::Batch::with_sample_weight
     pub fn fit_source(&mut self, source: &mut dyn BatchSource, mut config: FitConfig<'_>) -> Result<History> {
         let loss = self.train_state("fit")?.loss;
-        self.ensure_built("fit")?;
         check_source_config(&config)?;
+        self.build_from_first_batch(source)?;
         let prep = self.batch_prep(loss)?;
         let class_weight = std::mem::take(&mut config.class_weight);
         let mut source = prepared::Prepared::new(source, prep.clone()).with_class_weight(class_weight);
@@ -339,6 +341,19 @@ impl Sequential {
             (None, None) => None,
         };
         self.run_fit(&mut source, loss, val, config)
+    }
+
+    /// Builds an unbuilt model from the per-sample shape of the first batch of `source`'s
+    /// epoch 0 (dropping the rest of that epoch), or from its input shape when it has one.
+    fn build_from_first_batch(&mut self, source: &mut dyn BatchSource) -> Result<()> {
+        if self.built.is_some() || self.input_shape.is_some() {
+            return self.ensure_built("fit_source");
+        }
+        let first = source.epoch(0)?.next().ok_or_else(|| {
+            Error::invalid("data", "the batch source yielded no batches: there is nothing to build the model from")
+        })??;
+        let shape = first.x()?.size();
+        self.build_for(&shape[1..])
     }
 
     /// Checks and moves `(x, y)` to the device as an unshuffled source, with the loss it is
@@ -442,13 +457,21 @@ impl Sequential {
     }
 
     /// The model's outputs for every batch of `source` (targets, if any, are ignored),
-    /// concatenated on the CPU.
+    /// concatenated on the CPU, in the source's order: a source that shuffles
+    /// ([`BatchSource::shuffles`], a `DataLoader` by default) gets a warning, since its outputs
+    /// do not line up with the data set's samples.
     pub fn predict_source(
         &mut self,
         source: &mut dyn BatchSource,
         mut callbacks: Vec<&mut dyn Callback>,
     ) -> Result<Tensor> {
         self.ensure_built("predict")?;
+        if source.shuffles() {
+            crate::warn(
+                "predict_source: the batch source shuffles its samples, so the predictions come in a shuffled order; \
+                 turn shuffling off (DataLoader::shuffle(false)) to get them in the data set's order",
+            );
+        }
         let mut list = crate::callbacks::CallbackList { callbacks: callbacks.iter_mut().map(|c| &mut **c).collect() };
         self.stop_predicting = false;
         list.on_predict_begin(self)?;

@@ -119,6 +119,10 @@ impl BatchSource for Prepared<'_> {
         self.inner.num_batches()
     }
 
+    fn shuffles(&self) -> bool {
+        self.inner.shuffles()
+    }
+
     fn epoch(&mut self, epoch: usize) -> Result<Batches<'_>> {
         self.epoch_from(epoch, 0)
     }

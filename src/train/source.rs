@@ -208,6 +208,12 @@ pub trait BatchSource {
         Ok(Box::new(self.epoch(epoch)?.skip(skip)))
     }
 
+    /// Whether the source visits its samples in a shuffled order, so that `predict_source`'s
+    /// outputs would come in that order: `predict_source` warns then. Default: no.
+    fn shuffles(&self) -> bool {
+        false
+    }
+
     /// Restricts the source to shard `rank` of `world` for data-parallel training. Every
     /// process must then yield the same number of batches of the same size per epoch. The
     /// default accepts only a world of one.
@@ -329,6 +335,10 @@ impl TensorSource {
 }
 
 impl BatchSource for TensorSource {
+    fn shuffles(&self) -> bool {
+        self.shuffle
+    }
+
     fn num_batches(&self) -> Option<usize> {
         Some(ceil_div(self.shard_rows(), self.batch_size) as usize)
     }

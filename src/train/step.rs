@@ -144,7 +144,7 @@ impl StepRunner for GraphStep {
                     model.train_state_mut("fit")?.graph_captures += 1;
                 }
                 Err(Error::CudaGraph { message }) => {
-                    log::warn!("training without CUDA graphs: {message}");
+                    crate::warn(&format!("training without CUDA graphs: {message}"));
                     self.refused = true;
                     return self.eager.step(model, batch, reducer);
                 }

@@ -1,5 +1,4 @@
-"""Keras 3 (torch backend) behaviour for tests/keras_habits.rs and tests/progress.rs: what
-`to_categorical` accepts, and how the progress bar writes numbers.
+"""Keras 3 (torch backend) behaviour for tests/keras_habits.rs: what `to_categorical` accepts.
 
 Run: KERAS_BACKEND=torch PYTHONPATH=$CACHE/py-keras:$CACHE/torch-2.11.0 python3 tests/reference/keras_habits.py
 (CACHE=/root/.cache/tch-keras).
@@ -19,16 +18,3 @@ for label, x in [
 ]:
     y = keras.utils.to_categorical(x, 3)
     print(f"to_categorical {label}, 3: shape {y.shape}", y.reshape(-1).astype(int).tolist())
-
-# progbar: how Keras's progress bar writes a logged value.
-import contextlib  # noqa: E402
-import io  # noqa: E402
-
-from keras.src.utils import progbar  # noqa: E402
-
-for v in [0.0604, 0.0000123, 0.0, 0.001, -0.00012345, float("nan"), float("inf"), -0.5]:
-    bar = progbar.Progbar(1, verbose=1)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        bar.update(1, values=[("loss", v)], finalize=True)
-    print(f"progbar {v!r}:", out.getvalue().strip().split(" - ")[-1])
