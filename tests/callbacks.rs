@@ -120,6 +120,13 @@ fn path_templates_format_and_reject_unknown_keys() {
     assert!(e.contains("'val_los'") && e.contains("val_acc"), "{e}");
     assert!(PathTemplate::parse("m-{epoch.st").is_err());
     assert!(PathTemplate::parse("m-{epoch:x}.st").unwrap_err().to_string().contains("unsupported format"));
+    // Widths and decimals beyond what a file name holds are refused when parsing: Rust's
+    // formatting panics on widths over 65535.
+    for f in ["m-{epoch:099999999999d}.st", "m-{loss:.99999999999f}.st", "m-{epoch:101d}.st"] {
+        let e = PathTemplate::parse(f).unwrap_err().to_string();
+        assert!(e.contains("digits") && e.contains("at most 100"), "{f}: {e}");
+    }
+    assert_eq!(PathTemplate::parse("{epoch:0100d}").unwrap().format(0, &l).unwrap().to_str().unwrap().len(), 100);
     // The error surfaces from fit.
     let mut m = model();
     let dir = tempfile::tempdir().unwrap();
