@@ -216,9 +216,19 @@ impl Loss {
         self.validate()?;
         let shape = y.size();
         let err = |message: String| Error::Targets { loss: self.name().into(), message };
+        if is_complex(y.kind()) {
+            return Err(err(format!("targets are complex ({:?}): give real (float or integer) targets", y.kind())));
+        }
         let is_int = !y.is_floating_point();
         let categorical = matches!(self.cross_entropy(), Some((CrossEntropy::Categorical, ..)));
         if self.is_sparse() {
+            if output.len() != 1 {
+                return Err(err(format!(
+                    "it takes outputs of shape (None, classes), but the model outputs {}: end the model with \
+                     Flatten (or GlobalAveragePooling2D) and Dense(classes)",
+                    crate::error::batch_shape(output)
+                )));
+            }
             let labels = match shape.as_slice() {
                 [_] => y.shallow_clone(),
                 [n, 1] => y.f_reshape([*n])?,
@@ -229,13 +239,7 @@ impl Loss {
                 )))
                 }
             };
-            let classes = output.last().copied().unwrap_or(1);
-            if labels.numel() > 0 {
-                let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
-                if lo < 0.0 || hi >= classes as f64 {
-                    return Err(err(format!("labels range over [{lo}, {hi}] but the model has {classes} outputs")));
-                }
-            }
+            self.check_labels(&labels, output[0])?;
             return Ok(labels.f_to_kind(Kind::Int64)?);
         }
         if categorical && shape.len() == 1 && is_int {
@@ -260,6 +264,31 @@ impl Loss {
             )));
         }
         Ok(y.f_to_kind(Kind::Float)?)
+    }
+
+    /// Checks that sparse `labels` are class ids in `[0, classes)` (one host sync); NaN and
+    /// infinite labels are refused too.
+    pub(crate) fn check_labels(&self, labels: &Tensor, classes: i64) -> Result<()> {
+        if labels.numel() == 0 {
+            return Ok(());
+        }
+        let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
+        if lo.is_nan() || hi.is_nan() {
+            return Err(Error::Targets {
+                loss: self.name().into(),
+                message: format!("labels contain NaN: give class ids in [0, {classes}), one per sample"),
+            });
+        }
+        if lo < 0.0 || hi >= classes as f64 {
+            return Err(Error::Targets {
+                loss: self.name().into(),
+                message: format!(
+                    "labels range over [{lo}, {hi}] but the model has {classes} outputs: give class ids in \
+                     [0, {classes}), or give the last Dense as many units as there are classes"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The mean loss over the batch. `pred` holds logits when [`Loss::uses_logits`] is true for
@@ -379,6 +408,11 @@ pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) ->
         weights = weights.f_masked_fill(&classes.f_eq(class)?, w)?;
     }
     Ok(weights)
+}
+
+/// Whether `kind` holds complex numbers, which no loss or layer here computes with.
+pub(crate) fn is_complex(kind: Kind) -> bool {
+    matches!(kind, Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble)
 }
 
 /// The mean over every axis but the batch axis: `[N, ...]` to `[N]`.

@@ -595,6 +595,7 @@ impl Sequential {
                 }),
             });
         }
+        check_real(x, what)?;
         // Token ids stay integers for an Embedding; everything else computes in float32.
         let integer = !x.is_floating_point() && x.kind() != Kind::Bool;
         let kind = match self.layers.first() {
@@ -603,6 +604,19 @@ impl Sequential {
         };
         Ok(x.f_to_device(self.device)?.f_to_kind(kind)?)
     }
+}
+
+/// Refuses complex inputs, which converting to float32 would silently cut to their real part.
+pub(crate) fn check_real(x: &Tensor, what: &str) -> Result<()> {
+    if crate::losses::is_complex(x.kind()) {
+        return Err(Error::DataShape {
+            what: what.into(),
+            expected: "real numbers (float or integer)".into(),
+            got: format!("{:?} values", x.kind()),
+            hint: "give real-valued inputs, such as x.real() or x.abs()".into(),
+        });
+    }
+    Ok(())
 }
 
 fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &(String, Tensor)> {

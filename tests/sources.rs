@@ -150,6 +150,23 @@ fn a_source_of_no_samples_says_so_and_a_batch_size_near_i64_max_takes_one_batch(
     assert_eq!(whole.epoch(0).unwrap().count(), 1);
 }
 
+#[test]
+fn labels_out_of_range_in_a_later_batch_are_a_typed_error() {
+    // Only the first batch's targets were checked: the third batch's label 5 reached LibTorch.
+    let opts = (Kind::Float, Device::Cpu);
+    let labels = |v: &[i64]| Tensor::from_slice(v);
+    let mut source = Listed(vec![
+        (Tensor::ones([2, 4], opts), labels(&[0, 1])),
+        (Tensor::ones([2, 4], opts), labels(&[2, 1])),
+        (Tensor::ones([2, 4], opts), labels(&[1, 5])),
+    ]);
+    let mut m = classifier();
+    let e = m.fit_source(&mut source, FitConfig { verbose: Verbosity::Silent, ..Default::default() }).unwrap_err();
+    assert!(matches!(e, Error::Targets { .. }), "{e}");
+    assert!(e.to_string().contains("[1, 5]") && e.to_string().contains("[0, 3)"), "{e}");
+    assert_eq!(m.iterations(), 2, "the two good batches stepped");
+}
+
 fn classifier() -> Sequential {
     let mut m =
         Sequential::new().seed(3).input_shape([4]).add(Dense::new(8).activation(Activation::Relu)).add(Dense::new(3));
