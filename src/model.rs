@@ -538,8 +538,17 @@ impl Sequential {
         self.train.as_ref().map_or(0, |t| t.epochs_done)
     }
 
-    /// The forward pass with the final activation: the model's outputs.
+    /// The forward pass with the final activation: the model's outputs. `xs` is checked and
+    /// converted as `predict` does: its per-sample shape must be the model's input shape (an
+    /// error says how to fix it otherwise), and it is moved to the model's device as float32
+    /// (integer token ids stay integers for a first `Embedding`).
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        let xs = self.prepare_inputs(xs, "x")?;
+        self.forward_prepared(&xs, train)
+    }
+
+    /// [`Self::forward_t`] on inputs already prepared by [`Self::prepare_inputs`].
+    pub(crate) fn forward_prepared(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let (raw, act) = self.forward_raw(xs, train)?;
         act.apply(&raw)
     }

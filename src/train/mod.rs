@@ -456,7 +456,7 @@ impl Sequential {
             for (step, batch) in source.epoch(0)?.enumerate() {
                 list.on_predict_batch_begin(self, step)?;
                 let x = self.prepare_inputs(&batch?.x()?, "a batch's x")?;
-                let out = self.forward_t(&x, false)?;
+                let out = self.forward_prepared(&x, false)?;
                 list.on_predict_batch_end(self, step, &out)?;
                 parts.push(out);
                 if self.stop_predicting {
