@@ -291,6 +291,36 @@ impl Loss {
         Ok(())
     }
 
+    /// Checks `y` against `pred` before LibTorch sees them: int64 labels `[N]` for outputs
+    /// `[N, classes]` for the sparse loss, targets of the outputs' shape for the others.
+    fn check_shapes(&self, pred: &Tensor, y: &Tensor) -> Result<()> {
+        let (p, t) = (pred.size(), y.size());
+        let message = if self.is_sparse() {
+            if p.len() != 2 || t.len() != 1 || t[0] != p[0] {
+                format!(
+                    "takes outputs [N, classes] and labels [N], got outputs {} and labels {} (prepare_targets \
+                     checks and converts labels)",
+                    full_shape(&p),
+                    full_shape(&t)
+                )
+            } else if y.kind() != Kind::Int64 {
+                format!("takes int64 labels, got {:?}: convert them with prepare_targets", y.kind())
+            } else {
+                return Ok(());
+            }
+        } else if p != t {
+            format!(
+                "outputs have shape {} but targets {}: give targets of the outputs' shape (prepare_targets \
+                 checks and converts them)",
+                full_shape(&p),
+                full_shape(&t)
+            )
+        } else {
+            return Ok(());
+        };
+        Err(Error::Targets { loss: self.name().into(), message })
+    }
+
     /// The mean loss over the batch. `pred` holds logits when [`Loss::uses_logits`] is true for
     /// the model's last activation (`logits == true`), and final outputs otherwise.
     pub fn compute(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
@@ -320,6 +350,7 @@ impl Loss {
     /// The batch mean (`per_sample == false`; fused LibTorch reductions for the losses that
     /// have them) or each sample's loss.
     fn reduce(&self, pred: &Tensor, y: &Tensor, logits: bool, per_sample: bool) -> Result<Tensor> {
+        self.check_shapes(pred, y)?;
         let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
         // Per-sample values of an element-wise loss, or their batch mean.
         let elementwise = |t: Tensor| -> Result<Tensor> {
@@ -391,7 +422,7 @@ pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) ->
     let classes = match size.as_slice() {
         [_] => round(y.shallow_clone())?,
         [n, 1] => round(y.f_reshape([*n])?)?,
-        [_, _] => y.f_argmax(-1, false)?,
+        [_, c] if *c > 0 => y.f_argmax(-1, false)?,
         _ => {
             return Err(Error::invalid(
                 "class_weight",
