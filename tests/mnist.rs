@@ -40,4 +40,10 @@ fn to_categorical_one_hot_encodes_and_checks_its_input() {
     assert_eq!(Vec::<f32>::try_from(y.reshape([-1])).unwrap(), [1., 0., 0., 0., 0., 1., 0., 1., 0.]);
     assert!(to_categorical(&labels, 2).unwrap_err().to_string().contains("outside 0..2"));
     assert!(to_categorical(&labels.to_kind(tch::Kind::Float), 3).is_err());
+    // A num_classes far beyond the labels failed inside LibTorch ("Storage size calculation
+    // overflowed"), without saying what to give instead.
+    for classes in [i64::MAX, 1 << 61] {
+        let e = to_categorical(&labels, classes).unwrap_err().to_string();
+        assert!(e.contains("num_classes") && e.contains("64 bits") && e.contains("at least 3"), "{classes}: {e}");
+    }
 }

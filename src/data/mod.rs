@@ -203,11 +203,34 @@ pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
             ),
         ));
     }
-    if labels.numel() > 0 {
-        let (lo, hi) = (labels.f_min()?.int64_value(&[]), labels.f_max()?.int64_value(&[]));
+    let n = labels.numel() as i64;
+    let mut hi = -1;
+    if n > 0 {
+        let lo = labels.f_min()?.int64_value(&[]);
+        hi = labels.f_max()?.int64_value(&[]);
         if lo < 0 || hi >= num_classes {
-            return Err(Error::invalid("labels", format!("range over [{lo}, {hi}], outside 0..{num_classes}")));
+            return Err(Error::invalid(
+                "labels",
+                format!("range over [{lo}, {hi}], outside 0..{num_classes}: give labels in [0, num_classes)"),
+            ));
         }
     }
-    Ok(labels.f_to_kind(Kind::Int64)?.f_one_hot(num_classes)?.f_to_kind(Kind::Float)?)
+    let too_large = |what: String| {
+        Error::invalid(
+            "num_classes",
+            format!(
+                "{n} one-hot rows of {num_classes} classes {what}: give the number of classes (here at least {})",
+                hi + 1
+            ),
+        )
+    };
+    // The int64 one-hot LibTorch makes first: 8 bytes per value.
+    if n.checked_mul(num_classes).and_then(|v| v.checked_mul(8)).is_none() {
+        return Err(too_large("hold more bytes than fit in 64 bits".into()));
+    }
+    let one_hot = labels.f_to_kind(Kind::Int64)?.f_one_hot(num_classes).map_err(|e| {
+        let reason = Error::from(e).to_string();
+        too_large(format!("cannot be allocated ({})", reason.trim_start_matches("LibTorch: ")))
+    })?;
+    Ok(one_hot.f_to_kind(Kind::Float)?)
 }
