@@ -269,7 +269,17 @@ impl Sequential {
         let mut shapes = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let spec = layer.spec();
-            shape = spec.output_shape(&shape).map_err(|message| Error::LayerShape {
+            let output = spec.output_shape(&shape).and_then(|out| {
+                let bytes = out.iter().try_fold(4i64, |n, &d| n.checked_mul(d));
+                match bytes {
+                    Some(_) => Ok(out),
+                    None => Err(format!(
+                        "its output {} holds more bytes per sample than fit in 64 bits: use smaller sizes",
+                        batch_shape(&out)
+                    )),
+                }
+            });
+            shape = output.map_err(|message| Error::LayerShape {
                 index,
                 layer: spec.kind(),
                 input: batch_shape(&shape),

@@ -579,6 +579,14 @@ fn shape_errors_name_the_layer_and_both_shapes() {
             "(None, 1, 4, 4)",
             "rate must be in [0, 1)",
         ),
+        // 2^33 x 2^33 pixels per sample: the shape passed, and LibTorch failed on the first
+        // batch ("Storage size calculation overflowed").
+        (
+            Sequential::new().input_shape([1, 4, 4]).add(UpSampling2D::new(1 << 31)),
+            "layer 0 (UpSampling2D)",
+            "(None, 1, 4, 4)",
+            "(None, 1, 8589934592, 8589934592) holds more bytes per sample than fit in 64 bits",
+        ),
     ];
     for (mut m, layer, shape, message) in cases {
         let err = m.build().unwrap_err();
