@@ -505,8 +505,16 @@ fn cross_entropy(
             let losses = if logits {
                 pred.f_binary_cross_entropy_with_logits::<&Tensor>(&y, None, None, reduction)?
             } else {
+                // Keras's formula, not LibTorch's binary_cross_entropy: that one refuses (on a GPU,
+                // asserts on) a NaN probability, where the loss should just become NaN.
                 let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
-                p.f_binary_cross_entropy::<&Tensor>(&y, None, reduction)?
+                let q = p.f_neg()?.f_add_scalar(1.0)?;
+                let not_y = y.f_neg()?.f_add_scalar(1.0)?;
+                let each = y.f_mul(&p.f_log()?)?.f_add(&not_y.f_mul(&q.f_log()?)?)?.f_neg()?;
+                match reduction {
+                    Reduction::Mean => each.f_mean(Kind::Float)?,
+                    _ => each,
+                }
             };
             if per_sample {
                 sample_means(losses)?

@@ -244,3 +244,19 @@ fn mismatched_outputs_and_targets_are_target_errors_before_libtorch() {
         tch_keras::class_weight_to_sample_weight(&Tensor::zeros([4, 0], (Kind::Float, tch::Device::Cpu)), &[(0, 2.0)]);
     assert!(e.unwrap_err().to_string().contains("(4, 0)"));
 }
+
+#[test]
+fn binary_crossentropy_of_nan_probabilities_is_nan_not_an_error() {
+    // LibTorch's binary_cross_entropy refused NaN probabilities ("all elements of input should
+    // be between 0 and 1"; a device-side assert on a GPU); Keras's formula gives a NaN loss,
+    // which TerminateOnNaN then sees.
+    let mut p = B_PROBS;
+    p[1][0] = f32::NAN;
+    let y = t2(&B_TRUE);
+    for loss in [Loss::BinaryCrossentropy, Loss::binary_crossentropy(false, 0.1).unwrap()] {
+        let v = loss.compute(&t2(&p), &y, false).unwrap().double_value(&[]);
+        assert!(v.is_nan(), "{loss:?}: {v}");
+        let each = Vec::<f32>::try_from(loss.per_sample(&t2(&p), &y, false).unwrap()).unwrap();
+        assert!(each[1].is_nan() && each.iter().enumerate().all(|(i, v)| i == 1 || v.is_finite()), "{each:?}");
+    }
+}
