@@ -225,6 +225,19 @@ fn csv_logger_rows_equal_the_history() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 5);
     assert!(text.lines().last().unwrap().starts_with("0;"));
+    // A separator found in the values broke the rows, and resuming then dropped rows by
+    // misreading their epochs: refused before the file is touched.
+    for sep in ['1', 'e', '.', '-', '\n', '"'] {
+        let mut csv = CsvLogger::new(&path).resume_at(0).separator(sep);
+        let config =
+            FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut csv], ..Default::default() };
+        let e = m.fit(&x, &y, config).unwrap_err().to_string();
+        assert!(e.contains("separator") && e.contains("use ','"), "{sep:?}: {e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{sep:?} changed the file");
+    }
+    let mut tab = CsvLogger::new(path.with_file_name("tab.csv")).separator('\t');
+    m.fit(&x, &y, FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut tab], ..Default::default() })
+        .unwrap();
 }
 
 #[test]
