@@ -340,3 +340,28 @@ fn learning_rate_callbacks_put_the_rate_in_history_and_csv() {
     assert_eq!(h.series("learning_rate").unwrap(), [0.01, 0.01, 0.005]);
     assert_eq!(m.learning_rate().unwrap(), 0.0025);
 }
+
+#[test]
+fn nan_comparison_values_are_refused_when_training_starts() {
+    // Every comparison with NaN is false: these callbacks never saw an improvement, stopping,
+    // reducing or never saving without a word.
+    let (x, y) = blobs();
+    let mut m = model();
+    let mut run = |cb: &mut dyn tch_keras::Callback, needle: &str| {
+        let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![cb], ..Default::default() };
+        let e = m.fit(&x, &y, config).unwrap_err().to_string();
+        assert!(e.contains(needle), "{needle}: {e}");
+    };
+    run(&mut EarlyStopping::new("loss", 1).min_delta(f64::NAN), "EarlyStopping's min_delta is NaN");
+    run(&mut EarlyStopping::new("loss", 1).baseline(f64::NAN), "EarlyStopping's baseline is NaN");
+    run(&mut ReduceLROnPlateau::new("loss", 0.5, 1).min_delta(f64::NAN), "ReduceLROnPlateau's min_delta is NaN");
+    run(&mut ReduceLROnPlateau::new("loss", 0.5, 1).min_lr(f64::NAN), "min_lr must be a number >= 0");
+    run(&mut ReduceLROnPlateau::new("loss", 0.5, 1).min_lr(-1.0), "min_lr must be a number >= 0");
+    let dir = tempfile::tempdir().unwrap();
+    let mut ck = ModelCheckpoint::literal(dir.path().join("m.safetensors")).initial_value_threshold(f64::NAN);
+    run(&mut ck, "initial_value_threshold is NaN");
+    // A negative min_delta is still its magnitude, as in Keras.
+    let mut es = EarlyStopping::new("loss", 1).min_delta(-0.1);
+    let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut es], ..Default::default() };
+    m.fit(&x, &y, config).unwrap();
+}

@@ -321,6 +321,8 @@ impl Callback for ModelCheckpoint {
         if self.save_freq == SaveFreq::Batches(0) {
             return Err(Error::invalid("save_freq", "must be SaveFreq::Epoch or SaveFreq::Batches(n) with n >= 1"));
         }
+        let threshold = self.initial_value_threshold.unwrap_or(0.0);
+        super::monitor::check_not_nan("ModelCheckpoint", "initial_value_threshold", threshold)?;
         self.direction = Some(direction(self.mode, &self.monitor, model));
         if self.best.is_none() {
             self.best = self.initial_value_threshold;

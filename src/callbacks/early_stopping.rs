@@ -140,6 +140,8 @@ impl EarlyStopping {
 
 impl Callback for EarlyStopping {
     fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        super::monitor::check_not_nan("EarlyStopping", "min_delta", self.min_delta)?;
+        super::monitor::check_not_nan("EarlyStopping", "baseline", self.baseline.unwrap_or(0.0))?;
         let mode = direction(self.mode, &self.monitor, model);
         self.direction = Some(mode);
         self.wait = 0;
