@@ -134,7 +134,15 @@ fn kind(dtype: Dtype, path: &Path, name: &str) -> Result<Kind> {
         Dtype::BF16 => Kind::BFloat16,
         Dtype::F16 => Kind::Half,
         Dtype::U8 => Kind::Uint8,
-        other => return Err(ckpt_error(path, format!("tensor {name} has dtype {other:?}, which is not supported"))),
+        other => {
+            return Err(ckpt_error(
+                path,
+                format!(
+                    "tensor {name} has dtype {other:?}, which is not read: save it as float32 (F32; F64, F16, \
+                     BF16, I64, I32 and U8 are read too), such as with tensor.float() in PyTorch"
+                ),
+            ))
+        }
     })
 }
 
