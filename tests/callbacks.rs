@@ -342,15 +342,17 @@ fn learning_rate_callbacks_put_the_rate_in_history_and_csv() {
 }
 
 #[test]
-fn nan_comparison_values_are_refused_when_training_starts() {
+fn odd_callback_settings_are_refused_when_training_starts() {
     // Every comparison with NaN is false: these callbacks never saw an improvement, stopping,
     // reducing or never saving without a word.
     let (x, y) = blobs();
     let mut m = model();
     let mut run = |cb: &mut dyn tch_keras::Callback, needle: &str| {
         let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![cb], ..Default::default() };
+        let before = m.iterations();
         let e = m.fit(&x, &y, config).unwrap_err().to_string();
         assert!(e.contains(needle), "{needle}: {e}");
+        assert_eq!(m.iterations(), before, "{needle}: refused only after training");
     };
     run(&mut EarlyStopping::new("loss", 1).min_delta(f64::NAN), "EarlyStopping's min_delta is NaN");
     run(&mut EarlyStopping::new("loss", 1).baseline(f64::NAN), "EarlyStopping's baseline is NaN");
@@ -360,6 +362,12 @@ fn nan_comparison_values_are_refused_when_training_starts() {
     let dir = tempfile::tempdir().unwrap();
     let mut ck = ModelCheckpoint::literal(dir.path().join("m.safetensors")).initial_value_threshold(f64::NAN);
     run(&mut ck, "initial_value_threshold is NaN");
+    // Resumed best weights that do not fit the model failed only when restored, after the
+    // last epoch: refused before the first.
+    let state = EarlyStopping::new("loss", 1).state();
+    let wrong = vec![Tensor::zeros([7], (Kind::Float, Device::Cpu))];
+    let mut es = EarlyStopping::new("loss", 1).restore_best_weights(true).resume_from(state, Some(wrong));
+    run(&mut es, "shapes [[7]]");
     // A negative min_delta is still its magnitude, as in Keras.
     let mut es = EarlyStopping::new("loss", 1).min_delta(-0.1);
     let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut es], ..Default::default() };
