@@ -417,6 +417,9 @@ impl Loss {
 /// labels `[N]` / `[N, 1]` (binary 0/1 targets included), as Keras's
 /// `class_weight_to_sample_weights`. Returns float weights `[N]` on `y`'s device.
 pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) -> Result<Tensor> {
+    if is_complex(y.kind()) {
+        return Err(Error::invalid("class_weight", format!("needs real targets, got {:?} ones", y.kind())));
+    }
     let size = y.size();
     let round = |t: Tensor| -> Result<Tensor> { Ok(if t.is_floating_point() { t.f_round()? } else { t }) };
     let classes = match size.as_slice() {

@@ -558,6 +558,12 @@ impl Sequential {
                         format!("{name} has shape {:?} but got {:?}", var.size(), w.size()),
                     ));
                 }
+                if crate::losses::is_complex(w.kind()) {
+                    return Err(Error::invalid(
+                        "weights",
+                        format!("{name} got complex values ({:?}): give real (float) weights", w.kind()),
+                    ));
+                }
                 var.shallow_clone().f_copy_(w)?;
             }
             Ok(())

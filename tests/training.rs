@@ -371,6 +371,20 @@ fn nan_labels_complex_data_and_sparse_loss_on_images_are_typed_errors() {
     let e = classifier("acc").fit(&x.to_kind(Kind::ComplexFloat), &to_categorical(&labels, 3).unwrap(), quiet());
     let e = e.unwrap_err();
     assert!(matches!(e, Error::DataShape { .. }) && e.to_string().contains("real"), "{e}");
+    // Complex sample weights, weights, features and class-weight targets were cut to their
+    // real part with only a LibTorch warning.
+    let complex_w = Tensor::ones([32], (Kind::ComplexFloat, Device::Cpu));
+    let e = sparse().fit(&x, &labels, FitConfig { sample_weight: Some(&complex_w), ..quiet() }).unwrap_err();
+    assert!(e.to_string().contains("sample_weight") && e.to_string().contains("ComplexFloat"), "{e}");
+    let mut m = sparse();
+    m.fit(&x, &labels, FitConfig { epochs: 1, ..quiet() }).unwrap();
+    let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.to_kind(Kind::ComplexFloat)).collect();
+    let e = m.set_weights(&w).unwrap_err();
+    assert!(e.to_string().contains("complex values"), "{e}");
+    let e = tch_keras::data::Standardizer::fit(&x.to_kind(Kind::ComplexFloat)).unwrap_err();
+    assert!(e.to_string().contains("ComplexFloat"), "{e}");
+    let e = tch_keras::class_weight_to_sample_weight(&labels.to_kind(Kind::ComplexFloat), &[(0, 2.0)]).unwrap_err();
+    assert!(e.to_string().contains("real targets"), "{e}");
     // The sparse loss on per-pixel outputs (None, 3, 4, 4) failed inside LibTorch.
     let mut conv = Sequential::new().input_shape([1, 4, 4]).add(tch_keras::Conv2D::new(3, 1));
     conv.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec![]).unwrap();

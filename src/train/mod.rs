@@ -185,6 +185,9 @@ fn check_weights(w: &Tensor, n: i64, what: &'static str) -> Result<Tensor> {
             format!("expected one weight per sample, shape [{n}], got {}", full_shape(&w.size())),
         ));
     }
+    if crate::losses::is_complex(w.kind()) {
+        return Err(Error::invalid(what, format!("has kind {:?}: give real (float) weights", w.kind())));
+    }
     Ok(w.f_to_kind(tch::Kind::Float)?)
 }
 
