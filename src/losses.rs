@@ -216,9 +216,19 @@ impl Loss {
         self.validate()?;
         let shape = y.size();
         let err = |message: String| Error::Targets { loss: self.name().into(), message };
+        if is_complex(y.kind()) {
+            return Err(err(format!("targets are complex ({:?}): give real (float or integer) targets", y.kind())));
+        }
         let is_int = !y.is_floating_point();
         let categorical = matches!(self.cross_entropy(), Some((CrossEntropy::Categorical, ..)));
         if self.is_sparse() {
+            if output.len() != 1 {
+                return Err(err(format!(
+                    "it takes outputs of shape (None, classes), but the model outputs {}: end the model with \
+                     Flatten (or GlobalAveragePooling2D) and Dense(classes)",
+                    crate::error::batch_shape(output)
+                )));
+            }
             let labels = match shape.as_slice() {
                 [_] => y.shallow_clone(),
                 [n, 1] => y.f_reshape([*n])?,
@@ -229,13 +239,7 @@ impl Loss {
                 )))
                 }
             };
-            let classes = output.last().copied().unwrap_or(1);
-            if labels.numel() > 0 {
-                let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
-                if lo < 0.0 || hi >= classes as f64 {
-                    return Err(err(format!("labels range over [{lo}, {hi}] but the model has {classes} outputs")));
-                }
-            }
+            self.check_labels(&labels, output[0])?;
             return Ok(labels.f_to_kind(Kind::Int64)?);
         }
         if categorical && shape.len() == 1 && is_int {
@@ -260,6 +264,61 @@ impl Loss {
             )));
         }
         Ok(y.f_to_kind(Kind::Float)?)
+    }
+
+    /// Checks that sparse `labels` are class ids in `[0, classes)` (one host sync); NaN and
+    /// infinite labels are refused too.
+    pub(crate) fn check_labels(&self, labels: &Tensor, classes: i64) -> Result<()> {
+        if labels.numel() == 0 {
+            return Ok(());
+        }
+        let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
+        if lo.is_nan() || hi.is_nan() {
+            return Err(Error::Targets {
+                loss: self.name().into(),
+                message: format!("labels contain NaN: give class ids in [0, {classes}), one per sample"),
+            });
+        }
+        if lo < 0.0 || hi >= classes as f64 {
+            return Err(Error::Targets {
+                loss: self.name().into(),
+                message: format!(
+                    "labels range over [{lo}, {hi}] but the model has {classes} outputs: give class ids in \
+                     [0, {classes}), or give the last Dense as many units as there are classes"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks `y` against `pred` before LibTorch sees them: int64 labels `[N]` for outputs
+    /// `[N, classes]` for the sparse loss, targets of the outputs' shape for the others.
+    fn check_shapes(&self, pred: &Tensor, y: &Tensor) -> Result<()> {
+        let (p, t) = (pred.size(), y.size());
+        let message = if self.is_sparse() {
+            if p.len() != 2 || t.len() != 1 || t[0] != p[0] {
+                format!(
+                    "takes outputs [N, classes] and labels [N], got outputs {} and labels {} (prepare_targets \
+                     checks and converts labels)",
+                    full_shape(&p),
+                    full_shape(&t)
+                )
+            } else if y.kind() != Kind::Int64 {
+                format!("takes int64 labels, got {:?}: convert them with prepare_targets", y.kind())
+            } else {
+                return Ok(());
+            }
+        } else if p != t {
+            format!(
+                "outputs have shape {} but targets {}: give targets of the outputs' shape (prepare_targets \
+                 checks and converts them)",
+                full_shape(&p),
+                full_shape(&t)
+            )
+        } else {
+            return Ok(());
+        };
+        Err(Error::Targets { loss: self.name().into(), message })
     }
 
     /// The mean loss over the batch. `pred` holds logits when [`Loss::uses_logits`] is true for
@@ -291,6 +350,7 @@ impl Loss {
     /// The batch mean (`per_sample == false`; fused LibTorch reductions for the losses that
     /// have them) or each sample's loss.
     fn reduce(&self, pred: &Tensor, y: &Tensor, logits: bool, per_sample: bool) -> Result<Tensor> {
+        self.check_shapes(pred, y)?;
         let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
         // Per-sample values of an element-wise loss, or their batch mean.
         let elementwise = |t: Tensor| -> Result<Tensor> {
@@ -357,12 +417,15 @@ impl Loss {
 /// labels `[N]` / `[N, 1]` (binary 0/1 targets included), as Keras's
 /// `class_weight_to_sample_weights`. Returns float weights `[N]` on `y`'s device.
 pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) -> Result<Tensor> {
+    if is_complex(y.kind()) {
+        return Err(Error::invalid("class_weight", format!("needs real targets, got {:?} ones", y.kind())));
+    }
     let size = y.size();
     let round = |t: Tensor| -> Result<Tensor> { Ok(if t.is_floating_point() { t.f_round()? } else { t }) };
     let classes = match size.as_slice() {
         [_] => round(y.shallow_clone())?,
         [n, 1] => round(y.f_reshape([*n])?)?,
-        [_, _] => y.f_argmax(-1, false)?,
+        [_, c] if *c > 0 => y.f_argmax(-1, false)?,
         _ => {
             return Err(Error::invalid(
                 "class_weight",
@@ -379,6 +442,11 @@ pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) ->
         weights = weights.f_masked_fill(&classes.f_eq(class)?, w)?;
     }
     Ok(weights)
+}
+
+/// Whether `kind` holds complex numbers, which no loss or layer here computes with.
+pub(crate) fn is_complex(kind: Kind) -> bool {
+    matches!(kind, Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble)
 }
 
 /// The mean over every axis but the batch axis: `[N, ...]` to `[N]`.
@@ -440,8 +508,16 @@ fn cross_entropy(
             let losses = if logits {
                 pred.f_binary_cross_entropy_with_logits::<&Tensor>(&y, None, None, reduction)?
             } else {
+                // Keras's formula, not LibTorch's binary_cross_entropy: that one refuses (on a GPU,
+                // asserts on) a NaN probability, where the loss should just become NaN.
                 let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
-                p.f_binary_cross_entropy::<&Tensor>(&y, None, reduction)?
+                let q = p.f_neg()?.f_add_scalar(1.0)?;
+                let not_y = y.f_neg()?.f_add_scalar(1.0)?;
+                let each = y.f_mul(&p.f_log()?)?.f_add(&not_y.f_mul(&q.f_log()?)?)?.f_neg()?;
+                match reduction {
+                    Reduction::Mean => each.f_mean(Kind::Float)?,
+                    _ => each,
+                }
             };
             if per_sample {
                 sample_means(losses)?

@@ -497,9 +497,12 @@ fn in_top_k(out: &Tensor, truth: &Tensor, k: i64) -> Result<Tensor> {
 /// The batch's `[tp; fp; tn; fn]` counts at Keras's evenly spaced thresholds, by Keras's
 /// bucket method (`_update_confusion_matrix_variables_optimized`): a prediction `p` (clipped
 /// to `[0, 1]`) falls in bucket `max(ceil(p * (T - 1)) - 1, 0)` and counts as positive at every
-/// threshold up to its bucket.
+/// threshold up to its bucket. A NaN prediction is positive at no threshold (as `p > t` is
+/// false), as precision and recall count it; it is not bucketed (its bucket index would be
+/// out of range).
 fn auc_counts(pred: &Tensor, truth: &Tensor, weights: Option<&Tensor>, thresholds: i64) -> Result<Tensor> {
-    let pred = pred.f_clamp(0.0, 1.0)?;
+    let numbers = pred.f_isnan()?.f_logical_not()?;
+    let pred = pred.f_nan_to_num(0.0, None, None)?.f_clamp(0.0, 1.0)?;
     let buckets =
         pred.f_mul_scalar((thresholds - 1) as f64)?.f_ceil()?.f_sub_scalar(1.0)?.f_relu()?.f_to_kind(Kind::Int64)?;
     let positives = truth.f_to_kind(Kind::Float)?;
@@ -510,7 +513,8 @@ fn auc_counts(pred: &Tensor, truth: &Tensor, weights: Option<&Tensor>, threshold
     };
     let options = (Kind::Float, pred.device());
     let at_or_above = |labels: &Tensor| -> Result<Tensor> {
-        let per_bucket = Tensor::f_zeros([thresholds], options)?.f_index_add(0, &buckets, labels)?;
+        let counted = labels.f_mul(&numbers)?;
+        let per_bucket = Tensor::f_zeros([thresholds], options)?.f_index_add(0, &buckets, &counted)?;
         Ok(per_bucket.f_flip([0])?.f_cumsum(0, Kind::Float)?.f_flip([0])?)
     };
     let tp = at_or_above(&positives)?;

@@ -322,7 +322,17 @@ impl Sequential {
         let mut shapes = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let spec = layer.spec();
-            shape = spec.output_shape(&shape).map_err(|message| Error::LayerShape {
+            let output = spec.output_shape(&shape).and_then(|out| {
+                let bytes = out.iter().try_fold(4i64, |n, &d| n.checked_mul(d));
+                match bytes {
+                    Some(_) => Ok(out),
+                    None => Err(format!(
+                        "its output {} holds more bytes per sample than fit in 64 bits: use smaller sizes",
+                        batch_shape(&out)
+                    )),
+                }
+            });
+            shape = output.map_err(|message| Error::LayerShape {
                 index,
                 layer: spec.kind(),
                 input: batch_shape(&shape),
@@ -343,6 +353,8 @@ impl Sequential {
     /// seeded with the model's seed.
     pub fn build_for(&mut self, input: &[i64]) -> Result<()> {
         let output_shapes = self.output_shapes(input)?;
+        check_device(self.device)?;
+        self.check_variable_sizes(input, &output_shapes)?;
         // Seeding and drawing the initial weights is one step for other threads of this library.
         let _rng = crate::rng_lock();
         tch::manual_seed(self.seed as i64);
@@ -357,6 +369,15 @@ impl Sequential {
                 Error::LayerConfig { layer, message } => {
                     Error::LayerShape { index, layer, input: batch_shape(&shape), message }
                 }
+                Error::Torch(e) if is_allocation_failure(&e) => Error::LayerShape {
+                    index,
+                    layer: spec.kind(),
+                    input: batch_shape(&shape),
+                    message: format!(
+                        "its variables cannot be allocated ({}): use fewer units or filters, or a smaller input",
+                        Error::Torch(e).to_string().trim_start_matches("LibTorch: ")
+                    ),
+                },
                 e => e,
             })?;
             modules.push(module);
@@ -381,6 +402,32 @@ impl Sequential {
         if let Some(state) = &mut self.train {
             // New weights: the optimizer starts over.
             state.optimizer = OptimizerState::new(state.optimizer.config());
+        }
+        Ok(())
+    }
+
+    /// Refuses a layer whose declared variables hold more values than fit in 64 bits, before
+    /// anything is allocated (LibTorch would fail with "Storage size calculation overflowed").
+    fn check_variable_sizes(&self, input: &[i64], output_shapes: &[Vec<i64>]) -> Result<()> {
+        let mut shape = input;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let spec = layer.spec();
+            for (name, dims) in spec.param_shapes(shape) {
+                let values =
+                    dims.iter().try_fold(1i64, |n, &d| n.checked_mul(d).filter(|v| v.checked_mul(4).is_some()));
+                if values.is_none() {
+                    return Err(Error::LayerShape {
+                        index,
+                        layer: spec.kind(),
+                        input: batch_shape(shape),
+                        message: format!(
+                            "its variable {name} of shape {dims:?} holds more bytes than fit in 64 bits: use fewer \
+                             units or filters, or a smaller input"
+                        ),
+                    });
+                }
+            }
+            shape = &output_shapes[index];
         }
         Ok(())
     }
@@ -596,8 +643,17 @@ impl Sequential {
         self.train.as_ref().map_or(0, |t| t.epochs_done)
     }
 
-    /// The forward pass with the final activation: the model's outputs.
+    /// The forward pass with the final activation: the model's outputs. `xs` is checked and
+    /// converted as `predict` does: its per-sample shape must be the model's input shape (an
+    /// error says how to fix it otherwise), and it is moved to the model's device as float32
+    /// (integer token ids stay integers for a first `Embedding`).
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        let xs = self.prepare_inputs(xs, "x")?;
+        self.forward_prepared(&xs, train)
+    }
+
+    /// [`Self::forward_t`] on inputs already prepared by [`Self::prepare_inputs`].
+    pub(crate) fn forward_prepared(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let (raw, act) = self.forward_raw(xs, train)?;
         act.apply(&raw)
     }
@@ -653,6 +709,7 @@ impl Sequential {
                 }),
             });
         }
+        check_real(x, what)?;
         // Token ids stay integers for an Embedding; everything else computes in float32.
         let integer = !x.is_floating_point() && x.kind() != Kind::Bool;
         let kind = match self.layers.first() {
@@ -661,6 +718,40 @@ impl Sequential {
         };
         Ok(x.f_to_device(self.device)?.f_to_kind(kind)?)
     }
+}
+
+/// Whether LibTorch failed to allocate memory (or to compute how much).
+fn is_allocation_failure(e: &tch::TchError) -> bool {
+    let text = e.to_string();
+    ["can't allocate memory", "out of memory", "Storage size calculation overflowed"].iter().any(|m| text.contains(m))
+}
+
+/// Refuses a CUDA device LibTorch cannot see, before LibTorch fails on it with a driver
+/// message.
+pub(crate) fn check_device(device: Device) -> Result<()> {
+    let Device::Cuda(index) = device else { return Ok(()) };
+    let count = tch::Cuda::device_count();
+    let message = if count == 0 {
+        "CUDA is not available here (LibTorch sees no GPU): use Device::Cpu, or Device::cuda_if_available()".into()
+    } else if index as i64 >= count {
+        format!("this machine has {count} CUDA device(s): use Device::Cuda(0) to Device::Cuda({})", count - 1)
+    } else {
+        return Ok(());
+    };
+    Err(Error::Device { device: crate::device_name(device), message })
+}
+
+/// Refuses complex inputs, which converting to float32 would silently cut to their real part.
+pub(crate) fn check_real(x: &Tensor, what: &str) -> Result<()> {
+    if crate::losses::is_complex(x.kind()) {
+        return Err(Error::DataShape {
+            what: what.into(),
+            expected: "real numbers (float or integer)".into(),
+            got: format!("{:?} values", x.kind()),
+            hint: "give real-valued inputs, such as x.real() or x.abs()".into(),
+        });
+    }
+    Ok(())
 }
 
 fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &(String, Tensor)> {

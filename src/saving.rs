@@ -121,7 +121,12 @@ fn dtype(kind: Kind, path: &Path, name: &str) -> Result<Dtype> {
         Kind::BFloat16 => Dtype::BF16,
         Kind::Half => Dtype::F16,
         Kind::Uint8 => Dtype::U8,
-        other => return Err(ckpt_error(path, format!("tensor {name} has kind {other:?}, which is not saved"))),
+        other => {
+            return Err(ckpt_error(
+                path,
+                format!("tensor {name} has kind {other:?}, which is not saved: convert it with to_kind(Kind::Float)"),
+            ))
+        }
     })
 }
 
@@ -134,14 +139,27 @@ fn kind(dtype: Dtype, path: &Path, name: &str) -> Result<Kind> {
         Dtype::BF16 => Kind::BFloat16,
         Dtype::F16 => Kind::Half,
         Dtype::U8 => Kind::Uint8,
-        other => return Err(ckpt_error(path, format!("tensor {name} has dtype {other:?}, which is not supported"))),
+        other => {
+            return Err(ckpt_error(
+                path,
+                format!(
+                    "tensor {name} has dtype {other:?}, which is not read: save it as float32 (F32; F64, F16, \
+                     BF16, I64, I32 and U8 are read too), such as with tensor.float() in PyTorch"
+                ),
+            ))
+        }
     })
 }
 
 /// Writes named tensors and string metadata as a safetensors file, atomically.
 pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)], metadata: HashMap<String, String>) -> Result<()> {
     let mut owned = Vec::with_capacity(tensors.len());
+    let mut names = std::collections::HashSet::new();
     for (name, t) in tensors {
+        // The safetensors serializer panics on a name given twice.
+        if !names.insert(name.as_str()) {
+            return Err(ckpt_error(path, format!("tensor name {name} is given twice: give each tensor its own name")));
+        }
         let t = t.f_detach()?.f_to_device(Device::Cpu)?.f_contiguous()?;
         let numel = t.numel();
         let mut bytes = vec![0u8; numel * t.kind().elt_size_in_bytes()];
@@ -544,6 +562,12 @@ impl Sequential {
                             var.size(),
                             w.size()
                         ),
+                    ));
+                }
+                if crate::losses::is_complex(w.kind()) {
+                    return Err(Error::invalid(
+                        "weights",
+                        format!("{name} got complex values ({:?}): give real (float) weights", w.kind()),
                     ));
                 }
                 var.shallow_clone().f_copy_(w)?;

@@ -145,10 +145,14 @@ pub struct Histogram {
     pub bucket: Vec<f64>,
 }
 
+/// The most buckets [`Histogram::from_values`] makes (TensorBoard's own histograms have 30).
+pub const MAX_HISTOGRAM_BUCKETS: usize = 10_000;
+
 impl Histogram {
     /// A histogram of `values` in `buckets` equal-width buckets from the smallest to the largest
     /// finite value (one bucket when they are all equal; none when there is no finite value).
-    /// Non-finite values are left out, as TensorBoard cannot draw them.
+    /// Non-finite values are left out, as TensorBoard cannot draw them. At most
+    /// [`MAX_HISTOGRAM_BUCKETS`] buckets are made, however many are asked for.
     pub fn from_values(values: &[f64], buckets: usize) -> Self {
         let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let mut h = Histogram { num: finite.len() as f64, ..Default::default() };
@@ -159,7 +163,7 @@ impl Histogram {
         h.max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         h.sum = finite.iter().sum();
         h.sum_squares = finite.iter().map(|v| v * v).sum();
-        let n = if h.max > h.min { buckets.max(1) } else { 1 };
+        let n = if h.max > h.min { buckets.clamp(1, MAX_HISTOGRAM_BUCKETS) } else { 1 };
         let width = (h.max - h.min) / n as f64;
         h.bucket_limit = (1..=n).map(|i| if i == n { h.max } else { h.min + width * i as f64 }).collect();
         h.bucket = vec![0.0; n];

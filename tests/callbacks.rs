@@ -120,6 +120,13 @@ fn path_templates_format_and_reject_unknown_keys() {
     assert!(e.contains("'val_los'") && e.contains("val_acc"), "{e}");
     assert!(PathTemplate::parse("m-{epoch.st").is_err());
     assert!(PathTemplate::parse("m-{epoch:x}.st").unwrap_err().to_string().contains("unsupported format"));
+    // Widths and decimals beyond what a file name holds are refused when parsing: Rust's
+    // formatting panics on widths over 65535.
+    for f in ["m-{epoch:099999999999d}.st", "m-{loss:.99999999999f}.st", "m-{epoch:101d}.st"] {
+        let e = PathTemplate::parse(f).unwrap_err().to_string();
+        assert!(e.contains("digits") && e.contains("at most 100"), "{f}: {e}");
+    }
+    assert_eq!(PathTemplate::parse("{epoch:0100d}").unwrap().format(0, &l).unwrap().to_str().unwrap().len(), 100);
     // The error surfaces from fit.
     let mut m = model();
     let dir = tempfile::tempdir().unwrap();
@@ -218,6 +225,19 @@ fn csv_logger_rows_equal_the_history() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 5);
     assert!(text.lines().last().unwrap().starts_with("0;"));
+    // A separator found in the values broke the rows, and resuming then dropped rows by
+    // misreading their epochs: refused before the file is touched.
+    for sep in ['1', 'e', '.', '-', '\n', '"'] {
+        let mut csv = CsvLogger::new(&path).resume_at(0).separator(sep);
+        let config =
+            FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut csv], ..Default::default() };
+        let e = m.fit(&x, &y, config).unwrap_err().to_string();
+        assert!(e.contains("separator") && e.contains("use ','"), "{sep:?}: {e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{sep:?} changed the file");
+    }
+    let mut tab = CsvLogger::new(path.with_file_name("tab.csv")).separator('\t');
+    m.fit(&x, &y, FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut tab], ..Default::default() })
+        .unwrap();
 }
 
 #[test]
@@ -346,4 +366,37 @@ fn a_missing_monitor_key_warns_on_stderr_without_a_logger() {
     assert!(out.status.success(), "the child failed: {stderr}");
     assert_eq!(stderr.matches("conditioned on metric `val_acc`").count(), 1, "warned once: {stderr}");
     assert!(stderr.contains("warning: ") && stderr.contains("loss,accuracy"), "{stderr}");
+}
+
+#[test]
+fn odd_callback_settings_are_refused_when_training_starts() {
+    // Every comparison with NaN is false: these callbacks never saw an improvement, stopping,
+    // reducing or never saving without a word.
+    let (x, y) = blobs();
+    let mut m = model();
+    let mut run = |cb: &mut dyn tch_keras::Callback, needle: &str| {
+        let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![cb], ..Default::default() };
+        let before = m.iterations();
+        let e = m.fit(&x, &y, config).unwrap_err().to_string();
+        assert!(e.contains(needle), "{needle}: {e}");
+        assert_eq!(m.iterations(), before, "{needle}: refused only after training");
+    };
+    run(&mut EarlyStopping::new("loss", 1).min_delta(f64::NAN), "EarlyStopping's min_delta is NaN");
+    run(&mut EarlyStopping::new("loss", 1).baseline(f64::NAN), "EarlyStopping's baseline is NaN");
+    run(&mut ReduceLROnPlateau::new("loss", 0.5, 1).min_delta(f64::NAN), "ReduceLROnPlateau's min_delta is NaN");
+    run(&mut ReduceLROnPlateau::new("loss", 0.5, 1).min_lr(f64::NAN), "min_lr must be a number >= 0");
+    run(&mut ReduceLROnPlateau::new("loss", 0.5, 1).min_lr(-1.0), "min_lr must be a number >= 0");
+    let dir = tempfile::tempdir().unwrap();
+    let mut ck = ModelCheckpoint::literal(dir.path().join("m.safetensors")).initial_value_threshold(f64::NAN);
+    run(&mut ck, "initial_value_threshold is NaN");
+    // Resumed best weights that do not fit the model failed only when restored, after the
+    // last epoch: refused before the first.
+    let state = EarlyStopping::new("loss", 1).state();
+    let wrong = vec![Tensor::zeros([7], (Kind::Float, Device::Cpu))];
+    let mut es = EarlyStopping::new("loss", 1).restore_best_weights(true).resume_from(state, Some(wrong));
+    run(&mut es, "shapes [[7]]");
+    // A negative min_delta is still its magnitude, as in Keras.
+    let mut es = EarlyStopping::new("loss", 1).min_delta(-0.1);
+    let config = FitConfig { epochs: 1, verbose: Verbosity::Silent, callbacks: vec![&mut es], ..Default::default() };
+    m.fit(&x, &y, config).unwrap();
 }

@@ -302,6 +302,20 @@ fn npy_round_trip_through_files_written_here() {
     numpy::write_npy(&x, tmp.path().join("x.npy")).unwrap();
     let ours = numpy::read_npy(tmp.path().join("x.npy")).unwrap();
     assert!(ours.equal(&numpy::read_npy(npy_dir().join("x_f32.npy")).unwrap()));
+    // Kinds the writer cannot encode say what to convert to; an npz with a name given twice
+    // (which numpy cannot tell apart) is refused before anything is written.
+    for (kind, name) in [(Kind::Bool, "bool.npy"), (Kind::BFloat16, "bf16.npy"), (Kind::ComplexFloat, "c.npy")] {
+        let path = tmp.path().join(name);
+        let err = numpy::write_npy(&x.to_kind(kind), &path).unwrap_err().to_string();
+        assert!(err.contains(&format!("{kind:?}")) && err.contains("to_kind(Kind::Float)"), "{err}");
+        assert!(!path.exists(), "{name} was written");
+    }
+    let path = tmp.path().join("twice.npz");
+    let err = numpy::write_npz(&[("x", &x), ("x", &y)], &path).unwrap_err().to_string();
+    assert!(err.contains("\"x\" is given twice"), "{err}");
+    let err = numpy::write_npz(&[("x", &x), ("m", &x.gt(0.5))], &path).unwrap_err().to_string();
+    assert!(err.contains("array \"m\" has kind Bool"), "{err}");
+    assert!(!path.exists());
 }
 
 #[test]

@@ -461,6 +461,26 @@ fn frozen_model() -> Sequential {
 }
 
 #[test]
+fn fitting_with_no_trainable_weights_says_to_unfreeze_a_layer() {
+    // LibTorch's backward refused the empty list of variables ("grad requires non-empty inputs").
+    let x = Rng::new(4).randn(&[16, 8]);
+    let y = x.narrow(1, 0, 4);
+    let mut m = frozen_model();
+    for layer in [1, 2] {
+        m.set_trainable(layer, false).unwrap();
+    }
+    let e = m.fit(&x, &y, silent()).unwrap_err();
+    assert!(matches!(e, tch_keras::Error::InvalidArgument { .. }), "{e}");
+    assert!(e.to_string().contains("no trainable weights") && e.to_string().contains("set_trainable"), "{e}");
+    assert_eq!(m.iterations(), 0);
+    // Evaluating still works, and unfreezing one layer trains again.
+    m.evaluate(&x, &y, 8).unwrap();
+    m.set_trainable(2, true).unwrap();
+    m.fit(&x, &y, silent()).unwrap();
+    assert!(m.iterations() > 0);
+}
+
+#[test]
 fn summary_counts_frozen_layers_as_keras() {
     let mut m = frozen_model();
     let s = m.summary().unwrap();

@@ -282,7 +282,7 @@ fn mutated_model_files_end_in_ok_or_a_typed_error() {
         }
         std::fs::remove_file(&path).unwrap();
     }
-    let grown = (peak_rss_kib() - before) / 1024;
+    let grown = peak_rss_kib().saturating_sub(before) / 1024;
     eprintln!("model files: {loaded} loaded, {refused} refused; peak memory +{grown} MiB");
     assert!(grown <= MEMORY_BOUND_MIB, "peak memory grew by {grown} MiB (bound {MEMORY_BOUND_MIB})");
     // The mutations reach both outcomes (a generator that only produced junk would test little).
@@ -384,7 +384,7 @@ fn mutated_idx_files_end_in_ok_or_a_typed_error() {
             check_error(&format!("folder {i}"), &e);
         }
     }
-    let grown = (peak_rss_kib() - before) / 1024;
+    let grown = peak_rss_kib().saturating_sub(before) / 1024;
     eprintln!("idx files: {loaded} loaded, {refused} refused; peak memory +{grown} MiB");
     assert!(grown <= MEMORY_BOUND_MIB, "peak memory grew by {grown} MiB (bound {MEMORY_BOUND_MIB})");
     assert!(loaded > 10 && refused > IDX_MUTATIONS / 2, "loaded {loaded}, refused {refused}");

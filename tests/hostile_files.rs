@@ -326,3 +326,19 @@ fn decode_threads_beyond_the_bound_is_refused_when_opening() {
     }
     assert!(ImageFolder::open(tmp.path(), &ImageFolderOptions::new().decode_threads(MAX_DECODE_THREADS)).is_ok());
 }
+
+#[test]
+fn weights_of_a_dtype_not_read_say_what_to_save_them_as() {
+    use tch::{Device, Kind, Tensor};
+    let mut m = tch_keras::Sequential::new().device(Device::Cpu).input_shape([4]).add(tch_keras::Dense::new(3));
+    m.build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bool.safetensors");
+    let as_bool: Vec<(String, Tensor)> = m.variables().unwrap().iter().map(|(n, t)| (n.clone(), t.gt(0.0))).collect();
+    Tensor::write_safetensors(&as_bool, &path).unwrap();
+    let e = m.load_weights(&path).unwrap_err();
+    assert!(matches!(e, Error::Checkpoint { .. }), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("BOOL") && text.contains("save it as float32"), "{text}");
+    assert_eq!(m.variables().unwrap()[0].1.kind(), Kind::Float);
+}

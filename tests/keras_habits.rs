@@ -127,6 +127,26 @@ fn predict_on_one_sample_says_to_add_the_batch_axis() {
 }
 
 #[test]
+fn forward_t_checks_and_converts_its_input_as_predict_does() {
+    let mut model = Sequential::new().device(Device::Cpu).input_shape([4]).add(Dense::new(3));
+    model.build().unwrap();
+    // A wrong feature count reached LibTorch's matmul ("mat1 and mat2 shapes cannot be multiplied").
+    let err = model.forward_t(&Tensor::zeros([2, 5], (Kind::Float, Device::Cpu)), false).unwrap_err();
+    assert!(matches!(err, Error::DataShape { .. }), "{err}");
+    assert!(err.to_string().contains("(None, 4)") && err.to_string().contains("(2, 5)"), "{err}");
+    let err = model.forward_t(&Tensor::zeros([4], (Kind::Float, Device::Cpu)), false).unwrap_err();
+    assert!(err.to_string().contains("unsqueeze(0)"), "{err}");
+    // float64 and integer inputs ("mat1 and mat2 must have the same dtype") compute in float32.
+    let x = Tensor::from_slice(&[1.0f64, 2.0, 3.0, 4.0]).reshape([1, 4]);
+    let want = model.forward_t(&x.to_kind(Kind::Float), false).unwrap();
+    for kind in [Kind::Double, Kind::Int64] {
+        let got = model.forward_t(&x.to_kind(kind), false).unwrap();
+        assert_eq!(got.kind(), Kind::Float);
+        assert!(got.allclose(&want, 1e-6, 1e-6, false), "{kind:?}");
+    }
+}
+
+#[test]
 fn channels_last_images_say_tch_keras_is_channels_first() {
     let mut model = Sequential::new()
         .device(Device::Cpu)

@@ -680,6 +680,29 @@ fn shape_errors_name_the_layer_and_both_shapes() {
             "(None, 1, 4, 4)",
             "rate must be in [0, 1)",
         ),
+        // 2^33 x 2^33 pixels per sample: the shape passed, and LibTorch failed on the first
+        // batch ("Storage size calculation overflowed").
+        (
+            Sequential::new().input_shape([1, 4, 4]).add(UpSampling2D::new(1 << 31)),
+            "layer 0 (UpSampling2D)",
+            "(None, 1, 4, 4)",
+            "(None, 1, 8589934592, 8589934592) holds more bytes per sample than fit in 64 bits",
+        ),
+        // LibTorch's pooling failed on the first batch with "integer out of range".
+        (
+            Sequential::new().input_shape([1, 4, 4]).add(MaxPooling2D::new(2).strides(i64::MAX)),
+            "layer 0 (MaxPooling2D)",
+            "(None, 1, 4, 4)",
+            "must be at most 2147483647",
+        ),
+        (
+            Sequential::new()
+                .input_shape([1, 4, 4])
+                .add(AveragePooling2D::new(2).strides(1 << 40).padding(Padding::Same)),
+            "layer 0 (AveragePooling2D)",
+            "(None, 1, 4, 4)",
+            "one window already",
+        ),
     ];
     for (mut m, layer, shape, message) in cases {
         let err = m.build().unwrap_err();

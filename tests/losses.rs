@@ -241,3 +241,44 @@ fn sparse_and_categorical_losses_agree_through_a_linear_model() {
     close("sparse through evaluate", sparse.get("loss").unwrap(), 0.60651654);
     close("categorical through evaluate", categorical.get("loss").unwrap(), 0.60651654);
 }
+
+#[test]
+fn mismatched_outputs_and_targets_are_target_errors_before_libtorch() {
+    let pred = t(&LOGITS);
+    // Each reached LibTorch: "The size of tensor a (3) must match ...", "Target 5 is out of
+    // bounds", "expected scalar type Long but found Float".
+    let cases: [(Loss, Tensor, &str); 5] = [
+        (Loss::MeanSquaredError, Tensor::zeros([4, 5], (Kind::Float, tch::Device::Cpu)), "(4, 5)"),
+        (Loss::CategoricalCrossentropy, Tensor::zeros([4, 4], (Kind::Float, tch::Device::Cpu)), "(4, 4)"),
+        (Loss::BinaryCrossentropy, Tensor::zeros([3, 3], (Kind::Float, tch::Device::Cpu)), "(3, 3)"),
+        (Loss::SparseCategoricalCrossentropy, Tensor::from_slice(&[0i64, 1]), "labels (2,)"),
+        (Loss::SparseCategoricalCrossentropy, labels().to_kind(Kind::Float), "int64"),
+    ];
+    for (loss, y, needle) in cases {
+        for result in [loss.compute(&pred, &y, true), loss.per_sample(&pred, &y, true)] {
+            let e = result.unwrap_err();
+            assert!(matches!(e, tch_keras::Error::Targets { .. }), "{loss:?}: {e}");
+            assert!(e.to_string().contains(needle) && e.to_string().contains("prepare_targets"), "{loss:?}: {e}");
+        }
+    }
+    // One-hot targets without classes: argmax had no axis to reduce.
+    let e =
+        tch_keras::class_weight_to_sample_weight(&Tensor::zeros([4, 0], (Kind::Float, tch::Device::Cpu)), &[(0, 2.0)]);
+    assert!(e.unwrap_err().to_string().contains("(4, 0)"));
+}
+
+#[test]
+fn binary_crossentropy_of_nan_probabilities_is_nan_not_an_error() {
+    // LibTorch's binary_cross_entropy refused NaN probabilities ("all elements of input should
+    // be between 0 and 1"; a device-side assert on a GPU); Keras's formula gives a NaN loss,
+    // which TerminateOnNaN then sees.
+    let mut p = B_PROBS;
+    p[1][0] = f32::NAN;
+    let y = t2(&B_TRUE);
+    for loss in [Loss::BinaryCrossentropy, Loss::binary_crossentropy(false, 0.1).unwrap()] {
+        let v = loss.compute(&t2(&p), &y, false).unwrap().double_value(&[]);
+        assert!(v.is_nan(), "{loss:?}: {v}");
+        let each = Vec::<f32>::try_from(loss.per_sample(&t2(&p), &y, false).unwrap()).unwrap();
+        assert!(each[1].is_nan() && each.iter().enumerate().all(|(i, v)| i == 1 || v.is_finite()), "{each:?}");
+    }
+}

@@ -108,6 +108,26 @@ fn auc_accumulated_over_batches_equals_keras() {
 }
 
 #[test]
+fn auc_counts_nan_outputs_as_negative_at_every_threshold() {
+    // A NaN output became bucket i64::MIN: "index out of range in self" from LibTorch (a
+    // device-side assert on a GPU). It is now positive at no threshold, as `p > t` is false.
+    let y = Tensor::from_slice(&Y);
+    let mut m = identity(1, Loss::BinaryCrossentropy, vec![Metric::auc(), Metric::recall()]);
+    let all_nan = Tensor::full([23, 1], f64::NAN, (Kind::Float, tch::Device::Cpu));
+    let logs = m.evaluate(&all_nan, &y, 5).unwrap();
+    // Every threshold predicts every sample negative: true and false positive rates are 0.
+    assert_eq!((logs.get("auc"), logs.get("recall")), (Some(0.0), Some(0.0)), "{logs}");
+    // One NaN among the reference predictions: the true positive at 0.99 (index 19) drops out
+    // of every threshold's true positives, so the area shrinks but stays a fraction.
+    let mut p = P;
+    p[19] = f32::NAN;
+    let logs = m.evaluate(&Tensor::from_slice(&p).reshape([23, 1]), &y, 5).unwrap();
+    let auc = logs.get("auc").unwrap();
+    assert!(auc > 0.5 && auc < 0.784090877, "{logs}");
+    assert!((logs.get("recall").unwrap() - 6.0 / 12.0).abs() < 1e-6, "{logs}");
+}
+
+#[test]
 fn precision_recall_and_binary_accuracy_equal_keras() {
     let metrics = vec![
         "precision".parse().unwrap(),

@@ -97,7 +97,7 @@ fn crafted_model_descriptions_are_typed_errors_before_anything_is_allocated() {
             assert!(text.contains(part), "{name}: '{part}' missing from: {text}");
         }
     }
-    let grown_mib = (peak_rss_kib() - before) / 1024;
+    let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
     assert!(grown_mib < 100, "loading the crafted files raised the peak memory by {grown_mib} MiB");
     // The untouched file still loads.
     assert!(load_no_panic(&good).is_ok());
@@ -154,6 +154,25 @@ fn layers_too_large_to_allocate_are_errors_not_panics() {
     let built = catch_unwind(AssertUnwindSafe(|| m.build())).expect("building panicked");
     let e = built.unwrap_err().to_string();
     assert!(!e.contains("frame #") && !e.contains("Exception raised from"), "{e}");
+    // The error names the layer and what to do, and comes before LibTorch's "Storage size
+    // calculation overflowed" when a variable's size does not fit in 64 bits.
+    assert!(e.contains("layer 0 (Dense)") && e.contains("fewer units"), "{e}");
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(2)).add(Dense::new(i64::MAX / 2));
+    let e = m.count_params().unwrap_err().to_string();
+    assert!(e.contains("layer 1 (Dense)") && e.contains("64 bits") && !e.contains("LibTorch"), "{e}");
+    let mut m = Sequential::new().input_shape([8]).add(Embedding::new(1 << 40, 1 << 40));
+    let e = m.build().unwrap_err().to_string();
+    assert!(e.contains("layer 0 (Embedding)") && e.contains("fewer units"), "{e}");
+}
+
+#[test]
+fn a_cuda_device_libtorch_cannot_see_is_a_device_error_when_building() {
+    let mut m = Sequential::new().device(Device::Cuda(99)).input_shape([4]).add(Dense::new(2));
+    let e = m.build().unwrap_err();
+    assert!(matches!(e, Error::Device { .. }), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("cuda:99") && text.contains("Device::C"), "{text}");
+    assert!(!m.is_built());
 }
 
 #[test]

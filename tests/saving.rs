@@ -303,3 +303,19 @@ fn saves_never_follow_planted_symlinks_and_remove_stale_temporaries() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), mode(&plain));
 }
+
+#[test]
+fn write_safetensors_refuses_a_name_given_twice_and_kinds_it_cannot_store() {
+    use tch_keras::saving::write_safetensors;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.safetensors");
+    let t = Tensor::ones([2, 3], (Kind::Float, Device::Cpu));
+    // The safetensors serializer panicked ("index out of bounds") on the repeated name.
+    let twice = [("w".to_string(), t.shallow_clone()), ("w".to_string(), t.shallow_clone())];
+    let e = std::panic::catch_unwind(|| write_safetensors(&path, &twice, Default::default())).expect("panicked");
+    let e = e.unwrap_err();
+    assert!(matches!(e, tch_keras::Error::Checkpoint { .. }) && e.to_string().contains("w is given twice"), "{e}");
+    let e = write_safetensors(&path, &[("m".to_string(), t.gt(0.0))], Default::default()).unwrap_err();
+    assert!(e.to_string().contains("kind Bool") && e.to_string().contains("to_kind(Kind::Float)"), "{e}");
+    assert!(!path.exists());
+}

@@ -150,6 +150,45 @@ fn empty_batches_and_scalar_inputs_are_refused() {
     assert_eq!(m.iterations(), 1, "only the non-empty batch stepped");
 }
 
+#[test]
+fn a_source_of_no_samples_says_so_and_a_batch_size_near_i64_max_takes_one_batch() {
+    let opts = (Kind::Float, Device::Cpu);
+    let quiet = || FitConfig { verbose: Verbosity::Silent, ..Default::default() };
+    let mut empty =
+        tch_keras::TensorSource::new(Tensor::zeros([0, 4], opts), Some(Tensor::zeros([0, 1], opts)), 4).unwrap();
+    let e = model().fit_source(&mut empty, quiet()).unwrap_err().to_string();
+    assert!(e.contains("no samples") && !e.contains("processes"), "{e}");
+    let data = tch_keras::data::TensorDataset::new(Tensor::zeros([0, 4], opts), Tensor::zeros([0, 1], opts)).unwrap();
+    let mut loader = tch_keras::data::DataLoader::new(data, 4).unwrap();
+    let e = model().fit_source(&mut loader, quiet()).unwrap_err().to_string();
+    assert!(e.contains("no samples") && !e.contains("processes"), "{e}");
+    // `a + b - 1` overflowed for such a batch size: the source then yielded no batch at all.
+    let (x, y) = problem();
+    let mut m = model();
+    let h = m.fit(&x, &y, FitConfig { batch_size: i64::MAX as usize, ..quiet() }).unwrap();
+    assert_eq!((m.iterations(), h.series("loss").map(|l| l.len())), (1, Some(1)));
+    let mut whole = tch_keras::TensorSource::new(x, Some(y), i64::MAX as usize).unwrap();
+    assert_eq!(whole.num_batches(), Some(1));
+    assert_eq!(whole.epoch(0).unwrap().count(), 1);
+}
+
+#[test]
+fn labels_out_of_range_in_a_later_batch_are_a_typed_error() {
+    // Only the first batch's targets were checked: the third batch's label 5 reached LibTorch.
+    let opts = (Kind::Float, Device::Cpu);
+    let labels = |v: &[i64]| Tensor::from_slice(v);
+    let mut source = Listed(vec![
+        (Tensor::ones([2, 4], opts), labels(&[0, 1])),
+        (Tensor::ones([2, 4], opts), labels(&[2, 1])),
+        (Tensor::ones([2, 4], opts), labels(&[1, 5])),
+    ]);
+    let mut m = classifier();
+    let e = m.fit_source(&mut source, FitConfig { verbose: Verbosity::Silent, ..Default::default() }).unwrap_err();
+    assert!(matches!(e, Error::Targets { .. }), "{e}");
+    assert!(e.to_string().contains("[1, 5]") && e.to_string().contains("[0, 3)"), "{e}");
+    assert_eq!(m.iterations(), 2, "the two good batches stepped");
+}
+
 fn classifier() -> Sequential {
     let mut m =
         Sequential::new().seed(3).input_shape([4]).add(Dense::new(8).activation(Activation::Relu)).add(Dense::new(3));

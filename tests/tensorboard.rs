@@ -200,3 +200,13 @@ fn a_corrupted_record_is_detected() {
     let read = scalars(&json, dir.path());
     assert!(read.get("epoch_loss").map_or(0, |v| v.len()) < 5, "{read:?}");
 }
+
+#[test]
+fn histograms_of_any_bucket_count_are_made_without_panicking() {
+    use tch_keras::tensorboard::{Histogram, MAX_HISTOGRAM_BUCKETS};
+    // usize::MAX buckets overflowed the bucket vector's capacity.
+    let h = std::panic::catch_unwind(|| Histogram::from_values(&[1.0, 2.0, 4.0], usize::MAX)).expect("panicked");
+    assert_eq!(h.bucket.len(), MAX_HISTOGRAM_BUCKETS);
+    assert_eq!(h.bucket.iter().sum::<f64>(), 3.0);
+    assert_eq!(h.bucket_limit.last(), Some(&4.0));
+}

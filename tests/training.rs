@@ -348,3 +348,47 @@ fn bad_inputs_are_typed_errors() {
     let e = classifier("acc").evaluate(&x, &y, 8).unwrap_err();
     assert!(matches!(e, Error::NotBuilt { .. }), "{e}");
 }
+
+#[test]
+fn nan_labels_complex_data_and_sparse_loss_on_images_are_typed_errors() {
+    let (x, labels) = blobs(32, 7);
+    let sparse = || {
+        let mut m = Sequential::new().add(Dense::new(3).activation(Activation::Softmax));
+        m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec![]).unwrap();
+        m
+    };
+    // NaN labels passed the range check (every comparison with NaN is false) and reached
+    // LibTorch as the class id i64::MIN.
+    let nan_labels = labels.to_kind(Kind::Float).index_fill(0, &Tensor::from_slice(&[5i64]), f64::NAN);
+    let e = sparse().fit(&x, &nan_labels, quiet()).unwrap_err();
+    assert!(matches!(e, Error::Targets { .. }) && e.to_string().contains("NaN"), "{e}");
+    assert!(e.to_string().contains("[0, 3)"), "{e}");
+    let e = sparse().fit(&x, &(labels.to_kind(Kind::Float) - f64::INFINITY), quiet()).unwrap_err();
+    assert!(e.to_string().contains("[0, 3)"), "{e}");
+    // Complex targets or inputs: refused, not cut to their real part or sent to LibTorch.
+    let e = sparse().fit(&x, &labels.to_kind(Kind::ComplexFloat), quiet()).unwrap_err();
+    assert!(matches!(e, Error::Targets { .. }) && e.to_string().contains("complex"), "{e}");
+    let e = classifier("acc").fit(&x.to_kind(Kind::ComplexFloat), &to_categorical(&labels, 3).unwrap(), quiet());
+    let e = e.unwrap_err();
+    assert!(matches!(e, Error::DataShape { .. }) && e.to_string().contains("real"), "{e}");
+    // Complex sample weights, weights, features and class-weight targets were cut to their
+    // real part with only a LibTorch warning.
+    let complex_w = Tensor::ones([32], (Kind::ComplexFloat, Device::Cpu));
+    let e = sparse().fit(&x, &labels, FitConfig { sample_weight: Some(&complex_w), ..quiet() }).unwrap_err();
+    assert!(e.to_string().contains("sample_weight") && e.to_string().contains("ComplexFloat"), "{e}");
+    let mut m = sparse();
+    m.fit(&x, &labels, FitConfig { epochs: 1, ..quiet() }).unwrap();
+    let w: Vec<Tensor> = m.get_weights().unwrap().iter().map(|t| t.to_kind(Kind::ComplexFloat)).collect();
+    let e = m.set_weights(&w).unwrap_err();
+    assert!(e.to_string().contains("complex values"), "{e}");
+    let e = tch_keras::data::Standardizer::fit(&x.to_kind(Kind::ComplexFloat)).unwrap_err();
+    assert!(e.to_string().contains("ComplexFloat"), "{e}");
+    let e = tch_keras::class_weight_to_sample_weight(&labels.to_kind(Kind::ComplexFloat), &[(0, 2.0)]).unwrap_err();
+    assert!(e.to_string().contains("real targets"), "{e}");
+    // The sparse loss on per-pixel outputs (None, 3, 4, 4) failed inside LibTorch.
+    let mut conv = Sequential::new().input_shape([1, 4, 4]).add(tch_keras::Conv2D::new(3, 1));
+    conv.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, vec![]).unwrap();
+    let images = Tensor::zeros([32, 1, 4, 4], (Kind::Float, Device::Cpu));
+    let e = conv.fit(&images, &labels, quiet()).unwrap_err();
+    assert!(e.to_string().contains("(None, 3, 4, 4)") && e.to_string().contains("Flatten"), "{e}");
+}

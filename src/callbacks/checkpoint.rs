@@ -47,11 +47,7 @@ impl PathTemplate {
                 return Err(bad("empty field '{}'".into()));
             }
             if let Some(f) = &fmt {
-                let ok = (f.starts_with('.') && f.ends_with('f') && f[1..f.len() - 1].parse::<usize>().is_ok())
-                    || (f.ends_with('d') && (f.len() == 1 || f[..f.len() - 1].parse::<usize>().is_ok()));
-                if !ok {
-                    return Err(bad(format!("unsupported format '{f}' for {key}: use .Nf, d, Nd or 0Nd")));
-                }
+                check_format(f, key).map_err(bad)?;
             }
             pieces.push(Piece::Field(key.to_string(), fmt));
             rest = &rest[close + 1..];
@@ -106,6 +102,28 @@ impl PathTemplate {
             }
         }
         Ok(PathBuf::from(out))
+    }
+}
+
+/// The most digits a field's format may ask for (`.Nf` decimals, `Nd` width): more would not
+/// fit in a file name, and Rust's formatting refuses widths beyond 65535.
+const MAX_FORMAT_DIGITS: usize = 100;
+
+/// Checks a field's format (`.Nf`, `d`, `Nd`, `0Nd`) and its number of digits.
+fn check_format(f: &str, key: &str) -> std::result::Result<(), String> {
+    let digits = if let Some(decimals) = f.strip_prefix('.').and_then(|d| d.strip_suffix('f')) {
+        decimals.parse::<usize>().ok()
+    } else if f == "d" {
+        Some(0)
+    } else {
+        f.strip_suffix('d').and_then(|w| w.parse::<usize>().ok())
+    };
+    match digits {
+        None => Err(format!("unsupported format '{f}' for {key}: use .Nf, d, Nd or 0Nd")),
+        Some(n) if n > MAX_FORMAT_DIGITS => Err(format!(
+            "format '{f}' for {key} asks for {n} digits, more than a file name holds: use at most {MAX_FORMAT_DIGITS}"
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -310,6 +328,8 @@ impl Callback for ModelCheckpoint {
         if self.save_freq == SaveFreq::Batches(0) {
             return Err(Error::invalid("save_freq", "must be SaveFreq::Epoch or SaveFreq::Batches(n) with n >= 1"));
         }
+        let threshold = self.initial_value_threshold.unwrap_or(0.0);
+        super::monitor::check_not_nan("ModelCheckpoint", "initial_value_threshold", threshold)?;
         self.direction = Some(direction(self.mode, &self.monitor, model));
         if self.best.is_none() {
             self.best = self.initial_value_threshold;

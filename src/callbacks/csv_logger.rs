@@ -39,7 +39,8 @@ impl CsvLogger {
             header_needed: true,
         }
     }
-    /// Sets the separator.
+    /// Sets the separator. Characters that appear in the values or the row structure (letters,
+    /// digits, `.`, `-`, `+`, `_`, quotes, line breaks) are refused when training starts.
     pub fn separator(mut self, sep: char) -> Self {
         self.separator = sep;
         self
@@ -96,6 +97,13 @@ fn drop_rows_from(path: &Path, separator: char, epoch: usize) -> Result<()> {
 
 impl Callback for CsvLogger {
     fn on_train_begin(&mut self, _model: &mut Sequential) -> Result<()> {
+        let sep = self.separator;
+        if sep.is_alphanumeric() || (sep.is_control() && sep != '\t') || ".-+_\"'".contains(sep) {
+            return Err(Error::invalid(
+                "separator",
+                format!("{sep:?} can appear in the logged names or numbers: use ',', ';', a tab or '|'"),
+            ));
+        }
         if let (true, Some(epoch)) = (self.append, self.resume_at) {
             drop_rows_from(&self.path, self.separator, epoch)?;
         }

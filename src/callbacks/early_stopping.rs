@@ -141,8 +141,31 @@ impl EarlyStopping {
     }
 }
 
+/// Refuses resumed best weights that do not fit `model`, when training starts rather than
+/// when restoring them after the last epoch.
+fn check_best_weights(weights: &[Tensor], model: &Sequential) -> Result<()> {
+    let variables = model.variables()?;
+    let fits =
+        weights.len() == variables.len() && weights.iter().zip(variables).all(|(w, (_, v))| w.size() == v.size());
+    if fits {
+        return Ok(());
+    }
+    let shapes = |it: Vec<Vec<i64>>| format!("{it:?}");
+    Err(crate::Error::invalid(
+        "best_weights",
+        format!(
+            "EarlyStopping::resume_from got weights of shapes {} for a model whose variables have shapes {}: give \
+             the get_weights() of this model's best epoch",
+            shapes(weights.iter().map(|w| w.size()).collect()),
+            shapes(variables.iter().map(|(_, v)| v.size()).collect())
+        ),
+    ))
+}
+
 impl Callback for EarlyStopping {
     fn on_train_begin(&mut self, model: &mut Sequential) -> Result<()> {
+        super::monitor::check_not_nan("EarlyStopping", "min_delta", self.min_delta)?;
+        super::monitor::check_not_nan("EarlyStopping", "baseline", self.baseline.unwrap_or(0.0))?;
         let mode = direction(self.mode, &self.monitor, model);
         self.direction = Some(mode);
         self.wait = 0;
@@ -151,6 +174,9 @@ impl Callback for EarlyStopping {
         self.best_epoch = None;
         self.stopped_epoch = None;
         if let Some((state, weights)) = self.resumed.take() {
+            if let Some(w) = &weights {
+                check_best_weights(w, model)?;
+            }
             self.wait = state.wait;
             self.best = state.best;
             self.best_epoch = state.best_epoch;

@@ -122,6 +122,13 @@ impl Callback for ReduceLROnPlateau {
                 ),
             ));
         }
+        super::monitor::check_not_nan("ReduceLROnPlateau", "min_delta", self.min_delta)?;
+        if self.min_lr.is_nan() || self.min_lr < 0.0 {
+            return Err(crate::Error::invalid(
+                "min_lr",
+                format!("ReduceLROnPlateau's min_lr must be a number >= 0, got {}", self.min_lr),
+            ));
+        }
         // A scheduled learning rate cannot be reduced: say so now rather than at the first
         // plateau, epochs later.
         if let Some(schedule) = model.compiled().and_then(|(opt, _, _)| opt.schedule().map(|s| s.name())) {

@@ -70,6 +70,18 @@ impl Mode {
 }
 
 /// [`Mode::resolve_for`] with `model`'s compiled metrics (none when it is not compiled).
+/// Refuses a NaN comparison value (`min_delta`, `baseline`, a threshold): every comparison
+/// with it is false, so nothing would ever count as an improvement.
+pub(crate) fn check_not_nan(who: &str, name: &'static str, value: f64) -> crate::Result<()> {
+    if value.is_nan() {
+        return Err(crate::Error::invalid(
+            name,
+            format!("{who}'s {name} is NaN, which no value can improve on: give a number"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn direction(mode: Mode, monitor: &str, model: &Sequential) -> Mode {
     mode.resolve_for(monitor, model.compiled().map_or(&[][..], |(_, _, metrics)| metrics))
 }

@@ -248,10 +248,16 @@ impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
         if world == 0 || rank >= world {
             return Err(Error::invalid("shard", format!("rank {rank} is not in a world of {world} processes")));
         }
+        if self.len == 0 {
+            return Err(Error::invalid("data", "the data set has no samples (len() is 0): give at least one sample"));
+        }
         if world > self.len {
             return Err(Error::invalid(
                 "shard",
-                format!("{} samples cannot be split across {world} processes", self.len),
+                format!(
+                    "{} samples cannot be split across {world} processes: give at least one sample per process",
+                    self.len
+                ),
             ));
         }
         (self.rank, self.world) = (rank, world);

@@ -210,8 +210,10 @@ pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
     let labels =
         if size.len() > 1 && size.last() == Some(&1) { labels.f_squeeze_dim(-1)? } else { labels.shallow_clone() };
     let labels = whole_labels(&labels)?;
+    let mut hi = -1;
     if labels.numel() > 0 {
-        let (lo, hi) = (labels.f_min()?.int64_value(&[]), labels.f_max()?.int64_value(&[]));
+        let lo = labels.f_min()?.int64_value(&[]);
+        hi = labels.f_max()?.int64_value(&[]);
         if lo < 0 || hi >= num_classes {
             return Err(Error::invalid(
                 "labels",
@@ -219,7 +221,31 @@ pub fn to_categorical(labels: &Tensor, num_classes: i64) -> Result<Tensor> {
             ));
         }
     }
-    Ok(labels.f_one_hot(num_classes)?.f_to_kind(Kind::Float)?)
+    one_hot(&labels, num_classes, hi)
+}
+
+/// `labels` (checked to lie in `0..num_classes`, the largest being `hi`) one-hot encoded as
+/// floats; a one-hot too large to allocate is an error naming the classes the labels need.
+fn one_hot(labels: &Tensor, num_classes: i64, hi: i64) -> Result<Tensor> {
+    let n = labels.numel() as i64;
+    let too_large = |what: String| {
+        Error::invalid(
+            "num_classes",
+            format!(
+                "{n} one-hot rows of {num_classes} classes {what}: give the number of classes (here at least {})",
+                hi + 1
+            ),
+        )
+    };
+    // The int64 one-hot LibTorch makes first: 8 bytes per value.
+    if n.checked_mul(num_classes).and_then(|v| v.checked_mul(8)).is_none() {
+        return Err(too_large("hold more bytes than fit in 64 bits".into()));
+    }
+    let one_hot = labels.f_one_hot(num_classes).map_err(|e| {
+        let reason = Error::from(e).to_string();
+        too_large(format!("cannot be allocated ({})", reason.trim_start_matches("LibTorch: ")))
+    })?;
+    Ok(one_hot.f_to_kind(Kind::Float)?)
 }
 
 /// Integer or whole-number float labels as `Int64`; a non-finite or fractional float is an error.

@@ -302,9 +302,30 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Npz> {
     Ok(Npz { path: path.to_path_buf(), arrays })
 }
 
-/// Writes `tensor` (moved to the CPU) as a `.npy` file that `numpy.load` reads.
+/// The kinds `.npy` files are written in: float16/32/64, int8/16/32/64 and uint8.
+const WRITABLE_KINDS: [Kind; 8] =
+    [Kind::Half, Kind::Float, Kind::Double, Kind::Int8, Kind::Int16, Kind::Int, Kind::Int64, Kind::Uint8];
+
+/// Refuses a kind `.npy` writing does not support, before anything is written.
+fn check_writable(path: &Path, what: &str, tensor: &Tensor) -> Result<()> {
+    if WRITABLE_KINDS.contains(&tensor.kind()) {
+        return Ok(());
+    }
+    Err(format_error(
+        path,
+        format!(
+            "{what} has kind {:?}, which is not written to .npy files: convert it first with to_kind(Kind::Float), \
+             Kind::Uint8 for booleans, or another of float16/32/64, int8/16/32/64, uint8",
+            tensor.kind()
+        ),
+    ))
+}
+
+/// Writes `tensor` (moved to the CPU) as a `.npy` file that `numpy.load` reads: float16/32/64,
+/// int8/16/32/64 or uint8; other kinds are an error saying what to convert them to.
 pub fn write_npy(tensor: &Tensor, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
+    check_writable(path, "the tensor", tensor)?;
     tensor
         .f_to_device(tch::Device::Cpu)?
         .f_contiguous()?
@@ -313,9 +334,16 @@ pub fn write_npy(tensor: &Tensor, path: impl AsRef<Path>) -> Result<()> {
 }
 
 /// Writes named tensors (moved to the CPU) as an uncompressed `.npz` file that `numpy.load`
-/// reads.
+/// reads, in the kinds [`write_npy`] writes. Names must be unique.
 pub fn write_npz(arrays: &[(&str, &Tensor)], path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
+    let mut seen = std::collections::HashSet::new();
+    for (name, tensor) in arrays {
+        if !seen.insert(*name) {
+            return Err(format_error(path, format!("the name {name:?} is given twice: give each array its own name")));
+        }
+        check_writable(path, &format!("array {name:?}"), tensor)?;
+    }
     let cpu: Vec<(&str, Tensor)> = arrays
         .iter()
         .map(|(n, t)| Ok((*n, t.f_to_device(tch::Device::Cpu)?.f_contiguous()?)))

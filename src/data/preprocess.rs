@@ -16,6 +16,9 @@ impl Standardizer {
     /// Computes the mean and standard deviation of each column of `x` `[N, F]` (typically the
     /// training split only, so no test statistics leak into training).
     pub fn fit(x: &Tensor) -> Result<Self> {
+        if crate::losses::is_complex(x.kind()) {
+            return Err(Error::invalid("x", format!("has kind {:?}: give real (float or integer) features", x.kind())));
+        }
         if x.dim() != 2 || x.size()[0] == 0 {
             return Err(Error::invalid(
                 "x",
@@ -32,6 +35,9 @@ impl Standardizer {
 
     /// `(x - mean) / std`, float32.
     pub fn transform(&self, x: &Tensor) -> Result<Tensor> {
+        if crate::losses::is_complex(x.kind()) {
+            return Err(Error::invalid("x", format!("has kind {:?}: give real (float or integer) features", x.kind())));
+        }
         if x.dim() != 2 || x.size()[1] != self.mean.size()[1] {
             return Err(Error::invalid(
                 "x",

@@ -39,6 +39,14 @@ pub(crate) fn spatial(
     if k.iter().chain(s.iter()).any(|&v| v <= 0) {
         return Err(format!("{kind} needs positive kernel sizes and strides, got {k:?} and {s:?}"));
     }
+    // LibTorch's pooling takes 32-bit sizes ("integer out of range" on the first batch).
+    if k.iter().chain(s.iter()).any(|&v| v > i64::from(i32::MAX)) {
+        return Err(format!(
+            "{kind}'s kernel sizes and strides must be at most {}, got {k:?} and {s:?}: a stride as large as the \
+             input gives one window already",
+            i32::MAX
+        ));
+    }
     let (oh, top, bottom) = axis(h, k[0], s[0], padding);
     let (ow, left, right) = axis(w, k[1], s[1], padding);
     if oh <= 0 || ow <= 0 || (padding == Padding::Valid && (k[0] > h || k[1] > w)) {

@@ -65,6 +65,13 @@ impl Sequential {
         wb: Option<&Tensor>,
         loss_kind: Loss,
     ) -> Result<(Tensor, Tensor)> {
+        if self.built("fit")?.trainable.is_empty() {
+            return Err(Error::invalid(
+                "model",
+                "has no trainable weights to fit (its layers have none, or all are frozen with set_trainable): \
+                 unfreeze a layer with set_trainable(index, true), or use evaluate for the loss and metrics",
+            ));
+        }
         let (loss, sums) = self.batch_sums(xb, yb, wb, true, loss_kind)?;
         let built = self.built("fit")?;
         let grads = Tensor::f_run_backward(&[&loss], &built.trainable, false, false)?;

@@ -187,6 +187,9 @@ fn check_weights(w: &Tensor, n: i64, what: &'static str) -> Result<Tensor> {
             format!("expected one weight per sample, shape [{n}] (or [{n}, 1]), got {}", full_shape(&size)),
         ));
     }
+    if crate::losses::is_complex(w.kind()) {
+        return Err(Error::invalid(what, format!("has kind {:?}: give real (float) weights", w.kind())));
+    }
     Ok(w.f_reshape([n])?.f_to_kind(tch::Kind::Float)?)
 }
 
@@ -481,7 +484,7 @@ impl Sequential {
             for (step, batch) in source.epoch(0)?.enumerate() {
                 list.on_predict_batch_begin(self, step)?;
                 let x = self.prepare_inputs(&batch?.x()?, "a batch's x")?;
-                let out = self.forward_t(&x, false)?;
+                let out = self.forward_prepared(&x, false)?;
                 list.on_predict_batch_end(self, step, &out)?;
                 parts.push(out);
                 if self.stop_predicting {

@@ -84,6 +84,7 @@ fn prepare_x(prep: &BatchPrep, x: &Tensor) -> Result<Tensor> {
             }),
         });
     }
+    crate::model::check_real(x, "a batch's x")?;
     let integer = !x.is_floating_point() && x.kind() != Kind::Bool;
     let kind = if prep.integer_inputs && integer { Kind::Int64 } else { Kind::Float };
     Ok(x.f_to_device(prep.device)?.f_to_kind(kind)?)
@@ -109,7 +110,17 @@ fn prepare_y(prep: &BatchPrep, targets: &mut Option<(Kind, Vec<i64>)>, y: &Tenso
                     ),
                 });
             }
-            Ok(y.f_reshape(full.as_slice())?.f_to_device(prep.device)?.f_to_kind(*kind)?)
+            if crate::losses::is_complex(y.kind()) {
+                // Refused with the message the first batch gets.
+                return prep.loss.prepare_targets(y, &prep.output);
+            }
+            let y = y.f_reshape(full.as_slice())?;
+            if prep.loss.is_sparse() && y.device() == Device::Cpu {
+                // On the CPU the range check costs no device sync: every batch's labels are
+                // checked, not only the first batch's.
+                prep.loss.check_labels(&y, prep.output.last().copied().unwrap_or(1))?;
+            }
+            Ok(y.f_to_device(prep.device)?.f_to_kind(*kind)?)
         }
     }
 }

@@ -366,10 +366,16 @@ impl BatchSource for TensorSource {
         if world == 0 || rank >= world {
             return Err(Error::invalid("shard", format!("rank {rank} is not in a world of {world} processes")));
         }
+        if self.rows() == 0 {
+            return Err(Error::invalid("data", "the tensors have no samples (0 rows): give at least one sample"));
+        }
         if (world as i64) > self.rows() {
             return Err(Error::invalid(
                 "shard",
-                format!("{} samples cannot be split across {world} processes", self.rows()),
+                format!(
+                    "{} samples cannot be split across {world} processes: give at least one sample per process",
+                    self.rows()
+                ),
             ));
         }
         (self.rank, self.world) = (rank as i64, world as i64);
@@ -377,9 +383,10 @@ impl BatchSource for TensorSource {
     }
 }
 
-/// `a / b` rounded up, for positive `b`.
+/// `a / b` rounded up, for `a >= 0` and positive `b`, without overflowing when `b` is near
+/// `i64::MAX`.
 fn ceil_div(a: i64, b: i64) -> i64 {
-    (a + b - 1) / b
+    a / b + i64::from(a % b != 0)
 }
 
 #[cfg(test)]

@@ -102,6 +102,9 @@ pub fn write_mnist_dir(dir: &Path, train: u32, test: u32, rows: u32, cols: u32, 
 }
 
 /// This process's peak resident memory so far, in KiB (`VmHWM`).
+///
+/// The kernel folds the current resident size into this peak only at some events, so a later
+/// reading can be lower than an earlier one: subtract readings with `saturating_sub`.
 pub fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
