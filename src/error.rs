@@ -41,6 +41,26 @@ pub enum Error {
         /// The layer's class name, as saved.
         name: String,
     },
+    /// A saved model uses a custom loss or metric that is not registered (Keras's missing
+    /// `custom_objects`), or a model with one read from a file was used before it was found.
+    #[error("the model uses the custom {what} {name:?}, which is not registered: {message}")]
+    UnknownCustom {
+        /// `"loss"` or `"metric"`.
+        what: &'static str,
+        /// The name it was saved under.
+        name: String,
+        /// What to register.
+        message: String,
+    },
+    /// A custom loss or metric returned something unusable (wrong shape, kind or device), or
+    /// its configuration cannot be saved or read.
+    #[error("custom function {name:?}: {message}")]
+    CustomFunction {
+        /// The loss's or metric's name.
+        name: String,
+        /// What was wrong and what to return instead.
+        message: String,
+    },
     /// A custom layer's saved configuration does not fit its registered type.
     #[error("custom layer {name:?}: {message}")]
     CustomLayerConfig {

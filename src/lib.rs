@@ -23,6 +23,7 @@
 
 mod activation;
 pub mod callbacks;
+pub mod custom_objects;
 pub mod data;
 pub mod distributed;
 mod error;
@@ -50,6 +51,7 @@ pub use callbacks::{
     CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
     TerminateOnNaN,
 };
+pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossFn, MetricFn};
 pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use layers::{

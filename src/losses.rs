@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Reduction, Tensor};
 
+use crate::custom_objects::{check_loss_value, ClosureLoss, CustomLoss, LossFn};
 use crate::error::full_shape;
 use crate::{Activation, Error, Result};
 
@@ -30,7 +31,7 @@ const EPSILON: f64 = 1e-7;
 /// costs more than Keras's `-log(1e-7) = 16.1` cap here, and its gradient does not vanish.
 /// Other last layers (linear, ReLU, ...) get Keras's rule exactly: outputs rescaled to sum to 1
 /// along the last axis (categorical losses) and clipped to `[1e-7, 1 - 1e-7]`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     /// Cross-entropy with one-hot (or soft) targets of shape `[N, classes]`.
@@ -87,6 +88,10 @@ pub enum Loss {
     MeanSquaredLogarithmicError,
     /// `100 * mean(|y - p| / max(|y|, 1e-7))`.
     MeanAbsolutePercentageError,
+    /// A user-written loss ([`Loss::custom`], [`Loss::from_fn`]), saved as
+    /// `{"custom": {"name": ..., "config": ...}}`. It gets the final outputs (after the last
+    /// activation) and float targets of the outputs' shape.
+    Custom(CustomLoss),
 }
 
 /// Which cross-entropy a loss is, with its options.
@@ -130,8 +135,26 @@ impl Loss {
         })
     }
 
-    /// The Keras name of the loss.
-    pub fn name(&self) -> &'static str {
+    /// A user-written loss: `loss` gives each sample's loss (see [`LossFn`]); a saved model
+    /// stores its name and serde JSON configuration, and loading it needs the type registered
+    /// ([`register_loss`](crate::register_loss)). Fails when the configuration cannot be
+    /// written as JSON.
+    pub fn custom<L: LossFn + Serialize>(loss: L) -> Result<Loss> {
+        Ok(Loss::Custom(CustomLoss::new(loss)?))
+    }
+
+    /// A loss from a closure `f(y_pred, y_true)` returning each sample's loss (`[N]`, see
+    /// [`LossFn::loss`]), saved under `name`. A saved model holds only the name: loading it
+    /// needs the closure registered again with [`register_loss_fn`](crate::register_loss_fn).
+    pub fn from_fn<F>(name: impl Into<String>, f: F) -> Loss
+    where
+        F: Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
+    {
+        Loss::Custom(CustomLoss::closure(ClosureLoss { name: name.into(), f: Box::new(f) }))
+    }
+
+    /// The Keras name of the loss (a custom loss's own name).
+    pub fn name(&self) -> &str {
         match self {
             Loss::CategoricalCrossentropy | Loss::CategoricalCrossentropyWith { .. } => "categorical_crossentropy",
             Loss::SparseCategoricalCrossentropy | Loss::SparseCategoricalCrossentropyWith { .. } => {
@@ -149,6 +172,7 @@ impl Loss {
             Loss::CosineSimilarity => "cosine_similarity",
             Loss::MeanSquaredLogarithmicError => "mean_squared_logarithmic_error",
             Loss::MeanAbsolutePercentageError => "mean_absolute_percentage_error",
+            Loss::Custom(c) => c.name(),
         }
     }
 
@@ -371,6 +395,7 @@ impl Loss {
             cross_entropy(kind, pred, y, logits || from_logits, smoothing, per_sample)
         };
         match *self {
+            Loss::Custom(ref c) => custom_loss(c, pred, y, per_sample),
             Loss::CategoricalCrossentropy => ce(CrossEntropy::Categorical, false, 0.0),
             Loss::CategoricalCrossentropyWith { from_logits, label_smoothing } => {
                 ce(CrossEntropy::Categorical, from_logits, label_smoothing)
@@ -410,6 +435,14 @@ impl Loss {
             }
         }
     }
+}
+
+/// A custom loss's per-sample values (`per_sample`) or their mean, its return checked.
+fn custom_loss(c: &CustomLoss, pred: &Tensor, y: &Tensor, per_sample: bool) -> Result<Tensor> {
+    let n = pred.size().first().copied().unwrap_or(0);
+    let out = c.get()?.loss(pred, y)?;
+    check_loss_value(c.name(), &out, n, !per_sample, pred.device())?;
+    Ok(if per_sample { out.f_to_kind(Kind::Float)? } else { out.f_mean(Kind::Float)? })
 }
 
 /// Keras's `class_weight`: each sample's weight is its class's weight (1 for a class not

@@ -250,7 +250,7 @@ impl Metric {
         raw: &Tensor,
         act: Activation,
         y: &Tensor,
-        loss: Loss,
+        loss: &Loss,
         sample_weight: Option<&Tensor>,
     ) -> Result<Tensor> {
         self.validate()?;
@@ -364,7 +364,7 @@ impl Metric {
     }
 
     /// A mean metric's value for each sample of the batch (`[N]`, on the batch's device).
-    fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: Loss) -> Result<Tensor> {
+    fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: &Loss) -> Result<Tensor> {
         let n = raw.size().first().copied().unwrap_or(0);
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {
             Ok(if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d })
@@ -725,7 +725,7 @@ mod tests {
                     &part(&p),
                     Activation::Linear,
                     &part(&y),
-                    Loss::BinaryCrossentropy,
+                    &Loss::BinaryCrossentropy,
                     Some(&part(&w)),
                 )
                 .unwrap();
@@ -773,7 +773,7 @@ mod tests {
                 &p,
                 Activation::Linear,
                 &y,
-                Loss::MeanSquaredError,
+                &Loss::MeanSquaredError,
                 Some(&Tensor::ones([3], (Kind::Float, tch::Device::Cpu))),
             )
             .unwrap_err();

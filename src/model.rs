@@ -619,7 +619,7 @@ impl Sequential {
 
     /// The compiled optimizer (with its current learning rate), loss and metrics.
     pub fn compiled(&self) -> Option<(Optimizer, Loss, &[Metric])> {
-        self.train.as_ref().map(|t| (t.optimizer.config(), t.loss, t.metrics.as_slice()))
+        self.train.as_ref().map(|t| (t.optimizer.config(), t.loss.clone(), t.metrics.as_slice()))
     }
 
     /// The current learning rate (changed by schedules and callbacks).

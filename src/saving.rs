@@ -589,7 +589,7 @@ impl Sequential {
             epochs_done: self.epochs_done(),
             compile: self.train.as_ref().map(|t| CompileConfig {
                 optimizer: t.optimizer.config(),
-                loss: t.loss,
+                loss: t.loss.clone(),
                 metrics: t.metrics.clone(),
                 iterations: t.optimizer.iterations(),
                 fit: t.fit_settings,
@@ -641,8 +641,16 @@ pub fn load_model(path: impl AsRef<Path>, device: impl Into<Option<Device>>) -> 
     load_model_with(path, device, &LayerRegistry::new())
 }
 
-/// [`load_model`] with custom layers' constructors from `registry` (Keras's `custom_objects`)
-/// as well as from the process-wide registry (`registry` first).
+/// Finds the compiled custom loss and metrics in `registry`, else the process-wide registry.
+fn resolve_custom_objects(c: &mut CompileConfig, registry: &LayerRegistry) -> Result<()> {
+    if let Loss::Custom(loss) = &mut c.loss {
+        loss.resolve(registry)?;
+    }
+    Ok(())
+}
+
+/// [`load_model`] with custom layers', losses' and metrics' constructors from `registry`
+/// (Keras's `custom_objects`) as well as from the process-wide registry (`registry` first).
 // One sequence: read, resolve custom layers, check the description, build, assign weights,
 // restore compile settings and optimizer slots; each step depends on the one before.
 pub fn load_model_with(
@@ -682,7 +690,8 @@ pub fn load_model_with(
     model.build_for(&config.input_shape)?;
     model.assign_variables(path, &tensors)?;
     model.metadata = config.metadata;
-    if let Some(c) = config.compile {
+    if let Some(mut c) = config.compile {
+        resolve_custom_objects(&mut c, registry)?;
         model.compile(c.optimizer.clone(), c.loss, c.metrics)?;
         let state = model.train_state_mut("load_model")?;
         state.epochs_done = config.epochs_done;

@@ -380,9 +380,14 @@ fn construct<L: Layer + DeserializeOwned>(config: &serde_json::Value) -> std::re
 /// Constructors of custom layers by class name, for [`load_model_with`](crate::saving::load_model_with)
 /// (Keras's `custom_objects`); [`register_layer`] fills the process-wide one that
 /// [`load_model`](crate::load_model) uses.
+///
+/// It also holds custom losses and metrics ([`with_loss`](Self::with_loss),
+/// [`with_metric`](Self::with_metric)), which [`register_loss`](crate::register_loss) and
+/// [`register_metric`](crate::register_metric) register process-wide.
 #[derive(Debug, Clone, Default)]
 pub struct LayerRegistry {
     constructors: HashMap<String, LayerConstructor>,
+    objects: crate::custom_objects::ObjectRegistry,
 }
 
 impl LayerRegistry {
@@ -406,6 +411,46 @@ impl LayerRegistry {
     /// Whether a constructor is registered under `name`.
     pub fn contains(&self, name: &str) -> bool {
         self.constructors.contains_key(name)
+    }
+
+    /// Registers the custom loss type `L` under `name` (its [`LossFn::name`](crate::LossFn::name)),
+    /// builder style.
+    pub fn with_loss<L: crate::LossFn + DeserializeOwned>(mut self, name: impl Into<String>) -> Self {
+        self.objects.add_loss::<L>(name.into());
+        self
+    }
+
+    /// Registers a closure loss (see [`Loss::from_fn`](crate::Loss::from_fn)) under `name`,
+    /// builder style.
+    pub fn with_loss_fn<F>(mut self, name: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
+    {
+        let name = name.into();
+        let loss = crate::custom_objects::ClosureLoss { name: name.clone(), f: Box::new(f) };
+        self.objects.add_loss_fn(name, Arc::new(loss));
+        self
+    }
+
+    /// Registers the custom metric type `M` under `name` (its
+    /// [`MetricFn::name`](crate::MetricFn::name)), builder style.
+    pub fn with_metric<M: crate::MetricFn + DeserializeOwned>(mut self, name: impl Into<String>) -> Self {
+        self.objects.add_metric::<M>(name.into());
+        self
+    }
+
+    /// Whether a custom loss is registered under `name` here.
+    pub fn contains_loss(&self, name: &str) -> bool {
+        self.objects.has_loss(name)
+    }
+
+    /// Whether a custom metric is registered under `name` here.
+    pub fn contains_metric(&self, name: &str) -> bool {
+        self.objects.has_metric(name)
+    }
+
+    pub(crate) fn objects(&self) -> &crate::custom_objects::ObjectRegistry {
+        &self.objects
     }
 
     fn get(&self, name: &str) -> Option<LayerConstructor> {

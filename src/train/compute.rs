@@ -34,7 +34,7 @@ impl Sequential {
         yb: &Tensor,
         wb: Option<&Tensor>,
         train: bool,
-        loss_kind: Loss,
+        loss_kind: &Loss,
     ) -> Result<(Tensor, Tensor)> {
         let state = self.train_state("fit")?;
         let (raw, act) = self.forward_raw(xb, train)?;
@@ -63,7 +63,7 @@ impl Sequential {
         xb: &Tensor,
         yb: &Tensor,
         wb: Option<&Tensor>,
-        loss_kind: Loss,
+        loss_kind: &Loss,
     ) -> Result<(Tensor, Tensor)> {
         if self.built("fit")?.trainable.is_empty() {
             return Err(Error::invalid(
@@ -96,6 +96,6 @@ impl Sequential {
                 return Ok((y.f_argmax(1, false)?, Loss::SparseCategoricalCrossentropy));
             }
         }
-        Ok((y, state.loss))
+        Ok((y, state.loss.clone()))
     }
 }

@@ -57,7 +57,7 @@ impl Sequential {
             let mut logs = self.train_epoch(train, epoch, steps_per_epoch, &mut pass, &mut run)?;
             if (epoch + 1) % validation_freq == 0 {
                 if let Some((source, loss)) = validation.as_mut() {
-                    self.validate_epoch(&mut **source, *loss, &mut run, &mut logs)?;
+                    self.validate_epoch(&mut **source, loss.clone(), &mut run, &mut logs)?;
                 }
             }
             self.train_state_mut("fit")?.epochs_done = epoch + 1;
@@ -224,7 +224,7 @@ impl Sequential {
             list.on_test_batch_begin(self, step)?;
             let y = batch.y()?.ok_or_else(|| Error::invalid("data", "evaluation batches need targets"))?;
             let w = batch.sample_weight()?;
-            let (_, part) = self.batch_sums(&batch.x()?, &y, w.as_ref(), false, loss)?;
+            let (_, part) = self.batch_sums(&batch.x()?, &y, w.as_ref(), false, &loss)?;
             let _ = sums.f_narrow(0, 0, n)?.f_add_(&part)?;
             let _ = sums.f_narrow(0, n, 1)?.f_add_scalar_(batch.len() as f64)?;
             local += batch.len();

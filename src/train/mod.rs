@@ -238,7 +238,7 @@ impl Sequential {
     /// Trains the model on tensors. Builds it first if needed, from the data's per-sample
     /// shape. Returns the History of this call's epochs.
     pub fn fit(&mut self, x: &Tensor, y: &Tensor, mut config: FitConfig<'_>) -> Result<History> {
-        let loss = self.train_state("fit")?.loss;
+        let loss = self.train_state("fit")?.loss.clone();
         check_batch_size(config.batch_size)?;
         let split = config.validation_split;
         if !(0.0..1.0).contains(&split) {
@@ -289,7 +289,7 @@ impl Sequential {
             (None, None) => None,
         };
         let mut validation = validation;
-        let val = validation.as_mut().map(|(s, l)| (s as &mut dyn BatchSource, *l));
+        let val = validation.as_mut().map(|(s, l)| (s as &mut dyn BatchSource, l.clone()));
         self.run_fit(&mut train, train_loss, val, config)
     }
 
@@ -323,10 +323,10 @@ impl Sequential {
     ///
     /// [`Batch::with_sample_weight`]: crate::Batch::with_sample_weight
     pub fn fit_source(&mut self, source: &mut dyn BatchSource, mut config: FitConfig<'_>) -> Result<History> {
-        let loss = self.train_state("fit")?.loss;
+        let loss = self.train_state("fit")?.loss.clone();
         check_source_config(&config)?;
         self.build_from_first_batch(source)?;
-        let prep = self.batch_prep(loss)?;
+        let prep = self.batch_prep(loss.clone())?;
         let class_weight = std::mem::take(&mut config.class_weight);
         let mut source = prepared::Prepared::new(source, prep.clone()).with_class_weight(class_weight);
         let val_batch = config.validation_batch_size.unwrap_or(EVAL_BATCH);
@@ -339,8 +339,8 @@ impl Sequential {
         };
         let mut given = config.validation_source.take().map(|s| prepared::Prepared::new(s, prep));
         let val: Option<(&mut dyn BatchSource, crate::Loss)> = match (given.as_mut(), tensors.as_mut()) {
-            (Some(s), _) => Some((s, loss)),
-            (None, Some((s, l))) => Some((s, *l)),
+            (Some(s), _) => Some((s, loss.clone())),
+            (None, Some((s, l))) => Some((s, l.clone())),
             (None, None) => None,
         };
         self.run_fit(&mut source, loss, val, config)
@@ -369,7 +369,7 @@ impl Sequential {
         batch: usize,
         what: &str,
     ) -> Result<(TensorSource, crate::Loss)> {
-        let loss = self.train_state("evaluate")?.loss;
+        let loss = self.train_state("evaluate")?.loss.clone();
         let n = check_pair(x, y, what)?;
         let output = self.output_shape()?;
         let x = self.prepare_inputs(x, if what == "validation" { "validation x" } else { "x" })?;
@@ -420,9 +420,9 @@ impl Sequential {
     /// The loss and metrics on the batches of `source`, calling `on_test_begin` and
     /// `on_test_end` on `callbacks`.
     pub fn evaluate_source(&mut self, source: &mut dyn BatchSource, callbacks: Vec<&mut dyn Callback>) -> Result<Logs> {
-        let loss = self.train_state("evaluate")?.loss;
+        let loss = self.train_state("evaluate")?.loss.clone();
         self.ensure_built("evaluate")?;
-        let mut source = prepared::Prepared::new(source, self.batch_prep(loss)?);
+        let mut source = prepared::Prepared::new(source, self.batch_prep(loss.clone())?);
         self.evaluate_source_with(&mut source, loss, callbacks)
     }
 

@@ -31,7 +31,7 @@ impl StepRunner for EagerStep {
     fn step(&mut self, model: &mut Sequential, batch: &Batch, reducer: &mut dyn GradientReducer) -> Result<Tensor> {
         let y = batch.y()?.ok_or_else(|| Error::invalid("batch", "a training batch needs targets"))?;
         let w = batch.sample_weight()?;
-        let (mut sums, mut grad) = model.batch_gradient(&batch.x()?, &y, w.as_ref(), self.loss)?;
+        let (mut sums, mut grad) = model.batch_gradient(&batch.x()?, &y, w.as_ref(), &self.loss)?;
         // The update runs after the reducer: clipping sees the gradient aggregated over
         // processes, as Keras clips the aggregated gradient.
         reducer.reduce_step(&mut grad, &mut sums)?;
@@ -97,7 +97,7 @@ impl GraphStep {
         };
         let (x, y) = (buffer(&x_size, x_kind)?, buffer(&y_size, y_kind)?);
         let w = signature.w.as_ref().map(|(size, kind)| buffer(size, *kind)).transpose()?;
-        let loss = self.eager.loss;
+        let loss = &self.eager.loss;
         let (graph, sums) = CudaGraph::capture(self.device, || -> Result<Tensor> {
             let (mut sums, mut grad) = model.batch_gradient(&x, &y, w.as_ref(), loss)?;
             reducer.reduce_step(&mut grad, &mut sums)?;
