@@ -310,3 +310,124 @@ pub(crate) fn check_loss_value(name: &str, t: &Tensor, n: i64, scalar_ok: bool, 
     }
     err(format!("returned shape {size:?}; return each sample's loss, shape [{n}] (or the batch mean, a scalar)"))
 }
+
+/// A user-written metric inside a [`MetricKind`](crate::MetricKind): the [`MetricFn`], its
+/// name and its JSON configuration. A metric read from a file holds the name and
+/// configuration until [`load_model`](crate::load_model) finds the registered type.
+#[derive(Clone)]
+pub struct CustomMetric {
+    name: String,
+    config: serde_json::Value,
+    metric: Option<Arc<dyn MetricFn>>,
+}
+
+impl CustomMetric {
+    /// Wraps a metric; its configuration is its serde JSON form.
+    pub fn new<M: MetricFn + Serialize>(metric: M) -> Result<Self> {
+        let config = serde_json::to_value(&metric).map_err(|e| Error::CustomFunction {
+            name: metric.name().to_string(),
+            message: format!("its configuration cannot be written as JSON ({e}); derive serde's Serialize on it"),
+        })?;
+        Ok(Self { name: metric.name().to_string(), config, metric: Some(Arc::new(metric)) })
+    }
+
+    /// The name the metric is saved and registered under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The metric, or `None` for a metric read from a file whose type is not found yet.
+    pub fn metric_fn(&self) -> Option<&dyn MetricFn> {
+        self.metric.as_deref()
+    }
+
+    /// Makes the metric from its name and configuration with the constructor registered in
+    /// `registry`, else in the process-wide one. Does nothing when the metric is already there.
+    pub(crate) fn resolve(&mut self, registry: &LayerRegistry) -> Result<()> {
+        if self.metric.is_some() {
+            return Ok(());
+        }
+        let constructor = registry
+            .objects()
+            .metrics
+            .get(&self.name)
+            .cloned()
+            .or_else(|| global().read().unwrap_or_else(|e| e.into_inner()).metrics.get(&self.name).cloned())
+            .ok_or_else(|| self.unresolved())?;
+        let metric = constructor(&self.config).map_err(|message| Error::CustomFunction {
+            name: self.name.clone(),
+            message: format!("its saved configuration {} cannot be read: {message}", self.config),
+        })?;
+        self.metric = Some(metric);
+        Ok(())
+    }
+
+    /// The metric, or the typed error saying what to register.
+    pub(crate) fn get(&self) -> Result<&dyn MetricFn> {
+        self.metric.as_deref().ok_or_else(|| self.unresolved())
+    }
+
+    fn unresolved(&self) -> Error {
+        Error::UnknownCustom {
+            what: "metric",
+            name: self.name.clone(),
+            message: format!(
+                "call tch_keras::register_metric::<YourType>({:?}) before load_model, or pass a LayerRegistry \
+                 holding it to load_model_with",
+                self.name
+            ),
+        }
+    }
+
+    /// The batch's state from the final outputs, checked: float, `[state_len]`, on `pred`'s
+    /// device; returned as float32.
+    pub(crate) fn batch_state(&self, pred: &Tensor, y: &Tensor, w: Option<&Tensor>) -> Result<Tensor> {
+        let m = self.get()?;
+        let len = m.state_len() as i64;
+        let out = m.batch_state(pred, y, w)?;
+        let err = |message: String| Err(Error::CustomFunction { name: self.name.clone(), message });
+        if !out.is_floating_point() {
+            return err(format!("batch_state returned a {:?} tensor; return float sums", out.kind()));
+        }
+        if out.device() != pred.device() {
+            return err(format!(
+                "batch_state returned a tensor on {:?} but the outputs are on {:?}; compute on y_pred's device",
+                out.device(),
+                pred.device()
+            ));
+        }
+        if out.size() != [len] {
+            return err(format!("batch_state returned shape {:?}; state_len() says [{len}]", out.size()));
+        }
+        Ok(out.f_to_kind(tch::Kind::Float)?)
+    }
+}
+
+impl Debug for CustomMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomMetric")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("registered", &self.metric.is_some())
+            .finish()
+    }
+}
+
+impl PartialEq for CustomMetric {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.config == other.config
+    }
+}
+
+impl Serialize for CustomMetric {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        Stored { name: self.name.clone(), config: self.config.clone() }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomMetric {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let stored = Stored::deserialize(deserializer)?;
+        Ok(Self { name: stored.name, config: stored.config, metric: None })
+    }
+}

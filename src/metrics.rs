@@ -13,6 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
+use crate::custom_objects::{CustomMetric, MetricFn};
 use crate::{Activation, Error, Loss, Result};
 
 /// Which curve [`MetricKind::Auc`] integrates (Keras's `curve`).
@@ -45,7 +46,7 @@ pub enum AucSummation {
 ///
 /// Saved model files store the variant's snake-case name (`"accuracy"`), or a map for the
 /// variants with options (`{"precision": {"threshold": 0.5}}`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// Fraction of correct predictions. Which accuracy follows from the **loss**: sparse labels
@@ -109,6 +110,10 @@ pub enum MetricKind {
         /// The Riemann sum.
         summation_method: AucSummation,
     },
+    /// A user-written metric ([`Metric::custom`]), saved as
+    /// `{"custom": {"name": ..., "config": ...}}`. It gets the final outputs (after the last
+    /// activation) and the targets.
+    Custom(CustomMetric),
 }
 
 impl MetricKind {
@@ -131,12 +136,14 @@ impl MetricKind {
             | MetricKind::Precision { .. }
             | MetricKind::Recall { .. }
             | MetricKind::Auc { .. } => true,
+            MetricKind::Custom(c) => c.metric_fn().is_some_and(|m| m.higher_is_better()),
         }
     }
 
     /// Checks the options' ranges, as Keras checks them.
     pub fn validate(&self) -> Result<()> {
         match *self {
+            MetricKind::Custom(ref c) => c.get().map(|_| ()),
             MetricKind::Precision { threshold } | MetricKind::Recall { threshold }
                 if !(0.0..=1.0).contains(&threshold) =>
             {
@@ -185,6 +192,15 @@ impl Metric {
     pub fn weighted(mut self) -> Self {
         self.weighted = true;
         self
+    }
+    /// A user-written metric (see [`MetricFn`]), logged under its [`MetricFn::name`] (set
+    /// [`Metric::name`] to log it under another). A saved model stores its name and serde JSON
+    /// configuration; loading it needs the type registered
+    /// ([`register_metric`](crate::register_metric)). Fails when the configuration cannot be
+    /// written as JSON.
+    pub fn custom<M: MetricFn + Serialize>(metric: M) -> Result<Self> {
+        let name = metric.name().to_string();
+        Ok(Self::new(MetricKind::Custom(CustomMetric::new(metric)?), name))
     }
     /// Accuracy, logged as `accuracy`.
     pub fn accuracy() -> Self {
@@ -236,6 +252,7 @@ impl Metric {
         match self.kind {
             MetricKind::Precision { .. } | MetricKind::Recall { .. } => 2,
             MetricKind::Auc { num_thresholds, .. } => 4 * num_thresholds,
+            MetricKind::Custom(ref c) => c.metric_fn().map_or(1, |m| m.state_len()),
             _ if self.weighted => 2, // sum(value * w), sum(w)
             _ => 1,
         }
@@ -268,6 +285,7 @@ impl Metric {
             _ => None,
         };
         match self.kind {
+            MetricKind::Custom(ref c) => c.batch_state(&act.apply(raw)?, y, weights.as_ref()),
             MetricKind::Precision { threshold } | MetricKind::Recall { threshold } => {
                 let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
                 let predicted = pred.f_gt(threshold)?;
@@ -307,6 +325,7 @@ impl Metric {
     /// The metric's value from its state summed over `count` samples.
     pub(crate) fn result(&self, state: &[f64], count: i64) -> f64 {
         match self.kind {
+            MetricKind::Custom(ref c) => c.metric_fn().map_or(f64::NAN, |m| m.result(state, count)),
             MetricKind::Precision { .. } | MetricKind::Recall { .. } => match state {
                 [tp, other] => divide_no_nan(*tp, tp + other),
                 _ => f64::NAN,
@@ -408,7 +427,10 @@ impl Metric {
             }
             MetricKind::MeanAbsoluteError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_abs()?),
             MetricKind::MeanSquaredError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_square()?),
-            MetricKind::Precision { .. } | MetricKind::Recall { .. } | MetricKind::Auc { .. } => Err(Error::invalid(
+            MetricKind::Precision { .. }
+            | MetricKind::Recall { .. }
+            | MetricKind::Auc { .. }
+            | MetricKind::Custom(_) => Err(Error::invalid(
                 "metrics",
                 format!("metric '{}' keeps confusion counts, not a value per sample", self.name),
             )),

@@ -646,6 +646,11 @@ fn resolve_custom_objects(c: &mut CompileConfig, registry: &LayerRegistry) -> Re
     if let Loss::Custom(loss) = &mut c.loss {
         loss.resolve(registry)?;
     }
+    for metric in &mut c.metrics {
+        if let crate::MetricKind::Custom(m) = &mut metric.kind {
+            m.resolve(registry)?;
+        }
+    }
     Ok(())
 }
 

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 use tch_keras::layers::LayerRegistry;
-use tch_keras::{load_model, load_model_with, register_loss, Activation, Dense, Error, FitConfig, Sequential};
+use tch_keras::{load_model, load_model_with, register_loss, register_metric, Activation, Dense, Error, FitConfig};
 use tch_keras::{Loss, LossFn, Metric, Optimizer, Verbosity};
+use tch_keras::{MetricFn, Sequential};
 
 /// Mean squared error written by hand: each sample's mean of `(p - y)^2` over its outputs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,13 +36,19 @@ impl LossFn for NoReduce {
     }
 }
 
-/// Small synthetic regression data: 40 samples, 3 features, 2 targets.
+/// Small synthetic regression data: 40 samples, 3 features, 2 targets (no random numbers).
 fn data() -> (Tensor, Tensor) {
-    tch::manual_seed(7);
-    let x = Tensor::randn([40, 3], (Kind::Float, Device::Cpu));
+    let x = Tensor::arange(120, (Kind::Float, Device::Cpu)).f_mul_scalar(0.37).unwrap().sin().reshape([40, 3]);
     let w = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.25, -0.75, 1.5]).reshape([3, 2]);
-    let y = x.matmul(&w) + Tensor::randn([40, 2], (Kind::Float, Device::Cpu)) * 0.1;
-    (x, y)
+    let noise = Tensor::arange(80, (Kind::Float, Device::Cpu)).f_mul_scalar(1.3).unwrap().cos().reshape([40, 2]);
+    (x.shallow_clone(), x.matmul(&w) + noise * 0.1)
+}
+
+/// Building a model seeds LibTorch's global generator: tests that build models take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn model() -> Sequential {
@@ -75,6 +82,7 @@ fn max_diff(a: &[Tensor], b: &[Tensor]) -> f64 {
 
 #[test]
 fn hand_written_mse_trains_like_the_built_in() {
+    let _serial = serial();
     let weights = Tensor::from_slice(&(0..40).map(|i| (i % 5) as f32 * 0.5).collect::<Vec<_>>());
     for w in [None, Some(&weights)] {
         let (builtin, builtin_loss) = trained(Loss::MeanSquaredError, w);
@@ -94,6 +102,7 @@ fn hand_written_mse_trains_like_the_built_in() {
 
 #[test]
 fn wrong_return_is_a_typed_error_naming_the_function() {
+    let _serial = serial();
     let (x, y) = data();
     let mut m = model();
     m.compile(Optimizer::sgd(0.1), Loss::custom(NoReduce).unwrap(), vec![]).unwrap();
@@ -119,6 +128,7 @@ fn wrong_return_is_a_typed_error_naming_the_function() {
 
 #[test]
 fn custom_loss_saves_and_loads_through_the_registry() {
+    let _serial = serial();
     let (x, y) = data();
     let mut m = model();
     m.compile(Optimizer::adam(0.01), Loss::custom(HandMse { scale: 2.0 }).unwrap(), vec![]).unwrap();
@@ -149,6 +159,7 @@ fn custom_loss_saves_and_loads_through_the_registry() {
 
 #[test]
 fn closure_loss_needs_the_closure_again_to_load() {
+    let _serial = serial();
     let (x, y) = data();
     let f = |p: &Tensor, y: &Tensor| -> tch_keras::Result<Tensor> {
         Ok(p.f_sub(y)?.f_abs()?.f_mean_dim(-1, false, Kind::Float)?)
@@ -170,4 +181,153 @@ fn closure_loss_needs_the_closure_again_to_load() {
     builtin.compile(Optimizer::sgd(0.05), Loss::MeanAbsoluteError, vec![Metric::mae()]).unwrap();
     let logs = builtin.evaluate(&x, &y, 16).unwrap();
     assert!((logs.get("loss").unwrap() - b.get("loss").unwrap()).abs() < 1e-6);
+}
+
+/// Mean absolute percentage error as a metric: state `[sum(w * ape), sum(w)]`, weights 1
+/// when the metric is unweighted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Mape;
+
+impl MetricFn for Mape {
+    fn name(&self) -> &str {
+        "Mape"
+    }
+    fn state_len(&self) -> usize {
+        2
+    }
+    fn batch_state(&self, p: &Tensor, y: &Tensor, w: Option<&Tensor>) -> tch_keras::Result<Tensor> {
+        let ape = y.f_sub(p)?.f_div(&y.f_abs()?.f_clamp_min(1e-7)?)?.f_abs()?.f_mean_dim(-1, false, Kind::Float)?;
+        let w = match w {
+            Some(w) => w.shallow_clone(),
+            None => ape.f_ones_like()?,
+        };
+        Ok(Tensor::f_stack(&[ape.f_mul(&w)?.f_sum(Kind::Float)?.f_mul_scalar(100.0)?, w.f_sum(Kind::Float)?], 0)?)
+    }
+    fn result(&self, state: &[f64], _count: i64) -> f64 {
+        state[0] / state[1]
+    }
+}
+
+/// How many samples have their first output above `threshold` (a count, not a mean).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Above {
+    threshold: f64,
+}
+
+impl MetricFn for Above {
+    fn name(&self) -> &str {
+        "above"
+    }
+    fn batch_state(&self, p: &Tensor, _y: &Tensor, _w: Option<&Tensor>) -> tch_keras::Result<Tensor> {
+        Ok(p.f_select(1, 0)?.f_gt(self.threshold)?.f_sum(Kind::Float)?.f_reshape([1])?)
+    }
+    fn result(&self, state: &[f64], _count: i64) -> f64 {
+        state[0]
+    }
+    fn higher_is_better(&self) -> bool {
+        true
+    }
+}
+
+/// Returns a state of the wrong length.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BadState;
+
+impl MetricFn for BadState {
+    fn name(&self) -> &str {
+        "BadState"
+    }
+    fn batch_state(&self, p: &Tensor, _y: &Tensor, _w: Option<&Tensor>) -> tch_keras::Result<Tensor> {
+        Ok(p.f_sum_dim_intlist(0, false, Kind::Float)?)
+    }
+    fn result(&self, state: &[f64], _count: i64) -> f64 {
+        state[0]
+    }
+}
+
+fn metrics() -> Vec<Metric> {
+    vec![
+        Metric::custom(Mape).unwrap(),
+        Metric::custom(Above { threshold: 0.0 }).unwrap(),
+        Metric::custom(Mape).unwrap().weighted(),
+    ]
+}
+
+/// The hand-computed `(mape, weighted mape, above)` of the model's predictions on all of `x`.
+fn by_hand(m: &mut Sequential, x: &Tensor, y: &Tensor, w: &Tensor) -> (f64, f64, f64) {
+    let p = m.predict(x, 40).unwrap();
+    let (p, y, w) = (
+        Vec::<f32>::try_from(p.reshape([-1])).unwrap(),
+        Vec::<f32>::try_from(y.reshape([-1])).unwrap(),
+        Vec::<f32>::try_from(w).unwrap(),
+    );
+    let (mut plain, mut weighted, mut wsum, mut above) = (0.0, 0.0, 0.0, 0.0);
+    for i in 0..40 {
+        let ape: f64 =
+            (0..2).map(|j| ((y[2 * i + j] - p[2 * i + j]) / y[2 * i + j].abs().max(1e-7)).abs() as f64).sum::<f64>()
+                * 50.0;
+        plain += ape / 40.0;
+        weighted += ape * w[i] as f64;
+        wsum += w[i] as f64;
+        above += f64::from(u8::from(p[2 * i] > 0.0));
+    }
+    (plain, weighted / wsum, above)
+}
+
+#[test]
+fn custom_metrics_equal_hand_computations_across_unequal_batches() {
+    let _serial = serial();
+    let (x, y) = data();
+    let w = Tensor::from_slice(&(0..40).map(|i| ((i * 7) % 4) as f32 * 0.75).collect::<Vec<_>>());
+    let mut m = model();
+    m.compile(Optimizer::sgd(0.05), Loss::MeanSquaredError, metrics()).unwrap();
+    let history = m.fit(&x, &y, cfg(None)).unwrap();
+    assert_eq!(history.series("above").unwrap().len(), 3);
+    // 40 samples in batches of 7 (five of 7, one of 5), with sample weights.
+    let logs = m.evaluate_weighted(&x, &y, Some(&w), 7, vec![]).unwrap();
+    let (plain, weighted, above) = by_hand(&mut m, &x, &y, &w);
+    let got = (logs.get("Mape").unwrap(), logs.get("weighted_Mape").unwrap(), logs.get("above").unwrap());
+    assert!((got.0 - plain).abs() < 1e-3 * plain, "{got:?} vs {plain}");
+    assert!((got.1 - weighted).abs() < 1e-3 * weighted, "{got:?} vs {weighted}");
+    assert_eq!(got.2, above);
+    assert!((plain - weighted).abs() > 1e-2, "the weights must change the value: {plain} vs {weighted}");
+    // One batch gives the same values.
+    let one = m.evaluate_weighted(&x, &y, Some(&w), 40, vec![]).unwrap();
+    assert!((one.get("weighted_Mape").unwrap() - got.1).abs() < 1e-3 * weighted);
+}
+
+#[test]
+fn custom_metrics_save_and_load_through_the_registry() {
+    let _serial = serial();
+    let (x, y) = data();
+    let mut m = model();
+    m.compile(Optimizer::sgd(0.05), Loss::MeanSquaredError, metrics()).unwrap();
+    m.fit(&x, &y, cfg(None)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    m.save(&path).unwrap();
+    let err = load_model(&path, Device::Cpu).unwrap_err();
+    assert!(matches!(&err, Error::UnknownCustom { what: "metric", name, .. } if name == "Mape"), "{err}");
+    assert!(err.to_string().contains("register_metric::<YourType>(\"Mape\")"), "{err}");
+    let registry = LayerRegistry::new().with_metric::<Mape>("Mape").with_metric::<Above>("above");
+    let mut loaded = load_model_with(&path, Device::Cpu, &registry).unwrap();
+    assert_eq!(loaded.compiled().unwrap().2, m.compiled().unwrap().2);
+    let (a, b) = (m.evaluate(&x, &y, 9).unwrap(), loaded.evaluate(&x, &y, 9).unwrap());
+    for key in ["Mape", "above", "weighted_Mape"] {
+        assert_eq!(a.get(key), b.get(key), "{key}");
+    }
+    register_metric::<Mape>("Mape");
+    register_metric::<Above>("above");
+    assert!(load_model(&path, Device::Cpu).is_ok());
+}
+
+#[test]
+fn wrong_metric_state_is_a_typed_error() {
+    let _serial = serial();
+    let (x, y) = data();
+    let mut m = model();
+    m.compile(Optimizer::sgd(0.05), Loss::MeanSquaredError, vec![Metric::custom(BadState).unwrap()]).unwrap();
+    let err = m.evaluate(&x, &y, 8).unwrap_err();
+    assert!(matches!(&err, Error::CustomFunction { name, .. } if name == "BadState"), "{err}");
+    assert!(err.to_string().contains("[2]") && err.to_string().contains("[1]"), "{err}");
 }
