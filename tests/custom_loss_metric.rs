@@ -44,13 +44,6 @@ fn data() -> (Tensor, Tensor) {
     (x.shallow_clone(), x.matmul(&w) + noise * 0.1)
 }
 
-/// Building a model seeds LibTorch's global generator: tests that build models take turns.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn model() -> Sequential {
     Sequential::new()
         .device(Device::Cpu)
@@ -82,7 +75,6 @@ fn max_diff(a: &[Tensor], b: &[Tensor]) -> f64 {
 
 #[test]
 fn hand_written_mse_trains_like_the_built_in() {
-    let _serial = serial();
     let weights = Tensor::from_slice(&(0..40).map(|i| (i % 5) as f32 * 0.5).collect::<Vec<_>>());
     for w in [None, Some(&weights)] {
         let (builtin, builtin_loss) = trained(Loss::MeanSquaredError, w);
@@ -102,7 +94,6 @@ fn hand_written_mse_trains_like_the_built_in() {
 
 #[test]
 fn wrong_return_is_a_typed_error_naming_the_function() {
-    let _serial = serial();
     let (x, y) = data();
     let mut m = model();
     m.compile(Optimizer::sgd(0.1), Loss::custom(NoReduce).unwrap(), vec![]).unwrap();
@@ -128,7 +119,6 @@ fn wrong_return_is_a_typed_error_naming_the_function() {
 
 #[test]
 fn custom_loss_saves_and_loads_through_the_registry() {
-    let _serial = serial();
     let (x, y) = data();
     let mut m = model();
     m.compile(Optimizer::adam(0.01), Loss::custom(HandMse { scale: 2.0 }).unwrap(), vec![]).unwrap();
@@ -159,7 +149,6 @@ fn custom_loss_saves_and_loads_through_the_registry() {
 
 #[test]
 fn closure_loss_needs_the_closure_again_to_load() {
-    let _serial = serial();
     let (x, y) = data();
     let f = |p: &Tensor, y: &Tensor| -> tch_keras::Result<Tensor> {
         Ok(p.f_sub(y)?.f_abs()?.f_mean_dim(-1, false, Kind::Float)?)
@@ -276,7 +265,6 @@ fn by_hand(m: &mut Sequential, x: &Tensor, y: &Tensor, w: &Tensor) -> (f64, f64,
 
 #[test]
 fn custom_metrics_equal_hand_computations_across_unequal_batches() {
-    let _serial = serial();
     let (x, y) = data();
     let w = Tensor::from_slice(&(0..40).map(|i| ((i * 7) % 4) as f32 * 0.75).collect::<Vec<_>>());
     let mut m = model();
@@ -298,7 +286,6 @@ fn custom_metrics_equal_hand_computations_across_unequal_batches() {
 
 #[test]
 fn custom_metrics_save_and_load_through_the_registry() {
-    let _serial = serial();
     let (x, y) = data();
     let mut m = model();
     m.compile(Optimizer::sgd(0.05), Loss::MeanSquaredError, metrics()).unwrap();
@@ -323,7 +310,6 @@ fn custom_metrics_save_and_load_through_the_registry() {
 
 #[test]
 fn wrong_metric_state_is_a_typed_error() {
-    let _serial = serial();
     let (x, y) = data();
     let mut m = model();
     m.compile(Optimizer::sgd(0.05), Loss::MeanSquaredError, vec![Metric::custom(BadState).unwrap()]).unwrap();
