@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 use tch_keras::layers::LayerRegistry;
+use tch_keras::saving::{read_safetensors, MODEL_KEY};
 use tch_keras::{load_model, load_model_with, register_loss, register_metric, Activation, Dense, Error, FitConfig};
 use tch_keras::{Loss, LossFn, Metric, Optimizer, Verbosity};
 use tch_keras::{MetricFn, Sequential};
@@ -127,6 +128,10 @@ fn custom_loss_saves_and_loads_through_the_registry() {
     let path = dir.path().join("m.safetensors");
     m.save(&path).unwrap();
     let expected = m.evaluate(&x, &y, 16).unwrap().get("loss").unwrap();
+    // The file stores the loss's name and serde JSON configuration.
+    let (_, meta) = read_safetensors(&path).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&meta[MODEL_KEY]).unwrap();
+    assert_eq!(config["compile"]["loss"], serde_json::json!({"custom": {"name": "HandMse", "config": {"scale": 2.0}}}));
 
     // Not registered: a typed error saying what to register (the process-wide registry has
     // no HandMse yet; this test is the only one in this binary that registers it, below).
