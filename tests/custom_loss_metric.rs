@@ -94,6 +94,24 @@ fn hand_written_mse_trains_like_the_built_in() {
 }
 
 #[test]
+fn class_weights_apply_to_a_custom_loss_as_to_the_built_in() {
+    let (x, y) = data();
+    let run = |loss: Loss, class_weight: Vec<(i64, f64)>| {
+        let mut m = model();
+        m.compile(Optimizer::sgd(0.05), loss, vec![]).unwrap();
+        // Two target columns: each sample's class is the arg-max of its row.
+        m.fit(&x, &y, FitConfig { class_weight, ..cfg(None) }).unwrap();
+        m.get_weights().unwrap()
+    };
+    let classes = vec![(0, 0.2), (1, 3.0)];
+    let builtin = run(Loss::MeanSquaredError, classes.clone());
+    let custom = run(Loss::custom(HandMse { scale: 1.0 }).unwrap(), classes);
+    assert!(max_diff(&builtin, &custom) < 1e-6, "weights differ by {}", max_diff(&builtin, &custom));
+    let unweighted = run(Loss::custom(HandMse { scale: 1.0 }).unwrap(), vec![]);
+    assert!(max_diff(&builtin, &unweighted) > 1e-4, "class weights must change the result");
+}
+
+#[test]
 fn wrong_return_is_a_typed_error_naming_the_function() {
     let (x, y) = data();
     let mut m = model();
