@@ -460,6 +460,41 @@ impl Sequential {
         (index < self.layers.len()).then(|| !self.frozen.contains(&index))
     }
 
+    /// Sets the statistics of the [`Normalization`](crate::layers::Normalization) layer at
+    /// `index` from `data` (a batch of that layer's inputs, usually the model's), as Keras's
+    /// `layer.adapt(data)`: before the model is built they become the variables' initial
+    /// values, afterwards they overwrite the variables (kept by `save_model`). Refuses another
+    /// kind of layer, one given its statistics directly, and data the layer cannot adapt to
+    /// (see [`Normalization::adapt`](crate::layers::Normalization::adapt)).
+    pub fn adapt_layer(&mut self, index: usize, data: &Tensor) -> Result<()> {
+        let Some(LayerConfig::Normalization(layer)) = self.layers.get_mut(index) else {
+            return Err(Error::invalid(
+                "adapt_layer",
+                format!("layer {index} is not a Normalization layer: pass the index of one (0 is the first layer)"),
+            ));
+        };
+        if layer.mean.is_some() || layer.variance.is_some() {
+            return Err(Error::invalid(
+                "adapt_layer",
+                format!("Normalization layer {index} was given its mean and variance: adapt a layer built without"),
+            ));
+        }
+        let adapted = layer.statistics(data)?;
+        *layer = layer.clone().with_adapted(adapted.clone());
+        if let Some(built) = &self.built {
+            let var = |name: &str| {
+                layer_vars(&built.variables, index)
+                    .find(|(n, _)| n.rsplit('.').next() == Some(name))
+                    .map(|(_, t)| t.shallow_clone())
+                    .ok_or(Error::NotBuilt { action: "adapt_layer" })
+            };
+            let (mean, variance, count) = (var("mean")?, var("variance")?, var("count")?);
+            let size = mean.size().first().copied();
+            crate::layers::write_statistics(&adapted, size, &mean, &variance, &count)?;
+        }
+        Ok(())
+    }
+
     /// Rebuilds the flat buffer from the parameters of the layers not frozen, keeping every
     /// value; the optimizer starts over.
     fn regather_trainable(&mut self) -> Result<()> {

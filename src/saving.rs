@@ -299,7 +299,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::GlobalMaxPooling2D(_)
         | LayerConfig::LayerNormalization(_)
         | LayerConfig::SpatialDropout2D(_)
-        | LayerConfig::GaussianNoise(_) => Vec::new(),
+        | LayerConfig::GaussianNoise(_)
+        | LayerConfig::Normalization(_) => Vec::new(),
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),
