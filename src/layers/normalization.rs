@@ -116,7 +116,7 @@ impl Normalization {
             return fail(format!("adapt takes real numbers, got {:?}: convert the data to float", data.kind()));
         }
         let x = data.f_to_kind(Kind::Double)?;
-        if !bool::try_from(x.f_isfinite()?.f_all()?)? {
+        if !bool::try_from(x.f_isfinite()?.f_all()?.f_to_device(tch::Device::Cpu)?)? {
             return fail("adapt got a NaN or infinite value: remove or replace those samples first".into());
         }
         let kept = match self.axis {
@@ -125,7 +125,9 @@ impl Normalization {
         };
         let reduce: Vec<i64> = (0..shape.len() as i64).filter(|&d| Some(d as usize) != kept).collect();
         let (var, mean) = x.f_var_mean_correction(reduce.as_slice(), 0i64, false)?;
-        let to_vec = |t: &Tensor| -> Result<Vec<f64>> { Ok(Vec::<f64>::try_from(t.f_reshape([-1])?)?) };
+        let to_vec = |t: &Tensor| -> Result<Vec<f64>> {
+            Ok(Vec::<f64>::try_from(t.f_reshape([-1])?.f_to_device(tch::Device::Cpu)?)?)
+        };
         let size = kept.map(|k| shape[k]);
         let count = (data.numel() as i64 / size.unwrap_or(1)) as f64;
         Ok(Adapted { size, mean: to_vec(&mean)?, variance: to_vec(&var)?, count })
