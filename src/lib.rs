@@ -59,7 +59,7 @@ pub use layers::{
 };
 pub use layers::{
     AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
-    LayerNormalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
+    LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;

@@ -460,6 +460,41 @@ impl Sequential {
         (index < self.layers.len()).then(|| !self.frozen.contains(&index))
     }
 
+    /// Sets the statistics of the [`Normalization`](crate::layers::Normalization) layer at
+    /// `index` from `data` (a batch of that layer's inputs, usually the model's), as Keras's
+    /// `layer.adapt(data)`: before the model is built they become the variables' initial
+    /// values, afterwards they overwrite the variables (kept by `save_model`). Refuses another
+    /// kind of layer, one given its statistics directly, and data the layer cannot adapt to
+    /// (see [`Normalization::adapt`](crate::layers::Normalization::adapt)).
+    pub fn adapt_layer(&mut self, index: usize, data: &Tensor) -> Result<()> {
+        let Some(LayerConfig::Normalization(layer)) = self.layers.get_mut(index) else {
+            return Err(Error::invalid(
+                "adapt_layer",
+                format!("layer {index} is not a Normalization layer: pass the index of one (0 is the first layer)"),
+            ));
+        };
+        if layer.mean.is_some() || layer.variance.is_some() {
+            return Err(Error::invalid(
+                "adapt_layer",
+                format!("Normalization layer {index} was given its mean and variance: adapt a layer built without"),
+            ));
+        }
+        let adapted = layer.statistics(data)?;
+        *layer = layer.clone().with_adapted(adapted.clone());
+        if let Some(built) = &self.built {
+            let var = |name: &str| {
+                layer_vars(&built.variables, index)
+                    .find(|(n, _)| n.rsplit('.').next() == Some(name))
+                    .map(|(_, t)| t.shallow_clone())
+                    .ok_or(Error::NotBuilt { action: "adapt_layer" })
+            };
+            let (mean, variance, count) = (var("mean")?, var("variance")?, var("count")?);
+            let size = mean.size().first().copied();
+            crate::layers::write_statistics(&adapted, size, &mean, &variance, &count)?;
+        }
+        Ok(())
+    }
+
     /// Rebuilds the flat buffer from the parameters of the layers not frozen, keeping every
     /// value; the optimizer starts over.
     fn regather_trainable(&mut self) -> Result<()> {
@@ -543,19 +578,47 @@ impl Sequential {
         Ok(())
     }
 
+    /// Each layer's name as [`summary`](Self::summary) shows it: Keras's prefix for the kind,
+    /// numbered from the second layer of a kind on (`dense`, `dense_1`, `dropout`). Keras
+    /// numbers across every model of a Python session; here within the model, so the names
+    /// are the same after [`load_model`](crate::load_model).
+    pub fn layer_names(&self) -> Vec<String> {
+        let mut counts = std::collections::HashMap::<String, usize>::new();
+        self.layers
+            .iter()
+            .map(|layer| {
+                let prefix = layer.name_prefix();
+                let n = counts.entry(prefix.to_string()).or_insert(0);
+                let name = if *n == 0 { prefix.to_string() } else { format!("{prefix}_{n}") };
+                *n += 1;
+                name
+            })
+            .collect()
+    }
+
+    /// The index of the layer named `name` (see [`layer_names`](Self::layer_names)), for
+    /// [`set_trainable`](Self::set_trainable) and the other methods taking an index:
+    /// `model.set_trainable(model.layer_index("dense_1")?, false)?`.
+    pub fn layer_index(&self, name: &str) -> Result<usize> {
+        let names = self.layer_names();
+        names.iter().position(|n| n == name).ok_or_else(|| {
+            Error::invalid("layer name", format!("no layer is named {name:?}: the model's layers are {names:?}"))
+        })
+    }
+
+    /// The configuration of the layer named `name` (Keras's `model.get_layer(name)`).
+    pub fn get_layer(&self, name: &str) -> Result<&LayerConfig> {
+        Ok(&self.layers[self.layer_index(name)?])
+    }
+
     /// A Keras-like summary table: layer name and type, output shape, parameter count, totals.
     /// Builds the model first when needed, as [`Self::count_params`] does.
     pub fn summary(&mut self) -> Result<String> {
         self.ensure_built("summary")?;
         let built = self.built("summary")?;
-        let mut counts = std::collections::HashMap::<String, usize>::new();
         let (mut trainable, mut frozen) = (0i64, 0i64);
         let mut rows = Vec::with_capacity(self.layers.len());
-        for (index, layer) in self.layers.iter().enumerate() {
-            let prefix = layer.name_prefix();
-            let n = counts.entry(prefix.to_string()).or_insert(0);
-            let name = if *n == 0 { prefix.to_string() } else { format!("{prefix}_{n}") };
-            *n += 1;
+        for ((index, layer), name) in self.layers.iter().enumerate().zip(self.layer_names()) {
             let params: i64 = layer_vars(&built.variables, index).map(|(_, t)| t.numel() as i64).sum();
             for (_, t) in layer_vars(&built.variables, index) {
                 if t.requires_grad() {

@@ -180,9 +180,24 @@ pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)], metadata: Ha
                 .map_err(|e| ckpt_error(path, format!("tensor {name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
+    if views.is_empty() && !metadata.is_empty() {
+        return atomic_write(path, &metadata_only(path, metadata)?);
+    }
     let info = if metadata.is_empty() { None } else { Some(metadata) };
     let bytes = safetensors::tensor::serialize(views, &info).map_err(|e| ckpt_error(path, e.to_string()))?;
     atomic_write(path, &bytes)
+}
+
+/// A safetensors file with metadata and no tensors (a model without weights): the
+/// serializer's header for it is not JSON (`{},"__metadata__":{..}}`), so it is written here,
+/// padded to 8 bytes as the serializer pads.
+fn metadata_only(path: &Path, metadata: HashMap<String, String>) -> Result<Vec<u8>> {
+    let header = serde_json::json!({ "__metadata__": metadata });
+    let mut header = serde_json::to_vec(&header).map_err(|e| ckpt_error(path, e.to_string()))?;
+    header.resize(header.len().div_ceil(8) * 8, b' ');
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(header);
+    Ok(bytes)
 }
 
 /// Tensors with their names.
@@ -299,7 +314,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::GlobalMaxPooling2D(_)
         | LayerConfig::LayerNormalization(_)
         | LayerConfig::SpatialDropout2D(_)
-        | LayerConfig::GaussianNoise(_) => Vec::new(),
+        | LayerConfig::GaussianNoise(_)
+        | LayerConfig::Normalization(_) => Vec::new(),
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),

@@ -298,6 +298,40 @@ fn lambda_callback_runs_its_closures() {
     assert_eq!(*seen.borrow(), ["end 0 true", "end 1 true", "done 4"]);
 }
 
+/// A lambda may add keys to the epoch logs as a class-based callback can: History records them
+/// and a CsvLogger after it writes them.
+#[test]
+fn lambda_callback_on_epoch_end_mut_adds_keys_to_the_logs() {
+    let (x, y) = blobs();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("double.csv");
+    let mut m = model();
+    let mut double = LambdaCallback::new().on_epoch_end_mut(|_, epoch, logs| {
+        let loss = logs.get("loss").expect("loss in the epoch logs");
+        logs.insert("double_loss", 2.0 * loss);
+        logs.insert("epoch_index", epoch as f64);
+        Ok(())
+    });
+    let mut csv = CsvLogger::new(&path);
+    let h = m
+        .fit(
+            &x,
+            &y,
+            FitConfig {
+                epochs: 3,
+                verbose: Verbosity::Silent,
+                callbacks: vec![&mut double, &mut csv],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let loss = h.series("loss").unwrap();
+    assert_eq!(h.series("double_loss").unwrap(), loss.iter().map(|l| 2.0 * l).collect::<Vec<_>>());
+    assert_eq!(h.series("epoch_index").unwrap(), [0.0, 1.0, 2.0]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.lines().next().unwrap().split(',').any(|k| k == "double_loss"), "{text}");
+}
+
 /// Keras's learning-rate callbacks add `learning_rate` to the epoch logs (the rate the epoch
 /// trained with), so History and CSVLogger record it.
 #[test]

@@ -55,6 +55,30 @@ fn recipe_models_have_keras_parameter_counts() {
     assert_eq!(recipes::wide_cnn().count_params().unwrap(), 1_867_466);
 }
 
+/// Layers are found by the names the summary shows, as Keras's `model.get_layer(name)`, and a
+/// layer frozen by name counts as non-trainable.
+#[test]
+fn layers_are_found_by_their_summary_names() {
+    let mut m = recipes::mnist_cnn();
+    let names = m.layer_names();
+    assert_eq!(names, ["conv2d", "max_pooling2d", "conv2d_1", "max_pooling2d_1", "flatten", "dense"]);
+    let s = m.summary().unwrap();
+    for (name, layer) in names.iter().zip(m.layers()) {
+        assert!(s.contains(&format!("{name} ({})", layer.spec().kind())), "{name} not in\n{s}");
+    }
+    assert_eq!(m.layer_index("conv2d_1").unwrap(), 2);
+    assert!(matches!(m.get_layer("dense").unwrap(), tch_keras::LayerConfig::Dense(d) if d.units == 10));
+    let index = m.layer_index("conv2d_1").unwrap();
+    m.set_trainable(index, false).unwrap();
+    assert_eq!(m.is_trainable(2), Some(false));
+    // Conv2D(50, 5x5) on 25 channels: 31,300 weights now frozen.
+    assert!(m.summary().unwrap().contains("Non-trainable params: 31,300"));
+    match m.get_layer("dense_1") {
+        Err(e @ Error::InvalidArgument { .. }) => assert!(e.to_string().contains("conv2d_1"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn summary_lists_layers_and_totals() {
     let s = recipes::mnist_cnn().summary().unwrap();

@@ -67,6 +67,25 @@ fn load_model_round_trip_predicts_identical_outputs() {
     assert_eq!(loaded.summary().unwrap(), m.summary().unwrap());
 }
 
+/// A model without weights (preprocessing layers only) saves and loads: its file holds only
+/// the metadata.
+#[test]
+fn a_model_without_weights_round_trips() {
+    let norm = tch_keras::Normalization::new().with_statistics([1.0, 2.0], [4.0, 9.0]);
+    let mut m = Sequential::new().input_shape([2, 1]).add(Flatten::new()).add(norm);
+    m.build().unwrap();
+    assert_eq!(m.count_params().unwrap(), 0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.safetensors");
+    m.save(&path).unwrap();
+    let mut loaded = load_model(&path, Device::Cpu).unwrap();
+    assert_eq!(loaded.layers(), m.layers());
+    let x = Tensor::from_slice(&[3f32, 8., 1., 2.]).reshape([2, 2, 1]);
+    let out = loaded.predict(&x, 2).unwrap();
+    assert!(out.equal(&m.predict(&x, 2).unwrap()));
+    assert_eq!(Vec::<f32>::try_from(out.reshape([-1])).unwrap(), [1.0, 2.0, 0.0, 0.0]);
+}
+
 #[test]
 fn weights_round_trip_and_mismatches_are_listed() {
     let _serial = serial();

@@ -2,7 +2,7 @@
 use super::{BatchLogs, Callback};
 use crate::{Logs, Result, Sequential};
 
-type EpochFn<'a> = Box<dyn FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'a>;
+type EpochFn<'a> = Box<dyn FnMut(&mut Sequential, usize, &mut Logs) -> Result<()> + 'a>;
 type EpochBeginFn<'a> = Box<dyn FnMut(&mut Sequential, usize) -> Result<()> + 'a>;
 type BatchFn<'a> = Box<dyn FnMut(&mut Sequential, usize, &BatchLogs<'_>) -> Result<()> + 'a>;
 type TrainFn<'a> = Box<dyn FnMut(&mut Sequential) -> Result<()> + 'a>;
@@ -61,8 +61,28 @@ impl<'a> LambdaCallback<'a> {
         self.epoch_begin = Some(Box::new(f));
         self
     }
-    /// Runs `f` at each epoch end.
-    pub fn on_epoch_end(mut self, f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'a) -> Self {
+    /// Runs `f` at each epoch end (replacing a closure set with
+    /// [`on_epoch_end_mut`](Self::on_epoch_end_mut)).
+    pub fn on_epoch_end(mut self, mut f: impl FnMut(&mut Sequential, usize, &Logs) -> Result<()> + 'a) -> Self {
+        self.epoch_end = Some(Box::new(move |model, epoch, logs: &mut Logs| f(model, epoch, logs)));
+        self
+    }
+    /// Runs `f` at each epoch end with the logs open for writing, as a [`Callback`]'s
+    /// `on_epoch_end` has them: keys it inserts reach the callbacks after it, `History` and
+    /// `CsvLogger` (replacing a closure set with [`on_epoch_end`](Self::on_epoch_end)).
+    ///
+    /// ```
+    /// # use tch_keras::LambdaCallback;
+    /// let cb = LambdaCallback::new().on_epoch_end_mut(|_model, _epoch, logs| {
+    ///     let gap = logs.get("val_loss").zip(logs.get("loss")).map(|(v, l)| v - l);
+    ///     if let Some(gap) = gap {
+    ///         logs.insert("generalization_gap", gap);
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = cb;
+    /// ```
+    pub fn on_epoch_end_mut(mut self, f: impl FnMut(&mut Sequential, usize, &mut Logs) -> Result<()> + 'a) -> Self {
         self.epoch_end = Some(Box::new(f));
         self
     }

@@ -32,6 +32,7 @@ mod gru;
 mod layer_normalization;
 mod lstm;
 mod max_pooling2d;
+mod normalization;
 mod padding;
 mod reshape;
 mod rnn;
@@ -63,6 +64,8 @@ pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use lstm::LSTM;
 pub use max_pooling2d::MaxPooling2D;
+pub(crate) use normalization::write_statistics;
+pub use normalization::Normalization;
 pub use padding::Padding;
 pub use reshape::Reshape;
 pub use size::Size2;
@@ -146,6 +149,8 @@ pub enum LayerConfig {
     SpatialDropout2D(SpatialDropout2D),
     /// See [`GaussianNoise`].
     GaussianNoise(GaussianNoise),
+    /// See [`Normalization`].
+    Normalization(Normalization),
     /// A user-written layer (see [`Layer`]), saved as its class name and JSON configuration.
     Custom(CustomLayer),
 }
@@ -174,6 +179,7 @@ impl LayerConfig {
             LayerConfig::GRU(l) => l,
             LayerConfig::SpatialDropout2D(l) => l,
             LayerConfig::GaussianNoise(l) => l,
+            LayerConfig::Normalization(l) => l,
             LayerConfig::Custom(l) => l,
         }
     }
@@ -202,6 +208,7 @@ impl LayerConfig {
             LayerConfig::GRU(_) => "gru",
             LayerConfig::SpatialDropout2D(_) => "spatial_dropout2d",
             LayerConfig::GaussianNoise(_) => "gaussian_noise",
+            LayerConfig::Normalization(_) => "normalization",
             LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
         })
     }
@@ -228,7 +235,7 @@ macro_rules! impl_from_spec {
 }
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
-    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise);
+    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
