@@ -117,6 +117,11 @@ impl ObjectRegistry {
     }
 }
 
+/// What `pick` finds in `registry`, else in the process-wide registry.
+fn lookup<T>(registry: &LayerRegistry, pick: impl Fn(&ObjectRegistry) -> Option<T>) -> Option<T> {
+    pick(registry.objects()).or_else(|| pick(&global().read().unwrap_or_else(|e| e.into_inner())))
+}
+
 fn global() -> &'static RwLock<ObjectRegistry> {
     static GLOBAL: std::sync::OnceLock<RwLock<ObjectRegistry>> = std::sync::OnceLock::new();
     GLOBAL.get_or_init(Default::default)
@@ -217,13 +222,8 @@ impl CustomLoss {
         if self.loss.is_some() {
             return Ok(());
         }
-        let constructor = registry
-            .objects()
-            .losses
-            .get(&self.name)
-            .cloned()
-            .or_else(|| global().read().unwrap_or_else(|e| e.into_inner()).losses.get(&self.name).cloned())
-            .ok_or_else(|| self.unresolved())?;
+        let constructor =
+            lookup(registry, |objects| objects.losses.get(&self.name).cloned()).ok_or_else(|| self.unresolved())?;
         let config = self.config.clone().unwrap_or(serde_json::Value::Null);
         let loss = constructor(&config).map_err(|message| Error::CustomFunction {
             name: self.name.clone(),
@@ -347,13 +347,8 @@ impl CustomMetric {
         if self.metric.is_some() {
             return Ok(());
         }
-        let constructor = registry
-            .objects()
-            .metrics
-            .get(&self.name)
-            .cloned()
-            .or_else(|| global().read().unwrap_or_else(|e| e.into_inner()).metrics.get(&self.name).cloned())
-            .ok_or_else(|| self.unresolved())?;
+        let constructor =
+            lookup(registry, |objects| objects.metrics.get(&self.name).cloned()).ok_or_else(|| self.unresolved())?;
         let metric = constructor(&self.config).map_err(|message| Error::CustomFunction {
             name: self.name.clone(),
             message: format!("its saved configuration {} cannot be read: {message}", self.config),

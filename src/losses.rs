@@ -377,20 +377,9 @@ impl Loss {
         self.check_shapes(pred, y)?;
         let reduction = if per_sample { Reduction::None } else { Reduction::Mean };
         // Per-sample values of an element-wise loss, or their batch mean.
-        let elementwise = |t: Tensor| -> Result<Tensor> {
-            if per_sample {
-                sample_means(t)
-            } else {
-                Ok(t.f_mean(Kind::Float)?)
-            }
-        };
-        let fused = |t: Tensor| -> Result<Tensor> {
-            if per_sample {
-                sample_means(t)
-            } else {
-                Ok(t)
-            }
-        };
+        let elementwise = |t: Tensor| per_sample_or(t, per_sample, true);
+        // A fused reduction's result: already the mean unless `per_sample`.
+        let fused = |t: Tensor| per_sample_or(t, per_sample, false);
         let ce = |kind, from_logits: bool, smoothing| {
             cross_entropy(kind, pred, y, logits || from_logits, smoothing, per_sample)
         };
@@ -434,6 +423,18 @@ impl Loss {
                 elementwise(diff.f_mul_scalar(100.0)?)
             }
         }
+    }
+}
+
+/// Each sample's mean of element-wise losses `t` (`per_sample`), else `t`'s mean (`mean`) or
+/// `t` itself (already reduced by LibTorch).
+fn per_sample_or(t: Tensor, per_sample: bool, mean: bool) -> Result<Tensor> {
+    if per_sample {
+        sample_means(t)
+    } else if mean {
+        Ok(t.f_mean(Kind::Float)?)
+    } else {
+        Ok(t)
     }
 }
 
@@ -541,15 +542,11 @@ fn cross_entropy(
             let losses = if logits {
                 pred.f_binary_cross_entropy_with_logits::<&Tensor>(&y, None, None, reduction)?
             } else {
-                // Keras's formula, not LibTorch's binary_cross_entropy: that one refuses (on a GPU,
-                // asserts on) a NaN probability, where the loss should just become NaN.
-                let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
-                let q = p.f_neg()?.f_add_scalar(1.0)?;
-                let not_y = y.f_neg()?.f_add_scalar(1.0)?;
-                let each = y.f_mul(&p.f_log()?)?.f_add(&not_y.f_mul(&q.f_log()?)?)?.f_neg()?;
-                match reduction {
-                    Reduction::Mean => each.f_mean(Kind::Float)?,
-                    _ => each,
+                let each = binary_crossentropy_of_probabilities(pred, &y)?;
+                if per_sample {
+                    each
+                } else {
+                    each.f_mean(Kind::Float)?
                 }
             };
             if per_sample {
@@ -559,6 +556,16 @@ fn cross_entropy(
             }
         }
     })
+}
+
+/// Element-wise binary cross-entropy of probabilities clipped to `[1e-7, 1 - 1e-7]`, by Keras's
+/// formula rather than LibTorch's `binary_cross_entropy`, which refuses (on a GPU, asserts on)
+/// a NaN probability where the loss should just become NaN.
+fn binary_crossentropy_of_probabilities(pred: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let p = pred.f_clamp(EPSILON, 1.0 - EPSILON)?;
+    let q = p.f_neg()?.f_add_scalar(1.0)?;
+    let not_y = y.f_neg()?.f_add_scalar(1.0)?;
+    Ok(y.f_mul(&p.f_log()?)?.f_add(&not_y.f_mul(&q.f_log()?)?)?.f_neg()?)
 }
 
 /// `max(1 - y * p, 0)`, with 0/1 targets turned into -1/1 when every target is 0 or 1 (decided
