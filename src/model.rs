@@ -463,9 +463,9 @@ impl Sequential {
     /// Sets the statistics of the [`Normalization`](crate::layers::Normalization) layer at
     /// `index` from `data` (a batch of that layer's inputs, usually the model's), as Keras's
     /// `layer.adapt(data)`: before the model is built they become the variables' initial
-    /// values, afterwards they overwrite the variables (kept by `save_model`). Refuses another
-    /// kind of layer, one given its statistics directly, and data the layer cannot adapt to
-    /// (see [`Normalization::adapt`](crate::layers::Normalization::adapt)).
+    /// values, afterwards they overwrite the variables (kept by [`save`](Self::save)). Refuses
+    /// another kind of layer, one given its statistics directly, and data the layer cannot adapt
+    /// to (see [`Normalization::adapt`](crate::layers::Normalization::adapt)).
     pub fn adapt_layer(&mut self, index: usize, data: &Tensor) -> Result<()> {
         let Some(LayerConfig::Normalization(layer)) = self.layers.get_mut(index) else {
             return Err(Error::invalid(

@@ -3,8 +3,9 @@
 //! safetensors files written atomically.
 //!
 //! Tensor names are stable and match PyTorch's conventions: `layers.{index}.weight`,
-//! `layers.{index}.bias`, and for batch normalization also `layers.{index}.running_mean` and
-//! `layers.{index}.running_var`. A PyTorch user reads them with
+//! `layers.{index}.bias`, for batch normalization also `layers.{index}.running_mean` and
+//! `layers.{index}.running_var`, for an adapted normalization `layers.{index}.mean`,
+//! `layers.{index}.variance` and `layers.{index}.count`. A PyTorch user reads them with
 //! `safetensors.torch.load_file(path)`. A whole-model file also holds the optimizer's slots as
 //! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`) and, in the
 //! safetensors metadata, the JSON under `tch_keras.model`.

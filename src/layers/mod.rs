@@ -10,7 +10,8 @@
 //!
 //! Layers written outside this crate implement [`Layer`] (with [`LayerModule`] for the built
 //! module) and are added like a built-in; `custom.rs` holds that machinery and the
-//! [`LayerRegistry`] a saved model's custom layers are rebuilt from.
+//! [`LayerRegistry`] a saved model's custom layers (and custom losses and metrics) are rebuilt
+//! from.
 //!
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and

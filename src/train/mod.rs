@@ -5,6 +5,9 @@
 //! - `step`: a step runner runs one training step (eager, or a CUDA graph replay).
 //! - [`reducer`]: a [`GradientReducer`] combines gradients and log sums across processes
 //!   between the backward pass and the update (none for a single process).
+//! - `prepared`: a user's source seen through the checks `fit` on tensors makes (each batch
+//!   checked, moved to the device, its targets converted for the loss). Before that,
+//!   `fit_source` builds a model without an input shape from the source's first batch.
 //! - `epochs`: the loop itself, which calls the callbacks and never prints.
 //!
 //! Loss and metric sums accumulate on the device and are read only at epoch end or when a
@@ -81,10 +84,10 @@ pub struct FitConfig<'a> {
     pub progress: Option<ProgbarLogger>,
     /// Combines gradients across processes (data-parallel training); none by default.
     pub reducer: Option<&'a mut dyn GradientReducer>,
-    /// One weight per training sample (`[N]`), as Keras's `sample_weight`: each batch's loss
-    /// is `sum(loss_i * w_i) / batch_size`; metrics compiled with [`Metric::weighted`]
-    /// (Keras's `weighted_metrics`) weigh samples too, others ignore the weights. With
-    /// `validation_split`, the held-out samples keep their weights for validation.
+    /// One weight per training sample (`[N]` or `[N, 1]`), as Keras's `sample_weight`: each
+    /// batch's loss is `sum(loss_i * w_i) / batch_size`; metrics compiled with
+    /// [`Metric::weighted`] (Keras's `weighted_metrics`) weigh samples too, others ignore the
+    /// weights. With `validation_split`, the held-out samples keep their weights for validation.
     ///
     /// [`Metric::weighted`]: crate::Metric::weighted
     pub sample_weight: Option<&'a Tensor>,
@@ -398,7 +401,7 @@ impl Sequential {
         self.evaluate_weighted(x, y, None, batch_size, callbacks)
     }
 
-    /// `evaluate_with` with one weight per sample (`[N]`), as Keras's
+    /// `evaluate_with` with one weight per sample (`[N]` or `[N, 1]`), as Keras's
     /// `evaluate(..., sample_weight=...)`: the loss is `sum(loss_i * w_i) / N` per batch,
     /// weighted metrics ([`Metric::weighted`](crate::Metric::weighted)) weigh samples, others
     /// ignore the weights.
