@@ -235,3 +235,28 @@ fn class_weight_applies_to_a_source_as_to_tensors_and_whole_data_settings_are_re
     let err = on_source.fit_source(&mut weighted, config(weights)).unwrap_err();
     assert!(err.to_string().contains("class_weight"), "{err}");
 }
+
+/// Sample weights `[N, 1]` (as Keras takes them) weigh a source's batches as `[N]` ones do.
+#[test]
+fn sample_weights_of_shape_n_by_1_weigh_source_batches_as_n_weights_do() {
+    let (x, _) = problem();
+    let y = x.argmax(-1, false).remainder(3);
+    let w = Rng::new(5).rand(&[200]).f_mul_scalar(2.0).unwrap();
+    let mut model = classifier();
+    let mut eval = |w: &Tensor| {
+        let mut source = tch_keras::TensorSource::new(x.shallow_clone(), Some(y.shallow_clone()), 64)
+            .unwrap()
+            .with_sample_weight(w.shallow_clone())
+            .unwrap();
+        model.evaluate_source(&mut source, vec![]).unwrap()["loss"]
+    };
+    let (flat, column, unweighted) =
+        (eval(&w), eval(&w.view([200, 1])), eval(&Tensor::ones([200], (Kind::Float, Device::Cpu))));
+    assert_eq!(flat, column);
+    assert_ne!(flat, unweighted, "the weights change the loss");
+    let batch = tch_keras::Batch::new(x.narrow(0, 0, 4), y.narrow(0, 0, 4)).unwrap();
+    assert!(batch.with_sample_weight(Tensor::ones([4, 1], (Kind::Float, Device::Cpu))).is_ok());
+    let batch = tch_keras::Batch::new(x.narrow(0, 0, 4), y.narrow(0, 0, 4)).unwrap();
+    let err = batch.with_sample_weight(Tensor::ones([4, 2], (Kind::Float, Device::Cpu))).unwrap_err().to_string();
+    assert!(err.contains("[4] (or [4, 1])") && err.contains("[4, 2]"), "{err}");
+}

@@ -81,11 +81,10 @@ impl Batch {
         Ok(Self { x: Part::Owned(x), y: Some(Part::Owned(y)), w: None, len })
     }
 
-    /// The batch with one weight per sample (`[N]`, converted to float32): the loss becomes
+    /// The batch with one weight per sample (`[N]` or `[N, 1]`, converted to float32 `[N]`): the loss becomes
     /// `sum(loss_i * w_i) / N` and weighted metrics weigh each sample, as Keras's `sample_weight`.
     pub fn with_sample_weight(mut self, w: Tensor) -> Result<Self> {
-        check_weights(&w, self.len)?;
-        self.w = Some(Part::Owned(w.f_to_kind(Kind::Float)?));
+        self.w = Some(Part::Owned(check_weights(&w, self.len)?));
         Ok(self)
     }
 
@@ -171,17 +170,18 @@ fn check_nonempty(n: i64) -> Result<i64> {
 }
 
 /// Sample weights must be one finite-or-not number per row: shape `[n]`.
-fn check_weights(w: &Tensor, n: i64) -> Result<()> {
-    if w.size() != [n] {
+fn check_weights(w: &Tensor, n: i64) -> Result<Tensor> {
+    let size = w.size();
+    if size != [n] && size != [n, 1] {
         return Err(Error::invalid(
             "sample_weight",
-            format!("expected one weight per sample, shape [{n}], got {:?}: give a 1-D tensor of length {n}", w.size()),
+            format!("expected one weight per sample, shape [{n}] (or [{n}, 1]), got {size:?}: give a 1-D tensor of length {n}"),
         ));
     }
     if !w.is_floating_point() && w.kind() != Kind::Int64 && w.kind() != Kind::Int && w.kind() != Kind::Bool {
         return Err(Error::invalid("sample_weight", format!("has kind {:?}: give float weights", w.kind())));
     }
-    Ok(())
+    Ok(w.f_reshape([n])?.f_to_kind(Kind::Float)?)
 }
 
 /// The batches of one epoch, in order.
@@ -268,11 +268,10 @@ impl TensorSource {
         Ok(Self { x, y, w: None, batch_size, shuffle: false, seed: 0, rank: 0, world: 1, mode: ShardMode::Padded })
     }
 
-    /// Gives every row a sample weight (`[rows]`): batches carry their rows' weights, gathered
+    /// Gives every row a sample weight (`[rows]` or `[rows, 1]`): batches carry their rows' weights, gathered
     /// on the device like `x` and `y` (and sharded with them).
     pub fn with_sample_weight(mut self, w: Tensor) -> Result<Self> {
-        check_weights(&w, self.rows())?;
-        self.w = Some(w.f_to_kind(Kind::Float)?.f_to_device(self.x.device())?);
+        self.w = Some(check_weights(&w, self.rows())?.f_to_device(self.x.device())?);
         Ok(self)
     }
 
