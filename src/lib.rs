@@ -30,6 +30,7 @@ mod error;
 mod flat;
 mod graph;
 pub mod idx;
+pub mod initializers;
 pub mod layers;
 mod logs;
 mod losses;
@@ -40,6 +41,7 @@ mod optimizers;
 pub mod plot;
 pub mod precision;
 pub mod recipes;
+pub mod regularizers;
 pub mod saving;
 mod shim;
 pub mod tensorboard;
@@ -54,6 +56,7 @@ pub use callbacks::{
 pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossFn, MetricFn};
 pub use data::to_categorical;
 pub use error::{Error, Result};
+pub use initializers::Initializer;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
@@ -72,6 +75,7 @@ pub use optimizers::{
     Schedule,
 };
 pub use precision::Precision;
+pub use regularizers::Regularizer;
 pub use saving::{load_model, load_model_with};
 pub use train::{Batch, BatchSource, Batches, FitConfig, FitSettings, GradientReducer, TensorSource};
 

@@ -3,15 +3,18 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::axis;
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec, Padding};
-use crate::{Activation, Result};
+use super::{check_options, config_error, LayerModule, LayerSpec, Padding};
+use crate::initializers::{defaults, Initializer};
+use crate::{Activation, Regularizer, Result};
 
 /// A 1-D convolution over `[channels, length]` inputs (channels first, as `Conv2D`'s images;
 /// Keras's `(steps, channels)` is `[channels, steps]` here).
 ///
-/// Variables: `weight` `[filters, in_channels, kernel_size]` (PyTorch's `nn.Conv1d` layout,
-/// glorot-uniform over Keras's fans `in_channels * k` and `filters * k`) and `bias`
-/// `[filters]` (zeros). Parameters: `filters * (in_channels * k + 1)`, as Keras.
+/// Variables: `weight` `[filters, in_channels, kernel_size]` (PyTorch's `nn.Conv1d` layout;
+/// glorot-uniform over Keras's fans `in_channels * k` and `filters * k` unless
+/// [`kernel_initializer`](Self::kernel_initializer) says otherwise) and `bias` `[filters]`
+/// (zeros unless [`bias_initializer`](Self::bias_initializer) says otherwise); either may
+/// carry a [`Regularizer`]. Parameters: `filters * (in_channels * k + 1)`, as Keras.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Conv1D {
     /// Output channels.
@@ -26,6 +29,18 @@ pub struct Conv1D {
     pub activation: Activation,
     /// Whether the layer has a bias.
     pub use_bias: bool,
+    /// How the kernel starts (Keras's fans: `in_channels * kernel_size`, `filters * kernel_size`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the bias starts.
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl Conv1D {
@@ -38,6 +53,10 @@ impl Conv1D {
             padding: Padding::Valid,
             activation: Activation::Linear,
             use_bias: true,
+            kernel_initializer: defaults::kernel(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            bias_regularizer: None,
         }
     }
     /// Sets the stride.
@@ -87,6 +106,8 @@ impl Conv1D {
     }
 }
 
+super::weight_options!(Conv1D);
+
 #[derive(Debug)]
 struct Conv1DModule {
     weight: Tensor,
@@ -131,12 +152,23 @@ impl LayerSpec for Conv1D {
         }
         let (_, pad) = self.geometry(input).map_err(|m| config_error("Conv1D", m))?;
         let (cin, k) = (input[0], self.kernel_size);
-        let weight = path.f_var("weight", &[self.filters, cin, k], glorot_uniform(cin * k, self.filters * k))?;
-        let bias = if self.use_bias { Some(path.f_var("bias", &[self.filters], nn::Init::Const(0.0))?) } else { None };
+        check_options(
+            "Conv1D",
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
+        // Keras's kernel is (k, in, filters); ours [filters, in, k].
+        let weight = self.kernel_initializer.var(path, "weight", &[k, cin, self.filters], &[2, 1, 0])?;
+        let bias =
+            if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?) } else { None };
         Ok(Box::new(Conv1DModule { weight, bias, stride: self.strides, pad }))
     }
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)])
     }
 }

@@ -3,13 +3,16 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::spatial;
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec, Padding};
-use crate::{Activation, Result};
+use super::{check_options, config_error, LayerModule, LayerSpec, Padding};
+use crate::initializers::{defaults, Initializer};
+use crate::{Activation, Regularizer, Result};
 
 /// A 2-D convolution over `[channels, height, width]` inputs.
 ///
 /// Variables: `weight` `[filters, in_channels, kh, kw]` (PyTorch's `nn.Conv2d` layout,
-/// glorot-uniform) and `bias` `[filters]` (zeros).
+/// glorot-uniform unless [`kernel_initializer`](Self::kernel_initializer) says otherwise) and
+/// `bias` `[filters]` (zeros unless [`bias_initializer`](Self::bias_initializer) says
+/// otherwise). Either may carry a [`Regularizer`] whose penalty is added to the loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Conv2D {
     /// Output channels.
@@ -24,6 +27,18 @@ pub struct Conv2D {
     pub activation: Activation,
     /// Whether the layer has a bias.
     pub use_bias: bool,
+    /// How the kernel starts (Keras's fans: `in_channels * kh * kw`, `filters * kh * kw`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the bias starts.
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl Conv2D {
@@ -37,6 +52,10 @@ impl Conv2D {
             padding: Padding::Valid,
             activation: Activation::Linear,
             use_bias: true,
+            kernel_initializer: defaults::kernel(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            bias_regularizer: None,
         }
     }
     /// Sets a non-square kernel.
@@ -60,6 +79,8 @@ impl Conv2D {
         self
     }
 }
+
+super::weight_options!(Conv2D);
 
 #[derive(Debug)]
 struct ConvModule {
@@ -109,13 +130,23 @@ impl LayerSpec for Conv2D {
             .map_err(|m| config_error("Conv2D", m))?;
         let [kh, kw] = self.kernel_size;
         let cin = input[0];
-        let init = glorot_uniform(cin * kh * kw, self.filters * kh * kw);
-        let weight = path.f_var("weight", &[self.filters, cin, kh, kw], init)?;
-        let bias = if self.use_bias { Some(path.f_var("bias", &[self.filters], nn::Init::Const(0.0))?) } else { None };
+        check_options(
+            "Conv2D",
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
+        // Keras's kernel is (kh, kw, in, filters); ours [filters, in, kh, kw].
+        let weight = self.kernel_initializer.var(path, "weight", &[kh, kw, cin, self.filters], &[3, 2, 0, 1])?;
+        let bias =
+            if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?) } else { None };
         Ok(Box::new(ConvModule { weight, bias, strides: self.strides, pad }))
     }
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)])
     }
 }

@@ -2,14 +2,18 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
-use crate::{Activation, Result};
+use super::{check_options, config_error, LayerModule, LayerSpec};
+use crate::initializers::{defaults, Initializer};
+use crate::{Activation, Regularizer, Result};
 
 /// A fully connected layer. Its input must be flat per sample (`(None, features)`); put a
 /// [`Flatten`](super::Flatten) after convolutions.
 ///
-/// Variables: `weight` of shape `[units, features]` (PyTorch's `nn.Linear` layout, glorot-uniform)
-/// and `bias` of shape `[units]` (zeros).
+/// Variables: `weight` of shape `[units, features]` (PyTorch's `nn.Linear` layout, Keras's
+/// kernel transposed; glorot-uniform unless [`kernel_initializer`](Self::kernel_initializer)
+/// says otherwise) and `bias` of shape `[units]` (zeros unless
+/// [`bias_initializer`](Self::bias_initializer) says otherwise). Either may carry a
+/// [`Regularizer`] whose penalty is added to the loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Dense {
     /// Output features.
@@ -18,12 +22,32 @@ pub struct Dense {
     pub activation: Activation,
     /// Whether the layer has a bias.
     pub use_bias: bool,
+    /// How the kernel starts (Keras's fans `features`, `units`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the bias starts.
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl Dense {
     /// A dense layer with `units` outputs, no activation and a bias.
     pub fn new(units: i64) -> Self {
-        Self { units, activation: Activation::Linear, use_bias: true }
+        Self {
+            units,
+            activation: Activation::Linear,
+            use_bias: true,
+            kernel_initializer: defaults::kernel(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            bias_regularizer: None,
+        }
     }
 
     /// Sets the activation.
@@ -38,6 +62,8 @@ impl Dense {
         self
     }
 }
+
+super::weight_options!(Dense);
 
 #[derive(Debug)]
 struct DenseModule {
@@ -88,13 +114,22 @@ impl LayerSpec for Dense {
         if self.units <= 0 {
             return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
         }
-        let fan_in = input[0];
-        let weight = path.f_var("weight", &[self.units, fan_in], glorot_uniform(fan_in, self.units))?;
-        let bias = if self.use_bias { Some(path.f_var("bias", &[self.units], nn::Init::Const(0.0))?) } else { None };
+        check_options(
+            "Dense",
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
+        let weight = self.kernel_initializer.var(path, "weight", &[input[0], self.units], &[1, 0])?;
+        let bias =
+            if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.units], &[0])?) } else { None };
         Ok(Box::new(DenseModule { weight, bias }))
     }
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)])
     }
 }

@@ -2,15 +2,19 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
-use super::{config_error, LayerModule, LayerSpec};
-use crate::{Error, Result};
+use super::{check_options, config_error, LayerModule, LayerSpec};
+use crate::initializers::{defaults, Initializer};
+use crate::{Error, Regularizer, Result};
 
 /// Looks up a learned vector of `output_dim` values for each index in `[0, input_dim)`:
 /// `(None, t)` becomes `(None, t, output_dim)` (any input rank works; the vectors add the
 /// last axis).
 ///
 /// Variable: `weight` `[input_dim, output_dim]` (PyTorch's `nn.Embedding` name; Keras's
-/// `embeddings`), initialised uniform in `[-0.05, 0.05]` as Keras's `uniform` initializer.
+/// `embeddings`), initialised uniform in `[-0.05, 0.05]` as Keras's default
+/// `RandomUniform(-0.05, 0.05)` unless [`embeddings_initializer`](Self::embeddings_initializer)
+/// says otherwise; it may carry a [`Regularizer`]
+/// ([`embeddings_regularizer`](Self::embeddings_regularizer)).
 /// Parameters: `input_dim * output_dim`.
 ///
 /// Indices may come as integers or as floats holding whole numbers (as `Sequential` feeds them
@@ -18,18 +22,37 @@ use crate::{Error, Result};
 /// negative, fractional or not below `input_dim` is an error naming it. On other devices the
 /// check would stall the GPU once per batch, so such an index gives a vector of zeros, as
 /// TensorFlow's Keras does on a GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Embedding {
     /// Number of distinct indices (vocabulary size).
     pub input_dim: i64,
     /// Length of each vector.
     pub output_dim: i64,
+    /// How the vectors start (Keras's fans: `input_dim`, `output_dim`).
+    #[serde(default = "defaults::embeddings", skip_serializing_if = "defaults::is_embeddings")]
+    pub embeddings_initializer: Initializer,
+    /// The vectors' penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embeddings_regularizer: Option<Regularizer>,
 }
 
 impl Embedding {
     /// An embedding of `input_dim` indices into `output_dim` values.
     pub fn new(input_dim: i64, output_dim: i64) -> Self {
-        Self { input_dim, output_dim }
+        Self { input_dim, output_dim, embeddings_initializer: defaults::embeddings(), embeddings_regularizer: None }
+    }
+
+    /// Sets how the vectors start (Keras's `embeddings_initializer`; default
+    /// `RandomUniform(-0.05, 0.05)`).
+    pub fn embeddings_initializer(mut self, init: Initializer) -> Self {
+        self.embeddings_initializer = init;
+        self
+    }
+
+    /// Adds a penalty on the vectors to the loss (Keras's `embeddings_regularizer`).
+    pub fn embeddings_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.embeddings_regularizer = Some(regularizer);
+        self
     }
 }
 
@@ -107,9 +130,12 @@ impl LayerSpec for Embedding {
                 format!("input_dim and output_dim must be positive, got {} and {}", self.input_dim, self.output_dim),
             ));
         }
-        let init = nn::Init::Uniform { lo: -0.05, up: 0.05 };
-        let weight = path.f_var("weight", &[self.input_dim, self.output_dim], init)?;
+        check_options("Embedding", [self.embeddings_initializer], [self.embeddings_regularizer])?;
+        let weight = self.embeddings_initializer.var(path, "weight", &[self.input_dim, self.output_dim], &[0, 1])?;
         Ok(Box::new(EmbeddingModule { weight, input_dim: self.input_dim }))
+    }
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([("weight", self.embeddings_regularizer)])
     }
 }
 

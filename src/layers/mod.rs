@@ -74,7 +74,7 @@ pub use spatial_dropout2d::SpatialDropout2D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
 pub use zero_padding2d::ZeroPadding2D;
 
-use crate::{Activation, Error, Result};
+use crate::{Activation, Error, Regularizer, Result};
 
 /// What every built-in layer spec can do (a user's layer implements [`Layer`] instead). Shape errors are returned as a message; the model wraps them
 /// with the layer's index, kind and input shape.
@@ -95,6 +95,11 @@ pub trait LayerSpec {
     /// The activation applied after the layer's own computation.
     fn activation(&self) -> Activation {
         Activation::Linear
+    }
+    /// The layer's variables that carry a [`Regularizer`] (name under the layer's path, and
+    /// the penalty); none by default.
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        Vec::new()
     }
 }
 
@@ -267,3 +272,55 @@ pub(crate) fn glorot_uniform(fan_in: i64, fan_out: i64) -> nn::Init {
 pub(crate) fn config_error(layer: &'static str, message: impl Into<String>) -> Error {
     Error::LayerConfig { layer, message: message.into() }
 }
+
+/// The set regularizers of `(variable name, option)` pairs.
+pub(crate) fn regularized<const N: usize>(
+    options: [(&'static str, Option<Regularizer>); N],
+) -> Vec<(&'static str, Regularizer)> {
+    options.into_iter().filter_map(|(name, r)| r.map(|r| (name, r))).collect()
+}
+
+/// Refuses a layer's initializer or regularizer options Keras refuses, naming the layer.
+pub(crate) fn check_options<const N: usize, const M: usize>(
+    layer: &'static str,
+    initializers: [crate::initializers::Initializer; N],
+    regularizers: [Option<Regularizer>; M],
+) -> Result<()> {
+    for init in initializers {
+        init.check().map_err(|m| config_error(layer, m))?;
+    }
+    for r in regularizers.into_iter().flatten() {
+        r.check().map_err(|m| config_error(layer, m))?;
+    }
+    Ok(())
+}
+
+/// The builder methods of the initializer and regularizer options of a layer with a kernel and
+/// a bias (`kernel_initializer`, `bias_initializer`, `kernel_regularizer`, `bias_regularizer`).
+macro_rules! weight_options {
+    ($t:ty) => {
+        impl $t {
+            /// Sets how the kernel starts (Keras's `kernel_initializer`; default glorot-uniform).
+            pub fn kernel_initializer(mut self, init: crate::Initializer) -> Self {
+                self.kernel_initializer = init;
+                self
+            }
+            /// Sets how the bias starts (Keras's `bias_initializer`; default zeros).
+            pub fn bias_initializer(mut self, init: crate::Initializer) -> Self {
+                self.bias_initializer = init;
+                self
+            }
+            /// Adds a penalty on the kernel to the loss (Keras's `kernel_regularizer`).
+            pub fn kernel_regularizer(mut self, regularizer: crate::Regularizer) -> Self {
+                self.kernel_regularizer = Some(regularizer);
+                self
+            }
+            /// Adds a penalty on the bias to the loss (Keras's `bias_regularizer`).
+            pub fn bias_regularizer(mut self, regularizer: crate::Regularizer) -> Self {
+                self.bias_regularizer = Some(regularizer);
+                self
+            }
+        }
+    };
+}
+pub(crate) use weight_options;

@@ -28,6 +28,8 @@ impl Sequential {
     /// `loss_kind` is the compiled loss, or its sparse equivalent (see [`Self::step_targets`]).
     /// With sample weights `wb` (`[n]`) the loss is Keras's `sum(loss_i * w_i) / n` and
     /// weighted metrics weigh each sample; other metrics ignore the weights, as in Keras.
+    /// The layers' regularization penalty is added after that mean, in training and in
+    /// evaluation, as Keras's `compute_loss` adds `model.losses`.
     pub(crate) fn batch_sums(
         &self,
         xb: &Tensor,
@@ -44,6 +46,10 @@ impl Sequential {
             Some(w) => loss_kind.compute_weighted(&pred, yb, logits, w)?,
             None => loss_kind.compute(&pred, yb, logits)?,
         };
+        let loss = match self.regularization_penalty()? {
+            Some(penalty) => loss.f_add(&penalty)?,
+            None => loss,
+        };
         let n = xb.size()[0] as f64;
         let sums = tch::no_grad(|| -> Result<Tensor> {
             let mut parts = vec![loss.f_detach()?.f_mul_scalar(n)?.f_reshape([1])?];
@@ -53,6 +59,31 @@ impl Sequential {
             Ok(Tensor::f_cat(&parts, 0)?)
         })?;
         Ok((loss, sums))
+    }
+
+    /// The sum of the penalties of the trainable layers' regularized variables (Keras's
+    /// `model.losses`: a frozen layer's variables are not among its trainable weights, so they
+    /// add nothing), as a device scalar differentiable in the parameters; `None` when no
+    /// trainable layer has a regularizer. Computed from metadata and device ops only, so a
+    /// captured step computes it on each replay.
+    pub(crate) fn regularization_penalty(&self) -> Result<Option<Tensor>> {
+        let built = self.built("fit")?;
+        let mut total: Option<Tensor> = None;
+        for (index, layer) in self.layers.iter().enumerate() {
+            if self.frozen.contains(&index) {
+                continue;
+            }
+            for (name, regularizer) in layer.spec().regularizers() {
+                let full = format!("layers.{index}.{name}");
+                let Some((_, w)) = built.variables.iter().find(|(n, _)| *n == full) else { continue };
+                let penalty = regularizer.penalty(w)?;
+                total = Some(match total {
+                    Some(t) => t.f_add(&penalty)?,
+                    None => penalty,
+                });
+            }
+        }
+        Ok(total)
     }
 
     /// The batch's sums (see [`Self::batch_sums`]) and the loss's gradient, laid end to end like
