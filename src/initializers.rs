@@ -350,6 +350,13 @@ pub(crate) mod defaults {
     pub(crate) fn bias() -> Initializer {
         Initializer::Zeros
     }
+    /// `Orthogonal(1)`: the recurrent kernels' default.
+    pub(crate) fn recurrent() -> Initializer {
+        Initializer::orthogonal(1.0)
+    }
+    pub(crate) fn is_recurrent(i: &Initializer) -> bool {
+        *i == recurrent()
+    }
     /// `RandomUniform(-0.05, 0.05)`: the embeddings' default.
     pub(crate) fn embeddings() -> Initializer {
         Initializer::random_uniform(-0.05, 0.05)

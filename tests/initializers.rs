@@ -2,7 +2,7 @@
 //! for convolutions, exact constants, the default draws unchanged, saving and loading.
 use tch::{Device, Kind, Tensor};
 use tch_keras::initializers::{Distribution, FanMode};
-use tch_keras::{load_model, Conv1D, Conv2D, Dense, Embedding, Error, Initializer, LayerConfig, Sequential};
+use tch_keras::{load_model, Conv1D, Conv2D, Dense, Embedding, Error, Initializer, LayerConfig, Sequential, GRU, LSTM};
 
 /// The built model's variable `layers.{layer}.{name}`.
 fn var(m: &Sequential, layer: usize, name: &str) -> Tensor {
@@ -196,4 +196,67 @@ fn options_save_load_and_parse_as_keras_spells_them() {
     );
     let e = m.build().unwrap_err().to_string();
     assert!(e.contains("Dense") && e.contains("scale must be a positive number"), "{e}");
+}
+
+/// LSTM and GRU: main's draws by default (glorot-uniform input kernel, then the recurrent
+/// kernel as the signed QR factor of a normal `[gates * units, units]` draw, biases without
+/// draws), and the options on each variable.
+#[test]
+fn recurrent_layers_keep_their_defaults_and_take_the_options() {
+    let (u, f) = (3i64, 5i64);
+    for (layer, gates) in [(LayerConfig::from(LSTM::new(u)), 4), (LayerConfig::from(GRU::new(u)), 3)] {
+        let m = built(layer, &[4, f], 21);
+        tch::manual_seed(21);
+        let l = (6.0f64 / (f + gates * u) as f64).sqrt();
+        let kernel = Tensor::zeros([gates * u, f], (Kind::Float, Device::Cpu)).uniform_(-l, l);
+        let normal = Tensor::randn([gates * u, u], (Kind::Float, Device::Cpu));
+        let (q, r) = Tensor::linalg_qr(&normal, "reduced");
+        let recurrent = q * r.diagonal(0, 0, 1).sign();
+        assert!(var(&m, 0, "weight_ih_l0").equal(&kernel), "{gates}");
+        assert!(var(&m, 0, "weight_hh_l0").equal(&recurrent), "{gates}");
+    }
+    let m = built(LSTM::new(u), &[4, f], 0);
+    let forget: Vec<f32> = (0..4 * u).map(|i| if (u..2 * u).contains(&i) { 1.0 } else { 0.0 }).collect();
+    assert!(var(&m, 0, "bias_ih_l0").equal(&Tensor::from_slice(&forget)));
+
+    let lstm = LSTM::new(u)
+        .kernel_initializer(Initializer::Zeros)
+        .recurrent_initializer(Initializer::constant(0.5))
+        .bias_initializer(Initializer::random_uniform(2.0, 3.0));
+    let m = built(lstm, &[4, f], 0);
+    assert!(var(&m, 0, "weight_ih_l0").eq(0.0).all().int64_value(&[]) == 1);
+    assert!(var(&m, 0, "weight_hh_l0").eq(0.5).all().int64_value(&[]) == 1);
+    // unit_forget_bias: ones on the forget gate, the initializer elsewhere.
+    let b = var(&m, 0, "bias_ih_l0");
+    assert!(b.narrow(0, u, u).eq(1.0).all().int64_value(&[]) == 1);
+    for (start, len) in [(0, u), (2 * u, 2 * u)] {
+        let part = b.narrow(0, start, len);
+        assert!(part.ge(2.0).all().int64_value(&[]) == 1 && part.le(3.0).all().int64_value(&[]) == 1, "{b}");
+    }
+    let gru =
+        GRU::new(u).bias_initializer(Initializer::constant(0.3)).recurrent_initializer(Initializer::orthogonal(2.0));
+    let m = built(gru, &[4, f], 0);
+    for name in ["bias_ih_l0", "bias_hh_l0"] {
+        assert!(
+            var(&m, 0, name).eq_tensor(&Tensor::full([3 * u], 0.3, (Kind::Float, Device::Cpu))).all().int64_value(&[])
+                == 1
+        );
+    }
+    let w = var(&m, 0, "weight_hh_l0");
+    let gram = w.tr().matmul(&w);
+    assert!(gram.allclose(&(Tensor::eye(u, (Kind::Float, Device::Cpu)) * 4.0), 1e-4, 1e-4, false), "{gram}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rnn.safetensors");
+    let mut m = Sequential::new()
+        .device(Device::Cpu)
+        .input_shape([4, f])
+        .add(LSTM::new(u).return_sequences(true).recurrent_initializer(Initializer::HeUniform))
+        .add(GRU::new(2).kernel_initializer(Initializer::LecunNormal));
+    m.build().unwrap();
+    m.save(&path).unwrap();
+    let back = load_model(&path, Device::Cpu).unwrap();
+    assert_eq!(back.layers(), m.layers());
+    let json = serde_json::to_string(&m.layers()[0]).unwrap();
+    assert!(json.contains(r#""recurrent_initializer":{"class_name":"HeUniform"}"#), "{json}");
 }

@@ -3,7 +3,7 @@
 //! from tests/reference/regularizers.py (Keras 3, torch backend).
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
-    load_model, Activation, Dense, Embedding, FitConfig, Loss, Optimizer, Regularizer, Sequential, Verbosity,
+    load_model, Activation, Dense, Embedding, FitConfig, Loss, Optimizer, Regularizer, Sequential, Verbosity, GRU, LSTM,
 };
 
 fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
@@ -155,4 +155,40 @@ fn embeddings_regularizer_adds_its_penalty() {
     let a = plain.fit(&x, &y, FitConfig { epochs: 1, ..quiet() }).unwrap().series("loss").unwrap()[0];
     let b = reg.fit(&x, &y, FitConfig { epochs: 1, ..quiet() }).unwrap().series("loss").unwrap()[0];
     assert!((b - a - penalty).abs() < 1e-6, "{b} - {a} vs {penalty}");
+}
+
+/// LSTM and GRU penalties: with a zero learning rate nothing moves, and the logged loss is the
+/// loss without them plus each regularized variable's penalty (the GRU's bias penalty covers
+/// both of its rows, Keras's one `bias`).
+#[test]
+fn recurrent_regularizers_add_their_penalties() {
+    let x = vals(&[4, 3, 2], 0.2, 1.0);
+    let y = vals(&[4, 1], 0.8, 1.0);
+    let build = |regularized: bool| {
+        let (mut lstm, mut gru) = (LSTM::new(3).return_sequences(true), GRU::new(2));
+        if regularized {
+            lstm = lstm.recurrent_regularizer(Regularizer::l2(0.5)).kernel_regularizer(Regularizer::l1(0.1));
+            gru = gru.bias_regularizer(Regularizer::l1(0.2));
+        }
+        let mut m = Sequential::new().device(Device::Cpu).seed(5).input_shape([3, 2]).add(lstm).add(gru);
+        m = m.add(Dense::new(1));
+        // Non-zero GRU biases, so their penalty shows.
+        m.build().unwrap();
+        for (name, t) in m.variables().unwrap() {
+            if name.starts_with("layers.1.bias") {
+                let _ = tch::no_grad(|| t.shallow_clone().fill_(-0.25));
+            }
+        }
+        m.compile(Optimizer::sgd(0.0), Loss::MeanSquaredError, vec![]).unwrap();
+        m
+    };
+    let (mut plain, mut reg) = (build(false), build(true));
+    let var = |m: &Sequential, name: &str| m.variables().unwrap().iter().find(|(n, _)| n == name).unwrap().1.copy();
+    let sum = |t: Tensor| t.sum(Kind::Double).double_value(&[]);
+    let penalty = 0.5 * sum(var(&reg, "layers.0.weight_hh_l0").square())
+        + 0.1 * sum(var(&reg, "layers.0.weight_ih_l0").abs())
+        + 0.2 * (sum(var(&reg, "layers.1.bias_ih_l0").abs()) + sum(var(&reg, "layers.1.bias_hh_l0").abs()));
+    let a = plain.fit(&x, &y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0];
+    let b = reg.fit(&x, &y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0];
+    assert!((b - a - penalty).abs() < 1e-5, "{b} - {a} vs {penalty}");
 }

@@ -2,9 +2,10 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::rnn::{orthogonal, sequence, Cell, RnnModule};
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
-use crate::Result;
+use super::rnn::{sequence, Cell, RnnModule};
+use super::{check_options, config_error, LayerModule, LayerSpec};
+use crate::initializers::{defaults, Initializer};
+use crate::{Regularizer, Result};
 
 /// A gated recurrent unit layer, run by LibTorch's fused GRU (cuDNN on CUDA), with Keras 3's
 /// defaults: `tanh` activation, `sigmoid` recurrent activation, `reset_after=True` (the reset
@@ -17,13 +18,18 @@ use crate::Result;
 /// they are; gates in PyTorch's order reset, update, new (Keras stores update, reset, new:
 /// converting weights to or from Keras swaps the first two blocks of `units` rows):
 /// - `weight_ih_l0` `[3 * units, features]`: Keras's `kernel` transposed, glorot-uniform over
-///   Keras's shape `[features, 3 * units]`;
-/// - `weight_hh_l0` `[3 * units, units]`: Keras's `recurrent_kernel` transposed, orthogonal;
+///   Keras's shape `[features, 3 * units]` (or `kernel_initializer`);
+/// - `weight_hh_l0` `[3 * units, units]`: Keras's `recurrent_kernel` transposed, orthogonal
+///   (or `recurrent_initializer`);
 /// - `bias_ih_l0`, `bias_hh_l0` `[3 * units]`: the two rows of Keras's `bias` `[2, 3 * units]`,
-///   zeros.
+///   zeros (or `bias_initializer`, drawn on Keras's shape).
+///
+/// Each may carry a [`Regularizer`] (`kernel_regularizer`, `recurrent_regularizer`,
+/// `bias_regularizer`, the last on both bias rows as on Keras's one `bias`) whose penalty is
+/// added to the loss.
 ///
 /// Parameters: `3 * units * (features + units + 2)`, Keras's `count_params`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GRU {
     /// Size of the hidden state.
     pub units: i64,
@@ -31,12 +37,41 @@ pub struct GRU {
     pub return_sequences: bool,
     /// Whether the layer has biases.
     pub use_bias: bool,
+    /// How the input kernel starts (Keras's `kernel_initializer`; fans `features`, `3 * units`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the recurrent kernel starts (Keras's `recurrent_initializer`, default orthogonal;
+    /// Keras's shape `[units, 3 * units]`).
+    #[serde(default = "defaults::recurrent", skip_serializing_if = "defaults::is_recurrent")]
+    pub recurrent_initializer: Initializer,
+    /// How the bias starts (Keras's `bias_initializer`, default zeros).
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The input kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The recurrent kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl GRU {
     /// A GRU with `units` hidden units, returning the last step.
     pub fn new(units: i64) -> Self {
-        Self { units, return_sequences: false, use_bias: true }
+        Self {
+            units,
+            return_sequences: false,
+            use_bias: true,
+            kernel_initializer: defaults::kernel(),
+            recurrent_initializer: defaults::recurrent(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+        }
     }
     /// Sets whether every step's output is returned.
     pub fn return_sequences(mut self, return_sequences: bool) -> Self {
@@ -44,6 +79,9 @@ impl GRU {
         self
     }
 }
+
+super::weight_options!(GRU);
+super::rnn::recurrent_options!(GRU);
 
 impl LayerSpec for GRU {
     fn kind(&self) -> &'static str {
@@ -70,19 +108,39 @@ impl LayerSpec for GRU {
         shapes
     }
 
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([
+            ("weight_ih_l0", self.kernel_regularizer),
+            ("weight_hh_l0", self.recurrent_regularizer),
+            ("bias_ih_l0", self.bias_regularizer),
+            ("bias_hh_l0", self.bias_regularizer),
+        ])
+    }
+
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let u = self.units;
         if u <= 0 {
             return Err(config_error("GRU", format!("units must be positive, got {u}")));
         }
         let (_, features) = sequence("GRU", input).map_err(|m| config_error("GRU", m))?;
-        let weight_ih = path.f_var("weight_ih_l0", &[3 * u, features], glorot_uniform(features, 3 * u))?;
-        let weight_hh = orthogonal(path, "weight_hh_l0", 3, u)?;
+        check_options(
+            "GRU",
+            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
+        )?;
+        let weight_ih = self.kernel_initializer.var(path, "weight_ih_l0", &[features, 3 * u], &[1, 0])?;
+        let weight_hh = self.recurrent_initializer.var(path, "weight_hh_l0", &[u, 3 * u], &[1, 0])?;
         let (bias_ih, bias_hh) = if self.use_bias {
-            (
-                Some(path.f_var("bias_ih_l0", &[3 * u], nn::Init::Const(0.0))?),
-                Some(path.f_var("bias_hh_l0", &[3 * u], nn::Init::Const(0.0))?),
-            )
+            // Keras's bias [2, 3 * units]: row 0 the input bias, row 1 the recurrent one.
+            let both = self.bias_initializer.tensor(&[2, 3 * u], &[0, 1], path.device())?;
+            let row = |i: i64| -> Result<tch::Tensor> {
+                // A tensor of its own, not a view of `both`.
+                let part = both.f_select(0, i)?;
+                let mut own = part.f_zeros_like()?;
+                own.f_copy_(&part)?;
+                Ok(own)
+            };
+            (Some(path.add("bias_ih_l0", row(0)?, true)), Some(path.add("bias_hh_l0", row(1)?, true)))
         } else {
             (None, None)
         };

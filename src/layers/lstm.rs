@@ -2,9 +2,10 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::rnn::{orthogonal, sequence, Cell, RnnModule};
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
-use crate::Result;
+use super::rnn::{sequence, Cell, RnnModule};
+use super::{check_options, config_error, LayerModule, LayerSpec};
+use crate::initializers::{defaults, Initializer};
+use crate::{Regularizer, Result};
 
 /// A long short-term memory layer, run by LibTorch's fused LSTM (cuDNN on CUDA), with
 /// Keras's defaults: `tanh` activation, `sigmoid` recurrent activation, zero initial state.
@@ -14,16 +15,20 @@ use crate::Result;
 /// Variables, named as PyTorch's `nn.LSTM(batch_first=True)` names them, gates in the order
 /// input, forget, cell, output (Keras's order and PyTorch's):
 /// - `weight_ih_l0` `[4 * units, features]`: Keras's `kernel` transposed, glorot-uniform over
-///   Keras's shape `[features, 4 * units]`;
-/// - `weight_hh_l0` `[4 * units, units]`: Keras's `recurrent_kernel` transposed, orthogonal;
-/// - `bias_ih_l0` `[4 * units]`: Keras's single `bias`, zeros with ones on the forget gate
-///   (`unit_forget_bias`).
+///   Keras's shape `[features, 4 * units]` (or `kernel_initializer`);
+/// - `weight_hh_l0` `[4 * units, units]`: Keras's `recurrent_kernel` transposed, orthogonal
+///   (or `recurrent_initializer`);
+/// - `bias_ih_l0` `[4 * units]`: Keras's single `bias`, zeros (or `bias_initializer`) with ones
+///   on the forget gate (`unit_forget_bias`, drawn per part as Keras does).
+///
+/// Each may carry a [`Regularizer`] (`kernel_regularizer`, `recurrent_regularizer`,
+/// `bias_regularizer`) whose penalty is added to the loss.
 ///
 /// Parameters: `4 * units * (features + units + 1)`, Keras's `count_params`. PyTorch keeps a
 /// second bias, `bias_hh_l0`, added to the first; this layer has none (zeros are passed to the
 /// kernel), so the model computes and trains exactly Keras's function. To load the weights
 /// into `torch.nn.LSTM`, use `load_state_dict(state, strict=False)` and zero `bias_hh_l0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LSTM {
     /// Size of the hidden state.
     pub units: i64,
@@ -33,17 +38,63 @@ pub struct LSTM {
     pub use_bias: bool,
     /// Starts the forget gate's bias at one (Keras's default).
     pub unit_forget_bias: bool,
+    /// How the input kernel starts (Keras's `kernel_initializer`; fans `features`, `4 * units`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the recurrent kernel starts (Keras's `recurrent_initializer`, default orthogonal;
+    /// Keras's shape `[units, 4 * units]`).
+    #[serde(default = "defaults::recurrent", skip_serializing_if = "defaults::is_recurrent")]
+    pub recurrent_initializer: Initializer,
+    /// How the bias starts (Keras's `bias_initializer`, default zeros).
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The input kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The recurrent kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl LSTM {
     /// An LSTM with `units` hidden units, returning the last step.
     pub fn new(units: i64) -> Self {
-        Self { units, return_sequences: false, use_bias: true, unit_forget_bias: true }
+        Self {
+            units,
+            return_sequences: false,
+            use_bias: true,
+            unit_forget_bias: true,
+            kernel_initializer: defaults::kernel(),
+            recurrent_initializer: defaults::recurrent(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+        }
     }
     /// Sets whether every step's output is returned.
     pub fn return_sequences(mut self, return_sequences: bool) -> Self {
         self.return_sequences = return_sequences;
         self
+    }
+}
+
+super::weight_options!(LSTM);
+super::rnn::recurrent_options!(LSTM);
+
+impl LSTM {
+    /// Keras's bias: with `unit_forget_bias`, the input gate's `units` values from the bias
+    /// initializer, ones for the forget gate, then `2 * units` from the initializer.
+    fn bias(&self, path: &nn::Path) -> Result<Tensor> {
+        let (u, device, init) = (self.units, path.device(), self.bias_initializer);
+        if !self.unit_forget_bias {
+            return init.tensor(&[4 * u], &[0], device);
+        }
+        let ones = Initializer::Ones.tensor(&[u], &[0], device)?;
+        Ok(Tensor::f_cat(&[init.tensor(&[u], &[0], device)?, ones, init.tensor(&[2 * u], &[0], device)?], 0)?)
     }
 }
 
@@ -71,22 +122,28 @@ impl LayerSpec for LSTM {
         shapes
     }
 
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([
+            ("weight_ih_l0", self.kernel_regularizer),
+            ("weight_hh_l0", self.recurrent_regularizer),
+            ("bias_ih_l0", self.bias_regularizer),
+        ])
+    }
+
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let u = self.units;
         if u <= 0 {
             return Err(config_error("LSTM", format!("units must be positive, got {u}")));
         }
         let (_, features) = sequence("LSTM", input).map_err(|m| config_error("LSTM", m))?;
-        let weight_ih = path.f_var("weight_ih_l0", &[4 * u, features], glorot_uniform(features, 4 * u))?;
-        let weight_hh = orthogonal(path, "weight_hh_l0", 4, u)?;
-        let bias_ih = if self.use_bias {
-            let forget = if self.unit_forget_bias { 1.0f32 } else { 0.0 };
-            let values: Vec<f32> = (0..4 * u).map(|i| if (u..2 * u).contains(&i) { forget } else { 0.0 }).collect();
-            let bias = Tensor::from_slice(&values).f_to_device(path.device())?;
-            Some(path.f_var_copy("bias_ih_l0", &bias)?)
-        } else {
-            None
-        };
+        check_options(
+            "LSTM",
+            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
+        )?;
+        let weight_ih = self.kernel_initializer.var(path, "weight_ih_l0", &[features, 4 * u], &[1, 0])?;
+        let weight_hh = self.recurrent_initializer.var(path, "weight_hh_l0", &[u, 4 * u], &[1, 0])?;
+        let bias_ih = if self.use_bias { Some(path.add("bias_ih_l0", self.bias(path)?, true)) } else { None };
         Ok(Box::new(RnnModule {
             cell: Cell::Lstm,
             weight_ih,

@@ -1,6 +1,6 @@
-//! What `LSTM` and `GRU` share: the sequence shape check, Keras's orthogonal initializer and
+//! What `LSTM` and `GRU` share: the sequence shape check, the recurrent-kernel options and
 //! the built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
-use tch::{nn, Kind, Tensor};
+use tch::Tensor;
 
 use super::LayerModule;
 use crate::Result;
@@ -24,15 +24,27 @@ pub(super) fn sequence(kind: &str, input: &[i64]) -> std::result::Result<(i64, i
     }
 }
 
-/// Keras's `Orthogonal` initializer (gain 1) for a recurrent kernel of Keras shape
-/// `[units, gates * units]`, returned transposed as PyTorch stores it: `[gates * units, units]`
-/// with orthonormal columns. A normal matrix's QR factor, columns signed by `diag(R)`.
-pub(super) fn orthogonal(path: &nn::Path, name: &str, gates: i64, units: i64) -> Result<Tensor> {
-    let normal = Tensor::f_randn([gates * units, units], (Kind::Float, path.device()))?;
-    let (q, r) = Tensor::f_linalg_qr(&normal, "reduced")?;
-    let signs = r.f_diagonal(0, 0, 1)?.f_sign()?;
-    Ok(path.f_var_copy(name, &q.f_mul(&signs)?)?)
+/// The builder methods of a recurrent layer's recurrent-kernel options
+/// (`recurrent_initializer`, `recurrent_regularizer`).
+macro_rules! recurrent_options {
+    ($t:ty) => {
+        impl $t {
+            /// Sets how the recurrent kernel starts (Keras's `recurrent_initializer`; default
+            /// orthogonal).
+            pub fn recurrent_initializer(mut self, init: crate::Initializer) -> Self {
+                self.recurrent_initializer = init;
+                self
+            }
+            /// Adds a penalty on the recurrent kernel to the loss (Keras's
+            /// `recurrent_regularizer`).
+            pub fn recurrent_regularizer(mut self, regularizer: crate::Regularizer) -> Self {
+                self.recurrent_regularizer = Some(regularizer);
+                self
+            }
+        }
+    };
 }
+pub(super) use recurrent_options;
 
 /// A built `LSTM` or `GRU`, batch first.
 #[derive(Debug)]
