@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use tch::{Device, Kind, Tensor};
 use tch_keras::distributed::{Backend, DistConfig, Distributed};
 use tch_keras::{
-    Activation, Dense, FitConfig, GradientReducer, LambdaCallback, Loss, Metric, MetricKind, Optimizer, Sequential,
-    Verbosity,
+    Activation, Dense, FitConfig, GradientReducer, LambdaCallback, Loss, Metric, MetricKind, Optimizer, Regularizer,
+    Sequential, Verbosity,
 };
 
 const ROLE: &str = "TK_FIT_ROLE";
@@ -48,18 +48,20 @@ struct Variant {
     frozen: bool,
     /// Rank 1 alone asks to stop within the first epoch.
     rank1_stops: bool,
+    /// Kernel and bias regularizers: each process adds the same penalty to its batch mean.
+    regularized: bool,
 }
 
 impl Variant {
-    const ENV: [&str; 3] = ["TK_FIT_WEIGHTED", "TK_FIT_FROZEN", "TK_FIT_RANK1_STOPS"];
+    const ENV: [&str; 4] = ["TK_FIT_WEIGHTED", "TK_FIT_FROZEN", "TK_FIT_RANK1_STOPS", "TK_FIT_REGULARIZED"];
 
-    fn flags(self) -> [bool; 3] {
-        [self.weighted, self.frozen, self.rank1_stops]
+    fn flags(self) -> [bool; 4] {
+        [self.weighted, self.frozen, self.rank1_stops, self.regularized]
     }
 
     fn from_env() -> Self {
-        let [weighted, frozen, rank1_stops] = Self::ENV.map(|v| std::env::var(v).is_ok());
-        Self { weighted, frozen, rank1_stops }
+        let [weighted, frozen, rank1_stops, regularized] = Self::ENV.map(|v| std::env::var(v).is_ok());
+        Self { weighted, frozen, rank1_stops, regularized }
     }
 }
 
@@ -75,12 +77,17 @@ fn train_on(
     let (x, y) = data();
     let rank = reducer.as_ref().map_or(0, |r| r.rank()) as u64;
     let w = x.narrow(1, 3, 1).view([-1]).gt(0.0).to_kind(Kind::Float) * 2.0 + 0.5;
+    let (mut first, mut second) = (Dense::new(8).activation(Activation::Relu), Dense::new(3));
+    if variant.regularized {
+        first = first.kernel_regularizer(Regularizer::l2(0.05));
+        second = second.bias_regularizer(Regularizer::l1(0.1));
+    }
     let mut m = Sequential::new()
         .device(device)
         .seed(7)
         .input_shape([6])
-        .add(Dense::new(8).activation(Activation::Relu))
-        .add(Dense::new(3).activation(Activation::Softmax));
+        .add(first)
+        .add(second.activation(Activation::Softmax));
     if variant.frozen {
         m.set_trainable(0, false).unwrap();
     }
@@ -206,6 +213,13 @@ fn a_stop_asked_by_one_rank_within_an_epoch_ends_every_rank_at_the_epochs_end() 
 #[test]
 fn two_processes_with_sample_weights_train_like_one_with_the_doubled_batch() {
     doubled_batch_equivalence("cpu", Variant { weighted: true, ..Default::default() });
+}
+
+/// The same with regularizers: every process adds the same penalty, so the averaged gradient
+/// and the logged loss (sums all-reduced, divided by the whole batch) carry it once.
+#[test]
+fn two_processes_with_regularizers_train_like_one_with_the_doubled_batch() {
+    doubled_batch_equivalence("cpu", Variant { regularized: true, ..Default::default() });
 }
 
 /// The same with Gloo on CUDA tensors (two processes sharing one GPU; steps run eagerly).
