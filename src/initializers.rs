@@ -37,6 +37,7 @@ pub enum FanMode {
 pub enum Distribution {
     /// A normal truncated at two standard deviations, scaled up to keep the variance
     /// (Keras's `"truncated_normal"`, also spelled `"normal"`).
+    #[serde(alias = "normal")]
     TruncatedNormal,
     /// A plain normal.
     UntruncatedNormal,
@@ -382,6 +383,14 @@ mod tests {
         assert_eq!(compute_fans(&[3, 5]), (3.0, 5.0));
         // Conv2D kernel (kh, kw, in, out): receptive field 2 * 3.
         assert_eq!(compute_fans(&[2, 3, 4, 8]), (24.0, 48.0));
+    }
+
+    #[test]
+    fn variance_scaling_reads_keras_config() {
+        let json =
+            r#"{"class_name":"VarianceScaling","config":{"scale":2.0,"mode":"fan_out","distribution":"normal"}}"#;
+        let init: Initializer = serde_json::from_str(json).unwrap();
+        assert_eq!(init, Initializer::variance_scaling(2.0, FanMode::FanOut, Distribution::TruncatedNormal));
     }
 
     #[test]
