@@ -26,7 +26,8 @@ pub enum Activation {
     Tanh,
     /// Softmax over the last axis.
     Softmax,
-    /// `x` for `x > 0`, else `exp(x) - 1` (Keras's `elu` with `alpha = 1`).
+    /// `x` for `x > 0`, else `exp(x) - 1` (Keras's `elu` with `alpha = 1`; the [`ELU`](crate::ELU)
+    /// layer takes another `alpha`).
     Elu,
     /// Scaled ELU: `1.0507 * elu(x, alpha = 1.67326)`.
     Selu,
@@ -44,7 +45,8 @@ pub enum Activation {
     /// `x * hard_sigmoid(x)`; Keras's `hard_silu`, also parsed from `"hard_swish"`.
     #[serde(alias = "hard_swish")]
     HardSilu,
-    /// `x` for `x > 0`, else `0.2 * x` (Keras's `leaky_relu` default).
+    /// `x` for `x > 0`, else `0.2 * x` (Keras's `leaky_relu` default; the
+    /// [`LeakyReLU`](crate::LeakyReLU) layer takes another slope, default 0.3).
     LeakyRelu,
     /// `min(max(x, 0), 6)`.
     Relu6,
@@ -61,6 +63,17 @@ pub enum Activation {
 /// (the gradient at 0 is the slope, as PyTorch's kernel has it).
 pub(crate) fn leaky_relu(xs: &Tensor, negative_slope: f64) -> Result<Tensor> {
     Ok(xs.f_where_self(&xs.f_gt(0.0)?, &xs.f_mul_scalar(negative_slope)?)?)
+}
+
+/// Keras's `elu(x, alpha)`: `x` where `x > 0`, else `alpha * (exp(x) - 1)`, with PyTorch's
+/// gradient (`alpha` at 0). The exponential sees `min(x, 0)`, so large inputs cannot overflow
+/// into the gradient.
+pub(crate) fn elu(xs: &Tensor, alpha: f64) -> Result<Tensor> {
+    if alpha == 1.0 {
+        return Ok(xs.f_elu()?);
+    }
+    let negative = xs.f_clamp_max(0.0)?.f_expm1()?.f_mul_scalar(alpha)?;
+    Ok(xs.f_relu()?.f_add(&negative)?)
 }
 
 impl Activation {
