@@ -192,3 +192,14 @@ fn recurrent_regularizers_add_their_penalties() {
     let b = reg.fit(&x, &y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0];
     assert!((b - a - penalty).abs() < 1e-5, "{b} - {a} vs {penalty}");
 }
+
+/// `train_on_batch` and `test_on_batch` log the loss with the penalty too.
+#[test]
+fn on_batch_calls_include_the_penalty() {
+    let (x, y) = data();
+    let mut m = model(false);
+    let logs = m.train_on_batch(&x.narrow(0, 0, 3), &y.narrow(0, 0, 3)).unwrap();
+    assert_near(&[loss_of(&logs)], &[0.5761502], "train_on_batch");
+    let logs = m.test_on_batch(&x.narrow(0, 3, 3), &y.narrow(0, 3, 3)).unwrap();
+    assert_near(&[loss_of(&logs)], &[1.462399], "test_on_batch");
+}

@@ -79,3 +79,7 @@ show("frozen first layer: evaluate at the start", m.evaluate(X, Y, batch_size=3,
 h = m.fit(X, Y, batch_size=3, epochs=1, shuffle=False, verbose=0)
 show("frozen first layer: fit loss", h.history["loss"])
 show("frozen first layer: weights after", weights(m))
+
+m = model()
+show("train_on_batch on the first 3 samples: loss", m.train_on_batch(X[:3], Y[:3]))
+show("then test_on_batch on the last 3: loss", m.test_on_batch(X[3:], Y[3:]))
