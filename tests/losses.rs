@@ -367,3 +367,36 @@ fn ignore_class_leaves_samples_out_of_the_mean_as_keras() {
     let json = serde_json::to_string(&loss).unwrap();
     assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss, "{json}");
 }
+
+#[test]
+fn ignore_class_trains_evaluates_and_saves_with_labels_outside_the_classes() {
+    use tch_keras::data::sklearn::{self, ToyDataset};
+    use tch_keras::{Dense, FitConfig, Optimizer, Sequential, Verbosity};
+    let iris = sklearn::load(ToyDataset::Iris, None).unwrap();
+    let x = iris.x.to_kind(Kind::Float);
+    let x = (&x - x.mean_dim(0, true, Kind::Float)) / x.std_dim(0, true, true);
+    let ignored = Tensor::arange(150, (Kind::Int64, tch::Device::Cpu)).remainder(5).eq(0);
+    let y = iris.y.masked_fill(&ignored, -1);
+    let loss = Loss::sparse_categorical_crossentropy_ignoring(false, -1);
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(3).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(0.05), loss.clone(), vec![]).unwrap();
+    let config = FitConfig { epochs: 3, batch_size: 16, verbose: Verbosity::Silent, ..Default::default() };
+    let h = m.fit(&x, &y, config).unwrap();
+    assert!(h.series("loss").unwrap().iter().all(|l| l.is_finite()), "{:?}", h.series("loss"));
+    // In one batch, the loss is the mean over the kept samples of -log p[label] (in several,
+    // as in Keras, the batches' means weighted by their sizes).
+    let logged = m.evaluate(&x, &y, 150).unwrap().get("loss").unwrap();
+    let kept = ignored.logical_not();
+    let p = m.predict(&x, 64).unwrap().to_kind(Kind::Double);
+    let nll = -p.gather(1, &y.clamp_min(0).unsqueeze(1), false).squeeze_dim(1).log();
+    let direct = nll.masked_select(&kept).mean(Kind::Double).double_value(&[]);
+    close("iris ignore_class", logged, direct);
+    // The ignored samples' features do not matter.
+    let scrambled = x.masked_fill(&ignored.unsqueeze(1), 100.0);
+    let batched = m.evaluate(&x, &y, 32).unwrap().get("loss").unwrap();
+    close("scrambled", m.evaluate(&scrambled, &y, 32).unwrap().get("loss").unwrap(), batched);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("iris.safetensors");
+    m.save(&path).unwrap();
+    assert_eq!(tch_keras::load_model(&path, tch::Device::Cpu).unwrap().compiled().unwrap().1, loss);
+}
