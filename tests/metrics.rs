@@ -513,6 +513,13 @@ fn new_classification_metrics_streamed_over_batches_equal_keras() {
         ("f05_micro", 0.486111045),
     ];
     check_streamed(3, Loss::BinaryCrossentropy, metrics, (&p, &multi), &expected);
+}
+
+#[test]
+fn crossentropy_metrics_from_logits_and_labels_and_f1_of_one_column_equal_keras() {
+    let labels = Tensor::from_slice(&CLASS_LABELS);
+    let one_hot = labels.one_hot(3).to_kind(Kind::Float);
+    let (p, multi) = (matrix(&P_CLS), matrix(&Y_MULTI));
     // From logits, with label smoothing; and the sparse metric with integer labels.
     let logits = &p * 4.0 - 2.0;
     let bce = MetricKind::BinaryCrossentropy { from_logits: true, label_smoothing: 0.1 };
