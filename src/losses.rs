@@ -135,6 +135,19 @@ pub enum Loss {
         /// The label whose samples are left out of the loss.
         ignore_class: i64,
     },
+    /// Keras's `Dice` with its default `axis=None`: `1 - 2 * sum(y * p) / (sum(y) + sum(p) +
+    /// 1e-7)` over the whole batch, one value per batch (each sample's loss is that value, so
+    /// sample weights scale it by their mean, as in Keras).
+    Dice,
+    /// Keras's `Tversky` (defaults alpha 0.5, beta 0.5; `axis=None` as [`Loss::Dice`]):
+    /// `1 - tp / (tp + alpha * sum((1 - p) * y) + beta * sum(p * (1 - y)) + 1e-7)` with
+    /// `tp = sum(y * p)` over the whole batch.
+    Tversky {
+        /// Weight of the missed targets, `sum((1 - p) * y)` (Keras's default 0.5).
+        alpha: f64,
+        /// Weight of the false alarms, `sum(p * (1 - y))` (Keras's default 0.5).
+        beta: f64,
+    },
 }
 
 /// Which cross-entropy a loss is, with its options.
@@ -244,6 +257,8 @@ impl Loss {
             Loss::CategoricalFocalCrossentropy { .. } => "categorical_focal_crossentropy",
             Loss::BinaryFocalCrossentropy { .. } => "binary_focal_crossentropy",
             Loss::SparseCategoricalCrossentropyMasked { .. } => "sparse_categorical_crossentropy",
+            Loss::Dice => "dice",
+            Loss::Tversky { .. } => "tversky",
         }
     }
 
@@ -308,6 +323,14 @@ impl Loss {
         {
             check_smoothing(label_smoothing)?;
             check_focal(alpha, gamma)?;
+        }
+        if let Loss::Tversky { alpha, beta } = *self {
+            if !(alpha.is_finite() && beta.is_finite()) {
+                return Err(Error::invalid(
+                    "alpha",
+                    format!("Tversky's alpha and beta must be finite, got {alpha}, {beta}"),
+                ));
+            }
         }
         if let Loss::Huber { delta } = self {
             if !(delta.is_finite() && *delta > 0.0) {
@@ -538,7 +561,9 @@ impl Loss {
             Loss::CategoricalHinge
             | Loss::CategoricalFocalCrossentropy { .. }
             | Loss::BinaryFocalCrossentropy { .. }
-            | Loss::SparseCategoricalCrossentropyMasked { .. } => self.reduce_more(pred, y, logits, per_sample),
+            | Loss::SparseCategoricalCrossentropyMasked { .. }
+            | Loss::Dice
+            | Loss::Tversky { .. } => self.reduce_more(pred, y, logits, per_sample),
         }
     }
 
@@ -567,6 +592,8 @@ impl Loss {
                 let each = each.f_where_scalarother(&valid, 0.0)?;
                 per_sample_or(each, per_sample, true)
             }
+            Loss::Dice => batch_overlap(pred, y, None, per_sample),
+            Loss::Tversky { alpha, beta } => batch_overlap(pred, y, Some((alpha, beta)), per_sample),
             _ => Err(Error::invalid("loss", format!("{} is reduced by Loss::reduce", self.name()))),
         }
     }
@@ -662,6 +689,28 @@ fn binary_focal(pred: &Tensor, y: &Tensor, (alpha, gamma): (Option<f64>, f64), l
         Some(a) => y.f_mul_scalar(a)?.f_add(&not_y.f_mul_scalar(1.0 - a)?)?.f_mul(&focal)?,
         None => focal,
     })
+}
+
+/// Keras's `dice` (`tversky: None`) or `tversky(alpha, beta)` with `axis=None`: one value for
+/// the batch, repeated for each sample with `per_sample`.
+fn batch_overlap(pred: &Tensor, y: &Tensor, tversky: Option<(f64, f64)>, per_sample: bool) -> Result<Tensor> {
+    let sum = |t: &Tensor| -> Result<Tensor> { Ok(t.f_sum(Kind::Float)?) };
+    let tp = sum(&y.f_mul(pred)?)?;
+    let score = match tversky {
+        None => tp.f_mul_scalar(2.0)?.f_div(&sum(y)?.f_add(&sum(pred)?)?.f_add_scalar(EPSILON)?)?,
+        Some((alpha, beta)) => {
+            let missed = sum(&pred.f_neg()?.f_add_scalar(1.0)?.f_mul(y)?)?;
+            let false_alarms = sum(&y.f_neg()?.f_add_scalar(1.0)?.f_mul(pred)?)?;
+            let den = tp.f_add(&missed.f_mul_scalar(alpha)?)?.f_add(&false_alarms.f_mul_scalar(beta)?)?;
+            tp.f_div(&den.f_add_scalar(EPSILON)?)?
+        }
+    };
+    let value = score.f_neg()?.f_add_scalar(1.0)?;
+    if per_sample {
+        let n = pred.size().first().copied().unwrap_or(0);
+        return Ok(value.f_expand([n], false)?);
+    }
+    Ok(value)
 }
 
 fn check_focal(alpha: f64, gamma: f64) -> Result<()> {
@@ -801,6 +850,8 @@ impl FromStr for Loss {
             "categorical_hinge" | "categoricalhinge" => Loss::CategoricalHinge,
             "categorical_focal_crossentropy" | "categoricalfocalcrossentropy" => Loss::categorical_focal_crossentropy(),
             "binary_focal_crossentropy" | "binaryfocalcrossentropy" => Loss::binary_focal_crossentropy(),
+            "dice" => Loss::Dice,
+            "tversky" => Loss::Tversky { alpha: 0.5, beta: 0.5 },
             _ => {
                 return Err(Error::Parse {
                     what: "loss",
@@ -809,7 +860,7 @@ impl FromStr for Loss {
                                binary_crossentropy, mse, mae, huber, kl_divergence (kld), poisson, \
                                log_cosh, hinge, squared_hinge, cosine_similarity, msle, mape, \
                                categorical_hinge, categorical_focal_crossentropy, \
-                               binary_focal_crossentropy"
+                               binary_focal_crossentropy, dice, tversky"
                         .into(),
                 })
             }

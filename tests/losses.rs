@@ -400,3 +400,30 @@ fn ignore_class_trains_evaluates_and_saves_with_labels_outside_the_classes() {
     m.save(&path).unwrap();
     assert_eq!(tch_keras::load_model(&path, tch::Device::Cpu).unwrap().compiled().unwrap().1, loss);
 }
+
+#[test]
+fn dice_and_tversky_take_the_whole_batch_as_keras_default_axis() {
+    let tversky = |alpha, beta| Loss::Tversky { alpha, beta };
+    let cases = [
+        ("dice", Loss::Dice, t2(&B_TRUE), t2(&B_PROBS), 0.375921309, None),
+        ("dice_multi", Loss::Dice, one_hot(), t(&PROBS), 0.411042869, None),
+        ("tversky", tversky(0.5, 0.5), t2(&B_TRUE), t2(&B_PROBS), 0.375921309, None),
+        ("tversky_0.3_0.7", tversky(0.3, 0.7), one_hot(), t(&PROBS), 0.415347099, Some(0.674939036)),
+    ];
+    for (name, loss, y, pred, keras, keras_weighted) in cases {
+        close(name, value(loss.clone(), &y, &pred), keras);
+        let yp = loss.prepare_targets(&y, &pred.size()[1..]).unwrap();
+        let per_sample = loss.per_sample(&pred, &yp, false).unwrap();
+        assert_eq!(per_sample.size(), [4], "{name}");
+        close(name, per_sample.mean(Kind::Float).double_value(&[]), keras);
+        if let Some(kw) = keras_weighted {
+            close(name, weighted_value(&loss, &y, &pred), kw);
+        }
+    }
+    close("dice_weighted", weighted_value(&Loss::Dice, &t2(&B_TRUE), &t2(&B_PROBS)), 0.610872149);
+    assert_eq!("Dice".parse::<Loss>().unwrap(), Loss::Dice);
+    assert_eq!("tversky".parse::<Loss>().unwrap(), tversky(0.5, 0.5));
+    assert!(tversky(f64::NAN, 0.5).validate().unwrap_err().to_string().contains("alpha"));
+    let json = serde_json::to_string(&tversky(0.3, 0.7)).unwrap();
+    assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), tversky(0.3, 0.7));
+}

@@ -37,3 +37,10 @@ show("ignore_minus1", L.SparseCategoricalCrossentropy(ignore_class=-1), np.array
 show("ignore_all", L.SparseCategoricalCrossentropy(ignore_class=1), np.array([1, 1, 1, 1]), PROBS)
 per = L.SparseCategoricalCrossentropy(ignore_class=1, reduction=None)(LABELS, PROBS)
 print("ignore_1_per_sample:", [f"{v:.9g}" for v in np.asarray(per)])
+# Dice and Tversky with Keras's default axis=None: one value for the whole batch.
+show("dice", L.Dice(), B_TRUE, B_PROBS)
+show("dice_weighted", L.Dice(), B_TRUE, B_PROBS, W)
+show("dice_multi", L.Dice(), ONE_HOT, PROBS)
+show("tversky", L.Tversky(), B_TRUE, B_PROBS)
+show("tversky_0.3_0.7", L.Tversky(alpha=0.3, beta=0.7), ONE_HOT, PROBS)
+show("tversky_weighted", L.Tversky(alpha=0.3, beta=0.7), ONE_HOT, PROBS, W)
