@@ -4,6 +4,13 @@ use tch::{Device, Kind, Tensor};
 use tch_keras::initializers::{Distribution, FanMode};
 use tch_keras::{load_model, Conv1D, Conv2D, Dense, Embedding, Error, Initializer, LayerConfig, Sequential, GRU, LSTM};
 
+/// Serialises this file's tests: some redraw a model's initial weights from LibTorch's one
+/// process-wide generator, which another test building a model at the same time would reseed.
+fn rng() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The built model's variable `layers.{layer}.{name}`.
 fn var(m: &Sequential, layer: usize, name: &str) -> Tensor {
     let full = format!("layers.{layer}.{name}");
@@ -31,6 +38,7 @@ fn assert_spread(t: &Tensor, std: f64, bound: f64, what: &str) {
 
 #[test]
 fn dense_kernels_follow_keras_formulas() {
+    let _rng = rng();
     // Keras's kernel (500, 400): fan_in 500, fan_out 400. Truncated normals are scaled so their
     // std after truncation is the asked one, and stay within 2 / 0.8796 of it.
     let (fan_in, fan_out) = (500.0f64, 400.0f64);
@@ -66,6 +74,7 @@ fn dense_kernels_follow_keras_formulas() {
 
 #[test]
 fn convolution_fans_are_receptive_field_times_channels() {
+    let _rng = rng();
     // Conv2D: Keras's kernel (3, 3, 32, 64): fan_in 288, fan_out 576.
     let m = built(Conv2D::new(64, 3).kernel_initializer(Initializer::HeUniform), &[32, 8, 8], 2);
     let w = var(&m, 0, "weight");
@@ -86,6 +95,7 @@ fn convolution_fans_are_receptive_field_times_channels() {
 
 #[test]
 fn constants_are_exact_and_random_ones_have_their_spread() {
+    let _rng = rng();
     let layer = Dense::new(300).kernel_initializer(Initializer::constant(0.25)).bias_initializer(Initializer::Ones);
     let m = built(layer, &[7], 0);
     assert!(var(&m, 0, "weight").eq(0.25).all().int64_value(&[]) == 1);
@@ -112,6 +122,7 @@ fn constants_are_exact_and_random_ones_have_their_spread() {
 
 #[test]
 fn orthogonal_kernels_are_orthogonal_times_gain() {
+    let _rng = rng();
     // Keras's kernel (64, 16) has orthonormal columns; ours is its transpose [16, 64].
     let m = built(Dense::new(16).kernel_initializer(Initializer::orthogonal(2.0)), &[64], 7);
     let w = var(&m, 0, "weight");
@@ -132,6 +143,7 @@ fn orthogonal_kernels_are_orthogonal_times_gain() {
 /// `U(-0.05, 0.05)`.
 #[test]
 fn default_draws_are_unchanged() {
+    let _rng = rng();
     let mut m = Sequential::new()
         .device(Device::Cpu)
         .seed(11)
@@ -160,6 +172,7 @@ fn default_draws_are_unchanged() {
 
 #[test]
 fn options_save_load_and_parse_as_keras_spells_them() {
+    let _rng = rng();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
     let mut m = Sequential::new()
@@ -203,6 +216,7 @@ fn options_save_load_and_parse_as_keras_spells_them() {
 /// draws), and the options on each variable.
 #[test]
 fn recurrent_layers_keep_their_defaults_and_take_the_options() {
+    let _rng = rng();
     let (u, f) = (3i64, 5i64);
     for (layer, gates) in [(LayerConfig::from(LSTM::new(u)), 4), (LayerConfig::from(GRU::new(u)), 3)] {
         let m = built(layer, &[4, f], 21);
