@@ -551,6 +551,27 @@ pub enum Optimizer {
         #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
         options: OptimizerOptions,
     },
+    /// FTRL-Proximal (Keras: learning_rate_power -0.5, initial accumulator 0.1, no
+    /// regularization, beta 0).
+    Ftrl {
+        /// Learning rate.
+        learning_rate: LearningRate,
+        /// How the step shrinks with the squared-gradient sum, <= 0 (-0.5: its square root).
+        learning_rate_power: f64,
+        /// Starting value of the squared-gradient sum.
+        initial_accumulator_value: f64,
+        /// L1 regularization strength.
+        l1_regularization_strength: f64,
+        /// L2 regularization strength.
+        l2_regularization_strength: f64,
+        /// L2 shrinkage (a penalty on the weights' magnitude added to the gradient).
+        l2_shrinkage_regularization_strength: f64,
+        /// Added to the denominator's learning-rate term (the paper's beta).
+        beta: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
+    },
 }
 
 impl Optimizer {
@@ -633,6 +654,19 @@ impl Optimizer {
             options: OptimizerOptions::default(),
         }
     }
+    /// FTRL with Keras's defaults.
+    pub fn ftrl(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Ftrl {
+            learning_rate: learning_rate.into(),
+            learning_rate_power: -0.5,
+            initial_accumulator_value: 0.1,
+            l1_regularization_strength: 0.0,
+            l2_regularization_strength: 0.0,
+            l2_shrinkage_regularization_strength: 0.0,
+            beta: 0.0,
+            options: OptimizerOptions::default(),
+        }
+    }
     /// Lion with Keras's defaults.
     pub fn lion(learning_rate: impl Into<LearningRate>) -> Self {
         Optimizer::Lion {
@@ -655,6 +689,7 @@ impl Optimizer {
             Optimizer::Adamax { .. } => "adamax",
             Optimizer::Adadelta { .. } => "adadelta",
             Optimizer::Lion { .. } => "lion",
+            Optimizer::Ftrl { .. } => "ftrl",
         }
     }
 
@@ -669,7 +704,8 @@ impl Optimizer {
             | Optimizer::Nadam { learning_rate, .. }
             | Optimizer::Adamax { learning_rate, .. }
             | Optimizer::Adadelta { learning_rate, .. }
-            | Optimizer::Lion { learning_rate, .. } => learning_rate,
+            | Optimizer::Lion { learning_rate, .. }
+            | Optimizer::Ftrl { learning_rate, .. } => learning_rate,
         }
     }
 
@@ -701,7 +737,8 @@ impl Optimizer {
             | Optimizer::Nadam { learning_rate, .. }
             | Optimizer::Adamax { learning_rate, .. }
             | Optimizer::Adadelta { learning_rate, .. }
-            | Optimizer::Lion { learning_rate, .. } => *learning_rate = lr.into(),
+            | Optimizer::Lion { learning_rate, .. }
+            | Optimizer::Ftrl { learning_rate, .. } => *learning_rate = lr.into(),
         }
         self
     }
@@ -717,7 +754,8 @@ impl Optimizer {
             | Optimizer::Nadam { options, .. }
             | Optimizer::Adamax { options, .. }
             | Optimizer::Adadelta { options, .. }
-            | Optimizer::Lion { options, .. } => options,
+            | Optimizer::Lion { options, .. }
+            | Optimizer::Ftrl { options, .. } => options,
         }
     }
 
@@ -731,7 +769,8 @@ impl Optimizer {
             | Optimizer::Nadam { options, .. }
             | Optimizer::Adamax { options, .. }
             | Optimizer::Adadelta { options, .. }
-            | Optimizer::Lion { options, .. } => options,
+            | Optimizer::Lion { options, .. }
+            | Optimizer::Ftrl { options, .. } => options,
         }
     }
 
@@ -791,6 +830,7 @@ impl Optimizer {
             Optimizer::Adamax { .. } => &["momentum", "norm"],
             Optimizer::Adadelta { .. } => &["accumulated_grad", "accumulated_delta_var"],
             Optimizer::Lion { .. } => &["momentum"],
+            Optimizer::Ftrl { .. } => &["accumulator", "linear"],
         }
     }
 
@@ -824,6 +864,10 @@ impl Optimizer {
         let mut checks: Vec<Range> = Vec::new();
         match self.learning_rate_config() {
             // 0 is accepted, as Keras accepts it (a warm-up may start there).
+            // FTRL divides by the learning rate.
+            LearningRate::Constant(lr) if matches!(self, Optimizer::Ftrl { .. }) => {
+                checks.push(positive("learning_rate", *lr))
+            }
             LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
             LearningRate::Schedule(s) => s.validate()?,
         }
@@ -867,6 +911,23 @@ impl Optimizer {
             Optimizer::Lion { beta_1, beta_2, .. } => {
                 checks.extend([("beta_1", beta_1, 0.0, false, 1.0, true), unit_closed("beta_2", beta_2)])
             }
+            // Keras's own checks, and beta >= 0.
+            Optimizer::Ftrl {
+                learning_rate_power,
+                initial_accumulator_value,
+                l1_regularization_strength,
+                l2_regularization_strength,
+                l2_shrinkage_regularization_strength,
+                beta,
+                ..
+            } => checks.extend([
+                ("learning_rate_power", learning_rate_power, f64::NEG_INFINITY, false, 0.0, true),
+                non_negative("initial_accumulator_value", initial_accumulator_value),
+                non_negative("l1_regularization_strength", l1_regularization_strength),
+                non_negative("l2_regularization_strength", l2_regularization_strength),
+                non_negative("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+                non_negative("beta", beta),
+            ]),
         }
         let options = *self.options();
         let clips = [
@@ -931,11 +992,12 @@ impl FromStr for Optimizer {
             "adamax" => Optimizer::adamax(0.001),
             "adadelta" => Optimizer::adadelta(0.001),
             "lion" => Optimizer::lion(0.001),
+            "ftrl" => Optimizer::ftrl(0.001),
             _ => {
                 return Err(Error::Parse {
                     what: "optimizer",
                     value: s.into(),
-                    expected: "adam, adamw, sgd, rmsprop, adagrad, nadam, adamax, adadelta, lion".into(),
+                    expected: "adam, adamw, sgd, rmsprop, adagrad, nadam, adamax, adadelta, lion, ftrl".into(),
                 })
             }
         })
@@ -1049,7 +1111,8 @@ impl OptimizerState {
             return Ok(());
         }
         let init = match self.config {
-            Optimizer::Adagrad { initial_accumulator_value, .. } => initial_accumulator_value,
+            Optimizer::Adagrad { initial_accumulator_value, .. }
+            | Optimizer::Ftrl { initial_accumulator_value, .. } => initial_accumulator_value,
             _ => 0.0,
         };
         self.slots = self
@@ -1285,6 +1348,14 @@ impl Lr<'_> {
             Lr::Device(v) => t.f_mul(v)?,
         })
     }
+
+    /// `t / lr`.
+    fn divide(self, t: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Lr::Host(v) => t.f_div_scalar(v)?,
+            Lr::Device(v) => t.f_div(v)?,
+        })
+    }
 }
 
 /// One element-wise update with the host step number `t` (Adam's bias corrections on the host)
@@ -1376,7 +1447,36 @@ fn update_rule(config: &Optimizer, p: &mut Tensor, g: &Tensor, mut state: RuleSt
             p.f_sub_(&lr.scale(&direction)?)?;
             m.f_mul_scalar_(beta_2)?.f_add_(&g.f_mul_scalar(1.0 - beta_2)?)?;
         }
+        Optimizer::Ftrl { .. } => ftrl(config, p, g, state, lr)?,
     }
+    Ok(())
+}
+
+/// Keras's FTRL update (power `k = -learning_rate_power`): `a' = a + g^2`,
+/// `linear += g + 2 l2_shrinkage p - (a'^k - a^k) / lr * p`,
+/// `p = (clip(linear, -l1, l1) - linear) / (a'^k / lr + 2 (l2 + beta / (2 lr)))`, `a = a'`.
+fn ftrl(config: &Optimizer, p: &mut Tensor, g: &Tensor, mut state: RuleState<'_>, lr: Lr<'_>) -> Result<()> {
+    let Optimizer::Ftrl {
+        learning_rate_power,
+        l1_regularization_strength: l1,
+        l2_regularization_strength: l2,
+        l2_shrinkage_regularization_strength: shrinkage,
+        beta,
+        ..
+    } = *config
+    else {
+        return Err(Error::invalid("optimizer", "not FTRL"));
+    };
+    let [acc, linear] = state.slots()?;
+    let k = -learning_rate_power;
+    let new_acc = acc.f_add(&g.f_square()?)?;
+    let (new_pow, old_pow) = (new_acc.f_pow_tensor_scalar(k)?, acc.f_pow_tensor_scalar(k)?);
+    let grad = g.f_add(&p.f_mul_scalar(2.0 * shrinkage)?)?;
+    linear.f_add_(&grad.f_sub(&lr.divide(&new_pow.f_sub(&old_pow)?)?.f_mul(p)?)?)?;
+    let quadratic = lr.divide(&new_pow.f_add_scalar(beta)?)?.f_add_scalar(2.0 * l2)?;
+    let clipped = linear.f_clamp(-l1, l1)?;
+    p.f_copy_(&clipped.f_sub(linear)?.f_div(&quadratic)?)?;
+    acc.f_copy_(&new_acc)?;
     Ok(())
 }
 
@@ -1553,6 +1653,7 @@ mod tests {
             Optimizer::adamax(0.01),
             Optimizer::adadelta(1.0),
             Optimizer::lion(0.01),
+            Optimizer::ftrl(0.1),
         ] {
             let _rng = crate::rng_lock();
             tch::manual_seed(5);
@@ -1887,6 +1988,7 @@ mod tests {
             Optimizer::adamax(CosineDecay::new(0.0, 6).warmup(0.05, 3)).clipvalue(0.2),
             Optimizer::adadelta(InverseTimeDecay::new(1.0, 2, 0.5)).global_clipnorm(0.3),
             Optimizer::lion(PiecewiseConstantDecay::new(vec![2, 4], vec![0.01, 0.005, 0.001])).weight_decay(0.1),
+            Optimizer::ftrl(ExponentialDecay::new(0.1, 2, 0.5)).clipnorm(0.5).weight_decay(0.01),
         ];
         for config in configs {
             config.validate().unwrap();

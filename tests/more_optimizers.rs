@@ -1,4 +1,4 @@
-//! Nadam, Adamax, Adadelta and Lion: Keras 3's update rules and defaults, with the options and
+//! Nadam, Adamax, Adadelta, Lion and Ftrl: Keras 3's update rules and defaults, with the options and
 //! schedules every optimizer takes, their Keras strings, and an exact resume after save and
 //! load_model.
 //!
@@ -65,6 +65,22 @@ fn with_rho(mut opt: Optimizer, r: f64, eps: f64) -> Optimizer {
         (*rho, *epsilon) = (r, eps);
     }
     opt
+}
+
+/// FTRL with every argument changed: Keras's `Ftrl(lr, learning_rate_power=-0.7,
+/// initial_accumulator_value=0.5, l1_regularization_strength=0.01, l2_regularization_strength=0.02,
+/// l2_shrinkage_regularization_strength=0.05, beta=0.3)`.
+fn ftrl_regularized(lr: f64) -> Optimizer {
+    Optimizer::Ftrl {
+        learning_rate: lr.into(),
+        learning_rate_power: -0.7,
+        initial_accumulator_value: 0.5,
+        l1_regularization_strength: 0.01,
+        l2_regularization_strength: 0.02,
+        l2_shrinkage_regularization_strength: 0.05,
+        beta: 0.3,
+        options: Default::default(),
+    }
 }
 
 /// Each case: the optimizer (Keras's in the comment), then Keras's weights after each of the four
@@ -232,6 +248,46 @@ fn cases() -> Vec<(Optimizer, [[f64; 8]; 4])> {
                 [-0.145000011, -0.0849999934, 0.0149999997, 0.0950000137, 0.215000004, 0.314999998, 0.0950000137, -0.104999989],
             ],
         ),
+        // ftrl
+        (
+            Optimizer::ftrl(0.1),
+            [
+                [0.00224709674, 0.0388805866, 0.0702128485, 0.0940562859, 0.129218474, 0.0958588272, 0.163216159, 0.0336095318],
+                [-0.0219717193, -0.00794843119, 0.0106468201, 0.0631380305, 0.0637697652, 0.0184822287, 0.153172135, 0.00620433409],
+                [0.00405104831, 0.0480896719, 0.0790328681, 0.0548271947, 0.104940325, 0.0791634172, 0.0821071938, -0.0711877942],
+                [0.0551160723, 0.0929305255, 0.112247497, 0.106755324, 0.156518057, 0.119283043, 0.13006331, -0.0173913091],
+            ],
+        ),
+        // ftrl regularization
+        (
+            ftrl_regularized(0.2),
+            [
+                [0.0527371056, 0.0686786249, 0.0600574762, 0.0615776367, 0.0734078512, 0.0419158936, 0.159281924, 0.0775061399],
+                [0.0222998336, 0.0109177008, -0.00163992285, 0.0465135425, 0.0176495835, -0.0257613324, 0.148539349, 0.0358750932],
+                [0.0402292535, 0.0719754174, 0.0739210621, 0.0468758643, 0.0730315745, 0.0492220297, 0.0539566316, -0.0655385926],
+                [0.094391562, 0.126480237, 0.114006318, 0.0980692953, 0.135446325, 0.100105293, 0.116565503, 0.00277954456],
+            ],
+        ),
+        // ftrl weight_decay
+        (
+            Optimizer::ftrl(0.1).weight_decay(0.1),
+            [
+                [0.00301061966, 0.0393196195, 0.0702128485, 0.0937924907, 0.128633171, 0.0954206288, 0.162532598, 0.0341732427],
+                [-0.0213469937, -0.00764694531, 0.0104649402, 0.0629728213, 0.0629581064, 0.0177392624, 0.152587131, 0.00666980539],
+                [0.00456731906, 0.0483240411, 0.0787809268, 0.054804042, 0.104216173, 0.0784715414, 0.0810872316, -0.0707760379],
+                [0.0556451268, 0.0931568965, 0.112007685, 0.106652372, 0.155671433, 0.118570626, 0.128992915, -0.0168910809],
+            ],
+        ),
+        // ftrl schedule clipnorm
+        (
+            Optimizer::ftrl(ExponentialDecay::new(0.2, 2, 0.5)).clipnorm(0.1),
+            [
+                [0.0278090127, 0.0332609452, 0.0234401133, 0.0224716123, 0.0251663439, 0.0153428316, 0.053651806, 0.0337172262],
+                [0.007087267, 0.00189231231, -0.00434192223, 0.0125345718, 0.000468366139, -0.0123138344, 0.0427930579, -0.017506592],
+                [0.00930765457, 0.0151427072, 0.0138852838, 0.010354978, 0.0125497021, 0.00830880273, 0.00968610682, -0.0333459117],
+                [0.0149968145, 0.0212567095, 0.0177856535, 0.0141241727, 0.0189687014, 0.0145794321, 0.0221793614, -0.0101669533],
+            ],
+        ),
     ]
 }
 
@@ -263,7 +319,8 @@ fn weights_after_each_step_match_keras() {
 
 /// Keras's strings give Keras's defaults (`keras.optimizers.get(name).get_config()`: learning
 /// rate 0.001 for all four; Nadam and Adamax beta_1 0.9, beta_2 0.999, epsilon 1e-7; Adadelta
-/// rho 0.95, epsilon 1e-7; Lion beta_1 0.9, beta_2 0.99), and the constructors take the same.
+/// rho 0.95, epsilon 1e-7; Lion beta_1 0.9, beta_2 0.99; Ftrl learning_rate_power -0.5,
+/// initial_accumulator_value 0.1, no regularization, beta 0), and the constructors take the same.
 #[test]
 fn keras_strings_give_keras_defaults() {
     let parse = |s: &str| s.parse::<Optimizer>().unwrap();
@@ -272,6 +329,7 @@ fn keras_strings_give_keras_defaults() {
         ("Adamax", Optimizer::adamax(0.001)),
         ("adadelta", Optimizer::adadelta(0.001)),
         ("lion", Optimizer::lion(0.001)),
+        ("ftrl", Optimizer::ftrl(0.001)),
     ] {
         let parsed = parse(name);
         assert_eq!(parsed, constructor, "{name}");
@@ -289,8 +347,30 @@ fn keras_strings_give_keras_defaults() {
     }
     assert!(matches!(parse("adadelta"), Optimizer::Adadelta { rho, epsilon, .. } if rho == 0.95 && epsilon == 1e-7));
     assert!(matches!(parse("lion"), Optimizer::Lion { beta_1, beta_2, .. } if beta_1 == 0.9 && beta_2 == 0.99));
+    match parse("ftrl") {
+        Optimizer::Ftrl {
+            learning_rate_power,
+            initial_accumulator_value,
+            l1_regularization_strength,
+            l2_regularization_strength,
+            l2_shrinkage_regularization_strength,
+            beta,
+            ..
+        } => assert_eq!(
+            [
+                learning_rate_power,
+                initial_accumulator_value,
+                l1_regularization_strength,
+                l2_regularization_strength,
+                l2_shrinkage_regularization_strength,
+                beta
+            ],
+            [-0.5, 0.1, 0.0, 0.0, 0.0, 0.0]
+        ),
+        other => panic!("ftrl parsed as {other:?}"),
+    }
     let err = "nadamw".parse::<Optimizer>().unwrap_err().to_string();
-    assert!(err.contains("nadam, adamax, adadelta, lion"), "{err}");
+    assert!(err.contains("nadam, adamax, adadelta, lion, ftrl"), "{err}");
 }
 
 /// Every case's configuration (schedules and options too) survives the JSON round trip.
@@ -314,6 +394,8 @@ fn resuming_after_save_and_load_model_is_bitwise_exact() {
         Optimizer::adamax(CosineDecay::new(0.0, 4).warmup(0.05, 2)).weight_decay(0.05),
         Optimizer::adadelta(1.0).clipvalue(0.1),
         Optimizer::lion(InverseTimeDecay::new(0.02, 1, 0.5)).global_clipnorm(0.5),
+        Optimizer::ftrl(0.1).clipnorm(0.5),
+        ftrl_regularized(0.2).weight_decay(0.01),
     ];
     for optimizer in optimizers {
         let mut straight = dense(optimizer.clone());

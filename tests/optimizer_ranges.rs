@@ -118,6 +118,71 @@ fn every_optimizer_argument_is_range_checked() {
     refused(betas(lion.clone(), 1.5, 0.99, 0.0), "beta_1", "(0, 1]");
     refused(betas(lion.clone(), 0.9, 1.01, 0.0), "beta_2", "[0, 1]");
     assert!(betas(lion, 1.0, 0.99, 0.0).validate().is_ok());
+    // Keras (tests/reference/keras_more_optimizers.py): Ftrl refuses a positive
+    // learning_rate_power and negative accumulator or regularization strengths.
+    let ftrl = |change: fn(&mut Optimizer)| with(Optimizer::ftrl(0.001), change);
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { learning_rate_power, .. } = o {
+                *learning_rate_power = 0.5;
+            }
+        }),
+        "learning_rate_power",
+        "in (-inf, 0]",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { initial_accumulator_value, .. } = o {
+                *initial_accumulator_value = -0.1;
+            }
+        }),
+        "initial_accumulator_value",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { l1_regularization_strength, .. } = o {
+                *l1_regularization_strength = -0.1;
+            }
+        }),
+        "l1_regularization_strength",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { l2_regularization_strength, .. } = o {
+                *l2_regularization_strength = -0.1;
+            }
+        }),
+        "l2_regularization_strength",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { l2_shrinkage_regularization_strength, .. } = o {
+                *l2_shrinkage_regularization_strength = -0.1;
+            }
+        }),
+        "l2_shrinkage_regularization_strength",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { beta, .. } = o {
+                *beta = -0.1;
+            }
+        }),
+        "beta",
+        ">= 0",
+    );
+    let power_zero = ftrl(|o| {
+        if let Optimizer::Ftrl { learning_rate_power, .. } = o {
+            *learning_rate_power = 0.0;
+        }
+    });
+    assert!(power_zero.validate().is_ok());
+    // FTRL divides by the learning rate: 0 is refused for it alone.
+    refused(Optimizer::ftrl(0.0), "learning_rate", "> 0");
     let err = Optimizer::lion(0.001).clipvalue(0.0).validate().unwrap_err();
     assert!(matches!(err, Error::InvalidArgument { name: "clipvalue", .. }), "{err}");
 }

@@ -1,5 +1,5 @@
-"""Keras 3 (torch backend) numbers for tests/more_optimizers.rs: Nadam, Adamax, Adadelta and
-Lion, their defaults, and the weights of a small model after each of four training steps.
+"""Keras 3 (torch backend) numbers for tests/more_optimizers.rs: Nadam, Adamax, Adadelta,
+Lion and Ftrl, their defaults, and the weights of a small model after each of four training steps.
 
 Run: KERAS_BACKEND=torch PYTHONPATH=$CACHE/py-keras:$CACHE/torch-2.11.0 python3 tests/reference/keras_more_optimizers.py
 (CACHE=/root/.cache/tch-keras). Each section prints what the Rust test asserts.
@@ -19,9 +19,11 @@ def fmt(a):
 
 
 print("# defaults: Keras's string -> config")
-for name in ["nadam", "adamax", "adadelta", "lion"]:
+for name in ["nadam", "adamax", "adadelta", "lion", "ftrl"]:
     c = O.get(name).get_config()
-    keys = [k for k in ["learning_rate", "beta_1", "beta_2", "epsilon", "rho"] if k in c]
+    keys = [k for k in ["learning_rate", "beta_1", "beta_2", "epsilon", "rho", "learning_rate_power",
+                        "initial_accumulator_value", "l1_regularization_strength", "l2_regularization_strength",
+                        "l2_shrinkage_regularization_strength", "beta"] if k in c]
     print(name, {k: c[k] for k in keys})
 
 print("# Ranges Keras itself checks")
@@ -29,6 +31,12 @@ for label, make in [
     ("lion beta_1=0", lambda: O.Lion(beta_1=0.0)),
     ("lion beta_1=1.5", lambda: O.Lion(beta_1=1.5)),
     ("lion beta_1=1", lambda: O.Lion(beta_1=1.0)),
+    ("ftrl learning_rate_power=0.5", lambda: O.Ftrl(learning_rate_power=0.5)),
+    ("ftrl learning_rate_power=0", lambda: O.Ftrl(learning_rate_power=0.0)),
+    ("ftrl initial_accumulator_value=-0.1", lambda: O.Ftrl(initial_accumulator_value=-0.1)),
+    ("ftrl l1=-0.1", lambda: O.Ftrl(l1_regularization_strength=-0.1)),
+    ("ftrl l2=-0.1", lambda: O.Ftrl(l2_regularization_strength=-0.1)),
+    ("ftrl l2_shrinkage=-0.1", lambda: O.Ftrl(l2_shrinkage_regularization_strength=-0.1)),
 ]:
     try:
         make()
@@ -61,6 +69,12 @@ CASES = [
     ("lion weight_decay", lambda: O.Lion(0.01, weight_decay=0.5)),
     ("lion schedule global_clipnorm", lambda: O.Lion(S.PiecewiseConstantDecay([1, 2], [0.02, 0.01, 0.005]),
                                                      global_clipnorm=0.1)),
+    ("ftrl", lambda: O.Ftrl(0.1)),
+    ("ftrl regularization", lambda: O.Ftrl(0.2, learning_rate_power=-0.7, initial_accumulator_value=0.5,
+                                           l1_regularization_strength=0.01, l2_regularization_strength=0.02,
+                                           l2_shrinkage_regularization_strength=0.05, beta=0.3)),
+    ("ftrl weight_decay", lambda: O.Ftrl(0.1, weight_decay=0.1)),
+    ("ftrl schedule clipnorm", lambda: O.Ftrl(S.ExponentialDecay(0.2, 2, 0.5), clipnorm=0.1)),
 ]
 BATCHES = [(0, 2), (2, 4), (4, 6), (0, 2)]
 for name, make in CASES:
@@ -77,4 +91,4 @@ for name, make in CASES:
     if name.startswith("nadam"):
         extra = f" u_product {float(keras.ops.convert_to_numpy(opt._u_product.value)):.9g}"
     print("    iterations", int(opt.iterations.numpy()), "variables", [v.path for v in opt.variables] if name
-          in ("nadam", "adamax", "adadelta", "lion") else "", extra)
+          in ("nadam", "adamax", "adadelta", "lion", "ftrl") else "", extra)
