@@ -412,6 +412,29 @@ impl OptimizerOptions {
     }
 }
 
+/// An argument's accepted range: (argument, value, low, low inclusive, high, high inclusive).
+type Range = (&'static str, f64, f64, bool, f64, bool);
+
+/// `[0, 1)`.
+fn unit_open(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, true, 1.0, false)
+}
+
+/// `[0, 1]`.
+fn unit_closed(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, true, 1.0, true)
+}
+
+/// `>= 0`.
+fn non_negative(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, true, f64::INFINITY, false)
+}
+
+/// `> 0`.
+fn positive(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, false, f64::INFINITY, false)
+}
+
 /// An optimizer and its hyper-parameters. Constructors take the learning rate (a number or a
 /// [`Schedule`]) and use Keras's defaults for the rest; the builder methods
 /// ([`Self::clipnorm`], [`Self::clipvalue`], [`Self::global_clipnorm`], [`Self::weight_decay`])
@@ -850,66 +873,42 @@ impl Optimizer {
         matches!(self, Optimizer::Nadam { .. } | Optimizer::Adamax { .. })
     }
 
-    /// Checks the hyper-parameters, the schedule and the options.
-    // A table of ranges, one row per argument of each optimizer; kept in one place.
-    pub fn validate(&self) -> Result<()> {
-        // (argument, value, low, low inclusive, high, high inclusive); ranges as Keras checks
-        // them (SGD's momentum) or as its update rules need them (a beta of 1 divides by zero
-        // in Adam's bias correction).
-        type Range = (&'static str, f64, f64, bool, f64, bool);
-        let unit_open = |name, v| (name, v, 0.0, true, 1.0, false);
-        let unit_closed = |name, v| (name, v, 0.0, true, 1.0, true);
-        let non_negative = |name, v| (name, v, 0.0, true, f64::INFINITY, false);
-        let positive = |name, v| (name, v, 0.0, false, f64::INFINITY, false);
-        let mut checks: Vec<Range> = Vec::new();
-        match self.learning_rate_config() {
-            // 0 is accepted, as Keras accepts it (a warm-up may start there).
-            // FTRL divides by the learning rate.
-            LearningRate::Constant(lr) if matches!(self, Optimizer::Ftrl { .. }) => {
-                checks.push(positive("learning_rate", *lr))
-            }
-            LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
-            LearningRate::Schedule(s) => s.validate()?,
-        }
+    /// The ranges of the optimizer's own arguments: as Keras checks them (SGD's momentum,
+    /// Lion's beta_1, FTRL's) or as its update rules need them (a beta of 1 divides by zero in
+    /// Adam's bias correction).
+    // A table, one row per argument of each optimizer; kept in one place.
+    fn argument_ranges(&self) -> Vec<Range> {
         match *self {
-            Optimizer::Adam { beta_1, beta_2, epsilon, .. } => checks.extend([
-                unit_open("beta_1", beta_1),
-                unit_open("beta_2", beta_2),
-                non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::AdamW { weight_decay, beta_1, beta_2, epsilon, .. } => checks.extend([
+            Optimizer::Adam { beta_1, beta_2, epsilon, .. } => {
+                vec![unit_open("beta_1", beta_1), unit_open("beta_2", beta_2), non_negative("epsilon", epsilon)]
+            }
+            Optimizer::AdamW { weight_decay, beta_1, beta_2, epsilon, .. } => vec![
                 non_negative("weight_decay", weight_decay),
                 unit_open("beta_1", beta_1),
                 unit_open("beta_2", beta_2),
                 non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::Sgd { momentum, .. } => checks.push(unit_closed("momentum", momentum)),
-            Optimizer::RmsProp { rho, momentum, epsilon, .. } => checks.extend([
-                unit_open("rho", rho),
-                unit_closed("momentum", momentum),
-                non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::Adagrad { initial_accumulator_value, epsilon, .. } => checks.extend([
+            ],
+            Optimizer::Sgd { momentum, .. } => vec![unit_closed("momentum", momentum)],
+            Optimizer::RmsProp { rho, momentum, epsilon, .. } => {
+                vec![unit_open("rho", rho), unit_closed("momentum", momentum), non_negative("epsilon", epsilon)]
+            }
+            Optimizer::Adagrad { initial_accumulator_value, epsilon, .. } => vec![
                 non_negative("initial_accumulator_value", initial_accumulator_value),
                 non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::Nadam { beta_1, beta_2, epsilon, .. } => checks.extend([
-                unit_open("beta_1", beta_1),
-                unit_open("beta_2", beta_2),
-                non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::Adamax { beta_1, beta_2, epsilon, .. } => checks.extend([
-                unit_open("beta_1", beta_1),
-                unit_closed("beta_2", beta_2),
-                non_negative("epsilon", epsilon),
-            ]),
+            ],
+            Optimizer::Nadam { beta_1, beta_2, epsilon, .. } => {
+                vec![unit_open("beta_1", beta_1), unit_open("beta_2", beta_2), non_negative("epsilon", epsilon)]
+            }
+            Optimizer::Adamax { beta_1, beta_2, epsilon, .. } => {
+                vec![unit_open("beta_1", beta_1), unit_closed("beta_2", beta_2), non_negative("epsilon", epsilon)]
+            }
             // Adadelta's first update is sqrt(epsilon) * g / sqrt(epsilon + g^2): 0 / 0 without epsilon.
             Optimizer::Adadelta { rho, epsilon, .. } => {
-                checks.extend([unit_closed("rho", rho), positive("epsilon", epsilon)])
+                vec![unit_closed("rho", rho), positive("epsilon", epsilon)]
             }
             // Keras's own check: Lion degenerates to sign descent with beta_1 0.
             Optimizer::Lion { beta_1, beta_2, .. } => {
-                checks.extend([("beta_1", beta_1, 0.0, false, 1.0, true), unit_closed("beta_2", beta_2)])
+                vec![("beta_1", beta_1, 0.0, false, 1.0, true), unit_closed("beta_2", beta_2)]
             }
             // Keras's own checks, and beta >= 0.
             Optimizer::Ftrl {
@@ -920,14 +919,28 @@ impl Optimizer {
                 l2_shrinkage_regularization_strength,
                 beta,
                 ..
-            } => checks.extend([
+            } => vec![
                 ("learning_rate_power", learning_rate_power, f64::NEG_INFINITY, false, 0.0, true),
                 non_negative("initial_accumulator_value", initial_accumulator_value),
                 non_negative("l1_regularization_strength", l1_regularization_strength),
                 non_negative("l2_regularization_strength", l2_regularization_strength),
                 non_negative("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
                 non_negative("beta", beta),
-            ]),
+            ],
+        }
+    }
+
+    /// Checks the hyper-parameters, the schedule and the options.
+    pub fn validate(&self) -> Result<()> {
+        let mut checks = self.argument_ranges();
+        match self.learning_rate_config() {
+            // 0 is accepted, as Keras accepts it (a warm-up may start there).
+            // FTRL divides by the learning rate.
+            LearningRate::Constant(lr) if matches!(self, Optimizer::Ftrl { .. }) => {
+                checks.push(positive("learning_rate", *lr))
+            }
+            LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
+            LearningRate::Schedule(s) => s.validate()?,
         }
         let options = *self.options();
         let clips = [
