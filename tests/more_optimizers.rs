@@ -420,7 +420,7 @@ fn resuming_after_save_and_load_model_is_bitwise_exact() {
 
 /// Nadam's `u_product` is saved as `optimizer.u_product` (a scalar: Keras's product of the
 /// momentum schedule `0.9 (1 - 0.5 * 0.96^t)` over the updates, 0.0590181425 after four with
-/// the defaults), and a file without it is refused.
+/// the defaults), and a file without it, or with one of another shape, is refused.
 #[test]
 fn nadam_saves_its_u_product() {
     let (x, y) = data();
@@ -447,4 +447,17 @@ fn nadam_saves_its_u_product() {
     let Err(err) = load_model(&stripped, Device::Cpu) else { panic!("a file without u_product was loaded") };
     let err = err.to_string();
     assert!(err.contains("optimizer state optimizer.u_product is missing"), "{err}");
+    // A u_product of another shape is refused too.
+    let two = [1.0f32, 1.0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+    let mut kept: Vec<(String, safetensors::tensor::TensorView)> =
+        st.tensors().into_iter().filter(|(n, _)| n != "optimizer.u_product").collect();
+    kept.push((
+        "optimizer.u_product".into(),
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2], &two).unwrap(),
+    ));
+    let reshaped = dir.path().join("reshaped.safetensors");
+    safetensors::serialize_to_file(kept, meta.metadata(), &reshaped).unwrap();
+    let Err(err) = load_model(&reshaped, Device::Cpu) else { panic!("a u_product of shape [2] was loaded") };
+    let err = err.to_string();
+    assert!(err.contains("optimizer state optimizer.u_product has shape [2], expected []"), "{err}");
 }
