@@ -321,6 +321,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),
+        // Activation layers check their own options.
+        LayerConfig::LeakyReLU(_)
+        | LayerConfig::ELU(_)
+        | LayerConfig::PReLU(_)
+        | LayerConfig::ReLU(_)
+        | LayerConfig::Softmax(_) => Vec::new(),
     }
 }
 

@@ -24,6 +24,7 @@ mod conv2d;
 mod custom;
 mod dense;
 mod dropout;
+mod elu;
 mod embedding;
 mod flatten;
 mod gaussian_noise;
@@ -31,13 +32,17 @@ mod global_average_pooling2d;
 mod global_max_pooling2d;
 mod gru;
 mod layer_normalization;
+mod leaky_relu;
 mod lstm;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod prelu;
+mod relu;
 mod reshape;
 mod rnn;
 mod size;
+mod softmax;
 mod spatial_dropout2d;
 mod up_sampling2d;
 mod zero_padding2d;
@@ -56,6 +61,7 @@ pub use conv2d::Conv2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use elu::ELU;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use gaussian_noise::GaussianNoise;
@@ -63,13 +69,17 @@ pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
+pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
 pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use prelu::PReLU;
+pub use relu::ReLU;
 pub use reshape::Reshape;
 pub use size::Size2;
+pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
 pub use zero_padding2d::ZeroPadding2D;
@@ -154,6 +164,16 @@ pub enum LayerConfig {
     Normalization(Normalization),
     /// A user-written layer (see [`Layer`]), saved as its class name and JSON configuration.
     Custom(CustomLayer),
+    /// See [`LeakyReLU`].
+    LeakyReLU(LeakyReLU),
+    /// See [`ELU`].
+    ELU(ELU),
+    /// See [`PReLU`].
+    PReLU(PReLU),
+    /// See [`ReLU`].
+    ReLU(ReLU),
+    /// See [`Softmax`].
+    Softmax(Softmax),
 }
 
 impl LayerConfig {
@@ -182,6 +202,11 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(l) => l,
             LayerConfig::Normalization(l) => l,
             LayerConfig::Custom(l) => l,
+            LayerConfig::LeakyReLU(l) => l,
+            LayerConfig::ELU(l) => l,
+            LayerConfig::PReLU(l) => l,
+            LayerConfig::ReLU(l) => l,
+            LayerConfig::Softmax(l) => l,
         }
     }
 
@@ -211,6 +236,11 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(_) => "gaussian_noise",
             LayerConfig::Normalization(_) => "normalization",
             LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
+            LayerConfig::LeakyReLU(_) => "leaky_re_lu",
+            LayerConfig::ELU(_) => "elu",
+            LayerConfig::PReLU(_) => "p_re_lu",
+            LayerConfig::ReLU(_) => "re_lu",
+            LayerConfig::Softmax(_) => "softmax",
         })
     }
 
@@ -237,6 +267,7 @@ macro_rules! impl_from_spec {
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
+impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
