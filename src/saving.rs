@@ -320,6 +320,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),
+        LayerConfig::SimpleRNN(l) => vec![("units", l.units, 1)],
+        LayerConfig::Bidirectional(l) => vec![("units", l.layer.units(), 1)],
     }
 }
 

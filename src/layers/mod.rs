@@ -19,6 +19,7 @@
 mod activation_layer;
 mod average_pooling2d;
 mod batch_norm;
+mod bidirectional;
 mod conv1d;
 mod conv2d;
 mod custom;
@@ -37,6 +38,7 @@ mod normalization;
 mod padding;
 mod reshape;
 mod rnn;
+mod simple_rnn;
 mod size;
 mod spatial_dropout2d;
 mod up_sampling2d;
@@ -51,6 +53,7 @@ use tch::{nn, Tensor};
 pub use activation_layer::ActivationLayer;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
+pub use bidirectional::{Bidirectional, RecurrentLayer};
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
@@ -69,6 +72,8 @@ pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
 pub use reshape::Reshape;
+pub use rnn::MergeMode;
+pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use spatial_dropout2d::SpatialDropout2D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
@@ -154,6 +159,10 @@ pub enum LayerConfig {
     Normalization(Normalization),
     /// A user-written layer (see [`Layer`]), saved as its class name and JSON configuration.
     Custom(CustomLayer),
+    /// See [`SimpleRNN`].
+    SimpleRNN(SimpleRNN),
+    /// See [`Bidirectional`].
+    Bidirectional(Bidirectional),
 }
 
 impl LayerConfig {
@@ -182,6 +191,8 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(l) => l,
             LayerConfig::Normalization(l) => l,
             LayerConfig::Custom(l) => l,
+            LayerConfig::SimpleRNN(l) => l,
+            LayerConfig::Bidirectional(l) => l,
         }
     }
 
@@ -211,6 +222,8 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(_) => "gaussian_noise",
             LayerConfig::Normalization(_) => "normalization",
             LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
+            LayerConfig::SimpleRNN(_) => "simple_rnn",
+            LayerConfig::Bidirectional(_) => "bidirectional",
         })
     }
 
@@ -236,7 +249,7 @@ macro_rules! impl_from_spec {
 }
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
-    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
+    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization, SimpleRNN => SimpleRNN, Bidirectional => Bidirectional);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
