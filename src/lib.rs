@@ -62,6 +62,7 @@ pub use layers::{
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
+pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};
 pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;

@@ -322,6 +322,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::Custom(_) => Vec::new(),
         LayerConfig::SimpleRNN(l) => vec![("units", l.units, 1)],
         LayerConfig::Bidirectional(l) => vec![("units", l.layer.units(), 1)],
+        // Augmentations check their factors themselves.
+        LayerConfig::RandomFlip(_)
+        | LayerConfig::RandomTranslation(_)
+        | LayerConfig::RandomRotation(_)
+        | LayerConfig::RandomZoom(_)
+        | LayerConfig::RandomContrast(_) => Vec::new(),
     }
 }
 

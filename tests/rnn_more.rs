@@ -55,7 +55,10 @@ fn direction(gates: i64, units: i64, offset: f64, suffix: &str) -> Vec<(String, 
     w
 }
 
-fn both(gates: i64, units: i64) -> Vec<(String, Tensor)> {
+/// Named weights of a layer.
+type Weights = Vec<(String, Tensor)>;
+
+fn both(gates: i64, units: i64) -> Weights {
     let mut w = direction(gates, units, 3.0, "");
     w.extend(direction(gates, units, 3.5, "_reverse"));
     w
@@ -105,7 +108,7 @@ fn simple_rnn_matches_keras_with_tanh_and_relu() {
 #[test]
 fn bidirectional_matches_keras_for_each_layer_and_merge_mode() {
     let x = vals(&[2, 5, 3], 1.4, 1.0);
-    let cases: Vec<(Bidirectional, Vec<(String, Tensor)>, Vec<i64>, &[f32])> = vec![
+    let cases: Vec<(Bidirectional, Weights, Vec<i64>, &[f32])> = vec![
         (Bidirectional::new(LSTM::new(4)), both(4, 4), vec![2, 8], &BI_LSTM),
         (Bidirectional::new(LSTM::new(4).return_sequences(true)), both(4, 4), vec![2, 5, 8], &BI_LSTM_SEQUENCES),
         (

@@ -17,6 +17,7 @@
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
 //! `GRU` share.
 mod activation_layer;
+mod augment;
 mod average_pooling2d;
 mod batch_norm;
 mod bidirectional;
@@ -36,6 +37,11 @@ mod lstm;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod random_contrast;
+mod random_flip;
+mod random_rotation;
+mod random_translation;
+mod random_zoom;
 mod reshape;
 mod rnn;
 mod simple_rnn;
@@ -51,6 +57,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
+pub use augment::FillMode;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use bidirectional::{Bidirectional, RecurrentLayer};
@@ -71,6 +78,11 @@ pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use random_contrast::RandomContrast;
+pub use random_flip::{FlipMode, RandomFlip};
+pub use random_rotation::RandomRotation;
+pub use random_translation::RandomTranslation;
+pub use random_zoom::RandomZoom;
 pub use reshape::Reshape;
 pub use rnn::MergeMode;
 pub use simple_rnn::SimpleRNN;
@@ -163,6 +175,16 @@ pub enum LayerConfig {
     SimpleRNN(SimpleRNN),
     /// See [`Bidirectional`].
     Bidirectional(Bidirectional),
+    /// See [`RandomFlip`].
+    RandomFlip(RandomFlip),
+    /// See [`RandomTranslation`].
+    RandomTranslation(RandomTranslation),
+    /// See [`RandomRotation`].
+    RandomRotation(RandomRotation),
+    /// See [`RandomZoom`].
+    RandomZoom(RandomZoom),
+    /// See [`RandomContrast`].
+    RandomContrast(RandomContrast),
 }
 
 impl LayerConfig {
@@ -193,6 +215,11 @@ impl LayerConfig {
             LayerConfig::Custom(l) => l,
             LayerConfig::SimpleRNN(l) => l,
             LayerConfig::Bidirectional(l) => l,
+            LayerConfig::RandomFlip(l) => l,
+            LayerConfig::RandomTranslation(l) => l,
+            LayerConfig::RandomRotation(l) => l,
+            LayerConfig::RandomZoom(l) => l,
+            LayerConfig::RandomContrast(l) => l,
         }
     }
 
@@ -224,6 +251,11 @@ impl LayerConfig {
             LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
             LayerConfig::SimpleRNN(_) => "simple_rnn",
             LayerConfig::Bidirectional(_) => "bidirectional",
+            LayerConfig::RandomFlip(_) => "random_flip",
+            LayerConfig::RandomTranslation(_) => "random_translation",
+            LayerConfig::RandomRotation(_) => "random_rotation",
+            LayerConfig::RandomZoom(_) => "random_zoom",
+            LayerConfig::RandomContrast(_) => "random_contrast",
         })
     }
 
@@ -233,6 +265,11 @@ impl LayerConfig {
         match self {
             LayerConfig::Dropout(_) | LayerConfig::SpatialDropout2D(_) | LayerConfig::GaussianNoise(_) => true,
             LayerConfig::Custom(l) => l.stochastic(),
+            LayerConfig::RandomFlip(_)
+            | LayerConfig::RandomTranslation(_)
+            | LayerConfig::RandomRotation(_)
+            | LayerConfig::RandomZoom(_)
+            | LayerConfig::RandomContrast(_) => true,
             _ => false,
         }
     }
@@ -249,7 +286,7 @@ macro_rules! impl_from_spec {
 }
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
-    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization, SimpleRNN => SimpleRNN, Bidirectional => Bidirectional);
+    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization, SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
