@@ -54,6 +54,7 @@ pub use callbacks::{
 pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossFn, MetricFn};
 pub use data::to_categorical;
 pub use error::{Error, Result};
+pub use layers::RandomBrightness;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };

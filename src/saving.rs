@@ -327,7 +327,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::RandomTranslation(_)
         | LayerConfig::RandomRotation(_)
         | LayerConfig::RandomZoom(_)
-        | LayerConfig::RandomContrast(_) => Vec::new(),
+        | LayerConfig::RandomContrast(_)
+        | LayerConfig::RandomBrightness(_) => Vec::new(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The image augmentation layers (RandomFlip, RandomTranslation, RandomRotation, RandomZoom,
-//! RandomContrast): the identity at inference, Keras's outputs for fixed draws, exact flips,
+//! RandomContrast, RandomBrightness): the identity at inference, Keras's outputs for fixed draws, exact flips,
 //! sane statistics, seeded reproducibility, saving, and a fit on MNIST that learns.
 //!
 //! Reference numbers come from `tests/reference/augmentation.py` (Keras 3, torch backend):
@@ -8,8 +8,8 @@
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
-    Activation, Dense, Error, FillMode, FitConfig, Flatten, FlipMode, Interpolation, LayerConfig, RandomContrast,
-    RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Reshape, Sequential, Verbosity,
+    Activation, Dense, Error, FillMode, FitConfig, Flatten, FlipMode, Interpolation, LayerConfig, RandomBrightness,
+    RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Reshape, Sequential, Verbosity,
 };
 
 fn vals(shape: &[i64], offset: f64) -> Tensor {
@@ -40,6 +40,7 @@ fn all_layers() -> Vec<LayerConfig> {
         RandomRotation::new(0.2).into(),
         RandomZoom::new(0.3).into(),
         RandomContrast::new(0.4).value_range(-1.0, 1.0).into(),
+        RandomBrightness::new(0.2).value_range(-1.0, 1.0).into(),
     ]
 }
 
@@ -48,7 +49,7 @@ fn names_shapes_and_counts_match_keras_and_inference_is_the_identity() {
     // Keras 3's names, count_params and output shapes (tests/reference/augmentation.py).
     let labels =
         ["random_flip (RandomFlip)", "random_translation (RandomTranslation)", "random_rotation (RandomRotation)"];
-    let more = ["random_zoom (RandomZoom)", "random_contrast (RandomContrast)"];
+    let more = ["random_zoom (RandomZoom)", "random_contrast (RandomContrast)", "random_brightness (RandomBrightness)"];
     let x = vals(&[5, 2, 6, 8], 0.3);
     for (layer, label) in all_layers().into_iter().zip(labels.iter().chain(&more)) {
         let mut m = model(layer);
@@ -87,6 +88,7 @@ fn fixed_draws_match_keras() {
         (RandomZoom::range([-0.3; 2], Some([0.2; 2])).into(), &ZOOM_IN, "zoom in"),
         // (-0.5, 0.5): the contrast is drawn from [1.5, 1.5].
         (RandomContrast::range(-0.5, 0.5).value_range(-0.5, 0.5).into(), &CONTRAST, "contrast"),
+        (RandomBrightness::range(0.25, 0.25).value_range(-0.5, 0.5).into(), &BRIGHTNESS, "brightness"),
     ];
     for (layer, expected, what) in cases {
         let y = model(layer).forward_t(&x, true).unwrap();
@@ -176,6 +178,18 @@ fn contrast_keeps_each_channels_mean_and_draws_within_the_range() {
 }
 
 #[test]
+fn brightness_adds_one_delta_per_image_within_the_range() {
+    let x = Tensor::rand([200, 3, 4, 4], (Kind::Float, Device::Cpu)) * 0.2 + 0.4;
+    let y = model_on(RandomBrightness::new(0.3).value_range(-2.0, 2.0), &[3, 4, 4]).forward_t(&x, true).unwrap();
+    let delta = (&y - &x).reshape([200, -1]);
+    let spread = f64::try_from((delta.max_dim(1, false).0 - delta.min_dim(1, false).0).max()).unwrap();
+    assert!(spread < 1e-5, "delta varies within an image by {spread}");
+    // factor 0.3 of a range 4 wide: deltas in [-1.2, 1.2] (no clipping), spread over it.
+    let (lo, hi) = (f64::try_from(delta.min()).unwrap(), f64::try_from(delta.max()).unwrap());
+    assert!((-1.2..-1.0).contains(&lo) && (1.0..=1.2).contains(&hi), "deltas in [{lo}, {hi}]");
+}
+
+#[test]
 fn seeded_draws_are_reproducible() {
     let x = vals(&[16, 2, 6, 8], 0.9);
     // Building seeds LibTorch's generator from the model's seed; the draws follow from it.
@@ -234,6 +248,7 @@ fn configurations_round_trip_and_bad_ones_are_refused() {
         (RandomTranslation::new(1.5, 0.0).into(), "height_factor"),
         (RandomZoom::range([-1.0, 0.0], None).into(), "height_factor"),
         (RandomContrast::new(2.0).into(), "factor"),
+        (RandomBrightness::new(0.5).value_range(1.0, 0.0).into(), "value_range"),
         (RandomRotation::new(0.1).fill_mode(FillMode::Constant).fill_value(f64::NAN).into(), "fill_value"),
     ];
     for (layer, field) in bad {
@@ -943,4 +958,15 @@ const CONTRAST: [f32; 96] = [
     -0.5, -0.439731, 0.5, 0.5, 0.5, 0.5, -0.086615, -0.5, -0.5, -0.5, -0.415568, 0.5, 0.5, 0.5, 0.5, -0.111779, -0.5,
     -0.5, -0.5, -0.391286, 0.5, 0.5, 0.5, 0.5, -0.136911, -0.5, -0.5, -0.5, -0.366893, 0.5, 0.5, 0.5, 0.5, -0.162003,
     -0.5, -0.5, -0.5, -0.342396, 0.5, 0.5, 0.5, 0.5, -0.187049, -0.5,
+];
+
+/// Keras 3: brightness 0.25 value_range -0.5 0.5, shape [1, 2, 6, 8] (tests/reference/augmentation.py).
+const BRIGHTNESS: [f32; 96] = [
+    0.5, 0.5, 0.5, 0.5, 0.291581, -0.361858, -0.5, -0.5, -0.123877, 0.5, 0.5, 0.5, 0.5, 0.274775, -0.375071, -0.5,
+    -0.5, -0.108229, 0.5, 0.5, 0.5, 0.5, 0.257963, -0.388107, -0.5, -0.5, -0.0924806, 0.5, 0.5, 0.5, 0.5, 0.241149,
+    -0.400962, -0.5, -0.5, -0.0766351, 0.5, 0.5, 0.5, 0.5, 0.224337, -0.413634, -0.5, -0.5, -0.0606973, 0.5, 0.5, 0.5,
+    0.5, 0.207532, -0.426118, -0.5, -0.5, -0.0446716, 0.5, 0.5, 0.5, 0.5, 0.190739, -0.438411, -0.5, -0.5, -0.0285626,
+    0.5, 0.5, 0.5, 0.5, 0.173963, -0.450509, -0.5, -0.5, -0.0123748, 0.5, 0.5, 0.5, 0.5, 0.157209, -0.462409, -0.5,
+    -0.5, 0.00388707, 0.5, 0.5, 0.5, 0.5, 0.140481, -0.474108, -0.5, -0.5, 0.0202186, 0.5, 0.5, 0.5, 0.5, 0.123783,
+    -0.485602,
 ];

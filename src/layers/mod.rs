@@ -37,6 +37,7 @@ mod lstm;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod random_brightness;
 mod random_contrast;
 mod random_flip;
 mod random_rotation;
@@ -78,6 +79,7 @@ pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
 pub use random_flip::{FlipMode, RandomFlip};
 pub use random_rotation::RandomRotation;
@@ -185,6 +187,8 @@ pub enum LayerConfig {
     RandomZoom(RandomZoom),
     /// See [`RandomContrast`].
     RandomContrast(RandomContrast),
+    /// See [`RandomBrightness`].
+    RandomBrightness(RandomBrightness),
 }
 
 impl LayerConfig {
@@ -220,6 +224,7 @@ impl LayerConfig {
             LayerConfig::RandomRotation(l) => l,
             LayerConfig::RandomZoom(l) => l,
             LayerConfig::RandomContrast(l) => l,
+            LayerConfig::RandomBrightness(l) => l,
         }
     }
 
@@ -256,6 +261,7 @@ impl LayerConfig {
             LayerConfig::RandomRotation(_) => "random_rotation",
             LayerConfig::RandomZoom(_) => "random_zoom",
             LayerConfig::RandomContrast(_) => "random_contrast",
+            LayerConfig::RandomBrightness(_) => "random_brightness",
         })
     }
 
@@ -269,7 +275,8 @@ impl LayerConfig {
             | LayerConfig::RandomTranslation(_)
             | LayerConfig::RandomRotation(_)
             | LayerConfig::RandomZoom(_)
-            | LayerConfig::RandomContrast(_) => true,
+            | LayerConfig::RandomContrast(_)
+            | LayerConfig::RandomBrightness(_) => true,
             _ => false,
         }
     }
@@ -286,7 +293,7 @@ macro_rules! impl_from_spec {
 }
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
-    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization, SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast);
+    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization, SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

@@ -33,6 +33,7 @@ for layer in [
     layers.RandomRotation(0.1, data_format=CF),
     layers.RandomZoom(0.1, data_format=CF),
     layers.RandomContrast(0.1),
+    layers.RandomBrightness(0.1),
 ]:
     m = keras.Sequential([keras.Input((1, 6, 6)), layer])
     print(layer.name, m.count_params(), m.output_shape[1:])
@@ -58,3 +59,6 @@ for name, layer in cases.items():
 # (-0.5, 0.5): Keras draws the contrast from [1 - (-0.5), 1 + 0.5], always 1.5.
 c = layers.RandomContrast((-0.5, 0.5), value_range=(-0.5, 0.5), data_format=CF)
 show("contrast 1.5 value_range -0.5 0.5", c(x, training=True))
+# (0.25, 0.25): Keras adds 0.25 of the value range, always.
+b = layers.RandomBrightness((0.25, 0.25), value_range=(-0.5, 0.5), data_format=CF)
+show("brightness 0.25 value_range -0.5 0.5", b(x, training=True))
