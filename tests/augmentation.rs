@@ -970,3 +970,30 @@ const BRIGHTNESS: [f32; 96] = [
     -0.5, 0.00388707, 0.5, 0.5, 0.5, 0.5, 0.140481, -0.474108, -0.5, -0.5, 0.0202186, 0.5, 0.5, 0.5, 0.5, 0.123783,
     -0.485602,
 ];
+
+#[test]
+fn augmentations_and_recurrent_layers_run_under_bf16_autocast() {
+    // After a convolution, autocast hands the augmentations bf16 images.
+    let mut m = Sequential::new().input_shape([2, 6, 8]).add(tch_keras::Conv2D::new(3, 1));
+    for layer in all_layers() {
+        m.push(layer);
+    }
+    m.push(Flatten::new());
+    m.push(Dense::new(2));
+    m.build().unwrap();
+    m.set_precision(tch_keras::Precision::Bf16);
+    let y = m.forward_t(&vals(&[4, 2, 6, 8], 0.2), true).unwrap();
+    assert_eq!((y.size(), y.kind()), (vec![4, 2], Kind::Float));
+    assert!(f64::try_from(y.isfinite().all()).unwrap() == 1.0);
+    let mut m = Sequential::new()
+        .input_shape([5, 3])
+        .add(tch_keras::Bidirectional::new(tch_keras::SimpleRNN::new(4).return_sequences(true)))
+        .add(tch_keras::Bidirectional::new(tch_keras::GRU::new(3)));
+    m.build().unwrap();
+    let x = vals(&[2, 5, 3], 0.4);
+    let full = m.forward_t(&x, false).unwrap();
+    m.set_precision(tch_keras::Precision::Bf16);
+    let mixed = m.forward_t(&x, false).unwrap();
+    let diff = f64::try_from((&mixed - &full).abs().max()).unwrap();
+    assert!(diff < 0.05, "bf16 differs from float32 by {diff}");
+}

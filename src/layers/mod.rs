@@ -14,8 +14,9 @@
 //! from.
 //!
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
-//! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
-//! `GRU` share.
+//! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM`,
+//! `GRU`, `SimpleRNN` and `Bidirectional` share, `augment.rs` what the image augmentations
+//! (`RandomFlip`, `RandomRotation`, ...) share.
 mod activation_layer;
 mod augment;
 mod average_pooling2d;
