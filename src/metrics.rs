@@ -501,8 +501,9 @@ fn numbered(name: String, counters: &mut HashMap<String, usize>) -> String {
 
 fn argmax_outputs(raw: &Tensor, act: Activation) -> Result<Tensor> {
     Ok(match act {
-        Activation::Linear | Activation::Softmax => raw.f_argmax(-1, false)?,
-        Activation::Relu | Activation::Sigmoid | Activation::Tanh => act.apply(raw)?.f_argmax(-1, false)?,
+        // Softmax and log-softmax keep each row's order: the largest logit is the argmax.
+        Activation::Linear | Activation::Softmax | Activation::LogSoftmax => raw.f_argmax(-1, false)?,
+        _ => act.apply(raw)?.f_argmax(-1, false)?,
     })
 }
 

@@ -329,6 +329,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::RandomZoom(_)
         | LayerConfig::RandomContrast(_)
         | LayerConfig::RandomBrightness(_) => Vec::new(),
+        // Activation layers check their own options.
+        LayerConfig::LeakyReLU(_)
+        | LayerConfig::ELU(_)
+        | LayerConfig::PReLU(_)
+        | LayerConfig::ReLU(_)
+        | LayerConfig::Softmax(_) => Vec::new(),
     }
 }
 

@@ -27,6 +27,7 @@ mod conv2d;
 mod custom;
 mod dense;
 mod dropout;
+mod elu;
 mod embedding;
 mod flatten;
 mod gaussian_noise;
@@ -34,20 +35,24 @@ mod global_average_pooling2d;
 mod global_max_pooling2d;
 mod gru;
 mod layer_normalization;
+mod leaky_relu;
 mod lstm;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod prelu;
 mod random_brightness;
 mod random_contrast;
 mod random_flip;
 mod random_rotation;
 mod random_translation;
 mod random_zoom;
+mod relu;
 mod reshape;
 mod rnn;
 mod simple_rnn;
 mod size;
+mod softmax;
 mod spatial_dropout2d;
 mod up_sampling2d;
 mod zero_padding2d;
@@ -68,6 +73,7 @@ pub use conv2d::Conv2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use elu::ELU;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use gaussian_noise::GaussianNoise;
@@ -75,21 +81,25 @@ pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
+pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
 pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use prelu::PReLU;
 pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
 pub use random_flip::{FlipMode, RandomFlip};
 pub use random_rotation::RandomRotation;
 pub use random_translation::RandomTranslation;
 pub use random_zoom::RandomZoom;
+pub use relu::ReLU;
 pub use reshape::Reshape;
 pub use rnn::MergeMode;
 pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
+pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
 pub use zero_padding2d::ZeroPadding2D;
@@ -190,6 +200,16 @@ pub enum LayerConfig {
     RandomContrast(RandomContrast),
     /// See [`RandomBrightness`].
     RandomBrightness(RandomBrightness),
+    /// See [`LeakyReLU`].
+    LeakyReLU(LeakyReLU),
+    /// See [`ELU`].
+    ELU(ELU),
+    /// See [`PReLU`].
+    PReLU(PReLU),
+    /// See [`ReLU`].
+    ReLU(ReLU),
+    /// See [`Softmax`].
+    Softmax(Softmax),
 }
 
 impl LayerConfig {
@@ -226,6 +246,11 @@ impl LayerConfig {
             LayerConfig::RandomZoom(l) => l,
             LayerConfig::RandomContrast(l) => l,
             LayerConfig::RandomBrightness(l) => l,
+            LayerConfig::LeakyReLU(l) => l,
+            LayerConfig::ELU(l) => l,
+            LayerConfig::PReLU(l) => l,
+            LayerConfig::ReLU(l) => l,
+            LayerConfig::Softmax(l) => l,
         }
     }
 
@@ -263,6 +288,11 @@ impl LayerConfig {
             LayerConfig::RandomZoom(_) => "random_zoom",
             LayerConfig::RandomContrast(_) => "random_contrast",
             LayerConfig::RandomBrightness(_) => "random_brightness",
+            LayerConfig::LeakyReLU(_) => "leaky_re_lu",
+            LayerConfig::ELU(_) => "elu",
+            LayerConfig::PReLU(_) => "p_re_lu",
+            LayerConfig::ReLU(_) => "re_lu",
+            LayerConfig::Softmax(_) => "softmax",
         })
     }
 
@@ -294,7 +324,9 @@ macro_rules! impl_from_spec {
 }
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
-    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization, SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
+    ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
+impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
+impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
