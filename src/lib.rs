@@ -69,6 +69,7 @@ pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;
 pub use metrics::{AucCurve, AucSummation};
+pub use metrics::{FAverage, R2Aggregation};
 pub use metrics::{IntoMetrics, Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{
