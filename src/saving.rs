@@ -321,6 +321,15 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),
+        LayerConfig::SimpleRNN(l) => vec![("units", l.units, 1)],
+        LayerConfig::Bidirectional(l) => vec![("units", l.layer.units(), 1)],
+        // Augmentations check their factors themselves.
+        LayerConfig::RandomFlip(_)
+        | LayerConfig::RandomTranslation(_)
+        | LayerConfig::RandomRotation(_)
+        | LayerConfig::RandomZoom(_)
+        | LayerConfig::RandomContrast(_)
+        | LayerConfig::RandomBrightness(_) => Vec::new(),
         // Activation layers check their own options.
         LayerConfig::LeakyReLU(_)
         | LayerConfig::ELU(_)

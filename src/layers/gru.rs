@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::rnn::{orthogonal, sequence, Cell, RnnModule};
+use super::rnn::{orthogonal, sequence, var_name, Cell, Recurrent, RnnModule, Weights};
 use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
 use crate::Result;
 
@@ -59,7 +59,33 @@ impl LayerSpec for GRU {
     }
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        let (u, features) = (self.units, input.get(1).copied().unwrap_or(0));
+        self.direction_shapes(input.get(1).copied().unwrap_or(0))
+    }
+
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
+        let u = self.units;
+        if u <= 0 {
+            return Err(config_error("GRU", format!("units must be positive, got {u}")));
+        }
+        let (_, features) = sequence("GRU", input).map_err(|m| config_error("GRU", m))?;
+        let weights = self.build_direction(path, features, false)?;
+        Ok(Box::new(RnnModule::single(Cell::Gru, weights, u, self.return_sequences)))
+    }
+}
+
+impl Recurrent for GRU {
+    fn cell(&self) -> std::result::Result<Cell, String> {
+        Ok(Cell::Gru)
+    }
+    fn units(&self) -> i64 {
+        self.units
+    }
+    fn returns_sequences(&self) -> bool {
+        self.return_sequences
+    }
+
+    fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
+        let u = self.units;
         let mut shapes = Vec::with_capacity(4);
         if self.use_bias {
             shapes.push(("bias_hh_l0", vec![u.saturating_mul(3)]));
@@ -70,30 +96,19 @@ impl LayerSpec for GRU {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
+    fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
         let u = self.units;
-        if u <= 0 {
-            return Err(config_error("GRU", format!("units must be positive, got {u}")));
-        }
-        let (_, features) = sequence("GRU", input).map_err(|m| config_error("GRU", m))?;
-        let weight_ih = path.f_var("weight_ih_l0", &[3 * u, features], glorot_uniform(features, 3 * u))?;
-        let weight_hh = orthogonal(path, "weight_hh_l0", 3, u)?;
+        let name = |n| var_name(n, reverse);
+        let weight_ih = path.f_var(name("weight_ih_l0"), &[3 * u, features], glorot_uniform(features, 3 * u))?;
+        let weight_hh = orthogonal(path, name("weight_hh_l0"), 3, u)?;
         let (bias_ih, bias_hh) = if self.use_bias {
             (
-                Some(path.f_var("bias_ih_l0", &[3 * u], nn::Init::Const(0.0))?),
-                Some(path.f_var("bias_hh_l0", &[3 * u], nn::Init::Const(0.0))?),
+                Some(path.f_var(name("bias_ih_l0"), &[3 * u], nn::Init::Const(0.0))?),
+                Some(path.f_var(name("bias_hh_l0"), &[3 * u], nn::Init::Const(0.0))?),
             )
         } else {
             (None, None)
         };
-        Ok(Box::new(RnnModule {
-            cell: Cell::Gru,
-            weight_ih,
-            weight_hh,
-            bias_ih,
-            bias_hh,
-            units: u,
-            return_sequences: self.return_sequences,
-        }))
+        Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh })
     }
 }

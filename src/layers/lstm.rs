@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::rnn::{orthogonal, sequence, Cell, RnnModule};
+use super::rnn::{orthogonal, sequence, var_name, Cell, Recurrent, RnnModule, Weights};
 use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
 use crate::Result;
 
@@ -61,7 +61,33 @@ impl LayerSpec for LSTM {
     }
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        let (u, features) = (self.units, input.get(1).copied().unwrap_or(0));
+        self.direction_shapes(input.get(1).copied().unwrap_or(0))
+    }
+
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
+        let u = self.units;
+        if u <= 0 {
+            return Err(config_error("LSTM", format!("units must be positive, got {u}")));
+        }
+        let (_, features) = sequence("LSTM", input).map_err(|m| config_error("LSTM", m))?;
+        let weights = self.build_direction(path, features, false)?;
+        Ok(Box::new(RnnModule::single(Cell::Lstm, weights, u, self.return_sequences)))
+    }
+}
+
+impl Recurrent for LSTM {
+    fn cell(&self) -> std::result::Result<Cell, String> {
+        Ok(Cell::Lstm)
+    }
+    fn units(&self) -> i64 {
+        self.units
+    }
+    fn returns_sequences(&self) -> bool {
+        self.return_sequences
+    }
+
+    fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
+        let u = self.units;
         let mut shapes = Vec::with_capacity(3);
         if self.use_bias {
             shapes.push(("bias_ih_l0", vec![u.saturating_mul(4)]));
@@ -71,30 +97,19 @@ impl LayerSpec for LSTM {
         shapes
     }
 
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
+    fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
         let u = self.units;
-        if u <= 0 {
-            return Err(config_error("LSTM", format!("units must be positive, got {u}")));
-        }
-        let (_, features) = sequence("LSTM", input).map_err(|m| config_error("LSTM", m))?;
-        let weight_ih = path.f_var("weight_ih_l0", &[4 * u, features], glorot_uniform(features, 4 * u))?;
-        let weight_hh = orthogonal(path, "weight_hh_l0", 4, u)?;
+        let name = |n| var_name(n, reverse);
+        let weight_ih = path.f_var(name("weight_ih_l0"), &[4 * u, features], glorot_uniform(features, 4 * u))?;
+        let weight_hh = orthogonal(path, name("weight_hh_l0"), 4, u)?;
         let bias_ih = if self.use_bias {
             let forget = if self.unit_forget_bias { 1.0f32 } else { 0.0 };
             let values: Vec<f32> = (0..4 * u).map(|i| if (u..2 * u).contains(&i) { forget } else { 0.0 }).collect();
             let bias = Tensor::from_slice(&values).f_to_device(path.device())?;
-            Some(path.f_var_copy("bias_ih_l0", &bias)?)
+            Some(path.f_var_copy(name("bias_ih_l0"), &bias)?)
         } else {
             None
         };
-        Ok(Box::new(RnnModule {
-            cell: Cell::Lstm,
-            weight_ih,
-            weight_hh,
-            bias_ih,
-            bias_hh: None,
-            units: u,
-            return_sequences: self.return_sequences,
-        }))
+        Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh: None })
     }
 }
