@@ -170,7 +170,14 @@ fn contrast_keeps_each_channels_mean_and_draws_within_the_range() {
     let residual = f64::try_from((&dy - &dx * &c).abs().max()).unwrap();
     assert!(residual < 1e-5, "contrast varies within an image: residual {residual}");
     let (lo, hi) = (f64::try_from(c.min()).unwrap(), f64::try_from(c.max()).unwrap());
-    assert!((0.5..0.6).contains(&lo) && (1.4..=1.5).contains(&hi), "contrast drawn in [{lo}, {hi}]");
+    // Keras 3's RandomContrast(0.5) draws from [1, 1.5]: tests/reference/augmentation.py,
+    // "contrast 0.5 drawn in [1.0002, 1.4999]".
+    assert!((1.0..1.1).contains(&lo) && (1.4..=1.5).contains(&hi), "contrast drawn in [{lo}, {hi}]");
+    let both = model_on(RandomContrast::range(0.5, 0.5).value_range(0.0, 1.0), &[3, 4, 4]).forward_t(&x, true).unwrap();
+    let db = (&both - mean(&both)).reshape([200, -1]);
+    let c = (&dx * &db).sum_dim_intlist(1, true, Kind::Float) / (&dx * &dx).sum_dim_intlist(1, true, Kind::Float);
+    let (lo, hi) = (f64::try_from(c.min()).unwrap(), f64::try_from(c.max()).unwrap());
+    assert!((0.5..0.6).contains(&lo) && (1.4..=1.5).contains(&hi), "range(0.5, 0.5) drawn in [{lo}, {hi}]");
     let clipped = model_on(RandomContrast::new(1.0).value_range(0.45, 0.55), &[3, 4, 4]).forward_t(&x, true).unwrap();
     // Clipped to value_range (as float32 holds its ends).
     let (lo, hi) = (f64::try_from(clipped.min()).unwrap(), f64::try_from(clipped.max()).unwrap());

@@ -11,9 +11,9 @@ use crate::Result;
 /// training, each image draws a contrast `c` from `U(1 - factor[0], 1 + factor[1])` and each
 /// of its channels becomes `(x - mean) · c + mean` (the mean over that channel's pixels),
 /// clipped to `value_range` (Keras's default `[0, 255]`; `[0, 1]` for images scaled to one);
-/// the identity in evaluation and prediction. `new(f)` draws from `[1 - f, 1 + f]` as Keras's
-/// docs say (Keras 3's code draws from `[1, 1 + f]` for a single number; `range(0.0, f)` gives
-/// that). The factors lie in `[-1, 1]` with `lower >= -upper`. Drawn from
+/// the identity in evaluation and prediction. `new(f)` draws from `[1, 1 + f]`, as Keras 3
+/// computes `RandomContrast(f)` (its docstring says `[1 - f, 1 + f]`, which `range(f, f)`
+/// gives). The factors lie in `[-1, 1]` with `lower >= -upper`. Drawn from
 /// LibTorch's generator on the images' device (the model's seed fixes it), without host reads.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RandomContrast {
@@ -24,9 +24,10 @@ pub struct RandomContrast {
 }
 
 impl RandomContrast {
-    /// Contrast drawn from `[1 - factor, 1 + factor]`, values in `[0, 255]` (Keras's default).
+    /// Contrast drawn from `[1, 1 + factor]` as Keras 3's `RandomContrast(factor)`, values in
+    /// `[0, 255]` (Keras's default). `factor` lies in `[0, 1]`.
     pub fn new(factor: f64) -> Self {
-        Self { factor: [factor, factor], value_range: [0.0, 255.0] }
+        Self { factor: [0.0, factor], value_range: [0.0, 255.0] }
     }
     /// Contrast drawn from `[1 - lower, 1 + upper]` (Keras's `factor=(lower, upper)`),
     /// values in `[0, 255]`.
