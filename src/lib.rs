@@ -57,6 +57,7 @@ pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossF
 pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use initializers::Initializer;
+pub use layers::RandomBrightness;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
@@ -64,6 +65,8 @@ pub use layers::{
     AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
+pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
+pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};
 pub use layers::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;

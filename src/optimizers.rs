@@ -412,6 +412,29 @@ impl OptimizerOptions {
     }
 }
 
+/// An argument's accepted range: (argument, value, low, low inclusive, high, high inclusive).
+type Range = (&'static str, f64, f64, bool, f64, bool);
+
+/// `[0, 1)`.
+fn unit_open(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, true, 1.0, false)
+}
+
+/// `[0, 1]`.
+fn unit_closed(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, true, 1.0, true)
+}
+
+/// `>= 0`.
+fn non_negative(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, true, f64::INFINITY, false)
+}
+
+/// `> 0`.
+fn positive(name: &'static str, v: f64) -> Range {
+    (name, v, 0.0, false, f64::INFINITY, false)
+}
+
 /// An optimizer and its hyper-parameters. Constructors take the learning rate (a number or a
 /// [`Schedule`]) and use Keras's defaults for the rest; the builder methods
 /// ([`Self::clipnorm`], [`Self::clipvalue`], [`Self::global_clipnorm`], [`Self::weight_decay`])
@@ -498,6 +521,80 @@ pub enum Optimizer {
         #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
         options: OptimizerOptions,
     },
+    /// Nadam: Adam with Nesterov momentum (Keras: beta_1 0.9, beta_2 0.999, epsilon 1e-7). Its
+    /// momentum-schedule product (Keras's `u_product`) is state saved with the model.
+    Nadam {
+        /// Learning rate.
+        learning_rate: LearningRate,
+        /// Decay of the first moment.
+        beta_1: f64,
+        /// Decay of the second moment.
+        beta_2: f64,
+        /// Added to the denominator.
+        epsilon: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
+    },
+    /// Adamax: Adam with the infinity norm (Keras: beta_1 0.9, beta_2 0.999, epsilon 1e-7).
+    Adamax {
+        /// Learning rate.
+        learning_rate: LearningRate,
+        /// Decay of the first moment.
+        beta_1: f64,
+        /// Decay of the infinity norm.
+        beta_2: f64,
+        /// Added to the denominator.
+        epsilon: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
+    },
+    /// Adadelta (Keras: learning rate 0.001, rho 0.95, epsilon 1e-7).
+    Adadelta {
+        /// Learning rate.
+        learning_rate: LearningRate,
+        /// Decay of the squared-gradient and squared-update averages.
+        rho: f64,
+        /// Added inside the square roots.
+        epsilon: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
+    },
+    /// Lion: sign of an interpolated momentum (Keras: beta_1 0.9, beta_2 0.99).
+    Lion {
+        /// Learning rate.
+        learning_rate: LearningRate,
+        /// Weight of the momentum in the update's sign.
+        beta_1: f64,
+        /// Decay of the momentum.
+        beta_2: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
+    },
+    /// FTRL-Proximal (Keras: learning_rate_power -0.5, initial accumulator 0.1, no
+    /// regularization, beta 0).
+    Ftrl {
+        /// Learning rate.
+        learning_rate: LearningRate,
+        /// How the step shrinks with the squared-gradient sum, <= 0 (-0.5: its square root).
+        learning_rate_power: f64,
+        /// Starting value of the squared-gradient sum.
+        initial_accumulator_value: f64,
+        /// L1 regularization strength.
+        l1_regularization_strength: f64,
+        /// L2 regularization strength.
+        l2_regularization_strength: f64,
+        /// L2 shrinkage (a penalty on the weights' magnitude added to the gradient).
+        l2_shrinkage_regularization_strength: f64,
+        /// Added to the denominator's learning-rate term (the paper's beta).
+        beta: f64,
+        /// Clipping and weight decay.
+        #[serde(default, skip_serializing_if = "OptimizerOptions::is_default")]
+        options: OptimizerOptions,
+    },
 }
 
 impl Optimizer {
@@ -551,6 +648,57 @@ impl Optimizer {
             options: OptimizerOptions::default(),
         }
     }
+    /// Nadam with Keras's defaults.
+    pub fn nadam(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Nadam {
+            learning_rate: learning_rate.into(),
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            options: OptimizerOptions::default(),
+        }
+    }
+    /// Adamax with Keras's defaults.
+    pub fn adamax(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Adamax {
+            learning_rate: learning_rate.into(),
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            options: OptimizerOptions::default(),
+        }
+    }
+    /// Adadelta with Keras's defaults (Keras's default learning rate is 0.001).
+    pub fn adadelta(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Adadelta {
+            learning_rate: learning_rate.into(),
+            rho: 0.95,
+            epsilon: 1e-7,
+            options: OptimizerOptions::default(),
+        }
+    }
+    /// FTRL with Keras's defaults.
+    pub fn ftrl(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Ftrl {
+            learning_rate: learning_rate.into(),
+            learning_rate_power: -0.5,
+            initial_accumulator_value: 0.1,
+            l1_regularization_strength: 0.0,
+            l2_regularization_strength: 0.0,
+            l2_shrinkage_regularization_strength: 0.0,
+            beta: 0.0,
+            options: OptimizerOptions::default(),
+        }
+    }
+    /// Lion with Keras's defaults.
+    pub fn lion(learning_rate: impl Into<LearningRate>) -> Self {
+        Optimizer::Lion {
+            learning_rate: learning_rate.into(),
+            beta_1: 0.9,
+            beta_2: 0.99,
+            options: OptimizerOptions::default(),
+        }
+    }
 
     /// Keras's name for the optimizer.
     pub fn name(&self) -> &'static str {
@@ -560,6 +708,11 @@ impl Optimizer {
             Optimizer::Sgd { .. } => "sgd",
             Optimizer::RmsProp { .. } => "rmsprop",
             Optimizer::Adagrad { .. } => "adagrad",
+            Optimizer::Nadam { .. } => "nadam",
+            Optimizer::Adamax { .. } => "adamax",
+            Optimizer::Adadelta { .. } => "adadelta",
+            Optimizer::Lion { .. } => "lion",
+            Optimizer::Ftrl { .. } => "ftrl",
         }
     }
 
@@ -570,7 +723,12 @@ impl Optimizer {
             | Optimizer::AdamW { learning_rate, .. }
             | Optimizer::Sgd { learning_rate, .. }
             | Optimizer::RmsProp { learning_rate, .. }
-            | Optimizer::Adagrad { learning_rate, .. } => learning_rate,
+            | Optimizer::Adagrad { learning_rate, .. }
+            | Optimizer::Nadam { learning_rate, .. }
+            | Optimizer::Adamax { learning_rate, .. }
+            | Optimizer::Adadelta { learning_rate, .. }
+            | Optimizer::Lion { learning_rate, .. }
+            | Optimizer::Ftrl { learning_rate, .. } => learning_rate,
         }
     }
 
@@ -598,7 +756,12 @@ impl Optimizer {
             | Optimizer::AdamW { learning_rate, .. }
             | Optimizer::Sgd { learning_rate, .. }
             | Optimizer::RmsProp { learning_rate, .. }
-            | Optimizer::Adagrad { learning_rate, .. } => *learning_rate = lr.into(),
+            | Optimizer::Adagrad { learning_rate, .. }
+            | Optimizer::Nadam { learning_rate, .. }
+            | Optimizer::Adamax { learning_rate, .. }
+            | Optimizer::Adadelta { learning_rate, .. }
+            | Optimizer::Lion { learning_rate, .. }
+            | Optimizer::Ftrl { learning_rate, .. } => *learning_rate = lr.into(),
         }
         self
     }
@@ -610,7 +773,12 @@ impl Optimizer {
             | Optimizer::AdamW { options, .. }
             | Optimizer::Sgd { options, .. }
             | Optimizer::RmsProp { options, .. }
-            | Optimizer::Adagrad { options, .. } => options,
+            | Optimizer::Adagrad { options, .. }
+            | Optimizer::Nadam { options, .. }
+            | Optimizer::Adamax { options, .. }
+            | Optimizer::Adadelta { options, .. }
+            | Optimizer::Lion { options, .. }
+            | Optimizer::Ftrl { options, .. } => options,
         }
     }
 
@@ -620,7 +788,12 @@ impl Optimizer {
             | Optimizer::AdamW { options, .. }
             | Optimizer::Sgd { options, .. }
             | Optimizer::RmsProp { options, .. }
-            | Optimizer::Adagrad { options, .. } => options,
+            | Optimizer::Adagrad { options, .. }
+            | Optimizer::Nadam { options, .. }
+            | Optimizer::Adamax { options, .. }
+            | Optimizer::Adadelta { options, .. }
+            | Optimizer::Lion { options, .. }
+            | Optimizer::Ftrl { options, .. } => options,
         }
     }
 
@@ -676,48 +849,98 @@ impl Optimizer {
                 (true, true) => &["velocity", "average_gradient", "momentum"],
             },
             Optimizer::Adagrad { .. } => &["accumulator"],
+            Optimizer::Nadam { .. } => &["momentum", "velocity"],
+            Optimizer::Adamax { .. } => &["momentum", "norm"],
+            Optimizer::Adadelta { .. } => &["accumulated_grad", "accumulated_delta_var"],
+            Optimizer::Lion { .. } => &["momentum"],
+            Optimizer::Ftrl { .. } => &["accumulator", "linear"],
         }
     }
 
-    /// Checks the hyper-parameters, the schedule and the options.
-    // A table of ranges, one row per argument of each optimizer; kept in one place.
-    pub fn validate(&self) -> Result<()> {
-        // (argument, value, low, low inclusive, high, high inclusive); ranges as Keras checks
-        // them (SGD's momentum) or as its update rules need them (a beta of 1 divides by zero
-        // in Adam's bias correction).
-        type Range = (&'static str, f64, f64, bool, f64, bool);
-        let unit_open = |name, v| (name, v, 0.0, true, 1.0, false);
-        let unit_closed = |name, v| (name, v, 0.0, true, 1.0, true);
-        let non_negative = |name, v| (name, v, 0.0, true, f64::INFINITY, false);
-        let positive = |name, v| (name, v, 0.0, false, f64::INFINITY, false);
-        let mut checks: Vec<Range> = Vec::new();
-        match self.learning_rate_config() {
-            // 0 is accepted, as Keras accepts it (a warm-up may start there).
-            LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
-            LearningRate::Schedule(s) => s.validate()?,
+    /// Names of the scalar state variables kept for all parameters together, saved with the
+    /// model as `optimizer.{name}`: Nadam's momentum-schedule product `u_product` (1 before
+    /// the first update).
+    pub fn scalar_names(&self) -> &'static [&'static str] {
+        match self {
+            Optimizer::Nadam { .. } => &["u_product"],
+            _ => &[],
         }
+    }
+
+    /// Whether the update rule reads the step number (Adam's and its variants' bias
+    /// corrections, Nadam's momentum schedule).
+    fn reads_step(&self) -> bool {
+        matches!(self, Optimizer::Nadam { .. } | Optimizer::Adamax { .. })
+    }
+
+    /// The ranges of the optimizer's own arguments: as Keras checks them (SGD's momentum,
+    /// Lion's beta_1, FTRL's) or as its update rules need them (a beta of 1 divides by zero in
+    /// Adam's bias correction).
+    // A table, one row per argument of each optimizer; kept in one place.
+    fn argument_ranges(&self) -> Vec<Range> {
         match *self {
-            Optimizer::Adam { beta_1, beta_2, epsilon, .. } => checks.extend([
-                unit_open("beta_1", beta_1),
-                unit_open("beta_2", beta_2),
-                non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::AdamW { weight_decay, beta_1, beta_2, epsilon, .. } => checks.extend([
+            Optimizer::Adam { beta_1, beta_2, epsilon, .. } => {
+                vec![unit_open("beta_1", beta_1), unit_open("beta_2", beta_2), non_negative("epsilon", epsilon)]
+            }
+            Optimizer::AdamW { weight_decay, beta_1, beta_2, epsilon, .. } => vec![
                 non_negative("weight_decay", weight_decay),
                 unit_open("beta_1", beta_1),
                 unit_open("beta_2", beta_2),
                 non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::Sgd { momentum, .. } => checks.push(unit_closed("momentum", momentum)),
-            Optimizer::RmsProp { rho, momentum, epsilon, .. } => checks.extend([
-                unit_open("rho", rho),
-                unit_closed("momentum", momentum),
-                non_negative("epsilon", epsilon),
-            ]),
-            Optimizer::Adagrad { initial_accumulator_value, epsilon, .. } => checks.extend([
+            ],
+            Optimizer::Sgd { momentum, .. } => vec![unit_closed("momentum", momentum)],
+            Optimizer::RmsProp { rho, momentum, epsilon, .. } => {
+                vec![unit_open("rho", rho), unit_closed("momentum", momentum), non_negative("epsilon", epsilon)]
+            }
+            Optimizer::Adagrad { initial_accumulator_value, epsilon, .. } => vec![
                 non_negative("initial_accumulator_value", initial_accumulator_value),
                 non_negative("epsilon", epsilon),
-            ]),
+            ],
+            Optimizer::Nadam { beta_1, beta_2, epsilon, .. } => {
+                vec![unit_open("beta_1", beta_1), unit_open("beta_2", beta_2), non_negative("epsilon", epsilon)]
+            }
+            Optimizer::Adamax { beta_1, beta_2, epsilon, .. } => {
+                vec![unit_open("beta_1", beta_1), unit_closed("beta_2", beta_2), non_negative("epsilon", epsilon)]
+            }
+            // Adadelta's first update is sqrt(epsilon) * g / sqrt(epsilon + g^2): 0 / 0 without epsilon.
+            Optimizer::Adadelta { rho, epsilon, .. } => {
+                vec![unit_closed("rho", rho), positive("epsilon", epsilon)]
+            }
+            // Keras's own check: Lion degenerates to sign descent with beta_1 0.
+            Optimizer::Lion { beta_1, beta_2, .. } => {
+                vec![("beta_1", beta_1, 0.0, false, 1.0, true), unit_closed("beta_2", beta_2)]
+            }
+            // Keras's own checks, and beta >= 0.
+            Optimizer::Ftrl {
+                learning_rate_power,
+                initial_accumulator_value,
+                l1_regularization_strength,
+                l2_regularization_strength,
+                l2_shrinkage_regularization_strength,
+                beta,
+                ..
+            } => vec![
+                ("learning_rate_power", learning_rate_power, f64::NEG_INFINITY, false, 0.0, true),
+                non_negative("initial_accumulator_value", initial_accumulator_value),
+                non_negative("l1_regularization_strength", l1_regularization_strength),
+                non_negative("l2_regularization_strength", l2_regularization_strength),
+                non_negative("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+                non_negative("beta", beta),
+            ],
+        }
+    }
+
+    /// Checks the hyper-parameters, the schedule and the options.
+    pub fn validate(&self) -> Result<()> {
+        let mut checks = self.argument_ranges();
+        match self.learning_rate_config() {
+            // 0 is accepted, as Keras accepts it (a warm-up may start there).
+            // FTRL divides by the learning rate.
+            LearningRate::Constant(lr) if matches!(self, Optimizer::Ftrl { .. }) => {
+                checks.push(positive("learning_rate", *lr))
+            }
+            LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
+            LearningRate::Schedule(s) => s.validate()?,
         }
         let options = *self.options();
         let clips = [
@@ -778,11 +1001,16 @@ impl FromStr for Optimizer {
             "sgd" => Optimizer::sgd(0.01),
             "rmsprop" => Optimizer::rmsprop(0.001),
             "adagrad" => Optimizer::adagrad(0.001),
+            "nadam" => Optimizer::nadam(0.001),
+            "adamax" => Optimizer::adamax(0.001),
+            "adadelta" => Optimizer::adadelta(0.001),
+            "lion" => Optimizer::lion(0.001),
+            "ftrl" => Optimizer::ftrl(0.001),
             _ => {
                 return Err(Error::Parse {
                     what: "optimizer",
                     value: s.into(),
-                    expected: "adam, adamw, sgd, rmsprop, adagrad".into(),
+                    expected: "adam, adamw, sgd, rmsprop, adagrad, nadam, adamax, adadelta, lion, ftrl".into(),
                 })
             }
         })
@@ -803,6 +1031,9 @@ pub struct OptimizerState {
     /// `slots[j]`: slot `j` of `config.slot_names()`, shaped like the flat parameter buffer;
     /// empty until [`Self::ensure_slots`].
     slots: Vec<Tensor>,
+    /// `scalars[j]`: the 0-d float tensor of `config.scalar_names()[j]`, on the parameters'
+    /// device; empty until [`Self::ensure_slots`].
+    scalars: Vec<Tensor>,
     /// The number of elements of each variable in the flat buffer, in order (per-variable
     /// `clipnorm` needs them); empty for one variable spanning the buffer.
     segments: Vec<i64>,
@@ -818,12 +1049,12 @@ pub struct OptimizerState {
 impl OptimizerState {
     /// State for `config` with no slots yet.
     pub fn new(config: Optimizer) -> Self {
-        Self::restored(config, 0, Vec::new())
+        Self::restored(config, 0, Vec::new(), Vec::new())
     }
 
-    /// State restored from saved slots after `iterations` updates.
-    pub(crate) fn restored(config: Optimizer, iterations: i64, slots: Vec<Tensor>) -> Self {
-        Self { config, iterations, slots, segments: Vec::new(), step_count: None, device_lr: None }
+    /// State restored from saved slots and scalars after `iterations` updates.
+    pub(crate) fn restored(config: Optimizer, iterations: i64, slots: Vec<Tensor>, scalars: Vec<Tensor>) -> Self {
+        Self { config, iterations, slots, scalars, segments: Vec::new(), step_count: None, device_lr: None }
     }
 
     /// The same state with the flat buffer made of variables of `segments` elements each, in
@@ -861,9 +1092,18 @@ impl OptimizerState {
         &self.slots
     }
 
+    /// The scalar state variables, in the order of `Optimizer::scalar_names` (empty before
+    /// the first update).
+    pub fn scalars(&self) -> &[Tensor] {
+        &self.scalars
+    }
+
     /// Whether the slots exist.
     pub(crate) fn has_slots(&self) -> bool {
-        self.slots.len() == self.config.slot_names().len() && (!self.slots.is_empty() || self.iterations > 0)
+        let names = self.config.scalar_names();
+        self.slots.len() == self.config.slot_names().len()
+            && self.scalars.len() == names.len()
+            && (!self.slots.is_empty() || self.iterations > 0)
     }
 
     /// Sets the learning rate for the following updates; refused when the learning rate is a
@@ -884,7 +1124,8 @@ impl OptimizerState {
             return Ok(());
         }
         let init = match self.config {
-            Optimizer::Adagrad { initial_accumulator_value, .. } => initial_accumulator_value,
+            Optimizer::Adagrad { initial_accumulator_value, .. }
+            | Optimizer::Ftrl { initial_accumulator_value, .. } => initial_accumulator_value,
             _ => 0.0,
         };
         self.slots = self
@@ -895,6 +1136,12 @@ impl OptimizerState {
                 let mut z = params.f_zeros_like()?.f_detach()?;
                 Ok(if *name == "accumulator" { z.f_fill_(init)? } else { z })
             })
+            .collect::<Result<Vec<_>>>()?;
+        self.scalars = self
+            .config
+            .scalar_names()
+            .iter()
+            .map(|_| Ok(Tensor::f_ones([], (tch::Kind::Float, params.device()))?))
             .collect::<Result<Vec<_>>>()?;
         Ok(())
     }
@@ -911,7 +1158,12 @@ impl OptimizerState {
             let grad = clip(config.options(), grad, &self.segments)?;
             decay(params, config.effective_weight_decay(), Lr::Host(lr))?;
             let Some(rule) = config.adam_rule() else {
-                return update_rule(config, &mut params.shallow_clone(), &grad, &mut self.slots, Lr::Host(lr));
+                let step = match config.reads_step() {
+                    true => Some(sync_step_count(&mut self.step_count, params, self.iterations)?),
+                    false => None,
+                };
+                let state = RuleState { slots: &mut self.slots, scalars: &mut self.scalars, step: step.as_ref() };
+                return update_rule(config, &mut params.shallow_clone(), &grad, state, Lr::Host(lr));
             };
             let step = sync_step_count(&mut self.step_count, params, self.iterations)?;
             // Keras adds epsilon to sqrt(v); PyTorch's kernel adds it to sqrt(v) / sqrt(1 - beta_2^t):
@@ -969,7 +1221,7 @@ impl OptimizerState {
 
     /// Addresses of the tensors a captured step updates in place.
     pub(crate) fn addresses(&self) -> Vec<usize> {
-        let mut out: Vec<usize> = self.slots.iter().map(|t| t.data_ptr() as usize).collect();
+        let mut out: Vec<usize> = self.slots.iter().chain(&self.scalars).map(|t| t.data_ptr() as usize).collect();
         out.extend(self.step_count.iter().map(|(t, _)| t.data_ptr() as usize));
         out.extend(self.device_lr.iter().map(|(t, _)| t.data_ptr() as usize));
         out
@@ -995,7 +1247,8 @@ impl OptimizerState {
             decay(params, config.effective_weight_decay(), Lr::Device(&lr))?;
             step.f_add_scalar_(1.0)?;
             let Some(rule) = config.adam_rule() else {
-                return update_rule(config, &mut params.shallow_clone(), &grad, &mut self.slots, Lr::Device(&lr));
+                let state = RuleState { slots: &mut self.slots, scalars: &mut self.scalars, step: Some(&*step) };
+                return update_rule(config, &mut params.shallow_clone(), &grad, state, Lr::Device(&lr));
             };
             let correction =
                 |beta: f64| -> Result<Tensor> { Ok(Tensor::f_pow_scalar(beta, &*step)?.f_neg()?.f_add_scalar(1.0)?) };
@@ -1016,7 +1269,9 @@ impl OptimizerState {
         tch::no_grad(|| {
             let grad = clip(config.options(), grad, &self.segments)?;
             decay(params, config.effective_weight_decay(), Lr::Host(lr))?;
-            update(config, t, lr, &mut params.shallow_clone(), &grad, &mut self.slots)
+            let step = Tensor::f_full([], t, (tch::Kind::Float, params.device()))?;
+            let state = RuleState { slots: &mut self.slots, scalars: &mut self.scalars, step: Some(&step) };
+            update(config, t, lr, &mut params.shallow_clone(), &grad, state)
         })
     }
 }
@@ -1106,28 +1361,59 @@ impl Lr<'_> {
             Lr::Device(v) => t.f_mul(v)?,
         })
     }
+
+    /// `t / lr`.
+    fn divide(self, t: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Lr::Host(v) => t.f_div_scalar(v)?,
+            Lr::Device(v) => t.f_div(v)?,
+        })
+    }
 }
 
 /// One element-wise update with the host step number `t` (Adam's bias corrections on the host)
 /// and learning rate `lr`.
 #[cfg(any(test, feature = "cuda-tests"))]
-fn update(config: &Optimizer, t: f64, lr: f64, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor]) -> Result<()> {
+fn update(config: &Optimizer, t: f64, lr: f64, p: &mut Tensor, g: &Tensor, state: RuleState<'_>) -> Result<()> {
     if let Some(rule) = config.adam_rule() {
         let alpha = lr * (1.0 - rule.beta_2.powf(t)).sqrt() / (1.0 - rule.beta_1.powf(t));
-        return rule.apply(p, g, slots, Lr::Host(alpha));
+        return rule.apply(p, g, state.slots, Lr::Host(alpha));
     }
-    update_rule(config, p, g, slots, Lr::Host(lr))
+    update_rule(config, p, g, state, Lr::Host(lr))
 }
 
-/// The update of the optimizers whose rule does not depend on the step number.
-fn update_rule(config: &Optimizer, p: &mut Tensor, g: &Tensor, slots: &mut [Tensor], lr: Lr<'_>) -> Result<()> {
+/// The state an update rule reads and changes besides the parameters: the slots, the scalar
+/// state variables, and the step number counting this update as a float scalar on the
+/// parameters' device (present for the rules that read it, `Optimizer::reads_step`).
+struct RuleState<'a> {
+    slots: &'a mut [Tensor],
+    scalars: &'a mut [Tensor],
+    step: Option<&'a Tensor>,
+}
+
+impl RuleState<'_> {
+    /// Slots `N` of the rule, checked to exist.
+    fn slots<const N: usize>(&mut self) -> Result<&mut [Tensor; N]> {
+        let n = self.slots.len();
+        <&mut [Tensor; N]>::try_from(&mut *self.slots)
+            .map_err(|_| Error::invalid("optimizer", format!("the update needs {N} state slots, found {n}")))
+    }
+
+    /// The step number, checked to be given.
+    fn step(&self) -> Result<&Tensor> {
+        self.step.ok_or_else(|| Error::invalid("optimizer", "the update needs the step number"))
+    }
+}
+
+/// The update of every optimizer but Adam and AdamW, with the learning rate `lr`.
+fn update_rule(config: &Optimizer, p: &mut Tensor, g: &Tensor, mut state: RuleState<'_>, lr: Lr<'_>) -> Result<()> {
     match *config {
         Optimizer::Adam { .. } | Optimizer::AdamW { .. } => {
             return Err(Error::invalid("optimizer", "Adam's update depends on the step"))
         }
         Optimizer::Sgd { momentum, nesterov, .. } => {
             if momentum > 0.0 {
-                let m = &mut slots[0];
+                let [m] = state.slots()?;
                 m.f_mul_scalar_(momentum)?.f_sub_(&lr.scale(g)?)?;
                 if nesterov {
                     p.f_add_(&m.f_mul_scalar(momentum)?.f_sub(&lr.scale(g)?)?)?;
@@ -1139,31 +1425,131 @@ fn update_rule(config: &Optimizer, p: &mut Tensor, g: &Tensor, slots: &mut [Tens
             }
         }
         Optimizer::RmsProp { rho, momentum, epsilon, centered, .. } => {
-            let (velocity, rest) =
-                slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
-            velocity.f_mul_scalar_(rho)?.f_add_(&g.f_square()?.f_mul_scalar(1.0 - rho)?)?;
-            let denom = if centered {
-                let avg = &mut rest[0];
-                avg.f_mul_scalar_(rho)?.f_add_(&g.f_mul_scalar(1.0 - rho)?)?;
-                velocity.f_sub(&avg.f_square()?)?.f_add_scalar(epsilon)?
-            } else {
-                velocity.f_add_scalar(epsilon)?
-            };
-            let increment = lr.scale(&g.f_mul(&denom.f_rsqrt()?)?)?;
-            if momentum > 0.0 {
-                let m = rest.last_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
-                m.f_mul_scalar_(momentum)?.f_add_(&increment)?;
-                p.f_sub_(m)?;
-            } else {
-                p.f_sub_(&increment)?;
-            }
+            rmsprop(p, g, state.slots, lr, rho, momentum, epsilon, centered)?
         }
         Optimizer::Adagrad { epsilon, .. } => {
-            let acc = &mut slots[0];
+            let [acc] = state.slots()?;
             acc.f_add_(&g.f_square()?)?;
             p.f_sub_(&lr.scale(&g.f_mul(&acc.f_add_scalar(epsilon)?.f_rsqrt()?)?)?)?;
         }
+        Optimizer::Nadam { beta_1, beta_2, epsilon, .. } => nadam(p, g, state, lr, beta_1, beta_2, epsilon)?,
+        Optimizer::Adamax { beta_1, beta_2, epsilon, .. } => {
+            // Keras: m = b1 m + (1 - b1) g; u = max(b2 u, |g|); p -= lr m / ((1 - b1^t) (u + eps)).
+            let correction = Tensor::f_pow_scalar(beta_1, state.step()?)?.f_neg()?.f_add_scalar(1.0)?;
+            let [m, u] = state.slots()?;
+            m.f_mul_scalar_(beta_1)?.f_add_(&g.f_mul_scalar(1.0 - beta_1)?)?;
+            let norm = u.f_mul_scalar(beta_2)?.f_maximum(&g.f_abs()?)?;
+            u.f_copy_(&norm)?;
+            let denom = u.f_add_scalar(epsilon)?.f_mul(&correction)?;
+            p.f_sub_(&lr.scale(m)?.f_div(&denom)?)?;
+        }
+        Optimizer::Adadelta { rho, epsilon, .. } => {
+            // Keras: a = rho a + (1 - rho) g^2; d = -sqrt(ad + eps) g / sqrt(a + eps);
+            // ad = rho ad + (1 - rho) d^2; p += lr d.
+            let [acc_grad, acc_delta] = state.slots()?;
+            acc_grad.f_mul_scalar_(rho)?.f_add_(&g.f_square()?.f_mul_scalar(1.0 - rho)?)?;
+            let rms = |t: &Tensor| -> Result<Tensor> { Ok(t.f_add_scalar(epsilon)?.f_sqrt()?) };
+            let delta = rms(acc_delta)?.f_mul(g)?.f_div(&rms(acc_grad)?)?.f_neg()?;
+            acc_delta.f_mul_scalar_(rho)?.f_add_(&delta.f_square()?.f_mul_scalar(1.0 - rho)?)?;
+            p.f_add_(&lr.scale(&delta)?)?;
+        }
+        Optimizer::Lion { beta_1, beta_2, .. } => {
+            // Keras: p -= lr sign(b1 m + (1 - b1) g); m = b2 m + (1 - b2) g.
+            let [m] = state.slots()?;
+            let direction = m.f_mul_scalar(beta_1)?.f_add_(&g.f_mul_scalar(1.0 - beta_1)?)?.f_sign()?;
+            p.f_sub_(&lr.scale(&direction)?)?;
+            m.f_mul_scalar_(beta_2)?.f_add_(&g.f_mul_scalar(1.0 - beta_2)?)?;
+        }
+        Optimizer::Ftrl { .. } => ftrl(config, p, g, state, lr)?,
     }
+    Ok(())
+}
+
+/// Keras's FTRL update (power `k = -learning_rate_power`): `a' = a + g^2`,
+/// `linear += g + 2 l2_shrinkage p - (a'^k - a^k) / lr * p`,
+/// `p = (clip(linear, -l1, l1) - linear) / (a'^k / lr + 2 (l2 + beta / (2 lr)))`, `a = a'`.
+fn ftrl(config: &Optimizer, p: &mut Tensor, g: &Tensor, mut state: RuleState<'_>, lr: Lr<'_>) -> Result<()> {
+    let Optimizer::Ftrl {
+        learning_rate_power,
+        l1_regularization_strength: l1,
+        l2_regularization_strength: l2,
+        l2_shrinkage_regularization_strength: shrinkage,
+        beta,
+        ..
+    } = *config
+    else {
+        return Err(Error::invalid("optimizer", "not FTRL"));
+    };
+    let [acc, linear] = state.slots()?;
+    let k = -learning_rate_power;
+    let new_acc = acc.f_add(&g.f_square()?)?;
+    let (new_pow, old_pow) = (new_acc.f_pow_tensor_scalar(k)?, acc.f_pow_tensor_scalar(k)?);
+    let grad = g.f_add(&p.f_mul_scalar(2.0 * shrinkage)?)?;
+    linear.f_add_(&grad.f_sub(&lr.divide(&new_pow.f_sub(&old_pow)?)?.f_mul(p)?)?)?;
+    let quadratic = lr.divide(&new_pow.f_add_scalar(beta)?)?.f_add_scalar(2.0 * l2)?;
+    let clipped = linear.f_clamp(-l1, l1)?;
+    p.f_copy_(&clipped.f_sub(linear)?.f_div(&quadratic)?)?;
+    acc.f_copy_(&new_acc)?;
+    Ok(())
+}
+
+/// Keras's RMSprop update (slots: velocity, then the average gradient when centered, then the
+/// momentum when there is one).
+#[allow(clippy::too_many_arguments)]
+fn rmsprop(
+    p: &mut Tensor,
+    g: &Tensor,
+    slots: &mut [Tensor],
+    lr: Lr<'_>,
+    rho: f64,
+    momentum: f64,
+    epsilon: f64,
+    centered: bool,
+) -> Result<()> {
+    let (velocity, rest) = slots.split_first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+    velocity.f_mul_scalar_(rho)?.f_add_(&g.f_square()?.f_mul_scalar(1.0 - rho)?)?;
+    let denom = if centered {
+        let avg = rest.first_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+        avg.f_mul_scalar_(rho)?.f_add_(&g.f_mul_scalar(1.0 - rho)?)?;
+        velocity.f_sub(&avg.f_square()?)?.f_add_scalar(epsilon)?
+    } else {
+        velocity.f_add_scalar(epsilon)?
+    };
+    let increment = lr.scale(&g.f_mul(&denom.f_rsqrt()?)?)?;
+    if momentum > 0.0 {
+        let m = rest.last_mut().ok_or_else(|| Error::invalid("optimizer", "missing state"))?;
+        m.f_mul_scalar_(momentum)?.f_add_(&increment)?;
+        p.f_sub_(m)?;
+    } else {
+        p.f_sub_(&increment)?;
+    }
+    Ok(())
+}
+
+/// Keras's Nadam update at step `t` (counting this update), in device ops: with
+/// `u(t) = b1 (1 - 0.5 * 0.96^t)`, the product `u_product *= u(t)` (a scalar state variable),
+/// `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2`,
+/// `m_hat = u(t+1) m / (1 - u_product u(t+1)) + (1 - u(t)) g / (1 - u_product)`,
+/// `p -= lr m_hat / (sqrt(v / (1 - b2^t)) + eps)`.
+fn nadam(p: &mut Tensor, g: &Tensor, mut state: RuleState<'_>, lr: Lr<'_>, b1: f64, b2: f64, eps: f64) -> Result<()> {
+    let t = state.step()?.shallow_clone();
+    let u = |t: &Tensor| -> Result<Tensor> {
+        Ok(Tensor::f_pow_scalar(0.96, t)?.f_mul_scalar(-0.5)?.f_add_scalar(1.0)?.f_mul_scalar(b1)?)
+    };
+    let (u_t, u_next) = (u(&t)?, u(&t.f_add_scalar(1.0)?)?);
+    let product =
+        state.scalars.first_mut().ok_or_else(|| Error::invalid("optimizer", "Nadam's u_product is missing"))?;
+    product.f_mul_(&u_t)?;
+    let product_next = product.f_mul(&u_next)?;
+    let m_scale = u_next.f_div(&product_next.f_neg()?.f_add_scalar(1.0)?)?;
+    let g_scale = u_t.f_neg()?.f_add_scalar(1.0)?.f_div(&product.f_neg()?.f_add_scalar(1.0)?)?;
+    let v_scale = Tensor::f_pow_scalar(b2, &t)?.f_neg()?.f_add_scalar(1.0)?.f_reciprocal()?;
+    let [m, v] = state.slots()?;
+    m.f_mul_scalar_(b1)?.f_add_(&g.f_mul_scalar(1.0 - b1)?)?;
+    v.f_mul_scalar_(b2)?.f_add_(&g.f_square()?.f_mul_scalar(1.0 - b2)?)?;
+    let m_hat = m.f_mul(&m_scale)?.f_add_(&g.f_mul(&g_scale)?)?;
+    let denom = v.f_mul(&v_scale)?.f_sqrt()?.f_add_scalar_(eps)?;
+    p.f_sub_(&lr.scale(&m_hat)?.f_div(&denom)?)?;
     Ok(())
 }
 
@@ -1276,6 +1662,11 @@ mod tests {
             Optimizer::sgd_momentum(0.1, 0.9, true),
             rms,
             Optimizer::adagrad(0.1),
+            Optimizer::nadam(0.01),
+            Optimizer::adamax(0.01),
+            Optimizer::adadelta(1.0),
+            Optimizer::lion(0.01),
+            Optimizer::ftrl(0.1),
         ] {
             let _rng = crate::rng_lock();
             tch::manual_seed(5);
@@ -1606,6 +1997,11 @@ mod tests {
                 .weight_decay(0.01),
             Optimizer::rmsprop(InverseTimeDecay::new(0.01, 2, 0.5)).clipnorm(1.0).weight_decay(0.1),
             Optimizer::adagrad(CosineDecay::new(0.1, 5).alpha(0.1)).global_clipnorm(1.0),
+            Optimizer::nadam(ExponentialDecay::new(0.05, 2, 0.5)).clipnorm(0.5).weight_decay(0.01),
+            Optimizer::adamax(CosineDecay::new(0.0, 6).warmup(0.05, 3)).clipvalue(0.2),
+            Optimizer::adadelta(InverseTimeDecay::new(1.0, 2, 0.5)).global_clipnorm(0.3),
+            Optimizer::lion(PiecewiseConstantDecay::new(vec![2, 4], vec![0.01, 0.005, 0.001])).weight_decay(0.1),
+            Optimizer::ftrl(ExponentialDecay::new(0.1, 2, 0.5)).clipnorm(0.5).weight_decay(0.01),
         ];
         for config in configs {
             config.validate().unwrap();

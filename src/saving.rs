@@ -7,7 +7,8 @@
 //! `layers.{index}.running_var`, for an adapted normalization `layers.{index}.mean`,
 //! `layers.{index}.variance` and `layers.{index}.count`. A PyTorch user reads them with
 //! `safetensors.torch.load_file(path)`. A whole-model file also holds the optimizer's slots as
-//! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`) and, in the
+//! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`), the optimizer's
+//! scalar state as `optimizer.{name}` (Nadam's `optimizer.u_product`) and, in the
 //! safetensors metadata, the JSON under `tch_keras.model`.
 //!
 //! Every file is written to a new temporary file in the same folder (created exclusively under
@@ -320,6 +321,15 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),
+        LayerConfig::SimpleRNN(l) => vec![("units", l.units, 1)],
+        LayerConfig::Bidirectional(l) => vec![("units", l.layer.units(), 1)],
+        // Augmentations check their factors themselves.
+        LayerConfig::RandomFlip(_)
+        | LayerConfig::RandomTranslation(_)
+        | LayerConfig::RandomRotation(_)
+        | LayerConfig::RandomZoom(_)
+        | LayerConfig::RandomContrast(_)
+        | LayerConfig::RandomBrightness(_) => Vec::new(),
         // Activation layers check their own options.
         LayerConfig::LeakyReLU(_)
         | LayerConfig::ELU(_)
@@ -644,6 +654,9 @@ impl Sequential {
                     offset += n;
                 }
             }
+            for (name, t) in state.config().scalar_names().iter().zip(state.scalars()) {
+                tensors.push((format!("optimizer.{name}"), t.shallow_clone()));
+            }
         }
         warn_non_finite(path, "saving", &built.variables)?;
         let json = serde_json::to_string(&config).map_err(|e| ckpt_error(path, e.to_string()))?;
@@ -750,10 +763,36 @@ pub fn load_model_with(
                     .collect::<Result<Vec<_>>>()?;
                 slots.push(Tensor::f_cat(&parts, 0)?.f_to_device(device)?);
             }
-            model.train_state_mut("load_model")?.optimizer = OptimizerState::restored(c.optimizer, c.iterations, slots);
+            let scalars = saved_scalars(path, &c.optimizer, &file, device)?;
+            model.train_state_mut("load_model")?.optimizer =
+                OptimizerState::restored(c.optimizer, c.iterations, slots, scalars);
         }
     }
     Ok(model)
+}
+
+/// The optimizer's scalar state variables saved as `optimizer.{name}` (Nadam's `u_product`),
+/// each a 0-d float tensor on `device`.
+fn saved_scalars(
+    path: &Path,
+    optimizer: &Optimizer,
+    file: &HashMap<&str, &Tensor>,
+    device: Device,
+) -> Result<Vec<Tensor>> {
+    optimizer
+        .scalar_names()
+        .iter()
+        .map(|name| {
+            let key = format!("optimizer.{name}");
+            let t =
+                file.get(key.as_str()).ok_or_else(|| ckpt_error(path, format!("optimizer state {key} is missing")))?;
+            if !t.size().is_empty() {
+                return Err(ckpt_error(path, format!("optimizer state {key} has shape {:?}, expected []", t.size())));
+            }
+            // A copy of its own: the update changes it in place.
+            deep_copy(&t.f_to_kind(Kind::Float)?.f_to_device(device)?)
+        })
+        .collect()
 }
 
 /// Refuses a file name with another format's extension (Keras's `.keras`, `.h5`, PyTorch's

@@ -1,8 +1,10 @@
-//! GPU-only checks of the layers with device-specific paths: LSTM and GRU through cuDNN, and
-//! Embedding's unchecked lookup. Ignored unless built with `--features cuda-tests`.
+//! GPU-only checks of the layers with device-specific paths: LSTM, GRU, SimpleRNN and
+//! Bidirectional through cuDNN, the augmentations' draws and warps, and Embedding's unchecked
+//! lookup. Ignored unless built with `--features cuda-tests`.
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{Activation, Dense, Embedding, FitConfig, LayerConfig, Reshape, Sequential, Verbosity, GRU, LSTM};
+use tch_keras::{Bidirectional, FillMode, FlipMode, MergeMode, RandomFlip, RandomRotation, RandomZoom, SimpleRNN};
 
 #[path = "common/gpu.rs"]
 #[allow(dead_code)]
@@ -39,11 +41,44 @@ fn cudnn_lstm_and_gru_give_the_cpu_outputs() {
         LSTM::new(16).return_sequences(true).into(),
         GRU::new(16).into(),
         GRU::new(16).return_sequences(true).into(),
+        SimpleRNN::new(16).into(),
+        SimpleRNN::new(16).activation(Activation::Relu).return_sequences(true).into(),
+        Bidirectional::new(LSTM::new(16)).into(),
+        Bidirectional::new(GRU::new(16).return_sequences(true)).merge_mode(MergeMode::Sum).into(),
+        Bidirectional::new(SimpleRNN::new(16).return_sequences(true)).into(),
     ] {
         let (cpu, cuda) = both(layer.clone(), &[12, 5], &x, device);
         let diff = f64::try_from((cpu - cuda).abs().max()).unwrap();
         // cuDNN may use TF32 for the matrix products.
         assert!(diff < 2e-3, "{layer:?}: CUDA differs from the CPU by {diff}");
+    }
+}
+
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn augmentations_draw_on_cuda_as_on_the_cpu() {
+    let _serial = serial();
+    let device = gpu();
+    let x = Tensor::randn([64, 3, 10, 12], (Kind::Float, Device::Cpu));
+    let train = |layer: LayerConfig| {
+        let mut m = Sequential::new().input_shape([3, 10, 12]).add(layer).device(device);
+        m.build().unwrap();
+        m.forward_t(&x.to_device(device), true).unwrap().to_device(Device::Cpu)
+    };
+    let y = train(RandomFlip::new(FlipMode::Horizontal).into());
+    let flipped = (0..64).filter(|&i| y.get(i).equal(&x.get(i).flip([2]))).count();
+    assert!((0..64).all(|i| y.get(i).equal(&x.get(i)) || y.get(i).equal(&x.get(i).flip([2]))));
+    assert!((12..=52).contains(&flipped), "{flipped} of 64 flipped");
+    // Fixed draws: the warp on CUDA gives the CPU's images.
+    for layer in [
+        LayerConfig::from(RandomRotation::range(0.1, 0.1)),
+        RandomZoom::range([0.3; 2], None).fill_mode(FillMode::Constant).into(),
+    ] {
+        let mut m = Sequential::new().input_shape([3, 10, 12]).add(layer.clone());
+        m.build().unwrap();
+        let on_cpu = m.forward_t(&x, true).unwrap();
+        let diff = f64::try_from((train(layer.clone()) - on_cpu).abs().max()).unwrap();
+        assert!(diff < 1e-4, "{layer:?}: CUDA differs from the CPU by {diff}");
     }
 }
 

@@ -1,11 +1,12 @@
 //! Optimizer arguments out of range are refused with an error naming the argument and the
 //! accepted range. SGD's momentum range is Keras's own check (see
 //! `tests/reference/keras_optimizer_ranges.py`: 1.5 and -0.1 raise, 0.0 and 1.0 are
-//! accepted); the others are the ranges the update rules need. A learning rate of 0 is
+//! accepted), as is Lion's beta_1 (`tests/reference/keras_more_optimizers.py`: (0, 1]);
+//! the others are the ranges the update rules need. A learning rate of 0 is
 //! accepted, as Keras accepts it; a negative or non-finite one is refused (Keras does not check).
 use tch::{Kind, Tensor};
 use tch_keras::{
-    Activation, Dense, FitConfig, LearningRate, Loss, Optimizer, PiecewiseConstantDecay, Sequential, Verbosity,
+    Activation, Dense, Error, FitConfig, LearningRate, Loss, Optimizer, PiecewiseConstantDecay, Sequential, Verbosity,
 };
 
 fn refused(opt: Optimizer, arg: &str, range: &str) {
@@ -77,6 +78,113 @@ fn every_optimizer_argument_is_range_checked() {
     };
     refused(adagrad(-0.1, 1e-7), "initial_accumulator_value", ">= 0");
     refused(adagrad(0.1, f64::NAN), "epsilon", ">= 0");
+
+    let betas = |opt: Optimizer, b1: f64, b2: f64, eps: f64| {
+        with(opt, |o| match o {
+            Optimizer::Nadam { beta_1, beta_2, epsilon, .. } | Optimizer::Adamax { beta_1, beta_2, epsilon, .. } => {
+                (*beta_1, *beta_2, *epsilon) = (b1, b2, eps)
+            }
+            Optimizer::Lion { beta_1, beta_2, .. } => (*beta_1, *beta_2) = (b1, b2),
+            _ => unreachable!(),
+        })
+    };
+    let nadam = Optimizer::nadam(0.001);
+    refused(betas(nadam.clone(), 1.0, 0.999, 1e-7), "beta_1", "[0, 1)");
+    refused(betas(nadam.clone(), 0.9, -0.5, 1e-7), "beta_2", "[0, 1)");
+    refused(betas(nadam.clone(), 0.9, 0.999, -1e-7), "epsilon", ">= 0");
+    refused(nadam.clone().clipnorm(-1.0), "clipnorm", "> 0");
+    refused(Optimizer::nadam(-0.001), "learning_rate", ">= 0");
+    let adamax = Optimizer::adamax(0.001);
+    refused(betas(adamax.clone(), 1.0, 0.999, 1e-7), "beta_1", "[0, 1)");
+    refused(betas(adamax.clone(), 0.9, 1.5, 1e-7), "beta_2", "[0, 1]");
+    refused(betas(adamax.clone(), 0.9, 0.999, f64::INFINITY), "epsilon", ">= 0");
+    assert!(betas(adamax, 0.9, 1.0, 1e-7).validate().is_ok());
+    let adadelta = |r: f64, e: f64| {
+        with(Optimizer::adadelta(0.001), |o| {
+            if let Optimizer::Adadelta { rho, epsilon, .. } = o {
+                (*rho, *epsilon) = (r, e);
+            }
+        })
+    };
+    refused(adadelta(1.5, 1e-7), "rho", "[0, 1]");
+    refused(adadelta(-0.1, 1e-7), "rho", "[0, 1]");
+    // Without epsilon Adadelta's first update is 0 / 0.
+    refused(adadelta(0.95, 0.0), "epsilon", "> 0");
+    refused(Optimizer::adadelta(0.001).weight_decay(-0.1), "weight_decay", ">= 0");
+    // Keras (tests/reference/keras_more_optimizers.py): Lion(beta_1=0) and Lion(beta_1=1.5)
+    // raise, Lion(beta_1=1) is accepted.
+    let lion = Optimizer::lion(0.001);
+    refused(betas(lion.clone(), 0.0, 0.99, 0.0), "beta_1", "(0, 1]");
+    refused(betas(lion.clone(), 1.5, 0.99, 0.0), "beta_1", "(0, 1]");
+    refused(betas(lion.clone(), 0.9, 1.01, 0.0), "beta_2", "[0, 1]");
+    assert!(betas(lion, 1.0, 0.99, 0.0).validate().is_ok());
+    // Keras (tests/reference/keras_more_optimizers.py): Ftrl refuses a positive
+    // learning_rate_power and negative accumulator or regularization strengths.
+    let ftrl = |change: fn(&mut Optimizer)| with(Optimizer::ftrl(0.001), change);
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { learning_rate_power, .. } = o {
+                *learning_rate_power = 0.5;
+            }
+        }),
+        "learning_rate_power",
+        "in (-inf, 0]",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { initial_accumulator_value, .. } = o {
+                *initial_accumulator_value = -0.1;
+            }
+        }),
+        "initial_accumulator_value",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { l1_regularization_strength, .. } = o {
+                *l1_regularization_strength = -0.1;
+            }
+        }),
+        "l1_regularization_strength",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { l2_regularization_strength, .. } = o {
+                *l2_regularization_strength = -0.1;
+            }
+        }),
+        "l2_regularization_strength",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { l2_shrinkage_regularization_strength, .. } = o {
+                *l2_shrinkage_regularization_strength = -0.1;
+            }
+        }),
+        "l2_shrinkage_regularization_strength",
+        ">= 0",
+    );
+    refused(
+        ftrl(|o| {
+            if let Optimizer::Ftrl { beta, .. } = o {
+                *beta = -0.1;
+            }
+        }),
+        "beta",
+        ">= 0",
+    );
+    let power_zero = ftrl(|o| {
+        if let Optimizer::Ftrl { learning_rate_power, .. } = o {
+            *learning_rate_power = 0.0;
+        }
+    });
+    assert!(power_zero.validate().is_ok());
+    // FTRL divides by the learning rate: 0 is refused for it alone.
+    refused(Optimizer::ftrl(0.0), "learning_rate", "> 0");
+    let err = Optimizer::lion(0.001).clipvalue(0.0).validate().unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { name: "clipvalue", .. }), "{err}");
 }
 
 #[test]
@@ -84,6 +192,13 @@ fn compile_refuses_an_out_of_range_optimizer() {
     let mut m = Sequential::new().input_shape([4]).add(Dense::new(2).activation(Activation::Softmax));
     let err = m.compile(Optimizer::sgd_momentum(0.01, 1.5, false), Loss::CategoricalCrossentropy, vec![]).unwrap_err();
     assert!(err.to_string().contains("sgd's momentum must be in [0, 1], got 1.5"), "{err}");
+    let mut lion = Optimizer::lion(0.001);
+    if let Optimizer::Lion { beta_1, .. } = &mut lion {
+        *beta_1 = 0.0;
+    }
+    let err = m.compile(lion, Loss::CategoricalCrossentropy, vec![]).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { name: "beta_1", .. }), "{err}");
+    assert!(err.to_string().contains("lion's beta_1 must be in (0, 1], got 0"), "{err}");
 }
 
 /// The weights of Dense(1) (kernel ones, bias zero) after `steps` full-batch MSE steps on the

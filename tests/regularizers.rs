@@ -3,7 +3,8 @@
 //! from tests/reference/regularizers.py (Keras 3, torch backend).
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
-    load_model, Activation, Dense, Embedding, FitConfig, Loss, Optimizer, Regularizer, Sequential, Verbosity, GRU, LSTM,
+    load_model, Activation, Bidirectional, Dense, Embedding, FitConfig, Loss, Optimizer, Regularizer, Sequential,
+    Verbosity, GRU, LSTM,
 };
 
 fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
@@ -202,4 +203,30 @@ fn on_batch_calls_include_the_penalty() {
     assert_near(&[loss_of(&logs)], &[0.5761502], "train_on_batch");
     let logs = m.test_on_batch(&x.narrow(0, 3, 3), &y.narrow(0, 3, 3)).unwrap();
     assert_near(&[loss_of(&logs)], &[1.462399], "test_on_batch");
+}
+
+/// A `Bidirectional` layer's penalty covers both directions' variables, as Keras's
+/// `Bidirectional` holds both wrapped layers' regularized weights.
+#[test]
+fn bidirectional_regularizers_cover_both_directions() {
+    let x = vals(&[4, 3, 2], 0.4, 1.0);
+    let y = vals(&[4, 1], 0.6, 1.0);
+    let build = |regularized: bool| {
+        let mut gru = GRU::new(2);
+        if regularized {
+            gru = gru.recurrent_regularizer(Regularizer::l2(0.5));
+        }
+        let mut m = Sequential::new().device(Device::Cpu).seed(9).input_shape([3, 2]).add(Bidirectional::new(gru));
+        m = m.add(Dense::new(1));
+        m.compile(Optimizer::sgd(0.0), Loss::MeanSquaredError, vec![]).unwrap();
+        m
+    };
+    let (mut plain, mut reg) = (build(false), build(true));
+    reg.build().unwrap();
+    let var = |name: &str| reg.variables().unwrap().iter().find(|(n, _)| n == name).unwrap().1.copy();
+    let sum_sq = |t: Tensor| t.square().sum(Kind::Double).double_value(&[]);
+    let penalty = 0.5 * (sum_sq(var("layers.0.weight_hh_l0")) + sum_sq(var("layers.0.weight_hh_l0_reverse")));
+    let a = plain.fit(&x, &y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0];
+    let b = reg.fit(&x, &y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0];
+    assert!((b - a - penalty).abs() < 1e-5, "{b} - {a} vs {penalty}");
 }

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::rnn::{sequence, Cell, RnnModule};
+use super::rnn::{sequence, var_name, Cell, Recurrent, RnnModule, Weights};
 use super::{check_options, config_error, LayerModule, LayerSpec};
 use crate::initializers::{defaults, Initializer};
 use crate::{Regularizer, Result};
@@ -97,15 +97,7 @@ impl LayerSpec for GRU {
     }
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        let (u, features) = (self.units, input.get(1).copied().unwrap_or(0));
-        let mut shapes = Vec::with_capacity(4);
-        if self.use_bias {
-            shapes.push(("bias_hh_l0", vec![u.saturating_mul(3)]));
-            shapes.push(("bias_ih_l0", vec![u.saturating_mul(3)]));
-        }
-        shapes.push(("weight_hh_l0", vec![u.saturating_mul(3), u]));
-        shapes.push(("weight_ih_l0", vec![u.saturating_mul(3), features]));
-        shapes
+        self.direction_shapes(input.get(1).copied().unwrap_or(0))
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
@@ -123,13 +115,44 @@ impl LayerSpec for GRU {
             return Err(config_error("GRU", format!("units must be positive, got {u}")));
         }
         let (_, features) = sequence("GRU", input).map_err(|m| config_error("GRU", m))?;
+        let weights = self.build_direction(path, features, false)?;
+        Ok(Box::new(RnnModule::single(Cell::Gru, weights, u, self.return_sequences)))
+    }
+}
+
+impl Recurrent for GRU {
+    fn cell(&self) -> std::result::Result<Cell, String> {
+        Ok(Cell::Gru)
+    }
+    fn units(&self) -> i64 {
+        self.units
+    }
+    fn returns_sequences(&self) -> bool {
+        self.return_sequences
+    }
+
+    fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
+        let u = self.units;
+        let mut shapes = Vec::with_capacity(4);
+        if self.use_bias {
+            shapes.push(("bias_hh_l0", vec![u.saturating_mul(3)]));
+            shapes.push(("bias_ih_l0", vec![u.saturating_mul(3)]));
+        }
+        shapes.push(("weight_hh_l0", vec![u.saturating_mul(3), u]));
+        shapes.push(("weight_ih_l0", vec![u.saturating_mul(3), features]));
+        shapes
+    }
+
+    fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
+        let u = self.units;
+        let name = |n| var_name(n, reverse);
         check_options(
             "GRU",
             [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
         )?;
-        let weight_ih = self.kernel_initializer.var(path, "weight_ih_l0", &[features, 3 * u], &[1, 0])?;
-        let weight_hh = self.recurrent_initializer.var(path, "weight_hh_l0", &[u, 3 * u], &[1, 0])?;
+        let weight_ih = self.kernel_initializer.var(path, name("weight_ih_l0"), &[features, 3 * u], &[1, 0])?;
+        let weight_hh = self.recurrent_initializer.var(path, name("weight_hh_l0"), &[u, 3 * u], &[1, 0])?;
         let (bias_ih, bias_hh) = if self.use_bias {
             // Keras's bias [2, 3 * units]: row 0 the input bias, row 1 the recurrent one.
             let both = self.bias_initializer.tensor(&[2, 3 * u], &[0, 1], path.device())?;
@@ -140,18 +163,10 @@ impl LayerSpec for GRU {
                 own.f_copy_(&part)?;
                 Ok(own)
             };
-            (Some(path.add("bias_ih_l0", row(0)?, true)), Some(path.add("bias_hh_l0", row(1)?, true)))
+            (Some(path.add(name("bias_ih_l0"), row(0)?, true)), Some(path.add(name("bias_hh_l0"), row(1)?, true)))
         } else {
             (None, None)
         };
-        Ok(Box::new(RnnModule {
-            cell: Cell::Gru,
-            weight_ih,
-            weight_hh,
-            bias_ih,
-            bias_hh,
-            units: u,
-            return_sequences: self.return_sequences,
-        }))
+        Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh })
     }
 }

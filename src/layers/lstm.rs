@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::rnn::{sequence, Cell, RnnModule};
+use super::rnn::{sequence, var_name, Cell, Recurrent, RnnModule, Weights};
 use super::{check_options, config_error, LayerModule, LayerSpec};
 use crate::initializers::{defaults, Initializer};
 use crate::{Regularizer, Result};
@@ -112,14 +112,7 @@ impl LayerSpec for LSTM {
     }
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        let (u, features) = (self.units, input.get(1).copied().unwrap_or(0));
-        let mut shapes = Vec::with_capacity(3);
-        if self.use_bias {
-            shapes.push(("bias_ih_l0", vec![u.saturating_mul(4)]));
-        }
-        shapes.push(("weight_hh_l0", vec![u.saturating_mul(4), u]));
-        shapes.push(("weight_ih_l0", vec![u.saturating_mul(4), features]));
-        shapes
+        self.direction_shapes(input.get(1).copied().unwrap_or(0))
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
@@ -136,22 +129,44 @@ impl LayerSpec for LSTM {
             return Err(config_error("LSTM", format!("units must be positive, got {u}")));
         }
         let (_, features) = sequence("LSTM", input).map_err(|m| config_error("LSTM", m))?;
+        let weights = self.build_direction(path, features, false)?;
+        Ok(Box::new(RnnModule::single(Cell::Lstm, weights, u, self.return_sequences)))
+    }
+}
+
+impl Recurrent for LSTM {
+    fn cell(&self) -> std::result::Result<Cell, String> {
+        Ok(Cell::Lstm)
+    }
+    fn units(&self) -> i64 {
+        self.units
+    }
+    fn returns_sequences(&self) -> bool {
+        self.return_sequences
+    }
+
+    fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
+        let u = self.units;
+        let mut shapes = Vec::with_capacity(3);
+        if self.use_bias {
+            shapes.push(("bias_ih_l0", vec![u.saturating_mul(4)]));
+        }
+        shapes.push(("weight_hh_l0", vec![u.saturating_mul(4), u]));
+        shapes.push(("weight_ih_l0", vec![u.saturating_mul(4), features]));
+        shapes
+    }
+
+    fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
+        let u = self.units;
+        let name = |n| var_name(n, reverse);
         check_options(
             "LSTM",
             [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
         )?;
-        let weight_ih = self.kernel_initializer.var(path, "weight_ih_l0", &[features, 4 * u], &[1, 0])?;
-        let weight_hh = self.recurrent_initializer.var(path, "weight_hh_l0", &[u, 4 * u], &[1, 0])?;
-        let bias_ih = if self.use_bias { Some(path.add("bias_ih_l0", self.bias(path)?, true)) } else { None };
-        Ok(Box::new(RnnModule {
-            cell: Cell::Lstm,
-            weight_ih,
-            weight_hh,
-            bias_ih,
-            bias_hh: None,
-            units: u,
-            return_sequences: self.return_sequences,
-        }))
+        let weight_ih = self.kernel_initializer.var(path, name("weight_ih_l0"), &[features, 4 * u], &[1, 0])?;
+        let weight_hh = self.recurrent_initializer.var(path, name("weight_hh_l0"), &[u, 4 * u], &[1, 0])?;
+        let bias_ih = if self.use_bias { Some(path.add(name("bias_ih_l0"), self.bias(path)?, true)) } else { None };
+        Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh: None })
     }
 }

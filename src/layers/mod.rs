@@ -14,11 +14,14 @@
 //! from.
 //!
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
-//! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
-//! `GRU` share.
+//! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM`,
+//! `GRU`, `SimpleRNN` and `Bidirectional` share, `augment.rs` what the image augmentations
+//! (`RandomFlip`, `RandomRotation`, ...) share.
 mod activation_layer;
+mod augment;
 mod average_pooling2d;
 mod batch_norm;
+mod bidirectional;
 mod conv1d;
 mod conv2d;
 mod custom;
@@ -38,9 +41,16 @@ mod max_pooling2d;
 mod normalization;
 mod padding;
 mod prelu;
+mod random_brightness;
+mod random_contrast;
+mod random_flip;
+mod random_rotation;
+mod random_translation;
+mod random_zoom;
 mod relu;
 mod reshape;
 mod rnn;
+mod simple_rnn;
 mod size;
 mod softmax;
 mod spatial_dropout2d;
@@ -54,8 +64,10 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
+pub use augment::FillMode;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
+pub use bidirectional::{Bidirectional, RecurrentLayer};
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
@@ -76,8 +88,16 @@ pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
 pub use prelu::PReLU;
+pub use random_brightness::RandomBrightness;
+pub use random_contrast::RandomContrast;
+pub use random_flip::{FlipMode, RandomFlip};
+pub use random_rotation::RandomRotation;
+pub use random_translation::RandomTranslation;
+pub use random_zoom::RandomZoom;
 pub use relu::ReLU;
 pub use reshape::Reshape;
+pub use rnn::MergeMode;
+pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
@@ -169,6 +189,22 @@ pub enum LayerConfig {
     Normalization(Normalization),
     /// A user-written layer (see [`Layer`]), saved as its class name and JSON configuration.
     Custom(CustomLayer),
+    /// See [`SimpleRNN`].
+    SimpleRNN(SimpleRNN),
+    /// See [`Bidirectional`].
+    Bidirectional(Bidirectional),
+    /// See [`RandomFlip`].
+    RandomFlip(RandomFlip),
+    /// See [`RandomTranslation`].
+    RandomTranslation(RandomTranslation),
+    /// See [`RandomRotation`].
+    RandomRotation(RandomRotation),
+    /// See [`RandomZoom`].
+    RandomZoom(RandomZoom),
+    /// See [`RandomContrast`].
+    RandomContrast(RandomContrast),
+    /// See [`RandomBrightness`].
+    RandomBrightness(RandomBrightness),
     /// See [`LeakyReLU`].
     LeakyReLU(LeakyReLU),
     /// See [`ELU`].
@@ -207,6 +243,14 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(l) => l,
             LayerConfig::Normalization(l) => l,
             LayerConfig::Custom(l) => l,
+            LayerConfig::SimpleRNN(l) => l,
+            LayerConfig::Bidirectional(l) => l,
+            LayerConfig::RandomFlip(l) => l,
+            LayerConfig::RandomTranslation(l) => l,
+            LayerConfig::RandomRotation(l) => l,
+            LayerConfig::RandomZoom(l) => l,
+            LayerConfig::RandomContrast(l) => l,
+            LayerConfig::RandomBrightness(l) => l,
             LayerConfig::LeakyReLU(l) => l,
             LayerConfig::ELU(l) => l,
             LayerConfig::PReLU(l) => l,
@@ -241,6 +285,14 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(_) => "gaussian_noise",
             LayerConfig::Normalization(_) => "normalization",
             LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
+            LayerConfig::SimpleRNN(_) => "simple_rnn",
+            LayerConfig::Bidirectional(_) => "bidirectional",
+            LayerConfig::RandomFlip(_) => "random_flip",
+            LayerConfig::RandomTranslation(_) => "random_translation",
+            LayerConfig::RandomRotation(_) => "random_rotation",
+            LayerConfig::RandomZoom(_) => "random_zoom",
+            LayerConfig::RandomContrast(_) => "random_contrast",
+            LayerConfig::RandomBrightness(_) => "random_brightness",
             LayerConfig::LeakyReLU(_) => "leaky_re_lu",
             LayerConfig::ELU(_) => "elu",
             LayerConfig::PReLU(_) => "p_re_lu",
@@ -255,6 +307,12 @@ impl LayerConfig {
         match self {
             LayerConfig::Dropout(_) | LayerConfig::SpatialDropout2D(_) | LayerConfig::GaussianNoise(_) => true,
             LayerConfig::Custom(l) => l.stochastic(),
+            LayerConfig::RandomFlip(_)
+            | LayerConfig::RandomTranslation(_)
+            | LayerConfig::RandomRotation(_)
+            | LayerConfig::RandomZoom(_)
+            | LayerConfig::RandomContrast(_)
+            | LayerConfig::RandomBrightness(_) => true,
             _ => false,
         }
     }
@@ -273,6 +331,7 @@ impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, 
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
 impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
+impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

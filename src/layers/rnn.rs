@@ -1,15 +1,21 @@
-//! What `LSTM` and `GRU` share: the sequence shape check, the recurrent-kernel options and
-//! the built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
-use tch::Tensor;
+//! What `LSTM`, `GRU`, `SimpleRNN` and `Bidirectional` share: the sequence shape check, Keras's
+//! orthogonal initializer, the recurrent-kernel options, the per-direction weights and the
+//! built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
 
 use super::LayerModule;
-use crate::Result;
+use crate::{Error, Result};
 
 /// The recurrent kernel LibTorch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Cell {
     Lstm,
     Gru,
+    /// `SimpleRNN` with `tanh`.
+    Tanh,
+    /// `SimpleRNN` with `relu`.
+    Relu,
 }
 
 /// `(timesteps, features)` of a per-sample sequence shape, or an error naming `kind`.
@@ -22,6 +28,16 @@ pub(super) fn sequence(kind: &str, input: &[i64]) -> std::result::Result<(i64, i
             input.len()
         )),
     }
+}
+
+/// Keras's `Orthogonal` initializer (gain 1) for a recurrent kernel of Keras shape
+/// `[units, gates * units]`, returned transposed as PyTorch stores it: `[gates * units, units]`
+/// with orthonormal columns. A normal matrix's QR factor, columns signed by `diag(R)`.
+pub(super) fn orthogonal(path: &nn::Path, name: &str, gates: i64, units: i64) -> Result<Tensor> {
+    let normal = Tensor::f_randn([gates * units, units], (Kind::Float, path.device()))?;
+    let (q, r) = Tensor::f_linalg_qr(&normal, "reduced")?;
+    let signs = r.f_diagonal(0, 0, 1)?.f_sign()?;
+    Ok(path.f_var_copy(name, &q.f_mul(&signs)?)?)
 }
 
 /// The builder methods of a recurrent layer's recurrent-kernel options
@@ -46,32 +62,115 @@ macro_rules! recurrent_options {
 }
 pub(super) use recurrent_options;
 
-/// A built `LSTM` or `GRU`, batch first.
+/// A variable's name for the forward direction (`weight_ih_l0`) or, with `reverse`, for the
+/// backward direction of a `Bidirectional` (`weight_ih_l0_reverse`, PyTorch's name).
+pub(super) fn var_name(name: &'static str, reverse: bool) -> &'static str {
+    match (name, reverse) {
+        ("weight_ih_l0", true) => "weight_ih_l0_reverse",
+        ("weight_hh_l0", true) => "weight_hh_l0_reverse",
+        ("bias_ih_l0", true) => "bias_ih_l0_reverse",
+        ("bias_hh_l0", true) => "bias_hh_l0_reverse",
+        (name, _) => name,
+    }
+}
+
+/// One direction's variables: `weight_ih_l0`, `weight_hh_l0` and, with a bias, `bias_ih_l0`
+/// and `bias_hh_l0` (for the LSTM and SimpleRNN, Keras's single bias: `bias_hh` is then
+/// `None` and zeros are passed).
 #[derive(Debug)]
-pub(super) struct RnnModule {
-    pub(super) cell: Cell,
-    /// `weight_ih_l0`, `weight_hh_l0` and, with a bias, `bias_ih_l0` and `bias_hh_l0` (for the
-    /// LSTM, Keras's single bias: `bias_hh_l0` is then `None` and zeros are passed).
+pub(super) struct Weights {
     pub(super) weight_ih: Tensor,
     pub(super) weight_hh: Tensor,
     pub(super) bias_ih: Option<Tensor>,
     pub(super) bias_hh: Option<Tensor>,
+}
+
+/// What a recurrent layer offers the module and `Bidirectional`: its kernel, size, variable
+/// shapes and one direction's variables.
+pub(super) trait Recurrent {
+    /// The kernel LibTorch runs (an error for an activation no kernel has).
+    fn cell(&self) -> std::result::Result<Cell, String>;
+    /// Size of the hidden state.
+    fn units(&self) -> i64;
+    /// Whether every step's output is returned.
+    fn returns_sequences(&self) -> bool;
+    /// One direction's variable names (forward names) and shapes, for `features` inputs.
+    fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)>;
+    /// Creates one direction's variables, under PyTorch's reverse names with `reverse`.
+    fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights>;
+}
+
+/// How `Bidirectional` combines the two directions' outputs (Keras's `merge_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeMode {
+    /// Both outputs side by side on the last axis (Keras's default): twice the units.
+    #[default]
+    Concat,
+    /// Their sum.
+    Sum,
+    /// Their element-wise product.
+    Mul,
+    /// Their mean.
+    Ave,
+}
+
+impl std::str::FromStr for MergeMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "concat" => Ok(MergeMode::Concat),
+            "sum" => Ok(MergeMode::Sum),
+            "mul" => Ok(MergeMode::Mul),
+            "ave" => Ok(MergeMode::Ave),
+            _ => Err(Error::Parse { what: "merge_mode", value: s.into(), expected: "concat, sum, mul, ave".into() }),
+        }
+    }
+}
+
+impl MergeMode {
+    /// Combines the forward and backward outputs.
+    fn merge(self, forward: &Tensor, backward: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            MergeMode::Concat => Tensor::f_cat(&[forward, backward], -1)?,
+            MergeMode::Sum => forward.f_add(backward)?,
+            MergeMode::Mul => forward.f_mul(backward)?,
+            MergeMode::Ave => forward.f_add(backward)?.f_mul_scalar(0.5)?,
+        })
+    }
+}
+
+/// A built recurrent layer, batch first: one direction, or two merged (`Bidirectional`).
+#[derive(Debug)]
+pub(super) struct RnnModule {
+    pub(super) cell: Cell,
+    /// The forward direction, then (bidirectional) the backward one.
+    pub(super) directions: Vec<Weights>,
     pub(super) units: i64,
     pub(super) return_sequences: bool,
+    pub(super) merge: MergeMode,
 }
 
 impl RnnModule {
+    /// A one-direction module.
+    pub(super) fn single(cell: Cell, weights: Weights, units: i64, return_sequences: bool) -> Self {
+        Self { cell, directions: vec![weights], units, return_sequences, merge: MergeMode::Concat }
+    }
+
     /// The weights in cuDNN's order, copied into one contiguous buffer: cuDNN then uses them
     /// in place instead of warning and packing them itself at every call (the model keeps all
     /// parameters in its own flat buffer, in name order, which is not cuDNN's).
     fn packed_weights(&self) -> Result<Vec<Tensor>> {
-        let mut params = vec![self.weight_ih.shallow_clone(), self.weight_hh.shallow_clone()];
-        if let Some(b_ih) = &self.bias_ih {
-            let b_hh = match &self.bias_hh {
-                Some(b) => b.shallow_clone(),
-                None => b_ih.f_zeros_like()?,
-            };
-            params.extend([b_ih.shallow_clone(), b_hh]);
+        let mut params = Vec::with_capacity(4 * self.directions.len());
+        for w in &self.directions {
+            params.extend([w.weight_ih.shallow_clone(), w.weight_hh.shallow_clone()]);
+            if let Some(b_ih) = &w.bias_ih {
+                let b_hh = match &w.bias_hh {
+                    Some(b) => b.shallow_clone(),
+                    None => b_ih.f_zeros_like()?,
+                };
+                params.extend([b_ih.shallow_clone(), b_hh]);
+            }
         }
         let flat = params.iter().map(|p| p.f_reshape([-1])).collect::<std::result::Result<Vec<_>, _>>()?;
         let buffer = Tensor::f_cat(&flat, 0)?;
@@ -84,25 +183,42 @@ impl RnnModule {
         }
         Ok(views)
     }
+
+    /// Every step's output `[N, T, directions * units]` and the last hidden states
+    /// `[directions, N, units]`.
+    fn run(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let params = self.packed_weights()?;
+        let has_biases = self.directions[0].bias_ih.is_some();
+        let dirs = self.directions.len() as i64;
+        let bi = dirs == 2;
+        let batch = xs.size().first().copied().unwrap_or(0);
+        let h0 = Tensor::f_zeros([dirs, batch, self.units], (xs.kind(), xs.device()))?;
+        Ok(match self.cell {
+            Cell::Lstm => {
+                let c0 = h0.f_zeros_like()?;
+                let (out, h, _) = xs.f_lstm(&[h0, c0], &params, has_biases, 1, 0.0, train, bi, true)?;
+                (out, h)
+            }
+            Cell::Gru => xs.f_gru(&h0, &params, has_biases, 1, 0.0, train, bi, true)?,
+            Cell::Tanh => xs.f_rnn_tanh(&h0, &params, has_biases, 1, 0.0, train, bi, true)?,
+            Cell::Relu => xs.f_rnn_relu(&h0, &params, has_biases, 1, 0.0, train, bi, true)?,
+        })
+    }
 }
 
 impl LayerModule for RnnModule {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        let params = self.packed_weights()?;
-        let has_biases = self.bias_ih.is_some();
-        let batch = xs.size().first().copied().unwrap_or(0);
-        let h0 = Tensor::f_zeros([1, batch, self.units], (xs.kind(), xs.device()))?;
-        let outputs = match self.cell {
-            Cell::Lstm => {
-                let c0 = h0.f_zeros_like()?;
-                xs.f_lstm(&[h0, c0], &params, has_biases, 1, 0.0, train, false, true)?.0
-            }
-            Cell::Gru => xs.f_gru(&h0, &params, has_biases, 1, 0.0, train, false, true)?.0,
-        };
+        let (outputs, last) = self.run(xs, train)?;
+        if self.directions.len() == 1 {
+            return Ok(if self.return_sequences { outputs } else { last.f_select(0, 0)? });
+        }
+        // The backward direction's outputs come aligned with the input steps, as Keras's
+        // Bidirectional returns them; its last state is the one after reading the first step.
         if self.return_sequences {
-            Ok(outputs)
+            let u = self.units;
+            self.merge.merge(&outputs.f_narrow(-1, 0, u)?, &outputs.f_narrow(-1, u, u)?)
         } else {
-            Ok(outputs.f_select(1, -1)?)
+            self.merge.merge(&last.f_select(0, 0)?, &last.f_select(0, 1)?)
         }
     }
 }

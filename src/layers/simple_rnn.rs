@@ -1,0 +1,121 @@
+//! `SimpleRNN`: a fully connected recurrent layer over `(None, timesteps, features)` sequences.
+use serde::{Deserialize, Serialize};
+use tch::nn;
+
+use super::rnn::{orthogonal, sequence, var_name, Cell, Recurrent, RnnModule, Weights};
+use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
+use crate::{Activation, Result};
+
+/// A fully connected recurrent layer, `h_t = activation(x_t W + h_{t-1} U + b)`, run by
+/// LibTorch's fused RNN kernel (cuDNN on CUDA), with Keras's defaults: `tanh` activation, zero
+/// initial state. `relu` is the other activation the kernel has; any other is refused when the
+/// model is built. Outputs the last step's hidden state `(None, units)`, or every step's
+/// `(None, timesteps, units)` with `return_sequences`.
+///
+/// Variables, named as PyTorch's `nn.RNN(batch_first=True)` names them:
+/// - `weight_ih_l0` `[units, features]`: Keras's `kernel` transposed, glorot-uniform over
+///   Keras's shape `[features, units]`;
+/// - `weight_hh_l0` `[units, units]`: Keras's `recurrent_kernel` transposed, orthogonal;
+/// - `bias_ih_l0` `[units]`: Keras's `bias`, zeros.
+///
+/// Parameters: `units * (features + units + 1)`, Keras's `count_params`. As with
+/// [`LSTM`](crate::LSTM), PyTorch's second bias `bias_hh_l0` is not a variable here (zeros are passed):
+/// load the weights into `torch.nn.RNN` with `strict=False` and zero `bias_hh_l0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimpleRNN {
+    /// Size of the hidden state.
+    pub units: i64,
+    /// `tanh` (Keras's default) or `relu`.
+    pub activation: Activation,
+    /// Outputs every step instead of the last.
+    pub return_sequences: bool,
+    /// Whether the layer has a bias.
+    pub use_bias: bool,
+}
+
+impl SimpleRNN {
+    /// A `tanh` recurrent layer with `units` hidden units, returning the last step.
+    pub fn new(units: i64) -> Self {
+        Self { units, activation: Activation::Tanh, return_sequences: false, use_bias: true }
+    }
+    /// Sets the activation: `Activation::Tanh` or `Activation::Relu`.
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+    /// Sets whether every step's output is returned.
+    pub fn return_sequences(mut self, return_sequences: bool) -> Self {
+        self.return_sequences = return_sequences;
+        self
+    }
+}
+
+impl LayerSpec for SimpleRNN {
+    fn kind(&self) -> &'static str {
+        "SimpleRNN"
+    }
+
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        if self.units <= 0 {
+            return Err(format!("units must be positive, got {}", self.units));
+        }
+        self.cell()?;
+        let (t, _) = sequence("SimpleRNN", input)?;
+        Ok(if self.return_sequences { vec![t, self.units] } else { vec![self.units] })
+    }
+
+    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+        self.direction_shapes(input.get(1).copied().unwrap_or(0))
+    }
+
+    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
+        let err = |m| config_error("SimpleRNN", m);
+        if self.units <= 0 {
+            return Err(err(format!("units must be positive, got {}", self.units)));
+        }
+        let cell = self.cell().map_err(err)?;
+        let (_, features) = sequence("SimpleRNN", input).map_err(err)?;
+        let weights = self.build_direction(path, features, false)?;
+        Ok(Box::new(RnnModule::single(cell, weights, self.units, self.return_sequences)))
+    }
+}
+
+impl Recurrent for SimpleRNN {
+    fn cell(&self) -> std::result::Result<Cell, String> {
+        match self.activation {
+            Activation::Tanh => Ok(Cell::Tanh),
+            Activation::Relu => Ok(Cell::Relu),
+            other => Err(format!(
+                "activation {} has no fused recurrent kernel in LibTorch; use tanh (the default) or relu",
+                other.name()
+            )),
+        }
+    }
+    fn units(&self) -> i64 {
+        self.units
+    }
+    fn returns_sequences(&self) -> bool {
+        self.return_sequences
+    }
+
+    fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
+        let u = self.units;
+        let mut shapes = Vec::with_capacity(3);
+        if self.use_bias {
+            shapes.push(("bias_ih_l0", vec![u]));
+        }
+        shapes.push(("weight_hh_l0", vec![u, u]));
+        shapes.push(("weight_ih_l0", vec![u, features]));
+        shapes
+    }
+
+    fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
+        let u = self.units;
+        let name = |n| var_name(n, reverse);
+        let weight_ih = path.f_var(name("weight_ih_l0"), &[u, features], glorot_uniform(features, u))?;
+        let weight_hh = orthogonal(path, name("weight_hh_l0"), 1, u)?;
+        let bias_ih =
+            if self.use_bias { Some(path.f_var(name("bias_ih_l0"), &[u], nn::Init::Const(0.0))?) } else { None };
+        Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh: None })
+    }
+}
