@@ -58,6 +58,9 @@ pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
 pub use layers::{
+    AveragePooling1D, Conv2DTranspose, DataFormat, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D, Rescaling,
+};
+pub use layers::{
     AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };

@@ -320,6 +320,17 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         // A custom layer's sizes are its own; its declared variable shapes are checked against
         // the file like any layer's.
         LayerConfig::Custom(_) => Vec::new(),
+        LayerConfig::Rescaling(_) | LayerConfig::GlobalAveragePooling1D(_) | LayerConfig::GlobalMaxPooling1D(_) => {
+            Vec::new()
+        }
+        LayerConfig::MaxPooling1D(l) => vec![("pool_size", l.pool_size, 1), ("strides", l.strides, 1)],
+        LayerConfig::AveragePooling1D(l) => vec![("pool_size", l.pool_size, 1), ("strides", l.strides, 1)],
+        LayerConfig::Conv2DTranspose(l) => {
+            let mut v = vec![("filters", l.filters, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v
+        }
     }
 }
 

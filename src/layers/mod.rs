@@ -17,24 +17,31 @@
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
 //! `GRU` share.
 mod activation_layer;
+mod average_pooling1d;
 mod average_pooling2d;
 mod batch_norm;
 mod conv1d;
 mod conv2d;
+mod conv2d_transpose;
 mod custom;
+mod data_format;
 mod dense;
 mod dropout;
 mod embedding;
 mod flatten;
 mod gaussian_noise;
+mod global_average_pooling1d;
 mod global_average_pooling2d;
+mod global_max_pooling1d;
 mod global_max_pooling2d;
 mod gru;
 mod layer_normalization;
 mod lstm;
+mod max_pooling1d;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod rescaling;
 mod reshape;
 mod rnn;
 mod size;
@@ -49,25 +56,32 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
+pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
+pub use conv2d_transpose::Conv2DTranspose;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
+pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use gaussian_noise::GaussianNoise;
+pub use global_average_pooling1d::GlobalAveragePooling1D;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
+pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use lstm::LSTM;
+pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use size::Size2;
 pub use spatial_dropout2d::SpatialDropout2D;
@@ -154,6 +168,18 @@ pub enum LayerConfig {
     Normalization(Normalization),
     /// A user-written layer (see [`Layer`]), saved as its class name and JSON configuration.
     Custom(CustomLayer),
+    /// See [`Rescaling`].
+    Rescaling(Rescaling),
+    /// See [`GlobalAveragePooling1D`].
+    GlobalAveragePooling1D(GlobalAveragePooling1D),
+    /// See [`GlobalMaxPooling1D`].
+    GlobalMaxPooling1D(GlobalMaxPooling1D),
+    /// See [`MaxPooling1D`].
+    MaxPooling1D(MaxPooling1D),
+    /// See [`AveragePooling1D`].
+    AveragePooling1D(AveragePooling1D),
+    /// See [`Conv2DTranspose`].
+    Conv2DTranspose(Conv2DTranspose),
 }
 
 impl LayerConfig {
@@ -182,6 +208,12 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(l) => l,
             LayerConfig::Normalization(l) => l,
             LayerConfig::Custom(l) => l,
+            LayerConfig::Rescaling(l) => l,
+            LayerConfig::GlobalAveragePooling1D(l) => l,
+            LayerConfig::GlobalMaxPooling1D(l) => l,
+            LayerConfig::MaxPooling1D(l) => l,
+            LayerConfig::AveragePooling1D(l) => l,
+            LayerConfig::Conv2DTranspose(l) => l,
         }
     }
 
@@ -211,6 +243,12 @@ impl LayerConfig {
             LayerConfig::GaussianNoise(_) => "gaussian_noise",
             LayerConfig::Normalization(_) => "normalization",
             LayerConfig::Custom(l) => return Cow::Owned(l.name_prefix()),
+            LayerConfig::Rescaling(_) => "rescaling",
+            LayerConfig::GlobalAveragePooling1D(_) => "global_average_pooling1d",
+            LayerConfig::GlobalMaxPooling1D(_) => "global_max_pooling1d",
+            LayerConfig::MaxPooling1D(_) => "max_pooling1d",
+            LayerConfig::AveragePooling1D(_) => "average_pooling1d",
+            LayerConfig::Conv2DTranspose(_) => "conv2d_transpose",
         })
     }
 
@@ -237,6 +275,7 @@ macro_rules! impl_from_spec {
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
+impl_from_spec!(Rescaling => Rescaling, GlobalAveragePooling1D => GlobalAveragePooling1D, GlobalMaxPooling1D => GlobalMaxPooling1D, MaxPooling1D => MaxPooling1D, AveragePooling1D => AveragePooling1D, Conv2DTranspose => Conv2DTranspose);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
