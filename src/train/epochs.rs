@@ -136,7 +136,7 @@ impl Sequential {
     /// Optimizer slots exist, the optimizer knows each variable's size in the flat buffer (its
     /// per-variable gradient clipping needs them), and every process starts from the same
     /// parameters. Once per fit, not per step.
-    fn prepare_training(&mut self, reducer: &mut dyn GradientReducer) -> Result<()> {
+    pub(super) fn prepare_training(&mut self, reducer: &mut dyn GradientReducer) -> Result<()> {
         let mut flat = self.flat("fit")?;
         let sizes: Vec<i64> = self.built("fit")?.trainable.iter().map(|t| t.numel() as i64).collect();
         let optimizer = &mut self.train_state_mut("fit")?.optimizer;

@@ -9,11 +9,14 @@
 //!   checked, moved to the device, its targets converted for the loss). Before that,
 //!   `fit_source` builds a model without an input shape from the source's first batch.
 //! - `epochs`: the loop itself, which calls the callbacks and never prints.
+//! - `on_batch`: Keras's `train_on_batch`, `test_on_batch`, `predict_on_batch` for a loop of
+//!   your own.
 //!
 //! Loss and metric sums accumulate on the device and are read only at epoch end or when a
 //! callback asks (the progress bar, ten times a second).
 mod compute;
 mod epochs;
+mod on_batch;
 mod prepared;
 pub mod reducer;
 pub(crate) mod seed;
