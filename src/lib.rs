@@ -64,6 +64,7 @@ pub use layers::{
     AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
+pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
 pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;

@@ -331,6 +331,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
             v.extend(pair("strides", l.strides));
             v
         }
+        LayerConfig::Cropping1D(l) => l.cropping.iter().map(|&c| ("cropping", c, 0)).collect(),
+        LayerConfig::Cropping2D(l) => l.cropping.iter().flatten().map(|&c| ("cropping", c, 0)).collect(),
+        LayerConfig::ZeroPadding1D(l) => l.padding.iter().map(|&p| ("padding", p, 0)).collect(),
+        LayerConfig::UpSampling1D(l) => vec![("size", l.size, 1)],
+        LayerConfig::RepeatVector(l) => vec![("n", l.n, 1)],
+        LayerConfig::Permute(l) => l.dims.iter().map(|&d| ("dims", d, 1)).collect(),
     }
 }
 

@@ -11,9 +11,9 @@
 //! `vals([N, L, C])`. Weights are in tch-keras's layout here and transposed to Keras's there.
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
-    Activation, AveragePooling1D, Conv1D, Conv2DTranspose, DataFormat, Dense, Embedding, Error, FitConfig,
-    GlobalAveragePooling1D, GlobalMaxPooling1D, LayerConfig, Loss, MaxPooling1D, Metric, Optimizer, Padding, Rescaling,
-    Sequential, Verbosity, LSTM,
+    Activation, AveragePooling1D, Conv1D, Conv2DTranspose, Cropping1D, Cropping2D, DataFormat, Dense, Embedding, Error,
+    FitConfig, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerConfig, Loss, MaxPooling1D, Metric, Optimizer, Padding,
+    Permute, RepeatVector, Rescaling, Sequential, UpSampling1D, Verbosity, ZeroPadding1D, LSTM,
 };
 
 const LAST: DataFormat = DataFormat::ChannelsLast;
@@ -389,6 +389,138 @@ fn bad_sizes_are_build_errors_naming_the_layer() {
         }
         let text = err.to_string();
         assert!(text.contains(&format!("layer 0 ({layer})")) && text.contains(needle), "{text}");
+    }
+}
+
+/// Keras's `(N, steps, features)` numbers of `shape` in the crate's channels-first layout:
+/// transposed to `(N, features, steps)`.
+fn channels_first(expected: &[f32], shape: [i64; 3]) -> (Vec<i64>, Vec<f32>) {
+    let t = Tensor::from_slice(expected).reshape(shape).transpose(1, 2).contiguous();
+    (t.size(), Vec::<f32>::try_from(t.reshape([-1])).unwrap())
+}
+
+#[test]
+fn cropping_padding_upsampling_repeat_and_permute_match_keras() {
+    // tests/reference/layers_more.py, second "count_params".
+    assert_eq!(one(Cropping1D::new(1, 2).data_format(LAST), &[6, 3]), (vec![3, 3], 0));
+    assert_eq!(one(Cropping1D::new(1, 2), &[3, 6]), (vec![3, 3], 0));
+    assert_eq!(one(Cropping2D::sides(1, 0, 2, 1), &[2, 4, 5]), (vec![2, 3, 2], 0));
+    assert_eq!(one(ZeroPadding1D::new(2, 1).data_format(LAST), &[4, 3]), (vec![7, 3], 0));
+    assert_eq!(one(UpSampling1D::new(3).data_format(LAST), &[4, 3]), (vec![12, 3], 0));
+    assert_eq!(one(RepeatVector::new(3), &[4]), (vec![3, 4], 0));
+    assert_eq!(one(Permute::new([2, 1]), &[4, 3]), (vec![3, 4], 0));
+    assert_eq!(one(Permute::new([3, 1, 2]), &[2, 3, 4]), (vec![4, 2, 3], 0));
+    // Keras's 1-D layers act on axis 1 of (N, steps, features): channels-last here as they
+    // are, and channels-first (the default) on the transposed input, against the transposed
+    // output.
+    type Case = (LayerConfig, LayerConfig, [i64; 3], f64, [i64; 3], &'static [f32]);
+    let cases: [Case; 3] = [
+        (
+            Cropping1D::new(1, 2).data_format(LAST).into(),
+            Cropping1D::new(1, 2).into(),
+            [2, 6, 3],
+            1.2,
+            [2, 3, 3],
+            CROPPING1D_1_2_CHANNELS_LAST,
+        ),
+        (
+            ZeroPadding1D::new(2, 1).data_format(LAST).into(),
+            ZeroPadding1D::new(2, 1).into(),
+            [2, 4, 3],
+            1.3,
+            [2, 7, 3],
+            ZERO_PADDING1D_2_1_CHANNELS_LAST,
+        ),
+        (
+            UpSampling1D::new(3).data_format(LAST).into(),
+            UpSampling1D::new(3).into(),
+            [2, 4, 3],
+            1.4,
+            [2, 12, 3],
+            UP_SAMPLING1D_3_CHANNELS_LAST,
+        ),
+    ];
+    for (last, first, input, offset, output, expected) in cases {
+        let x = vals(&input, offset, 1.0);
+        check(last, &x, &[], &output, expected);
+        let (shape, values) = channels_first(expected, output);
+        check(first, &x.transpose(1, 2).contiguous(), &[], &shape, &values);
+    }
+    check(Cropping2D::sides(1, 0, 2, 1), &vals(&[2, 2, 4, 5], 1.5, 1.0), &[], &[2, 2, 3, 2], CROPPING2D_1_0_2_1);
+    check(RepeatVector::new(3), &vals(&[2, 4], 1.6, 1.0), &[], &[2, 3, 4], REPEAT_VECTOR_3);
+    check(Permute::new([2, 1]), &vals(&[2, 4, 3], 1.7, 1.0), &[], &[2, 3, 4], PERMUTE_2_1);
+    check(Permute::new([3, 1, 2]), &vals(&[2, 2, 3, 4], 1.8, 1.0), &[], &[2, 4, 2, 3], PERMUTE_3_1_2);
+    // Permute turns an Embedding's (None, steps, features) into Conv1D's default layout.
+    let mut m = Sequential::new().input_shape([20]).add(Embedding::new(100, 8)).add(Permute::new([2, 1]));
+    m.push(Conv1D::new(4, 3));
+    m.build().unwrap();
+    assert_eq!(m.output_shape().unwrap(), vec![4, 18]);
+}
+
+#[test]
+fn cropping_padding_upsampling_repeat_and_permute_train_save_and_refuse_bad_sizes() {
+    // An encoder-decoder habit: Dense -> RepeatVector -> GRU(return_sequences) -> Dense on each
+    // step, then the 1-D reshaping layers.
+    let x = vals(&[8, 4], 0.4, 1.0);
+    let y = vals(&[8, 1], 0.8, 0.5);
+    let make = || {
+        Sequential::new()
+            .device(Device::Cpu)
+            .seed(6)
+            .input_shape([4])
+            .add(Dense::new(3).activation(Activation::Tanh))
+            .add(RepeatVector::new(5))
+            .add(tch_keras::GRU::new(4).return_sequences(true))
+            .add(ZeroPadding1D::new(1, 2).data_format(LAST))
+            .add(UpSampling1D::new(2).data_format(LAST))
+            .add(Cropping1D::new(3, 1).data_format(LAST))
+            .add(Permute::new([2, 1]))
+            .add(tch_keras::Reshape::new([4, 3, 4]))
+            .add(Cropping2D::sides(1, 0, 0, 1))
+            .add(tch_keras::Flatten::new())
+            .add(Dense::new(1))
+    };
+    fits(make(), &x, &y, Loss::MeanSquaredError);
+    // Saved and loaded with the same outputs.
+    let mut m = make();
+    m.build().unwrap();
+    let before = m.forward_t(&x, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    m.save(&path).unwrap();
+    let loaded = tch_keras::load_model(&path, Device::Cpu).unwrap();
+    assert_eq!(loaded.layers(), m.layers());
+    assert!(loaded.forward_t(&x, false).unwrap().equal(&before));
+    let cases: Vec<(Sequential, &str, &str)> = vec![
+        (Sequential::new().input_shape([2, 4]).add(Cropping1D::new(2, 2)), "Cropping1D", "leaves nothing"),
+        (Sequential::new().input_shape([2, 4]).add(Cropping1D::new(-1, 0)), "Cropping1D", "negative"),
+        (Sequential::new().input_shape([1, 3, 5]).add(Cropping2D::symmetric(0, 3)), "Cropping2D", "leaves nothing"),
+        (Sequential::new().input_shape([4]).add(Cropping2D::new(1)), "Cropping2D", "images"),
+        (Sequential::new().input_shape([2, 4]).add(ZeroPadding1D::new(0, -1)), "ZeroPadding1D", "negative"),
+        (Sequential::new().input_shape([2, 4]).add(UpSampling1D::new(0)), "UpSampling1D", "positive"),
+        (Sequential::new().input_shape([2, 4]).add(RepeatVector::new(3)), "RepeatVector", "Flatten"),
+        (Sequential::new().input_shape([4]).add(RepeatVector::new(0)), "RepeatVector", "positive"),
+        (Sequential::new().input_shape([2, 4]).add(Permute::new([1, 1])), "Permute", "reordering"),
+        (Sequential::new().input_shape([2, 4]).add(Permute::new([1, 3])), "Permute", "reordering"),
+        (Sequential::new().input_shape([2, 4]).add(Permute::new([2, 1, 3])), "Permute", "reordering"),
+    ];
+    for (mut m, layer, needle) in cases {
+        let err = m.build().unwrap_err();
+        assert!(matches!(&err, Error::LayerShape { index: 0, layer: l, .. } if *l == layer), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains(&format!("layer 0 ({layer})")) && text.contains(needle), "{text}");
+    }
+    let names: Vec<(LayerConfig, &[i64], &str)> = vec![
+        (Cropping1D::default().into(), &[2, 4], "cropping1d (Cropping1D)"),
+        (Cropping2D::default().into(), &[1, 2, 2], "cropping2d (Cropping2D)"),
+        (ZeroPadding1D::default().into(), &[2, 4], "zero_padding1d (ZeroPadding1D)"),
+        (UpSampling1D::default().into(), &[2, 4], "up_sampling1d (UpSampling1D)"),
+        (RepeatVector::new(2).into(), &[4], "repeat_vector (RepeatVector)"),
+        (Permute::new([1]).into(), &[4], "permute (Permute)"),
+    ];
+    for (layer, input, label) in names {
+        let s = Sequential::new().input_shape(input.to_vec()).add(layer).summary().unwrap();
+        assert!(s.contains(label), "summary lacks {label:?}:\n{s}");
     }
 }
 
@@ -1232,4 +1364,51 @@ const CONV2D_TRANSPOSE_SAME_2_S3: &[f32] = &[
     0.0991665, 0.268447, 0.718978, 0.0991665, 0.156809, 0.303714, 0.0991665, 0.0180603, -0.207751, 0.0991665, 0.878003,
     0.670728, 0.0991665, 0.354418, 0.285073, 0.0991665, -0.289215, -0.188016, 0.0991665, 0.0991665, 0.0991665,
     0.0991665, 0.0991665, 0.0991665, 0.0991665, 0.0991665, 0.0991665, 0.0991665,
+];
+/// cropping1d (1, 2) channels_last: shape [2, 3, 3]
+const CROPPING1D_1_2_CHANNELS_LAST: &[f32] = &[
+    -0.157746, -0.756802, -0.999923, -0.772765, -0.182163, 0.494113, 0.938, 0.940731, 0.501021, -0.190859, -0.778352,
+    -0.999774, -0.750987, -0.148999, 0.523066, 0.949125, 0.928795, 0.471639,
+];
+/// zero_padding1d (2, 1) channels_last: shape [2, 7, 3]
+const ZERO_PADDING1D_2_1_CHANNELS_LAST: &[f32] = &[
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.963558, 0.909297, 0.42738, -0.255541, -0.818277, -0.996165, -0.70554, -0.0830894,
+    0.57844, 0.96792, 0.902172, 0.412118, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.271761, -0.827826, -0.994553,
+    -0.693525, -0.0663219, 0.592074, 0.972008, 0.894791, 0.396741, -0.287903, -0.837142, -0.992659, 0.0, 0.0, 0.0,
+];
+/// up_sampling1d 3 channels_last: shape [2, 12, 3]
+const UP_SAMPLING1D_3_CHANNELS_LAST: &[f32] = &[
+    0.98545, 0.863209, 0.334988, 0.98545, 0.863209, 0.334988, 0.98545, 0.863209, 0.334988, -0.350783, -0.871576,
+    -0.982453, -0.350783, -0.871576, -0.982453, -0.350783, -0.871576, -0.982453, -0.631267, 0.0168139, 0.656987,
+    -0.631267, 0.0168139, 0.656987, -0.631267, 0.0168139, 0.656987, 0.988168, 0.854599, 0.319098, 0.988168, 0.854599,
+    0.319098, 0.988168, 0.854599, 0.319098, -0.366479, -0.879696, -0.979178, -0.366479, -0.879696, -0.979178,
+    -0.366479, -0.879696, -0.979178, -0.618137, 0.033623, 0.66957, -0.618137, 0.033623, 0.66957, -0.618137, 0.033623,
+    0.66957, 0.990607, 0.845747, 0.303118, 0.990607, 0.845747, 0.303118, 0.990607, 0.845747, 0.303118, -0.382071,
+    -0.887567, -0.975626, -0.382071, -0.887567, -0.975626, -0.382071, -0.887567, -0.975626,
+];
+/// cropping2d ((1, 0), (2, 1)): shape [2, 2, 3, 2]
+const CROPPING2D_1_0_2_1: &[f32] = &[
+    0.116549, 0.728969, -0.457536, -0.922775, 0.740376, 0.999309, 0.999793, 0.777794, -0.943401, -0.507897, 0.767116,
+    0.173452, 0.156869, -0.516262, 0.19954, 0.783879, -0.530589, -0.951875, -0.956893, -0.918979, 0.99797, 0.722267,
+    -0.912219, -0.433766,
+];
+/// repeat_vector 3: shape [2, 3, 4]
+const REPEAT_VECTOR_3: &[f32] = &[
+    0.999574, 0.745705, 0.14112, -0.529836, 0.999574, 0.745705, 0.14112, -0.529836, 0.999574, 0.745705, 0.14112,
+    -0.529836, -0.951602, -0.925815, -0.464602, 0.21512, -0.951602, -0.925815, -0.464602, 0.21512, -0.951602,
+    -0.925815, -0.464602, 0.21512,
+];
+/// permute (2, 1): shape [2, 3, 4]
+const PERMUTE_2_1: &[f32] = &[
+    0.991665, -0.611858, -0.373877, 0.989358, 0.675463, -0.97753, 0.311541, 0.662969, 0.0415807, -0.883455, 0.850437,
+    0.0247754, -0.625071, -0.358229, 0.986772, -0.638107, -0.980936, 0.327474, 0.650288, -0.984065, -0.875452,
+    0.859162, 0.00796318, -0.867202,
+];
+/// permute (3, 1, 2): shape [2, 4, 2, 3]
+const PERMUTE_3_1_2: &[f32] = &[
+    0.973848, -0.993691, 0.898708, -0.699875, 0.420167, -0.0919069, 0.598472, -0.832267, 0.96989, -0.995436, 0.905955,
+    -0.711785, -0.0583741, -0.279415, 0.584917, -0.822829, 0.965658, -0.9969, -0.687766, 0.40485, -0.0751511,
+    -0.263232, 0.571197, -0.813157, -0.246974, 0.557315, -0.803256, 0.956376, -0.998982, 0.92615, 0.435365, -0.108637,
+    -0.230646, 0.543276, -0.793127, 0.951329, 0.912945, -0.723495, 0.450441, -0.125336, -0.214253, 0.529083, 0.961153,
+    -0.998082, 0.919678, -0.735, 0.465388, -0.141999,
 ];

@@ -11,7 +11,8 @@ use crate::{Error, Result};
 
 /// Where a 1-D layer finds the channels of its input, spelled as Keras's `data_format`.
 ///
-/// The crate's 1-D layers default to [`ChannelsFirst`](Self::ChannelsFirst),
+/// The crate's 1-D layers (`Conv1D`, the 1-D poolings, `Cropping1D`, `ZeroPadding1D`,
+/// `UpSampling1D`) default to [`ChannelsFirst`](Self::ChannelsFirst),
 /// `(None, channels, length)`, as [`Conv1D`](super::Conv1D) and the 2-D layers (so
 /// `Conv1D -> MaxPooling1D -> GlobalMaxPooling1D` needs no option). What `Embedding`, `LSTM`
 /// and `GRU` produce is a sequence `(None, timesteps, features)`, Keras's default

@@ -23,6 +23,8 @@ mod batch_norm;
 mod conv1d;
 mod conv2d;
 mod conv2d_transpose;
+mod cropping1d;
+mod cropping2d;
 mod custom;
 mod data_format;
 mod dense;
@@ -41,12 +43,16 @@ mod max_pooling1d;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod permute;
+mod repeat_vector;
 mod rescaling;
 mod reshape;
 mod rnn;
 mod size;
 mod spatial_dropout2d;
+mod up_sampling1d;
 mod up_sampling2d;
+mod zero_padding1d;
 mod zero_padding2d;
 
 use std::borrow::Cow;
@@ -62,6 +68,8 @@ pub use batch_norm::BatchNormalization;
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
 pub use conv2d_transpose::Conv2DTranspose;
+pub use cropping1d::Cropping1D;
+pub use cropping2d::Cropping2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use data_format::DataFormat;
 pub use dense::Dense;
@@ -81,11 +89,15 @@ pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use permute::Permute;
+pub use repeat_vector::RepeatVector;
 pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use size::Size2;
 pub use spatial_dropout2d::SpatialDropout2D;
+pub use up_sampling1d::UpSampling1D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
+pub use zero_padding1d::ZeroPadding1D;
 pub use zero_padding2d::ZeroPadding2D;
 
 use crate::{Activation, Error, Result};
@@ -180,6 +192,18 @@ pub enum LayerConfig {
     AveragePooling1D(AveragePooling1D),
     /// See [`Conv2DTranspose`].
     Conv2DTranspose(Conv2DTranspose),
+    /// See [`Cropping1D`].
+    Cropping1D(Cropping1D),
+    /// See [`Cropping2D`].
+    Cropping2D(Cropping2D),
+    /// See [`ZeroPadding1D`].
+    ZeroPadding1D(ZeroPadding1D),
+    /// See [`UpSampling1D`].
+    UpSampling1D(UpSampling1D),
+    /// See [`RepeatVector`].
+    RepeatVector(RepeatVector),
+    /// See [`Permute`].
+    Permute(Permute),
 }
 
 impl LayerConfig {
@@ -214,6 +238,12 @@ impl LayerConfig {
             LayerConfig::MaxPooling1D(l) => l,
             LayerConfig::AveragePooling1D(l) => l,
             LayerConfig::Conv2DTranspose(l) => l,
+            LayerConfig::Cropping1D(l) => l,
+            LayerConfig::Cropping2D(l) => l,
+            LayerConfig::ZeroPadding1D(l) => l,
+            LayerConfig::UpSampling1D(l) => l,
+            LayerConfig::RepeatVector(l) => l,
+            LayerConfig::Permute(l) => l,
         }
     }
 
@@ -249,6 +279,12 @@ impl LayerConfig {
             LayerConfig::MaxPooling1D(_) => "max_pooling1d",
             LayerConfig::AveragePooling1D(_) => "average_pooling1d",
             LayerConfig::Conv2DTranspose(_) => "conv2d_transpose",
+            LayerConfig::Cropping1D(_) => "cropping1d",
+            LayerConfig::Cropping2D(_) => "cropping2d",
+            LayerConfig::ZeroPadding1D(_) => "zero_padding1d",
+            LayerConfig::UpSampling1D(_) => "up_sampling1d",
+            LayerConfig::RepeatVector(_) => "repeat_vector",
+            LayerConfig::Permute(_) => "permute",
         })
     }
 
@@ -276,6 +312,7 @@ impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, 
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
 impl_from_spec!(Rescaling => Rescaling, GlobalAveragePooling1D => GlobalAveragePooling1D, GlobalMaxPooling1D => GlobalMaxPooling1D, MaxPooling1D => MaxPooling1D, AveragePooling1D => AveragePooling1D, Conv2DTranspose => Conv2DTranspose);
+impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1D => ZeroPadding1D, UpSampling1D => UpSampling1D, RepeatVector => RepeatVector, Permute => Permute);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

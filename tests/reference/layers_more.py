@@ -132,3 +132,26 @@ for name, args, kwargs, shape in [
     l.build((None,) + shape[1:])
     l.set_weights([w.transpose(2, 3, 1, 0), b])
     show(f"conv2d_transpose {name}", run(l, vals(shape, 1.1)))
+
+# --- cropping, padding, upsampling, RepeatVector, Permute ----------------------------------
+# Keras's Cropping1D, ZeroPadding1D and UpSampling1D always act on axis 1 of (N, steps,
+# features): the Rust tests compare them with data_format(ChannelsLast) as they are, and with
+# the crate's default channels-first layout after transposing input and output to (N, C, L).
+print("// count_params (name, params, output shape)")
+for layer, shape in [
+    (layers.Cropping1D((1, 2)), (6, 3)),
+    (layers.Cropping2D(((1, 0), (2, 1)), data_format=CF), (2, 4, 5)),
+    (layers.ZeroPadding1D((2, 1)), (4, 3)),
+    (layers.UpSampling1D(3), (4, 3)),
+    (layers.RepeatVector(3), (4,)),
+    (layers.Permute((2, 1)), (4, 3)),
+    (layers.Permute((3, 1, 2)), (2, 3, 4)),
+]:
+    print(count(layer, shape))
+show("cropping1d (1, 2) channels_last", run(layers.Cropping1D((1, 2)), vals((2, 6, 3), 1.2)))
+show("zero_padding1d (2, 1) channels_last", run(layers.ZeroPadding1D((2, 1)), vals((2, 4, 3), 1.3)))
+show("up_sampling1d 3 channels_last", run(layers.UpSampling1D(3), vals((2, 4, 3), 1.4)))
+show("cropping2d ((1, 0), (2, 1))", run(layers.Cropping2D(((1, 0), (2, 1)), data_format=CF), vals((2, 2, 4, 5), 1.5)))
+show("repeat_vector 3", run(layers.RepeatVector(3), vals((2, 4), 1.6)))
+show("permute (2, 1)", run(layers.Permute((2, 1)), vals((2, 4, 3), 1.7)))
+show("permute (3, 1, 2)", run(layers.Permute((3, 1, 2)), vals((2, 2, 3, 4), 1.8)))
