@@ -49,12 +49,21 @@ impl Default for UpSampling1D {
 #[derive(Debug)]
 struct UpSample1DModule {
     size: i64,
-    axis: i64,
+    data_format: DataFormat,
+    /// The per-sample output shape.
+    output: Vec<i64>,
 }
 
 impl LayerModule for UpSample1DModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
-        Ok(xs.f_repeat_interleave_self_int(self.size, Some(self.axis), None::<i64>)?)
+        // A view repeating each step, then one copy: no data-dependent size (LibTorch's
+        // repeat_interleave would read the repeats back from the device).
+        let axis = self.data_format.length_axis();
+        let mut grown = vec![-1; 4];
+        grown[(axis + 1) as usize] = self.size;
+        let repeated = xs.f_unsqueeze(axis + 1)?.f_expand(grown.as_slice(), false)?;
+        let shape: Vec<i64> = std::iter::once(-1).chain(self.output.iter().copied()).collect();
+        Ok(repeated.f_reshape(shape.as_slice())?)
     }
 }
 
@@ -67,7 +76,8 @@ impl LayerSpec for UpSampling1D {
         Ok(self.data_format.join(c, l))
     }
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        self.length(input).map_err(|m| config_error("UpSampling1D", m))?;
-        Ok(Box::new(UpSample1DModule { size: self.size, axis: self.data_format.length_axis() }))
+        let (c, l) = self.length(input).map_err(|m| config_error("UpSampling1D", m))?;
+        let output = self.data_format.join(c, l);
+        Ok(Box::new(UpSample1DModule { size: self.size, data_format: self.data_format, output }))
     }
 }
