@@ -46,11 +46,11 @@ pub mod tensorboard;
 pub mod train;
 
 pub use activation::Activation;
-pub use callbacks::{BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
 pub use callbacks::{
-    CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
-    TerminateOnNaN,
+    BackupAndRestore, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
+    ReduceLROnPlateau, TensorBoard, TerminateOnNaN,
 };
+pub use callbacks::{BatchLogs, Callback, History, ProgbarLogger, TrainParams, Verbosity};
 pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossFn, MetricFn};
 pub use data::to_categorical;
 pub use error::{Error, Result};

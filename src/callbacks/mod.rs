@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! set_params
-//! on_train_begin
+//! on_train_begin                       // may restore a backup and the epoch to start at
 //!   for each epoch:
 //!     on_epoch_begin(epoch)
 //!       for each batch: on_train_batch_begin(step), on_train_batch_end(step, batch_logs)
@@ -41,6 +41,7 @@
 //! (`model.stop_predicting`), as Keras 3's flags of the same names; read or set the learning
 //! rate; and read or change the weights. `evaluate` and `predict` clear their flag when they
 //! start. Epochs and steps are counted from 0, as in Keras.
+mod backup;
 mod checkpoint;
 mod csv_logger;
 mod early_stopping;
@@ -52,6 +53,7 @@ mod progbar;
 mod tensorboard;
 mod terminate_nan;
 
+pub use backup::BackupAndRestore;
 pub use checkpoint::{ModelCheckpoint, PathTemplate, SaveFreq};
 pub use csv_logger::CsvLogger;
 pub use early_stopping::{EarlyStopping, EarlyStoppingState};

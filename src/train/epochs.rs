@@ -37,7 +37,6 @@ impl Sequential {
         let mut single = SingleProcess;
         let reducer: &mut dyn GradientReducer = reducer.unwrap_or(&mut single);
         shard_sources(train, validation.as_mut().map(|(source, _)| &mut **source), &*reducer)?;
-        self.prepare_training(reducer)?;
         let layout = self.log_layout()?;
         let mut runner = self.step_runner(train_loss, reducer);
         let (mut history, mut progbar) = (History::new(), progress_display(verbose, progress));
@@ -47,9 +46,14 @@ impl Sequential {
         let per_pass = train.num_batches();
         list.set_params(&TrainParams { epochs, steps: steps_per_epoch.or(per_pass), verbose });
         let mut run = Run { runner: runner.as_mut(), reducer, list, layout: &layout };
-        let mut pass = first_pass(initial_epoch, steps_per_epoch, per_pass);
         self.stop_training = false;
+        self.train_state_mut("fit")?.resume_epoch = None;
         run.list.on_train_begin(self)?;
+        // A callback may have restored the weights, the optimizer state and the epoch to start
+        // at (BackupAndRestore), before the slots are made and the processes synced.
+        let initial_epoch = self.train_state_mut("fit")?.resume_epoch.take().unwrap_or(initial_epoch);
+        self.prepare_training(run.reducer)?;
+        let mut pass = first_pass(initial_epoch, steps_per_epoch, per_pass);
         let mut last_logs = Logs::new();
         for epoch in initial_epoch..epochs {
             run.list.on_epoch_begin(self, epoch)?;

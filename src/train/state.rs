@@ -32,10 +32,22 @@ pub(crate) struct TrainState {
     pub(crate) graph_captures: u64,
     /// The last `fit` on tensors.
     pub(crate) fit_settings: Option<FitSettings>,
+    /// The epoch a callback asked the starting `fit` to begin at (Keras's `_initial_epoch`,
+    /// which `BackupAndRestore` sets in `on_train_begin`).
+    pub(crate) resume_epoch: Option<usize>,
 }
 
 impl TrainState {
     pub(crate) fn new(optimizer: OptimizerState, loss: Loss, metrics: Vec<Metric>) -> Self {
-        Self { optimizer, loss, metrics, epochs_done: 0, graph_replays: 0, graph_captures: 0, fit_settings: None }
+        Self {
+            optimizer,
+            loss,
+            metrics,
+            epochs_done: 0,
+            graph_replays: 0,
+            graph_captures: 0,
+            fit_settings: None,
+            resume_epoch: None,
+        }
     }
 }
