@@ -524,6 +524,55 @@ fn cropping_padding_upsampling_repeat_and_permute_train_save_and_refuse_bad_size
     }
 }
 
+#[test]
+fn edited_descriptions_of_the_new_layers_are_refused_by_load_model() {
+    use serde_json::{json, Value};
+    use tch_keras::saving::{read_safetensors, write_safetensors, MODEL_KEY};
+    let mut m = Sequential::new()
+        .input_shape([6])
+        .add(Embedding::new(10, 4))
+        .add(ZeroPadding1D::new(1, 1).data_format(LAST))
+        .add(UpSampling1D::new(2).data_format(LAST))
+        .add(Cropping1D::new(1, 1).data_format(LAST))
+        .add(MaxPooling1D::new(2).data_format(LAST))
+        .add(Conv1D::new(3, 2).data_format(LAST))
+        .add(GlobalMaxPooling1D::new().data_format(LAST))
+        .add(RepeatVector::new(2))
+        .add(Permute::new([2, 1]))
+        .add(tch_keras::Flatten::new())
+        .add(tch_keras::Reshape::new([1, 2, 3]))
+        .add(Rescaling::new(0.5))
+        .add(Conv2DTranspose::new(2, 2).strides(2))
+        .add(Cropping2D::new(1))
+        .add(tch_keras::Flatten::new())
+        .add(Dense::new(1));
+    m.build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.safetensors");
+    m.save(&good).unwrap();
+    assert!(tch_keras::load_model(&good, Device::Cpu).is_ok());
+    let cases: Vec<(usize, &str, Value, &str)> = vec![
+        (4, "pool_size", json!(0), "layers[4] (MaxPooling1D) has pool_size 0"),
+        (12, "strides", json!([1, 3_000_000_000i64]), "layers[12] (Conv2DTranspose) has strides 3000000000"),
+        (7, "n", json!(1i64 << 40), "layers[7] (RepeatVector) has n"),
+        (3, "cropping", json!([-1, 0]), "layers[3] (Cropping1D) has cropping -1"),
+        (8, "dims", json!([5, 1]), "layers[8] (Permute) cannot take input shape"),
+        (13, "cropping", json!([[4, 0], [0, 0]]), "layers[13] (Cropping2D) cannot take input shape"),
+        (2, "size", json!(i32::MAX), "output shape of layers[2] (UpSampling1D)"),
+        (1, "data_format", json!("nchw"), "nchw"),
+    ];
+    for (index, field, value, needle) in cases {
+        let (tensors, mut meta) = read_safetensors(&good).unwrap();
+        let mut doc: Value = serde_json::from_str(&meta[MODEL_KEY]).unwrap();
+        doc["layers"][index]["config"][field] = value;
+        meta.insert(MODEL_KEY.to_string(), doc.to_string());
+        let path = dir.path().join("edited.safetensors");
+        write_safetensors(&path, &tensors, meta).unwrap();
+        let err = tch_keras::load_model(&path, Device::Cpu).unwrap_err().to_string();
+        assert!(err.contains(needle), "{field}: {err}");
+    }
+}
+
 // Keras's outputs, printed by tests/reference/layers_more.py (the comment before each is the
 // script's label and Keras's output shape).
 /// rescaling 1/255: shape [2, 3, 4]
