@@ -16,6 +16,8 @@
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM` and
 //! `GRU` share.
+//! `data_format.rs` holds [`DataFormat`] (where the 1-D layers find the channels) and the
+//! 1-D poolings' window arithmetic; `cropping1d.rs` the narrowing `Cropping2D` shares.
 mod activation_layer;
 mod average_pooling1d;
 mod average_pooling2d;
