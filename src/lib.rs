@@ -65,10 +65,12 @@ pub use layers::{
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
+pub use layers::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;
 pub use metrics::{AucCurve, AucSummation};
+pub use metrics::{FAverage, R2Aggregation};
 pub use metrics::{IntoMetrics, Metric, MetricKind};
 pub use model::Sequential;
 pub use optimizers::{

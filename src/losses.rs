@@ -92,6 +92,62 @@ pub enum Loss {
     /// `{"custom": {"name": ..., "config": ...}}`. It gets the final outputs (after the last
     /// activation) and float targets of the outputs' shape.
     Custom(CustomLoss),
+    /// Keras's `categorical_hinge`: `max(max((1 - y) * p) - sum(y * p) + 1, 0)` along the last
+    /// axis, with one-hot targets.
+    CategoricalHinge,
+    /// Keras's `CategoricalFocalCrossentropy` (defaults: alpha 0.25, gamma 2): with `p` the
+    /// outputs rescaled to sum to 1 and clipped to `[1e-7, 1 - 1e-7]`, the sum over the last
+    /// axis of `-alpha * (1 - p)^gamma * y * log(p)`. Computed from the final outputs (no
+    /// logits shortcut), as Keras does.
+    CategoricalFocalCrossentropy {
+        /// Weighting factor (Keras's default 0.25).
+        alpha: f64,
+        /// Focusing parameter, at least 0 (Keras's default 2).
+        gamma: f64,
+        /// The model outputs logits: a softmax is applied inside the loss.
+        from_logits: bool,
+        /// In `[0, 1]`: targets become `y * (1 - s) + s / classes`.
+        label_smoothing: f64,
+    },
+    /// Keras's `BinaryFocalCrossentropy` (defaults: no class balancing, alpha 0.25, gamma 2):
+    /// `(1 - p_t)^gamma * bce` per element, `p_t = y * p + (1 - y) * (1 - p)`, times
+    /// `y * alpha + (1 - y) * (1 - alpha)` with `apply_class_balancing`; the mean over the
+    /// last axis. Computed from the final outputs (no logits shortcut), as Keras does.
+    BinaryFocalCrossentropy {
+        /// Weigh the classes by `alpha` and `1 - alpha` (Keras's default false).
+        apply_class_balancing: bool,
+        /// Weight of the positive class with class balancing (Keras's default 0.25).
+        alpha: f64,
+        /// Focusing parameter, at least 0 (Keras's default 2).
+        gamma: f64,
+        /// The model outputs logits: a sigmoid is applied inside the loss.
+        from_logits: bool,
+        /// In `[0, 1]`: targets become `y * (1 - s) + s / 2`.
+        label_smoothing: f64,
+    },
+    /// [`Loss::SparseCategoricalCrossentropy`] with Keras's `ignore_class`: samples labelled
+    /// `ignore_class` lose 0, and the batch loss is the sum over the other samples divided by
+    /// their number (0 when every sample is ignored), as Keras's masked `sum_over_batch_size`
+    /// reduction. The label may lie outside `[0, classes)` (-1, 255, ...).
+    SparseCategoricalCrossentropyMasked {
+        /// The model outputs logits: a softmax is applied inside the loss.
+        from_logits: bool,
+        /// The label whose samples are left out of the loss.
+        ignore_class: i64,
+    },
+    /// Keras's `Dice` with its default `axis=None`: `1 - 2 * sum(y * p) / (sum(y) + sum(p) +
+    /// 1e-7)` over the whole batch, one value per batch (each sample's loss is that value, so
+    /// sample weights scale it by their mean, as in Keras).
+    Dice,
+    /// Keras's `Tversky` (defaults alpha 0.5, beta 0.5; `axis=None` as [`Loss::Dice`]):
+    /// `1 - tp / (tp + alpha * sum((1 - p) * y) + beta * sum(p * (1 - y)) + 1e-7)` with
+    /// `tp = sum(y * p)` over the whole batch.
+    Tversky {
+        /// Weight of the missed targets, `sum((1 - p) * y)` (Keras's default 0.5).
+        alpha: f64,
+        /// Weight of the false alarms, `sum(p * (1 - y))` (Keras's default 0.5).
+        beta: f64,
+    },
 }
 
 /// Which cross-entropy a loss is, with its options.
@@ -135,6 +191,30 @@ impl Loss {
         })
     }
 
+    /// Sparse categorical cross-entropy with Keras's `ignore_class`
+    /// ([`Loss::SparseCategoricalCrossentropyMasked`]).
+    pub fn sparse_categorical_crossentropy_ignoring(from_logits: bool, ignore_class: i64) -> Loss {
+        Loss::SparseCategoricalCrossentropyMasked { from_logits, ignore_class }
+    }
+
+    /// Keras's `CategoricalFocalCrossentropy()` with its defaults (alpha 0.25, gamma 2,
+    /// probabilities, no label smoothing).
+    pub fn categorical_focal_crossentropy() -> Loss {
+        Loss::CategoricalFocalCrossentropy { alpha: 0.25, gamma: 2.0, from_logits: false, label_smoothing: 0.0 }
+    }
+
+    /// Keras's `BinaryFocalCrossentropy()` with its defaults (no class balancing, alpha 0.25,
+    /// gamma 2, probabilities, no label smoothing).
+    pub fn binary_focal_crossentropy() -> Loss {
+        Loss::BinaryFocalCrossentropy {
+            apply_class_balancing: false,
+            alpha: 0.25,
+            gamma: 2.0,
+            from_logits: false,
+            label_smoothing: 0.0,
+        }
+    }
+
     /// A user-written loss: `loss` gives each sample's loss (see [`LossFn`]); a saved model
     /// stores its name and serde JSON configuration, and loading it needs the type registered
     /// ([`register_loss`](crate::register_loss)). Fails when the configuration cannot be
@@ -173,6 +253,12 @@ impl Loss {
             Loss::MeanSquaredLogarithmicError => "mean_squared_logarithmic_error",
             Loss::MeanAbsolutePercentageError => "mean_absolute_percentage_error",
             Loss::Custom(c) => c.name(),
+            Loss::CategoricalHinge => "categorical_hinge",
+            Loss::CategoricalFocalCrossentropy { .. } => "categorical_focal_crossentropy",
+            Loss::BinaryFocalCrossentropy { .. } => "binary_focal_crossentropy",
+            Loss::SparseCategoricalCrossentropyMasked { .. } => "sparse_categorical_crossentropy",
+            Loss::Dice => "dice",
+            Loss::Tversky { .. } => "tversky",
         }
     }
 
@@ -184,7 +270,8 @@ impl Loss {
                 (CrossEntropy::Categorical, from_logits, label_smoothing)
             }
             Loss::SparseCategoricalCrossentropy => (CrossEntropy::Sparse, false, 0.0),
-            Loss::SparseCategoricalCrossentropyWith { from_logits } => (CrossEntropy::Sparse, from_logits, 0.0),
+            Loss::SparseCategoricalCrossentropyWith { from_logits }
+            | Loss::SparseCategoricalCrossentropyMasked { from_logits, .. } => (CrossEntropy::Sparse, from_logits, 0.0),
             Loss::BinaryCrossentropy => (CrossEntropy::Binary, false, 0.0),
             Loss::BinaryCrossentropyWith { from_logits, label_smoothing } => {
                 (CrossEntropy::Binary, from_logits, label_smoothing)
@@ -205,7 +292,11 @@ impl Loss {
 
     /// Whether the model's outputs are logits by the user's say-so (`from_logits`).
     pub fn from_logits(&self) -> bool {
-        self.cross_entropy().is_some_and(|(_, logits, _)| logits)
+        match *self {
+            Loss::CategoricalFocalCrossentropy { from_logits, .. }
+            | Loss::BinaryFocalCrossentropy { from_logits, .. } => from_logits,
+            _ => self.cross_entropy().is_some_and(|(_, logits, _)| logits),
+        }
     }
 
     /// Whether this loss is computed from the pre-activation outputs of a final layer with
@@ -221,10 +312,25 @@ impl Loss {
         }
     }
 
-    /// Checks the options' ranges (`label_smoothing` in `[0, 1]`, Huber's `delta` > 0).
+    /// Checks the options' ranges (`label_smoothing` in `[0, 1]`, Huber's `delta` > 0, focal
+    /// losses' finite `alpha` and `gamma` >= 0).
     pub fn validate(&self) -> Result<()> {
         if let Some((_, _, s)) = self.cross_entropy() {
             check_smoothing(s)?;
+        }
+        if let Loss::CategoricalFocalCrossentropy { alpha, gamma, label_smoothing, .. }
+        | Loss::BinaryFocalCrossentropy { alpha, gamma, label_smoothing, .. } = *self
+        {
+            check_smoothing(label_smoothing)?;
+            check_focal(alpha, gamma)?;
+        }
+        if let Loss::Tversky { alpha, beta } = *self {
+            if !(alpha.is_finite() && beta.is_finite()) {
+                return Err(Error::invalid(
+                    "alpha",
+                    format!("Tversky's alpha and beta must be finite, got {alpha}, {beta}"),
+                ));
+            }
         }
         if let Loss::Huber { delta } = self {
             if !(delta.is_finite() && *delta > 0.0) {
@@ -244,7 +350,8 @@ impl Loss {
             return Err(err(format!("targets are complex ({:?}): give real (float or integer) targets", y.kind())));
         }
         let is_int = !y.is_floating_point();
-        let categorical = matches!(self.cross_entropy(), Some((CrossEntropy::Categorical, ..)));
+        let categorical = matches!(self.cross_entropy(), Some((CrossEntropy::Categorical, ..)))
+            || matches!(self, Loss::CategoricalFocalCrossentropy { .. } | Loss::CategoricalHinge);
         if self.is_sparse() {
             if output.len() != 1 {
                 return Err(err(format!(
@@ -294,10 +401,20 @@ impl Loss {
     }
 
     /// Checks that sparse `labels` are class ids in `[0, classes)` (one host sync); NaN and
-    /// infinite labels are refused too.
+    /// infinite labels are refused too. Labels equal to `ignore_class` are left out.
     pub(crate) fn check_labels(&self, labels: &Tensor, classes: i64) -> Result<()> {
         if labels.numel() == 0 {
             return Ok(());
+        }
+        if let Loss::SparseCategoricalCrossentropyMasked { ignore_class, .. } = *self {
+            let kept = labels.f_masked_fill(&labels.f_eq(ignore_class)?, 0i64)?;
+            return Loss::SparseCategoricalCrossentropy.check_labels(&kept, classes).map_err(|e| match e {
+                Error::Targets { message, .. } => Error::Targets {
+                    loss: self.name().into(),
+                    message: format!("{message} (or the ignored class {ignore_class})"),
+                },
+                other => other,
+            });
         }
         let (lo, hi) = (labels.f_min()?.double_value(&[]), labels.f_max()?.double_value(&[]));
         if lo.is_nan() || hi.is_nan() {
@@ -351,7 +468,22 @@ impl Loss {
     /// The mean loss over the batch. `pred` holds logits when [`Loss::uses_logits`] is true for
     /// the model's last activation (`logits == true`), and final outputs otherwise.
     pub fn compute(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
+        if let Some(scale) = self.ignored_scale(y)? {
+            return Ok(self.reduce(pred, y, logits, true)?.f_mean(Kind::Float)?.f_mul(&scale)?);
+        }
         self.reduce(pred, y, logits, false)
+    }
+
+    /// With `ignore_class`, Keras's mask weight `N / valid` (0 when no sample is valid): the
+    /// batch mean of the masked per-sample losses times it is the mean over the valid samples.
+    fn ignored_scale(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        let Loss::SparseCategoricalCrossentropyMasked { ignore_class, .. } = *self else {
+            return Ok(None);
+        };
+        let n = y.size().first().copied().unwrap_or(0) as f64;
+        let valid = y.f_ne(ignore_class)?.f_sum(Kind::Float)?;
+        let scale = valid.f_reciprocal()?.f_mul_scalar(n)?;
+        Ok(Some(scale.f_where_scalarother(&valid.f_gt(0.0)?, 0.0)?))
     }
 
     /// Each sample's loss, shape `[N]` (Keras's `reduction=None`, with any axes between the
@@ -371,7 +503,11 @@ impl Loss {
                 format!("expected one weight per sample, shape {:?}, got {:?}", losses.size(), sample_weight.size()),
             ));
         }
-        Ok(losses.f_mul(sample_weight)?.f_mean(Kind::Float)?)
+        let mean = losses.f_mul(sample_weight)?.f_mean(Kind::Float)?;
+        Ok(match self.ignored_scale(y)? {
+            Some(scale) => mean.f_mul(&scale)?,
+            None => mean,
+        })
     }
 
     /// The batch mean (`per_sample == false`; fused LibTorch reductions for the losses that
@@ -425,6 +561,43 @@ impl Loss {
                 let diff = y.f_sub(pred)?.f_div(&y.f_abs()?.f_clamp_min(EPSILON)?)?.f_abs()?;
                 elementwise(diff.f_mul_scalar(100.0)?)
             }
+            Loss::CategoricalHinge
+            | Loss::CategoricalFocalCrossentropy { .. }
+            | Loss::BinaryFocalCrossentropy { .. }
+            | Loss::SparseCategoricalCrossentropyMasked { .. }
+            | Loss::Dice
+            | Loss::Tversky { .. } => self.reduce_more(pred, y, logits, per_sample),
+        }
+    }
+
+    /// [`Self::reduce`] for the focal, categorical hinge and masked sparse losses.
+    fn reduce_more(&self, pred: &Tensor, y: &Tensor, logits: bool, per_sample: bool) -> Result<Tensor> {
+        let elementwise = |t: Tensor| per_sample_or(t, per_sample, true);
+        match *self {
+            Loss::CategoricalHinge => {
+                let pos = y.f_mul(pred)?.f_sum_dim_intlist(-1, false, Kind::Float)?;
+                let (neg, _) = y.f_neg()?.f_add_scalar(1.0)?.f_mul(pred)?.f_max_dim(-1, false)?;
+                elementwise(neg.f_sub(&pos)?.f_add_scalar(1.0)?.f_clamp_min(0.0)?)
+            }
+            Loss::CategoricalFocalCrossentropy { alpha, gamma, from_logits, label_smoothing } => {
+                let focal = categorical_focal(pred, y, (alpha, gamma), from_logits || logits, label_smoothing)?;
+                elementwise(focal)
+            }
+            Loss::BinaryFocalCrossentropy { apply_class_balancing, alpha, gamma, from_logits, label_smoothing } => {
+                let balance = apply_class_balancing.then_some(alpha);
+                let focal = binary_focal(pred, y, (balance, gamma), from_logits || logits, label_smoothing)?;
+                elementwise(focal.f_mean_dim(-1, false, Kind::Float)?)
+            }
+            Loss::SparseCategoricalCrossentropyMasked { from_logits, ignore_class } => {
+                let valid = y.f_ne(ignore_class)?;
+                let labels = y.f_where_scalarother(&valid, 0i64)?;
+                let each = cross_entropy(CrossEntropy::Sparse, pred, &labels, logits || from_logits, 0.0, true)?;
+                let each = each.f_where_scalarother(&valid, 0.0)?;
+                per_sample_or(each, per_sample, true)
+            }
+            Loss::Dice => batch_overlap(pred, y, None, per_sample),
+            Loss::Tversky { alpha, beta } => batch_overlap(pred, y, Some((alpha, beta)), per_sample),
+            _ => Err(Error::invalid("loss", format!("{} is reduced by Loss::reduce", self.name()))),
         }
     }
 }
@@ -489,6 +662,68 @@ pub(crate) fn is_complex(kind: Kind) -> bool {
 /// The mean over every axis but the batch axis: `[N, ...]` to `[N]`.
 fn sample_means(t: Tensor) -> Result<Tensor> {
     Ok(if t.dim() > 1 { t.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { t })
+}
+
+/// Keras's `categorical_focal_crossentropy` per element (summed over the last axis).
+fn categorical_focal(pred: &Tensor, y: &Tensor, (alpha, gamma): (f64, f64), logits: bool, s: f64) -> Result<Tensor> {
+    let y = if s > 0.0 {
+        let classes = pred.size().last().copied().unwrap_or(1) as f64;
+        y.f_mul_scalar(1.0 - s)?.f_add_scalar(s / classes)?
+    } else {
+        y.shallow_clone()
+    };
+    let p = if logits { pred.f_softmax(-1, Kind::Float)? } else { pred.shallow_clone() };
+    let p = p.f_div(&p.f_sum_dim_intlist(-1, true, Kind::Float)?)?.f_clamp(EPSILON, 1.0 - EPSILON)?;
+    let cce = y.f_neg()?.f_mul(&p.f_log()?)?;
+    let factor = p.f_neg()?.f_add_scalar(1.0)?.f_pow_tensor_scalar(gamma)?.f_mul_scalar(alpha)?;
+    Ok(factor.f_mul(&cce)?.f_sum_dim_intlist(-1, false, Kind::Float)?)
+}
+
+/// Keras's `binary_focal_crossentropy` per element (before the mean over the last axis);
+/// `alpha` is `Some` with class balancing.
+fn binary_focal(pred: &Tensor, y: &Tensor, (alpha, gamma): (Option<f64>, f64), logits: bool, s: f64) -> Result<Tensor> {
+    let y = if s > 0.0 { y.f_mul_scalar(1.0 - s)?.f_add_scalar(0.5 * s)? } else { y.shallow_clone() };
+    let p = if logits { pred.f_sigmoid()? } else { pred.shallow_clone() };
+    let bce = binary_crossentropy_of_probabilities(&p, &y)?;
+    let not_y = y.f_neg()?.f_add_scalar(1.0)?;
+    let p_t = y.f_mul(&p)?.f_add(&not_y.f_mul(&p.f_neg()?.f_add_scalar(1.0)?)?)?;
+    let focal = p_t.f_neg()?.f_add_scalar(1.0)?.f_pow_tensor_scalar(gamma)?.f_mul(&bce)?;
+    Ok(match alpha {
+        Some(a) => y.f_mul_scalar(a)?.f_add(&not_y.f_mul_scalar(1.0 - a)?)?.f_mul(&focal)?,
+        None => focal,
+    })
+}
+
+/// Keras's `dice` (`tversky: None`) or `tversky(alpha, beta)` with `axis=None`: one value for
+/// the batch, repeated for each sample with `per_sample`.
+fn batch_overlap(pred: &Tensor, y: &Tensor, tversky: Option<(f64, f64)>, per_sample: bool) -> Result<Tensor> {
+    let sum = |t: &Tensor| -> Result<Tensor> { Ok(t.f_sum(Kind::Float)?) };
+    let tp = sum(&y.f_mul(pred)?)?;
+    let score = match tversky {
+        None => tp.f_mul_scalar(2.0)?.f_div(&sum(y)?.f_add(&sum(pred)?)?.f_add_scalar(EPSILON)?)?,
+        Some((alpha, beta)) => {
+            let missed = sum(&pred.f_neg()?.f_add_scalar(1.0)?.f_mul(y)?)?;
+            let false_alarms = sum(&y.f_neg()?.f_add_scalar(1.0)?.f_mul(pred)?)?;
+            let den = tp.f_add(&missed.f_mul_scalar(alpha)?)?.f_add(&false_alarms.f_mul_scalar(beta)?)?;
+            tp.f_div(&den.f_add_scalar(EPSILON)?)?
+        }
+    };
+    let value = score.f_neg()?.f_add_scalar(1.0)?;
+    if per_sample {
+        let n = pred.size().first().copied().unwrap_or(0);
+        return Ok(value.f_expand([n], false)?);
+    }
+    Ok(value)
+}
+
+fn check_focal(alpha: f64, gamma: f64) -> Result<()> {
+    if !alpha.is_finite() {
+        return Err(Error::invalid("alpha", format!("must be a finite number, got {alpha}")));
+    }
+    if !(gamma.is_finite() && gamma >= 0.0) {
+        return Err(Error::invalid("gamma", format!("must be a finite number >= 0, got {gamma}")));
+    }
+    Ok(())
 }
 
 fn check_smoothing(s: f64) -> Result<()> {
@@ -615,13 +850,20 @@ impl FromStr for Loss {
             "mape" | "mean_absolute_percentage_error" | "meanabsolutepercentageerror" => {
                 Loss::MeanAbsolutePercentageError
             }
+            "categorical_hinge" | "categoricalhinge" => Loss::CategoricalHinge,
+            "categorical_focal_crossentropy" | "categoricalfocalcrossentropy" => Loss::categorical_focal_crossentropy(),
+            "binary_focal_crossentropy" | "binaryfocalcrossentropy" => Loss::binary_focal_crossentropy(),
+            "dice" => Loss::Dice,
+            "tversky" => Loss::Tversky { alpha: 0.5, beta: 0.5 },
             _ => {
                 return Err(Error::Parse {
                     what: "loss",
                     value: s.into(),
                     expected: "categorical_crossentropy, sparse_categorical_crossentropy, \
                                binary_crossentropy, mse, mae, huber, kl_divergence (kld), poisson, \
-                               log_cosh, hinge, squared_hinge, cosine_similarity, msle, mape"
+                               log_cosh, hinge, squared_hinge, cosine_similarity, msle, mape, \
+                               categorical_hinge, categorical_focal_crossentropy, \
+                               binary_focal_crossentropy, dice, tversky"
                         .into(),
                 })
             }

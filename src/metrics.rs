@@ -42,6 +42,51 @@ pub enum AucSummation {
     Majoring,
 }
 
+/// How [`MetricKind::FBetaScore`] averages its per-class scores (Keras's `average`).
+///
+/// Keras's default `average=None` gives one score per class, which logs (one number per name)
+/// cannot hold; `"f1_score"` parses to [`FAverage::Micro`], which for one output column is
+/// Keras's single score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FAverage {
+    /// One score from the true positives, false positives and false negatives of every class.
+    Micro,
+    /// The unweighted mean of the `classes` per-class scores.
+    Macro {
+        /// The model's number of outputs (columns).
+        classes: usize,
+    },
+    /// The mean of the `classes` per-class scores weighted by each class's support (its sum of
+    /// targets).
+    Weighted {
+        /// The model's number of outputs (columns).
+        classes: usize,
+    },
+}
+
+impl FAverage {
+    /// How many classes keep counts of their own (1 for micro averaging).
+    fn columns(self) -> usize {
+        match self {
+            FAverage::Micro => 1,
+            FAverage::Macro { classes } | FAverage::Weighted { classes } => classes,
+        }
+    }
+}
+
+/// How [`MetricKind::R2Score`] combines its outputs' scores (Keras's `class_aggregation`;
+/// Keras's `None`, one score per output, cannot be logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum R2Aggregation {
+    /// The mean of the outputs' scores (Keras's default).
+    #[default]
+    UniformAverage,
+    /// The outputs' scores weighted by their targets' variance.
+    VarianceWeightedAverage,
+}
+
 /// What a metric computes.
 ///
 /// Saved model files store the variant's snake-case name (`"accuracy"`), or a map for the
@@ -114,6 +159,73 @@ pub enum MetricKind {
     /// `{"custom": {"name": ..., "config": ...}}`. It gets the final outputs (after the last
     /// activation) and the targets.
     Custom(CustomMetric),
+    /// Keras's `RootMeanSquaredError`: the square root of the mean squared error over the
+    /// epoch (not a mean of batch roots).
+    RootMeanSquaredError,
+    /// Keras's `R2Score` (coefficient of determination) from streamed sums per output:
+    /// `1 - SSres / SStot` per output, combined by `class_aggregation`; adjusted for
+    /// `num_regressors` when it is non-zero (with Keras's sample count: every target element).
+    R2Score {
+        /// How the outputs' scores are combined (Keras's default uniform average).
+        class_aggregation: R2Aggregation,
+        /// Independent variables for the adjusted score (Keras's default 0: not adjusted).
+        num_regressors: usize,
+        /// The model's number of outputs (columns); `"r2_score"` means 1.
+        outputs: usize,
+    },
+    /// Keras's `FBetaScore` (`F1Score` when `beta` is 1): `(1 + b^2) * p * r / (b^2 * p + r)`
+    /// from streamed true positives, false positives and false negatives, per class or over
+    /// every class ([`FAverage`]). Targets are one-hot (or multi-label) of the outputs' shape
+    /// `[N, classes]`.
+    FBetaScore {
+        /// How the per-class scores are averaged.
+        average: FAverage,
+        /// Weight of recall, above 0 (1 for F1).
+        beta: f64,
+        /// Outputs above it are positive predictions, in `(0, 1]`; `None` (Keras's default)
+        /// takes the arg-max of each row (every maximal output of a non-zero value).
+        threshold: Option<f64>,
+    },
+    /// Keras's `MeanAbsolutePercentageError`: the mean of [`Loss::MeanAbsolutePercentageError`].
+    MeanAbsolutePercentageError,
+    /// Keras's `MeanSquaredLogarithmicError`: the mean of [`Loss::MeanSquaredLogarithmicError`].
+    MeanSquaredLogarithmicError,
+    /// Keras's `CosineSimilarity` metric: the mean cosine similarity along the last axis (the
+    /// loss's negation, higher is better).
+    CosineSimilarity,
+    /// Keras's `LogCoshError` (logged as `logcosh` by Keras): the mean of [`Loss::LogCosh`].
+    LogCoshError,
+    /// Keras's `KLDivergence` metric: the mean of [`Loss::KlDivergence`].
+    KlDivergence,
+    /// Keras's `Poisson` metric: the mean of [`Loss::Poisson`].
+    Poisson,
+    /// Keras's `Hinge` metric: the mean of [`Loss::Hinge`].
+    Hinge,
+    /// Keras's `SquaredHinge` metric: the mean of [`Loss::SquaredHinge`].
+    SquaredHinge,
+    /// Keras's `CategoricalHinge` metric: the mean of [`Loss::CategoricalHinge`].
+    CategoricalHinge,
+    /// Keras's `BinaryCrossentropy` metric: the mean binary cross-entropy of the final outputs
+    /// (probabilities clipped as Keras clips them, or logits with `from_logits`).
+    BinaryCrossentropy {
+        /// The model outputs logits.
+        from_logits: bool,
+        /// In `[0, 1]`.
+        label_smoothing: f64,
+    },
+    /// Keras's `CategoricalCrossentropy` metric, from the final outputs.
+    CategoricalCrossentropy {
+        /// The model outputs logits.
+        from_logits: bool,
+        /// In `[0, 1]`.
+        label_smoothing: f64,
+    },
+    /// Keras's `SparseCategoricalCrossentropy` metric, from the final outputs (targets must be
+    /// integer labels: compile with a sparse loss).
+    SparseCategoricalCrossentropy {
+        /// The model outputs logits.
+        from_logits: bool,
+    },
 }
 
 impl MetricKind {
@@ -137,6 +249,8 @@ impl MetricKind {
             | MetricKind::Recall { .. }
             | MetricKind::Auc { .. } => true,
             MetricKind::Custom(c) => c.metric_fn().is_some_and(|m| m.higher_is_better()),
+            MetricKind::R2Score { .. } | MetricKind::FBetaScore { .. } | MetricKind::CosineSimilarity => true,
+            _ => false,
         }
     }
 
@@ -158,8 +272,57 @@ impl MetricKind {
             MetricKind::Auc { num_thresholds, .. } if !(2..=1_000_000).contains(&num_thresholds) => Err(
                 Error::invalid("num_thresholds", format!("must be an integer in [2, 1000000], got {num_thresholds}")),
             ),
-            _ => Ok(()),
+            _ => self.validate_more(),
         }
+    }
+
+    /// [`Self::validate`] for the score and loss metrics.
+    fn validate_more(&self) -> Result<()> {
+        match *self {
+            MetricKind::R2Score { outputs: 0, .. } => {
+                Err(Error::invalid("outputs", "R2Score needs the model's number of outputs, at least 1"))
+            }
+            MetricKind::FBetaScore { beta, .. } if !(beta.is_finite() && beta > 0.0) => {
+                Err(Error::invalid("beta", format!("must be a finite number > 0, got {beta}")))
+            }
+            MetricKind::FBetaScore { threshold: Some(t), .. } if !(t > 0.0 && t <= 1.0) => {
+                Err(Error::invalid("threshold", format!("must verify 0 < threshold <= 1, got {t}")))
+            }
+            MetricKind::FBetaScore {
+                average: FAverage::Macro { classes: 0 } | FAverage::Weighted { classes: 0 },
+                ..
+            } => Err(Error::invalid("classes", "macro and weighted averages need the number of classes, at least 1")),
+            _ => match self.as_loss() {
+                Some((loss, _)) => loss.validate(),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// The loss a loss metric averages, and the sign it is logged with (cosine similarity is
+    /// the loss's negation).
+    fn as_loss(&self) -> Option<(Loss, f64)> {
+        Some(match *self {
+            MetricKind::MeanAbsolutePercentageError => (Loss::MeanAbsolutePercentageError, 1.0),
+            MetricKind::MeanSquaredLogarithmicError => (Loss::MeanSquaredLogarithmicError, 1.0),
+            MetricKind::CosineSimilarity => (Loss::CosineSimilarity, -1.0),
+            MetricKind::LogCoshError => (Loss::LogCosh, 1.0),
+            MetricKind::KlDivergence => (Loss::KlDivergence, 1.0),
+            MetricKind::Poisson => (Loss::Poisson, 1.0),
+            MetricKind::Hinge => (Loss::Hinge, 1.0),
+            MetricKind::SquaredHinge => (Loss::SquaredHinge, 1.0),
+            MetricKind::CategoricalHinge => (Loss::CategoricalHinge, 1.0),
+            MetricKind::BinaryCrossentropy { from_logits, label_smoothing } => {
+                (Loss::BinaryCrossentropyWith { from_logits, label_smoothing }, 1.0)
+            }
+            MetricKind::CategoricalCrossentropy { from_logits, label_smoothing } => {
+                (Loss::CategoricalCrossentropyWith { from_logits, label_smoothing }, 1.0)
+            }
+            MetricKind::SparseCategoricalCrossentropy { from_logits } => {
+                (Loss::SparseCategoricalCrossentropyWith { from_logits }, 1.0)
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -239,6 +402,23 @@ impl Metric {
         Self::new(MetricKind::auc(), "auc")
     }
 
+    /// Keras's `RootMeanSquaredError`, logged as `root_mean_squared_error`.
+    pub fn root_mean_squared_error() -> Self {
+        Self::new(MetricKind::RootMeanSquaredError, "root_mean_squared_error")
+    }
+    /// Keras's `R2Score` for a model with `outputs` outputs, logged as `r2_score`.
+    pub fn r2_score(class_aggregation: R2Aggregation, num_regressors: usize, outputs: usize) -> Self {
+        Self::new(MetricKind::R2Score { class_aggregation, num_regressors, outputs }, "r2_score")
+    }
+    /// Keras's `F1Score`, logged as `f1_score`.
+    pub fn f1_score(average: FAverage, threshold: Option<f64>) -> Self {
+        Self::new(MetricKind::FBetaScore { average, beta: 1.0, threshold }, "f1_score")
+    }
+    /// Keras's `FBetaScore`, logged as `fbeta_score`.
+    pub fn fbeta_score(average: FAverage, beta: f64, threshold: Option<f64>) -> Self {
+        Self::new(MetricKind::FBetaScore { average, beta, threshold }, "fbeta_score")
+    }
+
     /// Checks the metric's options ([`MetricKind::validate`]).
     pub fn validate(&self) -> Result<()> {
         self.kind.validate()
@@ -253,6 +433,10 @@ impl Metric {
             MetricKind::Precision { .. } | MetricKind::Recall { .. } => 2,
             MetricKind::Auc { num_thresholds, .. } => 4 * num_thresholds,
             MetricKind::Custom(ref c) => c.metric_fn().map_or(1, |m| m.state_len()),
+            // sum(y), sum(y^2), sum((y - p)^2), sum(w) per output; target elements
+            MetricKind::R2Score { outputs, .. } => 4 * outputs + 1,
+            // tp, fp, fn, support per class (or summed over classes)
+            MetricKind::FBetaScore { average, .. } => 4 * average.columns(),
             _ if self.weighted => 2, // sum(value * w), sum(w)
             _ => 1,
         }
@@ -271,20 +455,12 @@ impl Metric {
         sample_weight: Option<&Tensor>,
     ) -> Result<Tensor> {
         self.validate()?;
-        let n = raw.size().first().copied().unwrap_or(0);
-        let weights = match (self.weighted, sample_weight) {
-            (true, Some(w)) => {
-                if w.size() != [n] {
-                    return Err(Error::invalid(
-                        "sample_weight",
-                        format!("expected one weight per sample, shape [{n}], got {:?}", w.size()),
-                    ));
-                }
-                Some(w.f_to_kind(Kind::Float)?)
-            }
-            _ => None,
-        };
+        let weights = self.checked_weights(raw, sample_weight)?;
         match self.kind {
+            MetricKind::R2Score { outputs, .. } => r2_state(&act.apply(raw)?, y, weights.as_ref(), outputs),
+            MetricKind::FBetaScore { average, threshold, .. } => {
+                self.fbeta_state(&act.apply(raw)?, y, weights.as_ref(), average, threshold)
+            }
             MetricKind::Custom(ref c) => c.batch_state(&act.apply(raw)?, y, weights.as_ref()),
             MetricKind::Precision { threshold } | MetricKind::Recall { threshold } => {
                 let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
@@ -322,6 +498,24 @@ impl Metric {
         }
     }
 
+    /// A weighted metric's sample weights as floats `[N]`, checked against the batch; `None`
+    /// for an unweighted metric or a batch without weights.
+    fn checked_weights(&self, raw: &Tensor, sample_weight: Option<&Tensor>) -> Result<Option<Tensor>> {
+        let n = raw.size().first().copied().unwrap_or(0);
+        match (self.weighted, sample_weight) {
+            (true, Some(w)) => {
+                if w.size() != [n] {
+                    return Err(Error::invalid(
+                        "sample_weight",
+                        format!("expected one weight per sample, shape [{n}], got {:?}", w.size()),
+                    ));
+                }
+                Ok(Some(w.f_to_kind(Kind::Float)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The metric's value from its state summed over `count` samples.
     pub(crate) fn result(&self, state: &[f64], count: i64) -> f64 {
         match self.kind {
@@ -339,12 +533,70 @@ impl Metric {
                 let (tn, fn_) = rest.split_at(num_thresholds);
                 auc_result(Counts { tp, fp, tn, fn_ }, curve, summation_method)
             }
-            _ if self.weighted => match state {
-                [total, weight] => divide_no_nan(*total, *weight),
-                _ => f64::NAN,
-            },
-            _ => state.first().copied().unwrap_or(f64::NAN) / count.max(1) as f64,
+            MetricKind::R2Score { class_aggregation, num_regressors, outputs } => {
+                r2_result(state, class_aggregation, num_regressors, outputs)
+            }
+            MetricKind::FBetaScore { average, beta, .. } => fbeta_result(state, average, beta),
+            MetricKind::RootMeanSquaredError => self.mean_result(state, count).sqrt(),
+            _ => self.mean_result(state, count),
         }
+    }
+
+    /// A mean metric's value: `sum(value * w) / sum(w)` when weighted, else the sum over
+    /// `count` samples.
+    fn mean_result(&self, state: &[f64], count: i64) -> f64 {
+        match state {
+            [total, weight] if self.weighted => divide_no_nan(*total, *weight),
+            [total] if !self.weighted => total / count.max(1) as f64,
+            _ => f64::NAN,
+        }
+    }
+
+    /// F-beta's `[tp, fp, fn, support]` sums, each per class (or over every class, micro).
+    fn fbeta_state(
+        &self,
+        out: &Tensor,
+        y: &Tensor,
+        weights: Option<&Tensor>,
+        average: FAverage,
+        threshold: Option<f64>,
+    ) -> Result<Tensor> {
+        let size = out.size();
+        let fits = matches!(average, FAverage::Micro) || size.get(1) == Some(&(average.columns() as i64));
+        if size.len() != 2 || out.size() != y.size() || !fits {
+            let wants = match average {
+                FAverage::Micro => "2-D targets [N, classes] of the outputs' shape".to_string(),
+                _ => format!("outputs and targets [N, {}] (the classes it was made for)", average.columns()),
+            };
+            return Err(self.shape_error(out, y, &wants));
+        }
+        let predicted = match threshold {
+            Some(t) => out.f_gt(t)?,
+            None => {
+                let (max, _) = out.f_max_dim(-1, true)?;
+                out.f_ge_tensor(&max)?.f_logical_and(&out.f_abs()?.f_gt(1e-9)?)?
+            }
+        }
+        .f_to_kind(Kind::Float)?;
+        let truth = y.f_to_kind(Kind::Float)?;
+        let not = |t: &Tensor| -> Result<Tensor> { Ok(t.f_neg()?.f_add_scalar(1.0)?) };
+        let sum = |t: Tensor| -> Result<Tensor> {
+            let t = match weights {
+                Some(w) => t.f_mul(&w.f_unsqueeze(1)?)?,
+                None => t,
+            };
+            Ok(match average {
+                FAverage::Micro => t.f_sum(Kind::Float)?.f_reshape([1])?,
+                _ => t.f_sum_dim_intlist(0, false, Kind::Float)?,
+            })
+        };
+        let parts = [
+            sum(predicted.f_mul(&truth)?)?,
+            sum(predicted.f_mul(&not(&truth)?)?)?,
+            sum(not(&predicted)?.f_mul(&truth)?)?,
+            sum(truth)?,
+        ];
+        Ok(Tensor::f_cat(&parts, 0)?)
     }
 
     /// The outputs (after the activation) and boolean targets, flattened to one prediction
@@ -426,15 +678,28 @@ impl Metric {
                 per_sample_mean(in_top.f_reshape([n, -1])?.f_to_kind(Kind::Float)?)
             }
             MetricKind::MeanAbsoluteError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_abs()?),
-            MetricKind::MeanSquaredError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_square()?),
-            MetricKind::Precision { .. }
-            | MetricKind::Recall { .. }
-            | MetricKind::Auc { .. }
-            | MetricKind::Custom(_) => Err(Error::invalid(
+            _ if self.kind.as_loss().is_some() => self.loss_values(&act.apply(raw)?, y),
+            MetricKind::MeanSquaredError | MetricKind::RootMeanSquaredError => {
+                per_sample_mean(act.apply(raw)?.f_sub(y)?.f_square()?)
+            }
+            _ => Err(Error::invalid(
                 "metrics",
-                format!("metric '{}' keeps confusion counts, not a value per sample", self.name),
+                format!("metric '{}' keeps sums of its own, not a value per sample", self.name),
             )),
         }
+    }
+
+    /// A loss metric's value per sample: the loss of the final outputs `out` (logits with
+    /// `from_logits`), with the metric's sign.
+    fn loss_values(&self, out: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let Some((loss, sign)) = self.kind.as_loss() else {
+            return Err(Error::invalid("metrics", format!("metric '{}' is not the mean of a loss", self.name)));
+        };
+        let values = loss.per_sample(out, y, false).map_err(|e| match e {
+            Error::Targets { message, .. } => Error::invalid("metrics", format!("metric '{}' {message}", self.name)),
+            other => other,
+        })?;
+        Ok(values.f_mul_scalar(sign)?)
     }
 
     /// Whether each sample's true class is among its `k` highest outputs (top-k accuracy).
@@ -501,8 +766,9 @@ fn numbered(name: String, counters: &mut HashMap<String, usize>) -> String {
 
 fn argmax_outputs(raw: &Tensor, act: Activation) -> Result<Tensor> {
     Ok(match act {
-        Activation::Linear | Activation::Softmax => raw.f_argmax(-1, false)?,
-        Activation::Relu | Activation::Sigmoid | Activation::Tanh => act.apply(raw)?.f_argmax(-1, false)?,
+        // Softmax and log-softmax keep each row's order: the largest logit is the argmax.
+        Activation::Linear | Activation::Softmax | Activation::LogSoftmax => raw.f_argmax(-1, false)?,
+        _ => act.apply(raw)?.f_argmax(-1, false)?,
     })
 }
 
@@ -544,6 +810,88 @@ fn auc_counts(pred: &Tensor, truth: &Tensor, weights: Option<&Tensor>, threshold
     let tn = fp.f_neg()?.f_add(&negatives.f_sum(Kind::Float)?)?;
     let fn_ = tp.f_neg()?.f_add(&positives.f_sum(Kind::Float)?)?;
     Ok(Tensor::f_cat(&[tp, fp, tn, fn_], 0)?)
+}
+
+/// R2's per-output `[sum(y w), sum(y^2 w), sum((y - p)^2 w), sum(w)]` and the number of
+/// target elements (Keras's `num_samples`).
+fn r2_state(out: &Tensor, y: &Tensor, weights: Option<&Tensor>, outputs: usize) -> Result<Tensor> {
+    let size = out.size();
+    if size.len() != 2 || size[1] != outputs as i64 || y.size() != size {
+        return Err(Error::invalid(
+            "metrics",
+            format!(
+                "R2Score made for {outputs} outputs needs outputs and targets [N, {outputs}]; the outputs have                  shape {:?} and the targets {:?} (give Metric::r2_score the model's number of outputs)",
+                size,
+                y.size()
+            ),
+        ));
+    }
+    let y = y.f_to_kind(Kind::Float)?;
+    let w = match weights {
+        Some(w) => w.f_unsqueeze(1)?.f_expand_as(&y)?,
+        None => y.f_ones_like()?,
+    };
+    let wy = y.f_mul(&w)?;
+    let col = |t: &Tensor| -> Result<Tensor> { Ok(t.f_sum_dim_intlist(0, false, Kind::Float)?) };
+    let residual = y.f_sub(out)?.f_square()?.f_mul(&w)?;
+    let elements = Tensor::f_scalar_tensor(y.numel() as f64, (Kind::Float, y.device()))?.f_reshape([1])?;
+    Ok(Tensor::f_cat(&[col(&wy)?, col(&y.f_mul(&wy)?)?, col(&residual)?, col(&w)?, elements], 0)?)
+}
+
+/// Keras's `R2Score.result()` from the summed state.
+fn r2_result(state: &[f64], aggregation: R2Aggregation, regressors: usize, outputs: usize) -> f64 {
+    if state.len() != 4 * outputs + 1 {
+        return f64::NAN;
+    }
+    let part = |i: usize| &state[i * outputs..(i + 1) * outputs];
+    let (sum, squared, residual, count) = (part(0), part(1), part(2), part(3));
+    let totals: Vec<f64> = (0..outputs).map(|i| squared[i] - sum[i] * (sum[i] / count[i])).collect();
+    let raw: Vec<f64> = (0..outputs)
+        .map(|i| {
+            let r = 1.0 - residual[i] / totals[i];
+            if r.is_infinite() {
+                0.0
+            } else {
+                r
+            }
+        })
+        .collect();
+    let r2 = match aggregation {
+        R2Aggregation::UniformAverage => raw.iter().sum::<f64>() / outputs as f64,
+        R2Aggregation::VarianceWeightedAverage => {
+            totals.iter().zip(&raw).map(|(t, r)| t * r).sum::<f64>() / totals.iter().sum::<f64>()
+        }
+    };
+    let (n, p) = (state[4 * outputs], regressors as f64);
+    if regressors == 0 || p >= n - 1.0 {
+        return r2;
+    }
+    1.0 - (1.0 - r2) * (n - 1.0) / (n - p - 1.0)
+}
+
+/// Keras's `FBetaScore.result()` from the summed `[tp, fp, fn, support]` (each per class).
+fn fbeta_result(state: &[f64], average: FAverage, beta: f64) -> f64 {
+    const EPS: f64 = 1e-7;
+    let c = average.columns();
+    if state.len() != 4 * c {
+        return f64::NAN;
+    }
+    let b2 = beta * beta;
+    let scores: Vec<f64> = (0..c)
+        .map(|i| {
+            let (tp, fp, fn_) = (state[i], state[c + i], state[2 * c + i]);
+            let (p, r) = (tp / (tp + fp + EPS), tp / (tp + fn_ + EPS));
+            p * r / (b2 * p + r + EPS) * (1.0 + b2)
+        })
+        .collect();
+    match average {
+        FAverage::Weighted { .. } => {
+            let support = &state[3 * c..];
+            let total: f64 = support.iter().sum::<f64>() + EPS;
+            scores.iter().zip(support).map(|(f, s)| f * s / total).sum()
+        }
+        _ => scores.iter().sum::<f64>() / c as f64,
+    }
 }
 
 fn divide_no_nan(a: f64, b: f64) -> f64 {
@@ -632,6 +980,45 @@ impl FromStr for Metric {
             "precision" => MetricKind::Precision { threshold: 0.5 },
             "recall" => MetricKind::Recall { threshold: 0.5 },
             "auc" => MetricKind::auc(),
+            _ => return Self::from_more_names(s),
+        };
+        Ok(Self::new(kind, s))
+    }
+}
+
+impl Metric {
+    /// [`Metric::from_str`] for the regression scores, F-scores and loss metrics.
+    fn from_more_names(s: &str) -> Result<Self> {
+        let kind = match s.to_ascii_lowercase().as_str() {
+            "root_mean_squared_error" | "rootmeansquarederror" => MetricKind::RootMeanSquaredError,
+            "r2_score" | "r2score" => {
+                MetricKind::R2Score { class_aggregation: R2Aggregation::UniformAverage, num_regressors: 0, outputs: 1 }
+            }
+            "f1_score" | "f1score" | "fbeta_score" | "fbetascore" => {
+                MetricKind::FBetaScore { average: FAverage::Micro, beta: 1.0, threshold: None }
+            }
+            "mape" | "mean_absolute_percentage_error" | "meanabsolutepercentageerror" => {
+                MetricKind::MeanAbsolutePercentageError
+            }
+            "msle" | "mean_squared_logarithmic_error" | "meansquaredlogarithmicerror" => {
+                MetricKind::MeanSquaredLogarithmicError
+            }
+            "cosine_similarity" | "cosinesimilarity" => MetricKind::CosineSimilarity,
+            "logcosh" | "log_cosh_error" | "logcosherror" => MetricKind::LogCoshError,
+            "kld" | "kl_divergence" | "kldivergence" => MetricKind::KlDivergence,
+            "poisson" => MetricKind::Poisson,
+            "hinge" => MetricKind::Hinge,
+            "squared_hinge" | "squaredhinge" => MetricKind::SquaredHinge,
+            "categorical_hinge" | "categoricalhinge" => MetricKind::CategoricalHinge,
+            "bce" | "binary_crossentropy" | "binarycrossentropy" => {
+                MetricKind::BinaryCrossentropy { from_logits: false, label_smoothing: 0.0 }
+            }
+            "categorical_crossentropy" | "categoricalcrossentropy" => {
+                MetricKind::CategoricalCrossentropy { from_logits: false, label_smoothing: 0.0 }
+            }
+            "sparse_categorical_crossentropy" | "sparsecategoricalcrossentropy" => {
+                MetricKind::SparseCategoricalCrossentropy { from_logits: false }
+            }
             _ => {
                 return Err(Error::Parse {
                     what: "metric",
@@ -639,7 +1026,11 @@ impl FromStr for Metric {
                     expected: "acc, accuracy, mae, mean_absolute_error, mse, mean_squared_error, \
                                categorical_accuracy, sparse_categorical_accuracy, binary_accuracy, \
                                top_k_categorical_accuracy, \
-                               sparse_top_k_categorical_accuracy, precision, recall, auc"
+                               sparse_top_k_categorical_accuracy, precision, recall, auc, \
+                               root_mean_squared_error, r2_score, f1_score, mape, msle, \
+                               cosine_similarity, logcosh, kl_divergence (kld), poisson, hinge, \
+                               squared_hinge, categorical_hinge, binary_crossentropy, \
+                               categorical_crossentropy, sparse_categorical_crossentropy"
                         .into(),
                 })
             }

@@ -739,10 +739,10 @@ impl Sequential {
             }
             if i < last {
                 // relu(max_pool(x)) equals max_pool(relu(x)), values and gradients alike (the
-                // same element wins each window), on a quarter of the elements: a ReLU
-                // followed by max pooling is applied after the pooling.
+                // same element wins each window), on a quarter of the elements: a ReLU (or
+                // ReLU6) followed by max pooling is applied after the pooling.
                 let pool_next = matches!(self.layers.get(i + 1), Some(LayerConfig::MaxPooling2D(_)));
-                if *act == Activation::Relu && pool_next {
+                if act.commutes_with_max_pool() && pool_next {
                     deferred = Some(*act);
                 } else {
                     x = act.apply(&x)?;

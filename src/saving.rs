@@ -337,6 +337,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::UpSampling1D(l) => vec![("size", l.size, 1)],
         LayerConfig::RepeatVector(l) => vec![("n", l.n, 1)],
         LayerConfig::Permute(l) => l.dims.iter().map(|&d| ("dims", d, 1)).collect(),
+        // Activation layers check their own options.
+        LayerConfig::LeakyReLU(_)
+        | LayerConfig::ELU(_)
+        | LayerConfig::PReLU(_)
+        | LayerConfig::ReLU(_)
+        | LayerConfig::Softmax(_) => Vec::new(),
     }
 }
 

@@ -282,3 +282,148 @@ fn binary_crossentropy_of_nan_probabilities_is_nan_not_an_error() {
         assert!(each[1].is_nan() && each.iter().enumerate().all(|(i, v)| i == 1 || v.is_finite()), "{each:?}");
     }
 }
+
+/// Numbers from `tests/reference/losses_more.py` (Keras 3, torch backend), same data.
+const W_MORE: [f32; 4] = [0.5, 2.0, 1.0, 3.0];
+
+fn weighted_value(loss: &Loss, y: &Tensor, pred: &Tensor) -> f64 {
+    let y = loss.prepare_targets(y, &pred.size()[1..]).unwrap();
+    let w = Tensor::from_slice(&W_MORE);
+    loss.compute_weighted(pred, &y, loss.uses_logits(Activation::Linear), &w).unwrap().double_value(&[])
+}
+
+#[test]
+fn focal_and_categorical_hinge_losses_match_keras() {
+    let focal = |alpha, gamma, from_logits, label_smoothing| Loss::CategoricalFocalCrossentropy {
+        alpha,
+        gamma,
+        from_logits,
+        label_smoothing,
+    };
+    let binary = |apply_class_balancing, alpha, gamma, from_logits, label_smoothing| Loss::BinaryFocalCrossentropy {
+        apply_class_balancing,
+        alpha,
+        gamma,
+        from_logits,
+        label_smoothing,
+    };
+    let cases = [
+        ("cfocal", Loss::categorical_focal_crossentropy(), one_hot(), t(&PROBS), 0.0445785969, Some(0.113063253)),
+        ("cfocal_options", focal(0.5, 1.0, false, 0.1), one_hot(), t(&PROBS), 0.198444039, None),
+        ("cfocal_logits", focal(0.25, 2.0, true, 0.0), one_hot(), t(&LOGITS), 0.496179104, None),
+        ("bfocal", Loss::binary_focal_crossentropy(), t2(&B_TRUE), t2(&B_PROBS), 0.437392533, None),
+        ("bfocal_balanced", binary(true, 0.3, 1.5, false, 0.0), t2(&B_TRUE), t2(&B_PROBS), 0.188872382, None),
+        ("bfocal_logits_smooth", binary(false, 0.25, 2.0, true, 0.2), t2(&B_TRUE), t2(&B_LOGITS), 0.468193859, None),
+        ("bfocal_weighted", binary(true, 0.25, 2.0, false, 0.0), t2(&B_TRUE), t2(&B_PROBS), f64::NAN, Some(0.28030774)),
+        ("categorical_hinge", Loss::CategoricalHinge, one_hot(), t(&LOGITS), 2.9749999, Some(3.70000005)),
+    ];
+    for (name, loss, y, pred, keras, keras_weighted) in cases {
+        if !keras.is_nan() {
+            close(name, value(loss.clone(), &y, &pred), keras);
+        }
+        if let Some(kw) = keras_weighted {
+            close(name, weighted_value(&loss, &y, &pred), kw);
+        }
+        // The per-sample values average to the batch loss.
+        let yp = loss.prepare_targets(&y, &pred.size()[1..]).unwrap();
+        let per_sample = loss.per_sample(&pred, &yp, false).unwrap();
+        assert_eq!(per_sample.size(), [4], "{name}");
+        close(name, per_sample.mean(Kind::Float).double_value(&[]), value(loss.clone(), &y, &pred));
+    }
+    // Keras's names and defaults, options checked, and saved files round trip.
+    assert_eq!("categorical_focal_crossentropy".parse::<Loss>().unwrap(), focal(0.25, 2.0, false, 0.0));
+    assert_eq!("BinaryFocalCrossentropy".parse::<Loss>().unwrap(), binary(false, 0.25, 2.0, false, 0.0));
+    assert_eq!("categorical_hinge".parse::<Loss>().unwrap(), Loss::CategoricalHinge);
+    let err = focal(0.25, -1.0, false, 0.0).validate().unwrap_err().to_string();
+    assert!(err.contains("gamma") && err.contains("-1"), "{err}");
+    let err = binary(false, 0.25, 2.0, false, 2.0).prepare_targets(&t2(&B_TRUE), &[2]).unwrap_err().to_string();
+    assert!(err.contains("label_smoothing"), "{err}");
+    for loss in [focal(0.5, 1.0, true, 0.1), binary(true, 0.3, 1.5, false, 0.0), Loss::CategoricalHinge] {
+        let json = serde_json::to_string(&loss).unwrap();
+        assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss, "{json}");
+    }
+}
+
+#[test]
+fn ignore_class_leaves_samples_out_of_the_mean_as_keras() {
+    let masked = Loss::sparse_categorical_crossentropy_ignoring;
+    close("ignore_1", value(masked(false, 1), &labels(), &t(&PROBS)), 0.428725123);
+    close("ignore_1_logits", value(masked(true, 1), &labels(), &t(&LOGITS)), 2.60324717);
+    close("ignore_1_weighted", weighted_value(&masked(false, 1), &labels(), &t(&PROBS)), 0.757114887);
+    // An ignored label outside [0, classes) passes the label check.
+    let outside = Tensor::from_slice(&[1i64, -1, 2, -1]);
+    close("ignore_minus1", value(masked(false, -1), &outside, &t(&PROBS)), 0.335337222);
+    close("ignore_all", value(masked(false, 1), &Tensor::from_slice(&[1i64; 4]), &t(&PROBS)), 0.0);
+    let loss = masked(false, 1);
+    let y = loss.prepare_targets(&labels(), &[3]).unwrap();
+    let per_sample = Vec::<f64>::try_from(loss.per_sample(&t(&PROBS), &y, false).unwrap().to_kind(Kind::Double));
+    for (got, keras) in per_sample.unwrap().iter().zip([0.0, 0.656779468, 0.200670779, 0.0]) {
+        close("ignore_1_per_sample", *got, keras);
+    }
+    // Other labels outside [0, classes) are still refused, naming the ignored class.
+    let err = loss.prepare_targets(&Tensor::from_slice(&[1i64, 5, 0, 2]), &[3]).unwrap_err().to_string();
+    assert!(err.contains("ignored class 1"), "{err}");
+    assert!(loss.is_sparse() && loss.name() == "sparse_categorical_crossentropy");
+    let json = serde_json::to_string(&loss).unwrap();
+    assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss, "{json}");
+}
+
+#[test]
+fn ignore_class_trains_evaluates_and_saves_with_labels_outside_the_classes() {
+    use tch_keras::data::sklearn::{self, ToyDataset};
+    use tch_keras::{Dense, FitConfig, Optimizer, Sequential, Verbosity};
+    let iris = sklearn::load(ToyDataset::Iris, None).unwrap();
+    let x = iris.x.to_kind(Kind::Float);
+    let x = (&x - x.mean_dim(0, true, Kind::Float)) / x.std_dim(0, true, true);
+    let ignored = Tensor::arange(150, (Kind::Int64, tch::Device::Cpu)).remainder(5).eq(0);
+    let y = iris.y.masked_fill(&ignored, -1);
+    let loss = Loss::sparse_categorical_crossentropy_ignoring(false, -1);
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(3).activation(Activation::Softmax));
+    m.compile(Optimizer::adam(0.05), loss.clone(), vec![]).unwrap();
+    let config = FitConfig { epochs: 3, batch_size: 16, verbose: Verbosity::Silent, ..Default::default() };
+    let h = m.fit(&x, &y, config).unwrap();
+    assert!(h.series("loss").unwrap().iter().all(|l| l.is_finite()), "{:?}", h.series("loss"));
+    // In one batch, the loss is the mean over the kept samples of -log p[label] (in several,
+    // as in Keras, the batches' means weighted by their sizes).
+    let logged = m.evaluate(&x, &y, 150).unwrap().get("loss").unwrap();
+    let kept = ignored.logical_not();
+    let p = m.predict(&x, 64).unwrap().to_kind(Kind::Double);
+    let nll = -p.gather(1, &y.clamp_min(0).unsqueeze(1), false).squeeze_dim(1).log();
+    let direct = nll.masked_select(&kept).mean(Kind::Double).double_value(&[]);
+    close("iris ignore_class", logged, direct);
+    // The ignored samples' features do not matter.
+    let scrambled = x.masked_fill(&ignored.unsqueeze(1), 100.0);
+    let batched = m.evaluate(&x, &y, 32).unwrap().get("loss").unwrap();
+    close("scrambled", m.evaluate(&scrambled, &y, 32).unwrap().get("loss").unwrap(), batched);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("iris.safetensors");
+    m.save(&path).unwrap();
+    assert_eq!(tch_keras::load_model(&path, tch::Device::Cpu).unwrap().compiled().unwrap().1, loss);
+}
+
+#[test]
+fn dice_and_tversky_take_the_whole_batch_as_keras_default_axis() {
+    let tversky = |alpha, beta| Loss::Tversky { alpha, beta };
+    let cases = [
+        ("dice", Loss::Dice, t2(&B_TRUE), t2(&B_PROBS), 0.375921309, None),
+        ("dice_multi", Loss::Dice, one_hot(), t(&PROBS), 0.411042869, None),
+        ("tversky", tversky(0.5, 0.5), t2(&B_TRUE), t2(&B_PROBS), 0.375921309, None),
+        ("tversky_0.3_0.7", tversky(0.3, 0.7), one_hot(), t(&PROBS), 0.415347099, Some(0.674939036)),
+    ];
+    for (name, loss, y, pred, keras, keras_weighted) in cases {
+        close(name, value(loss.clone(), &y, &pred), keras);
+        let yp = loss.prepare_targets(&y, &pred.size()[1..]).unwrap();
+        let per_sample = loss.per_sample(&pred, &yp, false).unwrap();
+        assert_eq!(per_sample.size(), [4], "{name}");
+        close(name, per_sample.mean(Kind::Float).double_value(&[]), keras);
+        if let Some(kw) = keras_weighted {
+            close(name, weighted_value(&loss, &y, &pred), kw);
+        }
+    }
+    close("dice_weighted", weighted_value(&Loss::Dice, &t2(&B_TRUE), &t2(&B_PROBS)), 0.610872149);
+    assert_eq!("Dice".parse::<Loss>().unwrap(), Loss::Dice);
+    assert_eq!("tversky".parse::<Loss>().unwrap(), tversky(0.5, 0.5));
+    assert!(tversky(f64::NAN, 0.5).validate().unwrap_err().to_string().contains("alpha"));
+    let json = serde_json::to_string(&tversky(0.3, 0.7)).unwrap();
+    assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), tversky(0.3, 0.7));
+}

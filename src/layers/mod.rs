@@ -31,6 +31,7 @@ mod custom;
 mod data_format;
 mod dense;
 mod dropout;
+mod elu;
 mod embedding;
 mod flatten;
 mod gaussian_noise;
@@ -40,17 +41,21 @@ mod global_max_pooling1d;
 mod global_max_pooling2d;
 mod gru;
 mod layer_normalization;
+mod leaky_relu;
 mod lstm;
 mod max_pooling1d;
 mod max_pooling2d;
 mod normalization;
 mod padding;
 mod permute;
+mod prelu;
+mod relu;
 mod repeat_vector;
 mod rescaling;
 mod reshape;
 mod rnn;
 mod size;
+mod softmax;
 mod spatial_dropout2d;
 mod up_sampling1d;
 mod up_sampling2d;
@@ -76,6 +81,7 @@ pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstruct
 pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use elu::ELU;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use gaussian_noise::GaussianNoise;
@@ -85,6 +91,7 @@ pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
+pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
 pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
@@ -92,10 +99,13 @@ pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
 pub use permute::Permute;
+pub use prelu::PReLU;
+pub use relu::ReLU;
 pub use repeat_vector::RepeatVector;
 pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use size::Size2;
+pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
 pub use up_sampling1d::UpSampling1D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
@@ -206,6 +216,16 @@ pub enum LayerConfig {
     RepeatVector(RepeatVector),
     /// See [`Permute`].
     Permute(Permute),
+    /// See [`LeakyReLU`].
+    LeakyReLU(LeakyReLU),
+    /// See [`ELU`].
+    ELU(ELU),
+    /// See [`PReLU`].
+    PReLU(PReLU),
+    /// See [`ReLU`].
+    ReLU(ReLU),
+    /// See [`Softmax`].
+    Softmax(Softmax),
 }
 
 impl LayerConfig {
@@ -246,6 +266,11 @@ impl LayerConfig {
             LayerConfig::UpSampling1D(l) => l,
             LayerConfig::RepeatVector(l) => l,
             LayerConfig::Permute(l) => l,
+            LayerConfig::LeakyReLU(l) => l,
+            LayerConfig::ELU(l) => l,
+            LayerConfig::PReLU(l) => l,
+            LayerConfig::ReLU(l) => l,
+            LayerConfig::Softmax(l) => l,
         }
     }
 
@@ -287,6 +312,11 @@ impl LayerConfig {
             LayerConfig::UpSampling1D(_) => "up_sampling1d",
             LayerConfig::RepeatVector(_) => "repeat_vector",
             LayerConfig::Permute(_) => "permute",
+            LayerConfig::LeakyReLU(_) => "leaky_re_lu",
+            LayerConfig::ELU(_) => "elu",
+            LayerConfig::PReLU(_) => "p_re_lu",
+            LayerConfig::ReLU(_) => "re_lu",
+            LayerConfig::Softmax(_) => "softmax",
         })
     }
 
@@ -315,6 +345,7 @@ impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, 
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
 impl_from_spec!(Rescaling => Rescaling, GlobalAveragePooling1D => GlobalAveragePooling1D, GlobalMaxPooling1D => GlobalMaxPooling1D, MaxPooling1D => MaxPooling1D, AveragePooling1D => AveragePooling1D, Conv2DTranspose => Conv2DTranspose);
 impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1D => ZeroPadding1D, UpSampling1D => UpSampling1D, RepeatVector => RepeatVector, Permute => Permute);
+impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
