@@ -5,11 +5,14 @@ use tch::{nn, Tensor};
 use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
 use crate::{Activation, Result};
 
-/// A fully connected layer. Its input must be flat per sample (`(None, features)`); put a
-/// [`Flatten`](super::Flatten) after convolutions.
+/// A fully connected layer on the last axis of its input, as Keras's: `(None, features)`
+/// becomes `(None, units)`, and a sequence `(None, timesteps, features)` becomes
+/// `(None, timesteps, units)` (the same weights at every timestep; any number of leading axes
+/// works the same way). After convolutions put a [`Flatten`](super::Flatten) (or a global
+/// pooling) before it: on channels-first images `(None, c, h, w)` it would act on the width.
 ///
 /// Variables: `weight` of shape `[units, features]` (PyTorch's `nn.Linear` layout, glorot-uniform)
-/// and `bias` of shape `[units]` (zeros).
+/// and `bias` of shape `[units]` (zeros). Parameters: `units * (features + 1)`, as Keras.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Dense {
     /// Output features.
@@ -60,18 +63,9 @@ impl LayerSpec for Dense {
         if self.units <= 0 {
             return Err(format!("units must be positive, got {}", self.units));
         }
-        match input {
-            [_] => Ok(vec![self.units]),
-            [] => Err("Dense needs at least one feature axis".into()),
-            [_, _] => Err("Dense takes flat inputs (None, features) but got a sequence (None, timesteps, features): \
-                 Keras's Dense would apply to each timestep, tch-keras's does not; end the recurrent layer \
-                 without return_sequences, or add a Flatten layer before the Dense"
-                .into()),
-            _ => Err(format!(
-                "Dense takes flat inputs (None, features) but got a {}-D input per sample; \
-                 add a Flatten layer before it",
-                input.len()
-            )),
+        match input.split_last() {
+            Some((_, leading)) => Ok(leading.iter().copied().chain([self.units]).collect()),
+            None => Err("Dense needs at least one feature axis".into()),
         }
     }
 
@@ -80,7 +74,7 @@ impl LayerSpec for Dense {
         if self.use_bias {
             shapes.push(("bias", vec![self.units]));
         }
-        shapes.push(("weight", vec![self.units, input.first().copied().unwrap_or(0)]));
+        shapes.push(("weight", vec![self.units, input.last().copied().unwrap_or(0)]));
         shapes
     }
 
@@ -88,7 +82,9 @@ impl LayerSpec for Dense {
         if self.units <= 0 {
             return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
         }
-        let fan_in = input[0];
+        let Some(&fan_in) = input.last() else {
+            return Err(config_error("Dense", "needs at least one feature axis"));
+        };
         let weight = path.f_var("weight", &[self.units, fan_in], glorot_uniform(fan_in, self.units))?;
         let bias = if self.use_bias { Some(path.f_var("bias", &[self.units], nn::Init::Const(0.0))?) } else { None };
         Ok(Box::new(DenseModule { weight, bias }))
