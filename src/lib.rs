@@ -62,10 +62,14 @@ pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
 pub use layers::{
+    AveragePooling1D, Conv2DTranspose, DataFormat, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D, Rescaling,
+};
+pub use layers::{
     AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
+pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};
 pub use layers::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use logs::Logs;

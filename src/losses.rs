@@ -383,7 +383,10 @@ impl Loss {
         let y = if shape.len() == 1 && output == [1] { y.f_reshape([shape[0], 1])? } else { y.shallow_clone() };
         let ys = y.size();
         if ys.get(1..) != Some(output) {
-            let hint = if categorical {
+            let hint = if output.len() > 1 && ys.len() == 2 {
+                // Dense acts on the last axis, so a Dense after a convolution keeps the others.
+                " (for one value per sample, put Flatten or a global pooling before the last Dense)"
+            } else if categorical {
                 " (one-hot targets need one column per class: to_categorical(labels, classes))"
             } else {
                 ""

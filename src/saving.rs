@@ -330,6 +330,23 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::RandomZoom(_)
         | LayerConfig::RandomContrast(_)
         | LayerConfig::RandomBrightness(_) => Vec::new(),
+        LayerConfig::Rescaling(_) | LayerConfig::GlobalAveragePooling1D(_) | LayerConfig::GlobalMaxPooling1D(_) => {
+            Vec::new()
+        }
+        LayerConfig::MaxPooling1D(l) => vec![("pool_size", l.pool_size, 1), ("strides", l.strides, 1)],
+        LayerConfig::AveragePooling1D(l) => vec![("pool_size", l.pool_size, 1), ("strides", l.strides, 1)],
+        LayerConfig::Conv2DTranspose(l) => {
+            let mut v = vec![("filters", l.filters, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v
+        }
+        LayerConfig::Cropping1D(l) => l.cropping.iter().map(|&c| ("cropping", c, 0)).collect(),
+        LayerConfig::Cropping2D(l) => l.cropping.iter().flatten().map(|&c| ("cropping", c, 0)).collect(),
+        LayerConfig::ZeroPadding1D(l) => l.padding.iter().map(|&p| ("padding", p, 0)).collect(),
+        LayerConfig::UpSampling1D(l) => vec![("size", l.size, 1)],
+        LayerConfig::RepeatVector(l) => vec![("n", l.n, 1)],
+        LayerConfig::Permute(l) => l.dims.iter().map(|&d| ("dims", d, 1)).collect(),
         // Activation layers check their own options.
         LayerConfig::LeakyReLU(_)
         | LayerConfig::ELU(_)

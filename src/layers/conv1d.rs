@@ -1,14 +1,17 @@
-//! `Conv1D`: a 1-D convolution over channels-first sequences (`NCL`).
+//! `Conv1D`: a 1-D convolution over channels-first sequences (`NCL`), or channels-last ones.
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::axis;
-use super::{check_options, config_error, LayerModule, LayerSpec, Padding};
+use super::{check_options, config_error, DataFormat, LayerModule, LayerSpec, Padding};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
 
 /// A 1-D convolution over `[channels, length]` inputs (channels first, as `Conv2D`'s images;
-/// Keras's `(steps, channels)` is `[channels, steps]` here).
+/// Keras's `(steps, channels)` is `[channels, steps]` here). With
+/// `.data_format(DataFormat::ChannelsLast)` it takes Keras's `(None, steps, features)`
+/// sequences, what [`Embedding`](super::Embedding), `LSTM` and `GRU` produce, and outputs
+/// `(None, steps, filters)`: `Embedding -> Conv1D(channels_last) -> GlobalMaxPooling1D(channels_last)`.
 ///
 /// Variables: `weight` `[filters, in_channels, kernel_size]` (PyTorch's `nn.Conv1d` layout;
 /// glorot-uniform over Keras's fans `in_channels * k` and `filters * k` unless
@@ -29,6 +32,9 @@ pub struct Conv1D {
     pub activation: Activation,
     /// Whether the layer has a bias.
     pub use_bias: bool,
+    /// Which axis holds the channels (left out of saved files when channels-first).
+    #[serde(default, skip_serializing_if = "DataFormat::is_default")]
+    pub data_format: DataFormat,
     /// How the kernel starts (Keras's fans: `in_channels * kernel_size`, `filters * kernel_size`).
     #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
     pub kernel_initializer: Initializer,
@@ -53,6 +59,7 @@ impl Conv1D {
             padding: Padding::Valid,
             activation: Activation::Linear,
             use_bias: true,
+            data_format: DataFormat::ChannelsFirst,
             kernel_initializer: defaults::kernel(),
             bias_initializer: defaults::bias(),
             kernel_regularizer: None,
@@ -79,16 +86,15 @@ impl Conv1D {
         self.use_bias = use_bias;
         self
     }
+    /// Sets which axis holds the channels.
+    pub fn data_format(mut self, data_format: DataFormat) -> Self {
+        self.data_format = data_format;
+        self
+    }
 
-    /// Output length and (left, right) padding.
-    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 2]), String> {
-        let &[_, length] = input else {
-            return Err(format!(
-                "Conv1D takes sequences (None, channels, length) but got a {}-D input per sample; \
-                 reshape the data to [N, C, L]",
-                input.len()
-            ));
-        };
+    /// Input channels, output length and (left, right) padding.
+    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, i64, [i64; 2]), String> {
+        let (channels, length) = self.data_format.split("Conv1D", input)?;
         if self.kernel_size <= 0 || self.strides <= 0 {
             return Err(format!(
                 "Conv1D needs a positive kernel size and stride, got {} and {}",
@@ -102,7 +108,7 @@ impl Conv1D {
                 self.kernel_size
             ));
         }
-        Ok((out, [left, right]))
+        Ok((channels, out, [left, right]))
     }
 }
 
@@ -114,13 +120,16 @@ struct Conv1DModule {
     bias: Option<Tensor>,
     stride: i64,
     pad: [i64; 2],
+    data_format: DataFormat,
 }
 
 impl LayerModule for Conv1DModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
-        let [l, r] = self.pad;
-        let (xs, padding) = if l == r { (xs.shallow_clone(), l) } else { (xs.f_constant_pad_nd([l, r])?, 0) };
-        Ok(xs.f_conv1d(&self.weight, self.bias.as_ref(), [self.stride], [padding], [1], 1)?)
+        self.data_format.channels_first(xs, |xs| {
+            let [l, r] = self.pad;
+            let (xs, padding) = if l == r { (xs.shallow_clone(), l) } else { (xs.f_constant_pad_nd([l, r])?, 0) };
+            Ok(xs.f_conv1d(&self.weight, self.bias.as_ref(), [self.stride], [padding], [1], 1)?)
+        })
     }
 }
 
@@ -133,8 +142,8 @@ impl LayerSpec for Conv1D {
         if self.filters <= 0 {
             return Err(format!("filters must be positive, got {}", self.filters));
         }
-        let (out, _) = self.geometry(input)?;
-        Ok(vec![self.filters, out])
+        let (_, out, _) = self.geometry(input)?;
+        Ok(self.data_format.join(self.filters, out))
     }
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
@@ -142,7 +151,8 @@ impl LayerSpec for Conv1D {
         if self.use_bias {
             shapes.push(("bias", vec![self.filters]));
         }
-        shapes.push(("weight", vec![self.filters, input.first().copied().unwrap_or(0), self.kernel_size]));
+        let channels = self.data_format.split("Conv1D", input).map_or(0, |(c, _)| c);
+        shapes.push(("weight", vec![self.filters, channels, self.kernel_size]));
         shapes
     }
 
@@ -150,8 +160,8 @@ impl LayerSpec for Conv1D {
         if self.filters <= 0 {
             return Err(config_error("Conv1D", format!("filters must be positive, got {}", self.filters)));
         }
-        let (_, pad) = self.geometry(input).map_err(|m| config_error("Conv1D", m))?;
-        let (cin, k) = (input[0], self.kernel_size);
+        let (cin, _, pad) = self.geometry(input).map_err(|m| config_error("Conv1D", m))?;
+        let k = self.kernel_size;
         check_options(
             "Conv1D",
             [self.kernel_initializer, self.bias_initializer],
@@ -161,7 +171,7 @@ impl LayerSpec for Conv1D {
         let weight = self.kernel_initializer.var(path, "weight", &[k, cin, self.filters], &[2, 1, 0])?;
         let bias =
             if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?) } else { None };
-        Ok(Box::new(Conv1DModule { weight, bias, stride: self.strides, pad }))
+        Ok(Box::new(Conv1DModule { weight, bias, stride: self.strides, pad, data_format: self.data_format }))
     }
 
     fn activation(&self) -> Activation {

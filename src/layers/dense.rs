@@ -6,14 +6,18 @@ use super::{check_options, config_error, LayerModule, LayerSpec};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
 
-/// A fully connected layer. Its input must be flat per sample (`(None, features)`); put a
-/// [`Flatten`](super::Flatten) after convolutions.
+/// A fully connected layer on the last axis of its input, as Keras's: `(None, features)`
+/// becomes `(None, units)`, and a sequence `(None, timesteps, features)` becomes
+/// `(None, timesteps, units)` (the same weights at every timestep; any number of leading axes
+/// works the same way). After convolutions put a [`Flatten`](super::Flatten) (or a global
+/// pooling) before it: on channels-first images `(None, c, h, w)` it would act on the width.
 ///
 /// Variables: `weight` of shape `[units, features]` (PyTorch's `nn.Linear` layout, Keras's
 /// kernel transposed; glorot-uniform unless [`kernel_initializer`](Self::kernel_initializer)
 /// says otherwise) and `bias` of shape `[units]` (zeros unless
 /// [`bias_initializer`](Self::bias_initializer) says otherwise). Either may carry a
-/// [`Regularizer`] whose penalty is added to the loss.
+/// [`Regularizer`] whose penalty is added to the loss. Parameters:
+/// `units * (features + 1)`, as Keras.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Dense {
     /// Output features.
@@ -86,18 +90,9 @@ impl LayerSpec for Dense {
         if self.units <= 0 {
             return Err(format!("units must be positive, got {}", self.units));
         }
-        match input {
-            [_] => Ok(vec![self.units]),
-            [] => Err("Dense needs at least one feature axis".into()),
-            [_, _] => Err("Dense takes flat inputs (None, features) but got a sequence (None, timesteps, features): \
-                 Keras's Dense would apply to each timestep, tch-keras's does not; end the recurrent layer \
-                 without return_sequences, or add a Flatten layer before the Dense"
-                .into()),
-            _ => Err(format!(
-                "Dense takes flat inputs (None, features) but got a {}-D input per sample; \
-                 add a Flatten layer before it",
-                input.len()
-            )),
+        match input.split_last() {
+            Some((_, leading)) => Ok(leading.iter().copied().chain([self.units]).collect()),
+            None => Err("Dense needs at least one feature axis".into()),
         }
     }
 
@@ -106,7 +101,7 @@ impl LayerSpec for Dense {
         if self.use_bias {
             shapes.push(("bias", vec![self.units]));
         }
-        shapes.push(("weight", vec![self.units, input.first().copied().unwrap_or(0)]));
+        shapes.push(("weight", vec![self.units, input.last().copied().unwrap_or(0)]));
         shapes
     }
 
@@ -114,12 +109,15 @@ impl LayerSpec for Dense {
         if self.units <= 0 {
             return Err(config_error("Dense", format!("units must be positive, got {}", self.units)));
         }
+        let Some(&fan_in) = input.last() else {
+            return Err(config_error("Dense", "needs at least one feature axis"));
+        };
         check_options(
             "Dense",
             [self.kernel_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.bias_regularizer],
         )?;
-        let weight = self.kernel_initializer.var(path, "weight", &[input[0], self.units], &[1, 0])?;
+        let weight = self.kernel_initializer.var(path, "weight", &[fan_in, self.units], &[1, 0])?;
         let bias =
             if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.units], &[0])?) } else { None };
         Ok(Box::new(DenseModule { weight, bias }))

@@ -16,30 +16,41 @@
 //! Each layer lives in its own file, named after it (`conv2d.rs`, `lstm.rs`); `padding.rs`
 //! holds the window arithmetic the convolutions and poolings share, `rnn.rs` what `LSTM`,
 //! `GRU`, `SimpleRNN` and `Bidirectional` share, `augment.rs` what the image augmentations
-//! (`RandomFlip`, `RandomRotation`, ...) share.
+//! (`RandomFlip`, `RandomRotation`, ...) share. `data_format.rs` holds [`DataFormat`] (where
+//! the 1-D layers find the channels) and the 1-D poolings' window arithmetic; `cropping1d.rs`
+//! the narrowing `Cropping2D` shares.
 mod activation_layer;
 mod augment;
+mod average_pooling1d;
 mod average_pooling2d;
 mod batch_norm;
 mod bidirectional;
 mod conv1d;
 mod conv2d;
+mod conv2d_transpose;
+mod cropping1d;
+mod cropping2d;
 mod custom;
+mod data_format;
 mod dense;
 mod dropout;
 mod elu;
 mod embedding;
 mod flatten;
 mod gaussian_noise;
+mod global_average_pooling1d;
 mod global_average_pooling2d;
+mod global_max_pooling1d;
 mod global_max_pooling2d;
 mod gru;
 mod layer_normalization;
 mod leaky_relu;
 mod lstm;
+mod max_pooling1d;
 mod max_pooling2d;
 mod normalization;
 mod padding;
+mod permute;
 mod prelu;
 mod random_brightness;
 mod random_contrast;
@@ -48,13 +59,17 @@ mod random_rotation;
 mod random_translation;
 mod random_zoom;
 mod relu;
+mod repeat_vector;
+mod rescaling;
 mod reshape;
 mod rnn;
 mod simple_rnn;
 mod size;
 mod softmax;
 mod spatial_dropout2d;
+mod up_sampling1d;
 mod up_sampling2d;
+mod zero_padding1d;
 mod zero_padding2d;
 
 use std::borrow::Cow;
@@ -65,28 +80,37 @@ use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
 pub use augment::FillMode;
+pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use bidirectional::{Bidirectional, RecurrentLayer};
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
+pub use conv2d_transpose::Conv2DTranspose;
+pub use cropping1d::Cropping1D;
+pub use cropping2d::Cropping2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
+pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use elu::ELU;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use gaussian_noise::GaussianNoise;
+pub use global_average_pooling1d::GlobalAveragePooling1D;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
+pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
+pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
+pub use permute::Permute;
 pub use prelu::PReLU;
 pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
@@ -95,13 +119,17 @@ pub use random_rotation::RandomRotation;
 pub use random_translation::RandomTranslation;
 pub use random_zoom::RandomZoom;
 pub use relu::ReLU;
+pub use repeat_vector::RepeatVector;
+pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use rnn::MergeMode;
 pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
+pub use up_sampling1d::UpSampling1D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
+pub use zero_padding1d::ZeroPadding1D;
 pub use zero_padding2d::ZeroPadding2D;
 
 use crate::{Activation, Error, Regularizer, Result};
@@ -205,6 +233,30 @@ pub enum LayerConfig {
     RandomContrast(RandomContrast),
     /// See [`RandomBrightness`].
     RandomBrightness(RandomBrightness),
+    /// See [`Rescaling`].
+    Rescaling(Rescaling),
+    /// See [`GlobalAveragePooling1D`].
+    GlobalAveragePooling1D(GlobalAveragePooling1D),
+    /// See [`GlobalMaxPooling1D`].
+    GlobalMaxPooling1D(GlobalMaxPooling1D),
+    /// See [`MaxPooling1D`].
+    MaxPooling1D(MaxPooling1D),
+    /// See [`AveragePooling1D`].
+    AveragePooling1D(AveragePooling1D),
+    /// See [`Conv2DTranspose`].
+    Conv2DTranspose(Conv2DTranspose),
+    /// See [`Cropping1D`].
+    Cropping1D(Cropping1D),
+    /// See [`Cropping2D`].
+    Cropping2D(Cropping2D),
+    /// See [`ZeroPadding1D`].
+    ZeroPadding1D(ZeroPadding1D),
+    /// See [`UpSampling1D`].
+    UpSampling1D(UpSampling1D),
+    /// See [`RepeatVector`].
+    RepeatVector(RepeatVector),
+    /// See [`Permute`].
+    Permute(Permute),
     /// See [`LeakyReLU`].
     LeakyReLU(LeakyReLU),
     /// See [`ELU`].
@@ -251,6 +303,18 @@ impl LayerConfig {
             LayerConfig::RandomZoom(l) => l,
             LayerConfig::RandomContrast(l) => l,
             LayerConfig::RandomBrightness(l) => l,
+            LayerConfig::Rescaling(l) => l,
+            LayerConfig::GlobalAveragePooling1D(l) => l,
+            LayerConfig::GlobalMaxPooling1D(l) => l,
+            LayerConfig::MaxPooling1D(l) => l,
+            LayerConfig::AveragePooling1D(l) => l,
+            LayerConfig::Conv2DTranspose(l) => l,
+            LayerConfig::Cropping1D(l) => l,
+            LayerConfig::Cropping2D(l) => l,
+            LayerConfig::ZeroPadding1D(l) => l,
+            LayerConfig::UpSampling1D(l) => l,
+            LayerConfig::RepeatVector(l) => l,
+            LayerConfig::Permute(l) => l,
             LayerConfig::LeakyReLU(l) => l,
             LayerConfig::ELU(l) => l,
             LayerConfig::PReLU(l) => l,
@@ -293,6 +357,18 @@ impl LayerConfig {
             LayerConfig::RandomZoom(_) => "random_zoom",
             LayerConfig::RandomContrast(_) => "random_contrast",
             LayerConfig::RandomBrightness(_) => "random_brightness",
+            LayerConfig::Rescaling(_) => "rescaling",
+            LayerConfig::GlobalAveragePooling1D(_) => "global_average_pooling1d",
+            LayerConfig::GlobalMaxPooling1D(_) => "global_max_pooling1d",
+            LayerConfig::MaxPooling1D(_) => "max_pooling1d",
+            LayerConfig::AveragePooling1D(_) => "average_pooling1d",
+            LayerConfig::Conv2DTranspose(_) => "conv2d_transpose",
+            LayerConfig::Cropping1D(_) => "cropping1d",
+            LayerConfig::Cropping2D(_) => "cropping2d",
+            LayerConfig::ZeroPadding1D(_) => "zero_padding1d",
+            LayerConfig::UpSampling1D(_) => "up_sampling1d",
+            LayerConfig::RepeatVector(_) => "repeat_vector",
+            LayerConfig::Permute(_) => "permute",
             LayerConfig::LeakyReLU(_) => "leaky_re_lu",
             LayerConfig::ELU(_) => "elu",
             LayerConfig::PReLU(_) => "p_re_lu",
@@ -330,6 +406,8 @@ macro_rules! impl_from_spec {
 impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, Flatten => Flatten,
     Reshape => Reshape, Dropout => Dropout, BatchNormalization => BatchNormalization,
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
+impl_from_spec!(Rescaling => Rescaling, GlobalAveragePooling1D => GlobalAveragePooling1D, GlobalMaxPooling1D => GlobalMaxPooling1D, MaxPooling1D => MaxPooling1D, AveragePooling1D => AveragePooling1D, Conv2DTranspose => Conv2DTranspose);
+impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1D => ZeroPadding1D, UpSampling1D => UpSampling1D, RepeatVector => RepeatVector, Permute => Permute);
 impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 
