@@ -2,7 +2,10 @@
 //! for convolutions, exact constants, the default draws unchanged, saving and loading.
 use tch::{Device, Kind, Tensor};
 use tch_keras::initializers::{Distribution, FanMode};
-use tch_keras::{load_model, Conv1D, Conv2D, Dense, Embedding, Error, Initializer, LayerConfig, Sequential, GRU, LSTM};
+use tch_keras::{
+    load_model, Conv1D, Conv2D, Conv2DTranspose, Dense, Embedding, Error, Initializer, LayerConfig, Sequential,
+    SimpleRNN, GRU, LSTM,
+};
 
 /// Serialises this file's tests: some redraw a model's initial weights from LibTorch's one
 /// process-wide generator, which another test building a model at the same time would reseed.
@@ -168,6 +171,45 @@ fn default_draws_are_unchanged() {
     tch::manual_seed(12);
     let kernel = uniform(&[3, 2, 2, 2], (6.0f64 / (8 + 12) as f64).sqrt());
     assert!(var(&m, 0, "weight").equal(&kernel));
+    // A Conv2DTranspose ([in 2, filters 3, 2, 2]: fans 3 * 4 and 2 * 4) and a SimpleRNN.
+    let m = built(Conv2DTranspose::new(3, 2), &[2, 5, 5], 13);
+    tch::manual_seed(13);
+    let kernel = uniform(&[2, 3, 2, 2], (6.0f64 / (12 + 8) as f64).sqrt());
+    assert!(var(&m, 0, "weight").equal(&kernel));
+    let m = built(SimpleRNN::new(4), &[3, 5], 14);
+    tch::manual_seed(14);
+    let kernel = uniform(&[4, 5], (6.0f64 / (5 + 4) as f64).sqrt());
+    let normal = Tensor::randn([4, 4], (Kind::Float, Device::Cpu));
+    let (q, r) = Tensor::linalg_qr(&normal, "reduced");
+    assert!(var(&m, 0, "weight_ih_l0").equal(&kernel));
+    assert!(var(&m, 0, "weight_hh_l0").equal(&(q * r.diagonal(0, 0, 1).sign())));
+}
+
+/// Conv2DTranspose's fans are Keras's for its kernel `(kh, kw, filters, in)`; SimpleRNN takes
+/// the recurrent options.
+#[test]
+fn transposed_convolution_and_simple_rnn_take_the_options() {
+    let _rng = rng();
+    // Keras's kernel (3, 3, 64, 32): fan_in 9 * 64, fan_out 9 * 32.
+    let m = built(Conv2DTranspose::new(64, 3).kernel_initializer(Initializer::HeNormal), &[32, 6, 6], 15);
+    let w = var(&m, 0, "weight");
+    assert_eq!(w.size(), [32, 64, 3, 3]);
+    let std = (2.0f64 / 576.0).sqrt();
+    assert_spread(&w, std, 2.0 * std / 0.879_625_661_034_239_8, "Conv2DTranspose he_normal");
+    let rnn = SimpleRNN::new(6)
+        .kernel_initializer(Initializer::Ones)
+        .recurrent_initializer(Initializer::constant(0.1))
+        .bias_initializer(Initializer::constant(-1.0));
+    let m = built(rnn, &[3, 2], 0);
+    assert!(var(&m, 0, "weight_ih_l0").eq(1.0).all().int64_value(&[]) == 1);
+    assert!(
+        var(&m, 0, "weight_hh_l0")
+            .eq_tensor(&Tensor::full([6, 6], 0.1, (Kind::Float, Device::Cpu)))
+            .all()
+            .int64_value(&[])
+            == 1
+    );
+    assert!(var(&m, 0, "bias_ih_l0").eq(-1.0).all().int64_value(&[]) == 1);
 }
 
 #[test]

@@ -230,3 +230,47 @@ fn bidirectional_regularizers_cover_both_directions() {
     let b = reg.fit(&x, &y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0];
     assert!((b - a - penalty).abs() < 1e-5, "{b} - {a} vs {penalty}");
 }
+
+/// Conv2DTranspose's and SimpleRNN's penalties, as the others'.
+#[test]
+fn transposed_convolution_and_simple_rnn_regularizers_add_their_penalties() {
+    let sum = |t: Tensor| t.sum(Kind::Double).double_value(&[]);
+    let loss = |m: &mut Sequential, x: &Tensor, y: &Tensor| {
+        m.fit(x, y, FitConfig { epochs: 1, batch_size: 4, ..quiet() }).unwrap().series("loss").unwrap()[0]
+    };
+    let var = |m: &Sequential, name: &str| m.variables().unwrap().iter().find(|(n, _)| n == name).unwrap().1.copy();
+    // Conv2DTranspose: kernel L2(0.3), bias L1(0.2) on a bias set to 0.5.
+    let (x, y) = (vals(&[4, 2, 3, 3], 0.1, 1.0), vals(&[4, 1], 0.9, 1.0));
+    let conv = |regularized: bool| {
+        let mut layer = tch_keras::Conv2DTranspose::new(2, 2);
+        if regularized {
+            layer = layer.kernel_regularizer(Regularizer::l2(0.3)).bias_regularizer(Regularizer::l1(0.2));
+        }
+        let mut m = Sequential::new().device(Device::Cpu).seed(4).input_shape([2, 3, 3]).add(layer);
+        m = m.add(tch_keras::Flatten::new()).add(Dense::new(1));
+        m.build().unwrap();
+        let _ = tch::no_grad(|| var(&m, "layers.0.bias").fill_(0.5));
+        m.compile(Optimizer::sgd(0.0), Loss::MeanSquaredError, vec![]).unwrap();
+        m
+    };
+    let (mut plain, mut reg) = (conv(false), conv(true));
+    let penalty = 0.3 * sum(var(&reg, "layers.0.weight").square()) + 0.2 * sum(var(&reg, "layers.0.bias").abs());
+    let (a, b) = (loss(&mut plain, &x, &y), loss(&mut reg, &x, &y));
+    assert!((b - a - penalty).abs() < 1e-5, "{b} - {a} vs {penalty}");
+    // SimpleRNN: recurrent L1(0.4).
+    let (x, y) = (vals(&[4, 3, 2], 0.3, 1.0), vals(&[4, 1], 0.2, 1.0));
+    let rnn = |regularized: bool| {
+        let mut layer = tch_keras::SimpleRNN::new(3);
+        if regularized {
+            layer = layer.recurrent_regularizer(Regularizer::l1(0.4));
+        }
+        let mut m = Sequential::new().device(Device::Cpu).seed(6).input_shape([3, 2]).add(layer).add(Dense::new(1));
+        m.compile(Optimizer::sgd(0.0), Loss::MeanSquaredError, vec![]).unwrap();
+        m
+    };
+    let (mut plain, mut reg) = (rnn(false), rnn(true));
+    reg.build().unwrap();
+    let penalty = 0.4 * sum(var(&reg, "layers.0.weight_hh_l0").abs());
+    let (a, b) = (loss(&mut plain, &x, &y), loss(&mut reg, &x, &y));
+    assert!((b - a - penalty).abs() < 1e-5, "{b} - {a} vs {penalty}");
+}

@@ -3,8 +3,9 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::image;
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec, Padding};
-use crate::{Activation, Result};
+use super::{check_options, config_error, LayerModule, LayerSpec, Padding};
+use crate::initializers::{defaults, Initializer};
+use crate::{Activation, Regularizer, Result};
 
 /// A transposed convolution ("deconvolution") over `[channels, height, width]` inputs, which
 /// grows each axis by its stride: Keras's output size, per axis, is `in * s + max(k - s, 0)`
@@ -14,8 +15,9 @@ use crate::{Activation, Result};
 ///
 /// Variables: `weight` `[in_channels, filters, kh, kw]` (PyTorch's `nn.ConvTranspose2d`
 /// layout; Keras's kernel `(kh, kw, filters, in_channels)` transposed), glorot-uniform over
-/// Keras's fans `filters * kh * kw` and `in_channels * kh * kw`, and `bias` `[filters]`
-/// (zeros). Parameters: `in_channels * filters * kh * kw + filters`, as Keras. Keras's
+/// Keras's fans `filters * kh * kw` and `in_channels * kh * kw` (or `kernel_initializer`),
+/// and `bias` `[filters]` (zeros, or `bias_initializer`); either may carry a [`Regularizer`].
+/// Parameters: `in_channels * filters * kh * kw + filters`, as Keras. Keras's
 /// `output_padding` and `dilation_rate` are not taken.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Conv2DTranspose {
@@ -31,6 +33,18 @@ pub struct Conv2DTranspose {
     pub activation: Activation,
     /// Whether the layer has a bias.
     pub use_bias: bool,
+    /// How the kernel starts (Keras's fans: `filters * kh * kw`, `in_channels * kh * kw`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the bias starts.
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl Conv2DTranspose {
@@ -44,6 +58,10 @@ impl Conv2DTranspose {
             padding: Padding::Valid,
             activation: Activation::Linear,
             use_bias: true,
+            kernel_initializer: defaults::kernel(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            bias_regularizer: None,
         }
     }
     /// Sets the strides: one integer for both axes, or `(height, width)`.
@@ -99,6 +117,8 @@ impl Conv2DTranspose {
     }
 }
 
+super::weight_options!(Conv2DTranspose);
+
 #[derive(Debug)]
 struct ConvTransposeModule {
     weight: Tensor,
@@ -142,13 +162,23 @@ impl LayerSpec for Conv2DTranspose {
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
         let (cin, _, pad) = self.geometry(input).map_err(|m| config_error("Conv2DTranspose", m))?;
         let [kh, kw] = self.kernel_size;
-        let init = glorot_uniform(self.filters * kh * kw, cin * kh * kw);
-        let weight = path.f_var("weight", &[cin, self.filters, kh, kw], init)?;
-        let bias = if self.use_bias { Some(path.f_var("bias", &[self.filters], nn::Init::Const(0.0))?) } else { None };
+        check_options(
+            "Conv2DTranspose",
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
+        // Keras's kernel is (kh, kw, filters, in); ours [in, filters, kh, kw].
+        let weight = self.kernel_initializer.var(path, "weight", &[kh, kw, self.filters, cin], &[3, 2, 0, 1])?;
+        let bias =
+            if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?) } else { None };
         Ok(Box::new(ConvTransposeModule { weight, bias, strides: self.strides, pad }))
     }
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)])
     }
 }

@@ -1,8 +1,8 @@
-//! What `LSTM`, `GRU`, `SimpleRNN` and `Bidirectional` share: the sequence shape check, Keras's
-//! orthogonal initializer, the recurrent-kernel options, the per-direction weights and the
-//! built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
+//! What `LSTM`, `GRU`, `SimpleRNN` and `Bidirectional` share: the sequence shape check, the
+//! recurrent-kernel options, the per-direction weights and the built module that calls
+//! LibTorch's fused recurrent kernels (cuDNN on CUDA).
 use serde::{Deserialize, Serialize};
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 use super::LayerModule;
 use crate::{Error, Result};
@@ -28,16 +28,6 @@ pub(super) fn sequence(kind: &str, input: &[i64]) -> std::result::Result<(i64, i
             input.len()
         )),
     }
-}
-
-/// Keras's `Orthogonal` initializer (gain 1) for a recurrent kernel of Keras shape
-/// `[units, gates * units]`, returned transposed as PyTorch stores it: `[gates * units, units]`
-/// with orthonormal columns. A normal matrix's QR factor, columns signed by `diag(R)`.
-pub(super) fn orthogonal(path: &nn::Path, name: &str, gates: i64, units: i64) -> Result<Tensor> {
-    let normal = Tensor::f_randn([gates * units, units], (Kind::Float, path.device()))?;
-    let (q, r) = Tensor::f_linalg_qr(&normal, "reduced")?;
-    let signs = r.f_diagonal(0, 0, 1)?.f_sign()?;
-    Ok(path.f_var_copy(name, &q.f_mul(&signs)?)?)
 }
 
 /// The builder methods of a recurrent layer's recurrent-kernel options

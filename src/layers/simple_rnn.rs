@@ -2,9 +2,10 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::rnn::{orthogonal, sequence, var_name, Cell, Recurrent, RnnModule, Weights};
-use super::{config_error, glorot_uniform, LayerModule, LayerSpec};
-use crate::{Activation, Result};
+use super::rnn::{sequence, var_name, Cell, Recurrent, RnnModule, Weights};
+use super::{check_options, config_error, LayerModule, LayerSpec};
+use crate::initializers::{defaults, Initializer};
+use crate::{Activation, Regularizer, Result};
 
 /// A fully connected recurrent layer, `h_t = activation(x_t W + h_{t-1} U + b)`, run by
 /// LibTorch's fused RNN kernel (cuDNN on CUDA), with Keras's defaults: `tanh` activation, zero
@@ -14,14 +15,18 @@ use crate::{Activation, Result};
 ///
 /// Variables, named as PyTorch's `nn.RNN(batch_first=True)` names them:
 /// - `weight_ih_l0` `[units, features]`: Keras's `kernel` transposed, glorot-uniform over
-///   Keras's shape `[features, units]`;
-/// - `weight_hh_l0` `[units, units]`: Keras's `recurrent_kernel` transposed, orthogonal;
-/// - `bias_ih_l0` `[units]`: Keras's `bias`, zeros.
+///   Keras's shape `[features, units]` (or `kernel_initializer`);
+/// - `weight_hh_l0` `[units, units]`: Keras's `recurrent_kernel` transposed, orthogonal (or
+///   `recurrent_initializer`);
+/// - `bias_ih_l0` `[units]`: Keras's `bias`, zeros (or `bias_initializer`).
+///
+/// Each may carry a [`Regularizer`] (`kernel_regularizer`, `recurrent_regularizer`,
+/// `bias_regularizer`) whose penalty is added to the loss.
 ///
 /// Parameters: `units * (features + units + 1)`, Keras's `count_params`. As with
 /// [`LSTM`](crate::LSTM), PyTorch's second bias `bias_hh_l0` is not a variable here (zeros are passed):
 /// load the weights into `torch.nn.RNN` with `strict=False` and zero `bias_hh_l0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SimpleRNN {
     /// Size of the hidden state.
     pub units: i64,
@@ -31,12 +36,41 @@ pub struct SimpleRNN {
     pub return_sequences: bool,
     /// Whether the layer has a bias.
     pub use_bias: bool,
+    /// How the input kernel starts (Keras's `kernel_initializer`; fans `features`, `units`).
+    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+    pub kernel_initializer: Initializer,
+    /// How the recurrent kernel starts (Keras's `recurrent_initializer`, default orthogonal).
+    #[serde(default = "defaults::recurrent", skip_serializing_if = "defaults::is_recurrent")]
+    pub recurrent_initializer: Initializer,
+    /// How the bias starts (Keras's `bias_initializer`, default zeros).
+    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+    pub bias_initializer: Initializer,
+    /// The input kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// The recurrent kernel's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrent_regularizer: Option<Regularizer>,
+    /// The bias's penalty, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias_regularizer: Option<Regularizer>,
 }
 
 impl SimpleRNN {
     /// A `tanh` recurrent layer with `units` hidden units, returning the last step.
     pub fn new(units: i64) -> Self {
-        Self { units, activation: Activation::Tanh, return_sequences: false, use_bias: true }
+        Self {
+            units,
+            activation: Activation::Tanh,
+            return_sequences: false,
+            use_bias: true,
+            kernel_initializer: defaults::kernel(),
+            recurrent_initializer: defaults::recurrent(),
+            bias_initializer: defaults::bias(),
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+        }
     }
     /// Sets the activation: `Activation::Tanh` or `Activation::Relu`.
     pub fn activation(mut self, activation: Activation) -> Self {
@@ -49,6 +83,9 @@ impl SimpleRNN {
         self
     }
 }
+
+super::weight_options!(SimpleRNN);
+super::rnn::recurrent_options!(SimpleRNN);
 
 impl LayerSpec for SimpleRNN {
     fn kind(&self) -> &'static str {
@@ -66,6 +103,14 @@ impl LayerSpec for SimpleRNN {
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
         self.direction_shapes(input.get(1).copied().unwrap_or(0))
+    }
+
+    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+        super::regularized([
+            ("weight_ih_l0", self.kernel_regularizer),
+            ("weight_hh_l0", self.recurrent_regularizer),
+            ("bias_ih_l0", self.bias_regularizer),
+        ])
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
@@ -112,10 +157,17 @@ impl Recurrent for SimpleRNN {
     fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
         let u = self.units;
         let name = |n| var_name(n, reverse);
-        let weight_ih = path.f_var(name("weight_ih_l0"), &[u, features], glorot_uniform(features, u))?;
-        let weight_hh = orthogonal(path, name("weight_hh_l0"), 1, u)?;
+        check_options(
+            "SimpleRNN",
+            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
+        )?;
+        let weight_ih = self.kernel_initializer.var(path, name("weight_ih_l0"), &[features, u], &[1, 0])?;
+        // Square: drawn in our layout directly (a transposed orthogonal matrix is one with the
+        // same distribution), so the default draws what it always has.
+        let weight_hh = self.recurrent_initializer.var(path, name("weight_hh_l0"), &[u, u], &[0, 1])?;
         let bias_ih =
-            if self.use_bias { Some(path.f_var(name("bias_ih_l0"), &[u], nn::Init::Const(0.0))?) } else { None };
+            if self.use_bias { Some(self.bias_initializer.var(path, name("bias_ih_l0"), &[u], &[0])?) } else { None };
         Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh: None })
     }
 }
