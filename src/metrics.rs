@@ -677,10 +677,19 @@ impl Metric {
                 let in_top = self.top_k_hits(&out, y, k)?;
                 per_sample_mean(in_top.f_reshape([n, -1])?.f_to_kind(Kind::Float)?)
             }
-            MetricKind::MeanAbsoluteError => per_sample_mean(act.apply(raw)?.f_sub(y)?.f_abs()?),
             _ if self.kind.as_loss().is_some() => self.loss_values(&act.apply(raw)?, y),
-            MetricKind::MeanSquaredError | MetricKind::RootMeanSquaredError => {
-                per_sample_mean(act.apply(raw)?.f_sub(y)?.f_square()?)
+            MetricKind::MeanAbsoluteError | MetricKind::MeanSquaredError | MetricKind::RootMeanSquaredError => {
+                // Checked before the difference, which would broadcast sparse labels [N] against
+                // outputs [N, classes] (a LibTorch error, or a silent wrong value when N == classes).
+                let out = act.apply(raw)?;
+                if out.size() != y.size() {
+                    return Err(self.shape_error(&out, y, "targets of the outputs' shape"));
+                }
+                let diff = out.f_sub(y)?;
+                per_sample_mean(match self.kind {
+                    MetricKind::MeanAbsoluteError => diff.f_abs()?,
+                    _ => diff.f_square()?,
+                })
             }
             _ => Err(Error::invalid(
                 "metrics",

@@ -1,0 +1,45 @@
+//! Bad inputs to the metrics, losses and optimizers end in typed errors that name what is wrong
+//! and what to do, never in LibTorch's own words or a silently wrong value.
+use tch::{Device, Kind, Tensor};
+use tch_keras::{
+    Activation, Dense, Error, FitConfig, Loss, Optimizer, Sequential, Verbosity,
+};
+
+fn model(outputs: i64) -> Sequential {
+    Sequential::new()
+        .device(Device::Cpu)
+        .seed(3)
+        .input_shape([4])
+        .add(Dense::new(outputs).activation(Activation::Softmax))
+}
+
+fn config<'a>(batch_size: usize) -> FitConfig<'a> {
+    FitConfig { epochs: 1, batch_size, verbose: Verbosity::Silent, ..Default::default() }
+}
+
+fn inputs(n: i64) -> Tensor {
+    Tensor::randn([n, 4], (Kind::Float, Device::Cpu))
+}
+
+/// The error is the crate's own, naming `what`.
+fn assert_typed(result: tch_keras::Result<impl std::fmt::Debug>, what: &str) {
+    let e = result.expect_err("bad input was accepted");
+    assert!(!matches!(e, Error::Torch(_)), "LibTorch's error reached the user: {e}");
+    assert!(e.to_string().contains(what), "the error does not name {what}: {e}");
+    assert!(!e.to_string().contains("  "), "the error has a run of spaces: {e}");
+}
+
+#[test]
+fn error_metrics_refuse_sparse_labels_instead_of_broadcasting_them() {
+    // 8 classes and batches of 8 (labels [8] broadcast against outputs [8, 8] without an
+    // error) or of 4 (LibTorch's size error).
+    for metric in ["mse", "mae", "root_mean_squared_error"] {
+        for batch in [8, 4] {
+            let mut m = model(8);
+            m.compile(Optimizer::sgd(0.01), Loss::SparseCategoricalCrossentropy, [metric]).unwrap();
+            let y = Tensor::randint(8, [8], (Kind::Int64, Device::Cpu));
+            assert_typed(m.fit(&inputs(8), &y, config(batch)), metric);
+            assert_typed(m.evaluate(&inputs(8), &y, batch), metric);
+        }
+    }
+}
