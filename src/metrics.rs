@@ -42,6 +42,9 @@ pub enum AucSummation {
     Majoring,
 }
 
+/// The most output columns [`MetricKind::R2Score`] and the per-class F-scores keep sums for.
+const MAX_COLUMNS: usize = 1 << 31;
+
 /// How [`MetricKind::FBetaScore`] averages its per-class scores (Keras's `average`).
 ///
 /// Keras's default `average=None` gives one score per class, which logs (one number per name)
@@ -282,6 +285,20 @@ impl MetricKind {
             MetricKind::R2Score { outputs: 0, .. } => {
                 Err(Error::invalid("outputs", "R2Score needs the model's number of outputs, at least 1"))
             }
+            // Four sums per column: a count beyond any model's outputs would overflow the state.
+            MetricKind::R2Score { outputs, .. } if outputs > MAX_COLUMNS => Err(Error::invalid(
+                "outputs",
+                format!(
+                    "R2Score's outputs must be the model's number of outputs, at most {MAX_COLUMNS}, got {outputs}"
+                ),
+            )),
+            MetricKind::FBetaScore { average, .. } if average.columns() > MAX_COLUMNS => Err(Error::invalid(
+                "classes",
+                format!(
+                    "macro and weighted averages need the model's number of outputs, at most {MAX_COLUMNS}, got {}",
+                    average.columns()
+                ),
+            )),
             MetricKind::FBetaScore { beta, .. } if !(beta.is_finite() && beta > 0.0) => {
                 Err(Error::invalid("beta", format!("must be a finite number > 0, got {beta}")))
             }
@@ -829,7 +846,8 @@ fn r2_state(out: &Tensor, y: &Tensor, weights: Option<&Tensor>, outputs: usize) 
         return Err(Error::invalid(
             "metrics",
             format!(
-                "R2Score made for {outputs} outputs needs outputs and targets [N, {outputs}]; the outputs have                  shape {:?} and the targets {:?} (give Metric::r2_score the model's number of outputs)",
+                "R2Score made for {outputs} outputs needs outputs and targets [N, {outputs}]; the outputs have \
+                 shape {:?} and the targets {:?} (give Metric::r2_score the model's number of outputs)",
                 size,
                 y.size()
             ),

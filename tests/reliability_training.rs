@@ -2,7 +2,7 @@
 //! and what to do, never in LibTorch's own words or a silently wrong value.
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
-    Activation, Dense, Error, FitConfig, Loss, Optimizer, Sequential, Verbosity,
+    Activation, Dense, Error, FAverage, FitConfig, Loss, Metric, Optimizer, R2Aggregation, Sequential, Verbosity,
 };
 
 fn model(outputs: i64) -> Sequential {
@@ -42,4 +42,26 @@ fn error_metrics_refuse_sparse_labels_instead_of_broadcasting_them() {
             assert_typed(m.evaluate(&inputs(8), &y, batch), metric);
         }
     }
+}
+
+#[test]
+fn score_metrics_refuse_column_counts_no_model_has() {
+    let huge = [
+        Metric::f1_score(FAverage::Macro { classes: usize::MAX }, None),
+        Metric::fbeta_score(FAverage::Weighted { classes: usize::MAX / 4 + 1 }, 2.0, None),
+        Metric::r2_score(R2Aggregation::UniformAverage, 0, usize::MAX / 4 + 1),
+    ];
+    for (metric, what) in huge.into_iter().zip(["classes", "classes", "outputs"]) {
+        let mut m = model(3);
+        assert_typed(m.compile(Optimizer::sgd(0.01), Loss::MeanSquaredError, vec![metric]), what);
+    }
+    // R2Score made for 3 outputs on a model with 1.
+    let mut m = model(1);
+    m.compile(
+        Optimizer::sgd(0.01),
+        Loss::MeanSquaredError,
+        vec![Metric::r2_score(R2Aggregation::UniformAverage, 0, 3)],
+    )
+    .unwrap();
+    assert_typed(m.fit(&inputs(8), &Tensor::randn([8, 1], (Kind::Float, Device::Cpu)), config(4)), "R2Score");
 }
