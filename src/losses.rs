@@ -128,7 +128,9 @@ pub enum Loss {
     /// [`Loss::SparseCategoricalCrossentropy`] with Keras's `ignore_class`: samples labelled
     /// `ignore_class` lose 0, and the batch loss is the sum over the other samples divided by
     /// their number (0 when every sample is ignored), as Keras's masked `sum_over_batch_size`
-    /// reduction. The label may lie outside `[0, classes)` (-1, 255, ...).
+    /// reduction. The label may lie outside `[0, classes)` (-1, 255, ...); the metrics do not
+    /// leave those samples out (as in Keras), so the metrics that read each label as a class
+    /// index (sparse top-k accuracy, the sparse cross-entropy metric) then refuse to run.
     SparseCategoricalCrossentropyMasked {
         /// The model outputs logits: a softmax is applied inside the loss.
         from_logits: bool,

@@ -65,3 +65,28 @@ fn score_metrics_refuse_column_counts_no_model_has() {
     .unwrap();
     assert_typed(m.fit(&inputs(8), &Tensor::randn([8, 1], (Kind::Float, Device::Cpu)), config(4)), "R2Score");
 }
+
+#[test]
+fn an_ignored_class_out_of_range_is_refused_for_metrics_that_index_by_label() {
+    let y = Tensor::from_slice(&[0i64, 255, 1, 2, 255, 1, 0, 2]);
+    for metric in ["sparse_categorical_crossentropy", "sparse_top_k_categorical_accuracy"] {
+        for ignore in [255, -1] {
+            let mut m = model(3);
+            let loss = Loss::sparse_categorical_crossentropy_ignoring(false, ignore);
+            m.compile(Optimizer::adam(0.01), loss, [metric]).unwrap();
+            let y = y.where_scalarother(&y.ne(255), ignore);
+            assert_typed(m.fit(&inputs(8), &y, config(4)), "ignore_class");
+            assert_typed(m.evaluate(&inputs(8), &y, 4), "ignore_class");
+            assert_typed(m.train_on_batch(&inputs(8), &y), "ignore_class");
+        }
+        // An ignored class that is a class id reaches the metric as one, as in Keras.
+        let mut m = model(3);
+        m.compile(Optimizer::adam(0.01), Loss::sparse_categorical_crossentropy_ignoring(false, 2), [metric]).unwrap();
+        let logs = m.train_on_batch(&inputs(8), &y.where_scalarother(&y.ne(255), 2)).unwrap();
+        assert!(logs.get(metric).unwrap().is_finite());
+    }
+    // Metrics that compare labels take any ignored class.
+    let mut m = model(3);
+    m.compile(Optimizer::adam(0.01), Loss::sparse_categorical_crossentropy_ignoring(false, 255), ["accuracy"]).unwrap();
+    assert!(m.train_on_batch(&inputs(8), &y).unwrap().get("accuracy").unwrap().is_finite());
+}

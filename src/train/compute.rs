@@ -20,8 +20,45 @@ impl Sequential {
     }
 
     /// Where the logged values live in the step's sums.
+    /// Checked once per fit, evaluation or `train_on_batch`, before the first batch: see
+    /// [`Self::check_ignored_labels`].
     pub(crate) fn log_layout(&self) -> Result<LogLayout> {
-        Ok(LogLayout::new(&self.train_state("fit")?.metrics))
+        let state = self.train_state("fit")?;
+        self.check_ignored_labels(state)?;
+        Ok(LogLayout::new(&state.metrics))
+    }
+
+    /// Refuses a loss's `ignore_class` outside `[0, classes)` with a metric that reads each
+    /// label as a class index (sparse top-k accuracy, the sparse cross-entropy metric): the
+    /// metrics do not leave the ignored labels out (as Keras's do not), and LibTorch would index
+    /// out of bounds with them (an error in its own words, a device-side assert on CUDA).
+    /// Decided from the model's output shape, with no read of the labels.
+    fn check_ignored_labels(&self, state: &TrainState) -> Result<()> {
+        let Loss::SparseCategoricalCrossentropyMasked { ignore_class, .. } = state.loss else {
+            return Ok(());
+        };
+        let classes = self.output_shape()?.last().copied().unwrap_or(1);
+        if (0..classes).contains(&ignore_class) {
+            return Ok(());
+        }
+        let indexing = |m: &&crate::Metric| {
+            matches!(
+                m.kind,
+                MetricKind::SparseTopKCategoricalAccuracy { .. } | MetricKind::SparseCategoricalCrossentropy { .. }
+            )
+        };
+        match state.metrics.iter().find(indexing) {
+            Some(m) => Err(Error::invalid(
+                "metrics",
+                format!(
+                    "metric '{}' reads every label as a class id in [0, {classes}), and the loss's ignore_class \
+                     {ignore_class} is not one: the metric would see the ignored labels too; drop the metric, \
+                     or relabel the ignored samples with an id in range",
+                    m.name
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Per-batch `[loss * n, metric states...]` on the device, and the loss for backward.

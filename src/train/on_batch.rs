@@ -37,13 +37,14 @@ impl Sequential {
         };
         let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
         let (y, step_loss) = self.step_targets(y)?;
+        // Before the step: it checks the metrics against the loss.
+        let layout = self.log_layout()?;
         self.prepare_training(&mut SingleProcess)?;
         let mut batch = Batch::new(x, y)?;
         if let Some(w) = w {
             batch = batch.with_sample_weight(w)?;
         }
         let sums = EagerStep { loss: step_loss }.step(self, &batch, &mut SingleProcess)?;
-        let layout = self.log_layout()?;
         BatchLogs { layout: &layout, sums: &sums, count: n }.logs()
     }
 
