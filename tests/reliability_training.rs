@@ -90,3 +90,33 @@ fn an_ignored_class_out_of_range_is_refused_for_metrics_that_index_by_label() {
     m.compile(Optimizer::adam(0.01), Loss::sparse_categorical_crossentropy_ignoring(false, 255), ["accuracy"]).unwrap();
     assert!(m.train_on_batch(&inputs(8), &y).unwrap().get("accuracy").unwrap().is_finite());
 }
+
+#[test]
+fn a_backup_that_cannot_be_used_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a_file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    assert_typed(tch_keras::BackupAndRestore::new(&file), "is a file");
+    // A damaged backup (truncated, or another program's file) is not restored: the error says
+    // how to start afresh.
+    let fit = |backup_dir: &std::path::Path| {
+        let mut backup = tch_keras::BackupAndRestore::new(backup_dir).unwrap();
+        let mut m = model(3);
+        m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, ["accuracy"]).unwrap();
+        let y = Tensor::from_slice(&[0i64, 1, 2, 1, 0, 2, 1, 0]);
+        m.fit(&inputs(8), &y, FitConfig { callbacks: vec![&mut backup], ..config(4) }).map(|_| ())
+    };
+    let good = dir.path().join("good");
+    let mut backup = tch_keras::BackupAndRestore::new(&good).unwrap().delete_checkpoint(false);
+    let mut m = model(3);
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, ["accuracy"]).unwrap();
+    let y = Tensor::from_slice(&[0i64, 1, 2, 1, 0, 2, 1, 0]);
+    m.fit(&inputs(8), &y, FitConfig { callbacks: vec![&mut backup], ..config(4) }).unwrap();
+    let bytes = std::fs::read(backup.backup_path()).unwrap();
+    for (name, content) in [("truncated", &bytes[..bytes.len() / 2]), ("garbage", &b"garbage, not safetensors"[..])] {
+        let damaged = dir.path().join(name);
+        std::fs::create_dir_all(&damaged).unwrap();
+        std::fs::write(damaged.join("latest.safetensors"), content).unwrap();
+        assert_typed(fit(&damaged), "delete its directory");
+    }
+}

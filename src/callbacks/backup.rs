@@ -21,8 +21,9 @@ const BACKUP_FILE: &str = "latest.safetensors";
 /// When `fit` ends normally (all epochs, or a callback's stop) the backup is deleted, unless
 /// `delete_checkpoint(false)`; the directory is removed when that leaves it empty.
 ///
-/// The model must be the one backed up (same layers, same optimizer kind): anything else is an
-/// error naming the directory, to be deleted to start afresh. Each backup is written to a
+/// The model must be the one backed up (same layers, same optimizer kind): anything else, or a
+/// backup that cannot be read (damaged), is an error naming the directory, to be deleted to
+/// start afresh. Each backup is written to a
 /// temporary file and renamed, so an interruption while saving leaves the previous backup
 /// whole (what Keras's `double_checkpoint` guards against). Custom layers, losses and metrics
 /// are resolved as `load_model_with` does (the process-wide registry, or [`Self::registry`]).
@@ -51,6 +52,12 @@ impl BackupAndRestore {
         let dir = backup_dir.into();
         if dir.as_os_str().is_empty() {
             return Err(Error::invalid("backup_dir", "is empty: give the directory to keep the backup in"));
+        }
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::invalid(
+                "backup_dir",
+                format!("{} is a file, not a directory: give a directory to keep the backup in", dir.display()),
+            ));
         }
         Ok(Self { dir, every_batches: None, delete: true, registry: LayerRegistry::new(), since_save: 0 })
     }
@@ -101,7 +108,12 @@ fn restore(model: &mut Sequential, path: &Path, registry: &LayerRegistry) -> Res
             ),
         )
     };
-    let mut backup = crate::load_model_with(path, model.model_device(), registry)?;
+    let mut backup = crate::load_model_with(path, model.model_device(), registry).map_err(|e| {
+        Error::invalid(
+            "BackupAndRestore",
+            format!("cannot restore the backup: {e}; delete its directory to train afresh (the backup is lost)"),
+        )
+    })?;
     let names = |m: &Sequential| -> Result<Vec<(String, Vec<i64>)>> {
         Ok(m.variables()?.iter().map(|(n, t)| (n.clone(), t.size())).collect())
     };
