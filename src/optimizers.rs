@@ -577,7 +577,7 @@ pub enum Optimizer {
     /// FTRL-Proximal (Keras: learning_rate_power -0.5, initial accumulator 0.1, no
     /// regularization, beta 0).
     Ftrl {
-        /// Learning rate.
+        /// Learning rate, above 0 at every step, a schedule's included (FTRL divides by it).
         learning_rate: LearningRate,
         /// How the step shrinks with the squared-gradient sum, <= 0 (-0.5: its square root).
         learning_rate_power: f64,
@@ -930,6 +930,34 @@ impl Optimizer {
         }
     }
 
+    /// FTRL divides by the learning rate: as a constant 0 is refused for it, so is a schedule
+    /// that reaches 0 (a zero value of `PiecewiseConstantDecay`, `CosineDecay` with `alpha`
+    /// 0 or a warm-up from 0), which would make every weight NaN from that step on.
+    fn check_ftrl_schedule(&self) -> Result<()> {
+        let (Optimizer::Ftrl { .. }, LearningRate::Schedule(schedule)) = (self, self.learning_rate_config()) else {
+            return Ok(());
+        };
+        let zero = match schedule {
+            Schedule::PiecewiseConstantDecay(s) => s.values.contains(&0.0).then_some("a value of 0"),
+            Schedule::CosineDecay(s) if s.warmup_target.is_some() && s.initial_learning_rate == 0.0 => {
+                Some("a warm-up from 0")
+            }
+            Schedule::CosineDecay(s) => (s.alpha == 0.0).then_some("alpha 0: it decays to 0"),
+            Schedule::ExponentialDecay(_) | Schedule::InverseTimeDecay(_) => None,
+        };
+        match zero {
+            Some(why) => Err(Error::invalid(
+                "learning_rate",
+                format!(
+                    "ftrl divides by the learning rate, and its {} reaches 0 ({why}): give a schedule that \
+                     stays > 0 (CosineDecay's alpha above 0, for one)",
+                    schedule.name()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Checks the hyper-parameters, the schedule and the options.
     pub fn validate(&self) -> Result<()> {
         let mut checks = self.argument_ranges();
@@ -942,6 +970,7 @@ impl Optimizer {
             LearningRate::Constant(lr) => checks.push(non_negative("learning_rate", *lr)),
             LearningRate::Schedule(s) => s.validate()?,
         }
+        self.check_ftrl_schedule()?;
         let options = *self.options();
         let clips = [
             ("clipnorm", options.clipnorm),

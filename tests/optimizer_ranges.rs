@@ -6,7 +6,8 @@
 //! accepted, as Keras accepts it; a negative or non-finite one is refused (Keras does not check).
 use tch::{Kind, Tensor};
 use tch_keras::{
-    Activation, Dense, Error, FitConfig, LearningRate, Loss, Optimizer, PiecewiseConstantDecay, Sequential, Verbosity,
+    Activation, CosineDecay, Dense, Error, FitConfig, LearningRate, Loss, Optimizer, PiecewiseConstantDecay,
+    Sequential, Verbosity,
 };
 
 fn refused(opt: Optimizer, arg: &str, range: &str) {
@@ -181,8 +182,12 @@ fn every_optimizer_argument_is_range_checked() {
         }
     });
     assert!(power_zero.validate().is_ok());
-    // FTRL divides by the learning rate: 0 is refused for it alone.
+    // FTRL divides by the learning rate: 0 is refused for it alone, as is a schedule reaching 0.
     refused(Optimizer::ftrl(0.0), "learning_rate", "> 0");
+    refused(Optimizer::ftrl(CosineDecay::new(0.1, 2)), "learning_rate", "alpha 0");
+    refused(Optimizer::ftrl(CosineDecay::new(0.0, 2).alpha(0.5).warmup(0.1, 2)), "learning_rate", "warm-up from 0");
+    refused(Optimizer::ftrl(PiecewiseConstantDecay::new(vec![2], vec![0.1, 0.0])), "learning_rate", "a value of 0");
+    assert!(Optimizer::adam(CosineDecay::new(0.1, 2)).validate().is_ok());
     let err = Optimizer::lion(0.001).clipvalue(0.0).validate().unwrap_err();
     assert!(matches!(err, Error::InvalidArgument { name: "clipvalue", .. }), "{err}");
 }
