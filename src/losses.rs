@@ -674,6 +674,23 @@ pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) ->
     Ok(weights)
 }
 
+/// Refuses `class_weight` with sparse labels that give a class per timestep (`[N, T]`, after
+/// [`Loss::prepare_targets`]): a class weight weighs a whole sample, and such a sample has many
+/// classes (Keras 3 would take the arg-max over the timesteps as the class).
+pub(crate) fn check_class_weight_targets(loss: &Loss, y: &Tensor) -> Result<()> {
+    if loss.is_sparse() && y.dim() > 1 {
+        return Err(Error::invalid(
+            "class_weight",
+            format!(
+                "weighs each sample by its class, but the labels {} give a class per timestep: \
+                 leave class_weight out, or give sample weights of shape (N,) per sequence",
+                full_shape(&y.size())
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `kind` holds complex numbers, which no loss or layer here computes with.
 pub(crate) fn is_complex(kind: Kind) -> bool {
     matches!(kind, Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble)

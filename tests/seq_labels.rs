@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
     Activation, Dense, Embedding, Error, FitConfig, Loss, Metric, MetricKind, Optimizer, Reshape, Sequential,
-    Verbosity, LSTM,
+    TensorSource, Verbosity, LSTM,
 };
 
 const N: i64 = 5;
@@ -216,6 +216,19 @@ fn bad_label_shapes_and_ranges_are_refused_with_the_shapes() {
     assert!(e.contains("[2, 5]") && e.contains("4 outputs"), "{e}");
     // A trailing axis of 1 is dropped, as Keras squeezes it.
     m.fit(&tokens(), &labels().unsqueeze(-1), silent()).unwrap();
+    // A class weight weighs a whole sample; these labels give a class per timestep.
+    let config = FitConfig { class_weight: vec![(0, 2.0)], ..silent() };
+    let e = m.fit(&tokens(), &labels(), config).unwrap_err().to_string();
+    assert!(e.contains("class_weight") && e.contains("(5, 3)") && e.contains("per timestep"), "{e}");
+    let mut source = TensorSource::new(tokens(), Some(labels()), 5).unwrap();
+    let config = FitConfig { class_weight: vec![(0, 2.0)], ..silent() };
+    let e = m.fit_source(&mut source, config).unwrap_err().to_string();
+    assert!(e.contains("class_weight") && e.contains("(5, 3)"), "{e}");
+    // Per-timestep sample weights are refused with the shape they need.
+    let per_step = Tensor::ones([N, T], (Kind::Float, Device::Cpu));
+    let config = FitConfig { sample_weight: Some(&per_step), ..silent() };
+    let e = m.fit(&tokens(), &labels(), config).unwrap_err().to_string();
+    assert!(e.contains("one weight per sample") && e.contains("[5]"), "{e}");
     let mut c = tagger(Loss::CategoricalCrossentropy);
     let e = message(c.fit(&tokens(), &labels(), silent()).unwrap_err());
     assert!(e.contains("(5, 3)") && e.contains("(None, 3, 4)"), "{e}");
