@@ -1,5 +1,5 @@
 //! The examples that combine the layers, callbacks and loops a Keras user reaches for
-//! (`sequence`, `augment`) run in quick mode
+//! (`sequence`, `augment`, `autoencoder`) run in quick mode
 //! (`TCH_KERAS_EXAMPLE_QUICK=1`: 2 epochs on 4,000 images) and print results that show they
 //! learnt: an accuracy well above chance, an autoencoder well below the mean image's loss.
 //!
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-const EXAMPLES: [&str; 2] = ["sequence", "augment"];
+const EXAMPLES: [&str; 3] = ["sequence", "augment", "autoencoder"];
 
 /// The folder the example binaries are built into: `<target>/<profile>/examples`, next to this
 /// test's `<target>/<profile>/deps`.
@@ -131,4 +131,14 @@ fn the_augmented_cnn_killed_after_its_first_epoch_continues_from_the_backup() {
     assert!(all.contains("Epoch 2/3") && all.contains("Epoch 3/3") && !all.contains("Epoch 1/3"), "{all}");
     assert!(value_after(&all, "test accuracy:") > 0.4, "{all}");
     assert!(!backup.exists(), "the backup is deleted when fit ends");
+}
+
+#[test]
+fn the_autoencoder_reconstructs_better_than_the_mean_image() {
+    let out = run_quick("autoencoder", &[], &[]);
+    let loss = value_after(&out, "test reconstruction loss:");
+    let mean = value_after(&out, "predicting the mean image:");
+    assert!(loss.is_finite() && mean.is_finite(), "{out}");
+    // 0.157 against 0.255 on the CPU.
+    assert!(loss < 0.8 * mean, "reconstruction loss {loss} against the mean image's {mean}:\n{out}");
 }
