@@ -1,5 +1,5 @@
 //! The examples that combine the layers, callbacks and loops a Keras user reaches for
-//! (`sequence`, `augment`, `autoencoder`) run in quick mode
+//! (`sequence`, `augment`, `autoencoder`, `custom_loop`) run in quick mode
 //! (`TCH_KERAS_EXAMPLE_QUICK=1`: 2 epochs on 4,000 images) and print results that show they
 //! learnt: an accuracy well above chance, an autoencoder well below the mean image's loss.
 //!
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-const EXAMPLES: [&str; 3] = ["sequence", "augment", "autoencoder"];
+const EXAMPLES: [&str; 4] = ["sequence", "augment", "autoencoder", "custom_loop"];
 
 /// The folder the example binaries are built into: `<target>/<profile>/examples`, next to this
 /// test's `<target>/<profile>/deps`.
@@ -141,4 +141,27 @@ fn the_autoencoder_reconstructs_better_than_the_mean_image() {
     assert!(loss.is_finite() && mean.is_finite(), "{out}");
     // 0.157 against 0.255 on the CPU.
     assert!(loss < 0.8 * mean, "reconstruction loss {loss} against the mean image's {mean}:\n{out}");
+}
+
+#[test]
+fn the_custom_loop_prints_each_epoch_and_lowers_the_loss() {
+    // EPOCHS and SAMPLES from the command line take the place of quick mode's.
+    let out = run_quick("custom_loop", &["3", "3000"], &[]);
+    assert!(out.contains("trained on 3000 images for 3 epochs"), "{out}");
+    let first = value_after(&out, "epoch 1/3: loss");
+    let last = value_after(&out, "epoch 3/3: loss");
+    assert!(last < first, "the last epoch's loss {last} is below the first's {first}:\n{out}");
+    let accuracy = value_after(&out, "test accuracy:");
+    // 0.87 on the CPU.
+    assert!(accuracy > 0.7, "test accuracy {accuracy}:\n{out}");
+}
+
+#[test]
+fn an_example_refuses_a_count_that_is_not_a_number() {
+    build_examples();
+    let exe = examples_dir().join(format!("custom_loop{}", std::env::consts::EXE_SUFFIX));
+    let out = Command::new(&exe).args(["two"]).env("TCH_KERAS_EXAMPLE_QUICK", "1").output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("EPOCHS") && stderr.contains("\"two\""), "{stderr}");
 }
