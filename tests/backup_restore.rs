@@ -162,6 +162,12 @@ fn a_backup_of_another_model_is_refused() {
     assert!(e.contains("another model") && e.contains("delete its directory"), "{e}");
     assert_eq!(weights(&wider), before, "nothing was changed");
 
+    let mut frozen = model(8);
+    frozen.set_trainable(0, false).unwrap();
+    let mut backup = BackupAndRestore::new(dir.path()).unwrap();
+    let e = frozen.fit(&x, &y, config(2, vec![&mut backup])).unwrap_err().to_string();
+    assert!(e.contains("frozen") && e.contains("delete its directory"), "{e}");
+
     let mut sgd = model(8);
     sgd.compile(Optimizer::sgd(0.1), Loss::SparseCategoricalCrossentropy, vec![]).unwrap();
     let mut backup = BackupAndRestore::new(dir.path()).unwrap();

@@ -120,6 +120,12 @@ fn restore(model: &mut Sequential, path: &Path, registry: &LayerRegistry) -> Res
     if names(&backup)? != names(model)? {
         return Err(mismatch("holds other variables than this model".into()));
     }
+    if backup.frozen != model.frozen {
+        return Err(mismatch(format!(
+            "has layers {:?} frozen where this model has {:?} (its optimizer state covers other weights)",
+            backup.frozen, model.frozen
+        )));
+    }
     let saved = backup.train.take().ok_or_else(|| mismatch("holds no compiled state".into()))?;
     let state = model.train_state_mut("fit")?;
     let (was, is) = (saved.optimizer.config(), state.optimizer.config());
