@@ -492,3 +492,10 @@ macro_rules! weight_options {
     };
 }
 pub(crate) use weight_options;
+
+/// Whether `value` is a number a float32 tensor holds: finite and within float32's range.
+/// LibTorch refuses a scalar beyond it in a clamp or a fill (and tch then panics), so options
+/// that reach such an operation are checked with this when the model is built.
+pub(crate) fn fits_f32(value: f64) -> bool {
+    value.is_finite() && value.abs() <= f64::from(f32::MAX)
+}

@@ -1,0 +1,82 @@
+//! Bad options of the layers, given through the API or in a crafted model file, end in typed
+//! errors naming the option when the model is built or loaded, never in a panic or LibTorch's
+//! text.
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use serde_json::{json, Value};
+use tch::{Device, Kind, Tensor};
+use tch_keras::{load_model, Dense, LayerConfig, LeakyReLU, PReLU, ReLU, Rescaling, Sequential, ELU};
+
+#[path = "common/files.rs"]
+mod files;
+use files::edit_description;
+
+/// Builds a model of `layers` on per-sample `input` and runs it on a batch in training and in
+/// inference mode, failing the test on a panic; the error, if any.
+fn build_and_step(input: &[i64], layers: Vec<LayerConfig>) -> Option<tch_keras::Error> {
+    let run = || -> tch_keras::Result<()> {
+        let mut m = Sequential::new().device(Device::Cpu).input_shape(input.to_vec()).seed(1);
+        for l in layers {
+            m = m.add(l);
+        }
+        m.build()?;
+        let x = Tensor::rand([2].iter().chain(input).copied().collect::<Vec<_>>(), (Kind::Float, Device::Cpu));
+        let _ = m.forward_t(&x, true)?;
+        let _ = m.forward_t(&x, false)?;
+        Ok(())
+    };
+    catch_unwind(AssertUnwindSafe(run)).unwrap_or_else(|_| panic!("building or running the model panicked")).err()
+}
+
+/// Asserts `error` is the crate's own (no LibTorch text) and mentions every needle.
+fn assert_names(what: &str, error: Option<tch_keras::Error>, needles: &[&str]) {
+    let Some(e) = error else { panic!("{what}: accepted") };
+    let text = e.to_string();
+    assert!(!matches!(e, tch_keras::Error::Torch(_)) && !text.contains("LibTorch"), "{what}: {text}");
+    for needle in needles {
+        assert!(text.contains(needle), "{what}: {needle:?} not in {text}");
+    }
+}
+
+/// `load_model` on a copy of `good` whose description is edited, failing the test on a panic.
+fn load_edited(dir: &Path, good: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> tch_keras::Result<Sequential> {
+    let path = dir.join(format!("{name}.safetensors"));
+    edit_description(good, &path, edit);
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut m = load_model(&path, Device::Cpu)?;
+        let _ = m.predict(&Tensor::rand([2, 4], (Kind::Float, Device::Cpu)), 2)?;
+        Ok(m)
+    }))
+    .unwrap_or_else(|_| panic!("load_model or predict panicked on {name}"))
+}
+
+#[test]
+fn activation_options_beyond_float32_are_refused_by_name() {
+    // LibTorch refuses a clamp bound beyond float32 and tch panicked on its error.
+    let cases: [(&str, LayerConfig, &str); 7] = [
+        ("relu max_value", ReLU::new().max_value(1e300).into(), "max_value"),
+        ("relu threshold", ReLU::new().max_value(1.0).threshold(1e39).into(), "threshold"),
+        ("relu negative_slope", ReLU::new().negative_slope(1e300).into(), "negative_slope"),
+        ("leaky negative_slope", LeakyReLU::new().negative_slope(1e300).into(), "negative_slope"),
+        ("elu alpha", ELU::new().alpha(-1e300).into(), "alpha"),
+        ("rescaling", Rescaling::new(1.0).offset(1e300).into(), "offset"),
+        ("prelu alpha", PReLU::new().alpha_initializer(1e300).into(), "alpha_initializer"),
+    ];
+    for (what, layer, option) in cases {
+        assert_names(what, build_and_step(&[4], vec![layer]), &["layer 0", option, "float32"]);
+    }
+    // The largest float32 values are taken.
+    let max = f64::from(f32::MAX);
+    assert!(build_and_step(&[4], vec![ReLU::new().max_value(max).threshold(1.0).into()]).is_none());
+    assert!(build_and_step(&[4], vec![Rescaling::new(max).into()]).is_none());
+
+    // A saved ReLU(max_value=2) edited to 1e300 is refused by load_model.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.safetensors");
+    let mut m = Sequential::new().input_shape([4]).add(ReLU::new().max_value(2.0)).add(Dense::new(2));
+    m.build().unwrap();
+    m.save(&good).unwrap();
+    let e = load_edited(dir.path(), &good, "relu", |j| j["layers"][0]["config"]["max_value"] = json!(1e300));
+    assert_names("edited file", e.err(), &["layers[0] (ReLU)", "max_value", "float32"]);
+}
