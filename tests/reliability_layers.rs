@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
-use tch_keras::{load_model, Dense, LayerConfig, LeakyReLU, PReLU, ReLU, Rescaling, Sequential, ELU};
+use tch_keras::{load_model, Dense, LayerConfig, Sequential, ELU};
+use tch_keras::{FillMode, LeakyReLU, PReLU, RandomBrightness, RandomContrast, RandomZoom, ReLU, Rescaling};
 
 #[path = "common/files.rs"]
 mod files;
@@ -79,4 +80,21 @@ fn activation_options_beyond_float32_are_refused_by_name() {
     m.save(&good).unwrap();
     let e = load_edited(dir.path(), &good, "relu", |j| j["layers"][0]["config"]["max_value"] = json!(1e300));
     assert_names("edited file", e.err(), &["layers[0] (ReLU)", "max_value", "float32"]);
+}
+
+#[test]
+fn augmentation_values_beyond_float32_are_refused_by_name() {
+    let image = [1, 4, 4];
+    let max = f64::MAX;
+    // The value range bounds a clamp, which tch panicked on beyond float32.
+    let cases: [(&str, LayerConfig, &str); 3] = [
+        ("brightness", RandomBrightness::new(0.5).value_range(-max, max).into(), "value_range"),
+        ("contrast", RandomContrast::new(0.5).value_range(0.0, 1e300).into(), "value_range"),
+        ("zoom fill", RandomZoom::new(0.5).fill_mode(FillMode::Constant).fill_value(-1e300).into(), "fill_value"),
+    ];
+    for (what, layer, option) in cases {
+        assert_names(what, build_and_step(&image, vec![layer]), &["layer 0", option, "float32"]);
+    }
+    let f32_max = f64::from(f32::MAX);
+    assert!(build_and_step(&image, vec![RandomBrightness::new(0.5).value_range(-f32_max, f32_max).into()]).is_none());
 }
