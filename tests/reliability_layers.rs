@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
-use tch_keras::{load_model, Dense, LayerConfig, Sequential, ELU};
+use tch_keras::{load_model, Dense, Initializer, LayerConfig, Sequential, ELU};
 use tch_keras::{FillMode, LeakyReLU, PReLU, RandomBrightness, RandomContrast, RandomZoom, ReLU, Rescaling};
 
 #[path = "common/files.rs"]
@@ -97,4 +97,36 @@ fn augmentation_values_beyond_float32_are_refused_by_name() {
     }
     let f32_max = f64::from(f32::MAX);
     assert!(build_and_step(&image, vec![RandomBrightness::new(0.5).value_range(-f32_max, f32_max).into()]).is_none());
+}
+
+#[test]
+fn initializer_values_beyond_float32_are_refused_by_name() {
+    use tch_keras::initializers::{Distribution, FanMode};
+    let dense = |init: Initializer| -> LayerConfig { Dense::new(3).kernel_initializer(init).into() };
+    // A constant beyond float32 panicked in tch's fill; the uniform ranges were LibTorch's
+    // "from is out of bounds for float" and "expects to-from <= std::numeric_limits<Float>::max()".
+    let cases: [(&str, Initializer, &str); 6] = [
+        ("constant", Initializer::constant(1e300), "value"),
+        ("uniform wide", Initializer::random_uniform(-1e308, 1e308), "minval"),
+        ("uniform f32 wide", Initializer::random_uniform(-3e38, 3e38), "apart"),
+        ("normal", Initializer::random_normal(0.0, 1e300), "stddev"),
+        ("orthogonal", Initializer::orthogonal(-1e300), "gain"),
+        ("variance scaling", Initializer::variance_scaling(1e300, FanMode::FanIn, Distribution::Uniform), "scale"),
+    ];
+    for (what, init, option) in cases {
+        assert_names(what, build_and_step(&[4], vec![dense(init)]), &["layer 0", option, "float32"]);
+    }
+    assert!(build_and_step(&[4], vec![dense(Initializer::random_uniform(-1e38, 1e38))]).is_none());
+
+    // A saved Dense whose bias initializer is edited to a constant of 1e300 is refused by
+    // load_model (the layer is built from its description before the weights are read).
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.safetensors");
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(2).bias_initializer(Initializer::constant(0.5)));
+    m.build().unwrap();
+    m.save(&good).unwrap();
+    let e = load_edited(dir.path(), &good, "constant", |j| {
+        j["layers"][0]["config"]["bias_initializer"]["config"]["value"] = json!(1e300)
+    });
+    assert_names("edited file", e.err(), &["Dense", "value", "float32"]);
 }
