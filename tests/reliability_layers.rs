@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
-use tch_keras::{load_model, Dense, Initializer, LayerConfig, Sequential, ELU};
+use tch_keras::{
+    load_model, AveragePooling1D, Dense, Initializer, LayerConfig, MaxPooling1D, Padding, Sequential, ELU,
+};
 use tch_keras::{FillMode, LeakyReLU, PReLU, RandomBrightness, RandomContrast, RandomZoom, ReLU, Rescaling};
 
 #[path = "common/files.rs"]
@@ -129,4 +131,36 @@ fn initializer_values_beyond_float32_are_refused_by_name() {
         j["layers"][0]["config"]["bias_initializer"]["config"]["value"] = json!(1e300)
     });
     assert_names("edited file", e.err(), &["Dense", "value", "float32"]);
+}
+
+#[test]
+fn same_padded_1d_pools_longer_than_the_input_do_not_pad_to_their_length() {
+    // A pool of 2^31 - 1 steps (the most a model file may hold) with padding 'same' padded each
+    // 8-step channel to 2^31 steps, 8 GiB, at the first batch.
+    let x = Tensor::rand([2, 3, 8], (Kind::Float, Device::Cpu));
+    let huge = i64::from(i32::MAX);
+    let run = |layer: LayerConfig| {
+        let mut m = Sequential::new().device(Device::Cpu).input_shape([3, 8]).add(layer);
+        m.build().unwrap();
+        m.forward_t(&x, false).unwrap()
+    };
+    let max = run(MaxPooling1D::new(huge).strides(3).padding(Padding::Same).into());
+    let mean = run(AveragePooling1D::new(huge).strides(3).padding(Padding::Same).into());
+    // Every window covers the whole input: three copies of the global max and mean.
+    assert_eq!(max.size(), [2, 3, 3]);
+    assert_eq!(mean.size(), [2, 3, 3]);
+    let global_max = x.amax([2].as_slice(), true).expand([2, 3, 3], false);
+    let global_mean = x.mean_dim([2].as_slice(), true, None).expand([2, 3, 3], false);
+    assert!(max.allclose(&global_max, 0.0, 0.0, false), "{max} vs {global_max}");
+    assert!(mean.allclose(&global_mean, 1e-5, 1e-6, false), "{mean} vs {global_mean}");
+    // A pool just longer than the input still pads as TensorFlow's 'same' does: 7 cells, 3
+    // before, so the windows of 9 with stride 3 hold steps [0, 6), [0, 8) and [3, 8).
+    let x1 = Tensor::arange(8, (Kind::Float, Device::Cpu)).view([1, 1, 8]);
+    let mut m = Sequential::new().device(Device::Cpu).input_shape([1, 8]);
+    m = m.add(AveragePooling1D::new(9).strides(3).padding(Padding::Same));
+    m.build().unwrap();
+    let y = m.forward_t(&x1, false).unwrap();
+    let expected = Tensor::from_slice(&[2.5f32, 3.5, 5.0]).view([1, 1, 3]);
+    assert!(y.allclose(&expected, 1e-6, 1e-6, false), "{y}");
+    assert!(files::peak_rss_kib() < 4 << 20, "peak RSS {} KiB", files::peak_rss_kib());
 }
