@@ -9,6 +9,7 @@ use tch::{Device, Kind, Tensor};
 use tch_keras::{
     load_model, AveragePooling1D, Dense, Initializer, LayerConfig, MaxPooling1D, Padding, Sequential, ELU,
 };
+use tch_keras::{Conv2DTranspose, RepeatVector, UpSampling1D, ZeroPadding1D};
 use tch_keras::{FillMode, LeakyReLU, PReLU, RandomBrightness, RandomContrast, RandomZoom, ReLU, Rescaling};
 
 #[path = "common/files.rs"]
@@ -163,4 +164,24 @@ fn same_padded_1d_pools_longer_than_the_input_do_not_pad_to_their_length() {
     let expected = Tensor::from_slice(&[2.5f32, 3.5, 5.0]).view([1, 1, 3]);
     assert!(y.allclose(&expected, 1e-6, 1e-6, false), "{y}");
     assert!(files::peak_rss_kib() < 4 << 20, "peak RSS {} KiB", files::peak_rss_kib());
+}
+
+#[test]
+fn outputs_beyond_what_a_model_file_may_hold_are_refused_when_built() {
+    // Each shape passed and LibTorch's allocator failed on the first batch ("can't allocate
+    // memory: you tried to allocate 35184372088832 bytes"); load_model refuses such a model.
+    let big = 1i64 << 40;
+    let cases: [(&str, &[i64], LayerConfig, &str); 4] = [
+        ("repeat", &[4], RepeatVector::new(big).into(), "(None, 1099511627776, 4)"),
+        ("upsampling", &[2, 8], UpSampling1D::new(big).into(), "(None, 2, 8796093022208)"),
+        ("padding", &[2, 8], ZeroPadding1D::new(big, 0).into(), "(None, 2, 1099511627784)"),
+        ("transpose", &[1, 4, 4], Conv2DTranspose::new(1, 2).strides((1 << 30, 1)).into(), "(None, 1, 4294967296, 5)"),
+    ];
+    for (what, input, layer, shape) in cases {
+        let kind = layer.spec().kind();
+        assert_names(what, build_and_step(input, vec![layer]), &["layer 0", kind, shape, "values per sample"]);
+    }
+    // At the bound: 2^31 values per sample are taken (shapes only; nothing is allocated).
+    let m = Sequential::new().add(RepeatVector::new(1 << 29));
+    assert_eq!(m.output_shapes(&[4]).unwrap(), [vec![1 << 29, 4]]);
 }
