@@ -6,10 +6,11 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
+use tch_keras::ZeroPadding1D;
 use tch_keras::{
     load_model, AveragePooling1D, Dense, Initializer, LayerConfig, MaxPooling1D, Padding, Sequential, ELU,
 };
-use tch_keras::{Conv2DTranspose, RepeatVector, UpSampling1D, ZeroPadding1D};
+use tch_keras::{Bidirectional, Conv2DTranspose, Embedding, Regularizer, RepeatVector, SimpleRNN, UpSampling1D};
 use tch_keras::{FillMode, LeakyReLU, PReLU, RandomBrightness, RandomContrast, RandomZoom, ReLU, Rescaling};
 
 #[path = "common/files.rs"]
@@ -184,4 +185,34 @@ fn outputs_beyond_what_a_model_file_may_hold_are_refused_when_built() {
     // At the bound: 2^31 values per sample are taken (shapes only; nothing is allocated).
     let m = Sequential::new().add(RepeatVector::new(1 << 29));
     assert_eq!(m.output_shapes(&[4]).unwrap(), [vec![1 << 29, 4]]);
+}
+
+#[test]
+fn bad_initializer_and_regularizer_options_are_refused_with_the_shapes() {
+    // They were checked only when the weights were drawn: output_shapes and summary took them,
+    // and load_model's check of an edited description let them through to the build, whose
+    // error named neither the file nor (inside Bidirectional) the layer.
+    let bad_init = Initializer::random_uniform(1.0, -1.0);
+    let m = Sequential::new().add(Dense::new(3).kernel_regularizer(Regularizer::l2(-1.0)));
+    assert_names("dense", m.output_shapes(&[4]).err(), &["layer 0 (Dense)", "regularizer", "-1"]);
+    let m = Sequential::new().add(Bidirectional::new(SimpleRNN::new(2).kernel_initializer(bad_init)));
+    assert_names("bidirectional", m.output_shapes(&[3, 2]).err(), &["layer 0 (Bidirectional)", "minval"]);
+    let m = Sequential::new().add(Embedding::new(5, 2).embeddings_initializer(Initializer::constant(f64::NAN)));
+    assert_names("embedding", m.output_shapes(&[3]).err(), &["layer 0 (Embedding)", "NaN"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.safetensors");
+    let mut m = Sequential::new().input_shape([4]).add(Dense::new(2));
+    m.build().unwrap();
+    m.save(&good).unwrap();
+    let uniform = json!({"class_name": "RandomUniform", "config": {"minval": 1.0, "maxval": -1.0}});
+    let e = load_edited(dir.path(), &good, "init", |j| j["layers"][0]["config"]["kernel_initializer"] = uniform);
+    assert_names(
+        "edited initializer",
+        e.err(),
+        &["init.safetensors", "model description's layers[0] (Dense)", "minval"],
+    );
+    let l2 = json!({"class_name": "L2", "config": {"l2": -1.0}});
+    let e = load_edited(dir.path(), &good, "reg", |j| j["layers"][0]["config"]["bias_regularizer"] = l2);
+    assert_names("edited regularizer", e.err(), &["reg.safetensors", "model description's layers[0] (Dense)", "-1"]);
 }

@@ -454,11 +454,20 @@ pub(crate) fn check_options<const N: usize, const M: usize>(
     initializers: [crate::initializers::Initializer; N],
     regularizers: [Option<Regularizer>; M],
 ) -> Result<()> {
+    options_problem(initializers, regularizers).map_err(|m| config_error(layer, m))
+}
+
+/// [`check_options`] for [`LayerSpec::output_shape`], so a summary and `load_model`'s check
+/// of a model description refuse the options before anything is built.
+pub(crate) fn options_problem<const N: usize, const M: usize>(
+    initializers: [crate::initializers::Initializer; N],
+    regularizers: [Option<Regularizer>; M],
+) -> std::result::Result<(), String> {
     for init in initializers {
-        init.check().map_err(|m| config_error(layer, m))?;
+        init.check()?;
     }
     for r in regularizers.into_iter().flatten() {
-        r.check().map_err(|m| config_error(layer, m))?;
+        r.check()?;
     }
     Ok(())
 }
