@@ -36,7 +36,8 @@ const EPSILON: f64 = 1e-7;
 pub enum Loss {
     /// Cross-entropy with one-hot (or soft) targets of shape `[N, classes]`.
     CategoricalCrossentropy,
-    /// Cross-entropy with integer class labels of shape `[N]`.
+    /// Cross-entropy with integer class labels of shape `[N]` for outputs `[N, classes]`, or
+    /// `[N, ...]` for outputs `[N, ..., classes]` (a label per timestep of `[N, T, C]`).
     SparseCategoricalCrossentropy,
     /// Binary cross-entropy with 0/1 targets of the output's shape.
     BinaryCrossentropy,
@@ -125,10 +126,10 @@ pub enum Loss {
         /// In `[0, 1]`: targets become `y * (1 - s) + s / 2`.
         label_smoothing: f64,
     },
-    /// [`Loss::SparseCategoricalCrossentropy`] with Keras's `ignore_class`: samples labelled
-    /// `ignore_class` lose 0, and the batch loss is the sum over the other samples divided by
-    /// their number (0 when every sample is ignored), as Keras's masked `sum_over_batch_size`
-    /// reduction. The label may lie outside `[0, classes)` (-1, 255, ...).
+    /// [`Loss::SparseCategoricalCrossentropy`] with Keras's `ignore_class`: labels equal to
+    /// `ignore_class` (samples, or timesteps of `[N, T]` labels) lose 0, and the batch loss is
+    /// the sum over the other labels divided by their number (0 when every label is ignored),
+    /// as Keras's masked `sum_over_batch_size` reduction. The label may lie outside `[0, classes)` (-1, 255, ...).
     SparseCategoricalCrossentropyMasked {
         /// The model outputs logits: a softmax is applied inside the loss.
         from_logits: bool,
@@ -353,31 +354,17 @@ impl Loss {
         let categorical = matches!(self.cross_entropy(), Some((CrossEntropy::Categorical, ..)))
             || matches!(self, Loss::CategoricalFocalCrossentropy { .. } | Loss::CategoricalHinge);
         if self.is_sparse() {
-            if output.len() != 1 {
-                return Err(err(format!(
-                    "it takes outputs of shape (None, classes), but the model outputs {}: end the model with \
-                     Flatten (or GlobalAveragePooling2D) and Dense(classes)",
-                    crate::error::batch_shape(output)
-                )));
-            }
-            let labels = match shape.as_slice() {
-                [_] => y.shallow_clone(),
-                [n, 1] => y.f_reshape([*n])?,
-                _ => {
-                    return Err(err(format!(
-                    "expected integer labels of shape (N,), got {}; for one-hot targets use categorical_crossentropy",
-                    full_shape(&shape)
-                )))
-                }
-            };
-            self.check_labels(&labels, output[0])?;
+            let labels = self.sparse_labels(y, output)?;
+            self.check_labels(&labels, output.last().copied().unwrap_or(1))?;
             return Ok(labels.f_to_kind(Kind::Int64)?);
         }
-        if categorical && shape.len() == 1 && is_int {
+        let one_per_row = output.split_last().is_some_and(|(_, rows)| shape.get(1..) == Some(rows));
+        if categorical && is_int && (shape.len() == 1 || one_per_row) {
             return Err(err(format!(
-                "got integer labels of shape {}; use sparse_categorical_crossentropy, or one-hot \
-                 encode them with to_categorical",
-                full_shape(&shape)
+                "got integer labels of shape {} for outputs {}; use sparse_categorical_crossentropy, or \
+                 one-hot encode them with to_categorical",
+                full_shape(&shape),
+                crate::error::batch_shape(output)
             )));
         }
         let y = if shape.len() == 1 && output == [1] { y.f_reshape([shape[0], 1])? } else { y.shallow_clone() };
@@ -398,6 +385,39 @@ impl Loss {
             )));
         }
         Ok(y.f_to_kind(Kind::Float)?)
+    }
+
+    /// The sparse losses' labels for outputs `(None, ..., classes)`: one class id per output
+    /// row, shape `(N, ...)` (Keras's `(N, T)` labels for per-timestep outputs `(N, T, C)`);
+    /// a trailing axis of 1 (`(N, 1)`, `(N, T, 1)`) is dropped, as Keras squeezes it.
+    fn sparse_labels(&self, y: &Tensor, output: &[i64]) -> Result<Tensor> {
+        let shape = y.size();
+        let err = |message: String| Error::Targets { loss: self.name().into(), message };
+        let Some((_, rows)) = output.split_last() else {
+            return Err(err("the model outputs one number per sample: it needs outputs (None, classes)".into()));
+        };
+        let n = shape.first().copied().unwrap_or(0);
+        let want: Vec<i64> = std::iter::once(n).chain(rows.iter().copied()).collect();
+        if shape == want {
+            return Ok(y.shallow_clone());
+        }
+        if shape.split_last() == Some((&1, want.as_slice())) {
+            return Ok(y.f_reshape(want.as_slice())?);
+        }
+        let hint = if shape.len() == want.len() + 1 && shape.get(1..) == Some(output) {
+            "; for one-hot targets use categorical_crossentropy"
+        } else if !rows.is_empty() && shape.len() == 1 {
+            "; the model labels each of its output rows (a Dense after a sequence or image keeps those axes): \
+             give one label per row, or put Flatten or a global pooling before the last Dense"
+        } else {
+            ""
+        };
+        Err(err(format!(
+            "the model outputs {} so it expects integer labels of shape {}, got {}{hint}",
+            crate::error::batch_shape(output),
+            crate::error::batch_shape(rows),
+            full_shape(&shape)
+        )))
     }
 
     /// Checks that sparse `labels` are class ids in `[0, classes)` (one host sync); NaN and
@@ -440,10 +460,10 @@ impl Loss {
     fn check_shapes(&self, pred: &Tensor, y: &Tensor) -> Result<()> {
         let (p, t) = (pred.size(), y.size());
         let message = if self.is_sparse() {
-            if p.len() != 2 || t.len() != 1 || t[0] != p[0] {
+            if p.len() < 2 || t.as_slice() != &p[..p.len() - 1] {
                 format!(
-                    "takes outputs [N, classes] and labels [N], got outputs {} and labels {} (prepare_targets \
-                     checks and converts labels)",
+                    "takes outputs [N, ..., classes] and labels [N, ...], got outputs {} and labels {} \
+                     (prepare_targets checks and converts labels)",
                     full_shape(&p),
                     full_shape(&t)
                 )
@@ -474,13 +494,13 @@ impl Loss {
         self.reduce(pred, y, logits, false)
     }
 
-    /// With `ignore_class`, Keras's mask weight `N / valid` (0 when no sample is valid): the
-    /// batch mean of the masked per-sample losses times it is the mean over the valid samples.
+    /// With `ignore_class`, Keras's mask weight `labels / valid` (0 when no label is valid): the
+    /// batch mean of the masked per-sample losses times it is the mean over the valid labels.
     fn ignored_scale(&self, y: &Tensor) -> Result<Option<Tensor>> {
         let Loss::SparseCategoricalCrossentropyMasked { ignore_class, .. } = *self else {
             return Ok(None);
         };
-        let n = y.size().first().copied().unwrap_or(0) as f64;
+        let n = y.numel() as f64;
         let valid = y.f_ne(ignore_class)?.f_sum(Kind::Float)?;
         let scale = valid.f_reciprocal()?.f_mul_scalar(n)?;
         Ok(Some(scale.f_where_scalarother(&valid.f_gt(0.0)?, 0.0)?))
@@ -591,8 +611,8 @@ impl Loss {
             Loss::SparseCategoricalCrossentropyMasked { from_logits, ignore_class } => {
                 let valid = y.f_ne(ignore_class)?;
                 let labels = y.f_where_scalarother(&valid, 0i64)?;
-                let each = cross_entropy(CrossEntropy::Sparse, pred, &labels, logits || from_logits, 0.0, true)?;
-                let each = each.f_where_scalarother(&valid, 0.0)?;
+                let each = sparse_losses(pred, &labels, logits || from_logits, Reduction::None)?;
+                let each = each.f_reshape(y.size().as_slice())?.f_where_scalarother(&valid, 0.0)?;
                 per_sample_or(each, per_sample, true)
             }
             Loss::Dice => batch_overlap(pred, y, None, per_sample),
@@ -652,6 +672,23 @@ pub fn class_weight_to_sample_weight(y: &Tensor, class_weight: &[(i64, f64)]) ->
         weights = weights.f_masked_fill(&classes.f_eq(class)?, w)?;
     }
     Ok(weights)
+}
+
+/// Refuses `class_weight` with sparse labels that give a class per timestep (`[N, T]`, after
+/// [`Loss::prepare_targets`]): a class weight weighs a whole sample, and such a sample has many
+/// classes (Keras 3 would take the arg-max over the timesteps as the class).
+pub(crate) fn check_class_weight_targets(loss: &Loss, y: &Tensor) -> Result<()> {
+    if loss.is_sparse() && y.dim() > 1 {
+        return Err(Error::invalid(
+            "class_weight",
+            format!(
+                "weighs each sample by its class, but the labels {} give a class per timestep: \
+                 leave class_weight out, or give sample weights of shape (N,) per sequence",
+                full_shape(&y.size())
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `kind` holds complex numbers, which no loss or layer here computes with.
@@ -770,7 +807,14 @@ fn cross_entropy(
                 losses.f_mean(Kind::Float)?
             }
         }
-        CrossEntropy::Sparse => log_probs(pred)?.f_nll_loss::<&Tensor>(y, None, reduction, -100)?,
+        CrossEntropy::Sparse => {
+            let losses = sparse_losses(pred, y, logits, reduction)?;
+            if per_sample {
+                sample_means(losses.f_reshape(y.size().as_slice())?)?
+            } else {
+                losses
+            }
+        }
         CrossEntropy::Binary => {
             let y = if smoothing > 0.0 {
                 y.f_mul_scalar(1.0 - smoothing)?.f_add_scalar(0.5 * smoothing)?
@@ -794,6 +838,20 @@ fn cross_entropy(
             }
         }
     })
+}
+
+/// The sparse cross-entropy of outputs `[N, ..., C]` and labels `[N, ...]`, one row per label:
+/// each label's loss, flattened (`Reduction::None`), or their mean.
+fn sparse_losses(pred: &Tensor, y: &Tensor, logits: bool, reduction: Reduction) -> Result<Tensor> {
+    let classes = pred.size().last().copied().unwrap_or(1);
+    let rows = pred.f_reshape([-1, classes])?;
+    let log_probs = if logits {
+        rows.f_log_softmax(-1, Kind::Float)?
+    } else {
+        let p = rows.f_div(&rows.f_sum_dim_intlist(-1, true, Kind::Float)?)?;
+        p.f_clamp(EPSILON, 1.0 - EPSILON)?.f_log()?
+    };
+    Ok(log_probs.f_nll_loss::<&Tensor>(&y.f_reshape([-1])?, None, reduction, -100)?)
 }
 
 /// Element-wise binary cross-entropy of probabilities clipped to `[1e-7, 1 - 1e-7]`, by Keras's

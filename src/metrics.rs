@@ -660,8 +660,12 @@ impl Metric {
                 per_sample_mean(argmax_outputs(raw, act)?.f_eq_tensor(&y.f_argmax(-1, false)?)?.f_to_kind(Kind::Float)?)
             }
             MetricKind::SparseCategoricalAccuracy => {
-                if y.is_floating_point() || y.size().first() != Some(&n) || y.dim() != raw.dim() - 1 {
-                    return Err(self.shape_error(raw, y, "integer labels (sparse_categorical_crossentropy)"));
+                if y.is_floating_point() || !labels_fit(raw, y) {
+                    return Err(self.shape_error(
+                        raw,
+                        y,
+                        "integer labels, one per output row (sparse_categorical_crossentropy)",
+                    ));
                 }
                 per_sample_mean(argmax_outputs(raw, act)?.f_eq_tensor(y)?.f_to_kind(Kind::Float)?)
             }
@@ -706,8 +710,12 @@ impl Metric {
     fn top_k_hits(&self, out: &Tensor, y: &Tensor, k: i64) -> Result<Tensor> {
         let sparse = matches!(self.kind, MetricKind::SparseTopKCategoricalAccuracy { .. });
         let truth = if sparse {
-            if y.is_floating_point() || y.size().first() != out.size().first() || y.dim() != out.dim() - 1 {
-                return Err(self.shape_error(out, y, "integer labels (sparse_categorical_crossentropy)"));
+            if y.is_floating_point() || !labels_fit(out, y) {
+                return Err(self.shape_error(
+                    out,
+                    y,
+                    "integer labels, one per output row (sparse_categorical_crossentropy)",
+                ));
             }
             y.shallow_clone()
         } else {
@@ -762,6 +770,13 @@ fn numbered(name: String, counters: &mut HashMap<String, usize>) -> String {
             format!("{name}_{}", *count - 1)
         }
     }
+}
+
+/// Whether sparse labels `y` fit outputs `out`: `[N, ...]` labels for `[N, ..., classes]`
+/// outputs (one label per row of the last axis, as Keras's per-timestep labels `[N, T]`).
+fn labels_fit(out: &Tensor, y: &Tensor) -> bool {
+    let size = out.size();
+    size.len() >= 2 && y.size().as_slice() == &size[..size.len() - 1]
 }
 
 fn argmax_outputs(raw: &Tensor, act: Activation) -> Result<Tensor> {

@@ -109,7 +109,8 @@ impl Sequential {
         Ok((sums, crate::flat::flat_gradient(&grads, &built.orders)?))
     }
 
-    /// The targets and loss the training step computes with. Exactly one-hot targets for a
+    /// The targets and loss the training step computes with. Exactly one-hot targets (along
+    /// the last axis, per timestep for `[N, T, C]`) for a
     /// softmax model trained with categorical cross-entropy and only accuracy metrics are
     /// turned into class indices once, and the sparse loss is used: the same values and
     /// gradients (`-log p[label]`) with fewer kernels per step.
@@ -119,12 +120,13 @@ impl Sequential {
         let eligible = state.loss == Loss::CategoricalCrossentropy
             && last == Activation::Softmax
             && state.metrics.iter().all(|m| m.kind == MetricKind::Accuracy)
-            && y.dim() == 2;
+            && y.dim() >= 2;
         if eligible {
+            // One-hot along the last axis: `[N, C]`, or `[N, T, C]` (a class per timestep).
             let binary = y.f_eq(0.0)?.f_logical_or(&y.f_eq(1.0)?)?.f_all()?.int64_value(&[]) == 1;
-            let one_per_row = y.f_sum_dim_intlist(1, false, Kind::Float)?.f_eq(1.0)?.f_all()?.int64_value(&[]) == 1;
+            let one_per_row = y.f_sum_dim_intlist(-1, false, Kind::Float)?.f_eq(1.0)?.f_all()?.int64_value(&[]) == 1;
             if binary && one_per_row {
-                return Ok((y.f_argmax(1, false)?, Loss::SparseCategoricalCrossentropy));
+                return Ok((y.f_argmax(-1, false)?, Loss::SparseCategoricalCrossentropy));
             }
         }
         Ok((y, state.loss.clone()))

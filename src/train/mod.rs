@@ -266,7 +266,10 @@ impl Sequential {
         };
         let w = match (w, config.class_weight.is_empty()) {
             (w, true) => w,
-            (_, false) => Some(crate::class_weight_to_sample_weight(&y, &config.class_weight)?),
+            (_, false) => {
+                crate::losses::check_class_weight_targets(&loss, &y)?;
+                Some(crate::class_weight_to_sample_weight(&y, &config.class_weight)?)
+            }
         };
         let (y, train_loss) = self.step_targets(y)?;
         let validates = config.validation_data.is_some() || split_off.is_some();

@@ -146,6 +146,9 @@ impl BatchSource for Prepared<'_> {
             let batch = batch?;
             let x = prepare_x(prep, &batch.x()?)?;
             let y = batch.y()?.map(|y| prepare_y(prep, targets, &y)).transpose()?;
+            if let (Some(y), false) = (&y, class_weight.is_empty()) {
+                crate::losses::check_class_weight_targets(&prep.loss, y)?;
+            }
             let weights = batch_weights(&batch, y.as_ref(), class_weight, prep.device)?;
             let out = match y {
                 Some(y) => Batch::new(x, y)?,
