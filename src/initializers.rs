@@ -180,21 +180,33 @@ impl Initializer {
     }
 
     /// Refuses values Keras refuses (a non-positive scale, a negative spread, a non-finite
-    /// value): the message says which.
+    /// value) and values beyond float32's range: the message says which.
     pub(crate) fn check(&self) -> std::result::Result<(), String> {
+        // The weights are float32: LibTorch refuses (or tch panics on) a fill or a range beyond it.
+        let f32_max = f64::from(f32::MAX);
+        let fits = |v: f64| v.is_finite() && v.abs() <= f32_max;
         let bad = match *self {
-            Initializer::Constant { value } => (!value.is_finite()).then(|| format!("value {value} is not finite")),
-            Initializer::RandomUniform { minval, maxval } => (!(minval.is_finite() && maxval.is_finite())
-                || minval > maxval)
-                .then(|| format!("minval {minval} and maxval {maxval} must be finite with minval <= maxval")),
+            Initializer::Constant { value } => {
+                (!fits(value)).then(|| format!("value {value} is not a finite float32 number (at most {f32_max:e})"))
+            }
+            Initializer::RandomUniform { minval, maxval } => {
+                (!(fits(minval) && fits(maxval) && minval <= maxval && maxval - minval <= f32_max)).then(|| {
+                    format!(
+                        "minval {minval} and maxval {maxval} must be finite with minval <= maxval, at most \
+                         {f32_max:e} (float32's largest) apart"
+                    )
+                })
+            }
             Initializer::RandomNormal { mean, stddev } | Initializer::TruncatedNormal { mean, stddev } => {
-                (!(mean.is_finite() && stddev.is_finite() && stddev >= 0.0))
-                    .then(|| format!("mean {mean} and stddev {stddev} must be finite with stddev >= 0"))
+                (!(fits(mean) && fits(stddev) && stddev >= 0.0))
+                    .then(|| format!("mean {mean} and stddev {stddev} must be finite float32 numbers with stddev >= 0"))
             }
-            Initializer::Orthogonal { gain } => (!gain.is_finite()).then(|| format!("gain {gain} is not finite")),
-            Initializer::VarianceScaling { scale, .. } => {
-                (!(scale.is_finite() && scale > 0.0)).then(|| format!("scale must be a positive number, got {scale}"))
+            Initializer::Orthogonal { gain } => {
+                (!fits(gain)).then(|| format!("gain {gain} is not a finite float32 number (at most {f32_max:e})"))
             }
+            Initializer::VarianceScaling { scale, .. } => (!(fits(scale) && scale > 0.0)).then(|| {
+                format!("scale must be a positive number within float32's range (at most {f32_max:e}), got {scale}")
+            }),
             _ => None,
         };
         match bad {

@@ -307,7 +307,9 @@ impl Sequential {
     }
 
     /// Computes every layer's output shape for `input` without creating weights. Errors name
-    /// the layer (index and kind) and its input shape.
+    /// the layer (index and kind) and its input shape. An output of more than
+    /// [`MAX_SAMPLE_VALUES`](crate::saving::MAX_SAMPLE_VALUES) values per sample is refused, as
+    /// [`load_model`](crate::load_model) refuses it.
     pub fn output_shapes(&self, input: &[i64]) -> Result<Vec<Vec<i64>>> {
         if self.layers.is_empty() {
             return Err(Error::invalid("model", "has no layers: add at least one with Sequential::add"));
@@ -325,6 +327,15 @@ impl Sequential {
             let output = spec.output_shape(&shape).and_then(|out| {
                 let bytes = out.iter().try_fold(4i64, |n, &d| n.checked_mul(d));
                 match bytes {
+                    // The most a saved model may hold (load_model refuses more), 8 GiB per sample:
+                    // beyond it LibTorch's allocator failed on the first batch.
+                    Some(b) if b / 4 > crate::saving::MAX_SAMPLE_VALUES => Err(format!(
+                        "its output {} holds {} values per sample, more than the {} a model may hold (8 GiB of \
+                         float32): use smaller sizes",
+                        batch_shape(&out),
+                        b / 4,
+                        crate::saving::MAX_SAMPLE_VALUES
+                    )),
                     Some(_) => Ok(out),
                     None => Err(format!(
                         "its output {} holds more bytes per sample than fit in 64 bits: use smaller sizes",

@@ -105,13 +105,25 @@ pub(super) fn theta(entries: [&Tensor; 6]) -> Result<Tensor> {
     Ok(Tensor::f_stack(&entries, 1)?.f_view([n, 2, 3])?)
 }
 
-/// Checks `fill_value` is finite.
+/// Checks `fill_value` is a finite float32 number.
 pub(super) fn check_fill(fill_value: f64) -> std::result::Result<(), String> {
-    if fill_value.is_finite() {
+    if super::fits_f32(fill_value) {
         Ok(())
     } else {
-        Err(format!("fill_value must be finite, got {fill_value}"))
+        Err(format!("fill_value must be a finite float32 number (at most {:e} in size), got {fill_value}", f32::MAX))
     }
+}
+
+/// Checks a `value_range` `[low, high]`: finite float32 numbers (the bounds of a clamp),
+/// `low < high`.
+pub(super) fn check_value_range([low, high]: [f64; 2]) -> std::result::Result<(), String> {
+    if super::fits_f32(low) && super::fits_f32(high) && low < high {
+        return Ok(());
+    }
+    Err(format!(
+        "value_range must be finite float32 numbers (at most {:e} in size) with low < high, got [{low}, {high}]",
+        f32::MAX
+    ))
 }
 
 /// The affine transform a geometric augmentation draws per image.

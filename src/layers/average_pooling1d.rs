@@ -46,11 +46,12 @@ impl AveragePooling1D {
         self
     }
 
-    /// Channels, input length, output length and padding.
-    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, i64, i64, [i64; 2]), String> {
+    /// Channels, input length, output length, padding and the window length run (see
+    /// `data_format::window`).
+    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, i64, i64, [i64; 2], i64), String> {
         let (c, l) = self.data_format.split("AveragePooling1D", input)?;
-        let (out, pad) = window("AveragePooling1D", l, self.pool_size, self.strides, self.padding)?;
-        Ok((c, l, out, pad))
+        let (out, pad, pool) = window("AveragePooling1D", l, self.pool_size, self.strides, self.padding)?;
+        Ok((c, l, out, pad, pool))
     }
 }
 
@@ -89,13 +90,13 @@ impl LayerSpec for AveragePooling1D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        let (c, _, out, _) = self.geometry(input)?;
+        let (c, _, out, ..) = self.geometry(input)?;
         Ok(self.data_format.join(c, out))
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        let (_, length, _, pad) = self.geometry(input).map_err(|m| config_error("AveragePooling1D", m))?;
-        let (pool, stride) = (self.pool_size, self.strides);
+        let (_, length, _, pad, pool) = self.geometry(input).map_err(|m| config_error("AveragePooling1D", m))?;
+        let stride = self.strides;
         let inside = if pad != [0, 0] {
             let ones = Tensor::f_ones([1, 1, length], (Kind::Float, path.device()))?.f_constant_pad_nd(pad)?;
             Some(ones.f_avg_pool1d([pool], [stride], [0], false, true)?)

@@ -93,6 +93,12 @@ impl LayerSpec for Bidirectional {
         }
         inner.cell()?;
         let (t, _) = sequence("Bidirectional", input)?;
+        // The wrapped layer's own checks (its initializer and regularizer options).
+        match &self.layer {
+            RecurrentLayer::LSTM(l) => l.output_shape(input)?,
+            RecurrentLayer::GRU(l) => l.output_shape(input)?,
+            RecurrentLayer::SimpleRNN(l) => l.output_shape(input)?,
+        };
         let width = if self.merge_mode == MergeMode::Concat { 2 * u } else { u };
         Ok(if inner.returns_sequences() { vec![t, width] } else { vec![width] })
     }

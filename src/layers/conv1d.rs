@@ -142,6 +142,10 @@ impl LayerSpec for Conv1D {
         if self.filters <= 0 {
             return Err(format!("filters must be positive, got {}", self.filters));
         }
+        super::options_problem(
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
         let (_, out, _) = self.geometry(input)?;
         Ok(self.data_format.join(self.filters, out))
     }

@@ -108,6 +108,10 @@ impl LayerSpec for Conv2D {
         if self.filters <= 0 {
             return Err(format!("filters must be positive, got {}", self.filters));
         }
+        super::options_problem(
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
         let (oh, ow, _) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)?;
         Ok(vec![self.filters, oh, ow])
     }

@@ -145,6 +145,10 @@ impl LayerSpec for Conv2DTranspose {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        super::options_problem(
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
         let (_, [oh, ow], _) = self.geometry(input)?;
         Ok(vec![self.filters, oh, ow])
     }

@@ -103,15 +103,19 @@ impl FromStr for DataFormat {
     }
 }
 
-/// Output length and `[left, right]` padding of a 1-D window of `k` with stride `s` over
-/// `length` steps, or an error naming `kind`.
+/// Output length, `[left, right]` padding and the window length to run of a 1-D window of `k`
+/// with stride `s` over `length` steps, or an error naming `kind`.
+///
+/// With padding `same`, a window longer than `length + 2 * (out - 1) * s + 2` covers every step
+/// of the input from every position, as that length does: the shorter window is run, giving
+/// the same outputs, so a huge `pool_size` does not pad the input to its length.
 pub(crate) fn window(
     kind: &str,
     length: i64,
     k: i64,
     s: i64,
     padding: Padding,
-) -> std::result::Result<(i64, [i64; 2]), String> {
+) -> std::result::Result<(i64, [i64; 2], i64), String> {
     if k <= 0 || s <= 0 {
         return Err(format!("{kind} needs a positive pool size and stride, got {k} and {s}"));
     }
@@ -119,11 +123,14 @@ pub(crate) fn window(
     if k > i64::from(i32::MAX) || s > i64::from(i32::MAX) {
         return Err(format!("{kind}'s pool size and stride must be at most {}, got {k} and {s}", i32::MAX));
     }
-    let (out, left, right) = axis(length, k, s, padding);
+    let (out, ..) = axis(length, k, s, padding);
     if out <= 0 || (padding == Padding::Valid && k > length) {
         return Err(format!(
             "the pool of {k} is longer than the input length {length}; use a smaller pool_size or padding 'same'"
         ));
     }
-    Ok((out, [left, right]))
+    // (out - 1) * s < length with padding same, so this cannot overflow.
+    let k = if padding == Padding::Same { k.min(length + 2 * (out - 1) * s + 2) } else { k };
+    let (_, left, right) = axis(length, k, s, padding);
+    Ok((out, [left, right], k))
 }

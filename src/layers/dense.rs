@@ -90,6 +90,10 @@ impl LayerSpec for Dense {
         if self.units <= 0 {
             return Err(format!("units must be positive, got {}", self.units));
         }
+        super::options_problem(
+            [self.kernel_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.bias_regularizer],
+        )?;
         match input.split_last() {
             Some((_, leading)) => Ok(leading.iter().copied().chain([self.units]).collect()),
             None => Err("Dense needs at least one feature axis".into()),

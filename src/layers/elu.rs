@@ -47,8 +47,12 @@ impl LayerSpec for ELU {
         "ELU"
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if !self.alpha.is_finite() {
-            return Err(format!("alpha must be a finite number, got {}; Keras's default is 1.0", self.alpha));
+        if !super::fits_f32(self.alpha) {
+            return Err(format!(
+                "alpha must be a finite float32 number (at most {:e} in size), got {}; Keras's default is 1.0",
+                f32::MAX,
+                self.alpha
+            ));
         }
         Ok(input.to_vec())
     }

@@ -116,6 +116,7 @@ impl LayerSpec for Embedding {
                 self.input_dim, self.output_dim
             ));
         }
+        super::options_problem([self.embeddings_initializer], [self.embeddings_regularizer])?;
         let mut out = input.to_vec();
         out.push(self.output_dim);
         Ok(out)

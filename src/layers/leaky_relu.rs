@@ -47,9 +47,10 @@ impl LayerSpec for LeakyReLU {
         "LeakyReLU"
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if !(self.negative_slope >= 0.0 && self.negative_slope.is_finite()) {
+        if !(self.negative_slope >= 0.0 && super::fits_f32(self.negative_slope)) {
             return Err(format!(
-                "negative_slope must be a number of at least 0, got {}; Keras's default is 0.3",
+                "negative_slope must be a number between 0 and {:e} (float32's largest), got {}; Keras's default is 0.3",
+                f32::MAX,
                 self.negative_slope
             ));
         }

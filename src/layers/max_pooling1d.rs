@@ -46,11 +46,11 @@ impl MaxPooling1D {
         self
     }
 
-    /// Channels, output length and padding.
-    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, i64, [i64; 2]), String> {
+    /// Channels, output length, padding and the window length run (see `data_format::window`).
+    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, i64, [i64; 2], i64), String> {
         let (c, l) = self.data_format.split("MaxPooling1D", input)?;
-        let (out, pad) = window("MaxPooling1D", l, self.pool_size, self.strides, self.padding)?;
-        Ok((c, out, pad))
+        let (out, pad, pool) = window("MaxPooling1D", l, self.pool_size, self.strides, self.padding)?;
+        Ok((c, out, pad, pool))
     }
 }
 
@@ -87,13 +87,13 @@ impl LayerSpec for MaxPooling1D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        let (c, out, _) = self.geometry(input)?;
+        let (c, out, ..) = self.geometry(input)?;
         Ok(self.data_format.join(c, out))
     }
 
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        let (_, _, pad) = self.geometry(input).map_err(|m| config_error("MaxPooling1D", m))?;
-        let (pool, stride, data_format) = (self.pool_size, self.strides, self.data_format);
+        let (_, _, pad, pool) = self.geometry(input).map_err(|m| config_error("MaxPooling1D", m))?;
+        let (stride, data_format) = (self.strides, self.data_format);
         Ok(Box::new(MaxPool1DModule { pool, stride, pad, data_format }))
     }
 }

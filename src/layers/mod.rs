@@ -454,11 +454,20 @@ pub(crate) fn check_options<const N: usize, const M: usize>(
     initializers: [crate::initializers::Initializer; N],
     regularizers: [Option<Regularizer>; M],
 ) -> Result<()> {
+    options_problem(initializers, regularizers).map_err(|m| config_error(layer, m))
+}
+
+/// [`check_options`] for [`LayerSpec::output_shape`], so a summary and `load_model`'s check
+/// of a model description refuse the options before anything is built.
+pub(crate) fn options_problem<const N: usize, const M: usize>(
+    initializers: [crate::initializers::Initializer; N],
+    regularizers: [Option<Regularizer>; M],
+) -> std::result::Result<(), String> {
     for init in initializers {
-        init.check().map_err(|m| config_error(layer, m))?;
+        init.check()?;
     }
     for r in regularizers.into_iter().flatten() {
-        r.check().map_err(|m| config_error(layer, m))?;
+        r.check()?;
     }
     Ok(())
 }
@@ -492,3 +501,10 @@ macro_rules! weight_options {
     };
 }
 pub(crate) use weight_options;
+
+/// Whether `value` is a number a float32 tensor holds: finite and within float32's range.
+/// LibTorch refuses a scalar beyond it in a clamp or a fill (and tch then panics), so options
+/// that reach such an operation are checked with this when the model is built.
+pub(crate) fn fits_f32(value: f64) -> bool {
+    value.is_finite() && value.abs() <= f64::from(f32::MAX)
+}

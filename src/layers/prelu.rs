@@ -43,8 +43,12 @@ impl PReLU {
 
     /// The shape of `alpha` for a per-sample input shape.
     fn alpha_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if !self.alpha_initializer.is_finite() {
-            return Err(format!("alpha_initializer must be a finite number, got {}", self.alpha_initializer));
+        if !super::fits_f32(self.alpha_initializer) {
+            return Err(format!(
+                "alpha_initializer must be a finite float32 number (at most {:e} in size), got {}",
+                f32::MAX,
+                self.alpha_initializer
+            ));
         }
         let mut shape = input.to_vec();
         for &axis in &self.shared_axes {

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::augment::{check_batch, check_range, float_kind, uniform};
+use super::augment::{check_batch, check_range, check_value_range, float_kind, uniform};
 use super::padding::image;
 use super::{config_error, LayerModule, LayerSpec};
 use crate::Result;
@@ -39,10 +39,7 @@ impl RandomBrightness {
     fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
         image("RandomBrightness", input)?;
         check_range("factor", self.factor, -1.0, 1.0)?;
-        let [low, high] = self.value_range;
-        if !(low.is_finite() && high.is_finite() && low < high) {
-            return Err(format!("value_range must be finite with low < high, got [{low}, {high}]"));
-        }
+        check_value_range(self.value_range)?;
         Ok(())
     }
 }

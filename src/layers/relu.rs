@@ -63,8 +63,11 @@ impl ReLU {
             ("threshold", self.threshold),
         ];
         for (name, value) in fields {
-            if !(value >= 0.0 && value.is_finite()) {
-                return Err(format!("{name} must be a number of at least 0, got {value}"));
+            if !(value >= 0.0 && super::fits_f32(value)) {
+                return Err(format!(
+                    "{name} must be a number between 0 and {:e} (float32's largest), got {value}",
+                    f32::MAX
+                ));
             }
         }
         Ok(())

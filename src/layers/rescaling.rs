@@ -30,10 +30,15 @@ impl Rescaling {
     }
 
     fn check(&self) -> std::result::Result<(), String> {
-        if self.scale.is_finite() && self.offset.is_finite() {
+        if super::fits_f32(self.scale) && super::fits_f32(self.offset) {
             Ok(())
         } else {
-            Err(format!("scale and offset must be finite numbers, got {} and {}", self.scale, self.offset))
+            Err(format!(
+                "scale and offset must be finite float32 numbers (at most {:e} in size), got {} and {}",
+                f32::MAX,
+                self.scale,
+                self.offset
+            ))
         }
     }
 }

@@ -97,6 +97,10 @@ impl LayerSpec for SimpleRNN {
             return Err(format!("units must be positive, got {}", self.units));
         }
         self.cell()?;
+        super::options_problem(
+            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
+            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
+        )?;
         let (t, _) = sequence("SimpleRNN", input)?;
         Ok(if self.return_sequences { vec![t, self.units] } else { vec![self.units] })
     }
