@@ -283,10 +283,19 @@ fn dense_on_sequences_trains_with_per_step_targets() {
     let h = m.fit(&x, &y, silent(40, 6)).unwrap();
     let losses = h.series("loss").unwrap();
     assert!(losses[39] < 0.5 * losses[0], "{losses:?}");
-    // Sparse labels per step are refused with the shapes named (Keras takes them).
-    let mut m = Sequential::new().device(Device::Cpu).input_shape([4, 3]).add(Dense::new(2));
-    m.compile(Optimizer::adam(0.05), Loss::SparseCategoricalCrossentropy, vec![]).unwrap();
-    let err = m.fit(&x, &labels, silent(1, 6)).unwrap_err();
+    // Sparse labels per step [N, 4] give what their one-hot form gives, as in Keras.
+    let per_step = |loss: Loss| {
+        let mut m = Sequential::new().device(Device::Cpu).seed(1).input_shape([4, 3]);
+        m.push(Dense::new(2).activation(Activation::Softmax));
+        m.compile(Optimizer::adam(0.05), loss, vec![Metric::accuracy()]).unwrap();
+        m
+    };
+    let sparse = per_step(Loss::SparseCategoricalCrossentropy).evaluate(&x, &labels, 6).unwrap();
+    let one_hot = per_step(Loss::CategoricalCrossentropy).evaluate(&x, &y, 6).unwrap();
+    assert!((sparse["loss"] - one_hot["loss"]).abs() < 1e-6, "{sparse:?} {one_hot:?}");
+    assert_eq!(sparse["accuracy"], one_hot["accuracy"]);
+    // Labels of another shape are refused with the shapes named.
+    let err = per_step(Loss::SparseCategoricalCrossentropy).fit(&x, &labels.narrow(1, 0, 3), silent(1, 6)).unwrap_err();
     assert!(matches!(err, Error::Targets { .. }), "{err:?}");
     assert!(err.to_string().contains("(None, 4, 2)"), "{err}");
 }
