@@ -778,6 +778,8 @@ fn check_smoothing(s: f64) -> Result<()> {
 /// logits); from probabilities: the categorical losses rescale each row to sum to 1, and every
 /// probability is clipped to `[1e-7, 1 - 1e-7]` before the logarithm.
 /// With `per_sample`, each sample's loss (`[N]`) instead of the batch mean.
+// One match over Keras's cross-entropy kinds, each arm a formula: splitting it would scatter
+// formulas that are read side by side.
 fn cross_entropy(
     kind: CrossEntropy,
     pred: &Tensor,

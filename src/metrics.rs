@@ -652,6 +652,7 @@ impl Metric {
     }
 
     /// A mean metric's value for each sample of the batch (`[N]`, on the batch's device).
+    // One match with an arm per mean metric, each a formula from Keras: they are read side by side.
     fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: &Loss) -> Result<Tensor> {
         let n = raw.size().first().copied().unwrap_or(0);
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {

@@ -283,6 +283,7 @@ pub const MAX_SAMPLE_VALUES: i64 = 1 << 31;
 pub const MAX_COUNT: u64 = 1 << 53;
 
 /// The integer sizes in a layer's configuration: field name, value and smallest valid value.
+// One match with an arm per layer kind, a line or two each: a table, kept in one place.
 fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
     let pair = |field, v: [i64; 2]| [(field, v[0], 1), (field, v[1], 1)];
     match layer {

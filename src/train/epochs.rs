@@ -15,6 +15,7 @@ use crate::{Error, Logs, Loss, Result, Sequential};
 
 impl Sequential {
     /// The loop behind `fit` and `fit_source`.
+    // One sequence (set up, callbacks' start, epochs, end) whose steps share the run's borrows.
     pub(crate) fn run_fit(
         &mut self,
         train: &mut dyn BatchSource,
