@@ -1,86 +1,154 @@
-//! `Conv2D`: a 2-D convolution over channels-first (`NCHW`) images.
+//! `Conv2D`: a 2-D convolution over channels-first (`NCHW`) images, and the options it shares
+//! with `Conv2DTranspose` ([`conv2d_spec!`]).
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::padding::spatial;
-use super::{check_options, config_error, LayerModule, LayerSpec, Padding};
+use super::{config_error, LayerModule, LayerSpec, Padding};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
 
-/// A 2-D convolution over `[channels, height, width]` inputs.
-///
-/// Variables: `weight` `[filters, in_channels, kh, kw]` (PyTorch's `nn.Conv2d` layout,
-/// glorot-uniform unless [`kernel_initializer`](Self::kernel_initializer) says otherwise) and
-/// `bias` `[filters]` (zeros unless [`bias_initializer`](Self::bias_initializer) says
-/// otherwise). Either may carry a [`Regularizer`] whose penalty is added to the loss.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Conv2D {
-    /// Output channels.
-    pub filters: i64,
-    /// Kernel height and width.
-    pub kernel_size: [i64; 2],
-    /// Strides along height and width.
-    pub strides: [i64; 2],
-    /// Padding mode.
-    pub padding: Padding,
-    /// Activation applied to the output.
-    pub activation: Activation,
-    /// Whether the layer has a bias.
-    pub use_bias: bool,
-    /// How the kernel starts (Keras's fans: `in_channels * kh * kw`, `filters * kh * kw`).
-    #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
-    pub kernel_initializer: Initializer,
-    /// How the bias starts.
-    #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
-    pub bias_initializer: Initializer,
-    /// The kernel's penalty, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// The bias's penalty, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bias_regularizer: Option<Regularizer>,
-}
-
-impl Conv2D {
-    /// A convolution with `filters` outputs, stride 1, valid padding; the kernel is square
-    /// (`3`) or Keras's `(height, width)` tuple (`(3, 5)`, or `[3, 5]`).
-    pub fn new(filters: i64, kernel_size: impl Into<super::Size2>) -> Self {
-        Self {
-            filters,
-            kernel_size: kernel_size.into().0,
-            strides: [1, 1],
-            padding: Padding::Valid,
-            activation: Activation::Linear,
-            use_bias: true,
-            kernel_initializer: defaults::kernel(),
-            bias_initializer: defaults::bias(),
-            kernel_regularizer: None,
-            bias_regularizer: None,
+/// Defines a 2-D convolution's spec: the struct with the options `Conv2D` and
+/// `Conv2DTranspose` share (in this order, which their saved JSON keeps), then the layer's own
+/// fields with their defaults; its constructor, builder methods and the shared checks and
+/// variables.
+macro_rules! conv2d_spec {
+    (
+        $(#[$doc:meta])*
+        pub struct $name:ident {
+            $($(#[$fdoc:meta])* pub $field:ident: $fty:ty = $fdefault:expr,)*
         }
-    }
-    /// Sets a non-square kernel.
-    pub fn kernel_size(mut self, kh: i64, kw: i64) -> Self {
-        self.kernel_size = [kh, kw];
-        self
-    }
-    /// Sets the strides: one integer for both axes, or `(height, width)`.
-    pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
-        self.strides = strides.into().0;
-        self
-    }
-    /// Sets the padding mode.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.padding = padding;
-        self
-    }
-    /// Sets the activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
-}
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            /// Output channels.
+            pub filters: i64,
+            /// Kernel height and width.
+            pub kernel_size: [i64; 2],
+            /// Strides along height and width.
+            pub strides: [i64; 2],
+            /// Padding mode.
+            pub padding: Padding,
+            /// Activation applied to the output.
+            pub activation: Activation,
+            /// Whether the layer has a bias.
+            pub use_bias: bool,
+            /// How the kernel starts (glorot-uniform over Keras's fans unless set).
+            #[serde(default = "defaults::kernel", skip_serializing_if = "defaults::is_kernel")]
+            pub kernel_initializer: Initializer,
+            /// How the bias starts.
+            #[serde(default = "defaults::bias", skip_serializing_if = "defaults::is_bias")]
+            pub bias_initializer: Initializer,
+            /// The kernel's penalty, if any.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub kernel_regularizer: Option<Regularizer>,
+            /// The bias's penalty, if any.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub bias_regularizer: Option<Regularizer>,
+            $($(#[$fdoc])* pub $field: $fty,)*
+        }
 
-super::weight_options!(Conv2D);
+        impl $name {
+            /// A layer with `filters` outputs, stride 1, valid padding; the kernel is square
+            /// (`3`) or Keras's `(height, width)` tuple (`(3, 5)`, or `[3, 5]`).
+            pub fn new(filters: i64, kernel_size: impl Into<super::Size2>) -> Self {
+                Self {
+                    filters,
+                    kernel_size: kernel_size.into().0,
+                    strides: [1, 1],
+                    padding: Padding::Valid,
+                    activation: Activation::Linear,
+                    use_bias: true,
+                    kernel_initializer: defaults::kernel(),
+                    bias_initializer: defaults::bias(),
+                    kernel_regularizer: None,
+                    bias_regularizer: None,
+                    $($field: $fdefault,)*
+                }
+            }
+            /// Sets a non-square kernel.
+            pub fn kernel_size(mut self, kh: i64, kw: i64) -> Self {
+                self.kernel_size = [kh, kw];
+                self
+            }
+            /// Sets the strides: one integer for both axes, or `(height, width)`.
+            pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
+                self.strides = strides.into().0;
+                self
+            }
+            /// Sets the padding mode.
+            pub fn padding(mut self, padding: Padding) -> Self {
+                self.padding = padding;
+                self
+            }
+            /// Sets the activation.
+            pub fn activation(mut self, activation: Activation) -> Self {
+                self.activation = activation;
+                self
+            }
+            /// Sets whether the layer has a bias.
+            pub fn use_bias(mut self, use_bias: bool) -> Self {
+                self.use_bias = use_bias;
+                self
+            }
+
+            /// Refuses a non-positive `filters` and initializer or regularizer options Keras
+            /// refuses.
+            fn options_problem(&self) -> std::result::Result<(), String> {
+                if self.filters <= 0 {
+                    return Err(format!("filters must be positive, got {}", self.filters));
+                }
+                super::options_problem(
+                    [self.kernel_initializer, self.bias_initializer],
+                    [self.kernel_regularizer, self.bias_regularizer],
+                )
+            }
+
+            /// The variables' shapes, bias first, given the kernel's `weight` shape.
+            fn shapes(&self, weight: Vec<i64>) -> Vec<(&'static str, Vec<i64>)> {
+                let mut shapes = Vec::with_capacity(2);
+                if self.use_bias {
+                    shapes.push(("bias", vec![self.filters]));
+                }
+                shapes.push(("weight", weight));
+                shapes
+            }
+
+            /// Creates `weight` from Keras's kernel shape `[kh, kw, a, b]` (ours: `[b, a, kh,
+            /// kw]`) and, with a bias, `bias` `[filters]`, after checking the options.
+            fn variables(&self, path: &nn::Path, keras_kernel: [i64; 4]) -> Result<(Tensor, Option<Tensor>)> {
+                self.options_problem().map_err(|m| config_error(self.kind(), m))?;
+                let weight = self.kernel_initializer.var(path, "weight", &keras_kernel, &[3, 2, 0, 1])?;
+                let bias = if self.use_bias {
+                    Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?)
+                } else {
+                    None
+                };
+                Ok((weight, bias))
+            }
+
+            /// The regularized variables.
+            fn regularized(&self) -> Vec<(&'static str, Regularizer)> {
+                super::regularized([("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)])
+            }
+        }
+
+        super::weight_options!($name);
+    };
+}
+pub(super) use conv2d_spec;
+
+conv2d_spec! {
+    /// A 2-D convolution over `[channels, height, width]` inputs.
+    ///
+    /// Variables: `weight` `[filters, in_channels, kh, kw]` (PyTorch's `nn.Conv2d` layout,
+    /// glorot-uniform over Keras's fans `in_channels * kh * kw`, `filters * kh * kw`, unless
+    /// [`kernel_initializer`](Self::kernel_initializer) says otherwise) and `bias` `[filters]`
+    /// (zeros unless [`bias_initializer`](Self::bias_initializer) says otherwise). Either may
+    /// carry a [`Regularizer`] whose penalty is added to the loss.
+    pub struct Conv2D {}
+}
 
 #[derive(Debug)]
 struct ConvModule {
@@ -105,25 +173,14 @@ impl LayerSpec for Conv2D {
     }
 
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if self.filters <= 0 {
-            return Err(format!("filters must be positive, got {}", self.filters));
-        }
-        super::options_problem(
-            [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
-        )?;
+        self.options_problem()?;
         let (oh, ow, _) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)?;
         Ok(vec![self.filters, oh, ow])
     }
 
     fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
         let [kh, kw] = self.kernel_size;
-        let mut shapes = Vec::with_capacity(2);
-        if self.use_bias {
-            shapes.push(("bias", vec![self.filters]));
-        }
-        shapes.push(("weight", vec![self.filters, input.first().copied().unwrap_or(0), kh, kw]));
-        shapes
+        self.shapes(vec![self.filters, input.first().copied().unwrap_or(0), kh, kw])
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
@@ -133,16 +190,8 @@ impl LayerSpec for Conv2D {
         let (_, _, pad) = spatial("Conv2D", input, self.kernel_size, self.strides, self.padding)
             .map_err(|m| config_error("Conv2D", m))?;
         let [kh, kw] = self.kernel_size;
-        let cin = input[0];
-        check_options(
-            "Conv2D",
-            [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
-        )?;
         // Keras's kernel is (kh, kw, in, filters); ours [filters, in, kh, kw].
-        let weight = self.kernel_initializer.var(path, "weight", &[kh, kw, cin, self.filters], &[3, 2, 0, 1])?;
-        let bias =
-            if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?) } else { None };
+        let (weight, bias) = self.variables(path, [kh, kw, input[0], self.filters])?;
         Ok(Box::new(ConvModule { weight, bias, strides: self.strides, pad }))
     }
 
@@ -151,6 +200,6 @@ impl LayerSpec for Conv2D {
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
-        super::regularized([("weight", self.kernel_regularizer), ("bias", self.bias_regularizer)])
+        self.regularized()
     }
 }
