@@ -94,11 +94,7 @@ impl LayerSpec for Bidirectional {
         inner.cell()?;
         let (t, _) = sequence("Bidirectional", input)?;
         // The wrapped layer's own checks (its initializer and regularizer options).
-        match &self.layer {
-            RecurrentLayer::LSTM(l) => l.output_shape(input)?,
-            RecurrentLayer::GRU(l) => l.output_shape(input)?,
-            RecurrentLayer::SimpleRNN(l) => l.output_shape(input)?,
-        };
+        inner.output_shape(input)?;
         let width = if self.merge_mode == MergeMode::Concat { 2 * u } else { u };
         Ok(if inner.returns_sequences() { vec![t, width] } else { vec![width] })
     }
@@ -113,11 +109,7 @@ impl LayerSpec for Bidirectional {
 
     /// The wrapped layer's regularized variables, in both directions.
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
-        let one = match &self.layer {
-            RecurrentLayer::LSTM(l) => l.regularizers(),
-            RecurrentLayer::GRU(l) => l.regularizers(),
-            RecurrentLayer::SimpleRNN(l) => l.regularizers(),
-        };
+        let one = self.layer.inner().regularizers();
         one.into_iter().flat_map(|(n, r)| [(n, r), (var_name(n, true), r)]).collect()
     }
 

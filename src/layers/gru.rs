@@ -2,8 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::rnn::{sequence, var_name, Cell, Recurrent, RnnModule, Weights};
-use super::{check_options, config_error, LayerModule, LayerSpec};
+use super::rnn::{var_name, Cell, Recurrent, Weights};
 use crate::initializers::{defaults, Initializer};
 use crate::{Regularizer, Result};
 
@@ -73,66 +72,21 @@ impl GRU {
             bias_regularizer: None,
         }
     }
-    /// Sets whether every step's output is returned.
-    pub fn return_sequences(mut self, return_sequences: bool) -> Self {
-        self.return_sequences = return_sequences;
-        self
-    }
 }
 
-super::weight_options!(GRU);
-super::rnn::recurrent_options!(GRU);
-
-impl LayerSpec for GRU {
-    fn kind(&self) -> &'static str {
-        "GRU"
+super::rnn::recurrent_layer!(GRU, "GRU", {
+    fn cell(&self) -> std::result::Result<Cell, String> {
+        Ok(Cell::Gru)
     }
 
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if self.units <= 0 {
-            return Err(format!("units must be positive, got {}", self.units));
-        }
-        super::options_problem(
-            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
-        )?;
-        let (t, _) = sequence("GRU", input)?;
-        Ok(if self.return_sequences { vec![t, self.units] } else { vec![self.units] })
-    }
-
-    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        self.direction_shapes(input.get(1).copied().unwrap_or(0))
-    }
-
-    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
+    /// Keras's one bias regularizer weighs on both bias rows.
+    fn regularized(&self) -> Vec<(&'static str, Regularizer)> {
         super::regularized([
             ("weight_ih_l0", self.kernel_regularizer),
             ("weight_hh_l0", self.recurrent_regularizer),
             ("bias_ih_l0", self.bias_regularizer),
             ("bias_hh_l0", self.bias_regularizer),
         ])
-    }
-
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        let u = self.units;
-        if u <= 0 {
-            return Err(config_error("GRU", format!("units must be positive, got {u}")));
-        }
-        let (_, features) = sequence("GRU", input).map_err(|m| config_error("GRU", m))?;
-        let weights = self.build_direction(path, features, false)?;
-        Ok(Box::new(RnnModule::single(Cell::Gru, weights, u, self.return_sequences)))
-    }
-}
-
-impl Recurrent for GRU {
-    fn cell(&self) -> std::result::Result<Cell, String> {
-        Ok(Cell::Gru)
-    }
-    fn units(&self) -> i64 {
-        self.units
-    }
-    fn returns_sequences(&self) -> bool {
-        self.return_sequences
     }
 
     fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
@@ -150,11 +104,7 @@ impl Recurrent for GRU {
     fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
         let u = self.units;
         let name = |n| var_name(n, reverse);
-        check_options(
-            "GRU",
-            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
-        )?;
+        self.check_options()?;
         let weight_ih = self.kernel_initializer.var(path, name("weight_ih_l0"), &[features, 3 * u], &[1, 0])?;
         let weight_hh = self.recurrent_initializer.var(path, name("weight_hh_l0"), &[u, 3 * u], &[1, 0])?;
         let (bias_ih, bias_hh) = if self.use_bias {
@@ -173,4 +123,4 @@ impl Recurrent for GRU {
         };
         Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh })
     }
-}
+});

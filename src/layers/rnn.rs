@@ -1,11 +1,11 @@
 //! What `LSTM`, `GRU`, `SimpleRNN` and `Bidirectional` share: the sequence shape check, the
-//! recurrent-kernel options, the per-direction weights and the built module that calls
-//! LibTorch's fused recurrent kernels (cuDNN on CUDA).
+//! options, checks and `LayerSpec` impl of the three layers, the per-direction weights and
+//! the built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::LayerModule;
-use crate::{Error, Result};
+use super::{config_error, LayerModule, LayerSpec};
+use crate::{Error, Initializer, Regularizer, Result};
 
 /// The recurrent kernel LibTorch runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +30,20 @@ pub(super) fn sequence(kind: &str, input: &[i64]) -> std::result::Result<(i64, i
     }
 }
 
-/// The builder methods of a recurrent layer's recurrent-kernel options
-/// (`recurrent_initializer`, `recurrent_regularizer`).
-macro_rules! recurrent_options {
-    ($t:ty) => {
+/// What `LSTM`, `GRU` and `SimpleRNN` share around their own kernel code: the builder methods
+/// of the options they all have (`return_sequences`, the recurrent kernel's and, through
+/// `weight_options!`, the kernel's and the bias's), the [`LayerSpec`](super::LayerSpec) impl
+/// (built on [`output_shape`] and [`build`]) and the [`Recurrent`] accessors; the braces hold
+/// the layer's own [`Recurrent`] methods (`cell`, `direction_shapes`, `build_direction`, and
+/// `regularized` where it differs).
+macro_rules! recurrent_layer {
+    ($t:ident, $kind:literal, { $($own:tt)* }) => {
         impl $t {
+            /// Sets whether every step's output is returned.
+            pub fn return_sequences(mut self, return_sequences: bool) -> Self {
+                self.return_sequences = return_sequences;
+                self
+            }
             /// Sets how the recurrent kernel starts (Keras's `recurrent_initializer`; default
             /// orthogonal).
             pub fn recurrent_initializer(mut self, init: crate::Initializer) -> Self {
@@ -48,9 +57,45 @@ macro_rules! recurrent_options {
                 self
             }
         }
+
+        super::weight_options!($t);
+
+        impl super::LayerSpec for $t {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+            fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+                super::rnn::output_shape(self, input)
+            }
+            fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
+                self.direction_shapes(input.get(1).copied().unwrap_or(0))
+            }
+            fn regularizers(&self) -> Vec<(&'static str, crate::Regularizer)> {
+                self.regularized()
+            }
+            fn build(&self, path: &tch::nn::Path, input: &[i64]) -> crate::Result<Box<dyn super::LayerModule>> {
+                super::rnn::build(self, path, input)
+            }
+        }
+
+        impl super::rnn::Recurrent for $t {
+            fn units(&self) -> i64 {
+                self.units
+            }
+            fn returns_sequences(&self) -> bool {
+                self.return_sequences
+            }
+            fn initializers(&self) -> [crate::Initializer; 3] {
+                [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer]
+            }
+            fn regularizer_options(&self) -> [Option<crate::Regularizer>; 3] {
+                [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer]
+            }
+            $($own)*
+        }
     };
 }
-pub(super) use recurrent_options;
+pub(super) use recurrent_layer;
 
 /// A variable's name for the forward direction (`weight_ih_l0`) or, with `reverse`, for the
 /// backward direction of a `Bidirectional` (`weight_ih_l0_reverse`, PyTorch's name).
@@ -75,19 +120,61 @@ pub(super) struct Weights {
     pub(super) bias_hh: Option<Tensor>,
 }
 
-/// What a recurrent layer offers the module and `Bidirectional`: its kernel, size, variable
-/// shapes and one direction's variables.
-pub(super) trait Recurrent {
+/// What a recurrent layer offers the module and `Bidirectional`: its kernel, size, options,
+/// variable shapes and one direction's variables.
+pub(super) trait Recurrent: LayerSpec {
     /// The kernel LibTorch runs (an error for an activation no kernel has).
     fn cell(&self) -> std::result::Result<Cell, String>;
     /// Size of the hidden state.
     fn units(&self) -> i64;
     /// Whether every step's output is returned.
     fn returns_sequences(&self) -> bool;
+    /// The kernel's, the recurrent kernel's and the bias's initializers.
+    fn initializers(&self) -> [Initializer; 3];
+    /// The kernel's, the recurrent kernel's and the bias's regularizers.
+    fn regularizer_options(&self) -> [Option<Regularizer>; 3];
     /// One direction's variable names (forward names) and shapes, for `features` inputs.
     fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)>;
     /// Creates one direction's variables, under PyTorch's reverse names with `reverse`.
     fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights>;
+
+    /// The regularized variables of the forward direction (Keras's `kernel`,
+    /// `recurrent_kernel` and single `bias`).
+    fn regularized(&self) -> Vec<(&'static str, Regularizer)> {
+        let [kernel, recurrent, bias] = self.regularizer_options();
+        super::regularized([("weight_ih_l0", kernel), ("weight_hh_l0", recurrent), ("bias_ih_l0", bias)])
+    }
+
+    /// Refuses initializer or regularizer options Keras refuses, naming the layer.
+    fn check_options(&self) -> Result<()> {
+        super::check_options(self.kind(), self.initializers(), self.regularizer_options())
+    }
+}
+
+/// A recurrent layer's output shape: `(timesteps, units)` with `return_sequences`, else
+/// `(units)`, after its checks.
+pub(super) fn output_shape(layer: &dyn Recurrent, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+    let units = layer.units();
+    if units <= 0 {
+        return Err(format!("units must be positive, got {units}"));
+    }
+    layer.cell()?;
+    super::options_problem(layer.initializers(), layer.regularizer_options())?;
+    let (t, _) = sequence(layer.kind(), input)?;
+    Ok(if layer.returns_sequences() { vec![t, units] } else { vec![units] })
+}
+
+/// Builds a one-direction recurrent layer.
+pub(super) fn build(layer: &dyn Recurrent, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
+    let err = |m| config_error(layer.kind(), m);
+    let units = layer.units();
+    if units <= 0 {
+        return Err(err(format!("units must be positive, got {units}")));
+    }
+    let cell = layer.cell().map_err(err)?;
+    let (_, features) = sequence(layer.kind(), input).map_err(err)?;
+    let weights = layer.build_direction(path, features, false)?;
+    Ok(Box::new(RnnModule::single(cell, weights, units, layer.returns_sequences())))
 }
 
 /// How `Bidirectional` combines the two directions' outputs (Keras's `merge_mode`).

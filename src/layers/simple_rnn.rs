@@ -2,8 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
-use super::rnn::{sequence, var_name, Cell, Recurrent, RnnModule, Weights};
-use super::{check_options, config_error, LayerModule, LayerSpec};
+use super::rnn::{var_name, Cell, Recurrent, Weights};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
 
@@ -77,59 +76,9 @@ impl SimpleRNN {
         self.activation = activation;
         self
     }
-    /// Sets whether every step's output is returned.
-    pub fn return_sequences(mut self, return_sequences: bool) -> Self {
-        self.return_sequences = return_sequences;
-        self
-    }
 }
 
-super::weight_options!(SimpleRNN);
-super::rnn::recurrent_options!(SimpleRNN);
-
-impl LayerSpec for SimpleRNN {
-    fn kind(&self) -> &'static str {
-        "SimpleRNN"
-    }
-
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if self.units <= 0 {
-            return Err(format!("units must be positive, got {}", self.units));
-        }
-        self.cell()?;
-        super::options_problem(
-            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
-        )?;
-        let (t, _) = sequence("SimpleRNN", input)?;
-        Ok(if self.return_sequences { vec![t, self.units] } else { vec![self.units] })
-    }
-
-    fn param_shapes(&self, input: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        self.direction_shapes(input.get(1).copied().unwrap_or(0))
-    }
-
-    fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
-        super::regularized([
-            ("weight_ih_l0", self.kernel_regularizer),
-            ("weight_hh_l0", self.recurrent_regularizer),
-            ("bias_ih_l0", self.bias_regularizer),
-        ])
-    }
-
-    fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        let err = |m| config_error("SimpleRNN", m);
-        if self.units <= 0 {
-            return Err(err(format!("units must be positive, got {}", self.units)));
-        }
-        let cell = self.cell().map_err(err)?;
-        let (_, features) = sequence("SimpleRNN", input).map_err(err)?;
-        let weights = self.build_direction(path, features, false)?;
-        Ok(Box::new(RnnModule::single(cell, weights, self.units, self.return_sequences)))
-    }
-}
-
-impl Recurrent for SimpleRNN {
+super::rnn::recurrent_layer!(SimpleRNN, "SimpleRNN", {
     fn cell(&self) -> std::result::Result<Cell, String> {
         match self.activation {
             Activation::Tanh => Ok(Cell::Tanh),
@@ -139,12 +88,6 @@ impl Recurrent for SimpleRNN {
                 other.name()
             )),
         }
-    }
-    fn units(&self) -> i64 {
-        self.units
-    }
-    fn returns_sequences(&self) -> bool {
-        self.return_sequences
     }
 
     fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)> {
@@ -161,11 +104,7 @@ impl Recurrent for SimpleRNN {
     fn build_direction(&self, path: &nn::Path, features: i64, reverse: bool) -> Result<Weights> {
         let u = self.units;
         let name = |n| var_name(n, reverse);
-        check_options(
-            "SimpleRNN",
-            [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer],
-        )?;
+        self.check_options()?;
         let weight_ih = self.kernel_initializer.var(path, name("weight_ih_l0"), &[features, u], &[1, 0])?;
         // Square: drawn in our layout directly (a transposed orthogonal matrix is one with the
         // same distribution), so the default draws what it always has.
@@ -174,4 +113,4 @@ impl Recurrent for SimpleRNN {
             if self.use_bias { Some(self.bias_initializer.var(path, name("bias_ih_l0"), &[u], &[0])?) } else { None };
         Ok(Weights { weight_ih, weight_hh, bias_ih, bias_hh: None })
     }
-}
+});
