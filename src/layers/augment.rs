@@ -126,6 +126,84 @@ pub(super) fn check_value_range([low, high]: [f64; 2]) -> std::result::Result<()
     ))
 }
 
+/// The `LayerSpec` impl of an image augmentation `$t` (Keras's `$kind`): `output_shape` and
+/// `build` refuse an input other than an image and what the layer's own
+/// `factor_problem(&self) -> Result<(), String>` refuses; `build` then takes its
+/// `module(&self) -> Box<dyn LayerModule>`.
+macro_rules! augmentation_spec {
+    ($t:ident, $kind:literal) => {
+        impl $t {
+            /// Refuses an input other than an image, and factors or values Keras refuses.
+            fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
+                super::padding::image($kind, input)?;
+                self.factor_problem()
+            }
+        }
+
+        impl super::LayerSpec for $t {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+            fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+                self.check(input)?;
+                Ok(input.to_vec())
+            }
+            fn build(&self, _path: &tch::nn::Path, input: &[i64]) -> crate::Result<Box<dyn super::LayerModule>> {
+                self.check(input).map_err(|m| super::config_error($kind, m))?;
+                Ok(self.module())
+            }
+        }
+    };
+}
+pub(super) use augmentation_spec;
+
+/// The builder methods of a geometric augmentation's warp options (`fill_mode`, `fill_value`,
+/// `interpolation`), and the [`Warp`] they ask for.
+macro_rules! warp_options {
+    ($t:ident) => {
+        impl $t {
+            /// Sets how pixels from outside the image are filled.
+            pub fn fill_mode(mut self, fill_mode: super::augment::FillMode) -> Self {
+                self.fill_mode = fill_mode;
+                self
+            }
+            /// Sets the value `FillMode::Constant` fills with.
+            pub fn fill_value(mut self, fill_value: f64) -> Self {
+                self.fill_value = fill_value;
+                self
+            }
+            /// Sets how pixels are sampled (`Bilinear`, Keras's default, or `Nearest`).
+            pub fn interpolation(mut self, interpolation: super::Interpolation) -> Self {
+                self.interpolation = interpolation;
+                self
+            }
+            /// The warp these options ask for.
+            fn warp(&self) -> super::augment::Warp {
+                super::augment::Warp {
+                    fill_mode: self.fill_mode,
+                    fill_value: self.fill_value,
+                    interpolation: self.interpolation,
+                }
+            }
+        }
+    };
+}
+pub(super) use warp_options;
+
+/// The builder method of a value augmentation's `value_range`.
+macro_rules! value_range_option {
+    ($t:ident) => {
+        impl $t {
+            /// Sets the range the images' values lie in (`[0.0, 1.0]` for images scaled to one).
+            pub fn value_range(mut self, low: f64, high: f64) -> Self {
+                self.value_range = [low, high];
+                self
+            }
+        }
+    };
+}
+pub(super) use value_range_option;
+
 /// The affine transform a geometric augmentation draws per image.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Transform {

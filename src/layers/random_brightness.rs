@@ -1,10 +1,9 @@
 //! `RandomBrightness`: shifts each image's values by a random amount while training.
 use serde::{Deserialize, Serialize};
-use tch::{nn, Tensor};
+use tch::Tensor;
 
 use super::augment::{check_batch, check_range, check_value_range, float_kind, uniform};
-use super::padding::image;
-use super::{config_error, LayerModule, LayerSpec};
+use super::LayerModule;
 use crate::Result;
 
 /// Keras's `RandomBrightness` on channels-first images `(None, channels, height, width)`:
@@ -30,19 +29,23 @@ impl RandomBrightness {
     pub fn range(lower: f64, upper: f64) -> Self {
         Self { factor: [lower, upper], value_range: [0.0, 255.0] }
     }
-    /// Sets the range the images' values lie in (`[0.0, 1.0]` for images scaled to one).
-    pub fn value_range(mut self, low: f64, high: f64) -> Self {
-        self.value_range = [low, high];
-        self
-    }
 
-    fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
-        image("RandomBrightness", input)?;
+    /// Refuses factors or a value range Keras refuses.
+    fn factor_problem(&self) -> std::result::Result<(), String> {
         check_range("factor", self.factor, -1.0, 1.0)?;
         check_value_range(self.value_range)?;
         Ok(())
     }
+
+    fn module(&self) -> Box<dyn LayerModule> {
+        let [low, high] = self.value_range;
+        let range = [self.factor[0] * (high - low), self.factor[1] * (high - low)];
+        Box::new(RandomBrightnessModule { range, value_range: self.value_range })
+    }
 }
+
+super::augment::augmentation_spec!(RandomBrightness, "RandomBrightness");
+super::augment::value_range_option!(RandomBrightness);
 
 #[derive(Debug)]
 struct RandomBrightnessModule {
@@ -61,21 +64,5 @@ impl LayerModule for RandomBrightnessModule {
         let delta = uniform(&xs, n, self.range)?.f_view([n, 1, 1, 1])?;
         let [low, high] = self.value_range;
         Ok(xs.f_add(&delta)?.f_clamp(low, high)?)
-    }
-}
-
-impl LayerSpec for RandomBrightness {
-    fn kind(&self) -> &'static str {
-        "RandomBrightness"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        self.check(input)?;
-        Ok(input.to_vec())
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        self.check(input).map_err(|m| config_error("RandomBrightness", m))?;
-        let [low, high] = self.value_range;
-        let range = [self.factor[0] * (high - low), self.factor[1] * (high - low)];
-        Ok(Box::new(RandomBrightnessModule { range, value_range: self.value_range }))
     }
 }

@@ -1,10 +1,9 @@
 //! `RandomContrast`: scales each image's contrast by a random factor while training.
 use serde::{Deserialize, Serialize};
-use tch::{nn, Tensor};
+use tch::Tensor;
 
 use super::augment::{check_batch, check_range, check_value_range, float_kind, uniform};
-use super::padding::image;
-use super::{config_error, LayerModule, LayerSpec};
+use super::LayerModule;
 use crate::Result;
 
 /// Keras's `RandomContrast` on channels-first images `(None, channels, height, width)`: while
@@ -34,14 +33,9 @@ impl RandomContrast {
     pub fn range(lower: f64, upper: f64) -> Self {
         Self { factor: [lower, upper], value_range: [0.0, 255.0] }
     }
-    /// Sets the range the images' values lie in (`[0.0, 1.0]` for images scaled to one).
-    pub fn value_range(mut self, low: f64, high: f64) -> Self {
-        self.value_range = [low, high];
-        self
-    }
 
-    fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
-        image("RandomContrast", input)?;
+    /// Refuses factors or a value range Keras refuses.
+    fn factor_problem(&self) -> std::result::Result<(), String> {
         check_range("factor", self.factor, -1.0, 1.0)?;
         if self.factor[0] < -self.factor[1] {
             return Err(format!(
@@ -52,7 +46,15 @@ impl RandomContrast {
         check_value_range(self.value_range)?;
         Ok(())
     }
+
+    fn module(&self) -> Box<dyn LayerModule> {
+        let range = [1.0 - self.factor[0], 1.0 + self.factor[1]];
+        Box::new(RandomContrastModule { range, value_range: self.value_range })
+    }
 }
+
+super::augment::augmentation_spec!(RandomContrast, "RandomContrast");
+super::augment::value_range_option!(RandomContrast);
 
 #[derive(Debug)]
 struct RandomContrastModule {
@@ -72,20 +74,5 @@ impl LayerModule for RandomContrastModule {
         let mean = xs.f_mean_dim([2i64, 3].as_slice(), true, None)?;
         let [low, high] = self.value_range;
         Ok(xs.f_sub(&mean)?.f_mul(&contrast)?.f_add(&mean)?.f_clamp(low, high)?)
-    }
-}
-
-impl LayerSpec for RandomContrast {
-    fn kind(&self) -> &'static str {
-        "RandomContrast"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        self.check(input)?;
-        Ok(input.to_vec())
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        self.check(input).map_err(|m| config_error("RandomContrast", m))?;
-        let range = [1.0 - self.factor[0], 1.0 + self.factor[1]];
-        Ok(Box::new(RandomContrastModule { range, value_range: self.value_range }))
     }
 }

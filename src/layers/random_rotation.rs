@@ -1,11 +1,8 @@
 //! `RandomRotation`: rotates each image by a random angle while training.
 use serde::{Deserialize, Serialize};
-use tch::nn;
 
-use super::augment::{check_fill, check_range, AffineModule, FillMode, Transform, Warp};
-use super::padding::image;
-use super::{config_error, Interpolation, LayerModule, LayerSpec};
-use crate::Result;
+use super::augment::{check_fill, check_range, AffineModule, FillMode, Transform};
+use super::{Interpolation, LayerModule};
 
 /// Keras's `RandomRotation` on channels-first images `(None, channels, height, width)`: while
 /// training, each image is rotated about its centre by its own angle drawn from
@@ -40,40 +37,17 @@ impl RandomRotation {
             fill_value: 0.0,
         }
     }
-    /// Sets how pixels from outside the image are filled.
-    pub fn fill_mode(mut self, fill_mode: FillMode) -> Self {
-        self.fill_mode = fill_mode;
-        self
-    }
-    /// Sets the value `FillMode::Constant` fills with.
-    pub fn fill_value(mut self, fill_value: f64) -> Self {
-        self.fill_value = fill_value;
-        self
-    }
-    /// Sets how pixels are sampled (`Bilinear`, Keras's default, or `Nearest`).
-    pub fn interpolation(mut self, interpolation: Interpolation) -> Self {
-        self.interpolation = interpolation;
-        self
-    }
 
-    fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
-        image("RandomRotation", input)?;
+    /// Refuses factors or a fill value Keras refuses.
+    fn factor_problem(&self) -> std::result::Result<(), String> {
         check_range("factor", self.factor, -1.0, 1.0)?;
         check_fill(self.fill_value)
     }
+
+    fn module(&self) -> Box<dyn LayerModule> {
+        Box::new(AffineModule { transform: Transform::Rotation { factor: self.factor }, warp: self.warp() })
+    }
 }
 
-impl LayerSpec for RandomRotation {
-    fn kind(&self) -> &'static str {
-        "RandomRotation"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        self.check(input)?;
-        Ok(input.to_vec())
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        self.check(input).map_err(|m| config_error("RandomRotation", m))?;
-        let warp = Warp { fill_mode: self.fill_mode, fill_value: self.fill_value, interpolation: self.interpolation };
-        Ok(Box::new(AffineModule { transform: Transform::Rotation { factor: self.factor }, warp }))
-    }
-}
+super::augment::augmentation_spec!(RandomRotation, "RandomRotation");
+super::augment::warp_options!(RandomRotation);

@@ -1,11 +1,8 @@
 //! `RandomTranslation`: shifts each image by a random offset while training.
 use serde::{Deserialize, Serialize};
-use tch::nn;
 
-use super::augment::{check_fill, check_range, AffineModule, FillMode, Transform, Warp};
-use super::padding::image;
-use super::{config_error, Interpolation, LayerModule, LayerSpec};
-use crate::Result;
+use super::augment::{check_fill, check_range, AffineModule, FillMode, Transform};
+use super::{Interpolation, LayerModule};
 
 /// Keras's `RandomTranslation` on channels-first images `(None, channels, height, width)`:
 /// while training, each image is shifted by its own offset, `U(height_factor) · height` pixels
@@ -44,42 +41,21 @@ impl RandomTranslation {
             fill_value: 0.0,
         }
     }
-    /// Sets how pixels from outside the image are filled.
-    pub fn fill_mode(mut self, fill_mode: FillMode) -> Self {
-        self.fill_mode = fill_mode;
-        self
-    }
-    /// Sets the value `FillMode::Constant` fills with.
-    pub fn fill_value(mut self, fill_value: f64) -> Self {
-        self.fill_value = fill_value;
-        self
-    }
-    /// Sets how pixels are sampled (`Bilinear`, Keras's default, or `Nearest`).
-    pub fn interpolation(mut self, interpolation: Interpolation) -> Self {
-        self.interpolation = interpolation;
-        self
-    }
 
-    fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
-        image("RandomTranslation", input)?;
+    /// Refuses factors or a fill value Keras refuses.
+    fn factor_problem(&self) -> std::result::Result<(), String> {
         check_range("height_factor", self.height_factor, -1.0, 1.0)?;
         check_range("width_factor", self.width_factor, -1.0, 1.0)?;
         check_fill(self.fill_value)
     }
+
+    fn module(&self) -> Box<dyn LayerModule> {
+        Box::new(AffineModule {
+            transform: Transform::Translation { height: self.height_factor, width: self.width_factor },
+            warp: self.warp(),
+        })
+    }
 }
 
-impl LayerSpec for RandomTranslation {
-    fn kind(&self) -> &'static str {
-        "RandomTranslation"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        self.check(input)?;
-        Ok(input.to_vec())
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        self.check(input).map_err(|m| config_error("RandomTranslation", m))?;
-        let warp = Warp { fill_mode: self.fill_mode, fill_value: self.fill_value, interpolation: self.interpolation };
-        let transform = Transform::Translation { height: self.height_factor, width: self.width_factor };
-        Ok(Box::new(AffineModule { transform, warp }))
-    }
-}
+super::augment::augmentation_spec!(RandomTranslation, "RandomTranslation");
+super::augment::warp_options!(RandomTranslation);

@@ -1,11 +1,8 @@
 //! `RandomZoom`: zooms each image in or out by a random amount while training.
 use serde::{Deserialize, Serialize};
-use tch::nn;
 
-use super::augment::{check_fill, check_range, AffineModule, FillMode, Transform, Warp};
-use super::padding::image;
-use super::{config_error, Interpolation, LayerModule, LayerSpec};
-use crate::Result;
+use super::augment::{check_fill, check_range, AffineModule, FillMode, Transform};
+use super::{Interpolation, LayerModule};
 
 /// Keras's `RandomZoom` on channels-first images `(None, channels, height, width)`: while
 /// training, each image is zoomed about its centre by its own amount, `1 + U(height_factor)`
@@ -45,24 +42,9 @@ impl RandomZoom {
             fill_value: 0.0,
         }
     }
-    /// Sets how pixels from outside the image are filled.
-    pub fn fill_mode(mut self, fill_mode: FillMode) -> Self {
-        self.fill_mode = fill_mode;
-        self
-    }
-    /// Sets the value `FillMode::Constant` fills with.
-    pub fn fill_value(mut self, fill_value: f64) -> Self {
-        self.fill_value = fill_value;
-        self
-    }
-    /// Sets how pixels are sampled (`Bilinear`, Keras's default, or `Nearest`).
-    pub fn interpolation(mut self, interpolation: Interpolation) -> Self {
-        self.interpolation = interpolation;
-        self
-    }
 
-    fn check(&self, input: &[i64]) -> std::result::Result<(), String> {
-        image("RandomZoom", input)?;
+    /// Refuses factors or a fill value Keras refuses.
+    fn factor_problem(&self) -> std::result::Result<(), String> {
         for (what, range) in [("height_factor", Some(self.height_factor)), ("width_factor", self.width_factor)] {
             if let Some(range) = range {
                 check_range(what, range, -1.0, 10.0)?;
@@ -73,20 +55,14 @@ impl RandomZoom {
         }
         check_fill(self.fill_value)
     }
+
+    fn module(&self) -> Box<dyn LayerModule> {
+        Box::new(AffineModule {
+            transform: Transform::Zoom { height: self.height_factor, width: self.width_factor },
+            warp: self.warp(),
+        })
+    }
 }
 
-impl LayerSpec for RandomZoom {
-    fn kind(&self) -> &'static str {
-        "RandomZoom"
-    }
-    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        self.check(input)?;
-        Ok(input.to_vec())
-    }
-    fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        self.check(input).map_err(|m| config_error("RandomZoom", m))?;
-        let warp = Warp { fill_mode: self.fill_mode, fill_value: self.fill_value, interpolation: self.interpolation };
-        let transform = Transform::Zoom { height: self.height_factor, width: self.width_factor };
-        Ok(Box::new(AffineModule { transform, warp }))
-    }
-}
+super::augment::augmentation_spec!(RandomZoom, "RandomZoom");
+super::augment::warp_options!(RandomZoom);
