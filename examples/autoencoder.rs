@@ -20,34 +20,12 @@
 //! `scripts/setup.sh` (defaults: 5 epochs on all 60,000 training images, tested on the 10,000
 //! test images). `TCH_KERAS_EXAMPLE_QUICK=1` makes the defaults 2 epochs on 4,000 images,
 //! tested on 2,000.
+mod common;
+
+use common::Settings;
 use tch::{Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{Activation, Conv2D, Conv2DTranspose, Error, FitConfig, Loss, Optimizer, Padding, Sequential};
-
-/// The run's size: `[EPOCHS] [SAMPLES]` from the command line, else the defaults given, or
-/// quick mode's (2 epochs, 4,000 samples) when `TCH_KERAS_EXAMPLE_QUICK=1`.
-struct Settings {
-    epochs: usize,
-    samples: i64,
-    quick: bool,
-}
-
-impl Settings {
-    fn from_args(epochs: usize, samples: i64) -> tch_keras::Result<Self> {
-        let quick = std::env::var("TCH_KERAS_EXAMPLE_QUICK").is_ok_and(|v| v == "1");
-        let mut args = std::env::args().skip(1);
-        let mut next = |name: &'static str, default: i64| match args.next() {
-            None => Ok(default),
-            Some(arg) => arg.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::InvalidArgument {
-                name,
-                message: format!("{arg:?} is not a positive whole number; usage: [EPOCHS] [SAMPLES]"),
-            }),
-        };
-        let epochs = next("EPOCHS", if quick { 2 } else { epochs as i64 })? as usize;
-        let samples = next("SAMPLES", if quick { 4000 } else { samples })?;
-        Ok(Settings { epochs, samples, quick })
-    }
-}
 
 /// Binary cross-entropy and squared error of predicting `guess` (one image, broadcast) for
 /// every image of `x`, with Keras's clipping of probabilities to `[1e-7, 1 - 1e-7]`.

@@ -22,34 +22,12 @@
 //! `scripts/setup.sh` (defaults: 5 epochs on all 60,000 training images, tested on the 10,000
 //! test images). `TCH_KERAS_EXAMPLE_QUICK=1` makes the defaults 2 epochs on 4,000 images,
 //! tested on 2,000. Prints each epoch's loss and accuracy, then the test accuracy.
+mod common;
+
+use common::Settings;
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{Activation, Dense, Dropout, Error, Loss, Optimizer, Sequential};
-
-/// The run's size: `[EPOCHS] [SAMPLES]` from the command line, else the defaults given, or
-/// quick mode's (2 epochs, 4,000 samples) when `TCH_KERAS_EXAMPLE_QUICK=1`.
-struct Settings {
-    epochs: usize,
-    samples: i64,
-    quick: bool,
-}
-
-impl Settings {
-    fn from_args(epochs: usize, samples: i64) -> tch_keras::Result<Self> {
-        let quick = std::env::var("TCH_KERAS_EXAMPLE_QUICK").is_ok_and(|v| v == "1");
-        let mut args = std::env::args().skip(1);
-        let mut next = |name: &'static str, default: i64| match args.next() {
-            None => Ok(default),
-            Some(arg) => arg.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::InvalidArgument {
-                name,
-                message: format!("{arg:?} is not a positive whole number; usage: [EPOCHS] [SAMPLES]"),
-            }),
-        };
-        let epochs = next("EPOCHS", if quick { 2 } else { epochs as i64 })? as usize;
-        let samples = next("SAMPLES", if quick { 4000 } else { samples })?;
-        Ok(Settings { epochs, samples, quick })
-    }
-}
 
 /// One epoch of `train_on_batch` over `x`, `y` in a shuffled order: the mean loss and accuracy
 /// over its samples.

@@ -13,33 +13,11 @@
 //! `scripts/setup.sh` (defaults: 3 epochs on all 60,000 training images, tested on the 10,000
 //! test images). `TCH_KERAS_EXAMPLE_QUICK=1` makes the defaults 2 epochs on 4,000 images,
 //! tested on 2,000, for a check that takes seconds. Prints the test accuracy (chance is 0.10).
+mod common;
+
+use common::Settings;
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{Activation, Bidirectional, Dense, Error, FitConfig, Loss, Optimizer, Sequential, LSTM};
-
-/// The run's size: `[EPOCHS] [SAMPLES]` from the command line, else the defaults given, or
-/// quick mode's (2 epochs, 4,000 samples) when `TCH_KERAS_EXAMPLE_QUICK=1`.
-struct Settings {
-    epochs: usize,
-    samples: i64,
-    quick: bool,
-}
-
-impl Settings {
-    fn from_args(epochs: usize, samples: i64) -> tch_keras::Result<Self> {
-        let quick = std::env::var("TCH_KERAS_EXAMPLE_QUICK").is_ok_and(|v| v == "1");
-        let mut args = std::env::args().skip(1);
-        let mut next = |name: &'static str, default: i64| match args.next() {
-            None => Ok(default),
-            Some(arg) => arg.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Error::InvalidArgument {
-                name,
-                message: format!("{arg:?} is not a positive whole number; usage: [EPOCHS] [SAMPLES]"),
-            }),
-        };
-        let epochs = next("EPOCHS", if quick { 2 } else { epochs as i64 })? as usize;
-        let samples = next("SAMPLES", if quick { 4000 } else { samples })?;
-        Ok(Settings { epochs, samples, quick })
-    }
-}
 
 fn main() -> tch_keras::Result<()> {
     let run = Settings::from_args(3, 60_000)?;
