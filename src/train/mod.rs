@@ -250,14 +250,7 @@ impl Sequential {
         if !(0.0..1.0).contains(&split) {
             return Err(Error::invalid("validation_split", format!("must be in [0, 1), got {split}")));
         }
-        let n_all = check_pair(x, y, "training")?;
-        if self.built.is_none() {
-            let shape = self.input_shape.clone().unwrap_or_else(|| x.size()[1..].to_vec());
-            self.build_for(&shape)?;
-        }
-        let output = self.output_shape()?;
-        let x = self.prepare_inputs(x, "x")?;
-        let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
+        let (n_all, x, y) = self.training_pair(&loss, x, y)?;
         let w = self.sample_weights(&config, n_all)?;
         let data = (x, y, w);
         let ((x, y, w), split_off) = match config.validation_data {

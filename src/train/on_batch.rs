@@ -6,9 +6,24 @@ use crate::callbacks::BatchLogs;
 use crate::train::source::Batch;
 use crate::train::step::{EagerStep, StepRunner};
 use crate::train::{check_pair, check_weights, SingleProcess};
-use crate::{Logs, Result, Sequential};
+use crate::{Logs, Loss, Result, Sequential};
 
 impl Sequential {
+    /// What `fit` and `train_on_batch` start with: checks that `x` and `y` pair up, builds an
+    /// unbuilt model from `x`'s per-sample shape, and returns the sample count with `x` and
+    /// `y` prepared for the model and `loss`, on its device.
+    pub(super) fn training_pair(&mut self, loss: &Loss, x: &Tensor, y: &Tensor) -> Result<(i64, Tensor, Tensor)> {
+        let n = check_pair(x, y, "training")?;
+        if self.built.is_none() {
+            let shape = self.input_shape.clone().unwrap_or_else(|| x.size()[1..].to_vec());
+            self.build_for(&shape)?;
+        }
+        let output = self.output_shape()?;
+        let x = self.prepare_inputs(x, "x")?;
+        let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
+        Ok((n, x, y))
+    }
+
     /// One training step (forward, loss, backward, optimizer update) on `x` and `y` taken as a
     /// single batch, as Keras's `train_on_batch`; returns that batch's loss and metrics (the
     /// metrics start afresh at each call, as Keras 3 resets them). Builds an unbuilt model
@@ -24,18 +39,11 @@ impl Sequential {
     /// [`class_weight_to_sample_weight`](crate::class_weight_to_sample_weight).
     pub fn train_on_batch_weighted(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&Tensor>) -> Result<Logs> {
         let loss = self.train_state("train_on_batch")?.loss.clone();
-        let n = check_pair(x, y, "training")?;
-        if self.built.is_none() {
-            let shape = self.input_shape.clone().unwrap_or_else(|| x.size()[1..].to_vec());
-            self.build_for(&shape)?;
-        }
-        let output = self.output_shape()?;
-        let x = self.prepare_inputs(x, "x")?;
+        let (n, x, y) = self.training_pair(&loss, x, y)?;
         let w = match sample_weight {
             Some(w) => Some(check_weights(w, n, "sample_weight")?.f_to_device(self.device)?),
             None => None,
         };
-        let y = loss.prepare_targets(y, &output)?.f_to_device(self.device)?;
         let (y, step_loss) = self.step_targets(y)?;
         // Before the step: it checks the metrics against the loss.
         let layout = self.log_layout()?;
