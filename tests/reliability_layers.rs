@@ -216,3 +216,37 @@ fn bad_initializer_and_regularizer_options_are_refused_with_the_shapes() {
     let e = load_edited(dir.path(), &good, "reg", |j| j["layers"][0]["config"]["bias_regularizer"] = l2);
     assert_names("edited regularizer", e.err(), &["reg.safetensors", "model description's layers[0] (Dense)", "-1"]);
 }
+
+#[test]
+fn same_padded_2d_pools_larger_than_the_input_do_not_pad_to_their_size() {
+    use tch_keras::{AveragePooling2D, MaxPooling2D};
+    // A pool of (2^31 - 1)^2 cells (the most a model file may hold) with padding 'same' padded
+    // each 8x5 image to 2^31 x 2^31 cells at the first batch.
+    let x = Tensor::rand([2, 3, 8, 5], (Kind::Float, Device::Cpu));
+    let huge = i64::from(i32::MAX);
+    let run = |layer: LayerConfig, x: &Tensor| {
+        let input = &x.size()[1..];
+        let mut m = Sequential::new().device(Device::Cpu).input_shape(input).add(layer);
+        m.build().unwrap();
+        m.forward_t(x, false).unwrap()
+    };
+    let max = run(MaxPooling2D::new(huge).strides(3).padding(Padding::Same).into(), &x);
+    let mean = run(AveragePooling2D::new(huge).strides(3).padding(Padding::Same).into(), &x);
+    // Keras's shape for 'same': ceil(8 / 3) x ceil(5 / 3); every window covers the whole image.
+    assert_eq!(max.size(), [2, 3, 3, 2]);
+    assert_eq!(mean.size(), [2, 3, 3, 2]);
+    let global_max = x.amax([2, 3].as_slice(), true).expand([2, 3, 3, 2], false);
+    let global_mean = x.mean_dim([2, 3].as_slice(), true, None).expand([2, 3, 3, 2], false);
+    assert!(max.allclose(&global_max, 0.0, 0.0, false), "{max} vs {global_max}");
+    assert!(mean.allclose(&global_mean, 1e-5, 1e-6, false), "{mean} vs {global_mean}");
+    // A pool just larger than the input still pads as TensorFlow's 'same' does: a (9, 1) pool
+    // with stride 3 over 8 rows holds rows [0, 6), [0, 8) and [3, 8).
+    let x1 = Tensor::arange(8, (Kind::Float, Device::Cpu)).view([1, 1, 8, 1]);
+    let y = run(AveragePooling2D::new((9, 1)).strides((3, 1)).padding(Padding::Same).into(), &x1);
+    let expected = Tensor::from_slice(&[2.5f32, 3.5, 5.0]).view([1, 1, 3, 1]);
+    assert!(y.allclose(&expected, 1e-6, 1e-6, false), "{y}");
+    let y = run(MaxPooling2D::new((9, 1)).strides((3, 1)).padding(Padding::Same).into(), &x1);
+    let expected = Tensor::from_slice(&[5.0f32, 7.0, 7.0]).view([1, 1, 3, 1]);
+    assert!(y.allclose(&expected, 0.0, 0.0, false), "{y}");
+    assert!(files::peak_rss_kib() < 4 << 20, "peak RSS {} KiB", files::peak_rss_kib());
+}

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
-use super::padding::spatial;
+use super::padding::{pool_spatial, spatial};
 use super::{config_error, LayerModule, LayerSpec, Padding};
 use crate::Result;
 
@@ -78,15 +78,15 @@ impl LayerSpec for AveragePooling2D {
     }
 
     fn build(&self, path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        let (_, _, pad) = spatial("AveragePooling2D", input, self.pool_size, self.strides, self.padding)
+        let (_, _, pad, pool) = pool_spatial("AveragePooling2D", input, self.pool_size, self.strides, self.padding)
             .map_err(|m| config_error("AveragePooling2D", m))?;
         let inside = if pad.iter().any(|&p| p > 0) {
             let ones = Tensor::f_ones([1, 1, input[1], input[2]], (Kind::Float, path.device()))?;
             let ones = ones.f_constant_pad_nd(pad)?;
-            Some(ones.f_avg_pool2d(self.pool_size, self.strides, [0, 0], false, true, None::<i64>)?)
+            Some(ones.f_avg_pool2d(pool, self.strides, [0, 0], false, true, None::<i64>)?)
         } else {
             None
         };
-        Ok(Box::new(AvgPoolModule { pool: self.pool_size, strides: self.strides, pad, inside }))
+        Ok(Box::new(AvgPoolModule { pool, strides: self.strides, pad, inside }))
     }
 }

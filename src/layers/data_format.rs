@@ -5,7 +5,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::padding::axis;
+use super::padding::{axis, same_window};
 use super::Padding;
 use crate::{Error, Result};
 
@@ -106,9 +106,9 @@ impl FromStr for DataFormat {
 /// Output length, `[left, right]` padding and the window length to run of a 1-D window of `k`
 /// with stride `s` over `length` steps, or an error naming `kind`.
 ///
-/// With padding `same`, a window longer than `length + 2 * (out - 1) * s + 2` covers every step
-/// of the input from every position, as that length does: the shorter window is run, giving
-/// the same outputs, so a huge `pool_size` does not pad the input to its length.
+/// With padding `same`, the shortest window with the same outputs is run
+/// ([`same_window`](super::padding::same_window)), so a huge `pool_size` does not pad the
+/// input to its length.
 pub(crate) fn window(
     kind: &str,
     length: i64,
@@ -129,8 +129,7 @@ pub(crate) fn window(
             "the pool of {k} is longer than the input length {length}; use a smaller pool_size or padding 'same'"
         ));
     }
-    // (out - 1) * s < length with padding same, so this cannot overflow.
-    let k = if padding == Padding::Same { k.min(length + 2 * (out - 1) * s + 2) } else { k };
+    let k = if padding == Padding::Same { same_window(length, k, s, out) } else { k };
     let (_, left, right) = axis(length, k, s, padding);
     Ok((out, [left, right], k))
 }

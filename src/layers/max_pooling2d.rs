@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::padding::spatial;
+use super::padding::{pool_spatial, spatial};
 use super::{config_error, LayerModule, LayerSpec, Padding};
 use crate::Result;
 
@@ -80,8 +80,8 @@ impl LayerSpec for MaxPooling2D {
     }
 
     fn build(&self, _path: &nn::Path, input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        let (_, _, pad) = spatial("MaxPooling2D", input, self.pool_size, self.strides, self.padding)
+        let (_, _, pad, pool) = pool_spatial("MaxPooling2D", input, self.pool_size, self.strides, self.padding)
             .map_err(|m| config_error("MaxPooling2D", m))?;
-        Ok(Box::new(MaxPoolModule { pool: self.pool_size, strides: self.strides, pad }))
+        Ok(Box::new(MaxPoolModule { pool, strides: self.strides, pad }))
     }
 }

@@ -58,6 +58,37 @@ pub(crate) fn spatial(
     Ok((oh, ow, [left, right, top, bottom]))
 }
 
+/// The shortest window giving the same outputs as a `same`-padded window of `k` with stride
+/// `s` over `length` steps (`out` outputs): a window longer than `length + 2 * (out - 1) * s + 2`
+/// covers every step of the input from every position, as that length does, so a huge pool
+/// runs as that length instead of padding the input to its own.
+pub(crate) fn same_window(length: i64, k: i64, s: i64, out: i64) -> i64 {
+    // (out - 1) * s < length with padding same, so this cannot overflow.
+    k.min(length + 2 * (out - 1) * s + 2)
+}
+
+/// [`spatial`] for a pooling window, which has no weights: with padding `same`, the window
+/// (returned last) is the shortest one with the same outputs on each axis (see
+/// [`same_window`]) and the padding is that window's, so a pool much larger than the input
+/// does not pad the input to the pool's size.
+pub(crate) fn pool_spatial(
+    kind: &str,
+    input: &[i64],
+    k: [i64; 2],
+    s: [i64; 2],
+    padding: Padding,
+) -> std::result::Result<(i64, i64, [i64; 4], [i64; 2]), String> {
+    let (oh, ow, pad) = spatial(kind, input, k, s, padding)?;
+    if padding == Padding::Valid {
+        return Ok((oh, ow, pad, k));
+    }
+    let [_, h, w] = image(kind, input)?;
+    let k = [same_window(h, k[0], s[0], oh), same_window(w, k[1], s[1], ow)];
+    let (_, top, bottom) = axis(h, k[0], s[0], padding);
+    let (_, left, right) = axis(w, k[1], s[1], padding);
+    Ok((oh, ow, [left, right, top, bottom], k))
+}
+
 /// The `[channels, height, width]` of a per-sample image shape, or an error naming `kind`.
 pub(crate) fn image(kind: &str, input: &[i64]) -> std::result::Result<[i64; 3], String> {
     match input {
