@@ -141,6 +141,34 @@ fn orthogonal_kernels_are_orthogonal_times_gain() {
     assert!(e.contains("at least two dimensions"), "{e}");
 }
 
+#[test]
+fn an_orthogonal_bias_is_refused_naming_the_layer_and_the_variable() {
+    // Each layer's bias is one-dimensional; the error names the layer and bias_initializer, as
+    // the other option errors do, both when the model is built and in a summary.
+    let orthogonal = Initializer::orthogonal(1.0);
+    let cases: [(LayerConfig, &[i64], &str); 5] = [
+        (Dense::new(2).bias_initializer(orthogonal).into(), &[3], "(Dense)"),
+        (Conv1D::new(2, 3).bias_initializer(orthogonal).into(), &[2, 6], "(Conv1D)"),
+        (Conv2D::new(2, 3).bias_initializer(orthogonal).into(), &[2, 5, 5], "(Conv2D)"),
+        (Conv2DTranspose::new(2, 3).bias_initializer(orthogonal).into(), &[2, 5, 5], "(Conv2DTranspose)"),
+        (LSTM::new(4).bias_initializer(orthogonal).into(), &[5, 3], "(LSTM)"),
+    ];
+    for (layer, input, name) in cases {
+        let e = layer.spec().output_shape(input).unwrap_err();
+        assert!(e.contains("bias_initializer orthogonal"), "{e}");
+        let mut m = Sequential::new().device(Device::Cpu).input_shape(input).add(layer.clone());
+        let e = m.build().unwrap_err().to_string();
+        assert!(e.contains(name) && e.contains("bias_initializer orthogonal"), "{e}");
+    }
+    let mut m = Sequential::new().device(Device::Cpu).input_shape([5, 3]);
+    m = m.add(SimpleRNN::new(4).bias_initializer(orthogonal));
+    let e = m.build().unwrap_err().to_string();
+    assert!(e.contains("(SimpleRNN)") && e.contains("bias_initializer orthogonal"), "{e}");
+    // GRU's bias is Keras's [2, 3 * units]: an orthogonal matrix, as in Keras.
+    let mut m = Sequential::new().device(Device::Cpu).input_shape([5, 3]).add(GRU::new(4).bias_initializer(orthogonal));
+    m.build().unwrap();
+}
+
 /// Main's initial weights, drawn as it drew them: `manual_seed(seed)`, then each layer's
 /// kernel in order `U(-l, l)` on PyTorch's layout (biases zeros, no draw), embeddings
 /// `U(-0.05, 0.05)`.

@@ -146,6 +146,7 @@ impl LayerSpec for Conv1D {
             [self.kernel_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.bias_regularizer],
         )?;
+        super::bias_problem(self.bias_initializer)?;
         let (_, out, _) = self.geometry(input)?;
         Ok(self.data_format.join(self.filters, out))
     }
@@ -171,6 +172,7 @@ impl LayerSpec for Conv1D {
             [self.kernel_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.bias_regularizer],
         )?;
+        super::bias_problem(self.bias_initializer).map_err(|m| config_error("Conv1D", m))?;
         // Keras's kernel is (k, in, filters); ours [filters, in, k].
         let weight = self.kernel_initializer.var(path, "weight", &[k, cin, self.filters], &[2, 1, 0])?;
         let bias =

@@ -102,7 +102,8 @@ macro_rules! conv2d_spec {
                 super::options_problem(
                     [self.kernel_initializer, self.bias_initializer],
                     [self.kernel_regularizer, self.bias_regularizer],
-                )
+                )?;
+                super::bias_problem(self.bias_initializer)
             }
 
             /// The variables' shapes, bias first, given the kernel's `weight` shape.

@@ -94,6 +94,7 @@ impl LayerSpec for Dense {
             [self.kernel_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.bias_regularizer],
         )?;
+        super::bias_problem(self.bias_initializer)?;
         match input.split_last() {
             Some((_, leading)) => Ok(leading.iter().copied().chain([self.units]).collect()),
             None => Err("Dense needs at least one feature axis".into()),
@@ -121,6 +122,7 @@ impl LayerSpec for Dense {
             [self.kernel_initializer, self.bias_initializer],
             [self.kernel_regularizer, self.bias_regularizer],
         )?;
+        super::bias_problem(self.bias_initializer).map_err(|m| config_error("Dense", m))?;
         let weight = self.kernel_initializer.var(path, "weight", &[fan_in, self.units], &[1, 0])?;
         let bias =
             if self.use_bias { Some(self.bias_initializer.var(path, "bias", &[self.units], &[0])?) } else { None };

@@ -79,6 +79,11 @@ super::rnn::recurrent_layer!(GRU, "GRU", {
         Ok(Cell::Gru)
     }
 
+    /// Keras's bias is `[2, 3 * units]`: any initializer draws it, orthogonal included.
+    fn bias_problem(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
     /// Keras's one bias regularizer weighs on both bias rows.
     fn regularized(&self) -> Vec<(&'static str, Regularizer)> {
         super::regularized([

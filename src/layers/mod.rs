@@ -472,6 +472,21 @@ pub(crate) fn options_problem<const N: usize, const M: usize>(
     Ok(())
 }
 
+/// Refuses a bias initializer that cannot draw a one-dimensional bias (orthogonal needs two
+/// dimensions), naming the option, so the error says which layer and variable before anything
+/// is drawn.
+pub(crate) fn bias_problem(init: crate::initializers::Initializer) -> std::result::Result<(), String> {
+    match init {
+        crate::initializers::Initializer::Orthogonal { .. } => {
+            Err("bias_initializer orthogonal needs a variable of at least two dimensions, and the bias has one: \
+             use orthogonal for the kernel (kernel_initializer or recurrent_initializer) and zeros, ones or a \
+             constant for the bias"
+                .into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The builder methods of the initializer and regularizer options of a layer with a kernel and
 /// a bias (`kernel_initializer`, `bias_initializer`, `kernel_regularizer`, `bias_regularizer`).
 macro_rules! weight_options {

@@ -145,9 +145,16 @@ pub(super) trait Recurrent: LayerSpec {
         super::regularized([("weight_ih_l0", kernel), ("weight_hh_l0", recurrent), ("bias_ih_l0", bias)])
     }
 
+    /// Refuses a bias initializer that cannot draw the bias (see [`super::bias_problem`]):
+    /// Keras's single bias is one-dimensional.
+    fn bias_problem(&self) -> std::result::Result<(), String> {
+        super::bias_problem(self.initializers()[2])
+    }
+
     /// Refuses initializer or regularizer options Keras refuses, naming the layer.
     fn check_options(&self) -> Result<()> {
-        super::check_options(self.kind(), self.initializers(), self.regularizer_options())
+        super::check_options(self.kind(), self.initializers(), self.regularizer_options())?;
+        self.bias_problem().map_err(|m| config_error(self.kind(), m))
     }
 }
 
@@ -160,6 +167,7 @@ pub(super) fn output_shape(layer: &dyn Recurrent, input: &[i64]) -> std::result:
     }
     layer.cell()?;
     super::options_problem(layer.initializers(), layer.regularizer_options())?;
+    layer.bias_problem()?;
     let (t, _) = sequence(layer.kind(), input)?;
     Ok(if layer.returns_sequences() { vec![t, units] } else { vec![units] })
 }
