@@ -340,6 +340,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
             let mut v = vec![("filters", l.filters, 1)];
             v.extend(pair("kernel_size", l.kernel_size));
             v.extend(pair("strides", l.strides));
+            v.extend(pair("dilation_rate", l.dilation_rate));
+            v.extend(l.output_padding.into_iter().flatten().map(|p| ("output_padding", p, 0)));
             v
         }
         LayerConfig::Cropping1D(l) => l.cropping.iter().map(|&c| ("cropping", c, 0)).collect(),

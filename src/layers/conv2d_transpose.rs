@@ -10,47 +10,114 @@ use crate::{Activation, Regularizer, Result};
 
 conv2d_spec! {
     /// A transposed convolution ("deconvolution") over `[channels, height, width]` inputs, which
-    /// grows each axis by its stride: Keras's output size, per axis, is `in * s + max(k - s, 0)`
-    /// with valid padding and `in * s` with same padding. The cells LibTorch's transposed
-    /// convolution computes beyond that size are cut as TensorFlow cuts them (the extra one at the
-    /// end); missing cells (a kernel shorter than the stride) are zeros plus the bias, as in Keras.
+    /// grows each axis by its stride. Keras 3's output size per axis, with `k' = (k - 1) * d + 1`
+    /// the kernel dilated by `dilation_rate` `d`: `in * s + max(k' - s, 0)` with valid padding
+    /// and `in * s` with same padding; with an `output_padding` `p`, `(in - 1) * s + k' + p`
+    /// (valid) and `(in - 1) * s + k' % 2 + p` (same). The cells LibTorch's transposed
+    /// convolution computes beyond that size are cut as Keras cuts them (the extra one at the
+    /// end); missing cells (a kernel shorter than the stride, an output padding) are zeros plus
+    /// the bias, as in Keras.
     ///
     /// Variables: `weight` `[in_channels, filters, kh, kw]` (PyTorch's `nn.ConvTranspose2d`
     /// layout; Keras's kernel `(kh, kw, filters, in_channels)` transposed), glorot-uniform over
     /// Keras's fans `filters * kh * kw` and `in_channels * kh * kw` (or `kernel_initializer`),
     /// and `bias` `[filters]` (zeros, or `bias_initializer`); either may carry a [`Regularizer`].
-    /// Parameters: `in_channels * filters * kh * kw + filters`, as Keras. Keras's
-    /// `output_padding` and `dilation_rate` are not taken.
-    pub struct Conv2DTranspose {}
+    /// Parameters: `in_channels * filters * kh * kw + filters`, as Keras.
+    pub struct Conv2DTranspose {
+        /// Keras's `output_padding`: extra cells at the end of each axis, each below its stride;
+        /// `None` (Keras's default) gives the sizes above without it. Left out of saved files
+        /// when `None`, so older files read the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub output_padding: Option<[i64; 2]> = None,
+        /// Keras's `dilation_rate` along height and width (`[1, 1]`: none); above one only with
+        /// strides of one, as in Keras. Left out of saved files when `[1, 1]`.
+        #[serde(default = "no_dilation", skip_serializing_if = "is_no_dilation")]
+        pub dilation_rate: [i64; 2] = no_dilation(),
+    }
+}
+
+fn no_dilation() -> [i64; 2] {
+    [1, 1]
+}
+
+fn is_no_dilation(rate: &[i64; 2]) -> bool {
+    *rate == no_dilation()
 }
 
 impl Conv2DTranspose {
+    /// Sets Keras's `output_padding`: one integer for both axes, or `(height, width)`, each
+    /// below the stride along its axis.
+    pub fn output_padding(mut self, output_padding: impl Into<super::Size2>) -> Self {
+        self.output_padding = Some(output_padding.into().0);
+        self
+    }
+    /// Sets Keras's `dilation_rate`: one integer for both axes, or `(height, width)`.
+    pub fn dilation_rate(mut self, dilation_rate: impl Into<super::Size2>) -> Self {
+        self.dilation_rate = dilation_rate.into().0;
+        self
+    }
+
     /// Input channels, output height and width, and the `[left, right, top, bottom]` padding
     /// (negative: cut) taking LibTorch's output to Keras's.
     fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 2], [i64; 4]), String> {
         let [c, h, w] = image("Conv2DTranspose", input)?;
-        let (k, s) = (self.kernel_size, self.strides);
+        let (k, s, d) = (self.kernel_size, self.strides, self.dilation_rate);
         if k.iter().chain(s.iter()).any(|&v| v <= 0 || v > i64::from(i32::MAX)) {
             return Err(format!("Conv2DTranspose needs kernel sizes and strides in 1..=2^31-1, got {k:?} and {s:?}"));
         }
-        let (oh, top, bottom) = self.axis(h, k[0], s[0])?;
-        let (ow, left, right) = self.axis(w, k[1], s[1])?;
+        if d.iter().any(|&v| v <= 0 || v > i64::from(i32::MAX)) {
+            return Err(format!("Conv2DTranspose needs dilation rates in 1..=2^31-1, got {d:?}"));
+        }
+        if s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
+            return Err(format!(
+                "strides above 1 do not go with a dilation_rate above 1 (as in Keras), got strides {s:?} and \
+                 dilation_rate {d:?}: use one or the other"
+            ));
+        }
+        if let Some(p) = self.output_padding {
+            if (0..2).any(|i| p[i] < 0 || p[i] >= s[i]) {
+                return Err(format!(
+                    "output_padding must be at least 0 and below the strides along each axis (as in Keras), got \
+                     {p:?} with strides {s:?}"
+                ));
+            }
+        }
+        let p = self.output_padding.map(|p| (Some(p[0]), Some(p[1]))).unwrap_or((None, None));
+        let (oh, top, bottom) = self.axis(h, k[0], s[0], d[0], p.0)?;
+        let (ow, left, right) = self.axis(w, k[1], s[1], d[1], p.1)?;
+        if oh <= 0 || ow <= 0 {
+            return Err(format!(
+                "the output of an input of {h}x{w} would be {oh}x{ow}, empty: use a larger output_padding, or none"
+            ));
+        }
         Ok((c, [oh, ow], [left, right, top, bottom]))
     }
 
-    /// One axis: Keras's output length, and the padding before and after LibTorch's output
-    /// of `(n - 1) * s + k`.
-    fn axis(&self, n: i64, k: i64, s: i64) -> std::result::Result<(i64, i64, i64), String> {
+    /// One axis of `n` with kernel `k` dilated by `d`, stride `s` and output padding `p`:
+    /// Keras's output length, and the padding before and after LibTorch's output of
+    /// `(n - 1) * s + k'`, from the padding of the strided input Keras's backends use
+    /// (`_convert_conv_transpose_padding_args_from_keras_to_jax` in
+    /// keras/src/backend/common/backend_utils.py).
+    fn axis(&self, n: i64, k: i64, s: i64, d: i64, p: Option<i64>) -> std::result::Result<(i64, i64, i64), String> {
         let too_big = || format!("an input of {n} upsampled by a stride of {s} does not fit in 64 bits");
-        let strided = n.checked_mul(s).ok_or_else(too_big)?;
-        let full = (n - 1).checked_mul(s).and_then(|v| v.checked_add(k)).ok_or_else(too_big)?;
-        let out = match self.padding {
-            Padding::Valid => strided.checked_add((k - s).max(0)).ok_or_else(too_big)?,
-            Padding::Same => strided,
+        // Sizes up to 2^31 - 1: the dilated kernel, below 2^62, fits.
+        let kd = (k - 1) * d + 1;
+        let full = (n - 1).checked_mul(s).and_then(|v| v.checked_add(kd)).ok_or_else(too_big)?;
+        let (before, after) = match self.padding {
+            Padding::Valid => (kd - 1, kd - 1 + p.unwrap_or(kd.max(s) - kd)),
+            Padding::Same => {
+                let total = match p {
+                    None => s + kd - 2,
+                    Some(p) => kd + kd % 2 - 2 + p,
+                };
+                let before = (total / 2 + total % 2).min(kd - 1);
+                (before, total - before)
+            }
         };
-        // A cut splits as TensorFlow's: the smaller half before.
-        let cut = (full - out).max(0);
-        Ok((out, -(cut / 2), (out - full).max(0) - (cut - cut / 2)))
+        // Relative to LibTorch's output, which pads the strided input by kd - 1 on each side.
+        let (before, after) = (before - (kd - 1), after - (kd - 1));
+        let out = full.checked_add(before + after).ok_or_else(too_big)?;
+        Ok((out, before, after))
     }
 }
 
@@ -60,12 +127,13 @@ struct ConvTransposeModule {
     /// `[filters]`, added after the padding so that added cells hold the bias.
     bias: Option<Tensor>,
     strides: [i64; 2],
+    dilation: [i64; 2],
     pad: [i64; 4],
 }
 
 impl LayerModule for ConvTransposeModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
-        let y = xs.f_conv_transpose2d::<&Tensor>(&self.weight, None, self.strides, [0, 0], [0, 0], 1, [1, 1])?;
+        let y = xs.f_conv_transpose2d::<&Tensor>(&self.weight, None, self.strides, [0, 0], [0, 0], 1, self.dilation)?;
         let y = if self.pad == [0; 4] { y } else { y.f_constant_pad_nd(self.pad)? };
         Ok(match &self.bias {
             Some(b) => y.f_add(&b.f_view([1, -1, 1, 1])?)?,
@@ -98,7 +166,7 @@ impl LayerSpec for Conv2DTranspose {
         let [kh, kw] = self.kernel_size;
         // Keras's kernel is (kh, kw, filters, in); ours [in, filters, kh, kw].
         let (weight, bias) = self.variables(path, [kh, kw, self.filters, cin])?;
-        Ok(Box::new(ConvTransposeModule { weight, bias, strides: self.strides, pad }))
+        Ok(Box::new(ConvTransposeModule { weight, bias, strides: self.strides, dilation: self.dilation_rate, pad }))
     }
 
     fn activation(&self) -> Activation {

@@ -123,6 +123,15 @@ for name, args, kwargs, shape in [
     ("same 4 s2", (2, 4), {"strides": 2, "padding": "same"}, (2, 2, 3, 3)),
     ("valid (2, 3) s(3, 2)", (2, (2, 3)), {"strides": (3, 2)}, (1, 2, 3, 4)),
     ("same 2 s3", (2, 2), {"strides": 3, "padding": "same"}, (1, 2, 3, 3)),
+    # output_padding and dilation_rate (Keras 3's output size per axis: see
+    # keras/src/ops/operation_utils.py compute_conv_transpose_output_shape).
+    ("valid 3 s2 output_padding 1", (2, 3), {"strides": 2, "output_padding": 1}, (1, 2, 3, 4)),
+    ("same 3 s2 output_padding 1", (2, 3), {"strides": 2, "padding": "same", "output_padding": 1}, (1, 2, 3, 4)),
+    ("same 4 s3 output_padding (2, 0)", (2, 4), {"strides": 3, "padding": "same", "output_padding": (2, 0)},
+     (1, 2, 3, 3)),
+    ("same 2 s2 output_padding 0", (2, 2), {"strides": 2, "padding": "same", "output_padding": 0}, (1, 2, 3, 3)),
+    ("valid 3 dilation 2", (2, 3), {"dilation_rate": 2}, (1, 2, 4, 5)),
+    ("same (3, 2) dilation (2, 3)", (2, (3, 2)), {"padding": "same", "dilation_rate": (2, 3)}, (1, 2, 4, 5)),
 ]:
     filters, kernel = args
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
