@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use common::Settings;
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
-    Activation, BackupAndRestore, Conv2D, Dense, Dropout, Error, FitConfig, Flatten, FlipMode, Initializer, Loss,
+    Activation, BackupAndRestore, Conv2D, Dense, Dropout, FitConfig, Flatten, FlipMode, Initializer, Loss,
     MaxPooling2D, Optimizer, Padding, RandomFlip, RandomTranslation, Regularizer, Sequential,
 };
 

@@ -25,7 +25,7 @@ mod common;
 use common::Settings;
 use tch::{Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{Activation, Conv2D, Conv2DTranspose, Error, FitConfig, Loss, Optimizer, Padding, Sequential};
+use tch_keras::{Activation, Conv2D, Conv2DTranspose, FitConfig, Loss, Optimizer, Padding, Sequential};
 
 /// Binary cross-entropy and squared error of predicting `guess` (one image, broadcast) for
 /// every image of `x`, with Keras's clipping of probabilities to `[1e-7, 1 - 1e-7]`.

@@ -27,7 +27,7 @@ mod common;
 use common::Settings;
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{Activation, Dense, Dropout, Error, Loss, Optimizer, Sequential};
+use tch_keras::{Activation, Dense, Dropout, Loss, Optimizer, Sequential};
 
 /// One epoch of `train_on_batch` over `x`, `y` in a shuffled order: the mean loss and accuracy
 /// over its samples.

@@ -17,7 +17,7 @@ mod common;
 
 use common::Settings;
 use tch_keras::data::{self, DatasetKind};
-use tch_keras::{Activation, Bidirectional, Dense, Error, FitConfig, Loss, Optimizer, Sequential, LSTM};
+use tch_keras::{Activation, Bidirectional, Dense, FitConfig, Loss, Optimizer, Sequential, LSTM};
 
 fn main() -> tch_keras::Result<()> {
     let run = Settings::from_args(3, 60_000)?;
