@@ -72,6 +72,21 @@ char* tk_autocast_exit(int cuda, const int* state) {
   });
 }
 
+// Turns autocast off for the device type until tk_autocast_resume, keeping its dtype and
+// nesting: a region inside autocast that must run in the tensors' own precision.
+// `state[0]` receives whether it was on.
+char* tk_autocast_pause(int cuda, int* state) {
+  return guarded([&] {
+    auto dev = device_type(cuda);
+    state[0] = at::autocast::is_autocast_enabled(dev) ? 1 : 0;
+    at::autocast::set_autocast_enabled(dev, false);
+  });
+}
+
+char* tk_autocast_resume(int cuda, const int* state) {
+  return guarded([&] { at::autocast::set_autocast_enabled(device_type(cuda), state[0] != 0); });
+}
+
 int tk_autocast_enabled(int cuda) { return at::autocast::is_autocast_enabled(device_type(cuda)) ? 1 : 0; }
 
 // TF32 for CUDA float32 matmuls (cuBLAS) and convolutions (cuDNN): 1 on, 0 off (IEEE).

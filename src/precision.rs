@@ -88,6 +88,37 @@ impl Drop for Autocast {
     }
 }
 
+/// Autocast turned off on `device` for a region that must compute in float32 inside a bf16
+/// forward pass; turned back on when dropped.
+#[derive(Debug)]
+pub(crate) struct AutocastPause {
+    cuda: c_int,
+    state: [c_int; 1],
+}
+
+impl AutocastPause {
+    /// Pauses autocast on `device` when it is on there; `None` when it is off.
+    pub(crate) fn new(device: Device) -> Result<Option<Self>> {
+        if !autocast_enabled(device) {
+            return Ok(None);
+        }
+        let cuda = c_int::from(device.is_cuda());
+        let mut state = [0; 1];
+        // SAFETY: `state` has the one int the shim writes.
+        check("pausing autocast", unsafe { ffi::tk_autocast_pause(cuda, state.as_mut_ptr()) })?;
+        Ok(Some(Self { cuda, state }))
+    }
+}
+
+impl Drop for AutocastPause {
+    fn drop(&mut self) {
+        // SAFETY: `state` is what `tk_autocast_pause` wrote.
+        if let Err(e) = check("resuming autocast", unsafe { ffi::tk_autocast_resume(self.cuda, self.state.as_ptr()) }) {
+            crate::warn(&e.to_string());
+        }
+    }
+}
+
 /// Whether autocast is on for `device` (on this thread).
 pub fn autocast_enabled(device: Device) -> bool {
     // SAFETY: a plain query.

@@ -12,6 +12,8 @@ pub(crate) mod ffi {
         pub fn tk_autocast_enter(cuda: c_int, bf16: c_int, state: *mut c_int) -> *mut c_char;
         pub fn tk_autocast_exit(cuda: c_int, state: *const c_int) -> *mut c_char;
         pub fn tk_autocast_enabled(cuda: c_int) -> c_int;
+        pub fn tk_autocast_pause(cuda: c_int, state: *mut c_int) -> *mut c_char;
+        pub fn tk_autocast_resume(cuda: c_int, state: *const c_int) -> *mut c_char;
         pub fn tk_set_tf32(matmul: c_int, conv: c_int) -> *mut c_char;
         pub fn tk_get_tf32(out: *mut c_int) -> *mut c_char;
         #[allow(clippy::too_many_arguments)]

@@ -2,9 +2,10 @@
 //! options, checks and `LayerSpec` impl of the three layers, the per-direction weights and
 //! the built module that calls LibTorch's fused recurrent kernels (cuDNN on CUDA).
 use serde::{Deserialize, Serialize};
-use tch::{nn, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
 use super::{config_error, LayerModule, LayerSpec};
+use crate::precision::AutocastPause;
 use crate::{Error, Initializer, Regularizer, Result};
 
 /// The recurrent kernel LibTorch runs.
@@ -271,7 +272,19 @@ impl RnnModule {
 
     /// Every step's output `[N, T, directions * units]` and the last hidden states
     /// `[directions, N, units]`.
+    ///
+    /// On the CPU the recurrent kernels run in float32 even inside a bf16 forward pass:
+    /// LibTorch's bf16 autocast sends a CPU LSTM to oneDNN's bf16 kernel, which CPUs without
+    /// AVX-512 refuse ("could not create a primitive descriptor").
     fn run(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Tensor)> {
+        let paused = if xs.device().is_cuda() { None } else { AutocastPause::new(Device::Cpu)? };
+        let cast;
+        let xs = if paused.is_some() && xs.kind() != Kind::Float {
+            cast = xs.f_to_kind(Kind::Float)?;
+            &cast
+        } else {
+            xs
+        };
         let params = self.packed_weights()?;
         let has_biases = self.directions[0].bias_ih.is_some();
         let dirs = self.directions.len() as i64;
