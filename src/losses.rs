@@ -544,8 +544,9 @@ impl Loss {
         };
         // Every loss here reduces only the last axis: each row of the outputs is one sample of
         // a batch of rows, and the per-row losses are the per-element ones.
-        let rows = pred.f_reshape([-1, classes])?;
-        let labels = if y.dim() == pred.dim() { y.f_reshape([-1, classes])? } else { y.f_reshape([-1])? };
+        let count: i64 = steps.iter().product();
+        let rows = pred.f_reshape([count, classes])?;
+        let labels = if y.dim() == pred.dim() { y.f_reshape([count, classes])? } else { y.f_reshape([count])? };
         Ok(self.per_sample(&rows, &labels, logits)?.f_reshape(steps)?)
     }
 
