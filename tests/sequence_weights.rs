@@ -441,3 +441,38 @@ fn weights_of_other_shapes_are_refused_naming_the_shapes_taken() {
     let e = invalid_message(reg.evaluate_weighted(&x, &y, Some(&step_weights()), 5, vec![]).unwrap_err());
     assert!(e.contains("r2") && e.contains("whole samples"), "{e}");
 }
+
+#[test]
+fn an_lstm_learns_the_weighted_timesteps_of_digits_whose_other_timesteps_are_noise() {
+    // scikit-learn's digits as 8 timesteps of 8 pixels: the last 4 timesteps are labelled with
+    // the digit, the first 4 with another image's digit (noise), weighted 0.
+    let digits = tch_keras::data::sklearn::load(tch_keras::data::sklearn::ToyDataset::Digits, None)
+        .expect("scikit-learn's digits are provisioned by scripts/setup.sh");
+    let x = (digits.x / 16.0).view([-1, 8, 8]);
+    let digit = digits.y.view([-1, 1]);
+    let noise = digits.y.roll([1], [0]).view([-1, 1]);
+    let y = Tensor::cat(&[noise.expand([-1, 4], false), digit.expand([-1, 4], false)], 1).contiguous();
+    let n = x.size()[0];
+    let w = Tensor::cat(&[Tensor::zeros([n, 4], cpu()), Tensor::ones([n, 4], cpu())], 1);
+    let mut m = Sequential::new()
+        .device(Device::Cpu)
+        .seed(3)
+        .input_shape([8, 8])
+        .add(LSTM::new(32).return_sequences(true))
+        .add(Dense::new(10).activation(Activation::Softmax));
+    let metrics = vec![Metric::accuracy(), Metric::accuracy().weighted()];
+    m.compile(Optimizer::adam(0.01), Loss::SparseCategoricalCrossentropy, metrics).unwrap();
+    // Every sixth image is held out (the file's last images are from other writers).
+    let all = Tensor::arange(n, (Kind::Int64, Device::Cpu));
+    let held = all.remainder(6).eq(0);
+    let (train, val) = (all.masked_select(&held.logical_not()), all.masked_select(&held));
+    let pick = |t: &Tensor, i: &Tensor| t.index_select(0, i);
+    let (xt, yt, wt) = (pick(&x, &train), pick(&y, &train), pick(&w, &train));
+    let config = FitConfig { epochs: 15, batch_size: 64, sample_weight: Some(&wt), ..silent() };
+    m.fit(&xt, &yt, config).unwrap();
+    let (xv, yv, wv) = (pick(&x, &val), pick(&y, &val), pick(&w, &val));
+    let logs = m.evaluate_weighted(&xv, &yv, Some(&wv), 128, vec![]).unwrap();
+    // The weighted timesteps are learnt; the noise on the others is not (about 1 in 10).
+    assert!(logs["weighted_accuracy"] > 0.85, "{logs}");
+    assert!(logs["accuracy"] < 0.6, "{logs}");
+}
