@@ -503,36 +503,48 @@ impl Metric {
                 let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
                 auc_counts(&pred, &truth, w.as_ref(), num_thresholds as i64)
             }
-            _ => {
-                let rank = weights.as_ref().map_or(1, Tensor::dim);
-                let values = self.samplewise(raw, act, y, loss, rank)?;
-                if !self.weighted {
-                    return Ok(values.f_sum(Kind::Float)?.f_reshape([1])?);
-                }
-                let w = match weights {
-                    Some(w) if w.size() != values.size() => {
-                        return Err(Error::invalid(
-                            "sample_weight",
-                            format!(
-                                "metric '{}' has values of shape {:?}, which the weights {:?} do not match: \
-                                 give one weight per sample, shape [N]",
-                                self.name,
-                                values.size(),
-                                w.size()
-                            ),
-                        ))
-                    }
-                    Some(w) => w,
-                    None => values.f_ones_like()?,
-                };
-                let (total, count) = (values.f_mul(&w)?.f_sum(Kind::Float)?, w.f_sum(Kind::Float)?);
-                let n = values.size().first().copied().unwrap_or(0);
-                let steps = values.numel() as f64 / n.max(1) as f64;
-                let (total, count) =
-                    if rank > 1 { (total.f_div_scalar(steps)?, count.f_div_scalar(steps)?) } else { (total, count) };
-                Ok(Tensor::f_stack(&[total, count], 0)?)
-            }
+            _ => self.mean_state(raw, act, y, loss, weights),
         }
+    }
+
+    /// A mean metric's state: the sum of its values (unweighted), or `[sum(value * w), sum(w)]`
+    /// (weighted; with per-timestep weights both divided by the timesteps, as Keras's `Mean`
+    /// adds each sample's mean over its timesteps).
+    fn mean_state(
+        &self,
+        raw: &Tensor,
+        act: Activation,
+        y: &Tensor,
+        loss: &Loss,
+        weights: Option<Tensor>,
+    ) -> Result<Tensor> {
+        let rank = weights.as_ref().map_or(1, Tensor::dim);
+        let values = self.samplewise(raw, act, y, loss, rank)?;
+        if !self.weighted {
+            return Ok(values.f_sum(Kind::Float)?.f_reshape([1])?);
+        }
+        let w = match weights {
+            Some(w) if w.size() != values.size() => {
+                return Err(Error::invalid(
+                    "sample_weight",
+                    format!(
+                        "metric '{}' has values of shape {:?}, which the weights {:?} do not match: \
+                         give one weight per sample, shape [N]",
+                        self.name,
+                        values.size(),
+                        w.size()
+                    ),
+                ))
+            }
+            Some(w) => w,
+            None => values.f_ones_like()?,
+        };
+        let (total, count) = (values.f_mul(&w)?.f_sum(Kind::Float)?, w.f_sum(Kind::Float)?);
+        let n = values.size().first().copied().unwrap_or(0);
+        let steps = values.numel() as f64 / n.max(1) as f64;
+        let (total, count) =
+            if rank > 1 { (total.f_div_scalar(steps)?, count.f_div_scalar(steps)?) } else { (total, count) };
+        Ok(Tensor::f_stack(&[total, count], 0)?)
     }
 
     /// A weighted metric's sample weights as floats `[N]` (or per timestep, `[N, T]` for

@@ -72,6 +72,8 @@ impl Variant {
 /// Trains 2 epochs (16 steps of `batch` per process) from the same initial weights; returns
 /// the weights, the loss history (and the weighted metric's, when weighted) and the number of
 /// CUDA-graph replays.
+// Long: one model set up for every variant (weights, frozen layers, regularizers, per-timestep
+// data), so the single and multi-process runs of each variant share one definition.
 fn train_on(
     device: Device,
     batch: usize,

@@ -181,6 +181,8 @@ fn labels_on_zero_weight_timesteps_do_not_matter() {
     assert!((logs["loss"] - TAGGER_EVALUATE[1].1).abs() > 1e-3, "{logs}");
 }
 
+// Long: the same Keras run checked through each training entry point (train_on_batch, fit with
+// both weight shapes, fit_source on tensors and on batches), read against one set of numbers.
 #[test]
 fn a_tagger_trains_on_batches_and_fits_with_per_timestep_weights_as_keras() {
     let w = step_weights();
