@@ -515,18 +515,67 @@ impl Loss {
         self.reduce(pred, y, logits, true)
     }
 
-    /// Keras's weighted loss: `sum(per_sample * sample_weight) / N` (its default
-    /// `sum_over_batch_size` reduction: a zero weight still counts in `N`). `sample_weight` has
-    /// shape `[N]`; [`class_weight_to_sample_weight`] turns class weights into one.
-    pub fn compute_weighted(&self, pred: &Tensor, y: &Tensor, logits: bool, sample_weight: &Tensor) -> Result<Tensor> {
-        let losses = self.per_sample(pred, y, logits)?;
-        if sample_weight.size() != losses.size() {
+    /// Each element's loss before Keras's final mean (its unreduced loss, `reduction=None`):
+    /// shape `[N, ...]`, the outputs' shape without the last axis, so `[N, T]` for per-timestep
+    /// outputs `[N, T, C]` (and `[N]` for outputs `[N, C]`). Arguments as [`Loss::compute`]. The
+    /// overlap losses (dice, tversky), which score the whole batch, and custom losses, which
+    /// give one value per sample, have none: an error.
+    pub fn per_step(&self, pred: &Tensor, y: &Tensor, logits: bool) -> Result<Tensor> {
+        if matches!(self, Loss::Dice | Loss::Tversky { .. } | Loss::Custom(_)) {
             return Err(Error::invalid(
                 "sample_weight",
-                format!("expected one weight per sample, shape {:?}, got {:?}", losses.size(), sample_weight.size()),
+                format!(
+                    "{} gives one loss per sample (or per batch), not one per timestep: give one weight per \
+                     sample, shape [N]",
+                    self.name()
+                ),
             ));
         }
-        let mean = losses.f_mul(sample_weight)?.f_mean(Kind::Float)?;
+        self.check_shapes(pred, y)?;
+        let size = pred.size();
+        let (classes, steps) = match size.split_last() {
+            Some((&classes, steps)) if !steps.is_empty() => (classes, steps),
+            _ => {
+                return Err(Error::invalid(
+                    "sample_weight",
+                    format!("outputs {} have one loss per sample: give one weight per sample", full_shape(&size)),
+                ))
+            }
+        };
+        // Every loss here reduces only the last axis: each row of the outputs is one sample of
+        // a batch of rows, and the per-row losses are the per-element ones.
+        let count: i64 = steps.iter().product();
+        let rows = pred.f_reshape([count, classes])?;
+        let labels = if y.dim() == pred.dim() { y.f_reshape([count, classes])? } else { y.f_reshape([count])? };
+        Ok(self.per_sample(&rows, &labels, logits)?.f_reshape(steps)?)
+    }
+
+    /// Keras's weighted loss: `sum(loss * sample_weight) / size` (its default
+    /// `sum_over_batch_size` reduction: a zero weight still counts in the size). With one weight
+    /// per sample (`sample_weight` `[N]` or `[N, 1]`) the losses are [`Loss::per_sample`] and the
+    /// size `N`; with one weight per timestep (`[N, T]`, or `[N, T, 1]`, for outputs
+    /// `[N, T, C]`: the shape of [`Loss::per_step`]) they are the per-timestep losses and the
+    /// size `N * T`. [`class_weight_to_sample_weight`] turns class weights into sample weights.
+    pub fn compute_weighted(&self, pred: &Tensor, y: &Tensor, logits: bool, sample_weight: &Tensor) -> Result<Tensor> {
+        let n = pred.size().first().copied().unwrap_or(0);
+        let weighted = if sample_weight.size() == [n] || sample_weight.size() == [n, 1] {
+            let losses = self.per_sample(pred, y, logits)?;
+            if losses.size() != [n] {
+                return Err(Error::invalid(
+                    "sample_weight",
+                    format!(
+                        "expected one weight per sample, shape {:?}, got {:?}",
+                        losses.size(),
+                        sample_weight.size()
+                    ),
+                ));
+            }
+            losses.f_mul(&sample_weight.f_reshape([n])?)?
+        } else {
+            let w = step_weights(sample_weight, &pred.size())?;
+            self.per_step(pred, y, logits)?.f_mul(&w)?
+        };
+        let mean = weighted.f_mean(Kind::Float)?;
         Ok(match self.ignored_scale(y)? {
             Some(scale) => mean.f_mul(&scale)?,
             None => mean,
@@ -692,6 +741,34 @@ pub(crate) fn check_class_weight_targets(loss: &Loss, y: &Tensor) -> Result<()> 
         ));
     }
     Ok(())
+}
+
+/// Per-timestep weights for outputs of shape `output` (`[N, ..., C]`): `w` must have the
+/// outputs' shape without the last axis (`[N, T]` for `[N, T, C]`), or that with a trailing 1
+/// (Keras squeezes it); returned as float32 of the former shape.
+pub(crate) fn step_weights(w: &Tensor, output: &[i64]) -> Result<Tensor> {
+    let steps = output.split_last().map_or(&[][..], |(_, s)| s);
+    let size = w.size();
+    if !steps.is_empty() && (size == steps || size.split_last() == Some((&1, steps))) {
+        if is_complex(w.kind()) {
+            return Err(Error::invalid("sample_weight", format!("has kind {:?}: give real (float) weights", w.kind())));
+        }
+        return Ok(w.f_reshape(steps)?.f_to_kind(Kind::Float)?);
+    }
+    Err(Error::invalid("sample_weight", weight_shapes(&size, output)))
+}
+
+/// What sample weights of shape `size` should have been for outputs `output` (`[N, ...]`).
+pub(crate) fn weight_shapes(size: &[i64], output: &[i64]) -> String {
+    let n = output.first().copied().unwrap_or(0);
+    let steps = output.split_last().map_or(&[][..], |(_, s)| s);
+    let per_step = if steps.len() > 1 {
+        let with_one: Vec<i64> = steps.iter().copied().chain(std::iter::once(1)).collect();
+        format!(", or one per timestep of the outputs {}, shape {steps:?} (or {with_one:?})", full_shape(output))
+    } else {
+        String::new()
+    };
+    format!("expected one weight per sample, shape [{n}] (or [{n}, 1]){per_step}, got {size:?}")
 }
 
 /// Whether `kind` holds complex numbers, which no loss or layer here computes with.

@@ -460,9 +460,11 @@ impl Metric {
     }
 
     /// The batch's contribution to the state: a float32 tensor of [`Self::state_len`] sums on
-    /// the batch's device (no host sync), with the batch's sample weights (`[N]`), which only a
-    /// [`weighted`](Self::weighted) metric uses (Keras ignores them for plain `metrics`). A
-    /// weighted metric without sample weights weighs every sample 1.
+    /// the batch's device (no host sync), with the batch's sample weights (`[N]`, or one per
+    /// timestep `[N, T]` for outputs `[N, T, C]`), which only a [`weighted`](Self::weighted)
+    /// metric uses (Keras ignores them for plain `metrics`). A weighted metric without sample
+    /// weights weighs every sample 1. With per-timestep weights a mean metric adds, as Keras's
+    /// `Mean`, each sample's mean over its timesteps of `value * w` and of `w`.
     pub(crate) fn batch_state_weighted(
         &self,
         raw: &Tensor,
@@ -501,25 +503,74 @@ impl Metric {
                 let (pred, truth, w) = self.flat_pairs(raw, act, y, weights.as_ref())?;
                 auc_counts(&pred, &truth, w.as_ref(), num_thresholds as i64)
             }
-            _ => {
-                let values = self.samplewise(raw, act, y, loss)?;
-                if !self.weighted {
-                    return Ok(values.f_sum(Kind::Float)?.f_reshape([1])?);
-                }
-                let w = match weights {
-                    Some(w) => w,
-                    None => values.f_ones_like()?,
-                };
-                Ok(Tensor::f_stack(&[values.f_mul(&w)?.f_sum(Kind::Float)?, w.f_sum(Kind::Float)?], 0)?)
-            }
+            _ => self.mean_state(raw, act, y, loss, weights),
         }
     }
 
-    /// A weighted metric's sample weights as floats `[N]`, checked against the batch; `None`
-    /// for an unweighted metric or a batch without weights.
+    /// A mean metric's state: the sum of its values (unweighted), or `[sum(value * w), sum(w)]`
+    /// (weighted; with per-timestep weights both divided by the timesteps, as Keras's `Mean`
+    /// adds each sample's mean over its timesteps).
+    fn mean_state(
+        &self,
+        raw: &Tensor,
+        act: Activation,
+        y: &Tensor,
+        loss: &Loss,
+        weights: Option<Tensor>,
+    ) -> Result<Tensor> {
+        let rank = weights.as_ref().map_or(1, Tensor::dim);
+        let values = self.samplewise(raw, act, y, loss, rank)?;
+        if !self.weighted {
+            return Ok(values.f_sum(Kind::Float)?.f_reshape([1])?);
+        }
+        let w = match weights {
+            Some(w) if w.size() != values.size() => {
+                return Err(Error::invalid(
+                    "sample_weight",
+                    format!(
+                        "metric '{}' has values of shape {:?}, which the weights {:?} do not match: \
+                         give one weight per sample, shape [N]",
+                        self.name,
+                        values.size(),
+                        w.size()
+                    ),
+                ))
+            }
+            Some(w) => w,
+            None => values.f_ones_like()?,
+        };
+        let (total, count) = (values.f_mul(&w)?.f_sum(Kind::Float)?, w.f_sum(Kind::Float)?);
+        let n = values.size().first().copied().unwrap_or(0);
+        let steps = values.numel() as f64 / n.max(1) as f64;
+        let (total, count) =
+            if rank > 1 { (total.f_div_scalar(steps)?, count.f_div_scalar(steps)?) } else { (total, count) };
+        Ok(Tensor::f_stack(&[total, count], 0)?)
+    }
+
+    /// A weighted metric's sample weights as floats `[N]` (or per timestep, `[N, T]` for
+    /// outputs `[N, T, C]`), checked against the batch; `None` for an unweighted metric or a
+    /// batch without weights.
     fn checked_weights(&self, raw: &Tensor, sample_weight: Option<&Tensor>) -> Result<Option<Tensor>> {
         let n = raw.size().first().copied().unwrap_or(0);
         match (self.weighted, sample_weight) {
+            (true, Some(w)) if w.dim() > 1 => {
+                let whole = matches!(
+                    self.kind,
+                    MetricKind::R2Score { .. } | MetricKind::FBetaScore { .. } | MetricKind::Custom(_)
+                );
+                if whole {
+                    return Err(Error::invalid(
+                        "sample_weight",
+                        format!(
+                            "metric '{}' weighs whole samples, and the weights {:?} give one per timestep: \
+                             give one weight per sample, shape [{n}], or leave the metric out of the weighted ones",
+                            self.name,
+                            w.size()
+                        ),
+                    ));
+                }
+                Ok(Some(crate::losses::step_weights(w, &raw.size())?))
+            }
             (true, Some(w)) => {
                 if w.size() != [n] {
                     return Err(Error::invalid(
@@ -618,7 +669,8 @@ impl Metric {
 
     /// The outputs (after the activation) and boolean targets, flattened to one prediction
     /// per element, as Keras's confusion-matrix metrics see them.
-    /// With sample weights `[N]`, also each element's weight (its sample's).
+    /// With sample weights `[N]` (or `[N, T]`), also each element's weight (its sample's, or
+    /// its timestep's: Keras broadcasts `[N, T, 1]` over the outputs `[N, T, C]`).
     fn flat_pairs(
         &self,
         raw: &Tensor,
@@ -643,7 +695,8 @@ impl Metric {
         }
         let weights = match sample_weight {
             Some(w) => {
-                let shape: Vec<i64> = std::iter::once(-1).chain(std::iter::repeat_n(1, pred.dim() - 1)).collect();
+                let shape: Vec<i64> =
+                    w.size().into_iter().chain(std::iter::repeat_n(1, pred.dim().saturating_sub(w.dim()))).collect();
                 Some(w.f_reshape(shape)?.f_expand_as(&pred)?.f_flatten(0, -1)?)
             }
             None => None,
@@ -651,12 +704,15 @@ impl Metric {
         Ok((pred.f_flatten(0, -1)?.f_to_kind(Kind::Float)?, y.f_flatten(0, -1)?.f_ne(0.0)?, weights))
     }
 
-    /// A mean metric's value for each sample of the batch (`[N]`, on the batch's device).
+    /// A mean metric's value for each sample of the batch (`[N]`, on the batch's device), or
+    /// with `rank` > 1 (per-timestep weights) for each element of the first `rank` axes
+    /// (`[N, T]`): Keras's values averaged down to the weights' rank.
     // One match with an arm per mean metric, each a formula from Keras: they are read side by side.
-    fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: &Loss) -> Result<Tensor> {
+    fn samplewise(&self, raw: &Tensor, act: Activation, y: &Tensor, loss: &Loss, rank: usize) -> Result<Tensor> {
         let n = raw.size().first().copied().unwrap_or(0);
         let per_sample_mean = |d: Tensor| -> Result<Tensor> {
-            Ok(if d.dim() > 1 { d.f_flatten(1, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d })
+            let rank = rank.max(1) as i64;
+            Ok(if d.dim() as i64 > rank { d.f_flatten(rank, -1)?.f_mean_dim(-1, false, Kind::Float)? } else { d })
         };
         match self.kind {
             MetricKind::Accuracy => {
@@ -697,9 +753,13 @@ impl Metric {
             MetricKind::TopKCategoricalAccuracy { k } | MetricKind::SparseTopKCategoricalAccuracy { k } => {
                 let out = act.apply(raw)?;
                 let in_top = self.top_k_hits(&out, y, k)?;
-                per_sample_mean(in_top.f_reshape([n, -1])?.f_to_kind(Kind::Float)?)
+                let rows: Vec<i64> = match out.size().split_last() {
+                    Some((_, rows)) if rank > 1 => rows.to_vec(),
+                    _ => vec![n, -1],
+                };
+                per_sample_mean(in_top.f_reshape(rows.as_slice())?.f_to_kind(Kind::Float)?)
             }
-            _ if self.kind.as_loss().is_some() => self.loss_values(&act.apply(raw)?, y),
+            _ if self.kind.as_loss().is_some() => per_sample_mean(self.loss_values(&act.apply(raw)?, y, rank)?),
             MetricKind::MeanAbsoluteError | MetricKind::MeanSquaredError | MetricKind::RootMeanSquaredError => {
                 // Checked before the difference, which would broadcast sparse labels [N] against
                 // outputs [N, classes] (a LibTorch error, or a silent wrong value when N == classes).
@@ -720,13 +780,14 @@ impl Metric {
         }
     }
 
-    /// A loss metric's value per sample: the loss of the final outputs `out` (logits with
-    /// `from_logits`), with the metric's sign.
-    fn loss_values(&self, out: &Tensor, y: &Tensor) -> Result<Tensor> {
+    /// A loss metric's value per sample (per timestep with `rank` > 1): the loss of the final
+    /// outputs `out` (logits with `from_logits`), with the metric's sign.
+    fn loss_values(&self, out: &Tensor, y: &Tensor, rank: usize) -> Result<Tensor> {
         let Some((loss, sign)) = self.kind.as_loss() else {
             return Err(Error::invalid("metrics", format!("metric '{}' is not the mean of a loss", self.name)));
         };
-        let values = loss.per_sample(out, y, false).map_err(|e| match e {
+        let values = if rank > 1 { loss.per_step(out, y, false) } else { loss.per_sample(out, y, false) };
+        let values = values.map_err(|e| match e {
             Error::Targets { message, .. } => Error::invalid("metrics", format!("metric '{}' {message}", self.name)),
             other => other,
         })?;

@@ -50,24 +50,30 @@ struct Variant {
     rank1_stops: bool,
     /// Kernel and bias regularizers: each process adds the same penalty to its batch mean.
     regularized: bool,
+    /// Each sample is a sequence of 2 timesteps of 3 features, labelled per timestep, with one
+    /// weight per timestep (0 on some), and the weighted metric (with `weighted`).
+    per_step: bool,
 }
 
 impl Variant {
-    const ENV: [&str; 4] = ["TK_FIT_WEIGHTED", "TK_FIT_FROZEN", "TK_FIT_RANK1_STOPS", "TK_FIT_REGULARIZED"];
+    const ENV: [&str; 5] =
+        ["TK_FIT_WEIGHTED", "TK_FIT_FROZEN", "TK_FIT_RANK1_STOPS", "TK_FIT_REGULARIZED", "TK_FIT_PER_STEP"];
 
-    fn flags(self) -> [bool; 4] {
-        [self.weighted, self.frozen, self.rank1_stops, self.regularized]
+    fn flags(self) -> [bool; 5] {
+        [self.weighted, self.frozen, self.rank1_stops, self.regularized, self.per_step]
     }
 
     fn from_env() -> Self {
-        let [weighted, frozen, rank1_stops, regularized] = Self::ENV.map(|v| std::env::var(v).is_ok());
-        Self { weighted, frozen, rank1_stops, regularized }
+        let [weighted, frozen, rank1_stops, regularized, per_step] = Self::ENV.map(|v| std::env::var(v).is_ok());
+        Self { weighted, frozen, rank1_stops, regularized, per_step }
     }
 }
 
 /// Trains 2 epochs (16 steps of `batch` per process) from the same initial weights; returns
 /// the weights, the loss history (and the weighted metric's, when weighted) and the number of
 /// CUDA-graph replays.
+// Long: one model set up for every variant (weights, frozen layers, regularizers, per-timestep
+// data), so the single and multi-process runs of each variant share one definition.
 fn train_on(
     device: Device,
     batch: usize,
@@ -77,6 +83,14 @@ fn train_on(
     let (x, y) = data();
     let rank = reducer.as_ref().map_or(0, |r| r.rank()) as u64;
     let w = x.narrow(1, 3, 1).view([-1]).gt(0.0).to_kind(Kind::Float) * 2.0 + 0.5;
+    // Per timestep: the first feature of each timestep decides its label's weight, 0 or 2.
+    let (x, y, w, input) = if variant.per_step {
+        let steps = x.view([256, 2, 3]);
+        let w = steps.select(2, 0).gt(0.0).to_kind(Kind::Float) * 2.0;
+        (steps.shallow_clone(), steps.argmax(2, false), w, vec![2, 3])
+    } else {
+        (x, y, w, vec![6])
+    };
     let (mut first, mut second) = (Dense::new(8).activation(Activation::Relu), Dense::new(3));
     if variant.regularized {
         first = first.kernel_regularizer(Regularizer::l2(0.05));
@@ -85,7 +99,7 @@ fn train_on(
     let mut m = Sequential::new()
         .device(device)
         .seed(7)
-        .input_shape([6])
+        .input_shape(input)
         .add(first)
         .add(second.activation(Activation::Softmax));
     if variant.frozen {
@@ -213,6 +227,13 @@ fn a_stop_asked_by_one_rank_within_an_epoch_ends_every_rank_at_the_epochs_end() 
 #[test]
 fn two_processes_with_sample_weights_train_like_one_with_the_doubled_batch() {
     doubled_batch_equivalence("cpu", Variant { weighted: true, ..Default::default() });
+}
+
+/// The same with one weight per timestep of sequences labelled per timestep: the loss's and
+/// the weighted metric's sums still add up across processes.
+#[test]
+fn two_processes_with_per_timestep_weights_train_like_one_with_the_doubled_batch() {
+    doubled_batch_equivalence("cpu", Variant { weighted: true, per_step: true, ..Default::default() });
 }
 
 /// The same with regularizers: every process adds the same penalty, so the averaged gradient

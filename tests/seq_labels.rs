@@ -224,11 +224,12 @@ fn bad_label_shapes_and_ranges_are_refused_with_the_shapes() {
     let config = FitConfig { class_weight: vec![(0, 2.0)], ..silent() };
     let e = m.fit_source(&mut source, config).unwrap_err().to_string();
     assert!(e.contains("class_weight") && e.contains("(5, 3)"), "{e}");
-    // Per-timestep sample weights are refused with the shape they need.
-    let per_step = Tensor::ones([N, T], (Kind::Float, Device::Cpu));
+    // Sample weights of neither shape taken (one per sample, one per timestep) are refused
+    // naming both (tests/sequence_weights.rs checks the per-timestep ones).
+    let per_step = Tensor::ones([N, T + 1], (Kind::Float, Device::Cpu));
     let config = FitConfig { sample_weight: Some(&per_step), ..silent() };
     let e = m.fit(&tokens(), &labels(), config).unwrap_err().to_string();
-    assert!(e.contains("one weight per sample") && e.contains("[5]"), "{e}");
+    assert!(e.contains("one weight per sample") && e.contains("[5]") && e.contains("[5, 3]"), "{e}");
     let mut c = tagger(Loss::CategoricalCrossentropy);
     let e = message(c.fit(&tokens(), &labels(), silent()).unwrap_err());
     assert!(e.contains("(5, 3)") && e.contains("(None, 3, 4)"), "{e}");

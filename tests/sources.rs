@@ -256,7 +256,13 @@ fn sample_weights_of_shape_n_by_1_weigh_source_batches_as_n_weights_do() {
     assert_ne!(flat, unweighted, "the weights change the loss");
     let batch = tch_keras::Batch::new(x.narrow(0, 0, 4), y.narrow(0, 0, 4)).unwrap();
     assert!(batch.with_sample_weight(Tensor::ones([4, 1], (Kind::Float, Device::Cpu))).is_ok());
-    let batch = tch_keras::Batch::new(x.narrow(0, 0, 4), y.narrow(0, 0, 4)).unwrap();
-    let err = batch.with_sample_weight(Tensor::ones([4, 2], (Kind::Float, Device::Cpu))).unwrap_err().to_string();
+    // Two columns are neither one weight per sample nor one per timestep of these outputs
+    // [N, 3]: a batch may carry per-timestep weights, so the step, which knows the outputs,
+    // refuses them.
+    let mut source = tch_keras::TensorSource::new(x.narrow(0, 0, 4), Some(y.narrow(0, 0, 4)), 4)
+        .unwrap()
+        .with_sample_weight(Tensor::ones([4, 2], (Kind::Float, Device::Cpu)))
+        .unwrap();
+    let err = model.evaluate_source(&mut source, vec![]).unwrap_err().to_string();
     assert!(err.contains("[4] (or [4, 1])") && err.contains("[4, 2]"), "{err}");
 }

@@ -64,7 +64,11 @@ impl Sequential {
     /// Per-batch `[loss * n, metric states...]` on the device, and the loss for backward.
     /// `loss_kind` is the compiled loss, or its sparse equivalent (see [`Self::step_targets`]).
     /// With sample weights `wb` (`[n]`) the loss is Keras's `sum(loss_i * w_i) / n` and
-    /// weighted metrics weigh each sample; other metrics ignore the weights, as in Keras.
+    /// weighted metrics weigh each sample; other metrics ignore the weights, as in Keras. With
+    /// per-timestep weights (`[n, T]`) the loss is the mean of `loss * w` over the `n * T`
+    /// timesteps. Either way the first sum is the batch's loss times its `n` samples (Keras's
+    /// loss tracker weighs each batch's loss by its size), so sums of batches and of processes
+    /// divided by their sample count give the logged loss.
     /// The layers' regularization penalty is added after that mean, in training and in
     /// evaluation, as Keras's `compute_loss` adds `model.losses`.
     pub(crate) fn batch_sums(

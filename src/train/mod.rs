@@ -91,6 +91,10 @@ pub struct FitConfig<'a> {
     /// batch's loss is `sum(loss_i * w_i) / batch_size`; metrics compiled with
     /// [`Metric::weighted`] (Keras's `weighted_metrics`) weigh samples too, others ignore the
     /// weights. With `validation_split`, the held-out samples keep their weights for validation.
+    /// For per-timestep outputs `[N, T, C]` (or `[N, T, D]`) the weights may be one per timestep,
+    /// `[N, T]` or `[N, T, 1]` (0 leaves a padded timestep out): each batch's loss is then the
+    /// mean of `loss * w` over its `batch_size * T` timesteps, and a weighted mean metric
+    /// `sum(value * w) / sum(w)`, as Keras 3.
     ///
     /// [`Metric::weighted`]: crate::Metric::weighted
     pub sample_weight: Option<&'a Tensor>,
@@ -183,20 +187,24 @@ fn check_pair(x: &Tensor, y: &Tensor, what: &str) -> Result<i64> {
     Ok(n)
 }
 
-/// Sample weights must be `[n]`, or `[n, 1]` as Keras also takes them: returns them as float32
-/// `[n]`.
-fn check_weights(w: &Tensor, n: i64, what: &'static str) -> Result<Tensor> {
+/// Sample weights must be `[n]`, or `[n, 1]` as Keras also takes them (returned as float32
+/// `[n]`), or, for per-timestep outputs (`output` is the model's per-sample output shape, such as
+/// `[T, C]`), one weight per timestep: `[n, T]` or `[n, T, 1]` (returned as float32 `[n, T]`).
+fn check_weights(w: &Tensor, n: i64, output: &[i64], what: &'static str) -> Result<Tensor> {
     let size = w.size();
-    if size != [n] && size != [n, 1] {
-        return Err(Error::invalid(
-            what,
-            format!("expected one weight per sample, shape [{n}] (or [{n}, 1]), got {}", full_shape(&size)),
-        ));
-    }
     if crate::losses::is_complex(w.kind()) {
         return Err(Error::invalid(what, format!("has kind {:?}: give real (float) weights", w.kind())));
     }
-    Ok(w.f_reshape([n])?.f_to_kind(tch::Kind::Float)?)
+    if size == [n] || size == [n, 1] {
+        return Ok(w.f_reshape([n])?.f_to_kind(tch::Kind::Float)?);
+    }
+    let full: Vec<i64> = std::iter::once(n).chain(output.iter().copied()).collect();
+    if output.len() > 1 {
+        if let Ok(w) = crate::losses::step_weights(w, &full) {
+            return Ok(w);
+        }
+    }
+    Err(Error::invalid(what, crate::losses::weight_shapes(&size, &full)))
 }
 
 /// Samples Keras's `validation_split` holds out of `n`: `n - floor(n * (1 - fraction))`.
@@ -304,7 +312,8 @@ impl Sequential {
                 "cannot be given together with sample_weight (as in Keras): fold the class weights into sample_weight",
             ));
         }
-        Ok(Some(check_weights(w, n, "sample_weight")?.f_to_device(self.device)?))
+        let output = self.output_shape()?;
+        Ok(Some(check_weights(w, n, &output, "sample_weight")?.f_to_device(self.device)?))
     }
 
     /// The settings of the last `fit` on tensors (also restored by
@@ -379,7 +388,8 @@ impl Sequential {
         let (y, loss) = self.step_targets(y)?;
         let mut source = TensorSource::new(x, Some(y), batch)?.shard_mode(ShardMode::Exact);
         if let Some(w) = w {
-            source = source.with_sample_weight(check_weights(w, n, "sample_weight")?.f_to_device(self.device)?)?;
+            let w = check_weights(w, n, &output, "sample_weight")?;
+            source = source.with_sample_weight(w.f_to_device(self.device)?)?;
         }
         Ok((source, loss))
     }
@@ -403,7 +413,9 @@ impl Sequential {
     /// `evaluate_with` with one weight per sample (`[N]` or `[N, 1]`), as Keras's
     /// `evaluate(..., sample_weight=...)`: the loss is `sum(loss_i * w_i) / N` per batch,
     /// weighted metrics ([`Metric::weighted`](crate::Metric::weighted)) weigh samples, others
-    /// ignore the weights.
+    /// ignore the weights. For per-timestep outputs `[N, T, C]` (or `[N, T, D]`) the weights may
+    /// also be one per timestep, `[N, T]` or `[N, T, 1]`: the loss is then the mean over the
+    /// `N * T` timesteps of `loss * w`, and a weighted mean metric `sum(value * w) / sum(w)`.
     pub fn evaluate_weighted(
         &mut self,
         x: &Tensor,

@@ -34,14 +34,14 @@ impl Sequential {
         self.train_on_batch_weighted(x, y, None)
     }
 
-    /// `train_on_batch` with one weight per sample (`[N]` or `[N, 1]`), Keras's
-    /// `sample_weight`; class weights become sample weights through
+    /// `train_on_batch` with one weight per sample (`[N]` or `[N, 1]`), or per timestep
+    /// (`[N, T]` or `[N, T, 1]`, for outputs `[N, T, C]`), Keras's `sample_weight`; class weights become sample weights through
     /// [`class_weight_to_sample_weight`](crate::class_weight_to_sample_weight).
     pub fn train_on_batch_weighted(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&Tensor>) -> Result<Logs> {
         let loss = self.train_state("train_on_batch")?.loss.clone();
         let (n, x, y) = self.training_pair(&loss, x, y)?;
         let w = match sample_weight {
-            Some(w) => Some(check_weights(w, n, "sample_weight")?.f_to_device(self.device)?),
+            Some(w) => Some(check_weights(w, n, &output, "sample_weight")?.f_to_device(self.device)?),
             None => None,
         };
         let (y, step_loss) = self.step_targets(y)?;
@@ -62,7 +62,8 @@ impl Sequential {
         self.test_on_batch_weighted(x, y, None)
     }
 
-    /// `test_on_batch` with one weight per sample (`[N]` or `[N, 1]`).
+    /// `test_on_batch` with one weight per sample (`[N]` or `[N, 1]`), or per timestep
+    /// (`[N, T]` or `[N, T, 1]`, for outputs `[N, T, C]`).
     pub fn test_on_batch_weighted(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&Tensor>) -> Result<Logs> {
         let n = check_pair(x, y, "evaluation")?;
         self.evaluate_weighted(x, y, sample_weight, n as usize, Vec::new())

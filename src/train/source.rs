@@ -83,6 +83,9 @@ impl Batch {
 
     /// The batch with one weight per sample (`[N]` or `[N, 1]`, converted to float32 `[N]`): the loss becomes
     /// `sum(loss_i * w_i) / N` and weighted metrics weigh each sample, as Keras's `sample_weight`.
+    /// For per-timestep outputs `[N, T, C]` (or `[N, T, D]`) the weights may be one per timestep,
+    /// `[N, T]` (or `[N, T, 1]`; converted to float32, checked against the outputs by the step):
+    /// the loss becomes the mean over the `N * T` timesteps of `loss * w`.
     pub fn with_sample_weight(mut self, w: Tensor) -> Result<Self> {
         self.w = Some(Part::Owned(check_weights(&w, self.len)?));
         Ok(self)
@@ -114,7 +117,7 @@ impl Batch {
         self.y.as_ref().map(Part::tensor).transpose()
     }
 
-    /// The sample weights (`[N]`, float32), if the batch has them.
+    /// The sample weights (`[N]`, or per timestep `[N, T]`, float32), if the batch has them.
     pub fn sample_weight(&self) -> Result<Option<Tensor>> {
         self.w.as_ref().map(Part::tensor).transpose()
     }
@@ -169,19 +172,25 @@ fn check_nonempty(n: i64) -> Result<i64> {
     Ok(n)
 }
 
-/// Sample weights must be one finite-or-not number per row: shape `[n]`.
+/// Sample weights must be one finite-or-not number per row, shape `[n]` (or `[n, 1]`), or one
+/// per timestep, `[n, T, ...]` (checked against the model's outputs by the step, which knows them).
 fn check_weights(w: &Tensor, n: i64) -> Result<Tensor> {
     let size = w.size();
-    if size != [n] && size != [n, 1] {
+    let per_step = size.len() > 1 && size[0] == n;
+    if size != [n] && !per_step {
         return Err(Error::invalid(
             "sample_weight",
-            format!("expected one weight per sample, shape [{n}] (or [{n}, 1]), got {size:?}: give a 1-D tensor of length {n}"),
+            format!(
+                "expected one weight per sample, shape [{n}] (or [{n}, 1]), or one per timestep \
+                 [{n}, T] for outputs [{n}, T, C], got {size:?}: give a 1-D tensor of length {n}"
+            ),
         ));
     }
     if !w.is_floating_point() && w.kind() != Kind::Int64 && w.kind() != Kind::Int && w.kind() != Kind::Bool {
         return Err(Error::invalid("sample_weight", format!("has kind {:?}: give float weights", w.kind())));
     }
-    Ok(w.f_reshape([n])?.f_to_kind(Kind::Float)?)
+    let w = if size == [n, 1] { w.f_reshape([n])? } else { w.shallow_clone() };
+    Ok(w.f_to_kind(Kind::Float)?)
 }
 
 /// The batches of one epoch, in order.
@@ -268,8 +277,9 @@ impl TensorSource {
         Ok(Self { x, y, w: None, batch_size, shuffle: false, seed: 0, rank: 0, world: 1, mode: ShardMode::Padded })
     }
 
-    /// Gives every row a sample weight (`[rows]` or `[rows, 1]`): batches carry their rows' weights, gathered
-    /// on the device like `x` and `y` (and sharded with them).
+    /// Gives every row a sample weight (`[rows]` or `[rows, 1]`), or one per timestep (`[rows, T]`
+    /// for outputs `[rows, T, C]`): batches carry their rows' weights, gathered on the device like
+    /// `x` and `y` (and sharded with them).
     pub fn with_sample_weight(mut self, w: Tensor) -> Result<Self> {
         self.w = Some(check_weights(&w, self.rows())?.f_to_device(self.x.device())?);
         Ok(self)
