@@ -354,6 +354,7 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::PReLU(_)
         | LayerConfig::ReLU(_)
         | LayerConfig::Softmax(_) => Vec::new(),
+        LayerConfig::Residual(l) => l.layers.iter().chain(&l.shortcut).flat_map(layer_sizes).collect(),
     }
 }
 
@@ -447,7 +448,7 @@ fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tens
                 ),
             )
         })?;
-        for (name, dims) in spec.param_shapes(&shape) {
+        for (name, dims) in spec.variable_shapes(&shape) {
             expected.push((format!("layers.{index}.{name}"), dims, index, kind));
         }
         check_sample_shape(path, &format!("output shape of layers[{index}] ({kind})"), &output)?;
