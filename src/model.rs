@@ -550,6 +550,8 @@ impl Sequential {
 
     /// Every variable, named `layers.{index}.{weight|bias|running_mean|running_var}`, in layer
     /// order. These names are stable: saved weights and PyTorch state dicts use them.
+    /// A [`Residual`](crate::Residual)'s inner layers add their branch and position
+    /// (`layers.{index}.block.{j}.weight`).
     pub fn variables(&self) -> Result<&[(String, Tensor)]> {
         Ok(&self.built("variables")?.variables)
     }

@@ -10,6 +10,8 @@
 //! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`), the optimizer's
 //! scalar state as `optimizer.{name}` (Nadam's `optimizer.u_product`) and, in the
 //! safetensors metadata, the JSON under `tch_keras.model`.
+//! The layers inside a [`Residual`](crate::Residual) add their branch and position:
+//! `layers.{index}.block.{j}.weight`, `layers.{index}.shortcut.{j}.running_mean`.
 //!
 //! Every file is written to a new temporary file in the same folder (created exclusively under
 //! an unpredictable name, so a planted symlink is never followed), flushed to disk and renamed

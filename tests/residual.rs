@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use tch::{Device, Kind, Tensor};
 use tch_keras::data::sklearn::{self, ToyDataset};
+use tch_keras::layers::{Layer, LayerModule, LayerVars};
 use tch_keras::saving::{read_safetensors, write_safetensors, MODEL_KEY};
 use tch_keras::{
     load_model, Activation, BatchNormalization, Conv2D, Dense, Dropout, Embedding, Error, FitConfig,
@@ -229,6 +230,31 @@ fn an_edited_block_is_refused_before_anything_is_built() {
     assert!(err.contains("layers.1.shortcut.1.running_mean") && err.contains("missing"), "{err}");
 }
 
+/// A user's layer that doubles its input.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Doubling;
+
+#[derive(Debug)]
+struct DoublingModule;
+
+impl LayerModule for DoublingModule {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> tch_keras::Result<Tensor> {
+        Ok(xs * 2.0)
+    }
+}
+
+impl Layer for Doubling {
+    fn class_name(&self) -> &'static str {
+        "Doubling"
+    }
+    fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+        Ok(input.to_vec())
+    }
+    fn build(&self, _vars: &mut LayerVars<'_>, _input: &[i64]) -> tch_keras::Result<Box<dyn LayerModule>> {
+        Ok(Box::new(DoublingModule))
+    }
+}
+
 fn build_error(layer: Residual, input: [i64; 3]) -> Error {
     let mut m = Sequential::new().device(Device::Cpu).input_shape(input).add(layer);
     m.build().unwrap_err()
@@ -256,6 +282,8 @@ fn blocks_that_cannot_be_built_are_refused_with_what_to_do() {
     // Layers a block cannot hold.
     let err = build_error(Residual::new().add(Embedding::new(10, 4)), [4, 6, 6]).to_string();
     assert!(err.contains("Embedding") && err.contains("before the Residual"), "{err}");
+    let err = build_error(Residual::new().add(Dense::new(6)).shortcut_add(Doubling), [4, 6, 6]).to_string();
+    assert!(err.contains("shortcut's layer 0 (Doubling)") && err.contains("custom layers are not supported"), "{err}");
     // The same errors from output_shapes, before any weights exist.
     let m = Sequential::new().add(Residual::new().add(Dense::new(3)));
     let err = m.output_shapes(&[5]).unwrap_err().to_string();

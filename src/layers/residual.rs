@@ -121,7 +121,7 @@ impl Residual {
                 )
             })?;
             let values = out.iter().try_fold(1i64, |n, &d| n.checked_mul(d));
-            if !values.is_some_and(|v| v <= crate::saving::MAX_SAMPLE_VALUES) {
+            if values.is_none_or(|v| v > crate::saving::MAX_SAMPLE_VALUES) {
                 return Err(format!(
                     "its {branch}'s layer {j} ({}) outputs {}, more than the {} values per sample a model may hold: \
                      use smaller sizes",
