@@ -168,6 +168,26 @@ fn the_summary_shows_a_block_as_one_row_with_all_its_parameters() {
 }
 
 #[test]
+fn a_block_declares_the_nested_variables_it_builds() {
+    // `load_model` checks a file against `variable_shapes` before building: they must agree.
+    let nested = Residual::new().add(Residual::new().add(Dense::new(3)).shortcut_add(Dense::new(3))).add(Dense::new(3));
+    let mut m = reference_model().add(nested);
+    m.build().unwrap();
+    let shapes = m.output_shapes(&[1, 7, 7]).unwrap();
+    let mut declared = Vec::new();
+    let mut input = vec![1, 7, 7];
+    for (index, layer) in m.layers().iter().enumerate() {
+        for (name, shape) in layer.spec().variable_shapes(&input) {
+            declared.push((format!("layers.{index}.{name}"), shape));
+        }
+        input.clone_from(&shapes[index]);
+    }
+    let built: Vec<(String, Vec<i64>)> = m.variables().unwrap().iter().map(|(n, t)| (n.clone(), t.size())).collect();
+    assert_eq!(declared, built);
+    assert!(built.iter().any(|(n, s)| n == "layers.5.block.0.shortcut.0.weight" && s == &[3, 3]), "{built:?}");
+}
+
+#[test]
 fn a_saved_model_loads_with_the_same_names_and_predictions() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("resnet.safetensors");
