@@ -10,8 +10,9 @@
 //! (`Activation("relu")(Add()([y, shortcut]))`). Convolutions start from `he_normal`; batch
 //! normalizations use momentum 0.9. Adam 0.001, sparse categorical cross-entropy, batch 64.
 //!
-//! Expected (CPU, defaults): a test accuracy of about 0.90 after 3 epochs, in a few minutes
-//! with `OMP_NUM_THREADS=1`.
+//! Measured (CPU, `OMP_NUM_THREADS=1`): `resnet 3 20000` (3 epochs on 20,000 images) tests at
+//! 0.8508 in about 9 minutes on a busy 2-core machine; quick mode at 0.76 in about 40 seconds. The defaults train on
+//! three times as many images as `3 20000`, so they take about three times as long.
 //!
 //! Run with `cargo run --release --example resnet [EPOCHS] [SAMPLES]` after `scripts/setup.sh`
 //! (it provisions Fashion-MNIST; defaults: 3 epochs on all 60,000 training images, tested on
