@@ -58,6 +58,7 @@ pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use initializers::Initializer;
 pub use layers::RandomBrightness;
+pub use layers::Residual;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };

@@ -423,7 +423,7 @@ impl Sequential {
         let mut shape = input;
         for (index, layer) in self.layers.iter().enumerate() {
             let spec = layer.spec();
-            for (name, dims) in spec.param_shapes(shape) {
+            for (name, dims) in spec.variable_shapes(shape) {
                 let values =
                     dims.iter().try_fold(1i64, |n, &d| n.checked_mul(d).filter(|v| v.checked_mul(4).is_some()));
                 if values.is_none() {
@@ -550,6 +550,8 @@ impl Sequential {
 
     /// Every variable, named `layers.{index}.{weight|bias|running_mean|running_var}`, in layer
     /// order. These names are stable: saved weights and PyTorch state dicts use them.
+    /// A [`Residual`](crate::Residual)'s inner layers add their branch and position
+    /// (`layers.{index}.block.{j}.weight`).
     pub fn variables(&self) -> Result<&[(String, Tensor)]> {
         Ok(&self.built("variables")?.variables)
     }
@@ -741,10 +743,13 @@ impl Sequential {
         let mut deferred = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
             // A frozen BatchNormalization runs in inference mode (its moving statistics, not
-            // updated), as Keras's does with `trainable = False`.
-            let frozen_bn =
-                matches!(self.layers.get(i), Some(LayerConfig::BatchNormalization(_))) && self.frozen.contains(&i);
-            x = module.forward_t(&x, train && !frozen_bn)?;
+            // updated), as Keras's does with `trainable = False`; so do those inside a frozen
+            // Residual.
+            x = if self.frozen.contains(&i) {
+                module.forward_frozen_t(&x, train)?
+            } else {
+                module.forward_t(&x, train)?
+            };
             if let Some(a) = deferred.take() {
                 x = Activation::apply(a, &x)?;
             }

@@ -10,6 +10,8 @@
 //! `optimizer.{parameter name}.{slot}` (e.g. `optimizer.layers.0.weight.m`), the optimizer's
 //! scalar state as `optimizer.{name}` (Nadam's `optimizer.u_product`) and, in the
 //! safetensors metadata, the JSON under `tch_keras.model`.
+//! The layers inside a [`Residual`](crate::Residual) add their branch and position:
+//! `layers.{index}.block.{j}.weight`, `layers.{index}.shortcut.{j}.running_mean`.
 //!
 //! Every file is written to a new temporary file in the same folder (created exclusively under
 //! an unpredictable name, so a planted symlink is never followed), flushed to disk and renamed
@@ -356,6 +358,7 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::PReLU(_)
         | LayerConfig::ReLU(_)
         | LayerConfig::Softmax(_) => Vec::new(),
+        LayerConfig::Residual(l) => l.layers.iter().chain(&l.shortcut).flat_map(layer_sizes).collect(),
     }
 }
 
@@ -449,7 +452,7 @@ fn check_description(path: &Path, config: &ModelConfig, tensors: &[(String, Tens
                 ),
             )
         })?;
-        for (name, dims) in spec.param_shapes(&shape) {
+        for (name, dims) in spec.variable_shapes(&shape) {
             expected.push((format!("layers.{index}.{name}"), dims, index, kind));
         }
         check_sample_shape(path, &format!("output shape of layers[{index}] ({kind})"), &output)?;

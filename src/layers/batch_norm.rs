@@ -72,6 +72,12 @@ impl LayerModule for BatchNormModule {
         tch::no_grad(|| self.update_moving_statistics(xs))?;
         Ok(ys)
     }
+
+    /// A frozen batch normalization runs in inference mode (its moving statistics, not
+    /// updated), as Keras's does with `trainable = False`.
+    fn forward_frozen_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
+        self.forward_t(xs, false)
+    }
 }
 
 impl BatchNormModule {

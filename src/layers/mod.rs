@@ -19,6 +19,7 @@
 //! (`RandomFlip`, `RandomRotation`, ...) share. `data_format.rs` holds [`DataFormat`] (where
 //! the 1-D layers find the channels) and the 1-D poolings' window arithmetic; `cropping1d.rs`
 //! the narrowing `Cropping2D` shares.
+//! `residual.rs` holds [`Residual`], the one layer that holds other layers (a ResNet block).
 mod activation_layer;
 mod augment;
 mod average_pooling1d;
@@ -62,6 +63,7 @@ mod relu;
 mod repeat_vector;
 mod rescaling;
 mod reshape;
+mod residual;
 mod rnn;
 mod simple_rnn;
 mod size;
@@ -122,6 +124,7 @@ pub use relu::ReLU;
 pub use repeat_vector::RepeatVector;
 pub use rescaling::Rescaling;
 pub use reshape::Reshape;
+pub use residual::Residual;
 pub use rnn::MergeMode;
 pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
@@ -159,6 +162,17 @@ pub trait LayerSpec {
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
         Vec::new()
     }
+    /// [`param_shapes`](Self::param_shapes) with owned names, what the model, saving and
+    /// training read: a layer holding other layers ([`Residual`]) overrides it with nested
+    /// names (`block.0.weight`).
+    fn variable_shapes(&self, input: &[i64]) -> Vec<(String, Vec<i64>)> {
+        self.param_shapes(input).into_iter().map(|(name, shape)| (name.to_string(), shape)).collect()
+    }
+    /// [`regularizers`](Self::regularizers) with owned names, overridden as
+    /// [`variable_shapes`](Self::variable_shapes) is.
+    fn variable_regularizers(&self) -> Vec<(String, Regularizer)> {
+        self.regularizers().into_iter().map(|(name, r)| (name.to_string(), r)).collect()
+    }
 }
 
 /// A built layer: one forward function with a train flag, so dropout and batch normalization
@@ -166,6 +180,13 @@ pub trait LayerSpec {
 pub trait LayerModule: Debug + Send {
     /// Computes the layer's output before its activation.
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor>;
+    /// The forward pass of a layer frozen with
+    /// [`set_trainable`](crate::Sequential::set_trainable): [`forward_t`](Self::forward_t) by
+    /// default. Batch normalization runs in inference mode there (Keras's `trainable = False`),
+    /// and a [`Residual`] runs the layers inside it as frozen ones.
+    fn forward_frozen_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_t(xs, train)
+    }
 }
 
 /// A layer's configuration: what [`Sequential::add`](crate::Sequential::add) takes and what a
@@ -267,6 +288,8 @@ pub enum LayerConfig {
     ReLU(ReLU),
     /// See [`Softmax`].
     Softmax(Softmax),
+    /// See [`Residual`].
+    Residual(Residual),
 }
 
 impl LayerConfig {
@@ -320,6 +343,7 @@ impl LayerConfig {
             LayerConfig::PReLU(l) => l,
             LayerConfig::ReLU(l) => l,
             LayerConfig::Softmax(l) => l,
+            LayerConfig::Residual(l) => l,
         }
     }
 
@@ -374,6 +398,7 @@ impl LayerConfig {
             LayerConfig::PReLU(_) => "p_re_lu",
             LayerConfig::ReLU(_) => "re_lu",
             LayerConfig::Softmax(_) => "softmax",
+            LayerConfig::Residual(_) => "residual",
         })
     }
 
@@ -389,6 +414,7 @@ impl LayerConfig {
             | LayerConfig::RandomZoom(_)
             | LayerConfig::RandomContrast(_)
             | LayerConfig::RandomBrightness(_) => true,
+            LayerConfig::Residual(l) => l.draws_random(),
             _ => false,
         }
     }
@@ -408,6 +434,7 @@ impl_from_spec!(Dense => Dense, Conv2D => Conv2D, MaxPooling2D => MaxPooling2D, 
     ActivationLayer => Activation, Conv1D => Conv1D, AveragePooling2D => AveragePooling2D, GlobalAveragePooling2D => GlobalAveragePooling2D, GlobalMaxPooling2D => GlobalMaxPooling2D, ZeroPadding2D => ZeroPadding2D, UpSampling2D => UpSampling2D, Embedding => Embedding, LayerNormalization => LayerNormalization, LSTM => LSTM, GRU => GRU, SpatialDropout2D => SpatialDropout2D, GaussianNoise => GaussianNoise, Normalization => Normalization);
 impl_from_spec!(Rescaling => Rescaling, GlobalAveragePooling1D => GlobalAveragePooling1D, GlobalMaxPooling1D => GlobalMaxPooling1D, MaxPooling1D => MaxPooling1D, AveragePooling1D => AveragePooling1D, Conv2DTranspose => Conv2DTranspose);
 impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1D => ZeroPadding1D, UpSampling1D => UpSampling1D, RepeatVector => RepeatVector, Permute => Permute);
+impl_from_spec!(Residual => Residual);
 impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 

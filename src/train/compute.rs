@@ -114,7 +114,7 @@ impl Sequential {
             if self.frozen.contains(&index) {
                 continue;
             }
-            for (name, regularizer) in layer.spec().regularizers() {
+            for (name, regularizer) in layer.spec().variable_regularizers() {
                 let full = format!("layers.{index}.{name}");
                 let Some((_, w)) = built.variables.iter().find(|(n, _)| *n == full) else { continue };
                 let penalty = regularizer.penalty(w)?;
