@@ -354,6 +354,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::PReLU(_)
         | LayerConfig::ReLU(_)
         | LayerConfig::Softmax(_) => Vec::new(),
+        LayerConfig::MultiHeadAttention(l) => {
+            let mut v = vec![("num_heads", l.num_heads, 1), ("key_dim", l.key_dim, 1)];
+            v.extend(l.value_dim.map(|d| ("value_dim", d, 1)));
+            v.extend(l.output_shape.map(|d| ("output_shape", d, 1)));
+            v
+        }
     }
 }
 

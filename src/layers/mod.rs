@@ -48,6 +48,7 @@ mod leaky_relu;
 mod lstm;
 mod max_pooling1d;
 mod max_pooling2d;
+mod multi_head_attention;
 mod normalization;
 mod padding;
 mod permute;
@@ -107,6 +108,7 @@ pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
 pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
+pub use multi_head_attention::MultiHeadAttention;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
@@ -267,6 +269,8 @@ pub enum LayerConfig {
     ReLU(ReLU),
     /// See [`Softmax`].
     Softmax(Softmax),
+    /// See [`MultiHeadAttention`].
+    MultiHeadAttention(MultiHeadAttention),
 }
 
 impl LayerConfig {
@@ -320,6 +324,7 @@ impl LayerConfig {
             LayerConfig::PReLU(l) => l,
             LayerConfig::ReLU(l) => l,
             LayerConfig::Softmax(l) => l,
+            LayerConfig::MultiHeadAttention(l) => l,
         }
     }
 
@@ -374,6 +379,7 @@ impl LayerConfig {
             LayerConfig::PReLU(_) => "p_re_lu",
             LayerConfig::ReLU(_) => "re_lu",
             LayerConfig::Softmax(_) => "softmax",
+            LayerConfig::MultiHeadAttention(_) => "multi_head_attention",
         })
     }
 
@@ -389,6 +395,7 @@ impl LayerConfig {
             | LayerConfig::RandomZoom(_)
             | LayerConfig::RandomContrast(_)
             | LayerConfig::RandomBrightness(_) => true,
+            LayerConfig::MultiHeadAttention(l) => l.dropout > 0.0,
             _ => false,
         }
     }
@@ -410,6 +417,7 @@ impl_from_spec!(Rescaling => Rescaling, GlobalAveragePooling1D => GlobalAverageP
 impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1D => ZeroPadding1D, UpSampling1D => UpSampling1D, RepeatVector => RepeatVector, Permute => Permute);
 impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
+impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
