@@ -71,6 +71,7 @@ pub use layers::{
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
+pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};
 pub use layers::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use logs::Logs;

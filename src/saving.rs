@@ -360,6 +360,20 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
             v.extend(l.output_shape.map(|d| ("output_shape", d, 1)));
             v
         }
+        LayerConfig::DepthwiseConv2D(l) => {
+            let mut v = vec![("depth_multiplier", l.depth_multiplier, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v.extend(pair("dilation_rate", l.dilation_rate));
+            v
+        }
+        LayerConfig::SeparableConv2D(l) => {
+            let mut v = vec![("filters", l.filters, 1), ("depth_multiplier", l.depth_multiplier, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v.extend(pair("dilation_rate", l.dilation_rate));
+            v
+        }
     }
 }
 

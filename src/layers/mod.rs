@@ -19,6 +19,7 @@
 //! (`RandomFlip`, `RandomRotation`, ...) share. `data_format.rs` holds [`DataFormat`] (where
 //! the 1-D layers find the channels) and the 1-D poolings' window arithmetic; `cropping1d.rs`
 //! the narrowing `Cropping2D` shares.
+//! `depthwise_conv2d.rs` holds the depthwise step `SeparableConv2D` shares.
 mod activation_layer;
 mod augment;
 mod average_pooling1d;
@@ -33,6 +34,7 @@ mod cropping2d;
 mod custom;
 mod data_format;
 mod dense;
+mod depthwise_conv2d;
 mod dropout;
 mod elu;
 mod embedding;
@@ -64,6 +66,7 @@ mod repeat_vector;
 mod rescaling;
 mod reshape;
 mod rnn;
+mod separable_conv2d;
 mod simple_rnn;
 mod size;
 mod softmax;
@@ -93,6 +96,7 @@ pub use cropping2d::Cropping2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use data_format::DataFormat;
 pub use dense::Dense;
+pub use depthwise_conv2d::DepthwiseConv2D;
 pub use dropout::Dropout;
 pub use elu::ELU;
 pub use embedding::Embedding;
@@ -125,6 +129,7 @@ pub use repeat_vector::RepeatVector;
 pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use rnn::MergeMode;
+pub use separable_conv2d::SeparableConv2D;
 pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use softmax::Softmax;
@@ -271,6 +276,10 @@ pub enum LayerConfig {
     Softmax(Softmax),
     /// See [`MultiHeadAttention`].
     MultiHeadAttention(MultiHeadAttention),
+    /// See [`DepthwiseConv2D`].
+    DepthwiseConv2D(DepthwiseConv2D),
+    /// See [`SeparableConv2D`].
+    SeparableConv2D(SeparableConv2D),
 }
 
 impl LayerConfig {
@@ -325,6 +334,8 @@ impl LayerConfig {
             LayerConfig::ReLU(l) => l,
             LayerConfig::Softmax(l) => l,
             LayerConfig::MultiHeadAttention(l) => l,
+            LayerConfig::DepthwiseConv2D(l) => l,
+            LayerConfig::SeparableConv2D(l) => l,
         }
     }
 
@@ -380,6 +391,8 @@ impl LayerConfig {
             LayerConfig::ReLU(_) => "re_lu",
             LayerConfig::Softmax(_) => "softmax",
             LayerConfig::MultiHeadAttention(_) => "multi_head_attention",
+            LayerConfig::DepthwiseConv2D(_) => "depthwise_conv2d",
+            LayerConfig::SeparableConv2D(_) => "separable_conv2d",
         })
     }
 
@@ -418,6 +431,7 @@ impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1
 impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
+impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
