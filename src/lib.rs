@@ -57,6 +57,7 @@ pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossF
 pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use initializers::Initializer;
+pub use layers::GroupNormalization;
 pub use layers::MultiHeadAttention;
 pub use layers::RandomBrightness;
 pub use layers::{

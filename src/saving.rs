@@ -374,6 +374,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
             v.extend(pair("dilation_rate", l.dilation_rate));
             v
         }
+        // -1 (a group per channel) and the division are checked by the layer itself.
+        LayerConfig::GroupNormalization(_) => Vec::new(),
     }
 }
 

@@ -44,6 +44,7 @@ mod global_average_pooling1d;
 mod global_average_pooling2d;
 mod global_max_pooling1d;
 mod global_max_pooling2d;
+mod group_normalization;
 mod gru;
 mod layer_normalization;
 mod leaky_relu;
@@ -106,6 +107,7 @@ pub use global_average_pooling1d::GlobalAveragePooling1D;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
+pub use group_normalization::GroupNormalization;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
@@ -280,6 +282,8 @@ pub enum LayerConfig {
     DepthwiseConv2D(DepthwiseConv2D),
     /// See [`SeparableConv2D`].
     SeparableConv2D(SeparableConv2D),
+    /// See [`GroupNormalization`].
+    GroupNormalization(GroupNormalization),
 }
 
 impl LayerConfig {
@@ -336,6 +340,7 @@ impl LayerConfig {
             LayerConfig::MultiHeadAttention(l) => l,
             LayerConfig::DepthwiseConv2D(l) => l,
             LayerConfig::SeparableConv2D(l) => l,
+            LayerConfig::GroupNormalization(l) => l,
         }
     }
 
@@ -393,6 +398,7 @@ impl LayerConfig {
             LayerConfig::MultiHeadAttention(_) => "multi_head_attention",
             LayerConfig::DepthwiseConv2D(_) => "depthwise_conv2d",
             LayerConfig::SeparableConv2D(_) => "separable_conv2d",
+            LayerConfig::GroupNormalization(_) => "group_normalization",
         })
     }
 
@@ -432,6 +438,7 @@ impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU
 impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
 impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
 impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
+impl_from_spec!(GroupNormalization => GroupNormalization);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
