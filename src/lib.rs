@@ -60,6 +60,7 @@ pub use initializers::Initializer;
 pub use layers::GroupNormalization;
 pub use layers::MultiHeadAttention;
 pub use layers::RandomBrightness;
+pub use layers::UnitNormalization;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };

@@ -376,6 +376,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         }
         // -1 (a group per channel) and the division are checked by the layer itself.
         LayerConfig::GroupNormalization(_) => Vec::new(),
+        // The axis is checked by the layer itself.
+        LayerConfig::UnitNormalization(_) => Vec::new(),
     }
 }
 

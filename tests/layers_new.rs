@@ -1,5 +1,5 @@
-//! `MultiHeadAttention` (self-attention), `DepthwiseConv2D`, `SeparableConv2D` and
-//! `GroupNormalization`: forward passes and two SGD steps against Keras 3.15.1, shapes,
+//! `MultiHeadAttention` (self-attention), `DepthwiseConv2D`, `SeparableConv2D`, `GroupNormalization`
+//! and `UnitNormalization`: forward passes and two SGD steps against Keras 3.15.1, shapes,
 //! parameter counts, saving, and typed errors for bad options.
 //!
 //! Reference numbers come from `tests/reference/keras_new_layers.py` (Keras 3.15.1, torch
@@ -11,7 +11,7 @@ use tch::{Device, Kind, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
     Activation, Dense, DepthwiseConv2D, Error, FitConfig, Flatten, GroupNormalization, LayerConfig, LayerNormalization,
-    Loss, MultiHeadAttention, Optimizer, Padding, SeparableConv2D, Sequential, Verbosity,
+    Loss, MultiHeadAttention, Optimizer, Padding, SeparableConv2D, Sequential, UnitNormalization, Verbosity,
 };
 
 fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
@@ -461,6 +461,24 @@ fn attention_over_mnist_rows_learns() {
     assert!(acc > 0.75, "test accuracy {acc}");
 }
 
+#[test]
+fn unit_normalization_matches_keras() {
+    let x = vals(&[2, 3, 4], 0.2, 3.0);
+    let _ = x.get(1).get(2).fill_(0.0);
+    for (layer, expected) in [
+        (UnitNormalization::new(), UNIT_NORMALIZATION_LAST),
+        (UnitNormalization::new().axis(1), UNIT_NORMALIZATION_AXIS_1),
+    ] {
+        let m = model(vec![layer.into()], &[3, 4], &[]);
+        assert_close(&format!("{layer:?}"), &m.forward_t(&x, false).unwrap(), expected);
+    }
+    let mut m = Sequential::new().input_shape([3, 4]).add(UnitNormalization::new().axis(3));
+    let err = m.build().unwrap_err().to_string();
+    assert!(err.contains("layer 0 (UnitNormalization)") && err.contains("axis 3"), "{err}");
+    let s = Sequential::new().input_shape([3, 4]).add(UnitNormalization::new()).summary().unwrap();
+    assert!(s.contains("unit_normalization (UnitNormalization)"), "{s}");
+}
+
 /// Keras: mha h2 k3, shape [2, 4, 6].
 #[rustfmt::skip]
 const MHA_H2_K3: &[f32] = &[
@@ -799,3 +817,9 @@ const GROUP_NORM_AFTER_FIT_GAMMA: &[f32] = &[
 const GROUP_NORM_AFTER_FIT_BETA: &[f32] = &[
     0.4184376, 0.4614118, 0.297164, -0.03339627, -0.3352328, -0.46577,
 ];
+/// Keras: unit_normalization axis -1, shape [2, 3, 4].
+#[rustfmt::skip]
+const UNIT_NORMALIZATION_LAST: &[f32] = &[0.133691, 0.5271261, 0.6726456, 0.5018092, 0.09824382, -0.3688571, -0.6624789, -0.6445264, -0.3379551, 0.1564799, 0.57732, 0.7266375, 0.5526412, 0.09365321, -0.4093814, -0.7198775, -0.6955407, -0.3401919, 0.1751545, 0.608123, 0.0, 0.0, 0.0, 0.0];
+/// Keras: unit_normalization axis 1, shape [2, 3, 4].
+#[rustfmt::skip]
+const UNIT_NORMALIZATION_AXIS_1: &[f32] = &[0.3786826, 0.8076805, 0.6278557, 0.480242, 0.2689881, -0.5463087, -0.5977236, -0.5962345, -0.885576, 0.2218081, 0.4985214, 0.6433288, 0.6241426, 0.266753, -0.9201477, -0.7656217, -0.7813105, -0.9637649, 0.3915716, 0.6432911, 0.0, 0.0, 0.0, 0.0];

@@ -72,6 +72,7 @@ mod simple_rnn;
 mod size;
 mod softmax;
 mod spatial_dropout2d;
+mod unit_normalization;
 mod up_sampling1d;
 mod up_sampling2d;
 mod zero_padding1d;
@@ -136,6 +137,7 @@ pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
+pub use unit_normalization::UnitNormalization;
 pub use up_sampling1d::UpSampling1D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
 pub use zero_padding1d::ZeroPadding1D;
@@ -284,6 +286,8 @@ pub enum LayerConfig {
     SeparableConv2D(SeparableConv2D),
     /// See [`GroupNormalization`].
     GroupNormalization(GroupNormalization),
+    /// See [`UnitNormalization`].
+    UnitNormalization(UnitNormalization),
 }
 
 impl LayerConfig {
@@ -341,6 +345,7 @@ impl LayerConfig {
             LayerConfig::DepthwiseConv2D(l) => l,
             LayerConfig::SeparableConv2D(l) => l,
             LayerConfig::GroupNormalization(l) => l,
+            LayerConfig::UnitNormalization(l) => l,
         }
     }
 
@@ -399,6 +404,7 @@ impl LayerConfig {
             LayerConfig::DepthwiseConv2D(_) => "depthwise_conv2d",
             LayerConfig::SeparableConv2D(_) => "separable_conv2d",
             LayerConfig::GroupNormalization(_) => "group_normalization",
+            LayerConfig::UnitNormalization(_) => "unit_normalization",
         })
     }
 
@@ -439,6 +445,7 @@ impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFl
 impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
 impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
 impl_from_spec!(GroupNormalization => GroupNormalization);
+impl_from_spec!(UnitNormalization => UnitNormalization);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

@@ -154,3 +154,9 @@ layer.set_weights([vals((6,), 0.6, 0.5) + 1.0, vals((6,), 1.1, 0.5)])
 fit(m, vals((2, 6, 3, 4), 0.3, 2.0) + 0.5, vals((2, 6, 3, 4), 0.8), "group_norm fit")
 show("group_norm after fit gamma", layer.get_weights()[0])
 show("group_norm after fit beta", layer.get_weights()[1])
+
+# --- UnitNormalization ----------------------------------------------------------------------
+x = vals((2, 3, 4), 0.2, 3.0)
+x[1, 2] = 0.0  # an all-zero vector stays zero
+show("unit_normalization axis -1", layers.UnitNormalization()(x))
+show("unit_normalization axis 1", layers.UnitNormalization(axis=1)(x))
