@@ -57,8 +57,11 @@ pub use custom_objects::{register_loss, register_loss_fn, register_metric, LossF
 pub use data::to_categorical;
 pub use error::{Error, Result};
 pub use initializers::Initializer;
+pub use layers::GroupNormalization;
+pub use layers::MultiHeadAttention;
 pub use layers::RandomBrightness;
 pub use layers::Residual;
+pub use layers::UnitNormalization;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
@@ -71,6 +74,7 @@ pub use layers::{
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
+pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};
 pub use layers::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use logs::Logs;

@@ -359,6 +359,30 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::ReLU(_)
         | LayerConfig::Softmax(_) => Vec::new(),
         LayerConfig::Residual(l) => l.layers.iter().chain(&l.shortcut).flat_map(layer_sizes).collect(),
+        LayerConfig::MultiHeadAttention(l) => {
+            let mut v = vec![("num_heads", l.num_heads, 1), ("key_dim", l.key_dim, 1)];
+            v.extend(l.value_dim.map(|d| ("value_dim", d, 1)));
+            v.extend(l.output_shape.map(|d| ("output_shape", d, 1)));
+            v
+        }
+        LayerConfig::DepthwiseConv2D(l) => {
+            let mut v = vec![("depth_multiplier", l.depth_multiplier, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v.extend(pair("dilation_rate", l.dilation_rate));
+            v
+        }
+        LayerConfig::SeparableConv2D(l) => {
+            let mut v = vec![("filters", l.filters, 1), ("depth_multiplier", l.depth_multiplier, 1)];
+            v.extend(pair("kernel_size", l.kernel_size));
+            v.extend(pair("strides", l.strides));
+            v.extend(pair("dilation_rate", l.dilation_rate));
+            v
+        }
+        // -1 (a group per channel) and the division are checked by the layer itself.
+        LayerConfig::GroupNormalization(_) => Vec::new(),
+        // The axis is checked by the layer itself.
+        LayerConfig::UnitNormalization(_) => Vec::new(),
     }
 }
 

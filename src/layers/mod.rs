@@ -20,6 +20,7 @@
 //! the 1-D layers find the channels) and the 1-D poolings' window arithmetic; `cropping1d.rs`
 //! the narrowing `Cropping2D` shares.
 //! `residual.rs` holds [`Residual`], the one layer that holds other layers (a ResNet block).
+//! `depthwise_conv2d.rs` holds the depthwise step `SeparableConv2D` shares.
 mod activation_layer;
 mod augment;
 mod average_pooling1d;
@@ -34,6 +35,7 @@ mod cropping2d;
 mod custom;
 mod data_format;
 mod dense;
+mod depthwise_conv2d;
 mod dropout;
 mod elu;
 mod embedding;
@@ -43,12 +45,14 @@ mod global_average_pooling1d;
 mod global_average_pooling2d;
 mod global_max_pooling1d;
 mod global_max_pooling2d;
+mod group_normalization;
 mod gru;
 mod layer_normalization;
 mod leaky_relu;
 mod lstm;
 mod max_pooling1d;
 mod max_pooling2d;
+mod multi_head_attention;
 mod normalization;
 mod padding;
 mod permute;
@@ -65,10 +69,12 @@ mod rescaling;
 mod reshape;
 mod residual;
 mod rnn;
+mod separable_conv2d;
 mod simple_rnn;
 mod size;
 mod softmax;
 mod spatial_dropout2d;
+mod unit_normalization;
 mod up_sampling1d;
 mod up_sampling2d;
 mod zero_padding1d;
@@ -94,6 +100,7 @@ pub use cropping2d::Cropping2D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use data_format::DataFormat;
 pub use dense::Dense;
+pub use depthwise_conv2d::DepthwiseConv2D;
 pub use dropout::Dropout;
 pub use elu::ELU;
 pub use embedding::Embedding;
@@ -103,12 +110,14 @@ pub use global_average_pooling1d::GlobalAveragePooling1D;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
+pub use group_normalization::GroupNormalization;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
 pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
+pub use multi_head_attention::MultiHeadAttention;
 pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
@@ -126,10 +135,12 @@ pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use residual::Residual;
 pub use rnn::MergeMode;
+pub use separable_conv2d::SeparableConv2D;
 pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use softmax::Softmax;
 pub use spatial_dropout2d::SpatialDropout2D;
+pub use unit_normalization::UnitNormalization;
 pub use up_sampling1d::UpSampling1D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
 pub use zero_padding1d::ZeroPadding1D;
@@ -290,6 +301,16 @@ pub enum LayerConfig {
     Softmax(Softmax),
     /// See [`Residual`].
     Residual(Residual),
+    /// See [`MultiHeadAttention`].
+    MultiHeadAttention(MultiHeadAttention),
+    /// See [`DepthwiseConv2D`].
+    DepthwiseConv2D(DepthwiseConv2D),
+    /// See [`SeparableConv2D`].
+    SeparableConv2D(SeparableConv2D),
+    /// See [`GroupNormalization`].
+    GroupNormalization(GroupNormalization),
+    /// See [`UnitNormalization`].
+    UnitNormalization(UnitNormalization),
 }
 
 impl LayerConfig {
@@ -344,6 +365,11 @@ impl LayerConfig {
             LayerConfig::ReLU(l) => l,
             LayerConfig::Softmax(l) => l,
             LayerConfig::Residual(l) => l,
+            LayerConfig::MultiHeadAttention(l) => l,
+            LayerConfig::DepthwiseConv2D(l) => l,
+            LayerConfig::SeparableConv2D(l) => l,
+            LayerConfig::GroupNormalization(l) => l,
+            LayerConfig::UnitNormalization(l) => l,
         }
     }
 
@@ -399,6 +425,11 @@ impl LayerConfig {
             LayerConfig::ReLU(_) => "re_lu",
             LayerConfig::Softmax(_) => "softmax",
             LayerConfig::Residual(_) => "residual",
+            LayerConfig::MultiHeadAttention(_) => "multi_head_attention",
+            LayerConfig::DepthwiseConv2D(_) => "depthwise_conv2d",
+            LayerConfig::SeparableConv2D(_) => "separable_conv2d",
+            LayerConfig::GroupNormalization(_) => "group_normalization",
+            LayerConfig::UnitNormalization(_) => "unit_normalization",
         })
     }
 
@@ -415,6 +446,7 @@ impl LayerConfig {
             | LayerConfig::RandomContrast(_)
             | LayerConfig::RandomBrightness(_) => true,
             LayerConfig::Residual(l) => l.draws_random(),
+            LayerConfig::MultiHeadAttention(l) => l.dropout > 0.0,
             _ => false,
         }
     }
@@ -437,6 +469,10 @@ impl_from_spec!(Cropping1D => Cropping1D, Cropping2D => Cropping2D, ZeroPadding1
 impl_from_spec!(Residual => Residual);
 impl_from_spec!(LeakyReLU => LeakyReLU, ELU => ELU, PReLU => PReLU, ReLU => ReLU, Softmax => Softmax);
 impl_from_spec!(SimpleRNN => SimpleRNN, Bidirectional => Bidirectional, RandomFlip => RandomFlip, RandomTranslation => RandomTranslation, RandomRotation => RandomRotation, RandomZoom => RandomZoom, RandomContrast => RandomContrast, RandomBrightness => RandomBrightness);
+impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
+impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
+impl_from_spec!(GroupNormalization => GroupNormalization);
+impl_from_spec!(UnitNormalization => UnitNormalization);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
