@@ -40,6 +40,7 @@ impl Sequential {
     pub fn train_on_batch_weighted(&mut self, x: &Tensor, y: &Tensor, sample_weight: Option<&Tensor>) -> Result<Logs> {
         let loss = self.train_state("train_on_batch")?.loss.clone();
         let (n, x, y) = self.training_pair(&loss, x, y)?;
+        let output = self.output_shape()?;
         let w = match sample_weight {
             Some(w) => Some(check_weights(w, n, &output, "sample_weight")?.f_to_device(self.device)?),
             None => None,
