@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-const EXAMPLES: [&str; 5] = ["sequence", "augment", "autoencoder", "custom_loop", "resnet"];
+const EXAMPLES: [&str; 6] = ["sequence", "augment", "autoencoder", "custom_loop", "resnet", "transformer"];
 
 /// The folder the example binaries are built into: `<target>/<profile>/examples`, next to this
 /// test's `<target>/<profile>/deps`.
@@ -140,6 +140,16 @@ fn the_small_resnet_learns_fashion_mnist() {
     // Chance is 0.10; two epochs on 4,000 images reach 0.76 on the CPU.
     let accuracy = value_after(&out, "test accuracy:");
     assert!(accuracy > 0.6, "test accuracy {accuracy}:\n{out}");
+}
+
+#[test]
+fn the_transformer_encoder_reads_digits_row_by_row() {
+    let out = run_quick("transformer", &[], &[]);
+    assert!(out.contains("residual_3 (Residual)"), "the summary shows the encoder blocks:\n{out}");
+    assert!(out.contains("(PositionEmbedding)"), "the summary shows the custom position layer:\n{out}");
+    // Chance is 0.10; two epochs on 4,000 sequences reach 0.82 on the CPU.
+    let accuracy = value_after(&out, "test accuracy:");
+    assert!(accuracy > 0.65, "test accuracy {accuracy}:\n{out}");
 }
 
 #[test]
