@@ -1,5 +1,5 @@
 //! The examples that combine the layers, callbacks and loops a Keras user reaches for
-//! (`sequence`, `augment`, `autoencoder`, `custom_loop`) run in quick mode
+//! (`sequence`, `augment`, `autoencoder`, `custom_loop`, `resnet`, `transformer`) run in quick mode
 //! (`TCH_KERAS_EXAMPLE_QUICK=1`: 2 epochs on 4,000 images) and print results that show they
 //! learnt: an accuracy well above chance, an autoencoder well below the mean image's loss.
 //!
