@@ -430,3 +430,52 @@ fn cuda_graph_training_with_sample_weights_matches_eager_steps() {
         assert!((a - b).abs().max().double_value(&[]) < 1e-3);
     }
 }
+
+/// A small ResNet: a strided block with a projected shortcut and batch normalization.
+fn small_resnet() -> tch_keras::Sequential {
+    use tch_keras::{Activation, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D, Padding, Residual};
+    let conv = |filters, strides| Conv2D::new(filters, 3).strides(strides).padding(Padding::Same);
+    tch_keras::Sequential::new()
+        .add(conv(8, 1).activation(Activation::Relu))
+        .add(
+            Residual::new()
+                .add(conv(16, 2))
+                .add(BatchNormalization::new())
+                .add(Activation::Relu)
+                .add(conv(16, 1))
+                .add(BatchNormalization::new())
+                .shortcut_add(Conv2D::new(16, 1).strides(2))
+                .shortcut_add(BatchNormalization::new())
+                .activation(Activation::Relu),
+        )
+        .add(GlobalAveragePooling2D::new())
+        .add(Dense::new(10).activation(Activation::Softmax))
+}
+
+/// A post-norm transformer encoder block over 28 steps of 28 features.
+fn small_transformer() -> tch_keras::Sequential {
+    use tch_keras::{Activation, DataFormat, Dense, GlobalAveragePooling1D, LayerNormalization};
+    use tch_keras::{MultiHeadAttention, Residual};
+    tch_keras::Sequential::new()
+        .add(Dense::new(32))
+        .add(Residual::new().add(MultiHeadAttention::new(4, 8).use_causal_mask(true)))
+        .add(LayerNormalization::new())
+        .add(Residual::new().add(Dense::new(64).activation(Activation::Relu)).add(Dense::new(32)))
+        .add(LayerNormalization::new())
+        .add(GlobalAveragePooling1D::new().data_format(DataFormat::ChannelsLast))
+        .add(Dense::new(10).activation(Activation::Softmax))
+}
+
+/// Residual blocks (with batch normalization) and self-attention train the same from a CUDA
+/// graph as from eager steps.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn cuda_graph_training_of_residual_and_attention_models_matches_eager_steps() {
+    let _serial = serial();
+    use tch_keras::{Optimizer, Precision};
+    let (x, y) = synthetic(700, &[1, 28, 28]);
+    graph_vs_eager(true, small_resnet, Optimizer::adam(1e-3), Precision::F32, &x, &y);
+    let (x, y) = synthetic(700, &[28, 28]);
+    graph_vs_eager(true, small_transformer, Optimizer::adam(1e-3), Precision::F32, &x, &y);
+    graph_vs_eager(true, small_transformer, Optimizer::adam(1e-3), Precision::Bf16, &x, &y);
+}

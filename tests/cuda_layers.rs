@@ -124,3 +124,39 @@ fn lstm_and_gru_learn_mnist_rows_on_cuda() {
         assert!(acc > 0.8, "{rnn:?}: test accuracy {acc}");
     }
 }
+
+/// The layers with their own kernels on CUDA (fused attention, grouped convolutions, group
+/// normalization) and a residual block give the CPU's outputs.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn attention_depthwise_and_residual_layers_give_the_cpu_outputs() {
+    use tch_keras::{BatchNormalization, Conv2D, DepthwiseConv2D, GroupNormalization, MultiHeadAttention, Padding};
+    use tch_keras::{Residual, SeparableConv2D};
+    let _serial = serial();
+    let device = gpu();
+    tch::manual_seed(0);
+    let seq = Tensor::randn([4, 7, 12], (Kind::Float, Device::Cpu));
+    for layer in [
+        LayerConfig::from(MultiHeadAttention::new(3, 4)),
+        MultiHeadAttention::new(2, 5).value_dim(3).output_shape(6).use_causal_mask(true).into(),
+    ] {
+        let (cpu, cuda) = both(layer.clone(), &[7, 12], &seq, device);
+        let diff = f64::try_from((cpu - cuda).abs().max()).unwrap();
+        assert!(diff < 2e-3, "{layer:?}: CUDA differs from the CPU by {diff}");
+    }
+    let images = Tensor::randn([4, 6, 9, 9], (Kind::Float, Device::Cpu));
+    for layer in [
+        LayerConfig::from(DepthwiseConv2D::new(3).strides(2).padding(Padding::Same)),
+        SeparableConv2D::new(8, 3).into(),
+        GroupNormalization::new(3).into(),
+        Residual::new()
+            .add(Conv2D::new(6, 3).padding(Padding::Same))
+            .add(BatchNormalization::new())
+            .activation(Activation::Relu)
+            .into(),
+    ] {
+        let (cpu, cuda) = both(layer.clone(), &[6, 9, 9], &images, device);
+        let diff = f64::try_from((cpu - cuda).abs().max()).unwrap();
+        assert!(diff < 2e-3, "{layer:?}: CUDA differs from the CPU by {diff}");
+    }
+}
