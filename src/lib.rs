@@ -65,6 +65,7 @@ pub use layers::UnitNormalization;
 pub use layers::{
     ActivationLayer, BatchNormalization, Conv2D, Dense, Dropout, Flatten, LayerConfig, MaxPooling2D, Padding, Reshape,
 };
+pub use layers::{ActivityRegularization, AlphaDropout, GaussianDropout, SpatialDropout1D};
 pub use layers::{
     AveragePooling1D, Conv2DTranspose, DataFormat, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D, Rescaling,
 };

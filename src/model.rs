@@ -736,11 +736,28 @@ impl Sequential {
 
     /// The forward pass up to the last layer's activation, and that activation.
     pub(crate) fn forward_raw(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Activation)> {
+        let (raw, act, _) = self.forward_collecting(xs, train, false)?;
+        Ok((raw, act))
+    }
+
+    /// [`Self::forward_raw`] and, with `activity`, the sum of the layers' activity penalties
+    /// (each `activity_regularizer`'s penalty on the layer's output after its activation,
+    /// divided by the batch size, as Keras 3's `Layer.__call__` adds it): a device scalar
+    /// differentiable in the parameters, `None` when no layer has one. A frozen layer's
+    /// penalty counts too (Keras collects it from every layer). Metadata and device ops only,
+    /// so a captured step computes it on each replay.
+    pub(crate) fn forward_collecting(
+        &self,
+        xs: &Tensor,
+        train: bool,
+        activity: bool,
+    ) -> Result<(Tensor, Activation, Option<Tensor>)> {
         let built = self.built("forward")?;
         let autocast = crate::precision::Autocast::enter(self.precision, self.device)?;
         let mut x = xs.shallow_clone();
         let last = built.modules.len() - 1;
         let mut deferred = None;
+        let mut penalty: Option<Tensor> = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
             // A frozen BatchNormalization runs in inference mode (its moving statistics, not
             // updated), as Keras's does with `trainable = False`; so do those inside a frozen
@@ -753,16 +770,27 @@ impl Sequential {
             if let Some(a) = deferred.take() {
                 x = Activation::apply(a, &x)?;
             }
+            let regularizer =
+                if activity { self.layers.get(i).and_then(|l| l.spec().activity_regularizer()) } else { None };
             if i < last {
                 // relu(max_pool(x)) equals max_pool(relu(x)), values and gradients alike (the
                 // same element wins each window), on a quarter of the elements: a ReLU (or
-                // ReLU6) followed by max pooling is applied after the pooling.
+                // ReLU6) followed by max pooling is applied after the pooling (not when the
+                // layer's activated output carries a penalty).
                 let pool_next = matches!(self.layers.get(i + 1), Some(LayerConfig::MaxPooling2D(_)));
-                if act.commutes_with_max_pool() && pool_next {
+                if act.commutes_with_max_pool() && pool_next && regularizer.is_none() {
                     deferred = Some(*act);
                 } else {
                     x = act.apply(&x)?;
                 }
+            }
+            if let Some(r) = regularizer {
+                let layer_penalty =
+                    if i < last { r.activity_penalty(&x)? } else { r.activity_penalty(&act.apply(&x)?)? };
+                penalty = Some(match penalty {
+                    Some(p) => p.f_add(&layer_penalty)?,
+                    None => layer_penalty,
+                });
             }
         }
         if autocast.is_some() {
@@ -770,7 +798,7 @@ impl Sequential {
             // Outputs, loss and metrics in float32, as Keras's mixed precision recommends.
             x = x.f_to_kind(Kind::Float)?;
         }
-        Ok((x, built.activations[last]))
+        Ok((x, built.activations[last], penalty))
     }
 
     /// Moves `x` to the model's device as float32, checking its per-sample shape.

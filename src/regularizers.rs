@@ -84,6 +84,17 @@ impl Regularizer {
         }
         Ok(total)
     }
+
+    /// The penalty of a layer's output `y` (`[N, ...]`) as Keras 3's activity regularizer adds
+    /// it: [`penalty`](Self::penalty) divided by the batch size `N` (zero for an empty batch,
+    /// Keras's `divide_no_nan`). The batch size is read from the shape, not the data.
+    pub(crate) fn activity_penalty(&self, y: &Tensor) -> Result<Tensor> {
+        let total = self.penalty(y)?;
+        match y.size().first() {
+            Some(&n) if n > 0 => Ok(total.f_div_scalar(n as f64)?),
+            _ => Ok(total.f_mul_scalar(0.0)?),
+        }
+    }
 }
 
 impl FromStr for Regularizer {

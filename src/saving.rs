@@ -383,6 +383,11 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::GroupNormalization(_) => Vec::new(),
         // The axis is checked by the layer itself.
         LayerConfig::UnitNormalization(_) => Vec::new(),
+        // Rates and factors are checked by the layers themselves.
+        LayerConfig::ActivityRegularization(_)
+        | LayerConfig::GaussianDropout(_)
+        | LayerConfig::AlphaDropout(_)
+        | LayerConfig::SpatialDropout1D(_) => Vec::new(),
     }
 }
 

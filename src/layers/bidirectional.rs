@@ -92,6 +92,11 @@ impl LayerSpec for Bidirectional {
             return Err(format!("the wrapped layer's units must be positive, got {u}"));
         }
         inner.cell()?;
+        if inner.activity_regularizer().is_some() {
+            return Err("the wrapped layer's activity_regularizer is not collected inside a Bidirectional: \
+                 put an ActivityRegularization layer after the Bidirectional instead"
+                .into());
+        }
         let (t, _) = sequence("Bidirectional", input)?;
         // The wrapped layer's own checks (its initializer and regularizer options).
         inner.output_shape(input)?;

@@ -47,6 +47,9 @@ pub struct Conv1D {
     /// The bias's penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_regularizer: Option<Regularizer>,
+    /// The penalty on the layer's output (after its activation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_regularizer: Option<Regularizer>,
 }
 
 impl Conv1D {
@@ -64,6 +67,7 @@ impl Conv1D {
             bias_initializer: defaults::bias(),
             kernel_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
         }
     }
     /// Sets the stride.
@@ -144,7 +148,7 @@ impl LayerSpec for Conv1D {
         }
         super::options_problem(
             [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
+            [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
         )?;
         super::bias_problem(self.bias_initializer)?;
         let (_, out, _) = self.geometry(input)?;
@@ -170,7 +174,7 @@ impl LayerSpec for Conv1D {
         check_options(
             "Conv1D",
             [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
+            [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
         )?;
         super::bias_problem(self.bias_initializer).map_err(|m| config_error("Conv1D", m))?;
         // Keras's kernel is (k, in, filters); ours [filters, in, k].
@@ -182,6 +186,10 @@ impl LayerSpec for Conv1D {
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.activity_regularizer
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {

@@ -46,6 +46,9 @@ macro_rules! conv2d_spec {
             /// The bias's penalty, if any.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub bias_regularizer: Option<Regularizer>,
+            /// The penalty on the layer's output (after its activation), if any.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub activity_regularizer: Option<Regularizer>,
             $($(#[$fdoc])* pub $field: $fty,)*
         }
 
@@ -64,6 +67,7 @@ macro_rules! conv2d_spec {
                     bias_initializer: defaults::bias(),
                     kernel_regularizer: None,
                     bias_regularizer: None,
+                    activity_regularizer: None,
                     $($field: $fdefault,)*
                 }
             }
@@ -101,7 +105,7 @@ macro_rules! conv2d_spec {
                 }
                 super::options_problem(
                     [self.kernel_initializer, self.bias_initializer],
-                    [self.kernel_regularizer, self.bias_regularizer],
+                    [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
                 )?;
                 super::bias_problem(self.bias_initializer)
             }
@@ -198,6 +202,10 @@ impl LayerSpec for Conv2D {
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.activity_regularizer
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {

@@ -173,6 +173,10 @@ impl LayerSpec for Conv2DTranspose {
         self.activation
     }
 
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.activity_regularizer
+    }
+
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
         self.regularized()
     }

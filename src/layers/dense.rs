@@ -38,6 +38,9 @@ pub struct Dense {
     /// The bias's penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_regularizer: Option<Regularizer>,
+    /// The penalty on the layer's output (after its activation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_regularizer: Option<Regularizer>,
 }
 
 impl Dense {
@@ -51,6 +54,7 @@ impl Dense {
             bias_initializer: defaults::bias(),
             kernel_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
         }
     }
 
@@ -92,7 +96,7 @@ impl LayerSpec for Dense {
         }
         super::options_problem(
             [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
+            [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
         )?;
         super::bias_problem(self.bias_initializer)?;
         match input.split_last() {
@@ -120,7 +124,7 @@ impl LayerSpec for Dense {
         check_options(
             "Dense",
             [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
+            [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
         )?;
         super::bias_problem(self.bias_initializer).map_err(|m| config_error("Dense", m))?;
         let weight = self.kernel_initializer.var(path, "weight", &[fan_in, self.units], &[1, 0])?;
@@ -131,6 +135,10 @@ impl LayerSpec for Dense {
 
     fn activation(&self) -> Activation {
         self.activation
+    }
+
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.activity_regularizer
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {

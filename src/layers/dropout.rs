@@ -42,9 +42,15 @@ impl LayerSpec for Dropout {
         Ok(input.to_vec())
     }
     fn build(&self, _path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        if !(0.0..1.0).contains(&self.rate) {
-            return Err(config_error("Dropout", format!("rate must be in [0, 1), got {}", self.rate)));
-        }
+        rate_problem(self.rate).map_err(|m| config_error("Dropout", m))?;
         Ok(Box::new(DropoutModule { rate: self.rate }))
     }
+}
+
+/// Refuses a drop rate outside `[0, 1)` (NaN included), saying what to give.
+pub(super) fn rate_problem(rate: f64) -> std::result::Result<(), String> {
+    if (0.0..1.0).contains(&rate) {
+        return Ok(());
+    }
+    Err(format!("rate must be in [0, 1) (the fraction of inputs dropped), got {rate}; use a rate such as 0.1 to 0.5"))
 }

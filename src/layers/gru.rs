@@ -55,6 +55,9 @@ pub struct GRU {
     /// The bias's penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_regularizer: Option<Regularizer>,
+    /// The penalty on the layer's output (after its activation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_regularizer: Option<Regularizer>,
 }
 
 impl GRU {
@@ -70,6 +73,7 @@ impl GRU {
             kernel_regularizer: None,
             recurrent_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
         }
     }
 }

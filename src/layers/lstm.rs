@@ -56,6 +56,9 @@ pub struct LSTM {
     /// The bias's penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_regularizer: Option<Regularizer>,
+    /// The penalty on the layer's output (after its activation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_regularizer: Option<Regularizer>,
 }
 
 impl LSTM {
@@ -72,6 +75,7 @@ impl LSTM {
             kernel_regularizer: None,
             recurrent_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
         }
     }
 }

@@ -22,6 +22,8 @@
 //! `residual.rs` holds [`Residual`], the one layer that holds other layers (a ResNet block).
 //! `depthwise_conv2d.rs` holds the depthwise step `SeparableConv2D` shares.
 mod activation_layer;
+mod activity_regularization;
+mod alpha_dropout;
 mod augment;
 mod average_pooling1d;
 mod average_pooling2d;
@@ -40,6 +42,7 @@ mod dropout;
 mod elu;
 mod embedding;
 mod flatten;
+mod gaussian_dropout;
 mod gaussian_noise;
 mod global_average_pooling1d;
 mod global_average_pooling2d;
@@ -73,6 +76,7 @@ mod separable_conv2d;
 mod simple_rnn;
 mod size;
 mod softmax;
+mod spatial_dropout1d;
 mod spatial_dropout2d;
 mod unit_normalization;
 mod up_sampling1d;
@@ -87,6 +91,8 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 pub use activation_layer::ActivationLayer;
+pub use activity_regularization::ActivityRegularization;
+pub use alpha_dropout::AlphaDropout;
 pub use augment::FillMode;
 pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
@@ -105,6 +111,7 @@ pub use dropout::Dropout;
 pub use elu::ELU;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
+pub use gaussian_dropout::GaussianDropout;
 pub use gaussian_noise::GaussianNoise;
 pub use global_average_pooling1d::GlobalAveragePooling1D;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
@@ -139,6 +146,7 @@ pub use separable_conv2d::SeparableConv2D;
 pub use simple_rnn::SimpleRNN;
 pub use size::Size2;
 pub use softmax::Softmax;
+pub use spatial_dropout1d::SpatialDropout1D;
 pub use spatial_dropout2d::SpatialDropout2D;
 pub use unit_normalization::UnitNormalization;
 pub use up_sampling1d::UpSampling1D;
@@ -172,6 +180,11 @@ pub trait LayerSpec {
     /// the penalty); none by default.
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
         Vec::new()
+    }
+    /// The penalty on the layer's output (after its activation) that the model adds to the
+    /// loss, divided by the batch size, as Keras's `activity_regularizer`; none by default.
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        None
     }
     /// [`param_shapes`](Self::param_shapes) with owned names, what the model, saving and
     /// training read: a layer holding other layers ([`Residual`]) overrides it with nested
@@ -311,6 +324,14 @@ pub enum LayerConfig {
     GroupNormalization(GroupNormalization),
     /// See [`UnitNormalization`].
     UnitNormalization(UnitNormalization),
+    /// See [`ActivityRegularization`].
+    ActivityRegularization(ActivityRegularization),
+    /// See [`GaussianDropout`].
+    GaussianDropout(GaussianDropout),
+    /// See [`AlphaDropout`].
+    AlphaDropout(AlphaDropout),
+    /// See [`SpatialDropout1D`].
+    SpatialDropout1D(SpatialDropout1D),
 }
 
 impl LayerConfig {
@@ -370,6 +391,10 @@ impl LayerConfig {
             LayerConfig::SeparableConv2D(l) => l,
             LayerConfig::GroupNormalization(l) => l,
             LayerConfig::UnitNormalization(l) => l,
+            LayerConfig::ActivityRegularization(l) => l,
+            LayerConfig::GaussianDropout(l) => l,
+            LayerConfig::AlphaDropout(l) => l,
+            LayerConfig::SpatialDropout1D(l) => l,
         }
     }
 
@@ -430,6 +455,10 @@ impl LayerConfig {
             LayerConfig::SeparableConv2D(_) => "separable_conv2d",
             LayerConfig::GroupNormalization(_) => "group_normalization",
             LayerConfig::UnitNormalization(_) => "unit_normalization",
+            LayerConfig::ActivityRegularization(_) => "activity_regularization",
+            LayerConfig::GaussianDropout(_) => "gaussian_dropout",
+            LayerConfig::AlphaDropout(_) => "alpha_dropout",
+            LayerConfig::SpatialDropout1D(_) => "spatial_dropout1d",
         })
     }
 
@@ -447,6 +476,7 @@ impl LayerConfig {
             | LayerConfig::RandomBrightness(_) => true,
             LayerConfig::Residual(l) => l.draws_random(),
             LayerConfig::MultiHeadAttention(l) => l.dropout > 0.0,
+            LayerConfig::GaussianDropout(_) | LayerConfig::AlphaDropout(_) | LayerConfig::SpatialDropout1D(_) => true,
             _ => false,
         }
     }
@@ -473,6 +503,8 @@ impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
 impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
 impl_from_spec!(GroupNormalization => GroupNormalization);
 impl_from_spec!(UnitNormalization => UnitNormalization);
+impl_from_spec!(ActivityRegularization => ActivityRegularization, GaussianDropout => GaussianDropout);
+impl_from_spec!(AlphaDropout => AlphaDropout, SpatialDropout1D => SpatialDropout1D);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
@@ -551,7 +583,8 @@ pub(crate) fn bias_problem(init: crate::initializers::Initializer) -> std::resul
 }
 
 /// The builder methods of the initializer and regularizer options of a layer with a kernel and
-/// a bias (`kernel_initializer`, `bias_initializer`, `kernel_regularizer`, `bias_regularizer`).
+/// a bias (`kernel_initializer`, `bias_initializer`, `kernel_regularizer`, `bias_regularizer`,
+/// and `activity_regularizer` for its output).
 macro_rules! weight_options {
     ($t:ty) => {
         impl $t {
@@ -573,6 +606,12 @@ macro_rules! weight_options {
             /// Adds a penalty on the bias to the loss (Keras's `bias_regularizer`).
             pub fn bias_regularizer(mut self, regularizer: crate::Regularizer) -> Self {
                 self.bias_regularizer = Some(regularizer);
+                self
+            }
+            /// Adds a penalty on the layer's output, after its activation, to the loss,
+            /// divided by the batch size (Keras 3's `activity_regularizer`).
+            pub fn activity_regularizer(mut self, regularizer: crate::Regularizer) -> Self {
+                self.activity_regularizer = Some(regularizer);
                 self
             }
         }

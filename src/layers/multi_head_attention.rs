@@ -59,6 +59,9 @@ pub struct MultiHeadAttention {
     /// The biases' penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_regularizer: Option<Regularizer>,
+    /// The penalty on the layer's output (after its activation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_regularizer: Option<Regularizer>,
 }
 
 impl MultiHeadAttention {
@@ -77,6 +80,7 @@ impl MultiHeadAttention {
             bias_initializer: defaults::bias(),
             kernel_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
         }
     }
     /// Sets each head's value size.
@@ -124,7 +128,7 @@ impl MultiHeadAttention {
         }
         super::options_problem(
             [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
+            [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
         )?;
         let &[steps, features] = input else {
             return Err(format!(
@@ -234,7 +238,7 @@ impl LayerSpec for MultiHeadAttention {
         check_options(
             "MultiHeadAttention",
             [self.kernel_initializer, self.bias_initializer],
-            [self.kernel_regularizer, self.bias_regularizer],
+            [self.kernel_regularizer, self.bias_regularizer, self.activity_regularizer],
         )?;
         let (h, k, v) = (self.num_heads, self.key_dim, self.value_size());
         // Keras's order of creation: query, key, value, output.
@@ -254,6 +258,10 @@ impl LayerSpec for MultiHeadAttention {
             dropout: self.dropout,
             causal: self.use_causal_mask,
         }))
+    }
+
+    fn activity_regularizer(&self) -> Option<Regularizer> {
+        self.activity_regularizer
     }
 
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {

@@ -96,6 +96,10 @@ impl Residual {
                     LayerConfig::Custom(_) => "custom layers are not supported inside a Residual yet",
                     LayerConfig::Embedding(_) => "an Embedding takes the model's token ids, not a block's values",
                     LayerConfig::Normalization(_) => "adapt_layer cannot reach a Normalization inside a Residual",
+                    _ if layer.spec().activity_regularizer().is_some() => {
+                        "its activity_regularizer is collected from the Sequential's own layers only (or add an \
+                         ActivityRegularization after the Residual)"
+                    }
                     _ => continue,
                 };
                 return Err(format!(

@@ -74,6 +74,9 @@ macro_rules! recurrent_layer {
             fn regularizers(&self) -> Vec<(&'static str, crate::Regularizer)> {
                 self.regularized()
             }
+            fn activity_regularizer(&self) -> Option<crate::Regularizer> {
+                self.activity_regularizer
+            }
             fn build(&self, path: &tch::nn::Path, input: &[i64]) -> crate::Result<Box<dyn super::LayerModule>> {
                 super::rnn::build(self, path, input)
             }
@@ -89,8 +92,8 @@ macro_rules! recurrent_layer {
             fn initializers(&self) -> [crate::Initializer; 3] {
                 [self.kernel_initializer, self.recurrent_initializer, self.bias_initializer]
             }
-            fn regularizer_options(&self) -> [Option<crate::Regularizer>; 3] {
-                [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer]
+            fn regularizer_options(&self) -> [Option<crate::Regularizer>; 4] {
+                [self.kernel_regularizer, self.recurrent_regularizer, self.bias_regularizer, self.activity_regularizer]
             }
             $($own)*
         }
@@ -132,8 +135,8 @@ pub(super) trait Recurrent: LayerSpec {
     fn returns_sequences(&self) -> bool;
     /// The kernel's, the recurrent kernel's and the bias's initializers.
     fn initializers(&self) -> [Initializer; 3];
-    /// The kernel's, the recurrent kernel's and the bias's regularizers.
-    fn regularizer_options(&self) -> [Option<Regularizer>; 3];
+    /// The kernel's, the recurrent kernel's, the bias's and the output's regularizers.
+    fn regularizer_options(&self) -> [Option<Regularizer>; 4];
     /// One direction's variable names (forward names) and shapes, for `features` inputs.
     fn direction_shapes(&self, features: i64) -> Vec<(&'static str, Vec<i64>)>;
     /// Creates one direction's variables, under PyTorch's reverse names with `reverse`.
@@ -142,7 +145,7 @@ pub(super) trait Recurrent: LayerSpec {
     /// The regularized variables of the forward direction (Keras's `kernel`,
     /// `recurrent_kernel` and single `bias`).
     fn regularized(&self) -> Vec<(&'static str, Regularizer)> {
-        let [kernel, recurrent, bias] = self.regularizer_options();
+        let [kernel, recurrent, bias, _] = self.regularizer_options();
         super::regularized([("weight_ih_l0", kernel), ("weight_hh_l0", recurrent), ("bias_ih_l0", bias)])
     }
 

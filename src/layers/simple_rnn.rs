@@ -53,6 +53,9 @@ pub struct SimpleRNN {
     /// The bias's penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias_regularizer: Option<Regularizer>,
+    /// The penalty on the layer's output (after its activation), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_regularizer: Option<Regularizer>,
 }
 
 impl SimpleRNN {
@@ -69,6 +72,7 @@ impl SimpleRNN {
             kernel_regularizer: None,
             recurrent_regularizer: None,
             bias_regularizer: None,
+            activity_regularizer: None,
         }
     }
     /// Sets the activation: `Activation::Tanh` or `Activation::Relu`.

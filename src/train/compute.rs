@@ -69,8 +69,9 @@ impl Sequential {
     /// timesteps. Either way the first sum is the batch's loss times its `n` samples (Keras's
     /// loss tracker weighs each batch's loss by its size), so sums of batches and of processes
     /// divided by their sample count give the logged loss.
-    /// The layers' regularization penalty is added after that mean, in training and in
-    /// evaluation, as Keras's `compute_loss` adds `model.losses`.
+    /// The layers' regularization penalty (on their variables, and the activity penalty on
+    /// their outputs collected by [`Self::forward_collecting`]) is added after that mean, in
+    /// training and in evaluation, as Keras's `compute_loss` adds `model.losses`.
     pub(crate) fn batch_sums(
         &self,
         xb: &Tensor,
@@ -80,7 +81,7 @@ impl Sequential {
         loss_kind: &Loss,
     ) -> Result<(Tensor, Tensor)> {
         let state = self.train_state("fit")?;
-        let (raw, act) = self.forward_raw(xb, train)?;
+        let (raw, act, activity) = self.forward_collecting(xb, train, true)?;
         let logits = loss_kind.uses_logits(act);
         let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
         let loss = match wb {
@@ -88,6 +89,11 @@ impl Sequential {
             None => loss_kind.compute(&pred, yb, logits)?,
         };
         let loss = match self.regularization_penalty()? {
+            Some(penalty) => loss.f_add(&penalty)?,
+            None => loss,
+        };
+        // The layers' activity penalties, collected during this forward pass.
+        let loss = match activity {
             Some(penalty) => loss.f_add(&penalty)?,
             None => loss,
         };
