@@ -150,10 +150,8 @@ fn the_activity_regularization_layer_matches_keras_on_batches() {
     assert_near(&weights(&m), &expected, "weights after");
     assert_near(&[loss_of(&m.test_on_batch(&x, &y).unwrap())], &[0.3068914], "test_on_batch");
     // The layer is the identity.
-    let hidden = Sequential::new().device(Device::Cpu).input_shape([4]).add(ActivityRegularization::new(1.0, 1.0));
-    let mut hidden = hidden;
-    hidden.build().unwrap();
-    assert!(hidden.predict(&x, 6).unwrap().equal(&x));
+    let mut identity = one(ActivityRegularization::new(1.0, 1.0), &[4]);
+    assert!(identity.predict(&x, 6).unwrap().equal(&x));
 }
 
 #[test]
