@@ -154,6 +154,39 @@ fn the_activity_regularization_layer_matches_keras_on_batches() {
     assert!(identity.predict(&x, 6).unwrap().equal(&x));
 }
 
+/// The penalty is on the layer's activated output even where the model applies a ReLU after
+/// the max pooling that follows (the same outputs, fewer elements): here it is the sum over
+/// every ReLU output of the convolution, not over the pooled ones.
+#[test]
+fn a_penalty_before_max_pooling_sees_every_activated_output() {
+    let _rng = serial();
+    let x = vals(&[2, 1, 6, 6], 0.2, 1.0);
+    let y = vals(&[2, 1], 0.5, 1.0);
+    let conv = |r: Option<Regularizer>| {
+        let c = tch_keras::Conv2D::new(3, 3).activation(Activation::Relu);
+        match r {
+            Some(r) => c.activity_regularizer(r),
+            None => c,
+        }
+    };
+    let full = |r| {
+        let m = Sequential::new().device(Device::Cpu).seed(4).input_shape([1, 6, 6]).add(conv(r));
+        let mut m = m.add(tch_keras::MaxPooling2D::new(2)).add(tch_keras::Flatten::new()).add(Dense::new(1));
+        m.compile(Optimizer::sgd(0.0), Loss::MeanSquaredError, vec![]).unwrap();
+        m
+    };
+    let (mut plain, mut penalized) = (full(None), full(Some(Regularizer::l1(0.1))));
+    let mut first = Sequential::new().device(Device::Cpu).input_shape([1, 6, 6]).add(conv(None));
+    first.build().unwrap();
+    first.set_weights(&penalized.get_weights().unwrap()[..2]).unwrap();
+    let activated = first.predict(&x, 2).unwrap();
+    let expected = 0.1 * scalar(activated.abs().sum(Kind::Double)) / 2.0;
+    let (a, b) = (loss_of(&plain.evaluate(&x, &y, 2).unwrap()), loss_of(&penalized.evaluate(&x, &y, 2).unwrap()));
+    assert!((b - a - expected).abs() < 1e-5 * (1.0 + expected), "{b} - {a} vs {expected}");
+    let pooled = 0.1 * scalar(activated.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false).sum(Kind::Double)) / 2.0;
+    assert!((expected - pooled).abs() > 1e-3, "the data must tell the two apart");
+}
+
 #[test]
 fn activity_options_and_the_layer_save_and_load() {
     let _rng = serial();
