@@ -10,13 +10,16 @@
 #[path = "common/reference.rs"]
 mod reference;
 
-use reference::{assert_close, model, vals, var};
+use reference::{assert_close, assert_layer_errors, model, vals, var};
 use tch::{Device, Tensor};
 use tch_keras::{
-    Activation, AveragePooling3D, Conv1DTranspose, Conv3D, Conv3DTranspose, Cropping3D, DataFormat, Dense, Error,
-    FitConfig, GlobalAveragePooling3D, GlobalMaxPooling3D, LayerConfig, Loss, MaxPooling3D, Optimizer, Padding,
-    Sequential, UpSampling3D, Verbosity, ZeroPadding3D,
+    Activation, AveragePooling3D, Conv1DTranspose, Conv3D, Conv3DTranspose, Cropping3D, DataFormat, Dense, FitConfig,
+    GlobalAveragePooling3D, GlobalMaxPooling3D, LayerConfig, Loss, MaxPooling3D, Optimizer, Padding, Sequential,
+    UpSampling3D, Verbosity, ZeroPadding3D,
 };
+
+/// A layer, its input batch shape, its output batch shape and Keras's output.
+type Case<L> = (L, Vec<i64>, Vec<i64>, &'static [f32]);
 
 const CL: DataFormat = DataFormat::ChannelsLast;
 const CF: DataFormat = DataFormat::ChannelsFirst;
@@ -69,7 +72,7 @@ fn conv3d_matches_keras() {
 
 #[test]
 fn poolings_padding_and_resizing_match_keras() {
-    let cases: Vec<(LayerConfig, Vec<i64>, Vec<i64>, &[f32])> = vec![
+    let cases: Vec<Case<LayerConfig>> = vec![
         (MaxPooling3D::new(2).data_format(CL).into(), vec![2, 5, 6, 7, 3], vec![2, 2, 3, 3, 3], MAX_VALID_CL),
         (
             MaxPooling3D::new((3, 2, 3)).strides(2).padding(Padding::Same).data_format(CL).into(),
@@ -246,15 +249,7 @@ fn bad_volume_inputs_and_options_are_typed_errors_naming_the_layer() {
         (s(&[2, 4, 4, 4]).add(Cropping3D::symmetric(1, 2, 1)), "Cropping3D", "leaves nothing"),
         (s(&[2, 4, 4, 4]).add(Cropping3D::new(-1)), "Cropping3D", "negative"),
     ];
-    for (mut m, layer, needle) in cases {
-        let err = m.build().unwrap_err();
-        match &err {
-            Error::LayerShape { index: 0, layer: l, .. } => assert_eq!(*l, layer),
-            other => panic!("{layer}: expected a LayerShape error, got {other:?}"),
-        }
-        let text = err.to_string();
-        assert!(text.contains(&format!("layer 0 ({layer})")) && text.contains(needle), "{text}");
-    }
+    assert_layer_errors(cases);
     // A batch whose volumes differ from the built shape is refused before LibTorch sees it.
     let m = model(
         vec![Conv3D::new(2, 2).use_bias(false).into()],
@@ -278,7 +273,7 @@ fn transpose_weights(kernel: &[i64], in_channels: i64, filters: i64, bias: bool)
 
 #[test]
 fn transposed_convolutions_match_keras() {
-    let cases: Vec<(Conv1DTranspose, Vec<i64>, Vec<i64>, &[f32])> = vec![
+    let cases: Vec<Case<Conv1DTranspose>> = vec![
         (
             Conv1DTranspose::new(2, 3).strides(2).data_format(CL),
             vec![2, 5, 3],
@@ -319,7 +314,7 @@ fn transposed_convolutions_match_keras() {
         assert_eq!(y.size(), out, "{conv:?}");
         assert_close(&format!("{conv:?}"), &y, expected);
     }
-    let cases: Vec<(Conv3DTranspose, Vec<i64>, Vec<i64>, &[f32])> = vec![
+    let cases: Vec<Case<Conv3DTranspose>> = vec![
         (
             Conv3DTranspose::new(2, (2, 3, 3)).strides((2, 1, 2)).padding(Padding::Same).data_format(CL),
             vec![2, 2, 3, 2, 2],
@@ -376,15 +371,7 @@ fn transposed_convolutions_save_load_and_refuse_bad_options() {
             "output_padding",
         ),
     ];
-    for (mut m, layer, needle) in cases {
-        let err = m.build().unwrap_err();
-        match &err {
-            Error::LayerShape { index: 0, layer: l, .. } => assert_eq!(*l, layer),
-            other => panic!("{layer}: expected a LayerShape error, got {other:?}"),
-        }
-        let text = err.to_string();
-        assert!(text.contains(&format!("layer 0 ({layer})")) && text.contains(needle), "{text}");
-    }
+    assert_layer_errors(cases);
 }
 
 // Reference numbers: tests/reference/keras_3d_layers.py (Keras 3.15.1, torch backend).

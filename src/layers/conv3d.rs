@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::conv2d::conv_spec;
-use super::padding::{torch_pad, windows};
+use super::padding::{torch_pad, windows, Pads};
 use super::{config_error, DataFormat, LayerModule, LayerSpec, Padding};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
@@ -84,7 +84,7 @@ impl Conv3D {
     }
 
     /// Input channels, output `[depth, height, width]` and the padding per axis.
-    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 3], [[i64; 2]; 3]), String> {
+    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 3], Pads<3>), String> {
         self.options_problem()?;
         let (c, sizes) = self.data_format.split_volume("Conv3D", input)?;
         let (k, s, d) = (self.kernel_size, self.strides, self.dilation_rate);

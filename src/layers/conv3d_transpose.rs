@@ -6,7 +6,7 @@ use super::conv1d_transpose::TransposeModule;
 use super::conv2d::conv_spec;
 use super::conv2d_transpose::transpose_geometry;
 use super::conv3d::{is_no_dilation, no_dilation, volume_conv_options};
-use super::padding::torch_pad;
+use super::padding::{torch_pad, Pads};
 use super::{config_error, DataFormat, LayerModule, LayerSpec, Padding};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
@@ -49,7 +49,7 @@ impl Conv3DTranspose {
 
     /// Input channels, output sizes and the padding per axis (negative: cut) taking LibTorch's
     /// output to Keras's.
-    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 3], [[i64; 2]; 3]), String> {
+    fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 3], Pads<3>), String> {
         self.options_problem()?;
         let (c, sizes) = self.data_format.split_volume("Conv3DTranspose", input)?;
         let options = (self.kernel_size, self.strides, self.dilation_rate, self.output_padding);

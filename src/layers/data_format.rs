@@ -20,6 +20,10 @@ use crate::{Error, Result};
 /// `.data_format(DataFormat::ChannelsLast)`, e.g.
 /// `LSTM::new(8).return_sequences(true)` then
 /// `GlobalAveragePooling1D::new().data_format(DataFormat::ChannelsLast)`.
+///
+/// The 3-D layers (`Conv3D`, `MaxPooling3D`, `GlobalAveragePooling3D`, ...) take it too: volumes
+/// `(None, channels, depth, height, width)` by default, Keras's
+/// `(None, depth, height, width, channels)` with [`ChannelsLast`](Self::ChannelsLast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataFormat {

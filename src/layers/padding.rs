@@ -40,6 +40,9 @@ pub(crate) fn spatial(
     Ok((oh, ow, torch_pad(pads)))
 }
 
+/// `[before, after]` padding along each of `N` axes.
+pub(crate) type Pads<const N: usize> = [[i64; 2]; N];
+
 /// Output sizes and `[before, after]` padding per axis of an N-D window `k` with strides `s`
 /// over an input of `sizes`, or an error naming `kind`.
 pub(crate) fn windows<const N: usize>(
@@ -48,7 +51,7 @@ pub(crate) fn windows<const N: usize>(
     k: [i64; N],
     s: [i64; N],
     padding: Padding,
-) -> std::result::Result<([i64; N], [[i64; 2]; N]), String> {
+) -> std::result::Result<([i64; N], Pads<N>), String> {
     if k.iter().chain(s.iter()).any(|&v| v <= 0) {
         return Err(format!("{kind} needs positive kernel sizes and strides, got {k:?} and {s:?}"));
     }
@@ -122,7 +125,7 @@ pub(crate) fn pool_windows<const N: usize>(
     k: [i64; N],
     s: [i64; N],
     padding: Padding,
-) -> std::result::Result<([i64; N], [[i64; 2]; N], [i64; N]), String> {
+) -> std::result::Result<([i64; N], Pads<N>, [i64; N]), String> {
     let (out, mut pads) = windows(kind, sizes, k, s, padding)?;
     if padding == Padding::Valid {
         return Ok((out, pads, k));

@@ -45,3 +45,17 @@ pub fn var(m: &Sequential, name: &str) -> Tensor {
     let vars = m.variables().unwrap();
     vars.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no variable {name}")).1.shallow_clone()
 }
+
+/// Asserts each model fails to build with a `LayerShape` error for its first layer, the
+/// named `layer`, whose text contains `needle`.
+pub fn assert_layer_errors(cases: Vec<(Sequential, &str, &str)>) {
+    for (mut m, layer, needle) in cases {
+        let err = m.build().unwrap_err();
+        match &err {
+            tch_keras::Error::LayerShape { index: 0, layer: l, .. } => assert_eq!(*l, layer),
+            other => panic!("{layer}: expected a LayerShape error, got {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains(&format!("layer 0 ({layer})")) && text.contains(needle), "{text}");
+    }
+}
