@@ -73,7 +73,12 @@ pub use layers::{
     AveragePooling2D, Conv1D, Embedding, GaussianNoise, GlobalAveragePooling2D, GlobalMaxPooling2D, Interpolation,
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
+pub use layers::{
+    AveragePooling3D, Conv3D, Cropping3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D, UpSampling3D,
+    ZeroPadding3D,
+};
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
+pub use layers::{Conv1DTranspose, Conv3DTranspose};
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
 pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};

@@ -388,6 +388,37 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         | LayerConfig::GaussianDropout(_)
         | LayerConfig::AlphaDropout(_)
         | LayerConfig::SpatialDropout1D(_) => Vec::new(),
+        LayerConfig::Conv3D(l) => {
+            let mut v = vec![("filters", l.filters, 1), ("groups", l.groups, 1)];
+            v.extend(l.kernel_size.map(|k| ("kernel_size", k, 1)));
+            v.extend(l.strides.map(|s| ("strides", s, 1)));
+            v.extend(l.dilation_rate.map(|d| ("dilation_rate", d, 1)));
+            v
+        }
+        LayerConfig::MaxPooling3D(l) => {
+            l.pool_size.map(|p| ("pool_size", p, 1)).into_iter().chain(l.strides.map(|s| ("strides", s, 1))).collect()
+        }
+        LayerConfig::AveragePooling3D(l) => {
+            l.pool_size.map(|p| ("pool_size", p, 1)).into_iter().chain(l.strides.map(|s| ("strides", s, 1))).collect()
+        }
+        LayerConfig::GlobalAveragePooling3D(_) | LayerConfig::GlobalMaxPooling3D(_) => Vec::new(),
+        LayerConfig::UpSampling3D(l) => l.size.map(|s| ("size", s, 1)).to_vec(),
+        LayerConfig::ZeroPadding3D(l) => l.padding.iter().flatten().map(|&p| ("padding", p, 0)).collect(),
+        LayerConfig::Cropping3D(l) => l.cropping.iter().flatten().map(|&c| ("cropping", c, 0)).collect(),
+        LayerConfig::Conv1DTranspose(l) => {
+            let mut v = vec![("filters", l.filters, 1), ("kernel_size", l.kernel_size[0], 1)];
+            v.extend([("strides", l.strides[0], 1), ("dilation_rate", l.dilation_rate[0], 1)]);
+            v.extend(l.output_padding.into_iter().flatten().map(|p| ("output_padding", p, 0)));
+            v
+        }
+        LayerConfig::Conv3DTranspose(l) => {
+            let mut v = vec![("filters", l.filters, 1)];
+            v.extend(l.kernel_size.map(|k| ("kernel_size", k, 1)));
+            v.extend(l.strides.map(|s| ("strides", s, 1)));
+            v.extend(l.dilation_rate.map(|d| ("dilation_rate", d, 1)));
+            v.extend(l.output_padding.into_iter().flatten().map(|p| ("output_padding", p, 0)));
+            v
+        }
     }
 }
 

@@ -7,51 +7,16 @@
 //! offset) * scale`. MultiHeadAttention's variables have Keras's layout on both sides; the
 //! convolutions' kernels are in the crate's (PyTorch's) layout here and converted there, and
 //! the convolutions and GroupNormalization run channels-first there (`data_format`, `axis=1`).
-use tch::{Device, Kind, Tensor};
+#[path = "common/reference.rs"]
+mod reference;
+
+use reference::{assert_close, assert_layer_errors, model, vals, var};
+use tch::{Device, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
-    Activation, Dense, DepthwiseConv2D, Error, FitConfig, Flatten, GroupNormalization, LayerConfig, LayerNormalization,
-    Loss, MultiHeadAttention, Optimizer, Padding, SeparableConv2D, Sequential, UnitNormalization, Verbosity,
+    Activation, Dense, DepthwiseConv2D, FitConfig, Flatten, GroupNormalization, LayerConfig, LayerNormalization, Loss,
+    MultiHeadAttention, Optimizer, Padding, SeparableConv2D, Sequential, UnitNormalization, Verbosity,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
-
-fn assert_close(what: &str, got: &Tensor, expected: &[f32]) {
-    let got = Vec::<f32>::try_from(got.contiguous().reshape([-1])).unwrap();
-    assert_eq!(got.len(), expected.len(), "{what}: sizes");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!((g - e).abs() <= 1e-5 + 1e-4 * e.abs(), "{what} element {i}: got {g}, Keras {e}\n{got:?}");
-    }
-}
-
-/// A model of `layers` on per-sample `input`, built on the CPU, with the named variables set.
-fn model(layers: Vec<LayerConfig>, input: &[i64], weights: &[(&str, Tensor)]) -> Sequential {
-    let mut m = Sequential::new().device(Device::Cpu).input_shape(input.to_vec());
-    for l in layers {
-        m = m.add(l);
-    }
-    m.build().unwrap();
-    let vars = m.variables().unwrap();
-    assert_eq!(vars.len(), weights.len(), "variables: {:?}", vars.iter().map(|(n, _)| n).collect::<Vec<_>>());
-    for (name, value) in weights {
-        let (_, var) = vars.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no variable {name}"));
-        assert_eq!(var.size(), value.size(), "{name}");
-        tch::no_grad(|| var.shallow_clone().copy_(value));
-    }
-    m
-}
-
-fn var(m: &Sequential, name: &str) -> Tensor {
-    let vars = m.variables().unwrap();
-    vars.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no variable {name}")).1.shallow_clone()
-}
 
 /// Two epochs of one batch of 2 under SGD(0.1) on mse; the losses per epoch.
 fn two_sgd_steps(m: &mut Sequential, x: &Tensor, y: &Tensor) -> Vec<f64> {
@@ -422,15 +387,7 @@ fn bad_options_are_typed_errors_naming_the_layer() {
             "epsilon",
         ),
     ];
-    for (mut m, layer, needle) in cases {
-        let err = m.build().unwrap_err();
-        match &err {
-            Error::LayerShape { index: 0, layer: l, .. } => assert_eq!(*l, layer),
-            other => panic!("{layer}: expected a LayerShape error, got {other:?}"),
-        }
-        let text = err.to_string();
-        assert!(text.contains(&format!("layer 0 ({layer})")) && text.contains(needle), "{text}");
-    }
+    assert_layer_errors(cases);
 }
 /// A tiny transformer-encoder-like classifier reads MNIST images as sequences of 28 rows:
 /// Dense(32) -> causal MultiHeadAttention -> LayerNormalization -> Flatten -> Dense. (With no

@@ -1,5 +1,6 @@
 //! `Conv2D`: a 2-D convolution over channels-first (`NCHW`) images, and the options it shares
-//! with `Conv2DTranspose` ([`conv2d_spec!`]).
+//! with `Conv2DTranspose` ([`conv2d_spec!`]) and `Conv3D` (`conv_spec!`, the same over any
+//! number of spatial axes).
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
@@ -11,9 +12,38 @@ use crate::{Activation, Regularizer, Result};
 /// Defines a 2-D convolution's spec: the struct with the options `Conv2D` and
 /// `Conv2DTranspose` share (in this order, which their saved JSON keeps), then the layer's own
 /// fields with their defaults; its constructor, builder methods and the shared checks and
-/// variables.
+/// variables ([`conv_spec!`] over two axes, and the `kernel_size(kh, kw)` builder).
 macro_rules! conv2d_spec {
     (
+        $(#[$doc:meta])*
+        pub struct $name:ident {
+            $($(#[$fdoc:meta])* pub $field:ident: $fty:ty = $fdefault:expr,)*
+        }
+    ) => {
+        super::conv2d::conv_spec! {
+            2, Size2, "`(height, width)`",
+            $(#[$doc])*
+            pub struct $name {
+                $($(#[$fdoc])* pub $field: $fty = $fdefault,)*
+            }
+        }
+
+        impl $name {
+            /// Sets a non-square kernel.
+            pub fn kernel_size(mut self, kh: i64, kw: i64) -> Self {
+                self.kernel_size = [kh, kw];
+                self
+            }
+        }
+    };
+}
+pub(super) use conv2d_spec;
+
+/// [`conv2d_spec!`] over `$n` spatial axes, sizes taken as `$size` (`Size2`, `Size3`), whose
+/// per-axis tuple reads `$axes` in the docs.
+macro_rules! conv_spec {
+    (
+        $n:literal, $size:ident, $axes:literal,
         $(#[$doc:meta])*
         pub struct $name:ident {
             $($(#[$fdoc:meta])* pub $field:ident: $fty:ty = $fdefault:expr,)*
@@ -24,10 +54,10 @@ macro_rules! conv2d_spec {
         pub struct $name {
             /// Output channels.
             pub filters: i64,
-            /// Kernel height and width.
-            pub kernel_size: [i64; 2],
-            /// Strides along height and width.
-            pub strides: [i64; 2],
+            /// Kernel size along each spatial axis.
+            pub kernel_size: [i64; $n],
+            /// Strides along each spatial axis.
+            pub strides: [i64; $n],
             /// Padding mode.
             pub padding: Padding,
             /// Activation applied to the output.
@@ -53,13 +83,13 @@ macro_rules! conv2d_spec {
         }
 
         impl $name {
-            /// A layer with `filters` outputs, stride 1, valid padding; the kernel is square
-            /// (`3`) or Keras's `(height, width)` tuple (`(3, 5)`, or `[3, 5]`).
-            pub fn new(filters: i64, kernel_size: impl Into<super::Size2>) -> Self {
+            #[doc = concat!("A layer with `filters` outputs, stride 1, valid padding; the kernel is one \
+                size for every axis (`3`) or Keras's ", $axes, " tuple (or an array).")]
+            pub fn new(filters: i64, kernel_size: impl Into<super::$size>) -> Self {
                 Self {
                     filters,
                     kernel_size: kernel_size.into().0,
-                    strides: [1, 1],
+                    strides: [1; $n],
                     padding: Padding::Valid,
                     activation: Activation::Linear,
                     use_bias: true,
@@ -71,13 +101,8 @@ macro_rules! conv2d_spec {
                     $($field: $fdefault,)*
                 }
             }
-            /// Sets a non-square kernel.
-            pub fn kernel_size(mut self, kh: i64, kw: i64) -> Self {
-                self.kernel_size = [kh, kw];
-                self
-            }
-            /// Sets the strides: one integer for both axes, or `(height, width)`.
-            pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
+            #[doc = concat!("Sets the strides: one integer for every axis, or ", $axes, ".")]
+            pub fn strides(mut self, strides: impl Into<super::$size>) -> Self {
                 self.strides = strides.into().0;
                 self
             }
@@ -120,11 +145,17 @@ macro_rules! conv2d_spec {
                 shapes
             }
 
-            /// Creates `weight` from Keras's kernel shape `[kh, kw, a, b]` (ours: `[b, a, kh,
-            /// kw]`) and, with a bias, `bias` `[filters]`, after checking the options.
-            fn variables(&self, path: &nn::Path, keras_kernel: [i64; 4]) -> Result<(Tensor, Option<Tensor>)> {
-                self.options_problem().map_err(|m| config_error(self.kind(), m))?;
-                let weight = self.kernel_initializer.var(path, "weight", &keras_kernel, &[3, 2, 0, 1])?;
+            /// Creates `weight` from Keras's kernel shape `[k.., a, b]` (ours: `[b, a, k..]`)
+            /// and, with a bias, `bias` `[filters]`, after checking the options.
+            fn variables(&self, path: &nn::Path, keras_kernel: [i64; $n + 2]) -> Result<(Tensor, Option<Tensor>)> {
+                self.options_problem().map_err(|m| super::config_error(self.kind(), m))?;
+                let mut perm: [i64; $n + 2] = [0; $n + 2];
+                perm[0] = $n + 1;
+                perm[1] = $n;
+                for (i, p) in perm.iter_mut().skip(2).enumerate() {
+                    *p = i as i64;
+                }
+                let weight = self.kernel_initializer.var(path, "weight", &keras_kernel, &perm)?;
                 let bias = if self.use_bias {
                     Some(self.bias_initializer.var(path, "bias", &[self.filters], &[0])?)
                 } else {
@@ -142,7 +173,7 @@ macro_rules! conv2d_spec {
         super::weight_options!($name);
     };
 }
-pub(super) use conv2d_spec;
+pub(super) use conv_spec;
 
 conv2d_spec! {
     /// A 2-D convolution over `[channels, height, width]` inputs.

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
 use super::conv2d::conv2d_spec;
-use super::padding::image;
+use super::padding::{image, torch_pad};
 use super::{config_error, LayerModule, LayerSpec, Padding};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
@@ -61,64 +61,94 @@ impl Conv2DTranspose {
     /// (negative: cut) taking LibTorch's output to Keras's.
     fn geometry(&self, input: &[i64]) -> std::result::Result<(i64, [i64; 2], [i64; 4]), String> {
         let [c, h, w] = image("Conv2DTranspose", input)?;
-        let (k, s, d) = (self.kernel_size, self.strides, self.dilation_rate);
-        if k.iter().chain(s.iter()).any(|&v| v <= 0 || v > i64::from(i32::MAX)) {
-            return Err(format!("Conv2DTranspose needs kernel sizes and strides in 1..=2^31-1, got {k:?} and {s:?}"));
-        }
-        if d.iter().any(|&v| v <= 0 || v > i64::from(i32::MAX)) {
-            return Err(format!("Conv2DTranspose needs dilation rates in 1..=2^31-1, got {d:?}"));
-        }
-        if s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
-            return Err(format!(
-                "strides above 1 do not go with a dilation_rate above 1 (as in Keras), got strides {s:?} and \
-                 dilation_rate {d:?}: use one or the other"
-            ));
-        }
-        if let Some(p) = self.output_padding {
-            if (0..2).any(|i| p[i] < 0 || p[i] >= s[i]) {
-                return Err(format!(
-                    "output_padding must be at least 0 and below the strides along each axis (as in Keras), got \
-                     {p:?} with strides {s:?}"
-                ));
-            }
-        }
-        let p = self.output_padding.map(|p| (Some(p[0]), Some(p[1]))).unwrap_or((None, None));
-        let (oh, top, bottom) = self.axis(h, k[0], s[0], d[0], p.0)?;
-        let (ow, left, right) = self.axis(w, k[1], s[1], d[1], p.1)?;
-        if oh <= 0 || ow <= 0 {
-            return Err(format!(
-                "the output of an input of {h}x{w} would be {oh}x{ow}, empty: use a larger output_padding, or none"
-            ));
-        }
-        Ok((c, [oh, ow], [left, right, top, bottom]))
+        let options = (self.kernel_size, self.strides, self.dilation_rate, self.output_padding);
+        let (out, pads) = transpose_geometry("Conv2DTranspose", self.padding, [h, w], options)?;
+        Ok((c, out, torch_pad(pads)))
     }
+}
 
-    /// One axis of `n` with kernel `k` dilated by `d`, stride `s` and output padding `p`:
-    /// Keras's output length, and the padding before and after LibTorch's output of
-    /// `(n - 1) * s + k'`, from the padding of the strided input Keras's backends use
-    /// (`_convert_conv_transpose_padding_args_from_keras_to_jax` in
-    /// keras/src/backend/common/backend_utils.py).
-    fn axis(&self, n: i64, k: i64, s: i64, d: i64, p: Option<i64>) -> std::result::Result<(i64, i64, i64), String> {
-        let too_big = || format!("an input of {n} upsampled by a stride of {s} does not fit in 64 bits");
-        // Sizes up to 2^31 - 1: the dilated kernel, below 2^62, fits.
-        let kd = (k - 1) * d + 1;
-        let full = (n - 1).checked_mul(s).and_then(|v| v.checked_add(kd)).ok_or_else(too_big)?;
-        let (before, after) = match self.padding {
-            Padding::Valid => (kd - 1, kd - 1 + p.unwrap_or(kd.max(s) - kd)),
-            Padding::Same => {
-                let total = match p {
-                    None => s + kd - 2,
-                    Some(p) => kd + kd % 2 - 2 + p,
-                };
-                let before = (total / 2 + total % 2).min(kd - 1);
-                (before, total - before)
-            }
-        };
-        // Relative to LibTorch's output, which pads the strided input by kd - 1 on each side.
-        let (before, after) = (before - (kd - 1), after - (kd - 1));
-        let out = full.checked_add(before + after).ok_or_else(too_big)?;
-        Ok((out, before, after))
+/// A transposed convolution's kernel sizes, strides, dilation rates and output padding.
+pub(super) type TransposeOptions<const N: usize> = ([i64; N], [i64; N], [i64; N], Option<[i64; N]>);
+
+/// Keras's output sizes of a transposed convolution over `sizes` (one per spatial axis) and the
+/// `[before, after]` padding per axis (negative: cut) taking LibTorch's output to them, after
+/// checking the options as Keras does; errors name `kind`.
+pub(super) fn transpose_geometry<const N: usize>(
+    kind: &str,
+    padding: Padding,
+    sizes: [i64; N],
+    (k, s, d, output_padding): TransposeOptions<N>,
+) -> std::result::Result<([i64; N], [[i64; 2]; N]), String> {
+    if k.iter().chain(s.iter()).any(|&v| v <= 0 || v > i64::from(i32::MAX)) {
+        return Err(format!("{kind} needs kernel sizes and strides in 1..=2^31-1, got {k:?} and {s:?}"));
     }
+    if d.iter().any(|&v| v <= 0 || v > i64::from(i32::MAX)) {
+        return Err(format!("{kind} needs dilation rates in 1..=2^31-1, got {d:?}"));
+    }
+    if s.iter().any(|&v| v > 1) && d.iter().any(|&v| v > 1) {
+        return Err(format!(
+            "strides above 1 do not go with a dilation_rate above 1 (as in Keras), got strides {s:?} and \
+             dilation_rate {d:?}: use one or the other"
+        ));
+    }
+    if let Some(p) = output_padding {
+        if (0..N).any(|i| p[i] < 0 || p[i] >= s[i]) {
+            return Err(format!(
+                "output_padding must be at least 0 and below the strides along each axis (as in Keras), got \
+                 {p:?} with strides {s:?}"
+            ));
+        }
+    }
+    let mut out = [0; N];
+    let mut pads = [[0; 2]; N];
+    for i in 0..N {
+        let (o, before, after) = transpose_axis(padding, sizes[i], k[i], s[i], d[i], output_padding.map(|p| p[i]))?;
+        out[i] = o;
+        pads[i] = [before, after];
+    }
+    if out.iter().any(|&o| o <= 0) {
+        let cross = |v: [i64; N]| v.map(|n| n.to_string()).join("x");
+        return Err(format!(
+            "the output of an input of {} would be {}, empty: use a larger output_padding, or none",
+            cross(sizes),
+            cross(out)
+        ));
+    }
+    Ok((out, pads))
+}
+
+/// One axis of `n` with kernel `k` dilated by `d`, stride `s` and output padding `p`: Keras's
+/// output length, and the padding before and after LibTorch's output of `(n - 1) * s + k'`,
+/// from the padding of the strided input Keras's backends use
+/// (`_convert_conv_transpose_padding_args_from_keras_to_jax` in
+/// keras/src/backend/common/backend_utils.py).
+fn transpose_axis(
+    padding: Padding,
+    n: i64,
+    k: i64,
+    s: i64,
+    d: i64,
+    p: Option<i64>,
+) -> std::result::Result<(i64, i64, i64), String> {
+    let too_big = || format!("an input of {n} upsampled by a stride of {s} does not fit in 64 bits");
+    // Sizes up to 2^31 - 1: the dilated kernel, below 2^62, fits.
+    let kd = (k - 1) * d + 1;
+    let full = (n - 1).checked_mul(s).and_then(|v| v.checked_add(kd)).ok_or_else(too_big)?;
+    let (before, after) = match padding {
+        Padding::Valid => (kd - 1, kd - 1 + p.unwrap_or(kd.max(s) - kd)),
+        Padding::Same => {
+            let total = match p {
+                None => s + kd - 2,
+                Some(p) => kd + kd % 2 - 2 + p,
+            };
+            let before = (total / 2 + total % 2).min(kd - 1);
+            (before, total - before)
+        }
+    };
+    // Relative to LibTorch's output, which pads the strided input by kd - 1 on each side.
+    let (before, after) = (before - (kd - 1), after - (kd - 1));
+    let out = full.checked_add(before + after).ok_or_else(too_big)?;
+    Ok((out, before, after))
 }
 
 #[derive(Debug)]

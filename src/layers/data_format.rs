@@ -1,5 +1,5 @@
-//! `DataFormat`: which axis of a per-sample sequence holds the channels, for the 1-D layers,
-//! and the window arithmetic the 1-D poolings share.
+//! `DataFormat`: which axis of a per-sample sequence or volume holds the channels, for the 1-D
+//! and 3-D layers, and the window arithmetic the 1-D poolings share.
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,10 @@ use crate::{Error, Result};
 /// `.data_format(DataFormat::ChannelsLast)`, e.g.
 /// `LSTM::new(8).return_sequences(true)` then
 /// `GlobalAveragePooling1D::new().data_format(DataFormat::ChannelsLast)`.
+///
+/// The 3-D layers (`Conv3D`, `MaxPooling3D`, `GlobalAveragePooling3D`, ...) take it too: volumes
+/// `(None, channels, depth, height, width)` by default, Keras's
+/// `(None, depth, height, width, channels)` with [`ChannelsLast`](Self::ChannelsLast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataFormat {
@@ -84,6 +88,48 @@ impl DataFormat {
         match self {
             DataFormat::ChannelsFirst => f(xs),
             DataFormat::ChannelsLast => Ok(f(&xs.f_transpose(1, 2)?)?.f_transpose(1, 2)?),
+        }
+    }
+
+    /// The `(channels, [depth, height, width])` of a per-sample volume shape, or an error
+    /// naming `kind`.
+    pub(crate) fn split_volume(self, kind: &str, input: &[i64]) -> std::result::Result<(i64, [i64; 3]), String> {
+        match (self, input) {
+            (DataFormat::ChannelsFirst, &[c, d, h, w]) => Ok((c, [d, h, w])),
+            (DataFormat::ChannelsLast, &[d, h, w, c]) => Ok((c, [d, h, w])),
+            (DataFormat::ChannelsFirst, _) => Err(format!(
+                "{kind} takes volumes (None, channels, depth, height, width) (data_format channels_first) but got a \
+                 {}-D input per sample; reshape the data to [N, C, D, H, W], or set data_format channels_last for \
+                 [N, D, H, W, C]",
+                input.len()
+            )),
+            (DataFormat::ChannelsLast, _) => Err(format!(
+                "{kind} takes volumes (None, depth, height, width, channels) (data_format channels_last) but got a \
+                 {}-D input per sample; reshape the data to [N, D, H, W, C]",
+                input.len()
+            )),
+        }
+    }
+
+    /// The per-sample shape of a volume of `channels` channels of `[depth, height, width]` in
+    /// this layout.
+    pub(crate) fn join_volume(self, channels: i64, [d, h, w]: [i64; 3]) -> Vec<i64> {
+        match self {
+            DataFormat::ChannelsFirst => vec![channels, d, h, w],
+            DataFormat::ChannelsLast => vec![d, h, w, channels],
+        }
+    }
+
+    /// Runs `f` on a batch of volumes in channels-first layout `[N, C, D, H, W]` and returns
+    /// its result in this layout (two permutes, views, for channels-last).
+    pub(crate) fn volume_channels_first(
+        self,
+        xs: &Tensor,
+        f: impl FnOnce(&Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        match self {
+            DataFormat::ChannelsFirst => f(xs),
+            DataFormat::ChannelsLast => Ok(f(&xs.f_permute([0, 4, 1, 2, 3])?)?.f_permute([0, 2, 3, 4, 1])?),
         }
     }
 }

@@ -21,6 +21,10 @@
 //! the narrowing `Cropping2D` shares.
 //! `residual.rs` holds [`Residual`], the one layer that holds other layers (a ResNet block).
 //! `depthwise_conv2d.rs` holds the depthwise step `SeparableConv2D` shares.
+//! The 3-D layers take volumes `[channels, depth, height, width]` (or Keras's channels-last
+//! with `data_format`); `pooling3d.rs` and `global_pooling3d.rs` each hold two poolings.
+//! `conv2d_transpose.rs` holds the transposed convolutions' size arithmetic (any rank), and
+//! `conv1d_transpose.rs` the module `Conv3DTranspose` shares.
 mod activation_layer;
 mod activity_regularization;
 mod alpha_dropout;
@@ -30,10 +34,14 @@ mod average_pooling2d;
 mod batch_norm;
 mod bidirectional;
 mod conv1d;
+mod conv1d_transpose;
 mod conv2d;
 mod conv2d_transpose;
+mod conv3d;
+mod conv3d_transpose;
 mod cropping1d;
 mod cropping2d;
+mod cropping3d;
 mod custom;
 mod data_format;
 mod dense;
@@ -48,6 +56,7 @@ mod global_average_pooling1d;
 mod global_average_pooling2d;
 mod global_max_pooling1d;
 mod global_max_pooling2d;
+mod global_pooling3d;
 mod group_normalization;
 mod gru;
 mod layer_normalization;
@@ -59,6 +68,7 @@ mod multi_head_attention;
 mod normalization;
 mod padding;
 mod permute;
+mod pooling3d;
 mod prelu;
 mod random_brightness;
 mod random_contrast;
@@ -81,8 +91,10 @@ mod spatial_dropout2d;
 mod unit_normalization;
 mod up_sampling1d;
 mod up_sampling2d;
+mod up_sampling3d;
 mod zero_padding1d;
 mod zero_padding2d;
+mod zero_padding3d;
 
 use std::borrow::Cow;
 use std::fmt::Debug;
@@ -99,10 +111,14 @@ pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use bidirectional::{Bidirectional, RecurrentLayer};
 pub use conv1d::Conv1D;
+pub use conv1d_transpose::Conv1DTranspose;
 pub use conv2d::Conv2D;
 pub use conv2d_transpose::Conv2DTranspose;
+pub use conv3d::Conv3D;
+pub use conv3d_transpose::Conv3DTranspose;
 pub use cropping1d::Cropping1D;
 pub use cropping2d::Cropping2D;
+pub use cropping3d::Cropping3D;
 pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstructor, LayerRegistry, LayerVars};
 pub use data_format::DataFormat;
 pub use dense::Dense;
@@ -117,6 +133,7 @@ pub use global_average_pooling1d::GlobalAveragePooling1D;
 pub use global_average_pooling2d::GlobalAveragePooling2D;
 pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
+pub use global_pooling3d::{GlobalAveragePooling3D, GlobalMaxPooling3D};
 pub use group_normalization::GroupNormalization;
 pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
@@ -129,6 +146,7 @@ pub(crate) use normalization::write_statistics;
 pub use normalization::Normalization;
 pub use padding::Padding;
 pub use permute::Permute;
+pub use pooling3d::{AveragePooling3D, MaxPooling3D};
 pub use prelu::PReLU;
 pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
@@ -144,15 +162,19 @@ pub use residual::Residual;
 pub use rnn::MergeMode;
 pub use separable_conv2d::SeparableConv2D;
 pub use simple_rnn::SimpleRNN;
+pub use size::Size1;
 pub use size::Size2;
+pub use size::Size3;
 pub use softmax::Softmax;
 pub use spatial_dropout1d::SpatialDropout1D;
 pub use spatial_dropout2d::SpatialDropout2D;
 pub use unit_normalization::UnitNormalization;
 pub use up_sampling1d::UpSampling1D;
 pub use up_sampling2d::{Interpolation, UpSampling2D};
+pub use up_sampling3d::UpSampling3D;
 pub use zero_padding1d::ZeroPadding1D;
 pub use zero_padding2d::ZeroPadding2D;
+pub use zero_padding3d::ZeroPadding3D;
 
 use crate::{Activation, Error, Regularizer, Result};
 
@@ -332,6 +354,26 @@ pub enum LayerConfig {
     AlphaDropout(AlphaDropout),
     /// See [`SpatialDropout1D`].
     SpatialDropout1D(SpatialDropout1D),
+    /// See [`Conv3D`].
+    Conv3D(Conv3D),
+    /// See [`MaxPooling3D`].
+    MaxPooling3D(MaxPooling3D),
+    /// See [`AveragePooling3D`].
+    AveragePooling3D(AveragePooling3D),
+    /// See [`GlobalAveragePooling3D`].
+    GlobalAveragePooling3D(GlobalAveragePooling3D),
+    /// See [`GlobalMaxPooling3D`].
+    GlobalMaxPooling3D(GlobalMaxPooling3D),
+    /// See [`UpSampling3D`].
+    UpSampling3D(UpSampling3D),
+    /// See [`ZeroPadding3D`].
+    ZeroPadding3D(ZeroPadding3D),
+    /// See [`Cropping3D`].
+    Cropping3D(Cropping3D),
+    /// See [`Conv1DTranspose`].
+    Conv1DTranspose(Conv1DTranspose),
+    /// See [`Conv3DTranspose`].
+    Conv3DTranspose(Conv3DTranspose),
 }
 
 impl LayerConfig {
@@ -395,6 +437,16 @@ impl LayerConfig {
             LayerConfig::GaussianDropout(l) => l,
             LayerConfig::AlphaDropout(l) => l,
             LayerConfig::SpatialDropout1D(l) => l,
+            LayerConfig::Conv3D(l) => l,
+            LayerConfig::MaxPooling3D(l) => l,
+            LayerConfig::AveragePooling3D(l) => l,
+            LayerConfig::GlobalAveragePooling3D(l) => l,
+            LayerConfig::GlobalMaxPooling3D(l) => l,
+            LayerConfig::UpSampling3D(l) => l,
+            LayerConfig::ZeroPadding3D(l) => l,
+            LayerConfig::Cropping3D(l) => l,
+            LayerConfig::Conv1DTranspose(l) => l,
+            LayerConfig::Conv3DTranspose(l) => l,
         }
     }
 
@@ -459,6 +511,16 @@ impl LayerConfig {
             LayerConfig::GaussianDropout(_) => "gaussian_dropout",
             LayerConfig::AlphaDropout(_) => "alpha_dropout",
             LayerConfig::SpatialDropout1D(_) => "spatial_dropout1d",
+            LayerConfig::Conv3D(_) => "conv3d",
+            LayerConfig::MaxPooling3D(_) => "max_pooling3d",
+            LayerConfig::AveragePooling3D(_) => "average_pooling3d",
+            LayerConfig::GlobalAveragePooling3D(_) => "global_average_pooling3d",
+            LayerConfig::GlobalMaxPooling3D(_) => "global_max_pooling3d",
+            LayerConfig::UpSampling3D(_) => "up_sampling3d",
+            LayerConfig::ZeroPadding3D(_) => "zero_padding3d",
+            LayerConfig::Cropping3D(_) => "cropping3d",
+            LayerConfig::Conv1DTranspose(_) => "conv1d_transpose",
+            LayerConfig::Conv3DTranspose(_) => "conv3d_transpose",
         })
     }
 
@@ -505,6 +567,8 @@ impl_from_spec!(GroupNormalization => GroupNormalization);
 impl_from_spec!(UnitNormalization => UnitNormalization);
 impl_from_spec!(ActivityRegularization => ActivityRegularization, GaussianDropout => GaussianDropout);
 impl_from_spec!(AlphaDropout => AlphaDropout, SpatialDropout1D => SpatialDropout1D);
+impl_from_spec!(Conv3D => Conv3D, MaxPooling3D => MaxPooling3D, AveragePooling3D => AveragePooling3D, GlobalAveragePooling3D => GlobalAveragePooling3D, GlobalMaxPooling3D => GlobalMaxPooling3D, UpSampling3D => UpSampling3D, ZeroPadding3D => ZeroPadding3D, Cropping3D => Cropping3D);
+impl_from_spec!(Conv1DTranspose => Conv1DTranspose, Conv3DTranspose => Conv3DTranspose);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

@@ -36,6 +36,22 @@ pub(crate) fn spatial(
     padding: Padding,
 ) -> std::result::Result<(i64, i64, [i64; 4]), String> {
     let [_, h, w] = image(kind, input)?;
+    let ([oh, ow], pads) = windows(kind, [h, w], k, s, padding)?;
+    Ok((oh, ow, torch_pad(pads)))
+}
+
+/// `[before, after]` padding along each of `N` axes.
+pub(crate) type Pads<const N: usize> = [[i64; 2]; N];
+
+/// Output sizes and `[before, after]` padding per axis of an N-D window `k` with strides `s`
+/// over an input of `sizes`, or an error naming `kind`.
+pub(crate) fn windows<const N: usize>(
+    kind: &str,
+    sizes: [i64; N],
+    k: [i64; N],
+    s: [i64; N],
+    padding: Padding,
+) -> std::result::Result<([i64; N], Pads<N>), String> {
     if k.iter().chain(s.iter()).any(|&v| v <= 0) {
         return Err(format!("{kind} needs positive kernel sizes and strides, got {k:?} and {s:?}"));
     }
@@ -47,15 +63,33 @@ pub(crate) fn spatial(
             i32::MAX
         ));
     }
-    let (oh, top, bottom) = axis(h, k[0], s[0], padding);
-    let (ow, left, right) = axis(w, k[1], s[1], padding);
-    if oh <= 0 || ow <= 0 || (padding == Padding::Valid && (k[0] > h || k[1] > w)) {
+    let mut out = [0; N];
+    let mut pads = [[0; 2]; N];
+    for i in 0..N {
+        let (o, before, after) = axis(sizes[i], k[i], s[i], padding);
+        out[i] = o;
+        pads[i] = [before, after];
+    }
+    if out.iter().any(|&o| o <= 0) || (padding == Padding::Valid && (0..N).any(|i| k[i] > sizes[i])) {
+        let cross = |v: [i64; N]| v.map(|n| n.to_string()).join("x");
         return Err(format!(
-            "the {}x{} window is larger than the {h}x{w} input; use a smaller kernel or padding 'same'",
-            k[0], k[1]
+            "the {} window is larger than the {} input; use a smaller kernel or padding 'same'",
+            cross(k),
+            cross(sizes)
         ));
     }
-    Ok((oh, ow, [left, right, top, bottom]))
+    Ok((out, pads))
+}
+
+/// The `[before, after]` padding of each axis in the order LibTorch's `constant_pad_nd` takes
+/// it: the last axis first.
+pub(crate) fn torch_pad<const N: usize, const M: usize>(pads: [[i64; 2]; N]) -> [i64; M] {
+    let mut flat = [0; M];
+    for (i, [before, after]) in pads.into_iter().rev().enumerate() {
+        flat[2 * i] = before;
+        flat[2 * i + 1] = after;
+    }
+    flat
 }
 
 /// The shortest window giving the same outputs as a `same`-padded window of `k` with stride
@@ -78,15 +112,31 @@ pub(crate) fn pool_spatial(
     s: [i64; 2],
     padding: Padding,
 ) -> std::result::Result<(i64, i64, [i64; 4], [i64; 2]), String> {
-    let (oh, ow, pad) = spatial(kind, input, k, s, padding)?;
-    if padding == Padding::Valid {
-        return Ok((oh, ow, pad, k));
-    }
     let [_, h, w] = image(kind, input)?;
-    let k = [same_window(h, k[0], s[0], oh), same_window(w, k[1], s[1], ow)];
-    let (_, top, bottom) = axis(h, k[0], s[0], padding);
-    let (_, left, right) = axis(w, k[1], s[1], padding);
-    Ok((oh, ow, [left, right, top, bottom], k))
+    let ([oh, ow], pads, k) = pool_windows(kind, [h, w], k, s, padding)?;
+    Ok((oh, ow, torch_pad(pads), k))
+}
+
+/// [`windows`] for a pooling window, as [`pool_spatial`]: output sizes, the padding per axis
+/// and the window run.
+pub(crate) fn pool_windows<const N: usize>(
+    kind: &str,
+    sizes: [i64; N],
+    k: [i64; N],
+    s: [i64; N],
+    padding: Padding,
+) -> std::result::Result<([i64; N], Pads<N>, [i64; N]), String> {
+    let (out, mut pads) = windows(kind, sizes, k, s, padding)?;
+    if padding == Padding::Valid {
+        return Ok((out, pads, k));
+    }
+    let mut run = k;
+    for i in 0..N {
+        run[i] = same_window(sizes[i], k[i], s[i], out[i]);
+        let (_, before, after) = axis(sizes[i], run[i], s[i], padding);
+        pads[i] = [before, after];
+    }
+    Ok((out, pads, run))
 }
 
 /// The `[channels, height, width]` of a per-sample image shape, or an error naming `kind`.
