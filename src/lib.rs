@@ -73,6 +73,9 @@ pub use layers::{
     LayerNormalization, Normalization, SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
+pub use layers::{
+    CategoryEncoding, CenterCrop, Discretization, EncodingMode, RandomCrop, ResizeInterpolation, Resizing,
+};
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
 pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};

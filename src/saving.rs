@@ -383,6 +383,12 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::GroupNormalization(_) => Vec::new(),
         // The axis is checked by the layer itself.
         LayerConfig::UnitNormalization(_) => Vec::new(),
+        LayerConfig::Resizing(l) => vec![("height", l.height, 1), ("width", l.width, 1)],
+        LayerConfig::CenterCrop(l) => vec![("height", l.height, 1), ("width", l.width, 1)],
+        LayerConfig::RandomCrop(l) => vec![("height", l.height, 1), ("width", l.width, 1)],
+        LayerConfig::CategoryEncoding(l) => vec![("num_tokens", l.num_tokens, 1)],
+        // The boundaries are checked by the layer itself.
+        LayerConfig::Discretization(_) => Vec::new(),
     }
 }
 

@@ -21,12 +21,16 @@
 //! the narrowing `Cropping2D` shares.
 //! `residual.rs` holds [`Residual`], the one layer that holds other layers (a ResNet block).
 //! `depthwise_conv2d.rs` holds the depthwise step `SeparableConv2D` shares.
+//! `resizing.rs` holds the resize and aspect-ratio crop `CenterCrop` and `RandomCrop` share;
+//! `category_encoding.rs` the encoding `Discretization` shares.
 mod activation_layer;
 mod augment;
 mod average_pooling1d;
 mod average_pooling2d;
 mod batch_norm;
 mod bidirectional;
+mod category_encoding;
+mod center_crop;
 mod conv1d;
 mod conv2d;
 mod conv2d_transpose;
@@ -36,6 +40,7 @@ mod custom;
 mod data_format;
 mod dense;
 mod depthwise_conv2d;
+mod discretization;
 mod dropout;
 mod elu;
 mod embedding;
@@ -59,6 +64,7 @@ mod permute;
 mod prelu;
 mod random_brightness;
 mod random_contrast;
+mod random_crop;
 mod random_flip;
 mod random_rotation;
 mod random_translation;
@@ -68,6 +74,7 @@ mod repeat_vector;
 mod rescaling;
 mod reshape;
 mod residual;
+mod resizing;
 mod rnn;
 mod separable_conv2d;
 mod simple_rnn;
@@ -92,6 +99,8 @@ pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use bidirectional::{Bidirectional, RecurrentLayer};
+pub use category_encoding::{CategoryEncoding, EncodingMode};
+pub use center_crop::CenterCrop;
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
 pub use conv2d_transpose::Conv2DTranspose;
@@ -101,6 +110,7 @@ pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstruct
 pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use depthwise_conv2d::DepthwiseConv2D;
+pub use discretization::Discretization;
 pub use dropout::Dropout;
 pub use elu::ELU;
 pub use embedding::Embedding;
@@ -125,6 +135,7 @@ pub use permute::Permute;
 pub use prelu::PReLU;
 pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
+pub use random_crop::RandomCrop;
 pub use random_flip::{FlipMode, RandomFlip};
 pub use random_rotation::RandomRotation;
 pub use random_translation::RandomTranslation;
@@ -134,6 +145,7 @@ pub use repeat_vector::RepeatVector;
 pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use residual::Residual;
+pub use resizing::{ResizeInterpolation, Resizing};
 pub use rnn::MergeMode;
 pub use separable_conv2d::SeparableConv2D;
 pub use simple_rnn::SimpleRNN;
@@ -311,6 +323,16 @@ pub enum LayerConfig {
     GroupNormalization(GroupNormalization),
     /// See [`UnitNormalization`].
     UnitNormalization(UnitNormalization),
+    /// See [`Resizing`].
+    Resizing(Resizing),
+    /// See [`CenterCrop`].
+    CenterCrop(CenterCrop),
+    /// See [`RandomCrop`].
+    RandomCrop(RandomCrop),
+    /// See [`CategoryEncoding`].
+    CategoryEncoding(CategoryEncoding),
+    /// See [`Discretization`].
+    Discretization(Discretization),
 }
 
 impl LayerConfig {
@@ -370,6 +392,11 @@ impl LayerConfig {
             LayerConfig::SeparableConv2D(l) => l,
             LayerConfig::GroupNormalization(l) => l,
             LayerConfig::UnitNormalization(l) => l,
+            LayerConfig::Resizing(l) => l,
+            LayerConfig::CenterCrop(l) => l,
+            LayerConfig::RandomCrop(l) => l,
+            LayerConfig::CategoryEncoding(l) => l,
+            LayerConfig::Discretization(l) => l,
         }
     }
 
@@ -430,6 +457,11 @@ impl LayerConfig {
             LayerConfig::SeparableConv2D(_) => "separable_conv2d",
             LayerConfig::GroupNormalization(_) => "group_normalization",
             LayerConfig::UnitNormalization(_) => "unit_normalization",
+            LayerConfig::Resizing(_) => "resizing",
+            LayerConfig::CenterCrop(_) => "center_crop",
+            LayerConfig::RandomCrop(_) => "random_crop",
+            LayerConfig::CategoryEncoding(_) => "category_encoding",
+            LayerConfig::Discretization(_) => "discretization",
         })
     }
 
@@ -447,6 +479,7 @@ impl LayerConfig {
             | LayerConfig::RandomBrightness(_) => true,
             LayerConfig::Residual(l) => l.draws_random(),
             LayerConfig::MultiHeadAttention(l) => l.dropout > 0.0,
+            LayerConfig::RandomCrop(_) => true,
             _ => false,
         }
     }
@@ -473,6 +506,8 @@ impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
 impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
 impl_from_spec!(GroupNormalization => GroupNormalization);
 impl_from_spec!(UnitNormalization => UnitNormalization);
+impl_from_spec!(Resizing => Resizing, CenterCrop => CenterCrop, RandomCrop => RandomCrop);
+impl_from_spec!(CategoryEncoding => CategoryEncoding, Discretization => Discretization);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
