@@ -60,6 +60,7 @@ pub use initializers::Initializer;
 pub use layers::GroupNormalization;
 pub use layers::MultiHeadAttention;
 pub use layers::RandomBrightness;
+pub use layers::RandomGrayscale;
 pub use layers::Residual;
 pub use layers::UnitNormalization;
 pub use layers::{

@@ -389,6 +389,8 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::CategoryEncoding(l) => vec![("num_tokens", l.num_tokens, 1)],
         // The boundaries are checked by the layer itself.
         LayerConfig::Discretization(_) => Vec::new(),
+        // The factor is checked by the layer itself.
+        LayerConfig::RandomGrayscale(_) => Vec::new(),
     }
 }
 

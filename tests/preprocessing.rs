@@ -1,12 +1,12 @@
 //! The preprocessing layers (Resizing, CenterCrop, RandomCrop, CategoryEncoding,
-//! Discretization): Keras's outputs, RandomCrop's seeded windows, saving, typed errors.
+//! Discretization, RandomGrayscale): Keras's outputs, RandomCrop's seeded windows, saving, typed errors.
 //!
 //! Reference numbers come from `tests/reference/keras_preprocessing.py` (Keras 3.15.1, torch
 //! backend). The images there and here are `vals(shape, offset)`: `sin(0.7 * i + offset)`.
 use tch::{Device, Kind, Tensor};
 use tch_keras::{
     CategoryEncoding, CenterCrop, DataFormat, Dense, Discretization, EncodingMode, Error, FitConfig, Flatten,
-    LayerConfig, RandomCrop, ResizeInterpolation, Resizing, Sequential, Verbosity,
+    LayerConfig, RandomCrop, RandomGrayscale, ResizeInterpolation, Resizing, Sequential, Verbosity,
 };
 
 /// Serialises this file's tests: LibTorch's generator is process-wide and building a model
@@ -308,6 +308,35 @@ fn bad_options_and_inputs_are_typed_errors() {
     assert!("lanczos3".parse::<ResizeInterpolation>().unwrap_err().to_string().contains("bicubic"));
     assert_eq!("nearest".parse::<ResizeInterpolation>().unwrap(), ResizeInterpolation::Nearest);
     assert_eq!("binary".parse::<EncodingMode>().unwrap(), EncodingMode::MultiHot);
+}
+
+#[test]
+fn random_grayscale_matches_keras_and_draws_per_image() {
+    let _lock = generator_lock();
+    let x = vals(&[2, 3, 2, 3], 0.5);
+    let m = model(&[3, 2, 3], RandomGrayscale::new(1.0));
+    assert_close(&m.forward_t(&x, true).unwrap(), &[2, 3, 2, 3], &GRAYSCALE_ALL, "RandomGrayscale(1.0)");
+    assert!(m.forward_t(&x, false).unwrap().equal(&x), "the identity at inference");
+    assert!(model(&[3, 2, 3], RandomGrayscale::new(0.0)).forward_t(&x, true).unwrap().equal(&x));
+    // Channels last: the same images, transposed.
+    let xl = x.permute([0, 2, 3, 1]).contiguous();
+    let m = model(&[2, 3, 3], RandomGrayscale::new(1.0).data_format(DataFormat::ChannelsLast));
+    let y = m.forward_t(&xl, true).unwrap().permute([0, 3, 1, 2]);
+    assert_close(&y, &[2, 3, 2, 3], &GRAYSCALE_ALL, "RandomGrayscale(1.0) channels_last");
+    // With one half, about half of 400 images turn gray, each on its own draw.
+    let many = vals(&[400, 3, 2, 3], 0.5);
+    let y = model(&[3, 2, 3], RandomGrayscale::default()).forward_t(&many, true).unwrap();
+    let gray = y.narrow(1, 0, 1).eq_tensor(&y.narrow(1, 1, 1)).all_dims([1i64, 2, 3].as_slice(), false);
+    let count = i64::try_from(gray.sum(Kind::Int64)).unwrap();
+    assert!((150..=250).contains(&count), "{count} of 400 turned gray");
+    assert!(LayerConfig::from(RandomGrayscale::default()).draws_random());
+    let layer = LayerConfig::from(RandomGrayscale::new(0.3).data_format(DataFormat::ChannelsLast));
+    let back: LayerConfig = serde_json::from_str(&serde_json::to_string(&layer).unwrap()).unwrap();
+    assert_eq!(back, layer);
+    let mut bad = Sequential::new().input_shape([2, 4, 4]).add(RandomGrayscale::default());
+    assert!(bad.build().unwrap_err().to_string().contains("3 channels"));
+    let mut bad = Sequential::new().input_shape([3, 4, 4]).add(RandomGrayscale::new(1.5));
+    assert!(bad.build().unwrap_err().to_string().contains("[0, 1]"));
 }
 
 // Keras 3.15.1's outputs, printed by tests/reference/keras_preprocessing.py.
@@ -1498,3 +1527,10 @@ const BINS_ONE_HOT: [f32; 32] = [
 const BINS_MULTI_HOT: [f32; 8] = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0];
 /// Discretization([0.0, 1.0, 2.5], count) on [[-1.0, 0.0, 0.5, 1.0], [2.5, 2.4999001026153564, 3.0, 100.0]]: shape [2, 4]
 const BINS_COUNT: [f32; 8] = [1.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0, 3.0];
+/// RandomGrayscale(1.0) training on vals([2, 3, 2, 3], 0.5): shape [2, 3, 2, 3]
+const GRAYSCALE_ALL: [f32; 36] = [
+    -0.3865383, -0.1948995, 0.08840353, 0.330129, 0.4165897, 0.3071217, -0.3865383, -0.1948995, 0.08840353, 0.330129,
+    0.4165897, 0.3071217, -0.3865383, -0.1948995, 0.08840353, 0.330129, 0.4165897, 0.3071217, -0.3810619, -0.1823952,
+    0.1020547, 0.3385067, 0.4157538, 0.2974652, -0.3810619, -0.1823952, 0.1020547, 0.3385067, 0.4157538, 0.2974652,
+    -0.3810619, -0.1823952, 0.1020547, 0.3385067, 0.4157538, 0.2974652,
+];

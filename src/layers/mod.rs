@@ -66,6 +66,7 @@ mod random_brightness;
 mod random_contrast;
 mod random_crop;
 mod random_flip;
+mod random_grayscale;
 mod random_rotation;
 mod random_translation;
 mod random_zoom;
@@ -137,6 +138,7 @@ pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
 pub use random_crop::RandomCrop;
 pub use random_flip::{FlipMode, RandomFlip};
+pub use random_grayscale::RandomGrayscale;
 pub use random_rotation::RandomRotation;
 pub use random_translation::RandomTranslation;
 pub use random_zoom::RandomZoom;
@@ -333,6 +335,8 @@ pub enum LayerConfig {
     CategoryEncoding(CategoryEncoding),
     /// See [`Discretization`].
     Discretization(Discretization),
+    /// See [`RandomGrayscale`].
+    RandomGrayscale(RandomGrayscale),
 }
 
 impl LayerConfig {
@@ -397,6 +401,7 @@ impl LayerConfig {
             LayerConfig::RandomCrop(l) => l,
             LayerConfig::CategoryEncoding(l) => l,
             LayerConfig::Discretization(l) => l,
+            LayerConfig::RandomGrayscale(l) => l,
         }
     }
 
@@ -462,6 +467,7 @@ impl LayerConfig {
             LayerConfig::RandomCrop(_) => "random_crop",
             LayerConfig::CategoryEncoding(_) => "category_encoding",
             LayerConfig::Discretization(_) => "discretization",
+            LayerConfig::RandomGrayscale(_) => "random_grayscale",
         })
     }
 
@@ -480,6 +486,7 @@ impl LayerConfig {
             LayerConfig::Residual(l) => l.draws_random(),
             LayerConfig::MultiHeadAttention(l) => l.dropout > 0.0,
             LayerConfig::RandomCrop(_) => true,
+            LayerConfig::RandomGrayscale(_) => true,
             _ => false,
         }
     }
@@ -508,6 +515,7 @@ impl_from_spec!(GroupNormalization => GroupNormalization);
 impl_from_spec!(UnitNormalization => UnitNormalization);
 impl_from_spec!(Resizing => Resizing, CenterCrop => CenterCrop, RandomCrop => RandomCrop);
 impl_from_spec!(CategoryEncoding => CategoryEncoding, Discretization => Discretization);
+impl_from_spec!(RandomGrayscale => RandomGrayscale);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

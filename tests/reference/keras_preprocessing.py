@@ -65,3 +65,7 @@ values = np.array([[-1.0, 0.0, 0.5, 1.0], [2.5, 2.4999, 3.0, 100.0]], dtype=np.f
 for mode in ["int", "one_hot", "multi_hot", "count"]:
     show(f"Discretization([0.0, 1.0, 2.5], {mode}) on {values.tolist()}",
          layers.Discretization(bin_boundaries=[0.0, 1.0, 2.5], output_mode=mode)(values))
+
+xg = vals((2, 3, 2, 3), 0.5)
+show("RandomGrayscale(1.0) training on vals([2, 3, 2, 3], 0.5)",
+     layers.RandomGrayscale(1.0, data_format=CF)(xg, training=True))
