@@ -60,6 +60,7 @@ pub use initializers::Initializer;
 pub use layers::GroupNormalization;
 pub use layers::MultiHeadAttention;
 pub use layers::RandomBrightness;
+pub use layers::RandomGrayscale;
 pub use layers::Residual;
 pub use layers::UnitNormalization;
 pub use layers::{
@@ -79,6 +80,9 @@ pub use layers::{
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
 pub use layers::{Conv1DTranspose, Conv3DTranspose};
+pub use layers::{
+    CategoryEncoding, CenterCrop, Discretization, EncodingMode, RandomCrop, ResizeInterpolation, Resizing,
+};
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
 pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};

@@ -419,6 +419,14 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
             v.extend(l.output_padding.into_iter().flatten().map(|p| ("output_padding", p, 0)));
             v
         }
+        LayerConfig::Resizing(l) => vec![("height", l.height, 1), ("width", l.width, 1)],
+        LayerConfig::CenterCrop(l) => vec![("height", l.height, 1), ("width", l.width, 1)],
+        LayerConfig::RandomCrop(l) => vec![("height", l.height, 1), ("width", l.width, 1)],
+        LayerConfig::CategoryEncoding(l) => vec![("num_tokens", l.num_tokens, 1)],
+        // The boundaries are checked by the layer itself.
+        LayerConfig::Discretization(_) => Vec::new(),
+        // The factor is checked by the layer itself.
+        LayerConfig::RandomGrayscale(_) => Vec::new(),
     }
 }
 

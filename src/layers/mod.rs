@@ -25,6 +25,8 @@
 //! with `data_format`); `pooling3d.rs` and `global_pooling3d.rs` each hold two poolings.
 //! `conv2d_transpose.rs` holds the transposed convolutions' size arithmetic (any rank), and
 //! `conv1d_transpose.rs` the module `Conv3DTranspose` shares.
+//! `resizing.rs` holds the resize and aspect-ratio crop `CenterCrop` and `RandomCrop` share;
+//! `category_encoding.rs` the encoding `Discretization` shares.
 mod activation_layer;
 mod activity_regularization;
 mod alpha_dropout;
@@ -33,6 +35,8 @@ mod average_pooling1d;
 mod average_pooling2d;
 mod batch_norm;
 mod bidirectional;
+mod category_encoding;
+mod center_crop;
 mod conv1d;
 mod conv1d_transpose;
 mod conv2d;
@@ -46,6 +50,7 @@ mod custom;
 mod data_format;
 mod dense;
 mod depthwise_conv2d;
+mod discretization;
 mod dropout;
 mod elu;
 mod embedding;
@@ -72,7 +77,9 @@ mod pooling3d;
 mod prelu;
 mod random_brightness;
 mod random_contrast;
+mod random_crop;
 mod random_flip;
+mod random_grayscale;
 mod random_rotation;
 mod random_translation;
 mod random_zoom;
@@ -81,6 +88,7 @@ mod repeat_vector;
 mod rescaling;
 mod reshape;
 mod residual;
+mod resizing;
 mod rnn;
 mod separable_conv2d;
 mod simple_rnn;
@@ -110,6 +118,8 @@ pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
 pub use batch_norm::BatchNormalization;
 pub use bidirectional::{Bidirectional, RecurrentLayer};
+pub use category_encoding::{CategoryEncoding, EncodingMode};
+pub use center_crop::CenterCrop;
 pub use conv1d::Conv1D;
 pub use conv1d_transpose::Conv1DTranspose;
 pub use conv2d::Conv2D;
@@ -123,6 +133,7 @@ pub use custom::{register_layer, CustomLayer, Initializer, Layer, LayerConstruct
 pub use data_format::DataFormat;
 pub use dense::Dense;
 pub use depthwise_conv2d::DepthwiseConv2D;
+pub use discretization::Discretization;
 pub use dropout::Dropout;
 pub use elu::ELU;
 pub use embedding::Embedding;
@@ -150,7 +161,9 @@ pub use pooling3d::{AveragePooling3D, MaxPooling3D};
 pub use prelu::PReLU;
 pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
+pub use random_crop::RandomCrop;
 pub use random_flip::{FlipMode, RandomFlip};
+pub use random_grayscale::RandomGrayscale;
 pub use random_rotation::RandomRotation;
 pub use random_translation::RandomTranslation;
 pub use random_zoom::RandomZoom;
@@ -159,6 +172,7 @@ pub use repeat_vector::RepeatVector;
 pub use rescaling::Rescaling;
 pub use reshape::Reshape;
 pub use residual::Residual;
+pub use resizing::{ResizeInterpolation, Resizing};
 pub use rnn::MergeMode;
 pub use separable_conv2d::SeparableConv2D;
 pub use simple_rnn::SimpleRNN;
@@ -374,6 +388,18 @@ pub enum LayerConfig {
     Conv1DTranspose(Conv1DTranspose),
     /// See [`Conv3DTranspose`].
     Conv3DTranspose(Conv3DTranspose),
+    /// See [`Resizing`].
+    Resizing(Resizing),
+    /// See [`CenterCrop`].
+    CenterCrop(CenterCrop),
+    /// See [`RandomCrop`].
+    RandomCrop(RandomCrop),
+    /// See [`CategoryEncoding`].
+    CategoryEncoding(CategoryEncoding),
+    /// See [`Discretization`].
+    Discretization(Discretization),
+    /// See [`RandomGrayscale`].
+    RandomGrayscale(RandomGrayscale),
 }
 
 impl LayerConfig {
@@ -447,6 +473,12 @@ impl LayerConfig {
             LayerConfig::Cropping3D(l) => l,
             LayerConfig::Conv1DTranspose(l) => l,
             LayerConfig::Conv3DTranspose(l) => l,
+            LayerConfig::Resizing(l) => l,
+            LayerConfig::CenterCrop(l) => l,
+            LayerConfig::RandomCrop(l) => l,
+            LayerConfig::CategoryEncoding(l) => l,
+            LayerConfig::Discretization(l) => l,
+            LayerConfig::RandomGrayscale(l) => l,
         }
     }
 
@@ -521,6 +553,12 @@ impl LayerConfig {
             LayerConfig::Cropping3D(_) => "cropping3d",
             LayerConfig::Conv1DTranspose(_) => "conv1d_transpose",
             LayerConfig::Conv3DTranspose(_) => "conv3d_transpose",
+            LayerConfig::Resizing(_) => "resizing",
+            LayerConfig::CenterCrop(_) => "center_crop",
+            LayerConfig::RandomCrop(_) => "random_crop",
+            LayerConfig::CategoryEncoding(_) => "category_encoding",
+            LayerConfig::Discretization(_) => "discretization",
+            LayerConfig::RandomGrayscale(_) => "random_grayscale",
         })
     }
 
@@ -539,6 +577,8 @@ impl LayerConfig {
             LayerConfig::Residual(l) => l.draws_random(),
             LayerConfig::MultiHeadAttention(l) => l.dropout > 0.0,
             LayerConfig::GaussianDropout(_) | LayerConfig::AlphaDropout(_) | LayerConfig::SpatialDropout1D(_) => true,
+            LayerConfig::RandomCrop(_) => true,
+            LayerConfig::RandomGrayscale(_) => true,
             _ => false,
         }
     }
@@ -569,6 +609,9 @@ impl_from_spec!(ActivityRegularization => ActivityRegularization, GaussianDropou
 impl_from_spec!(AlphaDropout => AlphaDropout, SpatialDropout1D => SpatialDropout1D);
 impl_from_spec!(Conv3D => Conv3D, MaxPooling3D => MaxPooling3D, AveragePooling3D => AveragePooling3D, GlobalAveragePooling3D => GlobalAveragePooling3D, GlobalMaxPooling3D => GlobalMaxPooling3D, UpSampling3D => UpSampling3D, ZeroPadding3D => ZeroPadding3D, Cropping3D => Cropping3D);
 impl_from_spec!(Conv1DTranspose => Conv1DTranspose, Conv3DTranspose => Conv3DTranspose);
+impl_from_spec!(Resizing => Resizing, CenterCrop => CenterCrop, RandomCrop => RandomCrop);
+impl_from_spec!(CategoryEncoding => CategoryEncoding, Discretization => Discretization);
+impl_from_spec!(RandomGrayscale => RandomGrayscale);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
