@@ -4,7 +4,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::batch_shape;
-use crate::layers::{LayerConfig, LayerModule};
+use crate::layers::{LayerConfig, LayerModule, MaskRule};
 use crate::optimizers::OptimizerState;
 use crate::train::state::TrainState;
 use crate::{Activation, Error, Loss, Metric, Optimizer, Precision, Result};
@@ -736,20 +736,25 @@ impl Sequential {
 
     /// The forward pass up to the last layer's activation, and that activation.
     pub(crate) fn forward_raw(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Activation)> {
+        let (x, act, _) = self.forward_raw_masked(xs, train)?;
+        Ok((x, act))
+    }
+
+    /// [`Self::forward_raw`] and the mask of padded steps that reaches the output (`[N, T]`
+    /// booleans, true for a real step), if an `Embedding(mask_zero)` or `Masking` started one
+    /// and every layer after passed it on (see [`MaskRule`]).
+    pub(crate) fn forward_raw_masked(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Activation, Option<Tensor>)> {
         let built = self.built("forward")?;
         let autocast = crate::precision::Autocast::enter(self.precision, self.device)?;
         let mut x = xs.shallow_clone();
+        let mut mask: Option<Tensor> = None;
         let last = built.modules.len() - 1;
         let mut deferred = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
             // A frozen BatchNormalization runs in inference mode (its moving statistics, not
             // updated), as Keras's does with `trainable = False`; so do those inside a frozen
             // Residual.
-            x = if self.frozen.contains(&i) {
-                module.forward_frozen_t(&x, train)?
-            } else {
-                module.forward_t(&x, train)?
-            };
+            (x, mask) = self.layer_forward(i, module.as_ref(), &x, mask, train)?;
             if let Some(a) = deferred.take() {
                 x = Activation::apply(a, &x)?;
             }
@@ -770,7 +775,50 @@ impl Sequential {
             // Outputs, loss and metrics in float32, as Keras's mixed precision recommends.
             x = x.f_to_kind(Kind::Float)?;
         }
-        Ok((x, built.activations[last]))
+        Ok((x, built.activations[last], mask))
+    }
+
+    /// Layer `i`'s output and the mask after it, by the layer's [`MaskRule`].
+    /// Without a mask (and for a layer that starts none) this is the plain forward pass.
+    fn layer_forward(
+        &self,
+        i: usize,
+        module: &dyn LayerModule,
+        x: &Tensor,
+        mask: Option<Tensor>,
+        train: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        let plain = |x: &Tensor| {
+            if self.frozen.contains(&i) {
+                module.forward_frozen_t(x, train)
+            } else {
+                module.forward_t(x, train)
+            }
+        };
+        let layer = &self.layers[i];
+        if mask.is_none() && !layer.makes_mask() {
+            return Ok((plain(x)?, None));
+        }
+        match layer.mask_rule() {
+            MaskRule::Own => module.forward_masked_t(x, mask.as_ref(), train),
+            MaskRule::Drop => Ok((plain(x)?, None)),
+            MaskRule::Pass => {
+                let out = plain(x)?;
+                // The mask goes on where the output keeps the steps it masks.
+                let keeps = mask.as_ref().is_some_and(|m| out.size().get(..m.dim()) == Some(m.size().as_slice()));
+                Ok((out, if keeps { mask } else { None }))
+            }
+            MaskRule::Unsupported => Err(Error::invalid(
+                "mask",
+                format!(
+                    "layer {i} ({}) gets a mask of padded steps from an Embedding(mask_zero) or Masking layer, and \
+                     does not take one yet (Keras's uses it); put the layer before the mask starts, end the mask \
+                     with a layer that consumes it (an LSTM without return_sequences, GlobalAveragePooling1D), or \
+                     drop mask_zero / Masking",
+                    layer.spec().kind()
+                ),
+            )),
+        }
     }
 
     /// Moves `x` to the model's device as float32, checking its per-sample shape.

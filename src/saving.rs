@@ -383,6 +383,7 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::GroupNormalization(_) => Vec::new(),
         // The axis is checked by the layer itself.
         LayerConfig::UnitNormalization(_) => Vec::new(),
+        LayerConfig::Masking(_) => Vec::new(),
     }
 }
 

@@ -50,6 +50,7 @@ mod gru;
 mod layer_normalization;
 mod leaky_relu;
 mod lstm;
+mod masking;
 mod max_pooling1d;
 mod max_pooling2d;
 mod multi_head_attention;
@@ -115,6 +116,7 @@ pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
+pub use masking::{MaskRule, Masking};
 pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
 pub use multi_head_attention::MultiHeadAttention;
@@ -197,6 +199,13 @@ pub trait LayerModule: Debug + Send {
     /// and a [`Residual`] runs the layers inside it as frozen ones.
     fn forward_frozen_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_t(xs, train)
+    }
+    /// The forward pass with the mask of padded steps (`[N, T]` booleans, true for a real
+    /// step) and the mask the next layer gets. Called only for layers whose
+    /// [`LayerConfig::mask_rule`] is [`MaskRule::Own`]: [`forward_t`](Self::forward_t) and the
+    /// mask passed on by default.
+    fn forward_masked_t(&self, xs: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<(Tensor, Option<Tensor>)> {
+        Ok((self.forward_t(xs, train)?, mask.map(Tensor::shallow_clone)))
     }
 }
 
@@ -311,6 +320,8 @@ pub enum LayerConfig {
     GroupNormalization(GroupNormalization),
     /// See [`UnitNormalization`].
     UnitNormalization(UnitNormalization),
+    /// See [`Masking`].
+    Masking(Masking),
 }
 
 impl LayerConfig {
@@ -370,6 +381,7 @@ impl LayerConfig {
             LayerConfig::SeparableConv2D(l) => l,
             LayerConfig::GroupNormalization(l) => l,
             LayerConfig::UnitNormalization(l) => l,
+            LayerConfig::Masking(l) => l,
         }
     }
 
@@ -430,6 +442,7 @@ impl LayerConfig {
             LayerConfig::SeparableConv2D(_) => "separable_conv2d",
             LayerConfig::GroupNormalization(_) => "group_normalization",
             LayerConfig::UnitNormalization(_) => "unit_normalization",
+            LayerConfig::Masking(_) => "masking",
         })
     }
 
@@ -473,6 +486,7 @@ impl_from_spec!(MultiHeadAttention => MultiHeadAttention);
 impl_from_spec!(DepthwiseConv2D => DepthwiseConv2D, SeparableConv2D => SeparableConv2D);
 impl_from_spec!(GroupNormalization => GroupNormalization);
 impl_from_spec!(UnitNormalization => UnitNormalization);
+impl_from_spec!(Masking => Masking);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {
