@@ -751,9 +751,6 @@ impl Sequential {
         let last = built.modules.len() - 1;
         let mut deferred = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
-            // A frozen BatchNormalization runs in inference mode (its moving statistics, not
-            // updated), as Keras's does with `trainable = False`; so do those inside a frozen
-            // Residual.
             (x, mask) = self.layer_forward(i, module.as_ref(), &x, mask, train)?;
             if let Some(a) = deferred.take() {
                 x = Activation::apply(a, &x)?;
@@ -788,6 +785,9 @@ impl Sequential {
         mask: Option<Tensor>,
         train: bool,
     ) -> Result<(Tensor, Option<Tensor>)> {
+        // A frozen BatchNormalization runs in inference mode (its moving statistics, not
+        // updated), as Keras's does with `trainable = False`; so do those inside a frozen
+        // Residual.
         let plain = |x: &Tensor| {
             if self.frozen.contains(&i) {
                 module.forward_frozen_t(x, train)
