@@ -123,7 +123,7 @@ fn masking_model() -> Sequential {
     m
 }
 
-fn silent(epochs: usize) -> FitConfig<'static> {
+fn silent<'a>(epochs: usize) -> FitConfig<'a> {
     FitConfig { epochs, batch_size: 4, shuffle: false, verbose: Verbosity::Silent, ..Default::default() }
 }
 /// Keras: embedding mask_zero lstm dense sigmoid (shape [4, 1]).
@@ -856,6 +856,13 @@ const TEXT_EMBED_AFTER: [f32; 18] = [
     0.4249123, 0.4943334, 0.3314004, 0.01240709, -0.3124215, -0.4906127, -0.4377903, -0.1790683,
 ];
 
+/// Keras: masking sequence mse step weights losses (shape [2]).
+const STEP_WEIGHT_LOSSES: [f32; 2] = [0.5425964, 0.5318223];
+
+/// Keras: masking sequence mse step weights dense kernel after (tch-keras layout) (shape [2, 4]).
+const STEP_WEIGHT_DENSE_AFTER: [f32; 8] =
+    [-0.3842096, -0.4964455, -0.3860285, -0.09767932, 0.2448973, 0.4711649, 0.4612896, 0.2471304];
+
 #[test]
 fn masked_recurrent_classifiers_match_keras() {
     for (kind, expected) in [("lstm", &LSTM_DENSE[..]), ("gru", &GRU_DENSE[..]), ("rnn", &RNN_DENSE[..])] {
@@ -929,6 +936,21 @@ fn the_output_mask_weighs_the_loss_in_sgd_steps_as_keras() {
     let logs = m.evaluate(&x, &y, 4).unwrap();
     let direct = m.fit(&x, &y, FitConfig { epochs: 1, ..silent(1) }).unwrap().series("loss").unwrap()[0];
     assert!((logs.get("loss").unwrap() - direct).abs() < 1e-5, "{logs:?} vs {direct}");
+}
+
+#[test]
+fn the_output_mask_and_per_step_weights_multiply_as_keras() {
+    let (x, y) = (padded_floats(), vals(&[4, 5, 2], 0.9, 1.0));
+    let w = vals(&[4, 5], 0.2, 0.5) + 1.0;
+    let mut m = masking_model();
+    m.compile(Optimizer::sgd(0.1), Loss::MeanSquaredError, Vec::<Metric>::new()).unwrap();
+    let config = FitConfig { sample_weight: Some(&w), ..silent(2) };
+    let losses = m.fit(&x, &y, config).unwrap().series("loss").unwrap();
+    let losses: Vec<f32> = losses.iter().map(|&l| l as f32).collect();
+    assert_close(&Tensor::from_slice(&losses), &[2], &STEP_WEIGHT_LOSSES);
+    let vars = m.variables().unwrap();
+    let kernel = vars.iter().find(|(n, _)| n == "layers.2.weight").unwrap().1.shallow_clone();
+    assert_close(&kernel, &[2, 4], &STEP_WEIGHT_DENSE_AFTER);
 }
 
 #[test]

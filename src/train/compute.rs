@@ -184,7 +184,8 @@ impl Sequential {
 /// Keras's `apply_mask` for the `sum_over_batch_size` reduction: the `[N, T]` output mask as
 /// per-timestep weights `total / valid` on real steps and 0 on masked ones (so the weighted
 /// mean over the `N * T` steps is the mean over the real ones), times the sample weights if
-/// any (`[N]` weights spread over each sample's steps). Device ops only (no host read).
+/// any (`[N]` weights spread over each sample's steps, where Keras 3.15.1 fails to broadcast
+/// them). Device ops only (no host read).
 pub(crate) fn output_mask_weights(mask: &Tensor, wb: Option<&Tensor>) -> Result<Tensor> {
     let size = mask.size();
     let total = (size[0] * size[1]) as f64;

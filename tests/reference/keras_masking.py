@@ -145,3 +145,11 @@ h = m.fit(TOKENS, np.array([[1.0], [0.0], [1.0], [0.0]], dtype="float32"), epoch
           verbose=0)
 show("text classifier bce losses", np.array(h.history["loss"]))
 show("text classifier embeddings after", m.layers[0].get_weights()[0])
+
+# The same sequence model with per-timestep sample weights (N, T): the mask and the weights multiply.
+# Weights (N,) or (N, 1) with an output mask fail in Keras 3.15.1 (apply_mask cannot broadcast them).
+m = masking_model()
+m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+h = m.fit(X, Y, sample_weight=vals((4, 5), 0.2, 0.5) + 1.0, epochs=2, batch_size=4, shuffle=False, verbose=0)
+show("masking sequence mse step weights losses", np.array(h.history["loss"]))
+show("masking sequence mse step weights dense kernel after (tch-keras layout)", m.layers[2].get_weights()[0].T)
