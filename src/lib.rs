@@ -87,6 +87,7 @@ pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, Ze
 pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};
 pub use layers::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
+pub use layers::{MaskRule, Masking};
 pub use logs::Logs;
 pub use losses::class_weight_to_sample_weight;
 pub use losses::Loss;

@@ -4,7 +4,7 @@
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::batch_shape;
-use crate::layers::{LayerConfig, LayerModule};
+use crate::layers::{LayerConfig, LayerModule, MaskRule};
 use crate::optimizers::OptimizerState;
 use crate::train::state::TrainState;
 use crate::{Activation, Error, Loss, Metric, Optimizer, Precision, Result};
@@ -72,6 +72,20 @@ pub(crate) struct Built {
     /// Whether each of `variables` is a parameter (trained unless its layer is frozen), as
     /// opposed to a buffer such as batch normalization's running statistics.
     pub(crate) params: Vec<bool>,
+}
+
+/// One forward pass's output and what the loss reads besides it.
+pub(crate) struct Forward {
+    /// The last layer's output before its activation.
+    pub(crate) raw: Tensor,
+    /// The last layer's activation.
+    pub(crate) activation: Activation,
+    /// The layers' activity penalties (see [`Sequential::forward_collecting`]).
+    pub(crate) penalty: Option<Tensor>,
+    /// The mask of padded steps that reaches the output: `[N, T]` booleans, true for a real
+    /// step, when an `Embedding(mask_zero)` or `Masking` started one and every layer after
+    /// passed it on (see [`MaskRule`]).
+    pub(crate) mask: Option<Tensor>,
 }
 
 impl Default for Sequential {
@@ -736,37 +750,22 @@ impl Sequential {
 
     /// The forward pass up to the last layer's activation, and that activation.
     pub(crate) fn forward_raw(&self, xs: &Tensor, train: bool) -> Result<(Tensor, Activation)> {
-        let (raw, act, _) = self.forward_collecting(xs, train, false)?;
-        Ok((raw, act))
+        let forward = self.forward_collecting(xs, train, false)?;
+        Ok((forward.raw, forward.activation))
     }
 
-    /// [`Self::forward_raw`] and, with `activity`, the sum of the layers' activity penalties
-    /// (each `activity_regularizer`'s penalty on the layer's output after its activation,
-    /// divided by the batch size, as Keras 3's `Layer.__call__` adds it): a device scalar
-    /// differentiable in the parameters, `None` when no layer has one. A frozen layer's
-    /// penalty counts too (Keras collects it from every layer). Metadata and device ops only,
-    /// so a captured step computes it on each replay.
-    pub(crate) fn forward_collecting(
-        &self,
-        xs: &Tensor,
-        train: bool,
-        activity: bool,
-    ) -> Result<(Tensor, Activation, Option<Tensor>)> {
+    /// [`Self::forward_raw`] and what the loss reads besides: with `activity`, the layers'
+    /// activity penalties, and the mask of padded steps that reaches the output.
+    pub(crate) fn forward_collecting(&self, xs: &Tensor, train: bool, activity: bool) -> Result<Forward> {
         let built = self.built("forward")?;
         let autocast = crate::precision::Autocast::enter(self.precision, self.device)?;
         let mut x = xs.shallow_clone();
+        let mut mask: Option<Tensor> = None;
         let last = built.modules.len() - 1;
         let mut deferred = None;
         let mut penalty: Option<Tensor> = None;
         for (i, (module, act)) in built.modules.iter().zip(&built.activations).enumerate() {
-            // A frozen BatchNormalization runs in inference mode (its moving statistics, not
-            // updated), as Keras's does with `trainable = False`; so do those inside a frozen
-            // Residual.
-            x = if self.frozen.contains(&i) {
-                module.forward_frozen_t(&x, train)?
-            } else {
-                module.forward_t(&x, train)?
-            };
+            (x, mask) = self.layer_forward(i, module.as_ref(), &x, mask, train)?;
             if let Some(a) = deferred.take() {
                 x = Activation::apply(a, &x)?;
             }
@@ -798,7 +797,53 @@ impl Sequential {
             // Outputs, loss and metrics in float32, as Keras's mixed precision recommends.
             x = x.f_to_kind(Kind::Float)?;
         }
-        Ok((x, built.activations[last], penalty))
+        Ok(Forward { raw: x, activation: built.activations[last], penalty, mask })
+    }
+
+    /// Layer `i`'s output and the mask after it, by the layer's [`MaskRule`].
+    /// Without a mask (and for a layer that starts none) this is the plain forward pass.
+    fn layer_forward(
+        &self,
+        i: usize,
+        module: &dyn LayerModule,
+        x: &Tensor,
+        mask: Option<Tensor>,
+        train: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        // A frozen BatchNormalization runs in inference mode (its moving statistics, not
+        // updated), as Keras's does with `trainable = False`; so do those inside a frozen
+        // Residual.
+        let plain = |x: &Tensor| {
+            if self.frozen.contains(&i) {
+                module.forward_frozen_t(x, train)
+            } else {
+                module.forward_t(x, train)
+            }
+        };
+        let layer = &self.layers[i];
+        if mask.is_none() && !layer.makes_mask() {
+            return Ok((plain(x)?, None));
+        }
+        match layer.mask_rule() {
+            MaskRule::Own => module.forward_masked_t(x, mask.as_ref(), train),
+            MaskRule::Drop => Ok((plain(x)?, None)),
+            MaskRule::Pass => {
+                let out = plain(x)?;
+                // The mask goes on where the output keeps the steps it masks.
+                let keeps = mask.as_ref().is_some_and(|m| out.size().get(..m.dim()) == Some(m.size().as_slice()));
+                Ok((out, if keeps { mask } else { None }))
+            }
+            MaskRule::Unsupported => Err(Error::invalid(
+                "mask",
+                format!(
+                    "layer {i} ({}) gets a mask of padded steps from an Embedding(mask_zero) or Masking layer, and \
+                     does not take one yet (Keras's uses it); put the layer before the mask starts, end the mask \
+                     with a layer that consumes it (an LSTM without return_sequences, GlobalAveragePooling1D), or \
+                     drop mask_zero / Masking",
+                    layer.spec().kind()
+                ),
+            )),
+        }
     }
 
     /// Moves `x` to the model's device as float32, checking its per-sample shape.

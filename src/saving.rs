@@ -427,6 +427,7 @@ fn layer_sizes(layer: &LayerConfig) -> Vec<(&'static str, i64, i64)> {
         LayerConfig::Discretization(_) => Vec::new(),
         // The factor is checked by the layer itself.
         LayerConfig::RandomGrayscale(_) => Vec::new(),
+        LayerConfig::Masking(_) => Vec::new(),
     }
 }
 

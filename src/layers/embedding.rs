@@ -34,12 +34,48 @@ pub struct Embedding {
     /// The vectors' penalty, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embeddings_regularizer: Option<Regularizer>,
+    /// Whether index 0 is padding (Keras's `mask_zero`): the steps holding it are masked for
+    /// the layers after (a recurrent layer skips them, `GlobalAveragePooling1D` leaves them out
+    /// of the mean, a mask reaching the output leaves them out of the loss). Index 0 then
+    /// stands for no token, so `input_dim` is the vocabulary size plus one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mask_zero: bool,
 }
 
 impl Embedding {
     /// An embedding of `input_dim` indices into `output_dim` values.
     pub fn new(input_dim: i64, output_dim: i64) -> Self {
-        Self { input_dim, output_dim, embeddings_initializer: defaults::embeddings(), embeddings_regularizer: None }
+        Self {
+            input_dim,
+            output_dim,
+            embeddings_initializer: defaults::embeddings(),
+            embeddings_regularizer: None,
+            mask_zero: false,
+        }
+    }
+
+    /// Sets whether index 0 is padding, masked for the layers after (Keras's `mask_zero`;
+    /// default false).
+    pub fn mask_zero(mut self, mask_zero: bool) -> Self {
+        self.mask_zero = mask_zero;
+        self
+    }
+
+    fn problem(&self) -> std::result::Result<(), String> {
+        if self.input_dim <= 0 || self.output_dim <= 0 {
+            return Err(format!(
+                "input_dim and output_dim must be positive, got {} and {}",
+                self.input_dim, self.output_dim
+            ));
+        }
+        if self.mask_zero && self.input_dim < 2 {
+            return Err(format!(
+                "mask_zero reserves index 0 for padding, and input_dim {} leaves no index for a token; set \
+                 input_dim to the vocabulary size plus one",
+                self.input_dim
+            ));
+        }
+        Ok(())
     }
 
     /// Sets how the vectors start (Keras's `embeddings_initializer`; default
@@ -60,6 +96,7 @@ impl Embedding {
 struct EmbeddingModule {
     weight: Tensor,
     input_dim: i64,
+    mask_zero: bool,
 }
 
 impl EmbeddingModule {
@@ -103,6 +140,11 @@ impl LayerModule for EmbeddingModule {
         }
         self.masked_lookup(xs)
     }
+
+    fn forward_masked_t(&self, xs: &Tensor, _mask: Option<&Tensor>, train: bool) -> Result<(Tensor, Option<Tensor>)> {
+        let mask = if self.mask_zero { Some(xs.f_ne(0)?) } else { None };
+        Ok((self.forward_t(xs, train)?, mask))
+    }
 }
 
 impl LayerSpec for Embedding {
@@ -110,12 +152,7 @@ impl LayerSpec for Embedding {
         "Embedding"
     }
     fn output_shape(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        if self.input_dim <= 0 || self.output_dim <= 0 {
-            return Err(format!(
-                "input_dim and output_dim must be positive, got {} and {}",
-                self.input_dim, self.output_dim
-            ));
-        }
+        self.problem()?;
         super::options_problem([self.embeddings_initializer], [self.embeddings_regularizer])?;
         let mut out = input.to_vec();
         out.push(self.output_dim);
@@ -125,15 +162,10 @@ impl LayerSpec for Embedding {
         vec![("weight", vec![self.input_dim, self.output_dim])]
     }
     fn build(&self, path: &nn::Path, _input: &[i64]) -> Result<Box<dyn LayerModule>> {
-        if self.input_dim <= 0 || self.output_dim <= 0 {
-            return Err(config_error(
-                "Embedding",
-                format!("input_dim and output_dim must be positive, got {} and {}", self.input_dim, self.output_dim),
-            ));
-        }
+        self.problem().map_err(|m| config_error("Embedding", m))?;
         check_options("Embedding", [self.embeddings_initializer], [self.embeddings_regularizer])?;
         let weight = self.embeddings_initializer.var(path, "weight", &[self.input_dim, self.output_dim], &[0, 1])?;
-        Ok(Box::new(EmbeddingModule { weight, input_dim: self.input_dim }))
+        Ok(Box::new(EmbeddingModule { weight, input_dim: self.input_dim, mask_zero: self.mask_zero }))
     }
     fn regularizers(&self) -> Vec<(&'static str, Regularizer)> {
         super::regularized([("weight", self.embeddings_regularizer)])
@@ -148,7 +180,7 @@ mod tests {
     #[test]
     fn masked_lookup_gives_zeros_for_bad_indices() {
         let weight = Tensor::arange(12, (Kind::Float, Device::Cpu)).reshape([4, 3]) + 1.0;
-        let m = EmbeddingModule { weight: weight.shallow_clone(), input_dim: 4 };
+        let m = EmbeddingModule { weight: weight.shallow_clone(), input_dim: 4, mask_zero: false };
         let xs = Tensor::from_slice(&[0.0f32, 3.0, 4.0, -1.0, 1.5, f32::NAN, 2.0]);
         let got = m.masked_lookup(&xs).unwrap();
         let rows: Vec<f32> = Vec::try_from(got.sum_dim_intlist([1i64].as_slice(), false, Kind::Float)).unwrap();

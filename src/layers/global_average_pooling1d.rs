@@ -3,13 +3,15 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
 use super::{DataFormat, LayerModule, LayerSpec};
-use crate::Result;
+use crate::{Error, Result};
 
 /// Averages each channel over the length: `(None, channels, length)` (the layout of
 /// [`Conv1D`](super::Conv1D)) becomes `(None, channels)`. After `Embedding`, `LSTM` or `GRU`,
 /// whose sequences are `(None, steps, features)`, use `.data_format(DataFormat::ChannelsLast)`
 /// to average over the steps, as Keras's default does. With `keepdims` the length stays as
-/// size 1. Keras's masking of padded steps is not supported.
+/// size 1. With a mask of padded steps (from `Embedding(mask_zero)` or `Masking`), only the
+/// unmasked steps are averaged, as Keras does (a sample with every step masked gives NaN, as
+/// Keras's does).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct GlobalAveragePooling1D {
     /// Keeps the length axis as size 1 (Keras's default: `false`).
@@ -46,6 +48,29 @@ struct GlobalAvg1DModule {
 impl LayerModule for GlobalAvg1DModule {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Result<Tensor> {
         Ok(xs.f_mean_dim([self.axis].as_slice(), self.keepdims, None::<Kind>)?)
+    }
+
+    /// The mean over the unmasked steps: the `[N, L]` mask weighs the length axis.
+    fn forward_masked_t(&self, xs: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<(Tensor, Option<Tensor>)> {
+        let Some(mask) = mask else { return Ok((self.forward_t(xs, train)?, None)) };
+        let length = xs.size()[self.axis as usize];
+        if mask.size() != [xs.size()[0], length] {
+            return Err(Error::invalid(
+                "mask",
+                format!(
+                    "GlobalAveragePooling1D got a {:?} mask for inputs {:?}: the mask must be [batch, length]; use \
+                     data_format channels_last after an Embedding or a recurrent layer",
+                    mask.size(),
+                    xs.size()
+                ),
+            ));
+        }
+        let channel_axis = if self.axis == 1 { 2 } else { 1 };
+        let weights = mask.f_to_kind(xs.kind())?.f_unsqueeze(channel_axis)?;
+        let axes = [self.axis];
+        let sum = xs.f_mul(&weights)?.f_sum_dim_intlist(axes.as_slice(), self.keepdims, None::<Kind>)?;
+        let count = weights.f_sum_dim_intlist(axes.as_slice(), self.keepdims, None::<Kind>)?;
+        Ok((sum.f_div(&count)?, None))
     }
 }
 

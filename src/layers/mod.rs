@@ -67,6 +67,7 @@ mod gru;
 mod layer_normalization;
 mod leaky_relu;
 mod lstm;
+mod masking;
 mod max_pooling1d;
 mod max_pooling2d;
 mod multi_head_attention;
@@ -150,6 +151,7 @@ pub use gru::GRU;
 pub use layer_normalization::LayerNormalization;
 pub use leaky_relu::LeakyReLU;
 pub use lstm::LSTM;
+pub use masking::{MaskRule, Masking};
 pub use max_pooling1d::MaxPooling1D;
 pub use max_pooling2d::MaxPooling2D;
 pub use multi_head_attention::MultiHeadAttention;
@@ -246,6 +248,13 @@ pub trait LayerModule: Debug + Send {
     /// and a [`Residual`] runs the layers inside it as frozen ones.
     fn forward_frozen_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_t(xs, train)
+    }
+    /// The forward pass with the mask of padded steps (`[N, T]` booleans, true for a real
+    /// step) and the mask the next layer gets. Called only for layers whose
+    /// [`LayerConfig::mask_rule`] is [`MaskRule::Own`]: [`forward_t`](Self::forward_t) and the
+    /// mask passed on by default.
+    fn forward_masked_t(&self, xs: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<(Tensor, Option<Tensor>)> {
+        Ok((self.forward_t(xs, train)?, mask.map(Tensor::shallow_clone)))
     }
 }
 
@@ -400,6 +409,8 @@ pub enum LayerConfig {
     Discretization(Discretization),
     /// See [`RandomGrayscale`].
     RandomGrayscale(RandomGrayscale),
+    /// See [`Masking`].
+    Masking(Masking),
 }
 
 impl LayerConfig {
@@ -479,6 +490,7 @@ impl LayerConfig {
             LayerConfig::CategoryEncoding(l) => l,
             LayerConfig::Discretization(l) => l,
             LayerConfig::RandomGrayscale(l) => l,
+            LayerConfig::Masking(l) => l,
         }
     }
 
@@ -559,6 +571,7 @@ impl LayerConfig {
             LayerConfig::CategoryEncoding(_) => "category_encoding",
             LayerConfig::Discretization(_) => "discretization",
             LayerConfig::RandomGrayscale(_) => "random_grayscale",
+            LayerConfig::Masking(_) => "masking",
         })
     }
 
@@ -612,6 +625,7 @@ impl_from_spec!(Conv1DTranspose => Conv1DTranspose, Conv3DTranspose => Conv3DTra
 impl_from_spec!(Resizing => Resizing, CenterCrop => CenterCrop, RandomCrop => RandomCrop);
 impl_from_spec!(CategoryEncoding => CategoryEncoding, Discretization => Discretization);
 impl_from_spec!(RandomGrayscale => RandomGrayscale);
+impl_from_spec!(Masking => Masking);
 
 /// A user-written layer is added like a built-in: `Sequential::new().add(MyLayer { .. })`.
 impl<L: Layer + Serialize> From<L> for LayerConfig {

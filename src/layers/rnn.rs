@@ -307,7 +307,93 @@ impl RnnModule {
     }
 }
 
+impl RnnModule {
+    /// One direction stepped with the mask (`keep`: `[N, T, 1]` booleans, true for a real
+    /// step): every step's output `[N, T, units]` aligned with the input steps, and the last
+    /// state. A masked step keeps the previous state (and, for the LSTM, cell); its output is
+    /// the previous output, or zeros with `zero_masked` (Keras's `zero_output_for_mask`, which
+    /// its `Bidirectional` sets with `return_sequences`). `reverse` reads the steps last to
+    /// first (the backward direction). Steps are separate kernel calls, without host reads.
+    fn run_direction_masked(
+        &self,
+        w: &Weights,
+        xs: &Tensor,
+        keep: &Tensor,
+        reverse: bool,
+        zero_masked: bool,
+    ) -> Result<(Tensor, Tensor)> {
+        let size = xs.size();
+        let (n, t) = (size[0], size[1]);
+        let mut h = Tensor::f_zeros([n, self.units], (xs.kind(), xs.device()))?;
+        let mut c = h.f_zeros_like()?;
+        let zeros = h.f_zeros_like()?;
+        let mut outputs = Vec::with_capacity(t as usize);
+        let (b_ih, b_hh) = (w.bias_ih.as_ref(), w.bias_hh.as_ref());
+        for step in 0..t {
+            let s = if reverse { t - 1 - step } else { step };
+            let x = xs.f_select(1, s)?;
+            let k = keep.f_select(1, s)?;
+            let h_new = match self.cell {
+                Cell::Lstm => {
+                    let (h_new, c_new) = x.f_lstm_cell(&[&h, &c], &w.weight_ih, &w.weight_hh, b_ih, b_hh)?;
+                    c = c_new.f_where_self(&k, &c)?;
+                    h_new
+                }
+                Cell::Gru => x.f_gru_cell(&h, &w.weight_ih, &w.weight_hh, b_ih, b_hh)?,
+                Cell::Tanh => x.f_rnn_tanh_cell(&h, &w.weight_ih, &w.weight_hh, b_ih, b_hh)?,
+                Cell::Relu => x.f_rnn_relu_cell(&h, &w.weight_ih, &w.weight_hh, b_ih, b_hh)?,
+            };
+            outputs.push(if zero_masked { h_new.f_where_self(&k, &zeros)? } else { h_new.f_where_self(&k, &h)? });
+            h = h_new.f_where_self(&k, &h)?;
+        }
+        if reverse {
+            outputs.reverse();
+        }
+        Ok((Tensor::f_stack(&outputs, 1)?, h))
+    }
+
+    /// The forward pass with a `[N, T]` mask: [`Self::run_direction_masked`] for each
+    /// direction, merged as the fused path merges them.
+    fn forward_with_mask(&self, xs: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let size = xs.size();
+        if mask.size() != size[..2] {
+            return Err(Error::invalid(
+                "mask",
+                format!(
+                    "a recurrent layer takes a [batch, timesteps] mask and got {:?} for inputs {size:?}; put the \
+                     Embedding(mask_zero) or Masking layer directly on the sequence (a layer in between must keep \
+                     the time axis)",
+                    mask.size()
+                ),
+            ));
+        }
+        let paused = if xs.device().is_cuda() { None } else { AutocastPause::new(Device::Cpu)? };
+        let xs =
+            if paused.is_some() && xs.kind() != Kind::Float { xs.f_to_kind(Kind::Float)? } else { xs.shallow_clone() };
+        let keep = mask.f_to_kind(Kind::Bool)?.f_unsqueeze(-1)?;
+        let bi = self.directions.len() == 2;
+        let zero_masked = bi && self.return_sequences;
+        let (out, last) = self.run_direction_masked(&self.directions[0], &xs, &keep, false, zero_masked)?;
+        if !bi {
+            return Ok(if self.return_sequences { out } else { last });
+        }
+        let (out_b, last_b) = self.run_direction_masked(&self.directions[1], &xs, &keep, true, zero_masked)?;
+        if self.return_sequences {
+            self.merge.merge(&out, &out_b)
+        } else {
+            self.merge.merge(&last, &last_b)
+        }
+    }
+}
+
 impl LayerModule for RnnModule {
+    /// With a mask, each direction steps with it; the mask goes on with `return_sequences`.
+    fn forward_masked_t(&self, xs: &Tensor, mask: Option<&Tensor>, train: bool) -> Result<(Tensor, Option<Tensor>)> {
+        let Some(mask) = mask else { return Ok((self.forward_t(xs, train)?, None)) };
+        let out = self.forward_with_mask(xs, mask)?;
+        Ok((out, if self.return_sequences { Some(mask.shallow_clone()) } else { None }))
+    }
+
     fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let (outputs, last) = self.run(xs, train)?;
         if self.directions.len() == 1 {

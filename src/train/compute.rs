@@ -72,6 +72,9 @@ impl Sequential {
     /// The layers' regularization penalty (on their variables, and the activity penalty on
     /// their outputs collected by [`Self::forward_collecting`]) is added after that mean, in
     /// training and in evaluation, as Keras's `compute_loss` adds `model.losses`.
+    /// A mask of padded steps that reaches a sequence output (`[N, T]` for outputs
+    /// `[N, T, C]`) weighs the loss as Keras's `apply_mask` does (see [`output_mask_weights`]);
+    /// the metrics do not read it.
     pub(crate) fn batch_sums(
         &self,
         xb: &Tensor,
@@ -81,12 +84,17 @@ impl Sequential {
         loss_kind: &Loss,
     ) -> Result<(Tensor, Tensor)> {
         let state = self.train_state("fit")?;
-        let (raw, act, activity) = self.forward_collecting(xb, train, true)?;
+        let forward = self.forward_collecting(xb, train, true)?;
+        let (raw, act, activity, mask) = (forward.raw, forward.activation, forward.penalty, forward.mask);
         let logits = loss_kind.uses_logits(act);
         let pred = if logits { raw.shallow_clone() } else { act.apply(&raw)? };
-        let loss = match wb {
-            Some(w) => loss_kind.compute_weighted(&pred, yb, logits, w)?,
-            None => loss_kind.compute(&pred, yb, logits)?,
+        let masked = match mask {
+            Some(m) if pred.dim() == m.dim() + 1 && m.dim() == 2 => Some(output_mask_weights(&m, wb)?),
+            _ => None,
+        };
+        let loss = match (masked.as_ref(), wb) {
+            (Some(w), _) | (None, Some(w)) => loss_kind.compute_weighted(&pred, yb, logits, w)?,
+            (None, None) => loss_kind.compute(&pred, yb, logits)?,
         };
         let loss = match self.regularization_penalty()? {
             Some(penalty) => loss.f_add(&penalty)?,
@@ -178,4 +186,27 @@ impl Sequential {
         }
         Ok((y, state.loss.clone()))
     }
+}
+
+/// Keras's `apply_mask` for the `sum_over_batch_size` reduction: the `[N, T]` output mask as
+/// per-timestep weights `total / valid` on real steps and 0 on masked ones (so the weighted
+/// mean over the `N * T` steps is the mean over the real ones), times the sample weights if
+/// any (`[N]` weights spread over each sample's steps, where Keras 3.15.1 fails to broadcast
+/// them). Device ops only (no host read).
+pub(crate) fn output_mask_weights(mask: &Tensor, wb: Option<&Tensor>) -> Result<Tensor> {
+    let size = mask.size();
+    let total = (size[0] * size[1]) as f64;
+    let float = mask.f_to_kind(Kind::Float)?;
+    let valid = float.f_sum(Kind::Float)?.f_clamp_min(1.0)?;
+    let weights = float.f_mul(&valid.f_reciprocal()?.f_mul_scalar(total)?)?;
+    let Some(w) = wb else { return Ok(weights) };
+    let w = w.f_to_kind(Kind::Float)?;
+    let w = if w.size() == [size[0]] || w.size() == [size[0], 1] {
+        w.f_reshape([size[0], 1])?
+    } else if w.size() == [size[0], size[1], 1] {
+        w.f_reshape([size[0], size[1]])?
+    } else {
+        w
+    };
+    Ok(weights.f_mul(&w)?)
 }
