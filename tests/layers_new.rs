@@ -7,21 +7,15 @@
 //! offset) * scale`. MultiHeadAttention's variables have Keras's layout on both sides; the
 //! convolutions' kernels are in the crate's (PyTorch's) layout here and converted there, and
 //! the convolutions and GroupNormalization run channels-first there (`data_format`, `axis=1`).
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
     Activation, Dense, DepthwiseConv2D, Error, FitConfig, Flatten, GroupNormalization, LayerConfig, LayerNormalization,
     Loss, MultiHeadAttention, Optimizer, Padding, SeparableConv2D, Sequential, UnitNormalization, Verbosity,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 fn assert_close(what: &str, got: &Tensor, expected: &[f32]) {
     let got = Vec::<f32>::try_from(got.contiguous().reshape([-1])).unwrap();
@@ -354,6 +348,7 @@ fn new_layers_save_and_load() {
     assert!(json.contains("\"MultiHeadAttention\"") && json.contains("\"use_causal_mask\":true"), "{json}");
 }
 
+// Long: a table of cases (model, layer, option named) and a short loop.
 #[test]
 fn bad_options_are_typed_errors_naming_the_layer() {
     let cases: Vec<(Sequential, &str, &str)> = vec![
