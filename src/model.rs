@@ -410,7 +410,7 @@ impl Sequential {
             shape.clone_from(&output_shapes[index]);
         }
         let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
-        variables.sort_by_key(|(name, _)| variable_order(name));
+        variables.sort_by(|(a, _), (b, _)| variable_order(a).cmp(&variable_order(b)));
         let params: Vec<bool> = variables.iter().map(|(_, t)| t.requires_grad()).collect();
         for ((name, t), _) in variables.iter().zip(&params).filter(|(_, &p)| p) {
             if self.frozen.contains(&variable_order(name).0) {
@@ -565,7 +565,8 @@ impl Sequential {
     /// Every variable, named `layers.{index}.{weight|bias|running_mean|running_var}`, in layer
     /// order. These names are stable: saved weights and PyTorch state dicts use them.
     /// A [`Residual`](crate::Residual)'s inner layers add their branch and position
-    /// (`layers.{index}.block.{j}.weight`).
+    /// (`layers.{index}.block.{j}.weight`). Within a layer the names are in natural order:
+    /// numbers compare as numbers, so `block.2.weight` comes before `block.10.weight`.
     pub fn variables(&self) -> Result<&[(String, Tensor)]> {
         Ok(&self.built("variables")?.variables)
     }
@@ -639,6 +640,7 @@ impl Sequential {
     }
 
     /// A Keras-like summary table: layer name and type, output shape, parameter count, totals.
+    /// A [`Residual`](crate::Residual) block is followed by its layers as indented rows.
     /// Builds the model first when needed, as [`Self::count_params`] does.
     pub fn summary(&mut self) -> Result<String> {
         self.ensure_built("summary")?;
@@ -656,6 +658,13 @@ impl Sequential {
             }
             let label = format!("{name} ({})", layer.spec().kind());
             rows.push((label, batch_shape(&built.output_shapes[index]), group(params)));
+            if let LayerConfig::Residual(block) = layer {
+                let input = match index {
+                    0 => self.input_shape.clone().unwrap_or_default(),
+                    _ => built.output_shapes[index - 1].clone(),
+                };
+                inner_rows(&built.variables, &format!("layers.{index}."), block, &input, 1, &mut rows);
+            }
         }
         // Keras's 65-character table; a longer layer label widens the first column.
         let width = rows.iter().map(|(label, _, _)| label.chars().count()).max().unwrap_or(0).max(27);
@@ -906,17 +915,53 @@ pub(crate) fn check_real(x: &Tensor, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// The summary rows of the layers inside `block` (whose variables' names start with `prefix`):
+/// each named by its path in the block, indented by `depth`, nested blocks recursively.
+fn inner_rows(
+    vars: &[(String, Tensor)],
+    prefix: &str,
+    block: &crate::layers::Residual,
+    input: &[i64],
+    depth: usize,
+    rows: &mut Vec<(String, String, String)>,
+) {
+    for (path, layer, shape) in block.inner_layers(input) {
+        let spec = layer.spec();
+        let output = spec.output_shape(&shape).unwrap_or_default();
+        let inner = format!("{prefix}{path}.");
+        let params: i64 = vars.iter().filter(|(n, _)| n.starts_with(&inner)).map(|(_, t)| t.numel() as i64).sum();
+        let label = format!("{}{path} ({})", "  ".repeat(depth), spec.kind());
+        rows.push((label, batch_shape(&output), group(params)));
+        if let LayerConfig::Residual(nested) = layer {
+            inner_rows(vars, &inner, nested, &shape, depth + 1, rows);
+        }
+    }
+}
+
 fn layer_vars(vars: &[(String, Tensor)], index: usize) -> impl Iterator<Item = &(String, Tensor)> {
     let prefix = format!("layers.{index}.");
     vars.iter().filter(move |(n, _)| n.starts_with(&prefix))
 }
 
-/// Sort key: layer index numerically, then the variable name.
-fn variable_order(name: &str) -> (usize, String) {
+/// Sort key: layer index numerically, then the rest of the name in [`natural_order`].
+fn variable_order(name: &str) -> (usize, Vec<NamePart<'_>>) {
     let mut parts = name.splitn(3, '.');
     let _ = parts.next();
     let index = parts.next().and_then(|i| i.parse().ok()).unwrap_or(usize::MAX);
-    (index, parts.next().unwrap_or_default().to_string())
+    (index, natural_order(parts.next().unwrap_or_default()))
+}
+
+/// One dot-separated part of a name; numbers sort before words and among themselves by value.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum NamePart<'a> {
+    Number(u64),
+    Word(&'a str),
+}
+
+/// Sort key of a dotted name in natural order: `block.2.weight` before `block.10.weight`,
+/// where comparing the strings would put `block.10` first.
+pub(crate) fn natural_order(name: &str) -> Vec<NamePart<'_>> {
+    name.split('.').map(|part| part.parse().map_or(NamePart::Word(part), NamePart::Number)).collect()
 }
 
 /// `25818` -> `25,818`.
@@ -939,8 +984,39 @@ mod tests {
     #[test]
     fn variables_sort_by_layer_number_then_name() {
         let mut names = vec!["layers.10.bias", "layers.2.weight", "layers.2.bias", "layers.1.running_mean"];
-        names.sort_by_key(|n| variable_order(n));
+        names.sort_by(|a, b| variable_order(a).cmp(&variable_order(b)));
         assert_eq!(names, ["layers.1.running_mean", "layers.2.bias", "layers.2.weight", "layers.10.bias"]);
+    }
+
+    #[test]
+    fn names_inside_a_layer_sort_numbers_by_value() {
+        let mut names = vec![
+            "layers.3.block.10.weight",
+            "layers.3.shortcut.0.bias",
+            "layers.3.block.2.weight",
+            "layers.3.block.2.bias",
+            "layers.3.block.1.block.11.bias",
+            "layers.3.block.1.block.9.bias",
+            "layers.12.weight",
+            "layers.3.block.0.running_mean",
+        ];
+        names.sort_by(|a, b| variable_order(a).cmp(&variable_order(b)));
+        assert_eq!(
+            names,
+            [
+                "layers.3.block.0.running_mean",
+                "layers.3.block.1.block.9.bias",
+                "layers.3.block.1.block.11.bias",
+                "layers.3.block.2.bias",
+                "layers.3.block.2.weight",
+                "layers.3.block.10.weight",
+                "layers.3.shortcut.0.bias",
+                "layers.12.weight",
+            ]
+        );
+        let mut optimizer = vec!["optimizer.layers.10.weight.m", "optimizer.layers.9.weight.m", "optimizer.u_product"];
+        optimizer.sort_by(|a, b| natural_order(a).cmp(&natural_order(b)));
+        assert_eq!(optimizer, ["optimizer.layers.9.weight.m", "optimizer.layers.10.weight.m", "optimizer.u_product"]);
     }
 
     #[test]

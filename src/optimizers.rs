@@ -1855,6 +1855,9 @@ mod tests {
 
     const STEPS: [i64; 14] = [0, 1, 5, 6, 10, 11, 25, 60, 100, 109, 110, 111, 150, 200];
 
+    /// Each schedule with Keras's learning rates at [`STEPS`].
+    // A table of Keras's numbers, one entry per schedule: kept whole so it reads as the script's
+    // output does.
     fn keras_schedules() -> Vec<(Schedule, [f64; 14])> {
         vec![
             (

@@ -227,7 +227,7 @@ pub fn read_safetensors(path: &Path) -> Result<(NamedTensors, HashMap<String, St
         let t = Tensor::f_from_data_size(view.data(), &size, kind(view.dtype(), path, &name)?)?;
         tensors.push((name, t));
     }
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    tensors.sort_by(|a, b| crate::model::natural_order(&a.0).cmp(&crate::model::natural_order(&b.0)));
     Ok((tensors, meta.metadata().clone().unwrap_or_default()))
 }
 

@@ -10,17 +10,11 @@ use tch_keras::{
     Activation, Conv2D, Dense, FitConfig, LayerConfig, LeakyReLU, Loss, MaxPooling2D, Optimizer, PReLU, ReLU,
     Sequential, Softmax, ELU,
 };
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 const X: [f32; 11] = [-30.0, -5.0, -2.5, -1.0, -0.3, 0.0, 0.4, 1.0, 2.9, 6.5, 25.0];
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
 
 fn x_row() -> Tensor {
     Tensor::from_slice(&X).reshape([1, 11])

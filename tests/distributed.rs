@@ -152,6 +152,9 @@ fn rank() {
     }
 }
 
+/// What a rank does for its role, each role's steps one arm of the match.
+// One match with an arm per role that the tests above start: each arm is one rank's script, read
+// beside the test that checks its output.
 fn run_role(role: &str, dist: &mut Distributed) {
     let rank = dist.rank();
     println!("RESULT joined {rank} {} {}", dist.world_size(), dist.backend());

@@ -11,6 +11,9 @@ use tch_keras::{
 #[path = "common/rng.rs"]
 mod rng;
 use rng::Rng;
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 const X: [[f32; 4]; 6] = [
     [0.5, -1.0, 2.0, 0.1],
@@ -124,16 +127,6 @@ fn class_weight_on_an_imbalanced_set_matches_keras() {
     let w = Tensor::ones([8], (Kind::Float, Device::Cpu));
     let both = FitConfig { class_weight: vec![(1, 2.0)], sample_weight: Some(&w), ..silent() };
     assert!(m.fit(&xb, &yb, both).is_err(), "Keras refuses class_weight with sample_weight");
-}
-
-/// `sin(0.7 * i + offset) * scale` over a shape, as `vals` in the reference script.
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
 }
 
 fn series_close(h: &tch_keras::History, keras: &[(&str, [f64; 2])]) {

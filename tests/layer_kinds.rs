@@ -11,15 +11,9 @@ use tch_keras::{
     GlobalMaxPooling2D, Interpolation, LayerConfig, LayerNormalization, MaxPooling2D, Padding, Reshape, Sequential,
     SpatialDropout2D, UpSampling2D, ZeroPadding2D, GRU, LSTM,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 /// A one-layer model on per-sample `input`, built, with the named variables set.
 fn model(layer: impl Into<LayerConfig>, input: &[i64], weights: &[(&str, Tensor)]) -> Sequential {
@@ -575,6 +569,7 @@ fn saved_models_with_new_layers_load_and_predict_the_same() {
     }
 }
 
+// Long: a table of cases (model, layer, input shape, what the message says) and a short loop.
 #[test]
 fn shape_errors_name_the_layer_and_both_shapes() {
     let cases: Vec<(Sequential, &str, &str, &str)> = vec![

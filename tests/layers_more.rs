@@ -15,17 +15,11 @@ use tch_keras::{
     FitConfig, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerConfig, Loss, MaxPooling1D, Metric, Optimizer, Padding,
     Permute, RepeatVector, Rescaling, Sequential, UpSampling1D, Verbosity, ZeroPadding1D, LSTM,
 };
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 const LAST: DataFormat = DataFormat::ChannelsLast;
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
 
 /// A one-layer model on per-sample `input`, built, with the named variables set.
 fn model(layer: impl Into<LayerConfig>, input: &[i64], weights: &[(&str, Tensor)]) -> Sequential {

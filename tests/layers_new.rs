@@ -319,6 +319,7 @@ fn new_layers_save_and_load() {
     assert!(json.contains("\"MultiHeadAttention\"") && json.contains("\"use_causal_mask\":true"), "{json}");
 }
 
+// Long: a table of cases (model, layer, option named) and a short loop.
 #[test]
 fn bad_options_are_typed_errors_naming_the_layer() {
     let cases: Vec<(Sequential, &str, &str)> = vec![

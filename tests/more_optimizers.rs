@@ -3,38 +3,14 @@
 //! load_model.
 //!
 //! Keras's numbers come from tests/reference/keras_more_optimizers.py (Keras 3, torch backend).
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 use tch_keras::{
-    load_model, CosineDecay, Dense, ExponentialDecay, FitConfig, InverseTimeDecay, Loss, Optimizer,
-    PiecewiseConstantDecay, Sequential, Verbosity,
+    load_model, CosineDecay, ExponentialDecay, FitConfig, InverseTimeDecay, Optimizer, PiecewiseConstantDecay,
+    Sequential, Verbosity,
 };
-
-/// The script's data: x[i] = sin(0.7 i) as [6, 3], y[i] = cos(0.3 i) as [6, 2].
-fn data() -> (Tensor, Tensor) {
-    let x = (Tensor::arange(18, (Kind::Float, Device::Cpu)) * 0.7).sin().view([6, 3]);
-    let y = (Tensor::arange(12, (Kind::Float, Device::Cpu)) * 0.3).cos().view([6, 2]);
-    (x, y)
-}
-
-/// Dense(2) on 3 features with the script's weights: kernel (as [out, in]) 0.1 i - 0.2, bias
-/// [0.1, -0.1].
-fn dense(optimizer: Optimizer) -> Sequential {
-    let mut m = Sequential::new().input_shape([3]).add(Dense::new(2)).seed(1);
-    m.compile(optimizer, Loss::MeanSquaredError, vec![]).unwrap();
-    let kernel = Tensor::arange(6, (Kind::Float, Device::Cpu)).view([2, 3]) * 0.1 - 0.2;
-    let bias = Tensor::from_slice(&[0.1f32, -0.1]);
-    let names: Vec<String> = m.variables().unwrap().iter().map(|(n, _)| n.clone()).collect();
-    let ordered: Vec<Tensor> = names
-        .iter()
-        .map(|n| match n.as_str() {
-            "layers.0.weight" => kernel.shallow_clone(),
-            "layers.0.bias" => bias.shallow_clone(),
-            other => panic!("unexpected variable {other}"),
-        })
-        .collect();
-    m.set_weights(&ordered).unwrap();
-    m
-}
+#[path = "common/optimizer_fixture.rs"]
+mod optimizer_fixture;
+use optimizer_fixture::{data, dense};
 
 /// The kernel (as [out, in]) then the bias, flat.
 fn weights(m: &Sequential) -> Vec<f32> {
@@ -85,6 +61,7 @@ fn ftrl_regularized(lr: f64) -> Optimizer {
 
 /// Each case: the optimizer (Keras's in the comment), then Keras's weights after each of the four
 /// steps (kernel as [out, in], then bias).
+// Long: a table of Keras's numbers, one entry per optimizer, as the script prints them.
 #[rustfmt::skip]
 fn cases() -> Vec<(Optimizer, [[f64; 8]; 4])> {
     vec![

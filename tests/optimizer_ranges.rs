@@ -21,6 +21,7 @@ fn with(mut opt: Optimizer, change: impl FnOnce(&mut Optimizer)) -> Optimizer {
     opt
 }
 
+// Long: one refusal per optimizer argument, a checklist read against Keras's arguments.
 #[test]
 fn every_optimizer_argument_is_range_checked() {
     let adam = Optimizer::adam(0.001);

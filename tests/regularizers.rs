@@ -6,15 +6,9 @@ use tch_keras::{
     load_model, Activation, Bidirectional, Dense, Embedding, FitConfig, Loss, Optimizer, Regularizer, Sequential,
     Verbosity, GRU, LSTM,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 /// The script's model: Dense(3, tanh, kernel L2(0.1), bias L1(0.05)), Dense(1, kernel
 /// L1L2(0.02, 0.03)), its fixed weights, SGD(0.1) and MSE.

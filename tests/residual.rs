@@ -3,10 +3,11 @@
 //! freezing, regularizers, the errors for blocks that cannot be built, and learning on
 //! scikit-learn's digits.
 //!
-//! The Keras numbers come from `tests/reference/keras_residual.py` (Keras 3.15.1, torch
-//! backend). Inputs and weights there and here are `vals(shape, offset, scale) + base`:
-//! `sin(0.7 * i + offset) * scale`, in tch-keras's layout ([N, C, H, W] inputs, [out, in, kh,
-//! kw] kernels), transposed there to Keras's channels-last data and HWIO kernels.
+//! The Keras numbers come from `tests/reference/keras_residual.py` and, for the summary of a
+//! nested block, `tests/reference/keras_residual_summary.py` (Keras 3.15.1, torch backend).
+//! Inputs and weights there and here are `vals(shape, offset, scale) + base`: `sin(0.7 * i +
+//! offset) * scale`, in tch-keras's layout ([N, C, H, W] inputs, [out, in, kh, kw] kernels),
+//! transposed there to Keras's channels-last data and HWIO kernels.
 use std::collections::BTreeMap;
 
 use tch::{Device, Kind, Tensor};
@@ -18,15 +19,9 @@ use tch_keras::{
     GlobalAveragePooling2D, LayerConfig, Loss, Optimizer, Padding, Precision, Regularizer, Residual, Sequential,
     Verbosity,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 /// The script's weights: name, shape in tch-keras's layout, offset, scale, base.
 #[rustfmt::skip]
@@ -155,7 +150,7 @@ fn a_resnet_block_computes_and_trains_as_keras_functional_model() {
 }
 
 #[test]
-fn the_summary_shows_a_block_as_one_row_with_all_its_parameters() {
+fn the_summary_shows_a_block_as_a_row_with_all_its_parameters() {
     let mut m = reference_model();
     let summary = m.summary().unwrap();
     // 222 + 24 + 330 + 24 (block) + 30 + 24 (shortcut); 330 + 330 for the identity block.
@@ -165,6 +160,80 @@ fn the_summary_shows_a_block_as_one_row_with_all_its_parameters() {
     assert!(summary.contains("Non-trainable params: 36"), "{summary}");
     assert_eq!(m.layer_names()[1], "residual");
     assert!(matches!(m.get_layer("residual_1").unwrap(), LayerConfig::Residual(r) if r.shortcut.is_empty()));
+}
+
+/// A projection block holding a nested identity block, on an 8x8x3 image.
+fn nested_block_model() -> Sequential {
+    let inner = Residual::new().add(same(8, 3)).add(BatchNormalization::new()).activation(Activation::Relu);
+    Sequential::new()
+        .device(Device::Cpu)
+        .input_shape([3, 8, 8])
+        .add(
+            Residual::new()
+                .add(same(8, 3).strides(2))
+                .add(BatchNormalization::new())
+                .add(Activation::Relu)
+                .add(inner)
+                .shortcut_add(Conv2D::new(8, 1).strides(2))
+                .shortcut_add(BatchNormalization::new()),
+        )
+        .add(GlobalAveragePooling2D::new())
+        .add(Dense::new(2))
+}
+
+#[test]
+fn the_summary_lists_the_layers_inside_a_block_indented_and_counts_them_once() {
+    let mut m = nested_block_model();
+    let summary = m.summary().unwrap();
+    // Each layer's parameters from its shapes: a 3x3 Conv2D from c to f channels has
+    // f * c * 3 * 3 weights and f biases; a batch normalization of f channels has 4 * f values
+    // (gamma, beta trainable; moving mean and variance not).
+    let stem = 8 * 3 * 3 * 3 + 8; // block.0: Conv2D(8, 3, strides 2) on 3 channels = 224
+    let bn = 4 * 8; // 32
+    let inner_conv = 8 * 8 * 3 * 3 + 8; // block.3.block.0: Conv2D(8, 3) on 8 channels = 584
+    let nested = inner_conv + bn; // block.3 = 616
+    let projection = 8 * 3 + 8; // shortcut.0: Conv2D(8, 1) on 3 channels = 32
+    let block = stem + bn + nested + projection + bn; // 936
+    let dense = 8 * 2 + 2; // 18
+                           // Every row, in order: label, output shape, parameters.
+    let expected = [
+        ("residual (Residual)", "(None, 8, 4, 4)", block),
+        ("  block.0 (Conv2D)", "(None, 8, 4, 4)", stem),
+        ("  block.1 (BatchNormalization)", "(None, 8, 4, 4)", bn),
+        ("  block.2 (Activation)", "(None, 8, 4, 4)", 0),
+        ("  block.3 (Residual)", "(None, 8, 4, 4)", nested),
+        ("    block.0 (Conv2D)", "(None, 8, 4, 4)", inner_conv),
+        ("    block.1 (BatchNormalization)", "(None, 8, 4, 4)", bn),
+        ("  shortcut.0 (Conv2D)", "(None, 8, 4, 4)", projection),
+        ("  shortcut.1 (BatchNormalization)", "(None, 8, 4, 4)", bn),
+        ("global_average_pooling2d (GlobalAveragePooling2D)", "(None, 8)", 0),
+        ("dense (Dense)", "(None, 2)", dense),
+    ];
+    let rows: Vec<Vec<String>> = summary
+        .lines()
+        .skip_while(|l| !l.starts_with('='))
+        .skip(1)
+        .take_while(|l| !l.starts_with('='))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            // The label keeps its indentation; the shape and count are the last columns.
+            let (label, rest) = l[1..].split_at(l[1..].find(" (None").unwrap_or_else(|| panic!("{l}")));
+            let (shape, params) = rest.trim().rsplit_once(' ').unwrap();
+            vec![label.trim_end().to_string(), shape.trim().to_string(), params.replace(',', "")]
+        })
+        .collect();
+    let want: Vec<Vec<String>> =
+        expected.iter().map(|(l, s, p)| vec![l.to_string(), s.to_string(), p.to_string()]).collect();
+    assert_eq!(rows, want, "{summary}");
+    // Totals count each parameter once: the block's row holds what its inner rows show.
+    // Keras's count_params() of the same functional model is 954, of which 48 are the three
+    // batch normalizations' moving statistics (tests/reference/keras_residual_summary.py,
+    // Keras 3.15.1).
+    assert_eq!(block + dense, 954);
+    assert!(summary.contains("Total params: 954\n"), "{summary}");
+    assert!(summary.contains("Trainable params: 906\n"), "{summary}");
+    assert!(summary.contains("Non-trainable params: 48\n"), "{summary}");
+    assert_eq!(m.count_params().unwrap(), 954);
 }
 
 #[test]
@@ -209,6 +278,55 @@ fn a_saved_model_loads_with_the_same_names_and_predictions() {
     let (_, meta) = read_safetensors(&path).unwrap();
     assert!(meta[MODEL_KEY].contains(r#""class_name":"Residual""#), "{}", meta[MODEL_KEY]);
     assert!(meta[MODEL_KEY].contains(r#""shortcut":[{"class_name":"Conv2D""#), "{}", meta[MODEL_KEY]);
+}
+
+/// A block of twelve Dense layers (`block.10` and `block.11` among its names) and a head.
+fn long_block_model() -> Sequential {
+    let block = (0..12).fold(Residual::new(), |block, _| block.add(Dense::new(4).activation(Activation::Tanh)));
+    Sequential::new().device(Device::Cpu).input_shape([4]).add(block).add(Dense::new(2))
+}
+
+#[test]
+fn names_in_a_long_block_sort_by_number_and_files_in_the_old_order_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, old) = (dir.path().join("long.safetensors"), dir.path().join("old.safetensors"));
+    let (x, y) = (vals(&[6, 4], 0.1, 1.0), vals(&[6, 2], 0.2, 0.5));
+    let fit =
+        || FitConfig { epochs: 1, batch_size: 3, shuffle: false, verbose: Verbosity::Silent, ..Default::default() };
+    let mut m = long_block_model();
+    m.compile(Optimizer::adam(0.01), Loss::MeanSquaredError, Vec::new()).unwrap();
+    m.fit(&x, &y, fit()).unwrap();
+    let names = |m: &Sequential| m.variables().unwrap().iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let mut positions: Vec<usize> =
+        names(&m).iter().filter_map(|n| n.strip_prefix("layers.0.block.")?.split('.').next()?.parse().ok()).collect();
+    positions.dedup();
+    assert_eq!(positions, (0..12).collect::<Vec<_>>(), "block.2 before block.10: {:?}", names(&m));
+    assert_eq!(names(&m)[..2], ["layers.0.block.0.bias", "layers.0.block.0.weight"]);
+    m.save(&path).unwrap();
+    // Tensors handed to the writer in the order earlier versions kept them (names compared as
+    // strings: block.10 before block.2) make a file that loads by name: weights and Adam's
+    // slots. (The safetensors serializer orders a file's tensors itself, by dtype then name.)
+    let (mut tensors, meta) = read_safetensors(&path).unwrap();
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(
+        tensors.iter().position(|(n, _)| n == "layers.0.block.10.bias")
+            < tensors.iter().position(|(n, _)| n == "layers.0.block.2.bias")
+    );
+    write_safetensors(&old, &tensors, meta).unwrap();
+    let mut back = load_model(&old, Device::Cpu).unwrap();
+    assert_eq!(names(&back), names(&m));
+    let saved = m.predict(&x, 6).unwrap();
+    assert!(saved.equal(&back.predict(&x, 6).unwrap()), "the same predictions after loading");
+    let mut weights_only = long_block_model();
+    weights_only.build().unwrap();
+    weights_only.load_weights(&old).unwrap();
+    assert!(saved.equal(&weights_only.predict(&x, 6).unwrap()), "load_weights reads the file too");
+    // The optimizer's slots went to the right variables: one more epoch agrees.
+    m.fit(&x, &y, fit()).unwrap();
+    back.fit(&x, &y, fit()).unwrap();
+    let (a, b) = (m.predict(&x, 6).unwrap(), back.predict(&x, 6).unwrap());
+    assert!(a.allclose(&b, 1e-6, 1e-6, false), "{a} vs {b}");
+    assert!(!a.equal(&saved), "the epoch changed the weights");
 }
 
 #[test]

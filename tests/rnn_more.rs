@@ -8,15 +8,9 @@ use tch_keras::data::{self, DatasetKind};
 use tch_keras::{
     Activation, Bidirectional, Dense, Error, LayerConfig, MergeMode, Reshape, Sequential, SimpleRNN, GRU, LSTM,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 /// A one-layer model on `[5, 3]` sequences, built, with the named variables set.
 fn model(layer: impl Into<LayerConfig>, weights: &[(String, Tensor)]) -> Sequential {

@@ -10,21 +10,15 @@ use tch_keras::{
     Activation, Dense, Embedding, Error, FitConfig, Loss, Metric, MetricKind, Optimizer, Reshape, Sequential,
     TensorSource, Verbosity, LSTM,
 };
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 const N: i64 = 5;
 const T: i64 = 3;
 const C: i64 = 4;
 const LABELS: [i64; 15] = [0, 3, 1, 2, 2, 0, 1, 3, 3, 0, 1, 2, 3, 0, 1];
 const W: [f32; 5] = [1.0, 0.0, 2.0, 0.5, 3.0];
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
 
 fn logits() -> Tensor {
     vals(&[N, T, C], 0.3, 2.0)

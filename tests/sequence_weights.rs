@@ -10,6 +10,9 @@ use tch_keras::{
     Activation, Batch, BatchSource, Batches, Dense, Embedding, Error, FitConfig, Logs, Loss, Metric, MetricKind,
     Optimizer, R2Aggregation, Sequential, TensorSource, Verbosity, LSTM,
 };
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 const N: i64 = 5;
 const T: i64 = 3;
@@ -22,15 +25,6 @@ const WS: [f32; 15] = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 2.0, 0.0, 0.0, 0.5, 1.5, 1.
 
 fn cpu() -> (Kind, Device) {
     (Kind::Float, Device::Cpu)
-}
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
 }
 
 fn labels() -> Tensor {

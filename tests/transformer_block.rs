@@ -5,20 +5,14 @@
 //! Reference numbers come from `tests/reference/keras_transformer_block.py` (Keras 3.15.1,
 //! torch backend). Inputs and weights there and here are `vals(shape, offset, scale)`:
 //! `sin(0.7 * i + offset) * scale`, in Keras's layout (Dense kernels transposed here).
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 use tch_keras::{
     Activation, Dense, FitConfig, Flatten, LayerNormalization, Loss, MultiHeadAttention, Optimizer, Residual,
     Sequential, Verbosity,
 };
-
-fn vals(shape: &[i64], offset: f64, scale: f64) -> Tensor {
-    let n: i64 = shape.iter().product();
-    (Tensor::arange(n, (Kind::Double, Device::Cpu)) * 0.7 + offset)
-        .sin()
-        .g_mul_scalar(scale)
-        .to_kind(Kind::Float)
-        .reshape(shape)
-}
+#[path = "common/vals.rs"]
+mod vals;
+use vals::vals;
 
 fn assert_close(what: &str, got: &Tensor, expected: &[f32]) {
     let got = Vec::<f32>::try_from(got.contiguous().reshape([-1])).unwrap();
@@ -125,6 +119,7 @@ fn check(causal: bool, e: Expected) {
     assert_close("last kernel", &var(&m, "layers.5.weight").transpose(0, 1), e.last_kernel);
 }
 
+// Long: Keras's numbers as the script prints them; `check` does the work.
 #[test]
 fn encoder_block_matches_keras_functional_model() {
     check(
@@ -204,6 +199,7 @@ fn encoder_block_matches_keras_functional_model() {
     );
 }
 
+// Long: Keras's numbers as the script prints them; `check` does the work.
 #[test]
 fn causal_encoder_block_matches_keras_functional_model() {
     check(

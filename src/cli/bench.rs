@@ -77,8 +77,10 @@ pub struct BenchRow {
     /// `fit`'s steps that were CUDA graph replays.
     pub cuda_graph_replays: u64,
     /// Arithmetic of one training step per sample, in GFLOP: three times the forward pass's
-    /// multiply-adds of the Dense and Conv2D layers, counted as two operations each (the
-    /// usual estimate: the backward pass costs twice the forward).
+    /// multiply-adds, counted as two operations each (the usual estimate: the backward pass
+    /// costs twice the forward). The multiply-adds are those of the dense, convolutional
+    /// (1D, 2D, transposed, depthwise, separable), recurrent and attention layers, inside
+    /// residual blocks too; normalizations, pooling and elementwise layers are left out.
     #[serde(default)]
     pub train_gflop_per_sample: f64,
     /// `train_gflop_per_sample * samples_per_s / 1000`: the arithmetic rate reached.
@@ -86,24 +88,64 @@ pub struct BenchRow {
     pub tflops: f64,
 }
 
-/// [`BenchRow::train_gflop_per_sample`] of a built model.
+/// [`BenchRow::train_gflop_per_sample`] of a model with an input shape.
 pub fn train_gflop_per_sample(model: &Sequential) -> Result<f64> {
     let input = model.get_input_shape().unwrap_or_default().to_vec();
-    let shapes = model.output_shapes(&input)?;
-    let vars = model.variables()?;
-    let mut macs = 0f64;
-    for (index, layer) in model.layers().iter().enumerate() {
-        let name = format!("layers.{index}.weight");
-        let Some((_, w)) = vars.iter().find(|(n, _)| *n == name) else { continue };
-        let weights = w.numel() as f64;
-        let out = shapes.get(index).map(Vec::as_slice).unwrap_or_default();
-        macs += match (layer, out) {
-            (LayerConfig::Dense(_), _) => weights,
-            (LayerConfig::Conv2D(_), [_, h, w]) => weights * (*h * *w) as f64,
-            _ => 0.0,
-        };
+    // Checks the shapes, so that every layer below accepts its input.
+    model.output_shapes(&input)?;
+    Ok(3.0 * 2.0 * forward_macs(model.layers(), &input) / 1e9)
+}
+
+/// Multiply-adds of one sample's forward pass through `layers` from the per-sample shape
+/// `input` (which the layers accept), what is inside a `Residual` included.
+fn forward_macs(layers: &[LayerConfig], input: &[i64]) -> f64 {
+    let mut shape = input.to_vec();
+    let mut macs = 0.0;
+    for layer in layers {
+        let output = layer.spec().output_shape(&shape).unwrap_or_default();
+        macs += layer_macs(layer, &shape, &output);
+        shape = output;
     }
-    Ok(3.0 * 2.0 * macs / 1e9)
+    macs
+}
+
+fn numel(shape: &[i64]) -> f64 {
+    shape.iter().product::<i64>() as f64
+}
+
+/// Multiply-adds of one layer for one sample: every kernel value meets each position it
+/// computes (a Dense layer each step of a sequence, a convolution each output pixel, a
+/// transposed convolution each input pixel, a recurrent layer each step), and attention adds
+/// its scores and weighted sums. Normalizations, pooling, embeddings (lookups) and elementwise
+/// layers do no multiply-adds worth counting, nor do custom layers (unknown): they count 0.
+fn layer_macs(layer: &LayerConfig, input: &[i64], output: &[i64]) -> f64 {
+    let kernels: f64 = layer
+        .spec()
+        .variable_shapes(input)
+        .iter()
+        .filter(|(name, _)| name.contains("weight") || name.ends_with("kernel"))
+        .map(|(_, shape)| numel(shape))
+        .sum();
+    // Output positions of a layer with `channels` outputs per position.
+    let per = |shape: &[i64], channels: i64| numel(shape) / channels.max(1) as f64;
+    let steps = input.first().copied().unwrap_or(0) as f64;
+    match layer {
+        LayerConfig::Dense(l) => kernels * per(output, l.units),
+        LayerConfig::Conv1D(l) => kernels * per(output, l.filters),
+        LayerConfig::Conv2D(l) => kernels * per(output, l.filters),
+        LayerConfig::SeparableConv2D(l) => kernels * per(output, l.filters),
+        LayerConfig::DepthwiseConv2D(_) => kernels * per(output, output.first().copied().unwrap_or(1)),
+        LayerConfig::Conv2DTranspose(_) => kernels * per(input, input.first().copied().unwrap_or(1)),
+        LayerConfig::LSTM(_) | LayerConfig::GRU(_) | LayerConfig::SimpleRNN(_) | LayerConfig::Bidirectional(_) => {
+            kernels * steps
+        }
+        LayerConfig::MultiHeadAttention(l) => {
+            let value = l.value_dim.unwrap_or(l.key_dim);
+            kernels * steps + (l.num_heads * (l.key_dim + value)) as f64 * steps * steps
+        }
+        LayerConfig::Residual(r) => forward_macs(&r.layers, input) + forward_macs(&r.shortcut, input),
+        _ => 0.0,
+    }
 }
 
 /// The whole benchmark.
@@ -344,5 +386,62 @@ fn on_off(b: bool) -> &'static str {
         "on"
     } else {
         "off"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch_keras::{
+        BatchNormalization, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D, Flatten, MultiHeadAttention, Padding,
+        Residual, SeparableConv2D, LSTM,
+    };
+
+    fn gflop(model: Sequential) -> f64 {
+        train_gflop_per_sample(&model).unwrap()
+    }
+
+    #[test]
+    fn flops_count_what_is_inside_residual_blocks() {
+        let same = |filters, kernel| Conv2D::new(filters, kernel).padding(Padding::Same);
+        let inner = Residual::new().add(SeparableConv2D::new(4, 3).padding(Padding::Same));
+        let block = Residual::new()
+            .add(same(4, 3).strides(2))
+            .add(BatchNormalization::new())
+            .add(DepthwiseConv2D::new(3).padding(Padding::Same))
+            .add(inner)
+            .shortcut_add(Conv2D::new(4, 1).strides(2));
+        let model =
+            Sequential::new().input_shape([2, 6, 6]).add(same(4, 3)).add(block).add(Flatten::new()).add(Dense::new(5));
+        // Kernel values times the positions they compute:
+        let stem = (4 * 2 * 3 * 3) * (6 * 6); // Conv2D 2 -> 4 channels, 3x3, 6x6 outputs: 2592
+        let strided = (4 * 4 * 3 * 3) * (3 * 3); // block.0, 4 -> 4, stride 2 to 3x3: 1296
+        let depthwise = (4 * 3 * 3) * (3 * 3); // block.2, one 3x3 filter per channel: 324
+        let separable = (4 * 3 * 3 + 4 * 4) * (3 * 3); // block.3.block.0: depthwise + pointwise: 468
+        let projection = (4 * 4) * (3 * 3); // shortcut.0, 1x1: 144
+        let dense = 36 * 5; // Flatten's 4 * 3 * 3 to 5 units: 180
+        let macs = stem + strided + depthwise + separable + projection + dense;
+        assert_eq!(macs, 5004);
+        assert!((gflop(model) - 6.0 * macs as f64 / 1e9).abs() < 1e-15);
+    }
+
+    #[test]
+    fn flops_count_attention_recurrent_and_transposed_layers() {
+        // Self-attention on 5 steps of 8 features, 2 heads of size 3: the query, key and value
+        // projections (8 * 2 * 3 each) and the output (2 * 3 * 8) per step, then per head the
+        // scores (5 * 5 * 3) and the weighted sum (5 * 5 * 3).
+        let attention = (3 * 8 * 2 * 3 + 2 * 3 * 8) * 5 + 2 * 5 * 5 * (3 + 3);
+        assert_eq!(attention, 1260);
+        let m = Sequential::new().input_shape([5, 8]).add(MultiHeadAttention::new(2, 3));
+        assert!((gflop(m) - 6.0 * attention as f64 / 1e9).abs() < 1e-15);
+        // An LSTM of 3 units: four gates' input (8) and recurrent (3) kernels, each step.
+        let lstm = 4 * 3 * (8 + 3) * 5;
+        let m = Sequential::new().input_shape([5, 8]).add(LSTM::new(3));
+        assert!((gflop(m) - 6.0 * lstm as f64 / 1e9).abs() < 1e-15);
+        // A transposed convolution scatters each of the 3x3 input pixels through its
+        // [2, 4, 3, 3] kernel.
+        let transposed = (2 * 4 * 3 * 3) * (3 * 3);
+        let m = Sequential::new().input_shape([2, 3, 3]).add(Conv2DTranspose::new(4, 3).strides(2));
+        assert!((gflop(m) - 6.0 * transposed as f64 / 1e9).abs() < 1e-15);
     }
 }

@@ -80,16 +80,6 @@ impl Conv1D {
         self.padding = padding;
         self
     }
-    /// Sets the activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
-    /// Sets whether the layer has a bias.
-    pub fn use_bias(mut self, use_bias: bool) -> Self {
-        self.use_bias = use_bias;
-        self
-    }
     /// Sets which axis holds the channels.
     pub fn data_format(mut self, data_format: DataFormat) -> Self {
         self.data_format = data_format;
@@ -117,6 +107,7 @@ impl Conv1D {
 }
 
 super::weight_options!(Conv1D);
+super::output_options!(Conv1D);
 
 #[derive(Debug)]
 struct Conv1DModule {

@@ -111,16 +111,6 @@ macro_rules! conv_spec {
                 self.padding = padding;
                 self
             }
-            /// Sets the activation.
-            pub fn activation(mut self, activation: Activation) -> Self {
-                self.activation = activation;
-                self
-            }
-            /// Sets whether the layer has a bias.
-            pub fn use_bias(mut self, use_bias: bool) -> Self {
-                self.use_bias = use_bias;
-                self
-            }
 
             /// Refuses a non-positive `filters` and initializer or regularizer options Keras
             /// refuses.
@@ -171,6 +161,7 @@ macro_rules! conv_spec {
         }
 
         super::weight_options!($name);
+        super::output_options!($name);
     };
 }
 pub(super) use conv_spec;

@@ -57,21 +57,10 @@ impl Dense {
             activity_regularizer: None,
         }
     }
-
-    /// Sets the activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
-
-    /// Sets whether the layer has a bias.
-    pub fn use_bias(mut self, use_bias: bool) -> Self {
-        self.use_bias = use_bias;
-        self
-    }
 }
 
 super::weight_options!(Dense);
+super::output_options!(Dense);
 
 #[derive(Debug)]
 struct DenseModule {

@@ -49,6 +49,69 @@ pub struct DepthwiseConv2D {
     pub bias_regularizer: Option<Regularizer>,
 }
 
+/// The builder methods `DepthwiseConv2D` and `SeparableConv2D` share: the window, the
+/// depthwise kernel's and the bias's initializers and regularizers, `activation` and `use_bias`
+/// (`output_options!`), and their [`Window`]; `$kernel` names the depthwise kernel in the docs.
+macro_rules! depthwise_options {
+    ($t:ty, $kernel:literal) => {
+        impl $t {
+            /// Sets the strides: one integer for both axes, or `(height, width)`.
+            pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
+                self.strides = strides.into().0;
+                self
+            }
+            /// Sets the padding mode.
+            pub fn padding(mut self, padding: Padding) -> Self {
+                self.padding = padding;
+                self
+            }
+            #[doc = concat!("Sets the number of ", $kernel, "s per input channel.")]
+            pub fn depth_multiplier(mut self, depth_multiplier: i64) -> Self {
+                self.depth_multiplier = depth_multiplier;
+                self
+            }
+            /// Sets the dilation: one integer for both axes, or `(height, width)`.
+            pub fn dilation_rate(mut self, dilation_rate: impl Into<super::Size2>) -> Self {
+                self.dilation_rate = dilation_rate.into().0;
+                self
+            }
+            #[doc = concat!("Sets how the ", $kernel, " starts (Keras's `depthwise_initializer`; default glorot-uniform).")]
+            pub fn depthwise_initializer(mut self, init: Initializer) -> Self {
+                self.depthwise_initializer = init;
+                self
+            }
+            /// Sets how the bias starts (Keras's `bias_initializer`; default zeros).
+            pub fn bias_initializer(mut self, init: Initializer) -> Self {
+                self.bias_initializer = init;
+                self
+            }
+            #[doc = concat!("Adds a penalty on the ", $kernel, " to the loss (Keras's `depthwise_regularizer`).")]
+            pub fn depthwise_regularizer(mut self, regularizer: Regularizer) -> Self {
+                self.depthwise_regularizer = Some(regularizer);
+                self
+            }
+            /// Adds a penalty on the bias to the loss (Keras's `bias_regularizer`).
+            pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
+                self.bias_regularizer = Some(regularizer);
+                self
+            }
+
+            fn window(&self) -> super::depthwise_conv2d::Window {
+                super::depthwise_conv2d::Window {
+                    kernel_size: self.kernel_size,
+                    strides: self.strides,
+                    padding: self.padding,
+                    depth_multiplier: self.depth_multiplier,
+                    dilation_rate: self.dilation_rate,
+                }
+            }
+        }
+
+        super::output_options!($t);
+    };
+}
+pub(super) use depthwise_options;
+
 impl DepthwiseConv2D {
     /// A depthwise convolution, stride 1, valid padding, one kernel per channel; the kernel is
     /// square (`3`) or `(height, width)`.
@@ -67,67 +130,9 @@ impl DepthwiseConv2D {
             bias_regularizer: None,
         }
     }
-    /// Sets the strides: one integer for both axes, or `(height, width)`.
-    pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
-        self.strides = strides.into().0;
-        self
-    }
-    /// Sets the padding mode.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.padding = padding;
-        self
-    }
-    /// Sets the number of kernels per input channel.
-    pub fn depth_multiplier(mut self, depth_multiplier: i64) -> Self {
-        self.depth_multiplier = depth_multiplier;
-        self
-    }
-    /// Sets the dilation: one integer for both axes, or `(height, width)`.
-    pub fn dilation_rate(mut self, dilation_rate: impl Into<super::Size2>) -> Self {
-        self.dilation_rate = dilation_rate.into().0;
-        self
-    }
-    /// Sets the activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
-    /// Sets whether the layer has a bias.
-    pub fn use_bias(mut self, use_bias: bool) -> Self {
-        self.use_bias = use_bias;
-        self
-    }
-    /// Sets how the kernel starts (Keras's `depthwise_initializer`; default glorot-uniform).
-    pub fn depthwise_initializer(mut self, init: Initializer) -> Self {
-        self.depthwise_initializer = init;
-        self
-    }
-    /// Sets how the bias starts (Keras's `bias_initializer`; default zeros).
-    pub fn bias_initializer(mut self, init: Initializer) -> Self {
-        self.bias_initializer = init;
-        self
-    }
-    /// Adds a penalty on the kernel to the loss (Keras's `depthwise_regularizer`).
-    pub fn depthwise_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.depthwise_regularizer = Some(regularizer);
-        self
-    }
-    /// Adds a penalty on the bias to the loss (Keras's `bias_regularizer`).
-    pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.bias_regularizer = Some(regularizer);
-        self
-    }
-
-    fn window(&self) -> Window {
-        Window {
-            kernel_size: self.kernel_size,
-            strides: self.strides,
-            padding: self.padding,
-            depth_multiplier: self.depth_multiplier,
-            dilation_rate: self.dilation_rate,
-        }
-    }
 }
+
+depthwise_options!(DepthwiseConv2D, "kernel");
 
 /// The window of a depthwise convolution, shared with `SeparableConv2D`.
 #[derive(Debug, Clone, Copy)]

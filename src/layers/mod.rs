@@ -740,6 +740,26 @@ macro_rules! weight_options {
 }
 pub(crate) use weight_options;
 
+/// The builder methods of a layer's `activation` and `use_bias` options (Dense, the
+/// convolutions).
+macro_rules! output_options {
+    ($t:ty) => {
+        impl $t {
+            /// Sets the activation.
+            pub fn activation(mut self, activation: crate::Activation) -> Self {
+                self.activation = activation;
+                self
+            }
+            /// Sets whether the layer has a bias.
+            pub fn use_bias(mut self, use_bias: bool) -> Self {
+                self.use_bias = use_bias;
+                self
+            }
+        }
+    };
+}
+pub(crate) use output_options;
+
 /// Whether `value` is a number a float32 tensor holds: finite and within float32's range.
 /// LibTorch refuses a scalar beyond it in a clamp or a fill (and tch then panics), so options
 /// that reach such an operation are checked with this when the model is built.

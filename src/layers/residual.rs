@@ -150,6 +150,19 @@ impl Residual {
         out
     }
 
+    /// Each layer inside with its path under the block (`block.0`, `shortcut.1`, the prefix of
+    /// its variables' names) and its input shape, block first, for `input` (a shape
+    /// [`output_shape`](LayerSpec::output_shape) accepts): what the summary lists under the block.
+    pub(crate) fn inner_layers(&self, input: &[i64]) -> Vec<(String, &LayerConfig, Vec<i64>)> {
+        let mut inner = Vec::new();
+        for (branch, layers) in self.branches() {
+            for (j, (layer, shape)) in Self::with_inputs(layers, input).into_iter().enumerate() {
+                inner.push((format!("{branch}.{j}"), layer, shape));
+            }
+        }
+        inner
+    }
+
     /// Whether a layer inside draws random numbers in training.
     pub(crate) fn draws_random(&self) -> bool {
         self.layers.iter().chain(&self.shortcut).any(LayerConfig::draws_random)
@@ -195,7 +208,7 @@ impl LayerSpec for Residual {
                 shapes.extend(inner.into_iter().map(|(name, dims)| (format!("{branch}.{j}.{name}"), dims)));
             }
         }
-        shapes.sort();
+        shapes.sort_by(|a, b| crate::model::natural_order(&a.0).cmp(&crate::model::natural_order(&b.0)));
         shapes
     }
 

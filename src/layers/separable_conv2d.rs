@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{nn, Tensor};
 
-use super::depthwise_conv2d::{DepthwiseOp, Window};
+use super::depthwise_conv2d::DepthwiseOp;
 use super::{check_options, config_error, LayerModule, LayerSpec, Padding};
 use crate::initializers::{defaults, Initializer};
 use crate::{Activation, Regularizer, Result};
@@ -77,75 +77,15 @@ impl SeparableConv2D {
             bias_regularizer: None,
         }
     }
-    /// Sets the strides: one integer for both axes, or `(height, width)`.
-    pub fn strides(mut self, strides: impl Into<super::Size2>) -> Self {
-        self.strides = strides.into().0;
-        self
-    }
-    /// Sets the padding mode.
-    pub fn padding(mut self, padding: Padding) -> Self {
-        self.padding = padding;
-        self
-    }
-    /// Sets the number of depthwise kernels per input channel.
-    pub fn depth_multiplier(mut self, depth_multiplier: i64) -> Self {
-        self.depth_multiplier = depth_multiplier;
-        self
-    }
-    /// Sets the dilation: one integer for both axes, or `(height, width)`.
-    pub fn dilation_rate(mut self, dilation_rate: impl Into<super::Size2>) -> Self {
-        self.dilation_rate = dilation_rate.into().0;
-        self
-    }
-    /// Sets the activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
-    /// Sets whether the layer has a bias.
-    pub fn use_bias(mut self, use_bias: bool) -> Self {
-        self.use_bias = use_bias;
-        self
-    }
-    /// Sets how the depthwise kernel starts (Keras's `depthwise_initializer`).
-    pub fn depthwise_initializer(mut self, init: Initializer) -> Self {
-        self.depthwise_initializer = init;
-        self
-    }
     /// Sets how the pointwise kernel starts (Keras's `pointwise_initializer`).
     pub fn pointwise_initializer(mut self, init: Initializer) -> Self {
         self.pointwise_initializer = init;
-        self
-    }
-    /// Sets how the bias starts (Keras's `bias_initializer`; default zeros).
-    pub fn bias_initializer(mut self, init: Initializer) -> Self {
-        self.bias_initializer = init;
-        self
-    }
-    /// Adds a penalty on the depthwise kernel to the loss (Keras's `depthwise_regularizer`).
-    pub fn depthwise_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.depthwise_regularizer = Some(regularizer);
         self
     }
     /// Adds a penalty on the pointwise kernel to the loss (Keras's `pointwise_regularizer`).
     pub fn pointwise_regularizer(mut self, regularizer: Regularizer) -> Self {
         self.pointwise_regularizer = Some(regularizer);
         self
-    }
-    /// Adds a penalty on the bias to the loss (Keras's `bias_regularizer`).
-    pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.bias_regularizer = Some(regularizer);
-        self
-    }
-
-    fn window(&self) -> Window {
-        Window {
-            kernel_size: self.kernel_size,
-            strides: self.strides,
-            padding: self.padding,
-            depth_multiplier: self.depth_multiplier,
-            dilation_rate: self.dilation_rate,
-        }
     }
 
     fn problem(&self) -> std::result::Result<(), String> {
@@ -172,6 +112,8 @@ impl LayerModule for SeparableModule {
         Ok(ys.f_conv2d(&self.pointwise, self.bias.as_ref(), [1, 1], [0, 0], [1, 1], 1)?)
     }
 }
+
+super::depthwise_conv2d::depthwise_options!(SeparableConv2D, "depthwise kernel");
 
 impl LayerSpec for SeparableConv2D {
     fn kind(&self) -> &'static str {
