@@ -79,10 +79,10 @@ pub use layers::{
     ZeroPadding3D,
 };
 pub use layers::{Bidirectional, MergeMode, RecurrentLayer, SimpleRNN};
-pub use layers::{Conv1DTranspose, Conv3DTranspose};
 pub use layers::{
     CategoryEncoding, CenterCrop, Discretization, EncodingMode, RandomCrop, ResizeInterpolation, Resizing,
 };
+pub use layers::{Conv1DTranspose, Conv3DTranspose};
 pub use layers::{Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, ZeroPadding1D};
 pub use layers::{DepthwiseConv2D, SeparableConv2D};
 pub use layers::{FillMode, FlipMode, RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom};

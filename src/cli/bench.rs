@@ -135,7 +135,12 @@ fn layer_macs(layer: &LayerConfig, input: &[i64], output: &[i64]) -> f64 {
         LayerConfig::Conv2D(l) => kernels * per(output, l.filters),
         LayerConfig::SeparableConv2D(l) => kernels * per(output, l.filters),
         LayerConfig::DepthwiseConv2D(_) => kernels * per(output, output.first().copied().unwrap_or(1)),
-        LayerConfig::Conv2DTranspose(_) => kernels * per(input, input.first().copied().unwrap_or(1)),
+        LayerConfig::Conv3D(l) => kernels * per(output, l.filters),
+        // A transposed convolution spreads each input position over its kernel: the kernel's
+        // `[in, filters, k..]` times the input positions, in either data format.
+        LayerConfig::Conv2DTranspose(_) | LayerConfig::Conv1DTranspose(_) | LayerConfig::Conv3DTranspose(_) => {
+            kernels * per(input, transposed_inputs(layer, input))
+        }
         LayerConfig::LSTM(_) | LayerConfig::GRU(_) | LayerConfig::SimpleRNN(_) | LayerConfig::Bidirectional(_) => {
             kernels * steps
         }
@@ -146,6 +151,12 @@ fn layer_macs(layer: &LayerConfig, input: &[i64], output: &[i64]) -> f64 {
         LayerConfig::Residual(r) => forward_macs(&r.layers, input) + forward_macs(&r.shortcut, input),
         _ => 0.0,
     }
+}
+
+/// A transposed convolution's input channels: the first axis of its `weight`.
+fn transposed_inputs(layer: &LayerConfig, input: &[i64]) -> i64 {
+    let shapes = layer.spec().variable_shapes(input);
+    shapes.iter().find(|(name, _)| name == "weight").and_then(|(_, s)| s.first().copied()).unwrap_or(1)
 }
 
 /// The whole benchmark.
@@ -393,8 +404,8 @@ fn on_off(b: bool) -> &'static str {
 mod tests {
     use super::*;
     use tch_keras::{
-        BatchNormalization, Conv2D, Conv2DTranspose, Dense, DepthwiseConv2D, Flatten, MultiHeadAttention, Padding,
-        Residual, SeparableConv2D, LSTM,
+        BatchNormalization, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, DataFormat, Dense, DepthwiseConv2D,
+        Flatten, MultiHeadAttention, Padding, Residual, SeparableConv2D, LSTM,
     };
 
     fn gflop(model: Sequential) -> f64 {
@@ -443,5 +454,20 @@ mod tests {
         let transposed = (2 * 4 * 3 * 3) * (3 * 3);
         let m = Sequential::new().input_shape([2, 3, 3]).add(Conv2DTranspose::new(4, 3).strides(2));
         assert!((gflop(m) - 6.0 * transposed as f64 / 1e9).abs() < 1e-15);
+        // The same on channels-last sequences: 7 steps of 3 features through a [3, 2, 4] kernel.
+        let transposed_1d = (3 * 2 * 4) * 7;
+        let m = Sequential::new()
+            .input_shape([7, 3])
+            .add(Conv1DTranspose::new(2, 4).strides(2).data_format(DataFormat::ChannelsLast));
+        assert!((gflop(m) - 6.0 * transposed_1d as f64 / 1e9).abs() < 1e-15);
+    }
+
+    #[test]
+    fn flops_count_volume_convolutions() {
+        // Conv3D 2 -> 3 channels, 2x2x2 kernel, valid on 3x4x5: 2x3x4 output positions.
+        let conv = (3 * 2 * 2 * 2 * 2) * (2 * 3 * 4);
+        assert_eq!(conv, 1152);
+        let m = Sequential::new().input_shape([2, 3, 4, 5]).add(Conv3D::new(3, 2));
+        assert!((gflop(m) - 6.0 * conv as f64 / 1e9).abs() < 1e-15);
     }
 }
