@@ -479,3 +479,41 @@ fn cuda_graph_training_of_residual_and_attention_models_matches_eager_steps() {
     graph_vs_eager(true, small_transformer, Optimizer::adam(1e-3), Precision::F32, &x, &y);
     graph_vs_eager(true, small_transformer, Optimizer::adam(1e-3), Precision::Bf16, &x, &y);
 }
+
+/// A masked LSTM (padded rows of zeros) with an activity penalty, then a 3-D convolution
+/// model: recipes of this release's masking, activity regularization and volume layers.
+fn masked_lstm_with_activity_penalty() -> tch_keras::Sequential {
+    use tch_keras::{Activation, ActivityRegularization, Dense, Masking, Regularizer, LSTM};
+    tch_keras::Sequential::new()
+        .add(Masking::new(0.0))
+        .add(LSTM::new(32).activity_regularizer(Regularizer::l2(1e-3)))
+        .add(ActivityRegularization::new(1e-4, 0.0))
+        .add(Dense::new(10).activation(Activation::Softmax))
+}
+
+fn small_volume_cnn() -> tch_keras::Sequential {
+    use tch_keras::{Activation, Conv3D, Dense, GlobalAveragePooling3D, MaxPooling3D, Padding};
+    tch_keras::Sequential::new()
+        .add(Conv3D::new(8, 3).padding(Padding::Same).activation(Activation::Relu))
+        .add(MaxPooling3D::new(2))
+        .add(GlobalAveragePooling3D::new())
+        .add(Dense::new(10).activation(Activation::Softmax))
+}
+
+/// Masked recurrent steps, activity penalties and 3-D convolutions train the same from a CUDA
+/// graph as from eager steps.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn cuda_graph_training_of_masked_and_volume_models_matches_eager_steps() {
+    let _serial = serial();
+    use tch_keras::{Optimizer, Precision};
+    let (x, y) = synthetic(700, &[28, 28]);
+    // Every other sample is padded after a length between 10 and 27 steps.
+    for i in (0..700).step_by(2) {
+        let len = 10 + i % 18;
+        let _ = x.get(i).narrow(0, len, 28 - len).fill_(0.0);
+    }
+    graph_vs_eager(true, masked_lstm_with_activity_penalty, Optimizer::adam(1e-3), Precision::F32, &x, &y);
+    let (x, y) = synthetic(700, &[1, 4, 14, 14]);
+    graph_vs_eager(true, small_volume_cnn, Optimizer::adam(1e-3), Precision::F32, &x, &y);
+}

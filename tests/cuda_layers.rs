@@ -160,3 +160,73 @@ fn attention_depthwise_and_residual_layers_give_the_cpu_outputs() {
         assert!(diff < 2e-3, "{layer:?}: CUDA differs from the CPU by {diff}");
     }
 }
+
+/// A model of `layers` on per-sample `input`, built on the CPU and on `device` with the same
+/// weights: both outputs for `x`.
+fn both_models(layers: &[LayerConfig], input: &[i64], x: &Tensor, device: Device) -> (Tensor, Tensor) {
+    let model = |device: Device| {
+        let mut m = Sequential::new().input_shape(input.to_vec()).device(device);
+        for layer in layers {
+            m = m.add(layer.clone());
+        }
+        m.build().unwrap();
+        m
+    };
+    let cpu = model(Device::Cpu);
+    let mut gpu = model(device);
+    gpu.set_weights(&cpu.get_weights().unwrap()).unwrap();
+    let on_cpu = cpu.forward_t(x, false).unwrap();
+    let on_gpu = gpu.forward_t(&x.to_device(device), false).unwrap().to_device(Device::Cpu);
+    (on_cpu, on_gpu)
+}
+
+/// The volume convolutions and poolings, the transposed 1-D and 3-D convolutions, the resizing
+/// and encoding layers, and masked recurrent layers (their step-by-step path) give the CPU's
+/// outputs on CUDA.
+#[test]
+#[cfg_attr(not(feature = "cuda-tests"), ignore = "needs a CUDA machine and --features cuda-tests")]
+fn volume_preprocessing_and_masked_layers_give_the_cpu_outputs() {
+    use tch_keras::Resizing;
+    use tch_keras::{CategoryEncoding, CenterCrop, Conv1DTranspose, Conv3D, Conv3DTranspose, Discretization};
+    use tch_keras::{EncodingMode, GlobalAveragePooling3D, Masking, MaxPooling3D, Padding, ResizeInterpolation};
+    let _serial = serial();
+    let device = gpu();
+    tch::manual_seed(0);
+    let close = |what: &str, (cpu, cuda): (Tensor, Tensor)| {
+        assert_eq!(cpu.size(), cuda.size(), "{what}: shapes");
+        let diff = f64::try_from((cpu - cuda).abs().max()).unwrap();
+        assert!(diff < 2e-3, "{what}: CUDA differs from the CPU by {diff}");
+    };
+    let volumes = Tensor::randn([3, 2, 5, 6, 7], (Kind::Float, Device::Cpu));
+    let volume_layers: Vec<LayerConfig> = vec![
+        Conv3D::new(4, 3).strides(2).padding(Padding::Same).into(),
+        MaxPooling3D::new(2).padding(Padding::Same).into(),
+        Conv3DTranspose::new(3, 2).strides(2).into(),
+        GlobalAveragePooling3D::new().into(),
+        Dense::new(5).into(),
+    ];
+    close("volume model", both_models(&volume_layers, &[2, 5, 6, 7], &volumes, device));
+    let seq = Tensor::randn([4, 3, 9], (Kind::Float, Device::Cpu));
+    close("Conv1DTranspose", both(Conv1DTranspose::new(5, 3).strides(2), &[3, 9], &seq, device));
+    let images = Tensor::rand([4, 3, 11, 13], (Kind::Float, Device::Cpu));
+    for interpolation in [ResizeInterpolation::Bilinear, ResizeInterpolation::Nearest, ResizeInterpolation::Bicubic] {
+        let layer = Resizing::new(7, 17).interpolation(interpolation);
+        close(&format!("Resizing {interpolation:?}"), both(layer, &[3, 11, 13], &images, device));
+    }
+    close("CenterCrop", both(CenterCrop::new(5, 8), &[3, 11, 13], &images, device));
+    let tokens = Tensor::randint(6, [5, 4], (Kind::Float, Device::Cpu));
+    let count = CategoryEncoding::new(6).output_mode(EncodingMode::Count);
+    close("CategoryEncoding", both(count, &[4], &tokens, device));
+    close("Discretization", both(Discretization::new(vec![0.5, 2.0, 4.5]), &[4], &tokens, device));
+    // Padded sequences: the last steps of half the samples are zeros.
+    let padded = Tensor::randn([6, 8, 5], (Kind::Float, Device::Cpu));
+    let _ = padded.narrow(0, 0, 3).narrow(1, 5, 3).fill_(0.0);
+    for recurrent in [
+        LayerConfig::from(LSTM::new(7)),
+        GRU::new(7).return_sequences(true).into(),
+        Bidirectional::new(GRU::new(4)).into(),
+    ] {
+        let layers = [Masking::new(0.0).into(), recurrent.clone(), Dense::new(3).into()];
+        close(&format!("masked {recurrent:?}"), both_models(&layers, &[8, 5], &padded, device));
+    }
+}
