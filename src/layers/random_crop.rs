@@ -1,61 +1,33 @@
 //! `RandomCrop`: a random `height` x `width` window of the images while training.
-use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
-use super::resizing::{
-    aspect_crop, check_target, from_nchw, image_dims, image_shape, resize, smart_resize, to_nchw, window,
-    ResizeInterpolation,
-};
+use super::resizing::{aspect_crop, crop_spec, from_nchw, resize, smart_resize, to_nchw, window, ResizeInterpolation};
 use super::{config_error, DataFormat, LayerModule, LayerSpec};
 use crate::Result;
 
-/// Keras's `RandomCrop` on images `(None, channels, height, width)` (or channels last with
-/// [`DataFormat::ChannelsLast`]).
-///
-/// While training, when the images are larger than the target along both axes, one window
-/// of `height` x `width` is drawn per batch (as Keras 3 does: its row offset is
-/// `floor(U(0, H - height + 1))`, its column offset likewise) and cut from every image of the
-/// batch. Otherwise (an image not larger along both axes) Keras's fixed window is taken: it
-/// starts at the crop box of the target's aspect ratio, and is resized bilinearly to the
-/// target when it falls short.
-///
-/// In evaluation and prediction each image becomes its largest centred window of the
-/// target's aspect ratio, resized bilinearly to `height` x `width` (Keras's documented
-/// inference, `smart_resize`). Keras 3.15's own call returns the image unchanged there,
-/// against its declared output shape; a `Sequential` needs the declared shape.
-///
-/// The draw comes from LibTorch's generator on the images' device, as the other image
-/// augmentations', so the model's seed fixes it (Keras's per-layer `seed` is not offered);
-/// the window is cut with `index_select` on the drawn offsets, so nothing is read back to
-/// the host. No variables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RandomCrop {
-    /// Output height.
-    pub height: i64,
-    /// Output width.
-    pub width: i64,
-    /// Where the channels are (the crate's default: first).
-    #[serde(default, skip_serializing_if = "DataFormat::is_default")]
-    pub data_format: DataFormat,
-}
-
-impl RandomCrop {
-    /// Random `height` x `width` windows.
-    pub fn new(height: i64, width: i64) -> Self {
-        Self { height, width, data_format: DataFormat::ChannelsFirst }
-    }
-    /// Sets where the channels are.
-    pub fn data_format(mut self, data_format: DataFormat) -> Self {
-        self.data_format = data_format;
-        self
-    }
-
-    fn sizes(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
-        let [c, _, _] = image_dims("RandomCrop", self.data_format, input)?;
-        check_target(self.height, self.width)?;
-        image_shape(self.data_format, c, self.height, self.width)
-    }
-}
+crop_spec!(
+    /// Keras's `RandomCrop` on images `(None, channels, height, width)` (or channels last with
+    /// [`DataFormat::ChannelsLast`]).
+    ///
+    /// While training, when the images are larger than the target along both axes, one window
+    /// of `height` x `width` is drawn per batch (as Keras 3 does: its row offset is
+    /// `floor(U(0, H - height + 1))`, its column offset likewise) and cut from every image of the
+    /// batch. Otherwise (an image not larger along both axes) Keras's fixed window is taken: it
+    /// starts at the crop box of the target's aspect ratio, and is resized bilinearly to the
+    /// target when it falls short.
+    ///
+    /// In evaluation and prediction each image becomes its largest centred window of the
+    /// target's aspect ratio, resized bilinearly to `height` x `width` (Keras's documented
+    /// inference, `smart_resize`). Keras 3.15's own call returns the image unchanged there,
+    /// against its declared output shape; a `Sequential` needs the declared shape.
+    ///
+    /// The draw comes from LibTorch's generator on the images' device, as the other image
+    /// augmentations', so the model's seed fixes it (Keras's per-layer `seed` is not offered);
+    /// the window is cut with `index_select` on the drawn offsets, so nothing is read back to
+    /// the host. No variables.
+    RandomCrop,
+    "Random `height` x `width` windows."
+);
 
 #[derive(Debug)]
 struct RandomCropModule {

@@ -130,6 +130,43 @@ impl Resizing {
     }
 }
 
+/// A crop layer's spec (`CenterCrop`, `RandomCrop`): its `height`, `width` and `data_format`
+/// fields, constructor, builder and output shape.
+macro_rules! crop_spec {
+    ($(#[$doc:meta])* $name:ident, $new_doc:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            /// Output height.
+            pub height: i64,
+            /// Output width.
+            pub width: i64,
+            /// Where the channels are (the crate's default: first).
+            #[serde(default, skip_serializing_if = "DataFormat::is_default")]
+            pub data_format: DataFormat,
+        }
+
+        impl $name {
+            #[doc = $new_doc]
+            pub fn new(height: i64, width: i64) -> Self {
+                Self { height, width, data_format: DataFormat::ChannelsFirst }
+            }
+            /// Sets where the channels are.
+            pub fn data_format(mut self, data_format: DataFormat) -> Self {
+                self.data_format = data_format;
+                self
+            }
+
+            fn sizes(&self, input: &[i64]) -> std::result::Result<Vec<i64>, String> {
+                let [c, _, _] = super::resizing::image_dims(stringify!($name), self.data_format, input)?;
+                super::resizing::check_target(self.height, self.width)?;
+                super::resizing::image_shape(self.data_format, c, self.height, self.width)
+            }
+        }
+    };
+}
+pub(super) use crop_spec;
+
 /// Refuses a target size below one pixel.
 pub(super) fn check_target(height: i64, width: i64) -> std::result::Result<(), String> {
     if height >= 1 && width >= 1 {
