@@ -19,14 +19,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 
 /// `layer` on `input`, built on the CPU and on `device` with the same weights: both outputs.
 fn both(layer: impl Into<LayerConfig> + Clone, input: &[i64], x: &Tensor, device: Device) -> (Tensor, Tensor) {
-    let mut cpu = Sequential::new().input_shape(input.to_vec()).add(layer.clone());
-    cpu.build().unwrap();
-    let mut gpu = Sequential::new().input_shape(input.to_vec()).add(layer).device(device);
-    gpu.build().unwrap();
-    gpu.set_weights(&cpu.get_weights().unwrap()).unwrap();
-    let on_cpu = cpu.forward_t(x, false).unwrap();
-    let on_gpu = gpu.forward_t(&x.to_device(device), false).unwrap().to_device(Device::Cpu);
-    (on_cpu, on_gpu)
+    both_models(&[layer.into()], input, x, device)
 }
 
 #[test]
