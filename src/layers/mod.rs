@@ -415,6 +415,7 @@ pub enum LayerConfig {
 
 impl LayerConfig {
     /// The spec behind this configuration.
+    // One arm per layer kind: a table that grows with the layers, kept in one place.
     pub fn spec(&self) -> &dyn LayerSpec {
         match self {
             LayerConfig::Dense(l) => l,
@@ -496,6 +497,7 @@ impl LayerConfig {
 
     /// Keras's default name prefix for the layer kind, e.g. `max_pooling2d` (a custom layer's
     /// class name in snake case).
+    // One arm per layer kind: a table that grows with the layers, kept in one place.
     pub fn name_prefix(&self) -> Cow<'static, str> {
         Cow::Borrowed(match self {
             LayerConfig::Dense(_) => "dense",

@@ -343,8 +343,10 @@ impl RnnModule {
                 Cell::Tanh => x.f_rnn_tanh_cell(&h, &w.weight_ih, &w.weight_hh, b_ih, b_hh)?,
                 Cell::Relu => x.f_rnn_relu_cell(&h, &w.weight_ih, &w.weight_hh, b_ih, b_hh)?,
             };
-            outputs.push(if zero_masked { h_new.f_where_self(&k, &zeros)? } else { h_new.f_where_self(&k, &h)? });
-            h = h_new.f_where_self(&k, &h)?;
+            // A masked step keeps the previous state; its output is that state, or zeros.
+            let kept = h_new.f_where_self(&k, &h)?;
+            outputs.push(if zero_masked { h_new.f_where_self(&k, &zeros)? } else { kept.shallow_clone() });
+            h = kept;
         }
         if reverse {
             outputs.reverse();
